@@ -1,0 +1,46 @@
+/**
+ * Every user-facing diagnostic code, with its severity and a one-line summary. This table is
+ * the single list of codes: `docs/diagnostics.md` is checked against it by a test, and each
+ * code has a sample folder under `test/diagnostics/samples/`.
+ */
+export const DIAGNOSTIC_CODES = {
+  // 1-parse
+  unexpected_character: { severity: 'error', summary: 'a character that cannot start any token' },
+  unterminated_string: { severity: 'error', summary: 'a string literal with no closing quote' },
+  syntax_error: { severity: 'error', summary: 'tokens that do not form a valid declaration or expression' },
+  // imports
+  missing_import: { severity: 'error', summary: 'an imported file that does not exist or cannot be read' },
+  import_cycle: { severity: 'error', summary: 'files that import each other' },
+  // 2-check: names and declarations
+  unknown_name: { severity: 'error', summary: 'a name that is not defined in scope' },
+  duplicate_definition: { severity: 'error', summary: 'two definitions of one name in the same scope' },
+  reserved_name: { severity: 'error', summary: 'a definition that shadows a built-in name (q, k, h, b, sizes, built-in functions)' },
+  recursive_fn: { severity: 'error', summary: 'a function that calls itself, directly or through others' },
+  wrong_arity: { severity: 'error', summary: 'a call with the wrong number of arguments' },
+  not_callable: { severity: 'error', summary: 'a call of something that is not a function' },
+  // 2-check: types
+  type_mismatch: { severity: 'error', summary: 'an expression of the wrong type (bool, int, float)' },
+  float_in_mask: { severity: 'error', summary: 'a float value where the mask needs exact integers' },
+  bad_index: { severity: 'error', summary: 'an input array indexed by something other than q or k' },
+  not_indexable: { severity: 'error', summary: 'indexing something that is not an input array, or an input array used without an index' },
+  unknown_axis: { severity: 'error', summary: 'a layout coordinate that the layout does not define, or a coordinate with no layout' },
+  duplicate_clause: { severity: 'error', summary: 'a clause that may appear once (layout, bias, softcap) appearing twice' },
+  division_by_zero: { severity: 'error', summary: 'division or modulo by a constant zero' },
+  bad_param_default: { severity: 'error', summary: 'a parameter default or range that is not a constant of the right type' },
+  // parameter binding (CLI and bindings)
+  unknown_param: { severity: 'error', summary: 'a parameter value given for a name the pattern does not declare' },
+  bad_param_value: { severity: 'error', summary: 'a parameter value of the wrong type' },
+  param_out_of_range: { severity: 'error', summary: 'a parameter value outside the declared range' },
+  missing_param: { severity: 'error', summary: 'a parameter with no default and no value given' },
+  assertion_failed: { severity: 'error', summary: 'an `assert` in a pattern is false for the given parameters' },
+  unknown_pattern: { severity: 'error', summary: 'no pattern of the requested name, or several patterns and none chosen' },
+  // warnings
+  unused_param: { severity: 'warning', summary: 'a parameter the pattern never uses' },
+  unused_let: { severity: 'warning', summary: 'a let binding the pattern never uses' },
+  fully_masked_rows: { severity: 'warning', summary: 'query rows that attend to no key (the output is 0 there)' },
+} as const;
+
+/** A stable snake_case diagnostic code. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+/** Error or warning. */
+export type Severity = 'error' | 'warning';
