@@ -32,7 +32,7 @@ export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undef
   const cst = attnParser.file();
   for (const e of attnParser.errors) {
     ok = false;
-    diags.report('syntax_error', e.message, errorSpan(file, e.token, e.previousToken, tokens));
+    diags.report('syntax_error', e.message, errorSpan(file, e.token, (e as { previousToken?: IToken }).previousToken, tokens));
   }
   if (!ok) return undefined;
 

@@ -4,6 +4,8 @@
  * code has a sample folder under `test/diagnostics/samples/`.
  */
 export const DIAGNOSTIC_CODES = {
+  // input files
+  file_not_found: { severity: 'error', summary: 'a file named on the command line that cannot be read' },
   // 1-parse
   unexpected_character: { severity: 'error', summary: 'a character that cannot start any token' },
   unterminated_string: { severity: 'error', summary: 'a string literal with no closing quote' },

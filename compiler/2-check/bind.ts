@@ -1,0 +1,159 @@
+/**
+ * Binds a checked pattern's compile-time parameters: user values (from the CLI or bindings)
+ * or defaults. The result has those parameters folded into the mask, bias and soft-cap;
+ * runtime scalars, input arrays and the sizes stay symbolic, so one bound pattern serves
+ * every sequence length. Bad values are user errors with codes.
+ */
+import type { Diagnostics } from '../diagnostics/diagnostic.ts';
+import { fold } from '../ir/fold.ts';
+import * as M from '../ir/mask.ts';
+import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
+import { suggest } from './builtins.ts';
+import { fmtRange, inRange } from './check-pattern.ts';
+
+/** Scalar value of a parameter. */
+export type ParamValue = number | boolean;
+
+/** A pattern with its compile-time parameters fixed. */
+export interface BoundPattern {
+  readonly pattern: CheckedPattern;
+  /** Values of the compile-time (`const`) parameters, defaults included. */
+  readonly constValues: Readonly<Record<string, ParamValue>>;
+  readonly mask: M.MExpr;
+  readonly bias?: M.MExpr;
+  readonly softcap?: M.MExpr;
+  readonly layout?: readonly LayoutAxis[];
+  /** `runtime` scalars, given when a schedule is planned or a kernel runs. */
+  readonly runtimeParams: readonly ParamInfo[];
+  /** `input` arrays. */
+  readonly inputs: readonly ParamInfo[];
+  /** Asserts that still depend on sizes or runtime values (checked when planning). */
+  readonly pendingAsserts: readonly CheckedAssert[];
+}
+
+/** Parses a parameter value written as text (CLI) for a parameter of type `t`. */
+export function parseParamText(text: string, t: ParamInfo['type']): ParamValue | undefined {
+  const s = text.trim();
+  if (t === 'bool') return s === 'true' ? true : s === 'false' ? false : undefined;
+  if (t === 'int') {
+    const m = /^(-?\d+)([kKmM]?)$/.exec(s.replace(/_/g, ''));
+    if (!m) return undefined;
+    const v = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+    return Number.isSafeInteger(v) && Math.abs(v) <= 2 ** 31 - 1 ? v : undefined;
+  }
+  if (t === 'float') {
+    const v = Number(s);
+    return s !== '' && Number.isFinite(v) ? v : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Validates `values` (text or typed) against the parameter table. Runtime scalars may be
+ * given too (they are checked and returned, not folded into the pattern).
+ */
+export function resolveParamValues(
+  pattern: CheckedPattern,
+  values: Readonly<Record<string, string | ParamValue>>,
+  diags: Diagnostics,
+  modes: readonly ParamInfo['mode'][] = ['const', 'runtime'],
+): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const p = pattern.params.find((x) => x.name === name);
+    if (!p) {
+      const near = suggest(name, pattern.params.map((x) => x.name));
+      diags.report('unknown_param', `pattern \`${pattern.name}\` has no parameter \`${name}\``, undefined, [
+        near ? `did you mean \`${near}\`?` : `parameters: ${pattern.params.map((x) => x.name).join(', ') || 'none'}`,
+      ]);
+      continue;
+    }
+    if (p.mode === 'input') {
+      diags.report('bad_param_value', `\`${name}\` is an input array: pass it with --input ${name}=file.npy`);
+      continue;
+    }
+    if (!modes.includes(p.mode)) continue;
+    const v = typeof raw === 'string' ? parseParamText(raw, p.type) : raw;
+    const typeOk = v !== undefined && (p.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && (p.type === 'float' || Number.isInteger(v)));
+    if (!typeOk) {
+      diags.report('bad_param_value', `parameter \`${name}\` is ${p.type === 'int' ? 'an int' : `a ${p.type}`}, but got \`${String(raw)}\``, undefined, [`declared at ${p.span.file.name}:${p.span.line}:${p.span.col}`]);
+      continue;
+    }
+    if (p.range && !inRange(v as number, p.range)) {
+      diags.report('param_out_of_range', `parameter \`${name}\` = ${v} is outside its range ${fmtRange(p.range)}`, undefined, [`declared at ${p.span.file.name}:${p.span.line}:${p.span.col}`]);
+      continue;
+    }
+    out[name] = v as ParamValue;
+  }
+  return out;
+}
+
+/** Replaces parameters that have values by constants. */
+export function substitute(e: M.MExpr, values: Readonly<Record<string, ParamValue>>): M.MExpr {
+  if (e.kind === 'param' && e.name in values) {
+    const v = values[e.name];
+    return { kind: 'const', type: e.type, value: e.type === 'float' ? Number(v) : v, span: e.span };
+  }
+  return M.mapChildren(e, (c) => substitute(c, values));
+}
+
+/** Reports `/ 0` or `% 0` that parameter values created. */
+function reportZeroDivisors(e: M.MExpr, diags: Diagnostics, note: string): boolean {
+  let ok = true;
+  const walk = (x: M.MExpr) => {
+    if (x.kind === 'arith' && (x.op === '/' || x.op === '%') && x.type === 'int') {
+      const d = fold(x.b);
+      if (d.kind === 'const' && d.value === 0) {
+        diags.report('division_by_zero', `${x.op === '/' ? 'division' : 'modulo'} by zero with these parameters`, x.b.span ?? x.span, [note]);
+        ok = false;
+      }
+    }
+    M.children(x).forEach(walk);
+  };
+  walk(e);
+  return ok;
+}
+
+/** Binds compile-time parameters. Returns undefined on user errors (reported). */
+export function bindParams(pattern: CheckedPattern, values: Readonly<Record<string, string | ParamValue>>, diags: Diagnostics): BoundPattern | undefined {
+  const before = diags.items.length;
+  const given = resolveParamValues(pattern, values, diags, ['const']);
+  const constValues: Record<string, ParamValue> = {};
+  for (const p of pattern.params) {
+    if (p.mode !== 'const') continue;
+    const v = given[p.name] ?? p.default;
+    if (v === undefined) {
+      diags.report('missing_param', `parameter \`${p.name}\` has no default: give it with --param ${p.name}=...`, p.span);
+      continue;
+    }
+    constValues[p.name] = v;
+  }
+  if (diags.items.slice(before).some((d) => d.severity === 'error')) return undefined;
+  const note = `with ${Object.entries(constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'no parameters'}`;
+  const sub = (e: M.MExpr) => substitute(e, constValues);
+  const raw = [pattern.mask, pattern.bias, pattern.softcap, ...(pattern.layout ?? []).map((a) => a.size)];
+  let ok = true;
+  for (const e of raw) if (e && !reportZeroDivisors(sub(e), diags, note)) ok = false;
+  const pendingAsserts: CheckedAssert[] = [];
+  for (const a of pattern.asserts) {
+    const c = fold(sub(a.cond));
+    if (c.kind === 'const') {
+      if (c.value === false) {
+        diags.report('assertion_failed', a.message ?? 'assertion failed', a.span, [note]);
+        ok = false;
+      }
+    } else pendingAsserts.push({ ...a, cond: c });
+  }
+  if (!ok) return undefined;
+  return {
+    pattern,
+    constValues,
+    mask: fold(sub(pattern.mask)),
+    bias: pattern.bias && fold(sub(pattern.bias)),
+    softcap: pattern.softcap && fold(sub(pattern.softcap)),
+    layout: pattern.layout?.map((a) => ({ name: a.name, size: fold(sub(a.size)) })),
+    runtimeParams: pattern.params.filter((p) => p.mode === 'runtime'),
+    inputs: pattern.params.filter((p) => p.mode === 'input'),
+    pendingAsserts,
+  };
+}

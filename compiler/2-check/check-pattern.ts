@@ -1,0 +1,242 @@
+/**
+ * Checks one `pattern`: its parameter table, layout, clauses, score modifications and
+ * asserts, and produces the pattern's mask IR. Statements are elaborated in order, so a
+ * `let` is visible only after it is defined; the layout applies to the whole body.
+ */
+import type { Diagnostics } from '../diagnostics/diagnostic.ts';
+import type { Span } from '../diagnostics/span.ts';
+import type * as A from '../ir/ast.ts';
+import { fold } from '../ir/fold.ts';
+import * as M from '../ir/mask.ts';
+import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
+import { isReserved } from './builtins.ts';
+import { elaborate, expect, expectNum, type Binding, type FnInfo, type Scope } from './elaborate.ts';
+
+/** Checks `p`; returns undefined if it has errors (reported). */
+export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>, diags: Diagnostics): CheckedPattern | undefined {
+  const before = diags.items.filter((d) => d.severity === 'error').length;
+  const bindings = new Map<string, Binding>();
+  const used = new Set<string>();
+  const indexedBy = new Map<string, Set<'q' | 'k'>>();
+  const declared = new Map<string, Span>();
+  const define = (n: A.Name): boolean => {
+    if (isReserved(n.text)) {
+      diags.report('reserved_name', `\`${n.text}\` is built in and cannot be redefined`, n.span);
+      return false;
+    }
+    const prev = declared.get(n.text);
+    if (prev) {
+      diags.report('duplicate_definition', `\`${n.text}\` is already defined in this pattern`, n.span, [`first defined at ${prev.file.name}:${prev.line}:${prev.col}`]);
+      return false;
+    }
+    declared.set(n.text, n.span);
+    return true;
+  };
+  const baseScope = (): Scope => ({ bindings, layout, fns, expanding: new Set(), diags, siteDiags: diags });
+
+  // Parameters.
+  const params: Omit<ParamInfo, 'used' | 'indexedBy'>[] = [];
+  let layout: LayoutAxis[] | undefined;
+  for (const decl of p.params) {
+    if (!define(decl.name)) continue;
+    const info = checkParam(decl, diags);
+    if (!info) continue;
+    params.push(info);
+    const name = decl.name.text;
+    if (info.mode === 'input') {
+      bindings.set(name, { kind: 'input', name, onUse: (i) => { used.add(name); (indexedBy.get(name) ?? indexedBy.set(name, new Set()).get(name)!).add(i); } });
+    } else {
+      const t = info.type as A.ScalarType;
+      bindings.set(name, { kind: 'value', e: { kind: 'param', type: t, name, mode: info.mode, span: decl.name.span }, t, onUse: () => used.add(name) });
+    }
+  }
+
+  // Layout first: coordinates are usable anywhere in the body.
+  const layouts = p.body.filter((s): s is Extract<A.Stmt, { kind: 'layout' }> => s.kind === 'layout');
+  for (const extra of layouts.slice(1)) diags.report('duplicate_clause', 'a pattern has at most one `layout`', extra.span);
+  if (layouts[0]) layout = checkLayout(layouts[0], baseScope(), diags);
+
+  const allows: M.MExpr[] = [];
+  const requires: M.MExpr[] = [];
+  const denies: M.MExpr[] = [];
+  const asserts: CheckedAssert[] = [];
+  let bias: M.MExpr | undefined;
+  let softcap: M.MExpr | undefined;
+  const seen = new Set<string>();
+  const lets: { name: A.Name; used: boolean }[] = [];
+
+  for (const s of p.body) {
+    const scope = baseScope();
+    switch (s.kind) {
+      case 'causal':
+        requires.push(M.cmp('<=', M.v('k'), M.v('q'), s.span));
+        break;
+      case 'allow': case 'require': case 'deny': {
+        const r = elaborate(s.cond, scope);
+        if (!expect(r, 'bool', s.cond.span, diags) || !exactInts(r.e, diags)) break;
+        (s.kind === 'allow' ? allows : s.kind === 'require' ? requires : denies).push(r.e);
+        break;
+      }
+      case 'let': {
+        const r = elaborate(s.value, scope);
+        if (!define(s.name)) break;
+        const entry = { name: s.name, used: false };
+        lets.push(entry);
+        bindings.set(s.name.text, { kind: 'value', e: r.e, t: r.t, onUse: () => { entry.used = true; } });
+        break;
+      }
+      case 'layout':
+        break;
+      case 'bias': case 'softcap': {
+        if (seen.has(s.kind)) { diags.report('duplicate_clause', `a pattern has at most one \`${s.kind}\``, s.span); break; }
+        seen.add(s.kind);
+        const r = elaborate(s.value, scope);
+        if (!expectNum(r, s.value.span, diags)) break;
+        if (s.kind === 'bias') bias = M.toFloat(r.e);
+        else softcap = M.toFloat(r.e);
+        break;
+      }
+      case 'assert': {
+        const r = elaborate(s.cond, scope);
+        if (expect(r, 'bool', s.cond.span, diags)) asserts.push({ cond: r.e, message: s.message, span: s.span });
+        break;
+      }
+    }
+  }
+
+  for (const l of lets) if (!l.used) diags.report('unused_let', `\`${l.name.text}\` is never used`, l.name.span);
+  for (const prm of params) {
+    if (!used.has(prm.name)) diags.report('unused_param', `parameter \`${prm.name}\` is never used`, prm.span);
+  }
+  if (diags.items.filter((d) => d.severity === 'error').length > before) return undefined;
+
+  const any = allows.length === 0 ? M.bool(true) : M.or(allows);
+  const mask = fold(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]));
+  return {
+    name: p.name.text,
+    doc: p.doc,
+    file: p.span.file,
+    span: p.span,
+    params: params.map((x) => ({ ...x, used: used.has(x.name), indexedBy: indexedBy.has(x.name) ? [...indexedBy.get(x.name)!].sort() : undefined })),
+    layout,
+    allows,
+    requires,
+    denies,
+    mask,
+    bias,
+    softcap,
+    asserts,
+  };
+}
+
+/** A mask compares exact integers: a float anywhere under a comparison is an error. */
+function exactInts(e: M.MExpr, diags: Diagnostics): boolean {
+  let ok = true;
+  const walk = (x: M.MExpr) => {
+    if (x.kind === 'cmp' && (x.a.type === 'float' || x.b.type === 'float')) {
+      diags.report('float_in_mask', 'this comparison uses float values: masks are exact integer arithmetic', x.span, ['floats are allowed only in `bias` and `softcap`']);
+      ok = false;
+      return;
+    }
+    if (x.kind === 'call' && x.fn === 'select' && x.type === 'float') return;
+    M.children(x).forEach(walk);
+  };
+  walk(e);
+  return ok;
+}
+
+function checkParam(decl: A.ParamDecl, diags: Diagnostics): Omit<ParamInfo, 'used' | 'indexedBy'> | undefined {
+  const base = { name: decl.name.text, mode: decl.mode, doc: decl.doc, span: decl.name.span };
+  if (decl.mode === 'input') {
+    if (decl.type.kind !== 'array') {
+      diags.report('type_mismatch', 'an `input` parameter is a per-token array: declare it `int[q_len]` or `int[kv_len]`', decl.type.span);
+      return undefined;
+    }
+    if (!arrayLengthOk(decl.type, diags)) return undefined;
+    if (decl.default || decl.range) {
+      diags.report('bad_param_default', 'an `input` array has no default or range; it is passed at call time', (decl.default ?? decl.range!).span);
+      return undefined;
+    }
+    return { ...base, type: 'int[]', length: decl.type.length };
+  }
+  if (decl.type.kind === 'array') {
+    diags.report('type_mismatch', 'per-token arrays must be declared `input`', decl.type.span);
+    return undefined;
+  }
+  const t = decl.type.name;
+  const constant = (x: A.Expr, what: string): number | boolean | undefined => {
+    const r = elaborate(x, { bindings: new Map(), layout: undefined, fns: new Map(), expanding: new Set(), diags, siteDiags: diags });
+    if (r.t === 'error') return undefined;
+    const f = fold(r.e);
+    if (f.kind !== 'const' || M.some(r.e, (n) => n.kind === 'var' || n.kind === 'size')) {
+      diags.report('bad_param_default', `the ${what} of \`${decl.name.text}\` must be a constant`, x.span);
+      return undefined;
+    }
+    const ok = f.type === t || (t === 'float' && f.type === 'int');
+    if (!ok) {
+      diags.report('bad_param_default', `the ${what} of \`${decl.name.text}\` must be ${t === 'int' ? 'an int' : `a ${t}`}, found ${f.type}`, x.span);
+      return undefined;
+    }
+    return f.value;
+  };
+  let range: { lo: number; hi?: number } | undefined;
+  if (decl.range) {
+    if (t === 'bool') {
+      diags.report('bad_param_default', 'a bool parameter has no range', decl.range.span);
+      return undefined;
+    }
+    const lo = constant(decl.range.lo, 'range start');
+    const hi = decl.range.hi ? constant(decl.range.hi, 'range end') : undefined;
+    if (lo === undefined || (decl.range.hi && hi === undefined)) return undefined;
+    range = { lo: lo as number, hi: hi as number | undefined };
+  }
+  let def: number | boolean | undefined;
+  if (decl.default) {
+    def = constant(decl.default, 'default');
+    if (def === undefined) return undefined;
+    if (range && !inRange(def as number, range)) {
+      diags.report('param_out_of_range', `default ${def} of \`${decl.name.text}\` is outside ${fmtRange(range)}`, decl.default.span);
+      return undefined;
+    }
+  }
+  return { ...base, type: t, default: def, range };
+}
+
+function arrayLengthOk(t: Extract<A.TypeAst, { kind: 'array' }>, diags: Diagnostics): boolean {
+  if (t.length === 'q_len' || t.length === 'kv_len') return true;
+  diags.report('unknown_name', `an input array's length is \`q_len\` or \`kv_len\`, not \`${t.length}\``, t.span);
+  return false;
+}
+
+/** Is `v` in the half-open range? */
+export function inRange(v: number, r: { lo: number; hi?: number }): boolean {
+  return v >= r.lo && (r.hi === undefined || v < r.hi);
+}
+
+/** `lo..hi` as written in source. */
+export function fmtRange(r: { lo: number; hi?: number }): string {
+  return `${r.lo}..${r.hi ?? ''}`;
+}
+
+function checkLayout(s: Extract<A.Stmt, { kind: 'layout' }>, scope: Scope, diags: Diagnostics): LayoutAxis[] | undefined {
+  const axes: LayoutAxis[] = [];
+  const names = new Set<string>();
+  let ok = true;
+  for (const ax of s.axes) {
+    if (names.has(ax.name.text)) {
+      diags.report('duplicate_definition', `layout axis \`${ax.name.text}\` is declared twice`, ax.name.span);
+      ok = false;
+      continue;
+    }
+    names.add(ax.name.text);
+    const r = elaborate(ax.size, { ...scope, layout: undefined });
+    if (!expect(r, 'int', ax.size.span, diags)) { ok = false; continue; }
+    if ((['q', 'k', 'h', 'b'] as const).some((n) => M.usesVar(r.e, n))) {
+      diags.report('type_mismatch', 'a layout size cannot depend on q, k, h or b', ax.size.span);
+      ok = false;
+      continue;
+    }
+    axes.push({ name: ax.name.text, size: r.e });
+  }
+  return ok ? axes : undefined;
+}

@@ -1,0 +1,79 @@
+/**
+ * The `attnc` command line. Each subcommand is a thin shell over `pipeline.ts`.
+ */
+import { Command } from 'commander';
+import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import { checkSource } from '../pipeline.ts';
+import { dumpProgram } from './dump.ts';
+import { EXIT, guard } from './report.ts';
+import { readSource, requireSource } from './source.ts';
+
+/** Runs the CLI on `argv` (as in `process.argv`) and returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let status: number = EXIT.ok;
+  const program = new Command();
+  program
+    .name('attnc')
+    .description('Compile sparse attention patterns (.attn files) to block-sparse schedules and kernels.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('check')
+    .description('Parse and check .attn files; print every diagnostic (exit 1 if any error).')
+    .argument('<files...>', '.attn files to check')
+    .option('--quiet', 'print nothing when there are no diagnostics')
+    .action(async (files: string[], opts: { quiet?: boolean }) => {
+      const diags = new Diagnostics();
+      status = await guard(diags, () => {
+        let patterns = 0;
+        for (const name of files) {
+          const src = readSource(name, diags);
+          if (!src) continue;
+          const prog = checkSource(src, diags);
+          patterns += prog?.patterns.length ?? 0;
+        }
+        const errors = diags.items.filter((d) => d.severity === 'error').length;
+        if (!opts.quiet && errors === 0) {
+          process.stdout.write(`checked ${files.length} file${files.length === 1 ? '' : 's'}, ${patterns} pattern${patterns === 1 ? '' : 's'}: no errors\n`);
+        }
+        return errors ? EXIT.user : EXIT.ok;
+      });
+    });
+
+  program
+    .command('ast')
+    .description('Print a readable dump of the checked patterns in a file (parameters, clauses, combined mask IR).')
+    .argument('<file>', '.attn file')
+    .option('--json', 'print the surface syntax tree as JSON instead')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const diags = new Diagnostics();
+      status = await guard(diags, () => {
+        const src = requireSource(file, diags);
+        const prog = checkSource(src, diags);
+        if (!prog) throw new UserError(diags);
+        process.stdout.write(opts.json ? `${JSON.stringify(prog.patterns, astJsonReplacer, 2)}\n` : dumpProgram(prog));
+        return EXIT.ok;
+      });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') return code === 0 ? EXIT.ok : EXIT.user;
+    throw e;
+  }
+  return status;
+}
+
+/** JSON for `ast --json`: spans become `file:line:col`; source files are not repeated. */
+function astJsonReplacer(key: string, value: unknown): unknown {
+  if (key === 'file' && value && typeof value === 'object' && 'text' in value) return (value as { name: string }).name;
+  if (key === 'span' && value && typeof value === 'object' && 'line' in value) {
+    const s = value as { file: { name: string }; line: number; col: number };
+    return `${s.file.name}:${s.line}:${s.col}`;
+  }
+  return value;
+}

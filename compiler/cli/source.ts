@@ -1,0 +1,40 @@
+/** Reading source files named on the command line. */
+import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import type { SourceFile } from '../diagnostics/span.ts';
+import { readFromDisk } from '../pipeline.ts';
+
+/** Reads a source file or reports `file_not_found`. */
+export function readSource(name: string, diags: Diagnostics): SourceFile | undefined {
+  const text = readFromDisk(name);
+  if (text === undefined) {
+    diags.report('file_not_found', `cannot read \`${name}\``);
+    return undefined;
+  }
+  return { name, text };
+}
+
+/** Reads a source file or throws `UserError`. */
+export function requireSource(name: string, diags: Diagnostics): SourceFile {
+  const f = readSource(name, diags);
+  if (!f) throw new UserError(diags);
+  return f;
+}
+
+/** Collects repeated `--param name=value` options. */
+export function collectParam(value: string, prev: Record<string, string>): Record<string, string> {
+  const i = value.indexOf('=');
+  const out = { ...prev };
+  if (i <= 0) out[`\u0000${value}`] = value; // reported as malformed by parseParamArgs
+  else out[value.slice(0, i).trim()] = value.slice(i + 1);
+  return out;
+}
+
+/** Splits collected params into good ones, reporting malformed `--param` values. */
+export function parseParamArgs(raw: Record<string, string>, diags: Diagnostics): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k.startsWith('\u0000')) diags.report('bad_param_value', `--param expects name=value, got \`${v}\``);
+    else out[k] = v;
+  }
+  return out;
+}

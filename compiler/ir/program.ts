@@ -1,0 +1,67 @@
+/**
+ * A checked program: the checker's output and the input to lowering. Each pattern is
+ * reduced to mask IR (`mask.ts`) plus its parameter table.
+ */
+import type { SourceFile, Span } from '../diagnostics/span.ts';
+import type { ParamMode, ScalarType } from './ast.ts';
+import type { MExpr } from './mask.ts';
+
+/** A pattern parameter after checking. */
+export interface ParamInfo {
+  readonly name: string;
+  readonly mode: ParamMode;
+  /** Scalar type, or `int[]` for an input array (one int per token). */
+  readonly type: ScalarType | 'int[]';
+  /** For input arrays: the size the array must have (`q_len` or `kv_len`). */
+  readonly length?: 'q_len' | 'kv_len';
+  /** Which index variables an input array is read with (so the planner can check its length). */
+  readonly indexedBy?: readonly ('q' | 'k')[];
+  readonly default?: number | boolean;
+  /** Allowed values, half-open: `lo <= value < hi` (`hi` absent: no upper bound). */
+  readonly range?: { readonly lo: number; readonly hi?: number };
+  readonly doc: string;
+  readonly used: boolean;
+  readonly span: Span;
+}
+
+/** A layout axis: token `t` has coordinate `(t / stride) % size` (the first axis is not wrapped). */
+export interface LayoutAxis {
+  readonly name: string;
+  readonly size: MExpr;
+}
+
+/** A checked `assert`: must hold for the bound parameters. */
+export interface CheckedAssert {
+  readonly cond: MExpr;
+  readonly message?: string;
+  readonly span: Span;
+}
+
+/**
+ * One checked pattern. The mask is
+ * `(allows[0] || allows[1] || ... , or true if none) && requires[..] && !denies[..]`,
+ * already combined in `mask`; the clause lists are kept for reporting.
+ */
+export interface CheckedPattern {
+  readonly name: string;
+  readonly doc: string;
+  readonly file: SourceFile;
+  readonly span: Span;
+  readonly params: readonly ParamInfo[];
+  readonly layout?: readonly LayoutAxis[];
+  readonly allows: readonly MExpr[];
+  readonly requires: readonly MExpr[];
+  readonly denies: readonly MExpr[];
+  readonly mask: MExpr;
+  /** Added to the (soft-capped) score; float. */
+  readonly bias?: MExpr;
+  /** Soft-cap value c: score = c * tanh(score / c). Float. */
+  readonly softcap?: MExpr;
+  readonly asserts: readonly CheckedAssert[];
+}
+
+/** All patterns of the entry file, checked. */
+export interface CheckedProgram {
+  readonly file: SourceFile;
+  readonly patterns: readonly CheckedPattern[];
+}

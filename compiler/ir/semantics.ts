@@ -1,0 +1,76 @@
+/**
+ * The meaning of each operator, in one place. The reference evaluator, constant folding and
+ * interval analysis call these; the CUDA, WGSL and TypeScript printers emit code that computes
+ * the same values (their tests compare against this file through the evaluator).
+ */
+import type { ArithOp, Builtin, CmpOp } from './mask.ts';
+
+/** Floor division; division by zero gives 0. */
+export function floorDiv(a: number, b: number): number {
+  if (b === 0) return 0;
+  return Math.floor(a / b);
+}
+
+/** Floor modulo (result has the divisor's sign); modulo by zero gives 0. */
+export function floorMod(a: number, b: number): number {
+  if (b === 0) return 0;
+  const r = ((a % b) + b) % b;
+  return r === 0 ? 0 : r; // never -0
+}
+
+/** Integer or float arithmetic. */
+export function applyArith(op: ArithOp, a: number, b: number, isInt: boolean): number {
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return isInt ? floorDiv(a, b) : a / b;
+    case '%': return isInt ? floorMod(a, b) : a - b * Math.floor(a / b);
+  }
+}
+
+/** Comparison of two numbers (or booleans for `==`/`!=`). */
+export function applyCmp(op: CmpOp, a: number | boolean, b: number | boolean): boolean {
+  switch (op) {
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '==': return a === b;
+    case '!=': return a !== b;
+  }
+}
+
+/**
+ * `hash(a, b, ...)`: a deterministic 31-bit hash of 32-bit ints, for seeded random patterns
+ * (BigBird's random blocks). Each argument is xor-ed into the state, which is then mixed
+ * (the "lowbias32" finaliser). The same u32 arithmetic is emitted for every backend.
+ */
+export function hash(args: readonly number[]): number {
+  let h = 0x9e3779b9 >>> 0;
+  for (const a of args) {
+    h = (h ^ (a >>> 0)) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+  }
+  return h & 0x7fffffff;
+}
+
+/** Built-in function on evaluated arguments. */
+export function applyBuiltin(fn: Builtin, args: readonly (number | boolean)[]): number | boolean {
+  const n = args as readonly number[];
+  switch (fn) {
+    case 'abs': return Math.abs(n[0]);
+    case 'min': return Math.min(...n);
+    case 'max': return Math.max(...n);
+    case 'select': return args[0] ? args[1] : args[2];
+    case 'hash': return hash(n);
+    case 'exp': return Math.exp(n[0]);
+    case 'log': return Math.log(n[0]);
+    case 'tanh': return Math.tanh(n[0]);
+    case 'sqrt': return Math.sqrt(n[0]);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The attnc pipeline, top to bottom. Each phase lives in its own numbered folder and imports
+ * only from earlier phases and `ir/`:
+ *
+ *   1-parse   text -> AST                       (parseFile; via loadProgram for imports)
+ *   2-check   AST -> checked mask IR            (checkProgram), then bindParams
+ *   3-lower   mask IR -> block-sparse schedule  (lowerPattern: see 3-lower/lower.ts)
+ *   4-emit    schedule + IR -> kernels, bindings
+ *
+ * User mistakes are reported as diagnostics and surface here as a `UserError`; anything
+ * else thrown is a compiler bug.
+ */
+import * as fs from 'node:fs';
+import { Diagnostics, UserError } from './diagnostics/diagnostic.ts';
+import type { SourceFile } from './diagnostics/span.ts';
+import { loadProgram, type ReadFile } from './2-check/load.ts';
+import { checkProgram } from './2-check/check.ts';
+import type { CheckedPattern, CheckedProgram } from './ir/program.ts';
+
+/** Reads files from disk; undefined when missing or unreadable. */
+export const readFromDisk: ReadFile = (name) => {
+  try {
+    return fs.readFileSync(name, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Phases 1-2 on one source: parse (with imports) and check. Diagnostics go into `diags`. */
+export function checkSource(file: SourceFile, diags: Diagnostics, read: ReadFile = readFromDisk): CheckedProgram | undefined {
+  const files = loadProgram(file, read, diags);
+  if (!files) return undefined;
+  return checkProgram(files, diags);
+}
+
+/** Checks and picks one pattern (by name, or the only one). Throws `UserError` on errors. */
+export function checkPatternFile(file: SourceFile, patternName: string | undefined, diags: Diagnostics, read: ReadFile = readFromDisk): CheckedPattern {
+  const prog = checkSource(file, diags, read);
+  if (!prog) throw new UserError(diags);
+  return selectPattern(prog, patternName, diags);
+}
+
+/** Picks a pattern from a program: by name, or the only one. */
+export function selectPattern(prog: CheckedProgram, name: string | undefined, diags: Diagnostics): CheckedPattern {
+  const names = prog.patterns.map((p) => p.name);
+  if (name !== undefined) {
+    const p = prog.patterns.find((x) => x.name === name);
+    if (p) return p;
+    diags.report('unknown_pattern', `${prog.file.name} has no pattern \`${name}\` (it has: ${names.join(', ') || 'none'})`);
+    throw new UserError(diags);
+  }
+  if (prog.patterns.length === 1) return prog.patterns[0];
+  diags.report('unknown_pattern', prog.patterns.length === 0 ? `${prog.file.name} defines no pattern` : `${prog.file.name} defines ${names.length} patterns; choose one with --pattern (${names.join(', ')})`);
+  throw new UserError(diags);
+}
