@@ -8,7 +8,7 @@ import type { IToken } from 'chevrotain';
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import { spanOf, type SourceFile } from '../diagnostics/span.ts';
 import type { FileAst } from '../ir/ast.ts';
-import { attnLexer } from './lexer.ts';
+import { attnLexer, StringLit, UnterminatedString } from './lexer.ts';
 import { attnParser } from './parser.ts';
 import { AstBuilder } from './to-ast.ts';
 
@@ -21,11 +21,13 @@ export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undef
     const ch = file.text.slice(e.offset, e.offset + 1);
     diags.report('unexpected_character', `unexpected character \`${ch}\``, spanOf(file, e.offset, e.offset + Math.max(1, e.length)));
   }
-  const tokens = lexed.tokens.filter((t) => {
-    if (t.tokenType.name !== 'UnterminatedString') return true;
+  // An unterminated string is reported once and then parsed as a string, so the rest of
+  // the file still gets its syntax checked without a follow-on error.
+  const tokens = lexed.tokens.map((t) => {
+    if (t.tokenType !== UnterminatedString) return t;
     ok = false;
     diags.report('unterminated_string', 'string literal is missing its closing `"`', spanOf(file, t.startOffset, t.endOffset! + 1));
-    return false;
+    return { ...t, tokenType: StringLit, tokenTypeIdx: StringLit.tokenTypeIdx! };
   });
 
   attnParser.input = tokens;

@@ -293,6 +293,15 @@ class AttnParser extends CstParser {
         },
       },
       {
+        // `float(x)`: the type keyword doubles as the int-to-float conversion.
+        ALT: () => {
+          this.CONSUME(T.Kw.float);
+          this.CONSUME3(T.LParen);
+          this.SUBRULE3(this.expr, { LABEL: 'floatArg' });
+          this.CONSUME3(T.RParen);
+        },
+      },
+      {
         ALT: () => {
           this.CONSUME2(T.LParen);
           this.SUBRULE2(this.expr, { LABEL: 'paren' });

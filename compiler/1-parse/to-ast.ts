@@ -251,6 +251,10 @@ export class AstBuilder {
     if (c.Kw_true) return { kind: 'bool', value: true, span };
     if (c.Kw_false) return { kind: 'bool', value: false, span };
     if (c.paren) return this.expr(this.node(c, 'paren'));
+    if (c.floatArg) {
+      const kw = this.tok(c, 'Kw_float');
+      return { kind: 'call', callee: { text: 'float', span: this.span(kw) }, args: [this.expr(this.node(c, 'floatArg'))], span };
+    }
     const id = this.tok(c, 'Identifier');
     if (c.LParen) return { kind: 'call', callee: this.name(id), args: this.nodes(c, 'arg').map((a) => this.expr(a)), span };
     return { kind: 'name', name: id.image, span };

@@ -40,7 +40,11 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
   for (const decl of p.params) {
     if (!define(decl.name)) continue;
     const info = checkParam(decl, diags);
-    if (!info) continue;
+    if (!info) {
+      // Bound as an error value so that uses do not cascade into `unknown_name`.
+      bindings.set(decl.name.text, { kind: 'value', e: M.int(0), t: 'error' });
+      continue;
+    }
     params.push(info);
     const name = decl.name.text;
     if (info.mode === 'input') {
@@ -104,11 +108,13 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     }
   }
 
-  for (const l of lets) if (!l.used) diags.report('unused_let', `\`${l.name.text}\` is never used`, l.name.span);
-  for (const prm of params) {
+  const failed = diags.items.filter((d) => d.severity === 'error').length > before;
+  // Unused-name warnings only for patterns that check: after an error they are mostly noise.
+  if (!failed) for (const l of lets) if (!l.used) diags.report('unused_let', `\`${l.name.text}\` is never used`, l.name.span);
+  if (!failed) for (const prm of params) {
     if (!used.has(prm.name)) diags.report('unused_param', `parameter \`${prm.name}\` is never used`, prm.span);
   }
-  if (diags.items.filter((d) => d.severity === 'error').length > before) return undefined;
+  if (failed) return undefined;
 
   const any = allows.length === 0 ? M.bool(true) : M.or(allows);
   const mask = fold(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]));

@@ -186,6 +186,7 @@ export function coordinate(t: M.MExpr, axes: readonly LayoutAxis[], i: number, s
 function index(x: Extract<A.Expr, { kind: 'index' }>, scope: Scope): Typed {
   const arr = x.array;
   const b = arr.kind === 'name' ? scope.bindings.get(arr.name) : undefined;
+  if (b?.kind === 'value' && b.t === 'error') return ERR;
   if (!b || b.kind !== 'input') {
     if (arr.kind === 'name' && !b && !['q', 'k', 'h', 'b', 'q_len', 'kv_len', 'heads'].includes(arr.name)) return name(arr.name, arr.span, scope);
     scope.diags.report('not_indexable', 'only `input` arrays can be indexed', arr.span);
