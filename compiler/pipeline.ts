@@ -16,6 +16,11 @@ import type { SourceFile } from './diagnostics/span.ts';
 import { loadProgram, type ReadFile } from './2-check/load.ts';
 import { checkProgram } from './2-check/check.ts';
 import type { CheckedPattern, CheckedProgram } from './ir/program.ts';
+import type { BoundPattern } from './2-check/bind.ts';
+import { lowerPattern } from './3-lower/lower.ts';
+import { printPlanner } from './4-emit/planner/print-planner.ts';
+import type { PlanIR } from './ir/plan.ts';
+import { loadPlanner, type PlannerModule } from '../runtime/schedule/planner.ts';
 
 /** Reads files from disk; undefined when missing or unreadable. */
 export const readFromDisk: ReadFile = (name) => {
@@ -52,4 +57,19 @@ export function selectPattern(prog: CheckedProgram, name: string | undefined, di
   if (prog.patterns.length === 1) return prog.patterns[0];
   diags.report('unknown_pattern', prog.patterns.length === 0 ? `${prog.file.name} defines no pattern` : `${prog.file.name} defines ${names.length} patterns; choose one with --pattern (${names.join(', ')})`);
   throw new UserError(diags);
+}
+
+
+/** A lowered pattern: planner IR, its printed source, and that source loaded in process. */
+export interface LoweredPattern {
+  readonly plan: PlanIR;
+  readonly plannerSource: string;
+  readonly planner: PlannerModule;
+}
+
+/** Phases 3-4 for schedules: lower a bound pattern and load its printed planner. */
+export function lowerToPlanner(bp: BoundPattern): LoweredPattern {
+  const plan = lowerPattern(bp);
+  const plannerSource = printPlanner(plan);
+  return { plan, plannerSource, planner: loadPlanner(plannerSource) };
 }

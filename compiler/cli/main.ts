@@ -70,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** JSON for `ast --json`: spans become `file:line:col`; source files are not repeated. */
 function astJsonReplacer(key: string, value: unknown): unknown {
-  if (key === 'file' && value && typeof value === 'object' && 'text' in value) return (value as { name: string }).name;
+  if (key === 'file' && value && typeof value === 'object' && 'text' in value) return (value as unknown as { name: string }).name;
   if (key === 'span' && value && typeof value === 'object' && 'line' in value) {
     const s = value as { file: { name: string }; line: number; col: number };
     return `${s.file.name}:${s.line}:${s.col}`;

@@ -1,0 +1,42 @@
+/**
+ * Phase 3: lowering, one flat function in the style of Halide's `lower_impl`. Each pass is
+ * a free function in its own file; set `ATTNC_LOG=lower` to print the IR after each pass.
+ *
+ *   normalize        push `!` inward, negated comparisons flipped
+ *   foldConstants    evaluate constant sub-trees (compile-time parameters are constants now)
+ *   splitHeadGroups  head/batch-dependent sub-terms become slots: heads group by slot values
+ *   -> PlanIR        printed by 4-emit into planner code that classifies tiles by interval
+ *                    reasoning, builds block lists and verifies them (runtime/schedule/)
+ */
+import type { BoundPattern } from '../2-check/bind.ts';
+import { fold } from '../ir/fold.ts';
+import { show, type MExpr } from '../ir/mask.ts';
+import type { PlanIR } from '../ir/plan.ts';
+import { normalize } from './normalize.ts';
+import { splitHeadGroups } from './split-head-groups.ts';
+
+function log(pass: string, e: MExpr): void {
+  if (process.env.ATTNC_LOG?.split(',').includes('lower')) process.stderr.write(`[lower] after ${pass}:\n  ${show(e)}\n`);
+}
+
+/** Lowers a bound pattern to planner IR. */
+export function lowerPattern(bp: BoundPattern): PlanIR {
+  let mask = bp.mask;
+  log('bind', mask);
+  mask = normalize(mask);
+  log('normalize', mask);
+  mask = fold(mask);
+  log('foldConstants', mask);
+  const split = splitHeadGroups(mask);
+  log('splitHeadGroups', split.mask);
+  return {
+    patternName: bp.pattern.name,
+    constValues: bp.constValues,
+    mask: split.mask,
+    headSlots: split.slots,
+    dependsOnBatch: split.dependsOnBatch,
+    runtimeParams: bp.runtimeParams,
+    inputs: bp.inputs,
+    asserts: bp.pendingAsserts,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Pass: split head groups. Replaces every maximal sub-expression that depends on `h` or `b`
+ * but not on `q`, `k` or input arrays by a slot (`$g0`, `$g1`, ...). What remains of the mask
+ * is the same for all heads that agree on the slot values, so the planner groups heads by
+ * evaluating the slots once per (b, h): O(heads x slots), never O(heads x tiles).
+ * Identical sub-expressions share one slot.
+ */
+import * as M from '../ir/mask.ts';
+import type { HeadSlot } from '../ir/plan.ts';
+
+/** Extracts head/batch slots from `mask`. */
+export function splitHeadGroups(mask: M.MExpr): { mask: M.MExpr; slots: HeadSlot[]; dependsOnBatch: boolean } {
+  const slots: HeadSlot[] = [];
+  const byText = new Map<string, string>();
+  const headOnly = (e: M.MExpr) =>
+    (M.usesVar(e, 'h') || M.usesVar(e, 'b')) && !M.usesVar(e, 'q') && !M.usesVar(e, 'k');
+  const walk = (e: M.MExpr): M.MExpr => {
+    if (headOnly(e)) {
+      const text = M.show(e);
+      let name = byText.get(text);
+      if (!name) {
+        name = `$g${slots.length}`;
+        byText.set(text, name);
+        slots.push({ name, expr: e });
+      }
+      return { kind: 'param', type: e.type, name, mode: 'runtime', span: e.span };
+    }
+    return M.mapChildren(e, walk);
+  };
+  const out = walk(mask);
+  return { mask: out, slots, dependsOnBatch: slots.some((s) => M.usesVar(s.expr, 'b')) };
+}

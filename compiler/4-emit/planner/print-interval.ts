@@ -1,0 +1,128 @@
+/**
+ * Prints mask IR as straight-line JavaScript that bounds the expression over a tile
+ * `q in [q0, q1], k in [k0, k1]` (inclusive). Every node gets a pair of locals `lN`/`hN`;
+ * booleans use 0 (false) and 1 (true), so `[1, 1]` is "true everywhere", `[0, 0]` "false
+ * everywhere", `[0, 1]` "could be either". The bounds are sound (the true range lies
+ * inside); they are exact for each sub-expression in which every variable occurs once.
+ */
+import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
+import type { MExpr } from '../../ir/mask.ts';
+import { leafName } from './names.ts';
+
+/** Straight-line code plus the names (or literals) holding the final bounds. */
+export interface IntervalCode {
+  readonly lines: string[];
+  readonly lo: string;
+  readonly hi: string;
+}
+
+/** Prints the interval evaluation of `e`. */
+export function printInterval(e: MExpr): IntervalCode {
+  const lines: string[] = [];
+  let n = 0;
+  const fresh = (lo: string, hi: string): [string, string] => {
+    const i = n++;
+    lines.push(`const l${i} = ${lo}, h${i} = ${hi};`);
+    return [`l${i}`, `h${i}`];
+  };
+  const fromR = () => fresh('rt.R[0]', 'rt.R[1]');
+  const isLit = (s: string) => /^-?\d+$/.test(s);
+  const lit = (s: string) => Number(s);
+
+  const go = (x: MExpr): [string, string] => {
+    switch (x.kind) {
+      case 'const': {
+        invariant(x.type !== 'float', 'float in a mask reached the planner');
+        const v = typeof x.value === 'boolean' ? (x.value ? '1' : '0') : String(x.value);
+        return [v, v];
+      }
+      case 'var':
+        invariant(x.name === 'q' || x.name === 'k', `index variable ${x.name} left in a planner mask`);
+        return x.name === 'q' ? ['q0', 'q1'] : ['k0', 'k1'];
+      case 'size': case 'param': {
+        const v = leafName(x);
+        return [v, v];
+      }
+      case 'input': {
+        const [lo, hi] = x.index === 'q' ? ['q0', 'q1'] : ['k0', 'k1'];
+        lines.push(`${leafName(x)}.${x.index}.range(${lo}, ${hi});`);
+        return fromR();
+      }
+      case 'neg': {
+        const [l, h] = go(x.x);
+        return fresh(`-${h}`, `-${l}`);
+      }
+      case 'not': {
+        const [l, h] = go(x.x);
+        return fresh(`1 - ${h}`, `1 - ${l}`);
+      }
+      case 'toFloat':
+        return go(x.x);
+      case 'arith': {
+        invariant(x.type === 'int', 'float arithmetic in a planner mask');
+        const [al, ah] = go(x.a);
+        const [bl, bh] = go(x.b);
+        switch (x.op) {
+          case '+': return fresh(`${al} + ${bl}`, `${ah} + ${bh}`);
+          case '-': return fresh(`${al} - ${bh}`, `${ah} - ${bl}`);
+          case '*':
+            if (bl === bh && isLit(bl)) return lit(bl) >= 0 ? fresh(`${al} * ${bl}`, `${ah} * ${bl}`) : fresh(`${ah} * ${bl}`, `${al} * ${bl}`);
+            lines.push(`rt.ivMul(${al}, ${ah}, ${bl}, ${bh});`);
+            return fromR();
+          case '/':
+            if (bl === bh && isLit(bl) && lit(bl) > 0) return fresh(`Math.floor(${al} / ${bl})`, `Math.floor(${ah} / ${bl})`);
+            lines.push(`rt.ivDiv(${al}, ${ah}, ${bl}, ${bh});`);
+            return fromR();
+          case '%':
+            lines.push(`rt.ivMod(${al}, ${ah}, ${bl}, ${bh});`);
+            return fromR();
+        }
+        return assertNever(x as never);
+      }
+      case 'pow':
+        invariant(false, 'float power in a planner mask');
+      case 'cmp': {
+        const [al, ah] = go(x.a);
+        const [bl, bh] = go(x.b);
+        switch (x.op) {
+          case '<': return fresh(`${ah} < ${bl} ? 1 : 0`, `${al} < ${bh} ? 1 : 0`);
+          case '<=': return fresh(`${ah} <= ${bl} ? 1 : 0`, `${al} <= ${bh} ? 1 : 0`);
+          case '>': return fresh(`${al} > ${bh} ? 1 : 0`, `${ah} > ${bl} ? 1 : 0`);
+          case '>=': return fresh(`${al} >= ${bh} ? 1 : 0`, `${ah} >= ${bl} ? 1 : 0`);
+          case '==': return fresh(`${al} === ${ah} && ${bl} === ${bh} && ${al} === ${bl} ? 1 : 0`, `${ah} < ${bl} || ${bh} < ${al} ? 0 : 1`);
+          case '!=': return fresh(`${ah} < ${bl} || ${bh} < ${al} ? 1 : 0`, `${al} === ${ah} && ${bl} === ${bh} && ${al} === ${bl} ? 0 : 1`);
+        }
+        return assertNever(x as never);
+      }
+      case 'and': case 'or': {
+        const parts = x.args.map(go);
+        const f = x.kind === 'and' ? 'Math.min' : 'Math.max';
+        return fresh(`${f}(${parts.map((p) => p[0]).join(', ')})`, `${f}(${parts.map((p) => p[1]).join(', ')})`);
+      }
+      case 'call': {
+        const parts = x.args.map(go);
+        switch (x.fn) {
+          case 'abs': {
+            const [l, h] = parts[0];
+            return fresh(`${l} >= 0 ? ${l} : ${h} <= 0 ? -${h} : 0`, `Math.max(-${l}, ${h})`);
+          }
+          case 'min': case 'max':
+            return fresh(`Math.${x.fn}(${parts.map((p) => p[0]).join(', ')})`, `Math.${x.fn}(${parts.map((p) => p[1]).join(', ')})`);
+          case 'select': {
+            const [[cl, ch], [al, ah], [bl, bh]] = parts;
+            return fresh(`${cl} === 1 ? ${al} : ${ch} === 0 ? ${bl} : Math.min(${al}, ${bl})`, `${cl} === 1 ? ${ah} : ${ch} === 0 ? ${bh} : Math.max(${ah}, ${bh})`);
+          }
+          case 'hash':
+            lines.push(`rt.ivHash([${parts.map(([l, h]) => `${l}, ${h}`).join(', ')}]);`);
+            return fromR();
+          case 'exp': case 'log': case 'tanh': case 'sqrt':
+            invariant(false, `float function ${x.fn} in a planner mask`);
+        }
+        return assertNever(x as never);
+      }
+    }
+    return assertNever(x);
+  };
+  const [lo, hi] = go(e);
+  return { lines, lo, hi };
+}

@@ -1,0 +1,84 @@
+/**
+ * Prints a `PlanIR` as the body of a JavaScript planner factory. The same text runs in
+ * process (the CLI compiles it with `new Function`) and is embedded in generated bindings,
+ * so the schedule a user plans from the command line is the one their code builds.
+ *
+ *   function (rt) -> {
+ *     slots(h, b, sizes, params)            head-group slot values for one (b, h)
+ *     bind(sizes, params, slots, inputs) -> {
+ *       classify(q0, q1, k0, k1)            0 none / 1 some / 2 all allowed, inclusive bounds
+ *       mask(q, k)                          exact value at one point
+ *     }
+ *   }
+ */
+import type { MExpr } from '../../ir/mask.ts';
+import type { PlanIR } from '../../ir/plan.ts';
+import { some } from '../../ir/mask.ts';
+import { printInterval } from './print-interval.ts';
+import { printPoint } from './print-point.ts';
+
+const indent = (lines: readonly string[], pad: string) => lines.map((l) => (l ? pad + l : l)).join('\n');
+
+/** The leaves that `e` reads (sizes, runtime scalars, slots, inputs), as `const` bindings. */
+function leafBindings(plan: PlanIR, exprs: readonly MExpr[]): string[] {
+  const uses = (pred: (n: MExpr) => boolean) => exprs.some((e) => some(e, pred));
+  const out: string[] = [];
+  if (uses((n) => n.kind === 'size' && n.name === 'q_len')) out.push('const q_len = sizes.qLen;');
+  if (uses((n) => n.kind === 'size' && n.name === 'kv_len')) out.push('const kv_len = sizes.kvLen;');
+  if (uses((n) => n.kind === 'size' && n.name === 'heads')) out.push('const heads = sizes.heads;');
+  for (const p of plan.runtimeParams) {
+    if (uses((n) => n.kind === 'param' && n.name === p.name)) out.push(`const p_${p.name} = params[${JSON.stringify(p.name)}];`);
+  }
+  plan.headSlots.forEach((s, i) => {
+    if (uses((n) => n.kind === 'param' && n.name === s.name)) out.push(`const g_${i} = slots[${i}];`);
+  });
+  for (const p of plan.inputs) {
+    if (uses((n) => n.kind === 'input' && n.name === p.name)) out.push(`const in_${p.name} = inputs[${JSON.stringify(p.name)}];`);
+  }
+  return out;
+}
+
+/** JS source of the planner factory body (`rt` is the planner runtime, `runtime/schedule/ops.ts`). */
+export function printPlanner(plan: PlanIR): string {
+  const iv = printInterval(plan.mask);
+  const slotExprs = plan.headSlots.map((s) => s.expr);
+  const slotLeaves = leafBindings(plan, slotExprs).filter((l) => !l.startsWith('const g_'));
+  const slotValues = slotExprs.map((e) => (e.type === 'bool' ? `${printPoint(e)} ? 1 : 0` : printPoint(e)));
+  const bindLeaves = leafBindings(plan, [plan.mask]);
+  const assertExprs = plan.asserts.map((a) => a.cond);
+  const meta = {
+    pattern: plan.patternName,
+    dependsOnBatch: plan.dependsOnBatch,
+    runtimeParams: plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ...(p.range ? { range: p.range } : {}), ...(p.default !== undefined ? { default: p.default } : {}) })),
+    inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length, indexedBy: p.indexedBy ?? [] })),
+  };
+  return [
+    `// Planner for pattern \`${plan.patternName}\`.`,
+    `// mask: see the pattern source; head slots: ${plan.headSlots.length}.`,
+    'return {',
+    `  meta: ${JSON.stringify(meta)},`,
+    '  failedAsserts(sizes, params) {',
+    indent(leafBindings(plan, assertExprs), '    '),
+    '    const failed = [];',
+    ...plan.asserts.map((a) => `    if (!${printPoint(a.cond)}) failed.push(${JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`)});`),
+    '    return failed;',
+    '  },',
+    '  slots(h, b, sizes, params) {',
+    indent(slotLeaves, '    '),
+    `    return [${slotValues.join(', ')}];`,
+    '  },',
+    '  bind(sizes, params, slots, inputs) {',
+    indent(bindLeaves, '    '),
+    '    return {',
+    '      classify(q0, q1, k0, k1) {',
+    indent(iv.lines, '        '),
+    `        return ${iv.lo} === 1 ? 2 : ${iv.hi} === 0 ? 0 : 1;`,
+    '      },',
+    '      mask(q, k) {',
+    `        return ${printPoint(plan.mask)};`,
+    '      },',
+    '    };',
+    '  },',
+    '};',
+  ].join('\n');
+}

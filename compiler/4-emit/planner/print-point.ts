@@ -1,0 +1,49 @@
+/**
+ * Prints mask IR as a JavaScript expression that evaluates one point (q, k). Integer
+ * semantics follow `ir/semantics.ts`: floor division and modulo through `rt.fdiv`/`rt.fmod`
+ * unless the divisor is a positive constant (then `Math.floor` and a guarded `%` inline).
+ */
+import { assertNever } from '../../diagnostics/diagnostic.ts';
+import { fmtFloat, type MExpr } from '../../ir/mask.ts';
+import { leafName } from './names.ts';
+
+/** JS source for `e` at a point. Inputs are read as `in_<name>.data[q]`. */
+export function printPoint(e: MExpr): string {
+  switch (e.kind) {
+    case 'const':
+      if (typeof e.value === 'boolean') return String(e.value);
+      return e.type === 'float' ? fmtFloat(e.value) : e.value < 0 ? `(${e.value})` : String(e.value);
+    case 'var': return e.name;
+    case 'size': case 'param': return leafName(e);
+    case 'input': return `${leafName(e)}.data[${e.index}]`;
+    case 'neg': return `(-${printPoint(e.x)})`;
+    case 'not': return `(!${printPoint(e.x)})`;
+    case 'toFloat': return printPoint(e.x);
+    case 'arith': {
+      const a = printPoint(e.a), b = printPoint(e.b);
+      const posConst = e.b.kind === 'const' && (e.b.value as number) > 0;
+      if (e.type === 'int' && e.op === '/') return posConst ? `Math.floor(${a} / ${b})` : `rt.fdiv(${a}, ${b})`;
+      if (e.type === 'int' && e.op === '%') return `rt.fmod(${a}, ${b})`;
+      if (e.type === 'float' && e.op === '%') return `(${a} - ${b} * Math.floor(${a} / ${b}))`;
+      return `(${a} ${e.op} ${b})`;
+    }
+    case 'pow': return `Math.pow(${printPoint(e.a)}, ${printPoint(e.b)})`;
+    case 'cmp': {
+      const op = e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
+      return `(${printPoint(e.a)} ${op} ${printPoint(e.b)})`;
+    }
+    case 'and': return `(${e.args.map(printPoint).join(' && ')})`;
+    case 'or': return `(${e.args.map(printPoint).join(' || ')})`;
+    case 'call': {
+      const args = e.args.map(printPoint);
+      switch (e.fn) {
+        case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
+        case 'hash': return `rt.hash(${args.join(', ')})`;
+        case 'abs': case 'min': case 'max': case 'exp': case 'log': case 'tanh': case 'sqrt':
+          return `Math.${e.fn}(${args.join(', ')})`;
+      }
+      return assertNever(e.fn);
+    }
+  }
+  return assertNever(e);
+}

@@ -1,0 +1,138 @@
+/**
+ * Helpers that generated planner code calls: integer semantics (floor division and modulo,
+ * zero divisor gives 0, the 31-bit hash) and interval arithmetic for the cases that are too
+ * long to inline. Interval results are written to the scratch pair `R` to avoid allocation
+ * on the planner's hot path. This file must agree with `compiler/ir/semantics.ts`; the
+ * lowering tests compare the two on random inputs.
+ */
+
+/** Scratch result of the last interval helper: `[lo, hi]`. */
+export const R = new Float64Array(2);
+
+/** Floor division; division by zero gives 0. */
+export function fdiv(a: number, b: number): number {
+  return b === 0 ? 0 : Math.floor(a / b);
+}
+
+/** Floor modulo; modulo by zero gives 0. */
+export function fmod(a: number, b: number): number {
+  if (b === 0) return 0;
+  const r = ((a % b) + b) % b;
+  return r === 0 ? 0 : r;
+}
+
+/** The language's `hash(...)`. */
+export function hash(...args: number[]): number {
+  let h = 0x9e3779b9 >>> 0;
+  for (const a of args) {
+    h = (h ^ (a >>> 0)) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+  }
+  return h & 0x7fffffff;
+}
+
+/** Interval product. */
+export function ivMul(alo: number, ahi: number, blo: number, bhi: number): void {
+  const p1 = alo * blo, p2 = alo * bhi, p3 = ahi * blo, p4 = ahi * bhi;
+  R[0] = Math.min(p1, p2, p3, p4);
+  R[1] = Math.max(p1, p2, p3, p4);
+}
+
+/** Interval floor division. A divisor interval containing 0 gives every possible result. */
+export function ivDiv(alo: number, ahi: number, blo: number, bhi: number): void {
+  if (blo <= 0 && bhi >= 0) {
+    if (blo === 0 && bhi === 0) { R[0] = 0; R[1] = 0; return; }
+    const m = Math.max(Math.abs(alo), Math.abs(ahi));
+    R[0] = -m; R[1] = m;
+    return;
+  }
+  const p1 = Math.floor(alo / blo), p2 = Math.floor(alo / bhi), p3 = Math.floor(ahi / blo), p4 = Math.floor(ahi / bhi);
+  R[0] = Math.min(p1, p2, p3, p4);
+  R[1] = Math.max(p1, p2, p3, p4);
+}
+
+/** Interval floor modulo. Exact when the dividend does not wrap and the divisor is fixed. */
+export function ivMod(alo: number, ahi: number, blo: number, bhi: number): void {
+  if (blo === bhi) {
+    const m = blo;
+    if (m === 0) { R[0] = 0; R[1] = 0; return; }
+    const qa = Math.floor(alo / m), qb = Math.floor(ahi / m);
+    if (qa === qb) {
+      const x = alo - qa * m, y = ahi - qb * m;
+      R[0] = Math.min(x, y); R[1] = Math.max(x, y);
+      return;
+    }
+    if (m > 0) { R[0] = 0; R[1] = m - 1; } else { R[0] = m + 1; R[1] = 0; }
+    return;
+  }
+  if (blo > 0) {
+    if (alo >= 0 && ahi < blo) { R[0] = alo; R[1] = ahi; return; }
+    R[0] = 0; R[1] = bhi - 1;
+    return;
+  }
+  if (bhi < 0) { R[0] = blo + 1; R[1] = 0; return; }
+  const m = Math.max(Math.abs(blo), Math.abs(bhi));
+  R[0] = -m + 1; R[1] = m - 1;
+}
+
+/** Interval hash: exact for a single point, else the whole range. */
+export function ivHash(args: readonly number[]): void {
+  for (let i = 0; i < args.length; i += 2) {
+    if (args[i] !== args[i + 1]) { R[0] = 0; R[1] = 0x7fffffff; return; }
+  }
+  const pts: number[] = [];
+  for (let i = 0; i < args.length; i += 2) pts.push(args[i]);
+  const v = hash(...pts);
+  R[0] = v; R[1] = v;
+}
+
+/**
+ * Range min/max over a per-token int array, answered in O(1) from a sparse table of
+ * per-block summaries (block = the tile size along the axis the array is indexed by).
+ * A range inside one token is exact; other ranges are widened to whole blocks, which is
+ * sound (the true min/max lie inside).
+ */
+export class InputTable {
+  private readonly levels: { min: Int32Array; max: Int32Array }[] = [];
+
+  constructor(readonly data: ArrayLike<number>, readonly block: number) {
+    const n = Math.ceil(data.length / block);
+    const min = new Int32Array(n), max = new Int32Array(n);
+    for (let b = 0; b < n; b++) {
+      let lo = Infinity, hi = -Infinity;
+      const end = Math.min(data.length, (b + 1) * block);
+      for (let i = b * block; i < end; i++) {
+        const v = data[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      min[b] = lo; max[b] = hi;
+    }
+    this.levels.push({ min, max });
+    for (let w = 2; w <= n; w *= 2) {
+      const prev = this.levels[this.levels.length - 1];
+      const len = n - w + 1;
+      const lmin = new Int32Array(len), lmax = new Int32Array(len);
+      for (let i = 0; i < len; i++) {
+        lmin[i] = Math.min(prev.min[i], prev.min[i + w / 2]);
+        lmax[i] = Math.max(prev.max[i], prev.max[i + w / 2]);
+      }
+      this.levels.push({ min: lmin, max: lmax });
+    }
+  }
+
+  /** Writes min/max of `data[lo..hi]` (inclusive, clipped to the array) to `R`. */
+  range(lo: number, hi: number): void {
+    if (lo === hi) { R[0] = R[1] = this.data[lo]; return; }
+    const b0 = Math.floor(lo / this.block), b1 = Math.floor(hi / this.block);
+    const lvl = 31 - Math.clz32(b1 - b0 + 1);
+    const t = this.levels[lvl];
+    const j = b1 - (1 << lvl) + 1;
+    R[0] = Math.min(t.min[b0], t.min[j]);
+    R[1] = Math.max(t.max[b0], t.max[j]);
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * Builds a block-sparse schedule from a pattern's planner, for any problem size.
+ *
+ * Per head group and query block, the key-block range is classified by bisection: the
+ * classifier bounds the mask over a whole range of key blocks at once, so an EMPTY or FULL
+ * run costs one call and only boundaries are refined. A single undecided tile is refined
+ * exactly by subdivision (see `refineTile`). Cost: O(listed tiles x log(key blocks) +
+ * query blocks) classifier calls; no step touches q_len x kv_len points.
+ */
+import { InputTable } from './ops.ts';
+import type { PlannerInputs, PlannerModule, PlannerSizes, BoundPlanner } from './planner.ts';
+import { PlanError, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
+
+const EMPTY = 0, SOME = 1, ALL = 2;
+
+/** A growable Int32 list. */
+class IntList {
+  data = new Int32Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+interface Counters {
+  classifierCalls: number;
+  pointEvaluations: number;
+  refinedTiles: number;
+  unproven: number;
+}
+
+/** Plans the schedule of `cfg` with planner `mod`. Throws `PlanError` for bad configuration. */
+export function planSchedule(mod: PlannerModule, cfg: PlanConfig): Schedule {
+  const { qLen, kvLen, heads, blockQ, blockKv } = cfg;
+  validateSizes(cfg);
+  const params = validateParams(mod, cfg);
+  const sizes: PlannerSizes = { qLen, kvLen, heads };
+  const failed = mod.failedAsserts(sizes, params);
+  if (failed.length) throw new PlanError('assertion_failed', failed.join('; '));
+  const inputs = buildInputs(mod, cfg);
+  const batch = mod.meta.dependsOnBatch ? (cfg.batch ?? 1) : 1;
+
+  // Group (b, h) by slot values: equal slots, equal masks.
+  const groupOf = new Int32Array(batch * heads);
+  const keys = new Map<string, number>();
+  const groupSlots: (number | boolean)[][] = [];
+  const members: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const s = mod.slots(h, b, sizes, params);
+      const key = s.join(',');
+      let g = keys.get(key);
+      if (g === undefined) {
+        g = groupSlots.length;
+        keys.set(key, g);
+        groupSlots.push(s);
+        members.push([]);
+      }
+      groupOf[b * heads + h] = g;
+      members[g].push(b * heads + h);
+    }
+  }
+
+  const counters: Counters = { classifierCalls: 0, pointEvaluations: 0, refinedTiles: 0, unproven: 0 };
+  const budget = cfg.refineBudget ?? 2 * blockQ * blockKv;
+  const groups = groupSlots.map((slots, g) =>
+    planGroup(mod.bind(sizes, params, slots, inputs), cfg, budget, counters, Int32Array.from(members[g])),
+  );
+  let fullTiles = 0, partialTiles = 0;
+  for (const g of groups) {
+    fullTiles += g.fullKvIndices.length;
+    partialTiles += g.kvIndices.length;
+  }
+  return {
+    pattern: mod.meta.pattern,
+    qLen, kvLen, heads, batch, blockQ, blockKv,
+    numQBlocks: Math.ceil(qLen / blockQ),
+    numKvBlocks: Math.ceil(kvLen / blockKv),
+    groupOf,
+    groups,
+    stats: {
+      fullTiles,
+      partialTiles,
+      unprovenPartialTiles: counters.unproven,
+      refinedTiles: counters.refinedTiles,
+      classifierCalls: counters.classifierCalls,
+      pointEvaluations: counters.pointEvaluations,
+    },
+  };
+}
+
+function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array): GroupSchedule {
+  const { qLen, kvLen, blockQ, blockKv } = cfg;
+  const nq = Math.ceil(qLen / blockQ), nkv = Math.ceil(kvLen / blockKv);
+  const partial = new IntList(), full = new IntList();
+  const kvRowPtr = new Int32Array(nq + 1), fullKvRowPtr = new Int32Array(nq + 1);
+  const classify = (q0: number, q1: number, k0: number, k1: number) => {
+    ctr.classifierCalls++;
+    return p.classify(q0, q1, k0, k1);
+  };
+
+  for (let qb = 0; qb < nq; qb++) {
+    const q0 = qb * blockQ;
+    const q1 = Math.min(q0 + blockQ, qLen) - 1;
+    const qOver = q0 + blockQ > qLen;
+    const scan = (kb0: number, kb1: number): void => {
+      const k0 = kb0 * blockKv;
+      const k1 = Math.min(kb1 * blockKv, kvLen) - 1;
+      const c = classify(q0, q1, k0, k1);
+      if (c === EMPTY) return;
+      if (c === ALL) {
+        for (let kb = kb0; kb < kb1; kb++) {
+          // [Note: Full tiles never overhang] A tile past either sequence end needs the
+          // bounds check that only the partial path does, so it is listed as partial.
+          if (qOver || (kb + 1) * blockKv > kvLen) partial.push(kb);
+          else full.push(kb);
+        }
+        return;
+      }
+      if (kb1 - kb0 === 1) {
+        const r = refineTile(p, q0, q1, k0, k1, budget, ctr);
+        if (r === ALL && !qOver && kb1 * blockKv <= kvLen) full.push(kb0);
+        else if (r !== EMPTY) partial.push(kb0);
+        return;
+      }
+      const mid = (kb0 + kb1) >> 1;
+      scan(kb0, mid);
+      scan(mid, kb1);
+    };
+    if (nkv > 0) scan(0, nkv);
+    kvRowPtr[qb + 1] = partial.length;
+    fullKvRowPtr[qb + 1] = full.length;
+  }
+
+  const kvIndices = partial.toArray(), fullKvIndices = full.toArray();
+  const t = transpose(kvRowPtr, kvIndices, nkv);
+  const ft = transpose(fullKvRowPtr, fullKvIndices, nkv);
+  return {
+    members,
+    kvNumBlocks: counts(kvRowPtr),
+    kvRowPtr,
+    kvIndices,
+    fullKvNumBlocks: counts(fullKvRowPtr),
+    fullKvRowPtr,
+    fullKvIndices,
+    qNumBlocks: counts(t.ptr),
+    qColPtr: t.ptr,
+    qIndices: t.idx,
+    fullQNumBlocks: counts(ft.ptr),
+    fullQColPtr: ft.ptr,
+    fullQIndices: ft.idx,
+    fullyMaskedRows: findFullyMaskedRows(p, cfg, kvRowPtr, kvIndices, fullKvRowPtr, ctr),
+  };
+}
+
+/**
+ * Decides one tile the classifier left undecided. Sample points first (a mixed tile is
+ * usually exposed by its corners and centre), then split the tile and classify the halves,
+ * down to single points, until both an allowed and a masked element are seen (PARTIAL) or
+ * the tile is exhausted (then exactly FULL or EMPTY). After `budget` steps it gives up and
+ * keeps the tile PARTIAL, which is always sound.
+ */
+function refineTile(p: BoundPlanner, q0: number, q1: number, k0: number, k1: number, budget: number, ctr: Counters): 0 | 1 | 2 {
+  ctr.refinedTiles++;
+  let seenT = false, seenF = false, steps = 0, exhausted = false;
+  const probe = (q: number, k: number) => {
+    ctr.pointEvaluations++;
+    if (p.mask(q, k)) seenT = true;
+    else seenF = true;
+  };
+  const qm = (q0 + q1) >> 1, km = (k0 + k1) >> 1;
+  probe(q0, k0); probe(q1, k1); probe(q0, k1); probe(q1, k0); probe(qm, km);
+  if (seenT && seenF) return SOME;
+  const visit = (qa: number, qb: number, ka: number, kb: number): void => {
+    if ((seenT && seenF) || exhausted) return;
+    if (++steps > budget) { exhausted = true; return; }
+    let c: number;
+    if (qa === qb && ka === kb) {
+      ctr.pointEvaluations++;
+      c = p.mask(qa, ka) ? ALL : EMPTY;
+    } else {
+      ctr.classifierCalls++;
+      c = p.classify(qa, qb, ka, kb);
+    }
+    if (c === ALL) { seenT = true; return; }
+    if (c === EMPTY) { seenF = true; return; }
+    if (qb - qa >= kb - ka) {
+      const m = (qa + qb) >> 1;
+      visit(qa, m, ka, kb);
+      visit(m + 1, qb, ka, kb);
+    } else {
+      const m = (ka + kb) >> 1;
+      visit(qa, qb, ka, m);
+      visit(qa, qb, m + 1, kb);
+    }
+  };
+  visit(q0, q1, k0, k1);
+  if (seenT && seenF) return SOME;
+  if (exhausted) {
+    ctr.unproven++;
+    return SOME;
+  }
+  return seenT ? ALL : EMPTY;
+}
+
+/**
+ * [Note: Fully masked rows] A query row with no allowed key has an empty softmax. Kernels
+ * write 0 there (FlexAttention's convention) rather than NaN, and the planner reports the
+ * rows so the user learns about them. Rows in a block with a FULL tile always have keys; in
+ * blocks with only PARTIAL tiles each row is checked against those tiles' keys.
+ */
+function findFullyMaskedRows(p: BoundPlanner, cfg: PlanConfig, kvRowPtr: Int32Array, kvIdx: Int32Array, fullRowPtr: Int32Array, ctr: Counters): [number, number][] {
+  const { qLen, kvLen, blockQ, blockKv } = cfg;
+  const out: [number, number][] = [];
+  const add = (a: number, b: number) => {
+    const last = out[out.length - 1];
+    if (last && last[1] === a) last[1] = b;
+    else out.push([a, b]);
+  };
+  const nq = kvRowPtr.length - 1;
+  for (let qb = 0; qb < nq; qb++) {
+    const q0 = qb * blockQ, qEnd = Math.min(q0 + blockQ, qLen);
+    if (fullRowPtr[qb + 1] > fullRowPtr[qb]) continue;
+    const from = kvRowPtr[qb], to = kvRowPtr[qb + 1];
+    if (from === to) { add(q0, qEnd); continue; }
+    for (let q = q0; q < qEnd; q++) {
+      let any = false;
+      for (let i = from; i < to && !any; i++) {
+        const k0 = kvIdx[i] * blockKv, k1 = Math.min(k0 + blockKv, kvLen) - 1;
+        ctr.classifierCalls++;
+        const c = p.classify(q, q, k0, k1);
+        if (c === ALL) any = true;
+        else if (c === SOME) {
+          for (let k = k0; k <= k1 && !any; k++) {
+            ctr.pointEvaluations++;
+            any = p.mask(q, k);
+          }
+        }
+      }
+      if (!any) add(q, q + 1);
+    }
+  }
+  return out;
+}
+
+function counts(ptr: Int32Array): Int32Array {
+  const n = new Int32Array(ptr.length - 1);
+  for (let i = 0; i < n.length; i++) n[i] = ptr[i + 1] - ptr[i];
+  return n;
+}
+
+/** Transposes compressed rows (ascending rows) into compressed columns (ascending rows). */
+function transpose(rowPtr: Int32Array, idx: Int32Array, ncols: number): { ptr: Int32Array; idx: Int32Array } {
+  const ptr = new Int32Array(ncols + 1);
+  for (let i = 0; i < idx.length; i++) ptr[idx[i] + 1]++;
+  for (let c = 0; c < ncols; c++) ptr[c + 1] += ptr[c];
+  const fill = ptr.slice(0, ncols);
+  const out = new Int32Array(idx.length);
+  for (let r = 0; r + 1 < rowPtr.length; r++) {
+    for (let i = rowPtr[r]; i < rowPtr[r + 1]; i++) out[fill[idx[i]]++] = r;
+  }
+  return { ptr, idx: out };
+}
+
+const isPow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
+
+function validateSizes(cfg: PlanConfig): void {
+  for (const [name, v] of [['q_len', cfg.qLen], ['kv_len', cfg.kvLen], ['heads', cfg.heads], ['batch', cfg.batch ?? 1]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new PlanError('bad_size', `${name} must be a positive integer, got ${v}`);
+  }
+  for (const [name, v] of [['block-q', cfg.blockQ], ['block-kv', cfg.blockKv]] as const) {
+    if (!isPow2(v) || v < 16 || v > 256) throw new PlanError('bad_size', `${name} must be a power of two from 16 to 256, got ${v}`);
+  }
+}
+
+function validateParams(mod: PlannerModule, cfg: PlanConfig): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const rp of mod.meta.runtimeParams) {
+    const v = cfg.params?.[rp.name] ?? rp.default;
+    if (v === undefined) throw new PlanError('missing_param', `runtime parameter \`${rp.name}\` needs a value`);
+    const ok = rp.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && (rp.type === 'float' || Number.isInteger(v));
+    if (!ok) throw new PlanError('bad_param_value', `runtime parameter \`${rp.name}\` is ${rp.type}, got ${String(v)}`);
+    if (rp.range && typeof v === 'number' && (v < rp.range.lo || (rp.range.hi !== undefined && v >= rp.range.hi))) {
+      throw new PlanError('param_out_of_range', `runtime parameter \`${rp.name}\` = ${v} is outside ${rp.range.lo}..${rp.range.hi ?? ''}`);
+    }
+    out[rp.name] = v;
+  }
+  return out;
+}
+
+function buildInputs(mod: PlannerModule, cfg: PlanConfig): PlannerInputs {
+  const out: PlannerInputs = {};
+  for (const inp of mod.meta.inputs) {
+    const data = cfg.inputs?.[inp.name];
+    if (!data) throw new PlanError('bad_input', `input array \`${inp.name}\` is required`);
+    const want = inp.length === 'q_len' ? cfg.qLen : cfg.kvLen;
+    if (data.length !== want) throw new PlanError('bad_input', `input array \`${inp.name}\` is declared int[${inp.length}] = ${want} entries, got ${data.length}`);
+    for (const ix of inp.indexedBy) {
+      const need = ix === 'q' ? cfg.qLen : cfg.kvLen;
+      if (data.length < need) throw new PlanError('bad_input', `input array \`${inp.name}\` is read at every ${ix} (${need} tokens) but has ${data.length} entries`);
+    }
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isInteger(data[i]) || Math.abs(data[i]) > 2 ** 31 - 1) throw new PlanError('bad_input', `input array \`${inp.name}\` must hold 32-bit integers (entry ${i} is ${data[i]})`);
+    }
+    out[inp.name] = {
+      data,
+      q: inp.indexedBy.includes('q') ? new InputTable(data, cfg.blockQ) : undefined,
+      k: inp.indexedBy.includes('k') ? new InputTable(data, cfg.blockKv) : undefined,
+    };
+  }
+  return out;
+}

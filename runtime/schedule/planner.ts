@@ -1,0 +1,45 @@
+/**
+ * The shape of a printed planner module (see `compiler/4-emit/planner/print-planner.ts`)
+ * and how to load one from its source text.
+ */
+import * as ops from './ops.ts';
+import type { InputTable } from './ops.ts';
+
+/** Sizes as the planner functions see them. */
+export interface PlannerSizes {
+  readonly qLen: number;
+  readonly kvLen: number;
+  readonly heads: number;
+}
+
+/** Static facts about a pattern that the planner validates its inputs against. */
+export interface PlannerMeta {
+  readonly pattern: string;
+  readonly dependsOnBatch: boolean;
+  readonly runtimeParams: readonly { name: string; type: string; range?: { lo: number; hi?: number }; default?: number | boolean }[];
+  readonly inputs: readonly { name: string; length?: 'q_len' | 'kv_len'; indexedBy: readonly ('q' | 'k')[] }[];
+}
+
+/** Input array tables: one per axis the array is indexed by. */
+export type PlannerInputs = Record<string, { data: ArrayLike<number>; q?: InputTable; k?: InputTable }>;
+
+/** Tile classifier and point mask for one head group. */
+export interface BoundPlanner {
+  /** 0: no element allowed, 1: some may be, 2: all allowed, over q in [q0,q1], k in [k0,k1]. */
+  classify(q0: number, q1: number, k0: number, k1: number): 0 | 1 | 2;
+  mask(q: number, k: number): boolean;
+}
+
+/** A pattern's planner functions. */
+export interface PlannerModule {
+  readonly meta: PlannerMeta;
+  failedAsserts(sizes: PlannerSizes, params: Record<string, number | boolean>): string[];
+  slots(h: number, b: number, sizes: PlannerSizes, params: Record<string, number | boolean>): (number | boolean)[];
+  bind(sizes: PlannerSizes, params: Record<string, number | boolean>, slots: readonly (number | boolean)[], inputs: PlannerInputs): BoundPlanner;
+}
+
+/** Instantiates a planner from printed source (the body of `function (rt) { ... }`). */
+export function loadPlanner(source: string): PlannerModule {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('rt', source)(ops) as PlannerModule;
+}
