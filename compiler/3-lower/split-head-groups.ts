@@ -25,6 +25,17 @@ export function splitHeadGroups(mask: M.MExpr): { mask: M.MExpr; slots: HeadSlot
       }
       return { kind: 'param', type: e.type, name, mode: 'runtime', span: e.span };
     }
+    if (e.kind === 'and' || e.kind === 'or') {
+      // `h == 0 || h == 5 || k < 4`: the head-only operands form one slot, so heads 0 and 5
+      // (both making it true) land in one group.
+      const heads = e.args.filter(headOnly);
+      if (heads.length > 1) {
+        const rest = e.args.filter((a) => !headOnly(a));
+        const combined = walk(e.kind === 'and' ? M.and(heads, e.span) : M.or(heads, e.span));
+        const others = rest.map(walk);
+        return e.kind === 'and' ? M.and([combined, ...others], e.span) : M.or([combined, ...others], e.span);
+      }
+    }
     return M.mapChildren(e, walk);
   };
   const out = walk(mask);

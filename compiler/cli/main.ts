@@ -7,6 +7,8 @@ import { checkSource } from '../pipeline.ts';
 import { dumpProgram } from './dump.ts';
 import { EXIT, guard } from './report.ts';
 import { readSource, requireSource } from './source.ts';
+import { addPlanOptions, type PlanOptions } from './plan-args.ts';
+import { runSchedule, runViz } from './schedule-cmds.ts';
 
 /** Runs the CLI on `argv` (as in `process.argv`) and returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -56,6 +58,32 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(opts.json ? `${JSON.stringify(prog.patterns, astJsonReplacer, 2)}\n` : dumpProgram(prog));
         return EXIT.ok;
       });
+    });
+
+  addPlanOptions(
+    program
+      .command('schedule')
+      .description('Plan the block-sparse schedule (full / partial / empty tiles per query block) for one problem size.')
+      .argument('<file>', '.attn file'),
+  )
+    .option('--format <format>', 'text | json | npz', 'text')
+    .option('-o, --out <path>', 'write to a file instead of stdout (required for npz)')
+    .action(async (file: string, opts: PlanOptions & { format: string; out?: string }) => {
+      const diags = new Diagnostics();
+      status = await guard(diags, () => runSchedule(file, opts, diags));
+    });
+
+  addPlanOptions(
+    program
+      .command('viz')
+      .description('Draw the tile map of a pattern: SVG or PNG (by the -o extension), or Unicode in the terminal.')
+      .argument('<file>', '.attn file'),
+  )
+    .option('-o, --out <path>', 'output file: .svg or .png')
+    .option('--format <format>', 'svg | png | term (default: from -o, else term)')
+    .action(async (file: string, opts: PlanOptions & { format?: string; out?: string }) => {
+      const diags = new Diagnostics();
+      status = await guard(diags, () => runViz(file, opts, diags));
     });
 
   try {

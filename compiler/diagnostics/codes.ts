@@ -35,6 +35,8 @@ export const DIAGNOSTIC_CODES = {
   param_out_of_range: { severity: 'error', summary: 'a parameter value outside the declared range' },
   missing_param: { severity: 'error', summary: 'a parameter with no default and no value given' },
   assertion_failed: { severity: 'error', summary: 'an `assert` in a pattern is false for the given parameters' },
+  bad_size: { severity: 'error', summary: 'a sequence length, head count or block size that is not allowed' },
+  bad_input: { severity: 'error', summary: 'an input array that is missing, unreadable, or of the wrong length or type' },
   unknown_pattern: { severity: 'error', summary: 'no pattern of the requested name, or several patterns and none chosen' },
   // warnings
   unused_param: { severity: 'warning', summary: 'a parameter the pattern never uses' },

@@ -79,13 +79,15 @@ function docIds(n: number, seed: number): number[] {
   return out;
 }
 
-function runCase(src: string, z: fc.TypeOf<typeof sizes>, budget?: number) {
+type Sizes = typeof sizes extends fc.Arbitrary<infer T> ? T : never;
+
+function runCase(src: string, z: Sizes, budget?: number) {
   const bp = bindText(src);
   const { planner } = lowerToPlanner(bp);
   const doc = docIds(Math.max(z.qLen, z.kvLen), z.docSeed).slice(0, z.kvLen);
   const qLen = src.includes('doc[') ? Math.min(z.qLen, z.kvLen) : z.qLen;
-  const inputs = src.includes('doc[') ? { doc } : {};
-  const params = src.includes('prefix') ? { prefix: z.prefix } : {};
+  const inputs: Record<string, number[]> = src.includes('doc[') ? { doc } : {};
+  const params: Record<string, number> = src.includes('prefix') ? { prefix: z.prefix } : {};
   const s = planSchedule(planner, { qLen, kvLen: z.kvLen, heads: z.heads, batch: z.batch, blockQ: z.blockQ, blockKv: z.blockKv, params, inputs, refineBudget: budget });
   verifySchedule(s);
   const ctx = { sizes: { qLen, kvLen: z.kvLen, heads: z.heads }, params, inputs };

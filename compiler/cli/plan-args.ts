@@ -1,0 +1,117 @@
+/**
+ * Shared by `schedule` and `viz`: options that describe a problem, and the path from a
+ * file to a verified schedule (check, bind, lower, plan, verify), with every user mistake
+ * turned into a coded diagnostic.
+ */
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { bindParams, resolveParamValues } from '../2-check/bind.ts';
+import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
+import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
+import { verifySchedule } from '../../runtime/schedule/verify.ts';
+import { collectParam, parseParamArgs, requireSource } from './source.ts';
+
+/** Options every planning command accepts. */
+export interface PlanOptions {
+  pattern?: string;
+  qLen: string;
+  kvLen?: string;
+  heads: string;
+  batch: string;
+  blockQ: string;
+  blockKv: string;
+  param: Record<string, string>;
+  input: Record<string, string>;
+}
+
+/** Adds the planning options to a command. */
+export function addPlanOptions(cmd: Command): Command {
+  return cmd
+    .option('--pattern <name>', 'pattern to use when the file defines several')
+    .requiredOption('--q-len <n>', 'query sequence length (tokens; 4k = 4096)')
+    .option('--kv-len <n>', 'key/value sequence length (default: --q-len)')
+    .option('--heads <n>', 'number of heads', '1')
+    .option('--batch <n>', 'batch size (matters only for masks that use b)', '1')
+    .option('--block-q <n>', 'query block size: a power of two, 16..256', '128')
+    .option('--block-kv <n>', 'key/value block size: a power of two, 16..256', '128')
+    .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
+    .option('--input <name=file.npy>', 'per-token input array from a .npy file (repeatable)', collectParam, {});
+}
+
+function intOption(name: string, text: string, diags: Diagnostics): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text.replace(/_/g, ''));
+  const v = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1 << 20) : NaN;
+  if (!Number.isSafeInteger(v) || v < 1) {
+    diags.report('bad_size', `--${name} expects a positive integer (like 4096 or 4k), got \`${text}\``);
+    return NaN;
+  }
+  return v;
+}
+
+/** Checks, binds, lowers and plans; returns the verified schedule. Throws `UserError`. */
+export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics): { schedule: Schedule; plannerSource: string } {
+  const src = requireSource(file, diags);
+  const qLen = intOption('q-len', o.qLen, diags);
+  const kvLen = o.kvLen === undefined ? qLen : intOption('kv-len', o.kvLen, diags);
+  const heads = intOption('heads', o.heads, diags);
+  const batch = intOption('batch', o.batch, diags);
+  const blockQ = intOption('block-q', o.blockQ, diags);
+  const blockKv = intOption('block-kv', o.blockKv, diags);
+  const params = parseParamArgs(o.param, diags);
+  if (diags.hasErrors) throw new UserError(diags);
+
+  const pattern = checkPatternFile(src, o.pattern, diags);
+  const bound = bindParams(pattern, params, diags);
+  const runtimeValues = resolveParamValues(pattern, params, diags, ['runtime']);
+  const inputs: Record<string, Int32Array> = {};
+  for (const [name, path] of Object.entries(parseParamArgs(o.input, diags))) {
+    const decl = pattern.params.find((p) => p.name === name);
+    if (!decl || decl.mode !== 'input') {
+      diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``);
+      continue;
+    }
+    try {
+      const arr = readNpy(new Uint8Array(fs.readFileSync(path)));
+      if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
+      inputs[name] = toIntArray(arr);
+    } catch (e) {
+      const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+      diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);
+    }
+  }
+  if (!bound || diags.hasErrors) throw new UserError(diags);
+
+  const lowered = lowerToPlanner(bound);
+  let schedule: Schedule;
+  try {
+    schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs });
+  } catch (e) {
+    if (e instanceof PlanError) {
+      diags.report(e.code, e.message);
+      throw new UserError(diags);
+    }
+    throw e;
+  }
+  verifySchedule(schedule);
+  reportFullyMaskedRows(schedule, diags);
+  return { schedule, plannerSource: lowered.plannerSource };
+}
+
+/** [Note: Fully masked rows] is where the planner finds them; here the user hears of them. */
+function reportFullyMaskedRows(s: Schedule, diags: Diagnostics): void {
+  const notes: string[] = [];
+  let rows = 0;
+  s.groups.forEach((g, gi) => {
+    if (!g.fullyMaskedRows.length) return;
+    for (const [a, b] of g.fullyMaskedRows) rows += b - a;
+    const shown = g.fullyMaskedRows.slice(0, 8).map(([a, b]) => (b - a === 1 ? `${a}` : `${a}..${b}`));
+    const more = g.fullyMaskedRows.length > 8 ? `, ... (${g.fullyMaskedRows.length} ranges)` : '';
+    notes.push(`group ${gi} (heads ${Array.from(g.members).slice(0, 8).join(',')}${g.members.length > 8 ? ',...' : ''}): query rows ${shown.join(', ')}${more}`);
+  });
+  if (notes.length) {
+    diags.report('fully_masked_rows', `${rows} query row${rows === 1 ? '' : 's'} attend${rows === 1 ? 's' : ''} to no key; attnc kernels output 0 there (the schedule flags them)`, undefined, notes);
+  }
+}
