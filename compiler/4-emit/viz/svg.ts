@@ -30,16 +30,19 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
   const panelW = mapW + barW + gap + 20;
   const width = left + panelW * groups.length, height = top + mapH + 90;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" font-family="${FONT}">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" font-family="${FONT}" shape-rendering="crispEdges">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   const ideal = sum.idealSpeedup === Infinity ? '∞' : `${sum.idealSpeedup.toFixed(2)}×`;
   parts.push(`<text x="${left}" y="28" font-size="18" font-weight="bold">${esc(s.pattern)}</text>`);
   parts.push(`<text x="${left}" y="48" font-size="13">density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${ideal} (${sum.full} full, ${sum.partial} partial of ${sum.total} tiles)</text>`);
   parts.push(`<text x="${left}" y="66" font-size="12" fill="#555">q_len ${s.qLen} × kv_len ${s.kvLen}, blocks ${s.blockQ}×${s.blockKv}, ${s.heads} head${s.heads === 1 ? '' : 's'} in ${s.groups.length} group${s.groups.length === 1 ? '' : 's'}</text>`);
 
+  const grids = groups.map((g) => cellGrid(s, g, Math.min(512, Math.round(mapH)), Math.min(512, Math.round(mapW))));
+  // One work scale for all groups, so imbalance between heads shows.
+  const maxWork = Math.max(1, ...grids.flatMap((gr) => Array.from(gr.rowFull, (f, r) => (f + gr.rowPartial[r]) / gr.rowStep)));
   groups.forEach((g, gi) => {
     const x0 = left + gi * panelW, y0 = top;
-    const grid = cellGrid(s, g, Math.min(512, Math.round(mapH)), Math.min(512, Math.round(mapW)));
+    const grid = grids[gi];
     // Cell sizes in pixels: a cell covers rowStep q blocks = rowStep * blockQ tokens.
     const pxPerQ = mapH / s.qLen, pxPerK = mapW / s.kvLen;
     const cellH = grid.rowStep * s.blockQ * pxPerQ, cellW = grid.colStep * s.blockKv * pxPerK;
@@ -74,7 +77,6 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
     parts.push(`<text x="${x0}" y="${y0 - 10}" font-size="12">group ${gi}: ${esc(heads)}</text>`);
     // Work bar: listed tiles per query-block row.
     const bx = x0 + mapW + 12;
-    const maxWork = Math.max(1, ...Array.from(grid.rowFull, (f, r) => (f + grid.rowPartial[r]) / grid.rowStep));
     for (let r = 0; r < grid.rows; r++) {
       const y = y0 + r * cellH, h = Math.min(cellH, y0 + mapH - y);
       const wf = (barW * grid.rowFull[r]) / grid.rowStep / maxWork, wp = (barW * grid.rowPartial[r]) / grid.rowStep / maxWork;
