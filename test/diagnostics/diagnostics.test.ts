@@ -60,10 +60,17 @@ describe('diagnostic samples', () => {
   });
 
   it('has a sample for every code that a source file can trigger', () => {
-    const cliOnly = new Set(['file_not_found', 'unknown_pattern', 'fully_masked_rows']);
+    const cliOnly = new Set(['file_not_found', 'unknown_pattern', 'fully_masked_rows', 'bad_size', 'bad_input']);
     for (const code of Object.keys(DIAGNOSTIC_CODES)) {
       if (cliOnly.has(code)) continue;
       expect(cases.some((c) => c.startsWith(code)), `no sample for ${code}`).toBe(true);
     }
+  });
+});
+
+describe('docs/diagnostics.md', () => {
+  it('documents every code', () => {
+    const doc = fs.readFileSync('docs/diagnostics.md', 'utf8');
+    for (const code of Object.keys(DIAGNOSTIC_CODES)) expect(doc, code).toContain(`\`${code}\``);
   });
 });
