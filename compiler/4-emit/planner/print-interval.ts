@@ -16,16 +16,43 @@ export interface IntervalCode {
   readonly hi: string;
 }
 
+/** The syntax the interval code is printed in (JavaScript for the planner, C++ for CUDA hosts). */
+export interface IntervalDialect {
+  /** Declares the pair of locals `l<i>`, `h<i>`. */
+  decl(i: number, lo: string, hi: string): string;
+  /** Call of a helper that writes its result to the scratch pair `R`. */
+  helper(name: 'ivMul' | 'ivDiv' | 'ivMod', args: string[]): string;
+  hash(args: string[]): string;
+  inputRange(name: string, axis: 'q' | 'k', lo: string, hi: string): string;
+  scratch: [string, string];
+  floorDivPos(a: string, c: string): string;
+  minmax(fn: 'min' | 'max', args: string[]): string;
+  eq: string;
+}
+
+/** JavaScript: the planner's own dialect. */
+export const JS_DIALECT: IntervalDialect = {
+  decl: (i, lo, hi) => `const l${i} = ${lo}, h${i} = ${hi};`,
+  helper: (name, args) => `rt.${name}(${args.join(', ')});`,
+  hash: (args) => `rt.ivHash([${args.join(', ')}]);`,
+  inputRange: (name, axis, lo, hi) => `${name}.${axis}.range(${lo}, ${hi});`,
+  scratch: ['rt.R[0]', 'rt.R[1]'],
+  floorDivPos: (a, c) => `Math.floor(${a} / ${c})`,
+  minmax: (fn, args) => `Math.${fn}(${args.join(', ')})`,
+  eq: '===',
+};
+
 /** Prints the interval evaluation of `e`. */
-export function printInterval(e: MExpr): IntervalCode {
+export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): IntervalCode {
+  const D = dialect;
   const lines: string[] = [];
   let n = 0;
   const fresh = (lo: string, hi: string): [string, string] => {
     const i = n++;
-    lines.push(`const l${i} = ${lo}, h${i} = ${hi};`);
+    lines.push(D.decl(i, lo, hi));
     return [`l${i}`, `h${i}`];
   };
-  const fromR = () => fresh('rt.R[0]', 'rt.R[1]');
+  const fromR = () => fresh(D.scratch[0], D.scratch[1]);
   const isLit = (s: string) => /^-?\d+$/.test(s);
   const lit = (s: string) => Number(s);
 
@@ -45,7 +72,7 @@ export function printInterval(e: MExpr): IntervalCode {
       }
       case 'input': {
         const [lo, hi] = x.index === 'q' ? ['q0', 'q1'] : ['k0', 'k1'];
-        lines.push(`${leafName(x)}.${x.index}.range(${lo}, ${hi});`);
+        lines.push(D.inputRange(leafName(x), x.index, lo, hi));
         return fromR();
       }
       case 'neg': {
@@ -67,14 +94,14 @@ export function printInterval(e: MExpr): IntervalCode {
           case '-': return fresh(`${al} - ${bh}`, `${ah} - ${bl}`);
           case '*':
             if (bl === bh && isLit(bl)) return lit(bl) >= 0 ? fresh(`${al} * ${bl}`, `${ah} * ${bl}`) : fresh(`${ah} * ${bl}`, `${al} * ${bl}`);
-            lines.push(`rt.ivMul(${al}, ${ah}, ${bl}, ${bh});`);
+            lines.push(D.helper('ivMul', [al, ah, bl, bh]));
             return fromR();
           case '/':
-            if (bl === bh && isLit(bl) && lit(bl) > 0) return fresh(`Math.floor(${al} / ${bl})`, `Math.floor(${ah} / ${bl})`);
-            lines.push(`rt.ivDiv(${al}, ${ah}, ${bl}, ${bh});`);
+            if (bl === bh && isLit(bl) && lit(bl) > 0) return fresh(D.floorDivPos(al, bl), D.floorDivPos(ah, bl));
+            lines.push(D.helper('ivDiv', [al, ah, bl, bh]));
             return fromR();
           case '%':
-            lines.push(`rt.ivMod(${al}, ${ah}, ${bl}, ${bh});`);
+            lines.push(D.helper('ivMod', [al, ah, bl, bh]));
             return fromR();
         }
         return assertNever(x as never);
@@ -89,31 +116,31 @@ export function printInterval(e: MExpr): IntervalCode {
           case '<=': return fresh(`${ah} <= ${bl} ? 1 : 0`, `${al} <= ${bh} ? 1 : 0`);
           case '>': return fresh(`${al} > ${bh} ? 1 : 0`, `${ah} > ${bl} ? 1 : 0`);
           case '>=': return fresh(`${al} >= ${bh} ? 1 : 0`, `${ah} >= ${bl} ? 1 : 0`);
-          case '==': return fresh(`${al} === ${ah} && ${bl} === ${bh} && ${al} === ${bl} ? 1 : 0`, `${ah} < ${bl} || ${bh} < ${al} ? 0 : 1`);
-          case '!=': return fresh(`${ah} < ${bl} || ${bh} < ${al} ? 1 : 0`, `${al} === ${ah} && ${bl} === ${bh} && ${al} === ${bl} ? 0 : 1`);
+          case '==': return fresh(`${al} ${D.eq} ${ah} && ${bl} ${D.eq} ${bh} && ${al} ${D.eq} ${bl} ? 1 : 0`, `${ah} < ${bl} || ${bh} < ${al} ? 0 : 1`);
+          case '!=': return fresh(`${ah} < ${bl} || ${bh} < ${al} ? 1 : 0`, `${al} ${D.eq} ${ah} && ${bl} ${D.eq} ${bh} && ${al} ${D.eq} ${bl} ? 0 : 1`);
         }
         return assertNever(x as never);
       }
       case 'and': case 'or': {
         const parts = x.args.map(go);
-        const f = x.kind === 'and' ? 'Math.min' : 'Math.max';
-        return fresh(`${f}(${parts.map((p) => p[0]).join(', ')})`, `${f}(${parts.map((p) => p[1]).join(', ')})`);
+        const f = x.kind === 'and' ? 'min' : 'max';
+        return fresh(D.minmax(f, parts.map((p) => p[0])), D.minmax(f, parts.map((p) => p[1])));
       }
       case 'call': {
         const parts = x.args.map(go);
         switch (x.fn) {
           case 'abs': {
             const [l, h] = parts[0];
-            return fresh(`${l} >= 0 ? ${l} : ${h} <= 0 ? -${h} : 0`, `Math.max(-${l}, ${h})`);
+            return fresh(`${l} >= 0 ? ${l} : ${h} <= 0 ? -${h} : 0`, D.minmax('max', [`-${l}`, h]));
           }
           case 'min': case 'max':
-            return fresh(`Math.${x.fn}(${parts.map((p) => p[0]).join(', ')})`, `Math.${x.fn}(${parts.map((p) => p[1]).join(', ')})`);
+            return fresh(D.minmax(x.fn, parts.map((p) => p[0])), D.minmax(x.fn, parts.map((p) => p[1])));
           case 'select': {
             const [[cl, ch], [al, ah], [bl, bh]] = parts;
-            return fresh(`${cl} === 1 ? ${al} : ${ch} === 0 ? ${bl} : Math.min(${al}, ${bl})`, `${cl} === 1 ? ${ah} : ${ch} === 0 ? ${bh} : Math.max(${ah}, ${bh})`);
+            return fresh(`${cl} ${D.eq} 1 ? ${al} : ${ch} ${D.eq} 0 ? ${bl} : ${D.minmax('min', [al, bl])}`, `${cl} ${D.eq} 1 ? ${ah} : ${ch} ${D.eq} 0 ? ${bh} : ${D.minmax('max', [ah, bh])}`);
           }
           case 'hash':
-            lines.push(`rt.ivHash([${parts.map(([l, h]) => `${l}, ${h}`).join(', ')}]);`);
+            lines.push(D.hash(parts.flatMap(([l, h]) => [l, h])));
             return fromR();
           case 'exp': case 'log': case 'tanh': case 'sqrt':
             invariant(false, `float function ${x.fn} in a planner mask`);

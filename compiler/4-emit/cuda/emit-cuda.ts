@@ -1,0 +1,114 @@
+/**
+ * CUDA backend: renders `templates/cuda/` for one bound pattern into `<name>.cu`,
+ * `<name>.h`, a PyTorch extension binding `<name>_torch.cpp` and a Python loader
+ * `<name>.py`. The view model below holds every decision; the templates hold layout.
+ * The kernel inlines the pattern's mask and score modifications; the host part embeds the
+ * planner (interval bounds printed as C++, plus `templates/cuda/planner.h`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { BoundPattern } from '../../2-check/bind.ts';
+import { show, type MExpr } from '../../ir/mask.ts';
+import type { PlanIR } from '../../ir/plan.ts';
+import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
+import { printC, type CLeaves } from './print-c.ts';
+
+const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
+
+const CPP_DIALECT: IntervalDialect = {
+  decl: (i, lo, hi) => `const long long l${i} = ${lo}, h${i} = ${hi};`,
+  helper: (name, args) => `attnc_rt::${name}(${args.join(', ')}, R);`,
+  hash: (args) => `attnc_rt::ivHash({${args.join(', ')}}, R);`,
+  inputRange: (name, axis, lo, hi) => `${name}_${axis}->range(${lo}, ${hi}, R);`,
+  scratch: ['R[0]', 'R[1]'],
+  floorDivPos: (a, c) => `attnc_rt::fdiv(${a}, ${c})`,
+  minmax: (fn, args) => (args.length === 1 ? args[0] : `std::${fn}<long long>({${args.join(', ')}})`),
+  eq: '==',
+};
+
+const deviceLeaves: CLeaves = {
+  size: (n) => `P.${n}`,
+  param: (n) => `P.p_${n}`,
+  input: (n, i) => `P.in_${n}[${i}]`,
+  ns: '',
+};
+const hostLeaves: CLeaves = {
+  size: (n) => n,
+  param: (n) => (n.startsWith('$g') ? `g_${n.slice(2)}` : `p_${n}`),
+  input: (n, i) => `in_${n}[${i}]`,
+  ns: '',
+};
+const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) => `P.p_${n}` };
+
+const ctype = (t: string) => (t === 'float' ? 'float' : t === 'bool' ? 'bool' : 'int');
+
+let compiled: { cu: Handlebars.TemplateDelegate; kernel: Handlebars.TemplateDelegate; h: Handlebars.TemplateDelegate; cpp: Handlebars.TemplateDelegate; py: Handlebars.TemplateDelegate; planner: string } | undefined;
+function templates() {
+  if (!compiled) {
+    const read = (f: string) => fs.readFileSync(path.join(TEMPLATES, f), 'utf8');
+    const c = (f: string) => Handlebars.compile(read(f), { noEscape: true, strict: true });
+    compiled = { cu: c('pattern.cu.hbs'), kernel: c('kernel.cuh.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs'), planner: read('planner.h') };
+  }
+  return compiled;
+}
+
+function deviceFunctions(bp: BoundPattern): string {
+  const lines = [
+    '/** mask(b, h, q, k): the pattern\'s predicate, inlined into PARTIAL tiles. */',
+    'template <typename T>',
+    '__device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {',
+    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
+    `  return ${printC(bp.mask, deviceLeaves)};`,
+    '}',
+  ];
+  if (bp.bias || bp.softcap) {
+    lines.push(
+      '/** Score modifications in natural units: soft-cap, then bias. */',
+      'template <typename T>',
+      '__device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {',
+      '  (void)P; (void)b; (void)h; (void)q; (void)k;',
+    );
+    if (bp.softcap) lines.push(`  const float cap = ${printC(bp.softcap, deviceLeaves)};`, '  x = cap * tanhf(x / cap);');
+    if (bp.bias) lines.push(`  x += ${printC(bp.bias, deviceLeaves)};`);
+    lines.push('  return x;', '}');
+  }
+  return lines.join('\n');
+}
+
+/** The files of the CUDA target, keyed by name. */
+export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record<string, string> {
+  const t = templates();
+  const name = bp.pattern.name;
+  const iv = printInterval(plan.mask, CPP_DIALECT);
+  const runtimeParams = plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ctype: ctype(p.type), doc: p.doc.replace(/\s+/g, ' ') }));
+  const inputs = plan.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', doc: p.doc.replace(/\s+/g, ' ') }));
+  const oneLine = (e: MExpr | undefined) => (e ? show(e) : '');
+  const view = {
+    name,
+    source,
+    doc: bp.pattern.doc.split('\n')[0] ?? '',
+    maskText: oneLine(bp.mask),
+    biasText: oneLine(bp.bias),
+    softcapText: oneLine(bp.softcap),
+    constText: Object.entries(bp.constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'none',
+    runtimeParams,
+    inputs,
+    slots: plan.headSlots.map((_, index) => ({ index })),
+    dependsOnBatch: plan.dependsOnBatch,
+    hasScoreMod: Boolean(bp.bias || bp.softcap),
+    plannerRuntime: t.planner,
+    classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `    ${l}`).join('\n'),
+    hostMask: printC(plan.mask, hostLeaves),
+    slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
+  };
+  const kernel = t.kernel({ ...view, maskFunctions: deviceFunctions(bp) });
+  return {
+    [`${name}.cu`]: t.cu({ ...view, kernel }),
+    [`${name}.h`]: t.h(view),
+    [`${name}_torch.cpp`]: t.cpp(view),
+    [`${name}.py`]: t.py(view),
+  };
+}
+

@@ -1,0 +1,74 @@
+/**
+ * Prints mask IR as C++ for the CUDA backend: `device` code evaluates one (q, k) in the
+ * kernel with 32-bit ints; `host` code (the planner's exact point mask and head slots)
+ * uses 64-bit ints. Integer semantics follow `ir/semantics.ts` through `fdiv`/`fmod_`/
+ * `hash_step`, defined once in the generated file for both sides.
+ */
+import { assertNever } from '../../diagnostics/diagnostic.ts';
+import { type MExpr } from '../../ir/mask.ts';
+
+/** How leaves (sizes, parameters, inputs, slots) are spelled in one context. */
+export interface CLeaves {
+  size(name: string): string;
+  param(name: string): string;
+  input(name: string, index: 'q' | 'k'): string;
+  readonly ns: string;
+}
+
+const floatLit = (x: number) => {
+  if (!Number.isFinite(x)) return x > 0 ? 'INFINITY' : x < 0 ? '(-INFINITY)' : 'NAN';
+  const s = String(x);
+  return `${/[.eE]/.test(s) ? s : `${s}.0`}f`;
+};
+
+/** C++ source for `e`. */
+export function printC(e: MExpr, L: CLeaves): string {
+  const go = (x: MExpr): string => {
+    switch (x.kind) {
+      case 'const':
+        if (typeof x.value === 'boolean') return String(x.value);
+        return x.type === 'float' ? floatLit(x.value) : x.value < 0 ? `(${x.value})` : String(x.value);
+      case 'var': return x.name;
+      case 'size': return L.size(x.name);
+      case 'param': return L.param(x.name);
+      case 'input': return L.input(x.name, x.index);
+      case 'neg': return `(-${go(x.x)})`;
+      case 'not': return `(!${go(x.x)})`;
+      case 'toFloat': return `((float)${go(x.x)})`;
+      case 'arith': {
+        const a = go(x.a), b = go(x.b);
+        if (x.type === 'int' && x.op === '/') return `${L.ns}fdiv(${a}, ${b})`;
+        if (x.type === 'int' && x.op === '%') return `${L.ns}fmod_(${a}, ${b})`;
+        if (x.type === 'float' && x.op === '%') return `(${a} - ${b} * floorf(${a} / ${b}))`;
+        return `(${a} ${x.op} ${b})`;
+      }
+      case 'pow': return `powf(${go(x.a)}, ${go(x.b)})`;
+      case 'cmp': return `(${go(x.a)} ${x.op} ${go(x.b)})`;
+      case 'and': return `(${x.args.map(go).join(' && ')})`;
+      case 'or': return `(${x.args.map(go).join(' || ')})`;
+      case 'call': {
+        const args = x.args.map(go);
+        switch (x.fn) {
+          case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
+          case 'abs': return x.type === 'float' ? `fabsf(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
+          case 'min': case 'max': {
+            const f = x.fn === 'min' ? 'amin' : 'amax';
+            return args.reduce((acc, a) => `${L.ns}${f}(${acc}, ${a})`);
+          }
+          case 'hash': {
+            let h = '0x9e3779b9U';
+            for (const a of args) h = `${L.ns}hash_step(${h}, (uint32_t)(int32_t)(${a}))`;
+            return `((int)(${h} & 0x7fffffffU))`;
+          }
+          case 'exp': return `expf(${args[0]})`;
+          case 'log': return `logf(${args[0]})`;
+          case 'tanh': return `tanhf(${args[0]})`;
+          case 'sqrt': return `sqrtf(${args[0]})`;
+        }
+        return assertNever(x.fn);
+      }
+    }
+    return assertNever(x);
+  };
+  return go(e);
+}
