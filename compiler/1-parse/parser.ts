@@ -36,7 +36,12 @@ class AttnParser extends CstParser {
     this.CONSUME(T.Kw.fn);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.fnParam) });
+    this.OPTION3(() => {
+      this.SUBRULE(this.fnParam);
+      // Comma-separated, with an optional trailing comma.
+      this.MANY({ GATE: () => this.LA(2).tokenType !== T.RParen, DEF: () => { this.CONSUME(T.Comma); this.SUBRULE2(this.fnParam); } });
+      this.OPTION4(() => this.CONSUME2(T.Comma));
+    });
     this.CONSUME(T.RParen);
     this.OPTION(() => {
       this.CONSUME(T.Arrow);
@@ -74,10 +79,15 @@ class AttnParser extends CstParser {
     this.CONSUME(T.Kw.pattern);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.paramDecl) });
+    this.OPTION(() => {
+      this.SUBRULE(this.paramDecl);
+      // Comma-separated, with an optional trailing comma.
+      this.MANY({ GATE: () => this.LA(2).tokenType !== T.RParen, DEF: () => { this.CONSUME(T.Comma); this.SUBRULE2(this.paramDecl); } });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
+    });
     this.CONSUME(T.RParen);
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.stmt));
+    this.MANY2(() => this.SUBRULE(this.stmt));
     this.CONSUME(T.RBrace);
   });
 

@@ -1,0 +1,130 @@
+/**
+ * Prepares one H100 run of `bench/cuda/run.py` (the GPU machine has no Node.js): CUDA
+ * sources for correctness (small parameters, small sizes, with dense masks from the
+ * reference evaluator as the float64 reference's mask) and for the benchmark (the suite's
+ * parameters), plus a manifest. Output: `bench/cuda/work/` (git-ignored; carried to the GPU).
+ * Run: `npx tsx bench/cuda/prepare.ts`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { zipSync } from 'fflate';
+import { bindParams, type BoundPattern } from '../../compiler/2-check/bind.ts';
+import { lowerPattern } from '../../compiler/3-lower/lower.ts';
+import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
+import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
+import { biasAt, denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
+import { checkPatternFile } from '../../compiler/pipeline.ts';
+import { writeNpy } from '../../runtime/io/npy.ts';
+
+const OUT = 'bench/cuda/work';
+const SMALL: Record<string, string> = {
+  window: '40', sink: '3', globals: '5', recent: '24', dilation: '3', stride: '16', chunk: '24', block: '16', c: '4',
+  kernel: '5', height: '12', width: '24', frames: '3', kernel_t: '3', kernel_y: '3', kernel_x: '5', window_size: '4',
+  group: '32', shard: '8', frame_tokens: '48', length: '300', shift: '2',
+};
+
+function bind(file: string, params: Record<string, string>): BoundPattern {
+  const diags = new Diagnostics();
+  const pat = checkPatternFile({ name: file, text: fs.readFileSync(file, 'utf8') }, undefined, diags);
+  const filtered: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) if (pat.params.some((p) => p.name === k && p.mode === 'const' && p.type === 'int')) filtered[k] = v;
+  // Small values that break a pattern's asserts fall back to its defaults.
+  const b = bindParams(pat, filtered, new Diagnostics()) ?? bindParams(pat, params === SMALL ? {} : filtered, diags);
+  if (!b) throw new Error(`${file}: ${diags.items.map((d) => d.message).join('; ')}`);
+  return b;
+}
+
+function docIds(n: number, meanLen: number, seed: number): Int32Array {
+  const a = new Int32Array(n);
+  let id = 0, left = 0, s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    if (left === 0) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; left = Math.max(1, Math.floor(meanLen / 2) + (s % meanLen)); id++; }
+    a[i] = id; left--;
+  }
+  return a;
+}
+
+function emit(bp: BoundPattern, dir: string, buildName: string) {
+  // A unique symbol prefix per build: rename the pattern in the emitted view.
+  const renamed: BoundPattern = { ...bp, pattern: { ...bp.pattern, name: buildName } };
+  const files = emitCuda(renamed, { ...lowerPattern(bp), patternName: buildName }, bp.pattern.file.name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [f, t] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), t);
+}
+
+fs.rmSync(OUT, { recursive: true, force: true });
+const manifest: { correctness: unknown[]; perf: unknown[] } = { correctness: [], perf: [] };
+
+// Correctness: every bundled pattern with small parameters; two shapes each.
+for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort()) {
+  const file = `patterns/${f}`;
+  const bp = bind(file, SMALL);
+  const name = `${bp.pattern.name}_small`;
+  emit(bp, path.join(OUT, 'src', name), name);
+  const cases = [];
+  for (const [ci, [qLen, kvLen]] of [[300, 300], [200, 333]].entries()) {
+    const heads = 4;
+    const params: Record<string, number> = {};
+    for (const p of bp.runtimeParams) params[p.name] = 37;
+    const inputs: Record<string, Int32Array> = {};
+    for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? qLen : kvLen, 60, 7 + ci);
+    const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params, inputs };
+    const files: Record<string, Uint8Array> = {};
+    const mask = new Uint8Array(heads * qLen * kvLen);
+    for (let h = 0; h < heads; h++) mask.set(denseMask(bp, 0, h, ctx), h * qLen * kvLen);
+    files['mask.npy'] = writeNpy({ dtype: 'u1', shape: [heads, qLen, kvLen], data: mask });
+    if (bp.bias) {
+      const bias = new Float32Array(heads * qLen * kvLen);
+      for (let h = 0; h < heads; h++) for (let q = 0; q < qLen; q++) for (let k = 0; k < kvLen; k++) bias[(h * qLen + q) * kvLen + k] = biasAt(bp, { b: 0, h, q, k }, ctx);
+      files['bias.npy'] = writeNpy({ dtype: 'f4', shape: [heads, qLen, kvLen], data: bias });
+    }
+    for (const [n, arr] of Object.entries(inputs)) files[`input_${n}.npy`] = writeNpy({ dtype: 'i4', shape: [arr.length], data: arr });
+    const caseFile = `${name}_case${ci}.npz`;
+    fs.writeFileSync(path.join(OUT, caseFile), zipSync(files, { level: 6 }));
+    cases.push({ file: caseFile, qLen, kvLen, heads, kvHeads: 2, batch: 2, params, inputs: Object.keys(inputs) });
+  }
+  manifest.correctness.push({
+    build: name,
+    pattern: bp.pattern.name,
+    softcap: bp.softcap ? (bp.softcap.kind === 'const' ? bp.softcap.value : null) : null,
+    runtimeParams: bp.runtimeParams.map((p) => p.name),
+    inputs: bp.inputs.map((p) => p.name),
+    cases,
+  });
+}
+
+// Benchmark suite: the anchor's patterns plus the issue's list, at 8k/16k/32k.
+const SUITE: { id: string; file: string; params?: Record<string, string>; flex: string; sizeParams?: (S: number) => Record<string, string> }[] = [
+  { id: 'causal', file: 'patterns/causal.attn', flex: 'q >= k' },
+  { id: 'sw1024_causal', file: 'patterns/sliding-window.attn', params: { window: '1024' }, flex: '(q >= k) & (q - k < 1024)' },
+  { id: 'sw1024_bidir', file: 'patterns/sliding-window-bidir.attn', params: { window: '1024' }, flex: '(q - k).abs() < 512' },
+  { id: 'sink4_sw1024_causal', file: 'patterns/streaming.attn', params: { sink: '4', window: '1024' }, flex: '(q >= k) & ((q - k < 1024) | (k < 4))' },
+  { id: 'dilated_w2048_d2_causal', file: 'patterns/dilated.attn', params: { window: '1024', dilation: '2' }, flex: '(q >= k) & (q - k < 2048) & ((q - k) % 2 == 0)' },
+  { id: 'chunk2048', file: 'patterns/chunked.attn', params: { chunk: '2048' }, flex: '(q // 2048) == (k // 2048)' },
+  { id: 'strided128_causal', file: 'patterns/strided.attn', params: { stride: '128' }, flex: '(q >= k) & ((q - k < 128) | ((q - k) % 128 == 0))' },
+  { id: 'longformer_w512_g16', file: 'patterns/longformer.attn', params: { window: '512', globals: '16' }, flex: '((q - k).abs() <= 256) | (q < 16) | (k < 16)' },
+  { id: 'document_causal', file: 'patterns/document.attn', flex: '(q >= k) & (doc[q] == doc[k])' },
+  {
+    id: 'natten2d_k13', file: 'patterns/natten-2d.attn', params: { kernel_y: '13', kernel_x: '13' },
+    sizeParams: (S) => ({ height: '128', width: String(S / 128) }),
+    flex: 'natten2d',
+  },
+];
+for (const s of SUITE) {
+  for (const S of [8192, 16384, 32768]) {
+    const params = { ...(s.params ?? {}), ...(s.sizeParams?.(S) ?? {}) };
+    const bp = bind(s.file, params);
+    const build = s.sizeParams ? `${s.id}_${S}` : s.id;
+    if (!fs.existsSync(path.join(OUT, 'src', build))) emit(bp, path.join(OUT, 'src', build), build);
+    const extra: Record<string, unknown> = {};
+    if (bp.inputs.length) {
+      const doc = docIds(S, 2048, 12345);
+      const f = `${build}_${S}_doc.npy`;
+      fs.writeFileSync(path.join(OUT, f), writeNpy({ dtype: 'i4', shape: [S], data: doc }));
+      extra.docFile = f;
+    }
+    manifest.perf.push({ id: s.id, build, S, flex: s.flex, params, ...extra });
+  }
+}
+fs.writeFileSync(path.join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 1));
+process.stdout.write(`prepared ${manifest.correctness.length} correctness builds and ${manifest.perf.length} benchmark configs in ${OUT}\n`);

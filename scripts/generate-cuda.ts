@@ -1,0 +1,40 @@
+/**
+ * Writes the CUDA target of every bundled pattern (default parameters) to
+ * `generated/cuda/<pattern>/`. Deterministic; `test/cuda/generated.test.ts` regenerates
+ * into a temporary folder and fails on any difference. Run: `npx tsx scripts/generate-cuda.ts [outDir]`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bindParams } from '../compiler/2-check/bind.ts';
+import { lowerPattern } from '../compiler/3-lower/lower.ts';
+import { emitCuda } from '../compiler/4-emit/cuda/emit-cuda.ts';
+import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
+import { checkSource } from '../compiler/pipeline.ts';
+import { writeFileAtomic } from '../runtime/io/files.ts';
+
+/** Generates into `outDir`; returns the files written (relative paths). */
+export function generateCuda(outDir: string): string[] {
+  const written: string[] = [];
+  for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort()) {
+    const name = `patterns/${f}`;
+    const diags = new Diagnostics();
+    const prog = checkSource({ name, text: fs.readFileSync(name, 'utf8') }, diags);
+    if (!prog) throw new Error(`${name} does not check`);
+    for (const pat of prog.patterns) {
+      const bound = bindParams(pat, {}, diags);
+      if (!bound) throw new Error(`${name}: ${pat.name} needs parameters`);
+      for (const [file, text] of Object.entries(emitCuda(bound, lowerPattern(bound), name))) {
+        const rel = path.join(pat.name, file);
+        writeFileAtomic(path.join(outDir, rel), text);
+        written.push(rel);
+      }
+    }
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const out = process.argv[2] ?? 'generated/cuda';
+  const files = generateCuda(out);
+  process.stdout.write(`wrote ${files.length} files to ${out}\n`);
+}
