@@ -25,6 +25,8 @@ import type { PlanConfig, Schedule } from '../runtime/schedule/types.ts';
 import { verifySchedule } from '../runtime/schedule/verify.ts';
 
 const QUICK = process.argv.includes('--quick');
+/** Only section 1 (planning at long lengths), writing `schedule-window.{json,md}`. */
+const WINDOW_ONLY = process.argv.includes('--window-only');
 const BLOCK = 128;
 const HEADS = 16;
 
@@ -114,7 +116,7 @@ function notMixed(s: Schedule, dense: Uint8Array, h: number): number {
 const results: Record<string, unknown> = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, Node ${process.version}`,
-  command: `npx tsx bench/schedule.ts${QUICK ? ' --quick' : ''}`,
+  command: `npx tsx bench/schedule.ts${QUICK ? ' --quick' : ''}${process.argv.includes('--window-only') ? ' --window-only' : ''}`,
 };
 const md: string[] = [`# Schedule benchmark`, '', `${results.date}, ${results.machine}, \`${results.command}\`. Times are medians.`, ''];
 
@@ -134,6 +136,13 @@ const md: string[] = [`# Schedule benchmark`, '', `${results.date}, ${results.ma
   }
   results.slidingWindow = rows;
   md.push('');
+}
+
+if (WINDOW_ONLY) {
+  fs.writeFileSync('bench/results/schedule-window.json', `${JSON.stringify(results, null, 2)}\n`);
+  fs.writeFileSync('bench/results/schedule-window.md', `${md.join('\n')}\n`);
+  process.stdout.write(`${md.join('\n')}\n`);
+  process.exit(0);
 }
 
 // 2 and 3. Every bundled pattern.
