@@ -281,17 +281,25 @@ template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile(
 /** Element offset of 16-byte chunk `c` of row `r` in a swizzled [rows][D] tile (no bank conflicts for ldmatrix). */
 template <int D> __device__ __forceinline__ int swz(int r, int c) { return r * D + ((c ^ (r & 7)) << 3); }
 
-/** Copies `rows` rows of D elements starting at token `t0` into a swizzled tile; rows >= `len` become zeros. */
+/**
+ * Copies ROWS rows of D elements (row 0 = the tile's first token) into a swizzled tile; rows
+ * >= `len` become zeros. Each thread owns one 16-byte column `c` and every
+ * ROWS_PER_PASS-th row, so its swizzled smem offset and global pointer just advance by a
+ * constant (ROWS_PER_PASS is a multiple of 8, so `r & 7` never changes): few registers.
+ */
 template <typename T, int D, int ROWS>
-__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int t0, int len) {
+__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int len) {
   constexpr int CHUNKS = D / 8;
-  #pragma unroll
-  for (int i = threadIdx.x; i < ROWS * CHUNKS; i += NUM_THREADS) {
-    const int r = i / CHUNKS, c = i % CHUNKS;
-    const int t = t0 + r;
-    const bool ok = t < len;
-    const T* src = gmem + (int64_t)(ok ? t : 0) * row_stride + c * 8;
-    cp_async16(smem + swz<D>(r, c), src, ok ? 16 : 0);
+  constexpr int ROWS_PER_PASS = NUM_THREADS / CHUNKS;
+  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
+  const int c = threadIdx.x % CHUNKS, r0 = threadIdx.x / CHUNKS;
+  T* s = smem + swz<D>(r0, c);
+  const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
+  #pragma unroll 1
+  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+    cp_async16(s, r < len ? g : gmem, r < len ? 16 : 0);
+    s += ROWS_PER_PASS * D;
+    g += ROWS_PER_PASS * row_stride;
   }
 }
 
@@ -443,11 +451,11 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     return tile * P.block_kv + (i % sub) * BLOCK_N;
   };
 
-  load_tile<T, D, BLOCK_M>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, 0, P.q_len - q0);
+  load_tile<T, D, BLOCK_M>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
   if (nIter > 0) {
     const int k0 = kvStart(0);
-    load_tile<T, D, BLOCK_N>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, 0, P.kv_len - k0);
-    load_tile<T, D, BLOCK_N>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, 0, P.kv_len - k0);
+    load_tile<T, D, BLOCK_N>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+    load_tile<T, D, BLOCK_N>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
   }
   cp_async_commit();
 
@@ -467,8 +475,8 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     if (i + 1 < nIter) {
       const int k1 = kvStart(i + 1);
       const int nb = (i + 1) & 1;
-      load_tile<T, D, BLOCK_N>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, 0, P.kv_len - k1);
-      load_tile<T, D, BLOCK_N>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, 0, P.kv_len - k1);
+      load_tile<T, D, BLOCK_N>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
+      load_tile<T, D, BLOCK_N>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
     }
     cp_async_commit();
     const int cb = i & 1;
