@@ -15,6 +15,9 @@ import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
 import { biasAt, denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
 import { checkPatternFile } from '../../compiler/pipeline.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
+import { lowerToPlanner } from '../../compiler/pipeline.ts';
+import { summarize } from '../../runtime/schedule/export.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
 
 const OUT = 'bench/cuda/work';
 const SMALL: Record<string, string> = {
@@ -123,6 +126,10 @@ for (const s of SUITE) {
       fs.writeFileSync(path.join(OUT, f), writeNpy({ dtype: 'i4', shape: [S], data: doc }));
       extra.docFile = f;
     }
+    // The tile ideal from attnc's own planner (128 x 128 blocks, as FlexAttention's default).
+    const { planner } = lowerToPlanner(bp);
+    const inputs: Record<string, Int32Array> = bp.inputs.length ? { doc: docIds(S, 2048, 12345) } : {};
+    extra.ideal128 = summarize(planSchedule(planner, { qLen: S, kvLen: S, heads: 1, blockQ: 128, blockKv: 128, inputs })).idealSpeedup;
     manifest.perf.push({ id: s.id, build, S, flex: s.flex, params, ...extra });
   }
 }

@@ -37,8 +37,19 @@ export function printC(e: MExpr, L: CLeaves): string {
       case 'toFloat': return `((float)${go(x.x)})`;
       case 'arith': {
         const a = go(x.a), b = go(x.b);
-        if (x.type === 'int' && x.op === '/') return `${L.ns}fdiv(${a}, ${b})`;
-        if (x.type === 'int' && x.op === '%') return `${L.ns}fmod_(${a}, ${b})`;
+        // A positive constant divisor (the common case: windows, chunks, strides, grid
+        // widths) gets the cheap forms: shifts and masks for powers of two, else one
+        // truncating division with a sign fix-up. Same results as fdiv/fmod_.
+        const c = x.b.kind === 'const' && typeof x.b.value === 'number' && x.b.value > 0 ? x.b.value : undefined;
+        const pow2 = c !== undefined && (c & (c - 1)) === 0 ? Math.log2(c) : undefined;
+        if (x.type === 'int' && x.op === '/') {
+          if (pow2 !== undefined) return pow2 === 0 ? a : `(${a} >> ${pow2})`;
+          return c !== undefined ? `${L.ns}fdiv_pos(${a}, ${b})` : `${L.ns}fdiv(${a}, ${b})`;
+        }
+        if (x.type === 'int' && x.op === '%') {
+          if (pow2 !== undefined) return pow2 === 0 ? '0' : `(${a} & ${c! - 1})`;
+          return c !== undefined ? `${L.ns}fmod_pos(${a}, ${b})` : `${L.ns}fmod_(${a}, ${b})`;
+        }
         if (x.type === 'float' && x.op === '%') return `(${a} - ${b} * floorf(${a} / ${b}))`;
         return `(${a} ${x.op} ${b})`;
       }

@@ -217,6 +217,9 @@ struct Params {
 
 __host__ __device__ __forceinline__ int fdiv(int a, int b) { if (b == 0) return 0; int q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
 __host__ __device__ __forceinline__ int fmod_(int a, int b) { if (b == 0) return 0; int r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+/** Floor division / modulo by a positive divisor: one truncating division and a fix-up. */
+__host__ __device__ __forceinline__ int fdiv_pos(int a, int c) { const int q = a / c; return (a - q * c) < 0 ? q - 1 : q; }
+__host__ __device__ __forceinline__ int fmod_pos(int a, int c) { const int r = a % c; return r < 0 ? r + c : r; }
 template <class X> __host__ __device__ __forceinline__ X amin(X a, X b) { return a < b ? a : b; }
 template <class X> __host__ __device__ __forceinline__ X amax(X a, X b) { return a > b ? a : b; }
 __host__ __device__ __forceinline__ uint32_t hash_step(uint32_t h, uint32_t a) {
