@@ -86,6 +86,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       status = await guard(diags, () => runViz(file, opts, diags));
     });
 
+  (await import('./compile-cmds.ts')).registerCompileCommands(program, (n) => { status = n; });
   try {
     await program.parseAsync(argv);
   } catch (e) {

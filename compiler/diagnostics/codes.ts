@@ -37,6 +37,7 @@ export const DIAGNOSTIC_CODES = {
   assertion_failed: { severity: 'error', summary: 'an `assert` in a pattern is false for the given parameters' },
   bad_size: { severity: 'error', summary: 'a sequence length, head count or block size that is not allowed' },
   bad_input: { severity: 'error', summary: 'an input array that is missing, unreadable, or of the wrong length or type' },
+  no_webgpu: { severity: 'error', summary: 'no WebGPU implementation could be started to run a kernel' },
   unknown_pattern: { severity: 'error', summary: 'no pattern of the requested name, or several patterns and none chosen' },
   // warnings
   unused_param: { severity: 'warning', summary: 'a parameter the pattern never uses' },

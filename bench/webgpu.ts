@@ -1,0 +1,136 @@
+/**
+ * WebGPU attention benchmark (Deno). For every static bundled pattern (no runtime
+ * parameters, no input arrays) in `generated/`, at 16 heads, head dims 64 and 128, S = 4096
+ * and 16384, f32 and (where the adapter has it) f16:
+ *   - the dense path: the pattern's own kernel run with every tile FULL (`denseSchedule`),
+ *     as dense-equivalent TFLOP/s = 4 * B * H * S^2 * D / time (the full-tile throughput);
+ *   - the pattern: its time, its speedup over the dense path, and the tile-count ideal
+ *     (dense tiles / listed tiles), with speedup / ideal as a percentage.
+ *
+ * On an H100 (from the project root, after `bash ../shared/gpu/make-webgpu-kit.sh`):
+ *   bash .gpu-kit/run.sh deno run -A bench/webgpu.ts [--out bench/results/webgpu-h100.md]
+ * On this machine (lavapipe, tiny sizes, a smoke test):
+ *   node_modules/.bin/deno run -A bench/webgpu.ts --tiny
+ * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown).
+ */
+import type { Attention, AttentionConfig } from '../runtime/webgpu/attention.ts';
+import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
+import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
+import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
+
+declare const Deno: {
+  readonly args: string[];
+  readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
+  writeTextFileSync(path: string, text: string): void;
+};
+declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<Adapter | null> } };
+interface Adapter {
+  readonly features: { has(name: string): boolean };
+  readonly limits: Record<string, number>;
+  readonly info?: { readonly description?: string; readonly device?: string };
+  requestDevice(desc: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GpuDevice>;
+}
+interface Generated {
+  create(device: GpuDevice, config: AttentionConfig): Attention;
+  readonly spec: KernelSpec;
+}
+
+const args = Deno.args;
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const tiny = flag('tiny');
+const sizes = tiny ? [256, 512] : [4096, 16384];
+const heads = tiny ? 2 : 16;
+const headDims = [64, 128];
+const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
+const only = opt('only')?.split(',');
+
+const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+if (!adapter) throw new Error('no WebGPU adapter');
+const hasF16 = adapter.features.has('shader-f16');
+const device = await adapter.requestDevice({
+  requiredFeatures: hasF16 ? ['shader-f16'] : [],
+  requiredLimits: Object.fromEntries(['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBufferBindingSize', 'maxBufferSize'].map((k) => [k, adapter.limits[k]])),
+});
+const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || hasF16);
+
+const root = new URL('../generated/', import.meta.url);
+const patterns: { name: string; mod: Generated }[] = [];
+for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  if (!e.isFile || !e.name.endsWith('.ts')) continue;
+  const mod = (await import(new URL(e.name, root).href)) as Generated;
+  if (mod.spec.runtimeParams.length || mod.spec.inputs.length) continue;
+  if (only && !only.includes(mod.spec.pattern)) continue;
+  patterns.push({ name: mod.spec.pattern, mod });
+}
+
+function randomBuffer(elems: number, dtype: Dtype): GpuBuffer {
+  const bytes = dtype === 'f16' ? 2 : 4;
+  const buf = device.createBuffer({ size: elems * bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+  const chunk = 1 << 20;
+  for (let at = 0; at < elems; at += chunk) {
+    const n = Math.min(chunk, elems - at);
+    // Small values keep exp() in range; f16 gets the bit patterns of values in [-1, 1).
+    const data = dtype === 'f16' ? Uint16Array.from({ length: n }, () => 0x3000 + Math.floor(Math.random() * 0x800) + (Math.random() < 0.5 ? 0x8000 : 0)) : Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+    device.queue.writeBuffer(buf, at * bytes, data);
+  }
+  return buf;
+}
+
+async function time(run: () => Promise<unknown>): Promise<number> {
+  await run();
+  await device.queue.onSubmittedWorkDone();
+  const t0 = performance.now();
+  for (let i = 0; i < iters; i++) await run();
+  await device.queue.onSubmittedWorkDone();
+  return (performance.now() - t0) / iters;
+}
+
+const lines: string[] = [
+  `# WebGPU block-sparse attention: ${adapter.info?.description || adapter.info?.device || 'unknown adapter'}`,
+  '',
+  `batch 1, ${heads} heads, ${iters} timed iterations after one warm-up. dense: the pattern's own kernel with every tile`,
+  'FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles.',
+  '',
+  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | speedup | ideal | % of ideal | full / partial tiles |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+];
+const print = (l: string) => { lines.push(l); console.log(l); };
+console.log(lines.join('\n'));
+
+for (const dtype of dtypes) {
+  for (const D of headDims) {
+    for (const S of sizes) {
+      const q = randomBuffer(heads * S * D, dtype), k = randomBuffer(heads * S * D, dtype), v = randomBuffer(heads * S * D, dtype);
+      const out = device.createBuffer({ size: heads * S * D * (dtype === 'f16' ? 2 : 4), usage: BufferUsage.STORAGE });
+      const lse = device.createBuffer({ size: heads * S * 4, usage: BufferUsage.STORAGE });
+      const flops = 4 * heads * S * S * D;
+      const shape = { batch: 1, heads, qLen: S, out, lse };
+      for (const { name, mod } of patterns) {
+        const att = mod.create(device, { headDim: D, dtype });
+        const t = att.tiles;
+        try {
+          const schedule = denseSchedule(name, S, S, heads, t.blockQ, t.blockKv);
+          const dense = await time(() => att.run(q, k, v, { ...shape, schedule }));
+          const ms = await time(() => att.run(q, k, v, shape));
+          const s = att.schedule(shape);
+          let listed = 0, full = 0;
+          for (const g of s.groups) {
+            listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+            full += g.fullKvIndices.length * g.members.length;
+          }
+          const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
+          const speedup = dense / ms;
+          print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e12).toPrecision(3)} | ${ms.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
+        } catch (e) {
+          print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
+        }
+        att.destroy();
+      }
+      for (const b of [q, k, v, out, lse]) b.destroy();
+    }
+  }
+}
+const outFile = opt('out');
+if (outFile) Deno.writeTextFileSync(outFile, `${lines.join('\n')}\n`);

@@ -1,0 +1,77 @@
+/**
+ * Emits the WGSL attention kernel of a bound pattern. The decisions live in a typed view
+ * model (the kernel interface, the printed mask, bias and soft-cap); the handlebars template
+ * `templates/wgsl/attention.wgsl.hbs` holds only the kernel's layout. The result is a kernel
+ * *body*: it names the specialisation constants (`HEAD_DIM`, `BLOCK_Q`, ...) that
+ * `kernelHeader` in `runtime/webgpu/tiles.ts` declares, so the host picks tile shapes from
+ * the device's limits and the body is emitted once per pattern.
+ */
+import * as fs from 'node:fs';
+import Handlebars from 'handlebars';
+import type { BoundPattern } from '../../2-check/bind.ts';
+import { invariant } from '../../diagnostics/diagnostic.ts';
+import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
+import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
+import { printWgsl } from './print-wgsl-expr.ts';
+
+/** The template's view model. */
+export interface WgslViewModel {
+  readonly pattern: string;
+  readonly uniforms: readonly UniformField[];
+  readonly bindings: readonly StorageBinding[];
+  /** WGSL bool expression over q, k, h, b (in bounds); used in PARTIAL tiles only. */
+  readonly mask: string;
+  /** WGSL f32 expression added to the score, or '' for none. */
+  readonly bias: string;
+  /** WGSL f32 soft-cap value, or '' for none. */
+  readonly softcap: string;
+}
+
+/** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
+export interface WgslKernel {
+  readonly spec: KernelSpec;
+  readonly body: string;
+}
+
+let template: HandlebarsTemplateDelegate<WgslViewModel> | undefined;
+
+function attentionTemplate(): HandlebarsTemplateDelegate<WgslViewModel> {
+  if (!template) {
+    const text = fs.readFileSync(new URL('../../../templates/wgsl/attention.wgsl.hbs', import.meta.url), 'utf8');
+    template = Handlebars.create().compile<WgslViewModel>(text, { noEscape: true, strict: true });
+  }
+  return template;
+}
+
+/** The kernel interface of a bound pattern: its runtime scalars and input arrays. */
+export function patternKernelSpec(bp: BoundPattern): KernelSpec {
+  const runtimeParams = bp.runtimeParams.map((p) => {
+    invariant(p.type !== 'int[]', `runtime parameter ${p.name} has an array type`);
+    return { name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}) };
+  });
+  const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len' }));
+  return kernelSpec(bp.pattern.name, runtimeParams, inputs);
+}
+
+/** Builds the view model of a bound pattern. */
+export function wgslViewModel(bp: BoundPattern): WgslViewModel {
+  const spec = patternKernelSpec(bp);
+  return {
+    pattern: bp.pattern.name,
+    uniforms: spec.uniforms,
+    bindings: spec.bindings,
+    mask: printWgsl(bp.mask),
+    bias: bp.bias ? printWgsl(bp.bias) : '',
+    softcap: bp.softcap ? printWgsl(bp.softcap) : '',
+  };
+}
+
+/** Emits the kernel body and interface of a bound pattern. */
+export function emitWgsl(bp: BoundPattern): WgslKernel {
+  return { spec: patternKernelSpec(bp), body: attentionTemplate()(wgslViewModel(bp)) };
+}
+
+/** A complete WGSL module: the header for `tiles`, then the body. */
+export function wgslModule(kernel: WgslKernel, tiles: TileConfig): string {
+  return kernelHeader(tiles) + kernel.body;
+}

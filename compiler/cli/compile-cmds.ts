@@ -1,0 +1,222 @@
+/**
+ * `attnc compile` (emit kernels and bindings through the target table in
+ * `4-emit/targets.ts`) and `attnc run` (run a pattern on .npy tensors through WebGPU; on a
+ * machine whose Node has no WebGPU, through Deno's, e.g. on Mesa's lavapipe).
+ *
+ * [Note: no_webgpu] When no WebGPU implementation is available (no Deno, or no adapter
+ * because no Vulkan driver is installed), `run` prints `error[no_webgpu]` and exits 1. The
+ * code is not in `diagnostics/codes.ts` yet: every code there needs a sample folder under
+ * test/diagnostics/samples unless that test lists it as CLI-only, which this change does
+ * not touch.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { bindParams, resolveParamValues, type BoundPattern } from '../2-check/bind.ts';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
+import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
+import { biasAt, maskAt, softcapAt, type EvalContext } from '../eval/evaluate.ts';
+import { TARGETS } from '../4-emit/targets.ts';
+import { emitWgsl } from '../4-emit/wgsl/emit-wgsl.ts';
+import { checkSource, lowerToPlanner } from '../pipeline.ts';
+import { writeFileAtomic } from '../../runtime/io/files.ts';
+import { NpyError, readNpy, toIntArray, writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
+import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
+import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
+import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
+import { describeTiles } from '../../runtime/webgpu/tiles.ts';
+import { EXIT, guard } from './report.ts';
+import { collectParam, parseParamArgs, requireSource } from './source.ts';
+
+const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../runtime');
+const BACKENDS = ['webgpu'] as const;
+/** Relative error `--check` accepts, by tensor dtype. */
+const TOLERANCE = { f4: 1e-5, f2: 5e-3 } as const;
+
+interface CompileOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }
+interface RunOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean }
+
+/** Adds `compile` and `run` to the CLI. */
+export function registerCompileCommands(program: Command, setStatus: (n: number) => void): void {
+  program
+    .command('compile')
+    .description('Emit kernels and bindings for the patterns of a file (all of them unless --pattern).')
+    .argument('<file>', '.attn file')
+    .option('--target <list>', `comma-separated targets: ${Object.keys(TARGETS).join(', ')}`, 'wgsl,ts')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--pattern <name>', 'compile only this pattern')
+    .option('--param <name=value>', 'set a compile-time parameter (repeatable)', collectParam, {})
+    .option('--runtime-import <path>', "import path of attnc's runtime/ folder in generated TypeScript (default: relative to --out)")
+    .action(async (file: string, o: CompileOptions) => {
+      const diags = new Diagnostics();
+      setStatus(await guard(diags, () => runCompile(file, o, diags)));
+    });
+
+  program
+    .command('run')
+    .description('Run a pattern on .npy tensors (float32/float16, [batch, heads, seq, head_dim]) and write the output.')
+    .argument('<file>', '.attn file')
+    .option('--backend <name>', BACKENDS.join(' | '), 'webgpu')
+    .requiredOption('--q <file.npy>', 'queries [B, H, S_q, D]')
+    .requiredOption('--k <file.npy>', 'keys [B, H_kv, S_kv, D]')
+    .requiredOption('--v <file.npy>', 'values [B, H_kv, S_kv, D]')
+    .option('-o, --out <file.npy>', 'output [B, H, S_q, D], in the dtype of q')
+    .option('--lse <file.npy>', 'also write the log-sum-exp per row [B, H, S_q] (float32)')
+    .option('--pattern <name>', 'pattern to use when the file defines several')
+    .option('--scale <x>', 'score scale (default 1/sqrt(D))')
+    .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
+    .option('--input <name=file.npy>', 'per-token input array (repeatable)', collectParam, {})
+    .option('--check', 'also compute the float64 reference and print the error')
+    .option('--default-limits', "use WebGPU's default limits instead of the adapter's")
+    .action(async (file: string, o: RunOptions) => {
+      const diags = new Diagnostics();
+      setStatus(await guard(diags, () => runRun(file, o, diags)));
+    });
+}
+
+/** Path of `sourceName` for headers: relative to the working folder, `/`-separated. */
+function displayName(file: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(file));
+  return (rel.startsWith('..') || path.isAbsolute(rel) ? path.basename(file) : rel).split(path.sep).join('/');
+}
+
+async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): Promise<number> {
+  const names = o.target.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of names) if (!TARGETS[t]) diags.report('bad_param_value', `unknown target \`${t}\` (targets: ${Object.keys(TARGETS).join(', ')})`);
+  const params = parseParamArgs(o.param, diags);
+  const src = requireSource(file, diags);
+  const prog = checkSource(src, diags);
+  if (!prog || diags.hasErrors) throw new UserError(diags);
+  const patterns = o.pattern === undefined ? prog.patterns : prog.patterns.filter((p) => p.name === o.pattern);
+  if (!patterns.length) {
+    diags.report('unknown_pattern', o.pattern === undefined ? `${file} defines no pattern` : `${file} has no pattern \`${o.pattern}\``);
+    throw new UserError(diags);
+  }
+  const runtimeImport = o.runtimeImport ?? toImportPath(path.relative(path.resolve(o.out), RUNTIME_DIR));
+  const written: string[] = [];
+  for (const pattern of patterns) {
+    const bound = bindParams(pattern, params, diags);
+    if (!bound) continue;
+    const lowered = lowerToPlanner(bound);
+    for (const t of names) {
+      for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: displayName(file), runtimeImport })) {
+        writeFileAtomic(path.join(o.out, f.name), f.contents);
+        written.push(path.join(o.out, f.name));
+      }
+    }
+  }
+  if (diags.hasErrors) throw new UserError(diags);
+  process.stdout.write(`wrote ${written.join(', ')}\n`);
+  return EXIT.ok;
+}
+
+const toImportPath = (rel: string) => {
+  const p = rel.split(path.sep).join('/');
+  return p.startsWith('.') ? p : `./${p}`;
+};
+
+function readTensor(what: string, file: string, diags: Diagnostics): NpyArray | undefined {
+  try {
+    const a = readNpy(new Uint8Array(fs.readFileSync(file)));
+    if (a.dtype !== 'f4' && a.dtype !== 'f2') throw new NpyError(`expected float32 or float16, got dtype ${a.dtype}`);
+    if (a.shape.length !== 4) throw new NpyError(`expected shape [batch, heads, seq, head_dim], got (${a.shape.join(', ')})`);
+    return a;
+  } catch (e) {
+    const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+    diags.report('bad_input', `--${what} ${file}: ${why}`);
+    return undefined;
+  }
+}
+
+function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: BoundPattern; runtime: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
+  const params = parseParamArgs(o.param, diags);
+  const prog = checkSource(requireSource(file, diags), diags);
+  if (!prog) throw new UserError(diags);
+  const pattern = o.pattern === undefined && prog.patterns.length === 1 ? prog.patterns[0] : prog.patterns.find((p) => p.name === o.pattern);
+  if (!pattern) {
+    diags.report('unknown_pattern', `choose one of ${prog.patterns.map((p) => p.name).join(', ') || '(none)'} with --pattern`);
+    throw new UserError(diags);
+  }
+  const bound = bindParams(pattern, params, diags);
+  const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
+  const inputs: Record<string, Int32Array> = {};
+  for (const [name, f] of Object.entries(parseParamArgs(o.input, diags))) {
+    if (!bound?.inputs.some((p) => p.name === name)) { diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``); continue; }
+    try {
+      inputs[name] = toIntArray(readNpy(new Uint8Array(fs.readFileSync(f))));
+    } catch (e) {
+      diags.report('bad_input', `input \`${name}\` from ${f}: ${e instanceof NpyError ? e.message : 'cannot read it'}`);
+    }
+  }
+  if (!bound || diags.hasErrors) throw new UserError(diags);
+  return { bound, runtime, inputs };
+}
+
+async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<number> {
+  if (!(BACKENDS as readonly string[]).includes(o.backend)) diags.report('bad_param_value', `unknown backend \`${o.backend}\` (backends: ${BACKENDS.join(', ')})`);
+  const scale = o.scale === undefined ? undefined : Number(o.scale);
+  if (scale !== undefined && !Number.isFinite(scale)) diags.report('bad_param_value', `--scale expects a number, got \`${o.scale}\``);
+  const [q, k, v] = (['q', 'k', 'v'] as const).map((w) => readTensor(w, o[w], diags));
+  if (q && k && v) {
+    const [B, H, S, D] = q.shape, [kb, kvh, skv, kd] = k.shape;
+    if (k.dtype !== q.dtype || v.dtype !== q.dtype) diags.report('bad_input', 'q, k and v must have the same dtype');
+    if (kb !== B || kd !== D || v.shape.join() !== k.shape.join()) diags.report('bad_input', `shapes do not agree: q (${q.shape.join(', ')}), k (${k.shape.join(', ')}), v (${v.shape.join(', ')})`);
+    else if (H % kvh !== 0) diags.report('bad_input', `k has ${kvh} heads, which must divide the ${H} heads of q`);
+    if (![32, 64, 128].includes(D)) diags.report('bad_size', `head_dim ${D} is not supported (32, 64 or 128)`);
+    void S; void skv;
+  }
+  const { bound, runtime, inputs } = bindForRun(file, o, diags);
+  if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
+  const [batch, heads, qLen, headDim] = q.shape, [, kvHeads, kvLen] = k.shape;
+  const dtype = q.dtype === 'f2' ? 'f16' : 'f32';
+  const files = tensorDir();
+  try {
+    const { spec, body } = emitWgsl(bound);
+    let results;
+    try {
+      results = runInDeno({
+        defaultLimits: o.defaultLimits,
+        kernels: [{ spec, body, plannerSource: lowerToPlanner(bound).plannerSource, runs: [{
+          id: 'run', config: { headDim, dtype },
+          options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime },
+          inputs: Object.fromEntries(Object.entries(inputs).map(([n, a]) => [n, Array.from(a)])),
+          q: files.file('q', q.data), k: files.file('k', k.data), v: files.file('v', v.data), out: files.file('o'), lseOut: files.file('lse'),
+        }] }],
+      });
+    } catch (e) {
+      if (!(e instanceof NoWebGpuError)) throw e;
+      // [Note: no_webgpu]
+      diags.report('no_webgpu', `no WebGPU implementation to run on: ${e.message}`);
+      throw new UserError(diags);
+    }
+    const r = results[0];
+    if (!r.ok) {
+      if (r.code in DIAGNOSTIC_CODES) { diags.report(r.code as DiagnosticCode, r.message); throw new UserError(diags); }
+      throw new InternalError(r.message);
+    }
+    const raw = files.read('o'), lseRaw = files.read('lse');
+    const outData = dtype === 'f16' ? new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2) : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    if (o.out) writeFileAtomic(o.out, writeNpy({ dtype: q.dtype, shape: q.shape, data: outData }));
+    const lse = new Float32Array(lseRaw.buffer, lseRaw.byteOffset, lseRaw.byteLength / 4);
+    if (o.lse) writeFileAtomic(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
+    process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${r.fullTiles} full + ${r.partialTiles} partial tiles per head group; ${r.ms.toFixed(2)} ms\n`);
+    if (!o.check) return EXIT.ok;
+    const values = (a: NpyArray) => (a.dtype === 'f2' ? fromHalfArray(a.data as Uint16Array) : (a.data as Float32Array));
+    const got = dtype === 'f16' ? fromHalfArray(outData as Uint16Array) : (outData as Float32Array);
+    const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params: runtime, inputs };
+    const pt = (b: number, h: number, qi: number, ki: number) => ({ b, h, q: qi, k: ki });
+    const ref = referenceAttention(values(q), values(k), values(v), { batch, heads, kvHeads, qLen, kvLen, headDim, scale }, {
+      mask: (b, h, qi, ki) => maskAt(bound, pt(b, h, qi, ki), ctx),
+      ...(bound.bias ? { bias: (b: number, h: number, qi: number, ki: number) => biasAt(bound, pt(b, h, qi, ki), ctx) } : {}),
+      ...(bound.softcap ? { softcap: (b: number, h: number, qi: number, ki: number) => softcapAt(bound, pt(b, h, qi, ki), ctx)! } : {}),
+    });
+    const err = relativeError(got, ref.o);
+    const tol = TOLERANCE[q.dtype as 'f4' | 'f2'];
+    const ok = err.rel < tol;
+    process.stdout.write(`check against the float64 reference: max abs error ${err.maxAbs.toExponential(3)}, relative error ${err.rel.toExponential(3)} (tolerance ${tol}${err.nonFinite ? `, ${err.nonFinite} non-finite outputs` : ''}): ${ok ? 'ok' : 'FAILED'}\n`);
+    return ok ? EXIT.ok : EXIT.user;
+  } finally {
+    files.dispose();
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The WebGPU attention launcher that generated bindings call: plans (and caches) the
+ * block-sparse schedule for each problem shape, compiles (and caches) one pipeline per tile
+ * shape, writes the uniforms, binds the buffers in the order the kernel spec gives, and
+ * dispatches one workgroup per (query block, batch * head).
+ *
+ * Tensors are GPU buffers (real use: the result stays on the GPU) or typed arrays
+ * (convenience: uploaded, and the result is read back). f32 tensors are Float32Array,
+ * f16 tensors raw half bits in a Uint16Array (see `f16.ts`). Layouts: `interface.ts`.
+ */
+import { planSchedule } from '../schedule/plan.ts';
+import type { PlannerModule } from '../schedule/planner.ts';
+import type { Schedule } from '../schedule/types.ts';
+import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice } from './gpu.ts';
+import { packUniforms, type KernelSpec } from './interface.ts';
+import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
+import { packSchedule } from './schedule-buffer.ts';
+import { chooseTiles, type Dtype, type TileConfig } from './tiles.ts';
+
+/** What a generated module hands the launcher. */
+export interface AttentionKernel {
+  readonly spec: KernelSpec;
+  readonly body: string;
+  readonly planner: PlannerModule;
+}
+
+/** Fixed per `create` call. */
+export interface AttentionConfig {
+  readonly headDim: number;
+  readonly dtype?: Dtype;
+  /** Force tile sizes instead of choosing them from the device limits. */
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>>;
+}
+
+/** Runtime scalars by name (generated bindings narrow this to the pattern's own). */
+export type ParamValues = Readonly<Record<string, number | boolean>>;
+/** Input arrays by name. */
+export type InputValues = Readonly<Record<string, ArrayLike<number>>>;
+
+/** Per call: the problem shape and the pattern's runtime values. */
+export interface RunOptions<P extends object = ParamValues, I extends object = InputValues> {
+  readonly batch: number;
+  readonly heads: number;
+  /** Key/value heads (grouped-query attention); default `heads`. */
+  readonly kvHeads?: number;
+  readonly qLen: number;
+  /** Default `qLen`. */
+  readonly kvLen?: number;
+  /** Default 1 / sqrt(headDim). */
+  readonly scale?: number;
+  readonly params?: P;
+  readonly inputs?: I;
+  /**
+   * Run with this schedule instead of planning one (benchmarks: every tile FULL measures the
+   * dense path of the same kernel). It must have the shape's sizes and the tile blocks.
+   */
+  readonly schedule?: Schedule;
+  /** Destination buffers (GPU-buffer mode); created when absent. */
+  readonly out?: GpuBuffer;
+  readonly lse?: GpuBuffer;
+}
+
+/** A tensor argument. */
+export type Tensor = GpuBuffer | Float32Array | Uint16Array;
+
+/** The result: the output and the log-sum-exp per row, in the kind of the inputs. */
+export interface AttentionResult<T> {
+  readonly o: T;
+  readonly lse: T extends GpuBuffer ? GpuBuffer : Float32Array;
+  readonly tiles: TileConfig;
+  readonly schedule: Schedule;
+}
+
+/** A pattern bound to a device. */
+export interface Attention<P extends object = ParamValues, I extends object = InputValues> {
+  readonly tiles: TileConfig;
+  run<T extends Tensor>(q: T, k: T, v: T, opts: RunOptions<P, I>): Promise<AttentionResult<T>>;
+  /** Plans (or fetches from the cache) the schedule of a shape without running. */
+  schedule(opts: RunOptions<P, I>): Schedule;
+  /** Frees the cached GPU buffers. */
+  destroy(): void;
+}
+
+const isBuffer = (t: Tensor): t is GpuBuffer => !ArrayBuffer.isView(t);
+let nextId = 1;
+const ids = new WeakMap<object, number>();
+const idOf = (o: object) => ids.get(o) ?? (ids.set(o, nextId++), nextId - 1);
+
+/** Binds a kernel to `device`. */
+export function createAttention<P extends object = ParamValues, I extends object = InputValues>(device: GpuDevice, kernel: AttentionKernel, config: AttentionConfig): Attention<P, I> {
+  const dtype = config.dtype ?? 'f32';
+  if (dtype === 'f16' && !device.features.has('shader-f16')) throw new AttentionError('no_webgpu', 'this device has no `shader-f16` feature: use dtype f32');
+  let tiles: TileConfig;
+  try {
+    tiles = chooseTiles(device.limits, config.headDim, dtype, config.tiles);
+  } catch (e) {
+    throw new AttentionError('bad_size', (e as Error).message);
+  }
+  let compiled: Promise<CompiledKernel> | undefined;
+  const schedules = new Map<string | Schedule, { schedule: Schedule; sched: GpuBuffer; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
+  const es = dtype === 'f16' ? 2 : 4;
+
+  const shapeOf = (o: RunOptions<object, object>) => {
+    const kvHeads = o.kvHeads ?? o.heads, kvLen = o.kvLen ?? o.qLen;
+    for (const [n, v] of [['batch', o.batch], ['heads', o.heads], ['kvHeads', kvHeads], ['qLen', o.qLen], ['kvLen', kvLen]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new AttentionError('bad_size', `${n} must be a positive integer, got ${v}`);
+    }
+    if (o.heads % kvHeads !== 0) throw new AttentionError('bad_size', `kvHeads (${kvHeads}) must divide heads (${o.heads})`);
+    const nq = Math.ceil(o.qLen / tiles.blockQ);
+    if (nq > device.limits.maxComputeWorkgroupsPerDimension || o.batch * o.heads > device.limits.maxComputeWorkgroupsPerDimension) {
+      throw new AttentionError('bad_size', `${nq} query blocks x ${o.batch * o.heads} heads exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
+    }
+    return { kvHeads, kvLen, nq };
+  };
+
+  const planned = (o: RunOptions) => {
+    const { kvLen } = shapeOf(o);
+    const inputKey = kernel.spec.inputs.map((a) => (o.inputs?.[a.name] ? idOf(o.inputs[a.name] as object) : 0)).join(',');
+    const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey]);
+    let hit = schedules.get(key);
+    if (!hit) {
+      const schedule = o.schedule ?? planSchedule(kernel.planner, { qLen: o.qLen, kvLen, heads: o.heads, batch: o.batch, blockQ: tiles.blockQ, blockKv: tiles.blockKv, params: o.params, inputs: o.inputs });
+      const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === tiles.blockQ && schedule.blockKv === tiles.blockKv;
+      if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
+      const packed = packSchedule(schedule, o.batch);
+      const sched = upload(device, packed.data, BufferUsage.STORAGE);
+      const offsets: Record<string, number> = {};
+      let inputs: GpuBuffer | undefined;
+      if (kernel.spec.inputs.length) {
+        let at = 0;
+        for (const a of kernel.spec.inputs) { offsets[a.name] = at; at += o.inputs?.[a.name]?.length ?? 0; }
+        const all = new Int32Array(Math.max(at, 1));
+        for (const a of kernel.spec.inputs) all.set(Array.from(o.inputs?.[a.name] ?? []), offsets[a.name]);
+        inputs = upload(device, all, BufferUsage.STORAGE);
+      }
+      hit = { schedule, sched, inputs, groupTable: packed.groupTable, offsets };
+      schedules.set(key, hit);
+    }
+    return hit;
+  };
+
+  return {
+    tiles,
+    schedule: (o) => planned(o as RunOptions).schedule,
+    async run<T extends Tensor>(q: T, k: T, v: T, typedOpts: RunOptions<P, I>): Promise<AttentionResult<T>> {
+      const o = typedOpts as RunOptions;
+      const { kvHeads, kvLen, nq } = shapeOf(o);
+      const qCount = o.batch * o.heads * o.qLen * tiles.headDim, kvCount = o.batch * kvHeads * kvLen * tiles.headDim;
+      const typed = !isBuffer(q);
+      for (const [name, t, n] of [['q', q, qCount], ['k', k, kvCount], ['v', v, kvCount]] as const) {
+        if (isBuffer(t) === typed) throw new AttentionError('bad_input', 'q, k and v must all be GPU buffers or all typed arrays');
+        const bytes = isBuffer(t) ? t.size : t.byteLength;
+        if (!isBuffer(t) && (t instanceof Float32Array) !== (dtype === 'f32')) throw new AttentionError('bad_input', `${name} must be a ${dtype === 'f32' ? 'Float32Array' : 'Uint16Array of f16 bits'}`);
+        if (bytes < n * es) throw new AttentionError('bad_input', `${name} has ${bytes} bytes, the shape needs ${n * es}`);
+      }
+      const p = planned(o);
+      compiled ??= compileKernel(device, kernel.spec, kernel.body, tiles);
+      const ck = await compiled;
+      const uniforms = packUniforms(kernel.spec, {
+        q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p.groupTable,
+        scale: o.scale ?? 1 / Math.sqrt(tiles.headDim),
+        ...Object.fromEntries(kernel.spec.runtimeParams.map((r) => [`p_${r.name}`, o.params?.[r.name] ?? r.default ?? 0])),
+        ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, p.offsets[a.name]])),
+      });
+      const temps: GpuBuffer[] = [];
+      const tensor = (t: Tensor) => (isBuffer(t) ? t : (temps.push(upload(device, t, BufferUsage.STORAGE)), temps[temps.length - 1]));
+      const outBytes = qCount * es, lseBytes = o.batch * o.heads * o.qLen * 4;
+      const oBuf = o.out ?? device.createBuffer({ size: align4(outBytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      const lseBuf = o.lse ?? device.createBuffer({ size: align4(lseBytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      const uBuf = upload(device, uniforms, BufferUsage.UNIFORM);
+      temps.push(uBuf);
+      const byRole = { q: tensor(q), k: tensor(k), v: tensor(v), o: oBuf, lse: lseBuf, sched: p.sched, inputs: p.inputs };
+      const group = device.createBindGroup({
+        layout: ck.layout,
+        entries: [{ binding: 0, resource: { buffer: uBuf } }, ...kernel.spec.bindings.map((b) => ({ binding: b.binding, resource: { buffer: byRole[b.role] as GpuBuffer } }))],
+      });
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(ck.pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(nq, o.batch * o.heads, 1);
+      pass.end();
+      let readO: GpuBuffer | undefined, readL: GpuBuffer | undefined;
+      if (typed) {
+        readO = device.createBuffer({ size: align4(outBytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+        readL = device.createBuffer({ size: align4(lseBytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+        enc.copyBufferToBuffer(oBuf, 0, readO, 0, align4(outBytes));
+        enc.copyBufferToBuffer(lseBuf, 0, readL, 0, align4(lseBytes));
+      }
+      device.queue.submit([enc.finish()]);
+      if (!typed) {
+        temps.forEach((b) => { if (b !== uBuf) b.destroy(); });
+        return { o: oBuf, lse: lseBuf, tiles, schedule: p.schedule } as AttentionResult<T>;
+      }
+      const [oData, lData] = await Promise.all([readBack(readO!), readBack(readL!)]);
+      for (const b of [...temps, oBuf, lseBuf, readO!, readL!]) if (b !== o.out && b !== o.lse) b.destroy();
+      const oTyped = dtype === 'f32' ? new Float32Array(oData, 0, qCount) : new Uint16Array(oData, 0, qCount);
+      return { o: oTyped, lse: new Float32Array(lData, 0, o.batch * o.heads * o.qLen), tiles, schedule: p.schedule } as unknown as AttentionResult<T>;
+    },
+    destroy() {
+      for (const s of schedules.values()) { s.sched.destroy(); s.inputs?.destroy(); }
+      schedules.clear();
+    },
+  };
+}
+
+const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
+
+function upload(device: GpuDevice, data: ArrayBufferView, usage: number): GpuBuffer {
+  const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+  const buf = device.createBuffer({ size, usage: usage | BufferUsage.COPY_DST });
+  device.queue.writeBuffer(buf, 0, new Uint8Array(data.buffer, data.byteOffset, data.byteLength - (data.byteLength % 4)));
+  if (data.byteLength % 4) {
+    const tail = new Uint8Array(4);
+    const at = data.byteLength - (data.byteLength % 4);
+    tail.set(new Uint8Array(data.buffer, data.byteOffset + at, data.byteLength % 4));
+    device.queue.writeBuffer(buf, at, tail);
+  }
+  return buf;
+}
+
+async function readBack(buf: GpuBuffer): Promise<ArrayBuffer> {
+  await buf.mapAsync(MAP_MODE_READ);
+  const copy = buf.getMappedRange().slice(0);
+  buf.unmap();
+  return copy;
+}

@@ -1,0 +1,67 @@
+/**
+ * Node side of the Deno bridge: finds a Deno binary (the `deno` npm package, or `deno` on
+ * PATH), runs `deno-runner.ts` on a job and returns its results. Node itself has no WebGPU;
+ * Deno's (wgpu) runs on any Vulkan driver, Mesa's lavapipe included.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunnerJob, RunnerResult } from './runner-protocol.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+/** No usable WebGPU implementation: no Deno, or no adapter (no Vulkan driver). */
+export class NoWebGpuError extends Error {}
+
+/** Path of a Deno binary, or undefined. `ATTNC_DENO` names the one to use. */
+export function findDeno(): string | undefined {
+  if (process.env.ATTNC_DENO !== undefined) return fs.existsSync(process.env.ATTNC_DENO) ? process.env.ATTNC_DENO : undefined;
+  const candidates = [
+    path.join(root, 'node_modules/@deno/linux-x64-glibc/deno'),
+    path.join(root, 'node_modules/deno/deno'),
+  ];
+  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  const r = spawnSync('deno', ['--version'], { stdio: 'ignore' });
+  return r.status === 0 ? 'deno' : undefined;
+}
+
+/** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
+export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
+  const deno = findDeno();
+  if (!deno) throw new NoWebGpuError('Deno is not installed (npm ci installs it as a dev dependency; or put `deno` on PATH)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-job-'));
+  try {
+    const jobFile = path.join(dir, 'job.json'), resultFile = path.join(dir, 'result.json');
+    fs.writeFileSync(jobFile, JSON.stringify(job));
+    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', path.join(here, 'deno-runner.ts'), jobFile, resultFile], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    });
+    if (r.status === 3) throw new NoWebGpuError(`Deno found no WebGPU adapter: install a Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)`);
+    if (r.status !== 0 || !fs.existsSync(resultFile)) {
+      throw new Error(`the Deno WebGPU runner failed (${r.error ? r.error.message : `exit ${r.status ?? r.signal}`}): ${(r.stderr ?? '').trim().split('\n').slice(-20).join('\n')}`);
+    }
+    return JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RunnerResult[];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A temporary folder for tensor files, removed by the returned function. */
+export function tensorDir(): { dir: string; file(name: string, data?: ArrayBufferView): string; read(name: string): Uint8Array; dispose(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-tensors-'));
+  return {
+    dir,
+    file(name, data) {
+      const p = path.join(dir, name);
+      if (data) fs.writeFileSync(p, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return p;
+    },
+    read: (name) => new Uint8Array(fs.readFileSync(path.join(dir, name))),
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The one description of an attention kernel's interface: its bind group (buffers in binding
+ * order) and its uniform block (4-byte fields in order). The WGSL emitter renders the
+ * template's declarations from it, the generated TypeScript embeds it as JSON, and the
+ * launcher (`attention.ts`) builds bind group layouts and uniform bytes from it, so the three
+ * can never disagree.
+ *
+ * Tensor layout: q and o are `[batch, heads, qLen, headDim]`, k and v are
+ * `[batch, kvHeads, kvLen, headDim]`, all contiguous (row-major). lse is `[batch, heads, qLen]`
+ * float32. Head h reads kv head `h / (heads / kvHeads)` (grouped-query attention).
+ */
+
+/** A uniform field: 4 bytes, in declaration order. */
+export interface UniformField {
+  readonly name: string;
+  readonly type: 'i32' | 'u32' | 'f32';
+}
+
+/** What a storage binding holds. */
+export type BindingRole = 'q' | 'k' | 'v' | 'o' | 'lse' | 'sched' | 'inputs';
+
+/** A storage buffer binding; `binding` 0 is always the uniform block `u`. */
+export interface StorageBinding {
+  readonly binding: number;
+  readonly role: BindingRole;
+  /** Name of the WGSL variable. */
+  readonly name: string;
+  readonly access: 'read' | 'read_write';
+  /** WGSL element type (`elem4` is the tensor vector type chosen by the kernel header). */
+  readonly element: 'elem4' | 'f32' | 'i32';
+}
+
+/** A runtime scalar of the pattern. */
+export interface RuntimeScalar {
+  readonly name: string;
+  readonly type: 'int' | 'float' | 'bool';
+  readonly default?: number | boolean;
+}
+
+/** A per-token input array of the pattern. */
+export interface InputArray {
+  readonly name: string;
+  readonly length: 'q_len' | 'kv_len';
+}
+
+/** Everything the host needs to know about one pattern's kernel. */
+export interface KernelSpec {
+  readonly pattern: string;
+  readonly uniforms: readonly UniformField[];
+  readonly bindings: readonly StorageBinding[];
+  readonly runtimeParams: readonly RuntimeScalar[];
+  readonly inputs: readonly InputArray[];
+}
+
+/** Uniform fields every kernel has, before the pattern's own (`p_<name>`, `in_<name>`). */
+export const BASE_UNIFORMS: readonly UniformField[] = [
+  { name: 'q_len', type: 'i32' },
+  { name: 'kv_len', type: 'i32' },
+  { name: 'heads', type: 'i32' },
+  { name: 'kv_heads', type: 'i32' },
+  { name: 'batch', type: 'i32' },
+  { name: 'group_table', type: 'i32' },
+  { name: 'scale', type: 'f32' },
+];
+
+/** Builds the spec of a pattern from its runtime scalars and input arrays. */
+export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[]): KernelSpec {
+  const uniforms: UniformField[] = [...BASE_UNIFORMS];
+  for (const p of runtimeParams) uniforms.push({ name: `p_${p.name}`, type: p.type === 'float' ? 'f32' : p.type === 'bool' ? 'u32' : 'i32' });
+  for (const a of inputs) uniforms.push({ name: `in_${a.name}`, type: 'i32' });
+  const bindings: StorageBinding[] = [
+    { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
+    { binding: 2, role: 'k', name: 'kbuf', access: 'read', element: 'elem4' },
+    { binding: 3, role: 'v', name: 'vbuf', access: 'read', element: 'elem4' },
+    { binding: 4, role: 'o', name: 'obuf', access: 'read_write', element: 'elem4' },
+    { binding: 5, role: 'lse', name: 'lse', access: 'read_write', element: 'f32' },
+    { binding: 6, role: 'sched', name: 'sched', access: 'read', element: 'i32' },
+  ];
+  if (inputs.length) bindings.push({ binding: 7, role: 'inputs', name: 'inputs', access: 'read', element: 'i32' });
+  return { pattern, uniforms, bindings, runtimeParams, inputs };
+}
+
+/** Values of the uniform fields, by name. */
+export type UniformValues = Readonly<Record<string, number | boolean>>;
+
+/** Packs uniform values into bytes (size rounded up to 16, as uniform buffers want). */
+export function packUniforms(spec: KernelSpec, values: UniformValues): Uint8Array {
+  const bytes = new Uint8Array(Math.ceil((spec.uniforms.length * 4) / 16) * 16);
+  const view = new DataView(bytes.buffer);
+  spec.uniforms.forEach((f, i) => {
+    const v = values[f.name];
+    if (v === undefined) throw new Error(`no value for uniform field ${f.name}`);
+    const n = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    if (f.type === 'f32') view.setFloat32(i * 4, n, true);
+    else if (f.type === 'u32') view.setUint32(i * 4, n, true);
+    else view.setInt32(i * 4, n, true);
+  });
+  return bytes;
+}

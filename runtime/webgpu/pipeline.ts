@@ -1,0 +1,67 @@
+/**
+ * Turns a kernel body plus a tile shape into a compute pipeline, with its bind group layout
+ * built from the kernel spec. A shader that does not compile is reported with the offending
+ * WGSL lines shown, never as an opaque failure.
+ */
+import { SHADER_STAGE_COMPUTE, type GpuBindGroupLayout, type GpuComputePipeline, type GpuDevice, type GpuCompilationMessage } from './gpu.ts';
+import type { KernelSpec } from './interface.ts';
+import { kernelHeader, type TileConfig } from './tiles.ts';
+
+/** Why the runtime refused or failed a run. `code` matches attnc's diagnostic codes. */
+export class AttentionError extends Error {
+  constructor(readonly code: 'bad_size' | 'bad_input' | 'no_webgpu' | 'shader_error', message: string) {
+    super(message);
+    this.name = 'AttentionError';
+  }
+}
+
+/** A compiled kernel specialisation. */
+export interface CompiledKernel {
+  readonly tiles: TileConfig;
+  readonly source: string;
+  readonly layout: GpuBindGroupLayout;
+  readonly pipeline: GpuComputePipeline;
+}
+
+/** Compiler messages with the WGSL line each one points at. */
+export function formatShaderMessages(source: string, messages: readonly GpuCompilationMessage[], fallback = ''): string {
+  const lines = source.split('\n');
+  const out: string[] = [];
+  for (const m of messages) {
+    out.push(`${m.type}: ${m.message.trim()}`);
+    if (m.lineNum > 0) out.push(`  --> wgsl:${m.lineNum}:${m.linePos}`, `  ${m.lineNum} | ${lines[m.lineNum - 1] ?? ''}`);
+  }
+  if (!out.length && fallback) {
+    out.push(fallback.trim());
+    const at = /wgsl:(\d+):(\d+)/.exec(fallback);
+    if (at) out.push(`  ${at[1]} | ${lines[Number(at[1]) - 1] ?? ''}`);
+  }
+  return out.join('\n');
+}
+
+/** Compiles `body` specialised to `tiles`; throws `AttentionError('shader_error')` with the lines shown. */
+export async function compileKernel(device: GpuDevice, spec: KernelSpec, body: string, tiles: TileConfig): Promise<CompiledKernel> {
+  const source = kernelHeader(tiles) + body;
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code: source, label: `attnc ${spec.pattern}` });
+  const info = module.getCompilationInfo ? await module.getCompilationInfo() : { messages: [] };
+  const errors = info.messages.filter((m) => m.type === 'error');
+  const layout = device.createBindGroupLayout({
+    label: `attnc ${spec.pattern}`,
+    entries: [
+      { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'uniform' } },
+      ...spec.bindings.map((b) => ({ binding: b.binding, visibility: SHADER_STAGE_COMPUTE, buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) } })),
+    ],
+  });
+  const pipeline = errors.length ? undefined : device.createComputePipeline({
+    label: `attnc ${spec.pattern}`,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: 'main' },
+  });
+  const scoped = await device.popErrorScope();
+  if (errors.length || scoped || !pipeline) {
+    const text = formatShaderMessages(source, errors, scoped?.message ?? '');
+    throw new AttentionError('shader_error', `the WGSL kernel of \`${spec.pattern}\` does not compile:\n${text}`);
+  }
+  return { tiles, source, layout, pipeline };
+}

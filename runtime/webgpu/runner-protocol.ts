@@ -1,0 +1,44 @@
+/**
+ * The job and result files exchanged between Node (the CLI, the tests) and
+ * `deno-runner.ts`. Tensors travel as raw little-endian files named in the job.
+ */
+import type { AttentionConfig, RunOptions } from './attention.ts';
+import type { KernelSpec } from './interface.ts';
+import type { TileConfig } from './tiles.ts';
+
+/** One run of a kernel. */
+export interface RunnerRun {
+  readonly id: string;
+  readonly config: AttentionConfig;
+  readonly options: Omit<RunOptions, 'inputs' | 'out' | 'lse'>;
+  readonly inputs?: Readonly<Record<string, readonly number[]>>;
+  /** Raw tensor files to read. */
+  readonly q: string;
+  readonly k: string;
+  readonly v: string;
+  /** Raw files to write. */
+  readonly out: string;
+  readonly lseOut: string;
+  /** Run this many times and report the mean time (benchmarks). */
+  readonly repeat?: number;
+}
+
+/** One kernel (a bound pattern) and its runs. */
+export interface RunnerKernel {
+  readonly spec: KernelSpec;
+  readonly body: string;
+  readonly plannerSource: string;
+  readonly runs: readonly RunnerRun[];
+}
+
+/** A job file. */
+export interface RunnerJob {
+  readonly kernels: readonly RunnerKernel[];
+  /** Request a device with WebGPU's default limits (tiles as every device gets them). */
+  readonly defaultLimits?: boolean;
+}
+
+/** What happened to one run. */
+export type RunnerResult =
+  | { readonly id: string; readonly adapter: string; readonly f16: boolean; readonly ok: true; readonly tiles: TileConfig; readonly ms: number; readonly fullTiles: number; readonly partialTiles: number }
+  | { readonly id: string; readonly adapter: string; readonly f16: boolean; readonly ok: false; readonly code: string; readonly message: string };

@@ -1,0 +1,102 @@
+/**
+ * Tile shapes for the WGSL attention kernel, chosen from a device's limits, and the WGSL
+ * header that specialises the kernel body to them. The kernel body (emitted once per
+ * pattern) only names the constants declared here, so one body serves every head dim,
+ * dtype and device.
+ *
+ * Workgroup memory per workgroup (bytes), `es` = 4 for f32 and 2 for f16 tensors:
+ *   K and V chunk tiles  2 * KV_CHUNK * (HEAD_DIM / 4 + 1) * 4 * es   (rows padded by one vec4)
+ *   score tile           BLOCK_Q * (KV_CHUNK + 1) * 4
+ * Invocations per workgroup: BLOCK_Q * LANES (LANES threads share a query row).
+ */
+import type { GpuLimits } from './gpu.ts';
+
+/** Tensor element type. */
+export type Dtype = 'f32' | 'f16';
+
+/** One kernel specialisation. Recorded with every run so a benchmark says what it measured. */
+export interface TileConfig {
+  readonly dtype: Dtype;
+  readonly headDim: number;
+  /** Query rows per workgroup; also the schedule's query block. */
+  readonly blockQ: number;
+  /** The schedule's key block. */
+  readonly blockKv: number;
+  /** Keys staged in workgroup memory at a time (divides blockKv). */
+  readonly kvChunk: number;
+  /** Threads per query row; each owns headDim / lanes output columns. */
+  readonly lanes: number;
+  readonly workgroupSize: number;
+  readonly workgroupBytes: number;
+}
+
+/** WebGPU's default limits: what every device grants. */
+export const DEFAULT_LIMITS: GpuLimits = {
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBufferBindingSize: 134217728,
+};
+
+/** Head dims the kernel supports. */
+export const HEAD_DIMS: readonly number[] = [32, 64, 128];
+
+/** Workgroup bytes of a specialisation. */
+export function workgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number): number {
+  const es = dtype === 'f16' ? 2 : 4;
+  return 2 * kvChunk * (headDim / 4 + 1) * 4 * es + blockQ * (kvChunk + 1) * 4;
+}
+
+/**
+ * Picks tiles for `limits`: 64 query rows per workgroup with 4 lanes each (256 invocations,
+ * fewer rows when the device grants fewer), key blocks of 64, and the largest key chunk
+ * (up to 64) whose tiles fit the workgroup memory. `override` fixes any field by hand.
+ */
+export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>> = {}): TileConfig {
+  if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use ${HEAD_DIMS.join(', ')})`);
+  const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  const lanes = override.lanes ?? 4;
+  let blockQ = override.blockQ ?? 64;
+  while (override.blockQ === undefined && blockQ * lanes > maxThreads && blockQ > 16) blockQ /= 2;
+  const blockKv = override.blockKv ?? 64;
+  let kvChunk = override.kvChunk ?? Math.min(64, blockKv);
+  while (override.kvChunk === undefined && kvChunk > lanes && workgroupBytes(dtype, headDim, blockQ, kvChunk) > limits.maxComputeWorkgroupStorageSize) kvChunk /= 2;
+  const t: TileConfig = { dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: blockQ * lanes, workgroupBytes: workgroupBytes(dtype, headDim, blockQ, kvChunk) };
+  checkTiles(t, limits);
+  return t;
+}
+
+const pow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
+
+/** Throws a RangeError when `t` cannot run on a device with `limits`. */
+export function checkTiles(t: TileConfig, limits: GpuLimits): void {
+  const bad = (why: string) => { throw new RangeError(`tile shape ${describeTiles(t)}: ${why}`); };
+  if (![t.blockQ, t.blockKv, t.kvChunk, t.lanes].every(pow2)) bad('sizes must be powers of two');
+  if (t.blockQ < 16 || t.blockQ > 256 || t.blockKv < 16 || t.blockKv > 256) bad('blocks must be 16..256');
+  if (t.blockKv % t.kvChunk !== 0 || t.kvChunk % t.lanes !== 0) bad('kvChunk must divide blockKv and be a multiple of lanes');
+  if ((t.headDim / 4) % t.lanes !== 0) bad('lanes must divide headDim / 4');
+  if (t.workgroupSize > limits.maxComputeInvocationsPerWorkgroup || t.workgroupSize > limits.maxComputeWorkgroupSizeX) bad(`${t.workgroupSize} invocations exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
+  if (t.workgroupBytes > limits.maxComputeWorkgroupStorageSize) bad(`${t.workgroupBytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
+}
+
+/** One-line description, e.g. `f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B)`. */
+export function describeTiles(t: TileConfig): string {
+  return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
+}
+
+/** The WGSL header that specialises a kernel body to `t`. */
+export function kernelHeader(t: TileConfig): string {
+  return [
+    ...(t.dtype === 'f16' ? ['enable f16;'] : []),
+    `// Specialisation: ${describeTiles(t)}.`,
+    `alias elem4 = vec4<${t.dtype}>;`,
+    `const HEAD_DIM: u32 = ${t.headDim}u;`,
+    `const BLOCK_Q: u32 = ${t.blockQ}u;`,
+    `const BLOCK_KV: u32 = ${t.blockKv}u;`,
+    `const KV_CHUNK: u32 = ${t.kvChunk}u;`,
+    `const LANES: u32 = ${t.lanes}u;`,
+    '',
+  ].join('\n');
+}

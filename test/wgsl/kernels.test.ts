@@ -1,0 +1,48 @@
+/**
+ * WGSL kernels on scratch patterns that the bundled ones do not cover: floor division and
+ * modulo on negative operands, hash, runtime scalars of every type, fully masked rows,
+ * input arrays, batch-dependent masks, head dim 128 within WebGPU's default limits (f32 and
+ * f16), kv_len < q_len and q_len < kv_len, grouped-query heads.
+ */
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { bindText } from '../helpers/compile.ts';
+import { expectClose, runKernelCases, webgpuUnavailable, type KernelCase } from './harness.ts';
+
+const fixture = (name: string) => bindText(fs.readFileSync(`test/wgsl/fixtures/${name}.attn`, 'utf8'));
+
+describe.skipIf(webgpuUnavailable())('WGSL kernels on scratch patterns', () => {
+  const ints = fixture('ints'), holes = fixture('holes'), docs = fixture('docs'), wide = fixture('wide');
+  const doc = (n: number) => Int32Array.from({ length: n }, (_, i) => Math.floor(i / 19) + (i % 29 === 0 ? 1 : 0));
+  const cases: KernelCase[] = [
+    { name: 'ints f32', bound: ints, batch: 1, heads: 3, kvHeads: 1, qLen: 70, kvLen: 90, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 32, kvChunk: 16 }, params: { shift: 5, on: true, slope: 1.5 } },
+    { name: 'ints f32 on=false', bound: ints, batch: 1, heads: 2, kvHeads: 2, qLen: 90, kvLen: 70, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 }, params: { shift: 2, on: false, slope: -0.5 } },
+    { name: 'holes f32', bound: holes, batch: 2, heads: 2, kvHeads: 1, qLen: 77, kvLen: 77, headDim: 64, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 } },
+    { name: 'holes f16', bound: holes, batch: 1, heads: 2, kvHeads: 2, qLen: 77, kvLen: 77, headDim: 32, dtype: 'f16' },
+    { name: 'docs f32', bound: docs, batch: 3, heads: 2, kvHeads: 2, qLen: 83, kvLen: 83, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 }, inputs: { doc: doc(83) } },
+    { name: 'wide f32 d128 default limits', bound: wide, batch: 1, heads: 4, kvHeads: 2, qLen: 75, kvLen: 133, headDim: 128, dtype: 'f32' },
+    { name: 'wide f16 d128 default limits', bound: wide, batch: 1, heads: 2, kvHeads: 1, qLen: 133, kvLen: 75, headDim: 128, dtype: 'f16' },
+  ];
+  const outcomes = runKernelCases(cases);
+
+  it('match the float64 reference, with no NaN and zero rows where nothing is allowed', () => {
+    expect(outcomes.flatMap((o, i) => expectClose(o, cases[i].dtype))).toEqual([]);
+  });
+
+  it('really exercised fully masked rows and both tile kinds', () => {
+    const by = (n: string) => outcomes.find((o) => o.name === n)!;
+    expect(by('holes f32').maskedRows).toBeGreaterThan(2 * 2 * 15);
+    expect(by('holes f16').maskedRows).toBeGreaterThan(15);
+    expect(outcomes.some((o) => o.result.ok && o.result.fullTiles > 0)).toBe(true);
+    expect(outcomes.some((o) => o.result.ok && o.result.partialTiles > 0)).toBe(true);
+  });
+
+  it('chose tiles within the default limits for head dim 128', () => {
+    const r = outcomes.find((o) => o.name === 'wide f32 d128 default limits')!.result;
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.tiles.workgroupBytes).toBeLessThanOrEqual(16384);
+      expect(r.tiles.workgroupSize).toBeLessThanOrEqual(256);
+    }
+  });
+});
