@@ -1,0 +1,40 @@
+/**
+ * The CUDA benchmark suite: the FlexAttention anchor's patterns plus the issue's list, each
+ * with its .attn file and parameters, the equivalent FlexAttention mask_mod (Python), and
+ * size-dependent parameters where the layout depends on the length.
+ */
+export interface SuiteEntry {
+  readonly id: string;
+  readonly file: string;
+  readonly params?: Record<string, string>;
+  readonly flex: string;
+  readonly sizeParams?: (S: number) => Record<string, string>;
+}
+
+export const SUITE: readonly SuiteEntry[] = [
+  { id: 'causal', file: 'patterns/causal.attn', flex: 'q >= k' },
+  { id: 'sw1024_causal', file: 'patterns/sliding-window.attn', params: { window: '1024' }, flex: '(q >= k) & (q - k < 1024)' },
+  { id: 'sw1024_bidir', file: 'patterns/sliding-window-bidir.attn', params: { window: '1024' }, flex: '(q - k).abs() < 512' },
+  { id: 'sink4_sw1024_causal', file: 'patterns/streaming.attn', params: { sink: '4', window: '1024' }, flex: '(q >= k) & ((q - k < 1024) | (k < 4))' },
+  { id: 'dilated_w2048_d2_causal', file: 'patterns/dilated.attn', params: { window: '1024', dilation: '2' }, flex: '(q >= k) & (q - k < 2048) & ((q - k) % 2 == 0)' },
+  { id: 'chunk2048', file: 'patterns/chunked.attn', params: { chunk: '2048' }, flex: '(q // 2048) == (k // 2048)' },
+  { id: 'strided128_causal', file: 'patterns/strided.attn', params: { stride: '128' }, flex: '(q >= k) & ((q - k < 128) | ((q - k) % 128 == 0))' },
+  { id: 'longformer_w512_g16', file: 'patterns/longformer.attn', params: { window: '512', globals: '16' }, flex: '((q - k).abs() <= 256) | (q < 16) | (k < 16)' },
+  { id: 'document_causal', file: 'patterns/document.attn', flex: '(q >= k) & (doc[q] == doc[k])' },
+  {
+    id: 'natten2d_k13', file: 'patterns/natten-2d.attn', params: { kernel_y: '13', kernel_x: '13' },
+    sizeParams: (S) => ({ height: '128', width: String(S / 128) }),
+    flex: 'natten2d',
+  },
+];
+
+/** Synthetic document ids: documents of pseudo-random length around `meanLen`. */
+export function docIds(n: number, meanLen: number, seed: number): Int32Array {
+  const a = new Int32Array(n);
+  let id = 0, left = 0, s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    if (left === 0) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; left = Math.max(1, Math.floor(meanLen / 2) + (s % meanLen)); id++; }
+    a[i] = id; left--;
+  }
+  return a;
+}

@@ -1,0 +1,56 @@
+/**
+ * Hardware profiles for the speedup simulator: data files in `profiles/` (one per GPU). A
+ * profile gives the machine (multiprocessors, memory bandwidth, the dense baseline's rate)
+ * and, per kernel, the constants of the tile cost model in `simulate.ts`. Calibrated profiles
+ * record how they were measured; the others are scaled from the H100 by datasheet ratios
+ * and say so.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Cost model constants of one kernel on one GPU (times in microseconds, head dim 128). */
+export interface KernelModel {
+  /** Query and key block of the kernel's own schedule. */
+  readonly blockQ: number;
+  readonly blockKv: number;
+  /** Concurrent work items (CTAs / workgroups) per multiprocessor. */
+  readonly itemsPerSm: number;
+  /** Order work items are started in. */
+  readonly order: 'longest-first' | 'launch';
+  /** One FULL tile (blockQ x blockKv) at head dim 128. */
+  readonly fullTileUs: number;
+  /** Extra cost of a PARTIAL tile per mask-IR operation. */
+  readonly maskOpUs: number;
+  /** Per work item: loading Q, the epilogue, finding its tile lists. */
+  readonly itemUs: number;
+  /** Per launch. */
+  readonly launchUs: number;
+}
+
+/** A GPU. */
+export interface GpuProfile {
+  readonly name: string;
+  readonly calibrated: boolean;
+  /** How the numbers were obtained. */
+  readonly source: string;
+  readonly multiprocessors: number;
+  readonly memoryTBs: number;
+  /** Dense baseline (FlashAttention-2 through SDPA), TFLOP/s at head dim 128, bf16. */
+  readonly denseTflops: number;
+  readonly kernels: Readonly<Record<string, KernelModel>>;
+}
+
+const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../profiles');
+
+/** Names of the bundled profiles. */
+export function profileNames(): string[] {
+  return fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** Loads a bundled profile by name (`h100`, `a100`, ...) or a JSON file path. */
+export function loadProfile(nameOrPath: string): GpuProfile | undefined {
+  const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(DIR, `${nameOrPath}.json`);
+  if (!fs.existsSync(file)) return undefined;
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as GpuProfile;
+}

@@ -1,0 +1,150 @@
+/**
+ * The speedup simulator. From the real schedule of a pattern (planned with the kernel's own
+ * block shape), it builds the kernel's work items (one per batch, head and query block, with
+ * its FULL and PARTIAL tile counts), prices each with the profile's tile cost model, and
+ * list-schedules them over `multiprocessors x itemsPerSm` slots in the kernel's order
+ * (longest first for attnc, launch order for FlexAttention-style kernels). The result is the
+ * estimated sparse time next to the dense baseline, the tile ideal, and where the gap to the
+ * ideal goes: masking (partial tiles), tail (unequal work and wave quantisation), and fixed
+ * overheads (per item and per launch), plus the memory floor for very short queries.
+ */
+import type { BoundPattern } from '../2-check/bind.ts';
+import { children, type MExpr } from '../ir/mask.ts';
+import type { PlannerModule } from '../../runtime/schedule/planner.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
+import type { PlanConfig } from '../../runtime/schedule/types.ts';
+import type { GpuProfile, KernelModel } from './profile.ts';
+
+/** Problem shape. */
+export interface SimShape {
+  readonly batch: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly qLen: number;
+  readonly kvLen: number;
+  readonly headDim: number;
+  readonly dtypeBytes: number;
+  readonly params?: PlanConfig['params'];
+  readonly inputs?: PlanConfig['inputs'];
+}
+
+/** Simulation result (times in milliseconds). */
+export interface SimResult {
+  readonly kernel: string;
+  readonly gpu: string;
+  readonly calibrated: boolean;
+  readonly denseMs: number;
+  readonly sparseMs: number;
+  readonly speedup: number;
+  /** Dense tiles over listed tiles (the kernel's own blocks). */
+  readonly idealSpeedup: number;
+  readonly fullTiles: number;
+  readonly partialTiles: number;
+  readonly workItems: number;
+  /** Where sparseMs - denseMs / idealSpeedup goes. */
+  readonly gap: { readonly tileRateMs: number; readonly maskingMs: number; readonly tailMs: number; readonly overheadMs: number; readonly memoryMs: number };
+}
+
+/** Operations the kernel evaluates per element of a PARTIAL tile. */
+export function maskOps(e: MExpr): number {
+  const own = e.kind === 'const' || e.kind === 'var' || e.kind === 'size' || e.kind === 'param' ? 0 : 1;
+  return own + children(e).reduce((n, c) => n + maskOps(c), 0);
+}
+
+/** Simulates `kernel` on `gpu` for one problem. */
+export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
+  const km: KernelModel | undefined = gpu.kernels[kernel];
+  if (!km) throw new RangeError(`profile ${gpu.name} has no model for kernel ${kernel} (it has: ${Object.keys(gpu.kernels).join(', ')})`);
+  const s = planSchedule(planner, {
+    qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
+    blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
+  });
+  const dScale = shape.headDim / 128;
+  const tFull = km.fullTileUs * dScale;
+  const tPartial = tFull + km.maskOpUs * maskOps(bp.mask);
+
+  // Work items: (b, h, qBlock) with their costs.
+  const nq = s.numQBlocks;
+  const costs: number[] = [];
+  let full = 0, partial = 0, work = 0, maskWork = 0;
+  for (let b = 0; b < shape.batch; b++) {
+    for (let h = 0; h < shape.heads; h++) {
+      const g = s.groups[s.groupOf[(s.batch > 1 ? b : 0) * s.heads + h]];
+      for (let qb = 0; qb < nq; qb++) {
+        const nf = g.fullKvRowPtr[qb + 1] - g.fullKvRowPtr[qb];
+        const np = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb];
+        full += nf;
+        partial += np;
+        const c = km.itemUs + nf * tFull + np * tPartial;
+        work += nf * tFull + np * tPartial;
+        maskWork += np * (tPartial - tFull);
+        costs.push(c);
+      }
+    }
+  }
+  if (km.order === 'longest-first') costs.sort((a, b) => b - a);
+  const slots = gpu.multiprocessors * km.itemsPerSm;
+  const makespan = listSchedule(costs, slots);
+  const totalCost = costs.reduce((a, c) => a + c, 0);
+
+  // Memory floor: every listed tile streams its K and V block once.
+  const bytes = (full + partial) * 2 * km.blockKv * shape.headDim * shape.dtypeBytes + 2 * shape.batch * shape.heads * shape.qLen * shape.headDim * shape.dtypeBytes;
+  const memoryUs = bytes / (gpu.memoryTBs * 1e6);
+  const sparseUs = Math.max(makespan, memoryUs) + km.launchUs;
+
+  const flops = 4 * shape.batch * shape.heads * shape.qLen * shape.kvLen * shape.headDim;
+  const denseUs = flops / (gpu.denseTflops * 1e6);
+  const totalTiles = nq * s.numKvBlocks * shape.batch * shape.heads;
+  const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
+  const idealUs = denseUs / ideal;
+  const evenUs = totalCost / slots;
+  return {
+    kernel,
+    gpu: gpu.name,
+    calibrated: gpu.calibrated,
+    denseMs: denseUs / 1e3,
+    sparseMs: sparseUs / 1e3,
+    speedup: denseUs / sparseUs,
+    idealSpeedup: ideal,
+    fullTiles: full,
+    partialTiles: partial,
+    workItems: costs.length,
+    gap: {
+      tileRateMs: (work - maskWork) / slots / 1e3 - idealUs / 1e3,
+      maskingMs: maskWork / slots / 1e3,
+      tailMs: Math.max(0, makespan - evenUs) / 1e3,
+      overheadMs: (km.itemUs * costs.length / slots + km.launchUs) / 1e3,
+      memoryMs: Math.max(0, memoryUs - makespan) / 1e3,
+    },
+  };
+}
+
+/** Greedy list scheduling: each item goes to the slot that frees first. Returns the makespan. */
+export function listSchedule(costs: readonly number[], slots: number): number {
+  if (costs.length === 0) return 0;
+  const heap = new Float64Array(Math.min(slots, costs.length));
+  let size = heap.length;
+  let end = 0;
+  let i = 0;
+  for (; i < size; i++) heap[i] = costs[i];
+  // Build a min-heap of slot finish times.
+  const down = (j: number) => {
+    for (;;) {
+      const l = 2 * j + 1, r = l + 1;
+      let m = j;
+      if (l < size && heap[l] < heap[m]) m = l;
+      if (r < size && heap[r] < heap[m]) m = r;
+      if (m === j) return;
+      [heap[j], heap[m]] = [heap[m], heap[j]];
+      j = m;
+    }
+  };
+  for (let j = (size >> 1) - 1; j >= 0; j--) down(j);
+  for (; i < costs.length; i++) {
+    heap[0] += costs[i];
+    down(0);
+  }
+  for (let j = 0; j < size; j++) end = Math.max(end, heap[j]);
+  size = 0;
+  return end;
+}
