@@ -67,7 +67,7 @@ function predictMs(gpu: GpuProfile, kernel: string, id: string, S: number): numb
 
 /** Fits the kernel's constants (log-space least squares, coordinate search). */
 function fit(gpu: GpuProfile, kernel: string, meas: Meas[], keys: (keyof KernelModel)[]): KernelModel {
-  let km = { ...gpu.kernels[kernel] } as Record<string, unknown> as KernelModel;
+  let km: KernelModel = { ...gpu.kernels[kernel] };
   const loss = (m: KernelModel) => {
     const g = { ...gpu, kernels: { ...gpu.kernels, [kernel]: m } };
     return meas.reduce((a, x) => a + Math.log(predictMs(g, kernel, x.id, x.S) / x.ms) ** 2, 0);

@@ -87,6 +87,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   (await import('./compile-cmds.ts')).registerCompileCommands(program, (n) => { status = n; });
+  (await import('./simulate-cmd.ts')).registerSimulate(program, (n) => { status = n; });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -1,0 +1,127 @@
+/** `attnc simulate`: estimated speedup of a pattern on a GPU, from its real schedule. */
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { bindParams, resolveParamValues } from '../2-check/bind.ts';
+import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
+import { svgToPng } from '../4-emit/viz/png.ts';
+import { loadProfile, profileNames } from '../5-simulate/profile.ts';
+import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
+import { simulate, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
+import { writeFileAtomic } from '../../runtime/io/files.ts';
+import { PlanError } from '../../runtime/schedule/types.ts';
+import { guard, EXIT } from './report.ts';
+import { collectParam, parseParamArgs, requireSource } from './source.ts';
+
+interface SimOptions {
+  pattern?: string; qLen: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
+  kernel: string; gpu: string; param: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
+}
+
+const num = (s: string) => {
+  const m = /^(\d+)([kKmM]?)$/.exec(s.trim());
+  return m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1 << 20) : NaN;
+};
+
+/** Registers the command. */
+export function registerSimulate(program: Command, setStatus: (n: number) => void): void {
+  program
+    .command('simulate')
+    .description('Estimate a pattern\'s speedup over dense attention on a GPU, from its real schedule (see bench/results/simulator-validation.md).')
+    .argument('<file>', '.attn file')
+    .option('--pattern <name>', 'pattern to use when the file defines several')
+    .requiredOption('--q-len <n>', 'query length (4k = 4096)')
+    .option('--kv-len <n>', 'key/value length (default: --q-len)')
+    .option('--heads <n>', 'heads', '16')
+    .option('--kv-heads <n>', 'key/value heads (default: --heads)')
+    .option('--batch <n>', 'batch', '1')
+    .option('--head-dim <n>', 'head dimension', '128')
+    .option('--dtype <t>', 'bf16 | f16 | f32', 'bf16')
+    .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
+    .option('--gpu <name>', `hardware profile: ${profileNames().join(', ')} (or a .json file)`, 'h100')
+    .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
+    .option('--sweep <var=lo..hi>', 'sweep q_len (and kv_len with it) over powers of two, e.g. q_len=4k..256k')
+    .option('--results <file.json>', 'measured points to overlay on the sweep plot: [{"x": 8192, "speedup": 5.2}, ...]')
+    .option('--format <f>', 'table | json', 'table')
+    .option('-o, --out <file>', 'sweep plot (.svg or .png), or the table/JSON output file')
+    .action(async (file: string, o: SimOptions) => {
+      const diags = new Diagnostics();
+      setStatus(await guard(diags, () => run(file, o, diags)));
+    });
+}
+
+function run(file: string, o: SimOptions, diags: Diagnostics): number {
+  const gpu = loadProfile(o.gpu);
+  if (!gpu) {
+    diags.report('bad_param_value', `no hardware profile \`${o.gpu}\` (bundled: ${profileNames().join(', ')})`);
+    throw new UserError(diags);
+  }
+  if (!gpu.kernels[o.kernel]) {
+    diags.report('bad_param_value', `profile ${o.gpu} has no model for kernel \`${o.kernel}\` (it has: ${Object.keys(gpu.kernels).join(', ')})`);
+    throw new UserError(diags);
+  }
+  const sizes = { qLen: num(o.qLen), kvLen: num(o.kvLen ?? o.qLen), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
+  for (const [k, v] of Object.entries(sizes)) if (!Number.isSafeInteger(v) || v < 1) diags.report('bad_size', `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer`);
+  const dtypeBytes = { bf16: 2, f16: 2, f32: 4 }[o.dtype];
+  if (!dtypeBytes) diags.report('bad_param_value', `--dtype must be bf16, f16 or f32, got \`${o.dtype}\``);
+  if (diags.hasErrors) throw new UserError(diags);
+  const params = parseParamArgs(o.param, diags);
+  const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags);
+  const bound = bindParams(pattern, params, diags);
+  const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
+  if (!bound || diags.hasErrors) throw new UserError(diags);
+  if (bound.inputs.length) {
+    diags.report('bad_input', `pattern \`${pattern.name}\` reads input arrays (${bound.inputs.map((p) => p.name).join(', ')}); simulate needs them: use a pattern without inputs or the library API`);
+    throw new UserError(diags);
+  }
+  const { planner } = lowerToPlanner(bound);
+  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads: o.kvHeads ? num(o.kvHeads) : sizes.heads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime });
+  const sim = (q: number, kv: number): SimResult => {
+    try {
+      return simulate(bound, planner, gpu, o.kernel, shapeAt(q, kv));
+    } catch (e) {
+      if (e instanceof PlanError) { diags.report(e.code, e.message); throw new UserError(diags); }
+      throw e;
+    }
+  };
+
+  if (o.sweep) {
+    const m = /^(q_len|kv_len)=(\w+)\.\.(\w+)$/.exec(o.sweep);
+    const lo = m ? num(m[2]) : NaN, hi = m ? num(m[3]) : NaN;
+    if (!m || !(lo >= 1 && hi >= lo)) {
+      diags.report('bad_param_value', `--sweep expects q_len=LO..HI or kv_len=LO..HI (powers of two are visited), got \`${o.sweep}\``);
+      throw new UserError(diags);
+    }
+    const rows: SimResult[] = [];
+    const points: SweepPoint[] = [];
+    for (let x = lo; x <= hi; x *= 2) {
+      const r = m[1] === 'q_len' ? sim(x, o.kvLen ? sizes.kvLen : x) : sim(sizes.qLen, x);
+      rows.push(r);
+      points.push({ x, speedup: r.speedupVsBaseline, ideal: r.idealSpeedup * (r.baselineMs / r.denseMs) });
+    }
+    const measured: SweepPoint[] = o.results ? JSON.parse(fs.readFileSync(o.results, 'utf8')) : [];
+    const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}`;
+    const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured);
+    if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
+    process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated));
+    return EXIT.ok;
+  }
+  const r = sim(sizes.qLen, sizes.kvLen);
+  const text = o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : table([r], gpu.calibrated);
+  if (o.out) writeFileAtomic(o.out, text);
+  else process.stdout.write(text);
+  return EXIT.ok;
+}
+
+function table(rows: readonly SimResult[], calibrated: boolean): string {
+  const lines = [
+    `${rows[0].kernel} on ${rows[0].gpu}${calibrated ? '' : ' — UNCALIBRATED estimate (datasheet ratios)'}`,
+    '| q_len x kv_len | work items | tiles full / partial | same kernel dense ms | sparse ms | speedup | ideal | dense baseline ms | vs baseline | gap to ideal: tile rate / masking / tail / overhead / memory (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const g = r.gap;
+    lines.push(`| ${r.qLen} x ${r.kvLen} | ${r.workItems} | ${r.fullTiles} / ${r.partialTiles} | ${r.denseMs.toFixed(3)} | ${r.sparseMs.toFixed(3)} | ${r.speedup.toFixed(2)}x | ${r.idealSpeedup.toFixed(2)}x | ${r.baselineMs.toFixed(3)} | ${r.speedupVsBaseline.toFixed(2)}x | ${[g.tileRateMs, g.maskingMs, g.tailMs, g.overheadMs, g.memoryMs].map((x) => x.toFixed(3)).join(' / ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
