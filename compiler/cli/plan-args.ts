@@ -11,6 +11,7 @@ import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
+import type { CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { collectParam, parseParamArgs, requireSource } from './source.ts';
 
@@ -66,22 +67,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const pattern = checkPatternFile(src, o.pattern, diags);
   const bound = bindParams(pattern, params, diags);
   const runtimeValues = resolveParamValues(pattern, params, diags, ['runtime']);
-  const inputs: Record<string, Int32Array> = {};
-  for (const [name, path] of Object.entries(parseParamArgs(o.input, diags))) {
-    const decl = pattern.params.find((p) => p.name === name);
-    if (!decl || decl.mode !== 'input') {
-      diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``);
-      continue;
-    }
-    try {
-      const arr = readNpy(new Uint8Array(fs.readFileSync(path)));
-      if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
-      inputs[name] = toIntArray(arr);
-    } catch (e) {
-      const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
-      diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);
-    }
-  }
+  const inputs = loadInputs(pattern, o.input, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
 
   const lowered = lowerToPlanner(bound);
@@ -98,6 +84,28 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   verifySchedule(schedule);
   reportFullyMaskedRows(schedule, diags);
   return { schedule, plannerSource: lowered.plannerSource };
+}
+
+
+/** Reads `--input name=file.npy` arrays for a pattern's `input` parameters (coded errors). */
+export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics): Record<string, Int32Array> {
+  const inputs: Record<string, Int32Array> = {};
+  for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
+    const decl = pattern.params.find((p) => p.name === name);
+    if (!decl || decl.mode !== 'input') {
+      diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``);
+      continue;
+    }
+    try {
+      const arr = readNpy(new Uint8Array(fs.readFileSync(path)));
+      if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
+      inputs[name] = toIntArray(arr);
+    } catch (e) {
+      const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+      diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);
+    }
+  }
+  return inputs;
 }
 
 /** [Note: Fully masked rows] is where the planner finds them; here the user hears of them. */

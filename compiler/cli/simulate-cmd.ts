@@ -12,10 +12,11 @@ import { writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
 import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { loadInputs } from './plan-args.ts';
 
 interface SimOptions {
   pattern?: string; qLen: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
-  kernel: string; gpu: string; param: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
+  kernel: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
 const num = (s: string) => {
@@ -40,6 +41,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
     .option('--gpu <name>', `hardware profile: ${profileNames().join(', ')} (or a .json file)`, 'h100')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
+    .option('--input <name=file.npy>', 'per-token input array from a .npy file (repeatable; not with --sweep)', collectParam, {})
     .option('--sweep <var=lo..hi>', 'sweep q_len (and kv_len with it) over powers of two, e.g. q_len=4k..256k')
     .option('--results <file.json>', 'measured points to overlay on the sweep plot: [{"x": 8192, "speedup": 5.2}, ...]')
     .option('--format <f>', 'table | json', 'table')
@@ -69,13 +71,14 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
+  const inputs = loadInputs(pattern, o.input, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
-  if (bound.inputs.length) {
-    diags.report('bad_input', `pattern \`${pattern.name}\` reads input arrays (${bound.inputs.map((p) => p.name).join(', ')}); simulate needs them: use a pattern without inputs or the library API`);
+  if (bound.inputs.length && o.sweep) {
+    diags.report('bad_input', `pattern \`${pattern.name}\` reads input arrays, which have one length: --sweep cannot vary it`);
     throw new UserError(diags);
   }
   const { planner } = lowerToPlanner(bound);
-  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads: o.kvHeads ? num(o.kvHeads) : sizes.heads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime });
+  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads: o.kvHeads ? num(o.kvHeads) : sizes.heads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs });
   const sim = (q: number, kv: number): SimResult => {
     try {
       return simulate(bound, planner, gpu, o.kernel, shapeAt(q, kv));
