@@ -4,19 +4,16 @@
  * the same values (their tests compare against this file through the evaluator).
  */
 import type { ArithOp, Builtin, CmpOp } from './mask.ts';
+import { fdiv, fmod, hash as hashArgs } from '../../runtime/schedule/ops.ts';
+
+// Floor division, floor modulo and the hash are shared with the planner runtime, so the
+// oracle and every schedule agree by construction.
 
 /** Floor division; division by zero gives 0. */
-export function floorDiv(a: number, b: number): number {
-  if (b === 0) return 0;
-  return Math.floor(a / b);
-}
+export const floorDiv = fdiv;
 
 /** Floor modulo (result has the divisor's sign); modulo by zero gives 0. */
-export function floorMod(a: number, b: number): number {
-  if (b === 0) return 0;
-  const r = ((a % b) + b) % b;
-  return r === 0 ? 0 : r; // never -0
-}
+export const floorMod = fmod;
 
 /** Integer or float arithmetic. */
 export function applyArith(op: ArithOp, a: number, b: number, isInt: boolean): number {
@@ -43,20 +40,11 @@ export function applyCmp(op: CmpOp, a: number | boolean, b: number | boolean): b
 
 /**
  * `hash(a, b, ...)`: a deterministic 31-bit hash of 32-bit ints, for seeded random patterns
- * (BigBird's random blocks). Each argument is xor-ed into the state, which is then mixed
- * (the "lowbias32" finaliser). The same u32 arithmetic is emitted for every backend.
+ * (BigBird's random blocks): each argument is xor-ed into the state, which is then mixed
+ * (the "lowbias32" finaliser). CUDA and WGSL emit the same u32 arithmetic.
  */
 export function hash(args: readonly number[]): number {
-  let h = 0x9e3779b9 >>> 0;
-  for (const a of args) {
-    h = (h ^ (a >>> 0)) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d) >>> 0;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b) >>> 0;
-    h ^= h >>> 16;
-  }
-  return h & 0x7fffffff;
+  return hashArgs(...args);
 }
 
 /** Built-in function on evaluated arguments. */

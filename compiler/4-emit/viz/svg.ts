@@ -4,7 +4,7 @@
  * right; the density and ideal speedup in the title. Runs of equal cells in a row are
  * merged into one rectangle, so even maps of millions of tokens stay small.
  */
-import { summarize } from '../../../runtime/schedule/export.ts';
+import { ranges, summarize } from '../../../runtime/schedule/export.ts';
 import type { Schedule } from '../../../runtime/schedule/types.ts';
 import { cellGrid, CELL_EMPTY, CELL_FULL } from './grid.ts';
 
@@ -101,13 +101,6 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
 }
 
 function compactList(xs: number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < xs.length; ) {
-    let j = i;
-    while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
-    out.push(j === i ? `${xs[i]}` : `${xs[i]}-${xs[j]}`);
-    i = j + 1;
-  }
-  const s = out.join(', ');
+  const s = ranges(xs).replace(/ /g, ', ');
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
