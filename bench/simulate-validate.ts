@@ -26,9 +26,9 @@ const H = 16, D = 128;
 
 interface Meas { id: string; S: number; ms: number; denseMs: number }
 
-function loadAttnc(): Meas[] {
+function loadAttnc(files: readonly string[]): Meas[] {
   const out: Meas[] = [];
-  for (const f of ['bench/results/cuda-h100-8k16k-v3.json', 'bench/results/cuda-h100-16k32k-v3.json']) {
+  for (const f of files) {
     const j = JSON.parse(fs.readFileSync(f, 'utf8'));
     for (const r of j.bench) {
       if (f.includes('8k16k') && r.S !== 8192) continue; // 16k from the later run (valid Flex numbers alongside)
@@ -100,7 +100,7 @@ function validate(gpu: GpuProfile, kernel: string, meas: Meas[]) {
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 
 // Starting constants; the fit moves them.
-const attncMeas = loadAttnc();
+const attncMeas = loadAttnc(['bench/results/cuda-h100-8k16k-v3.json', 'bench/results/cuda-h100-16k32k-v3.json']);
 const denseTflops = median(attncMeas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9)));
 let h100: GpuProfile = {
   name: 'NVIDIA H100 80GB HBM3',
@@ -136,9 +136,24 @@ const results = {
   flex: { calibration: validate(h100, 'flex', flexCal), validation: validate(h100, 'flex', flexVal) },
 };
 
+// H200: attnc and the dense baseline measured on one (bench/results/cuda-h200.json, same
+// suite, 8k/16k/32k); the same fit and validation split. FlexAttention was not measured
+// there, so its H200 model is the H100's (the chips share their compute; H200 has more
+// memory bandwidth, which these compute-bound shapes barely feel).
+const h200Meas = loadAttnc(['bench/results/cuda-h200.json']);
+let h200: GpuProfile = {
+  ...h100,
+  name: 'NVIDIA H200',
+  memoryTBs: 4.8,
+  denseTflops: median(h200Meas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9))),
+  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements on an H200 (chunk2048, causal, strided128 at 8k/16k/32k, bench/results/cuda-h200.json); denseTflops = median measured SDPA FLASH_ATTENTION rate there. The flex and attnc-wgsl models are the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
+};
+h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': fit(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id)), ['fullTileUs', 'maskOpUs', 'itemUs']) } };
+const h200Results = { calibration: validate(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id))), validation: validate(h200, 'attnc-cuda', h200Meas.filter((m) => !CAL.includes(m.id))) };
+(results as Record<string, unknown>).h200 = { profile: h200, attnc: h200Results };
+
 // Other GPUs: datasheet ratios against the H100 (bf16 dense tensor rate, SMs, bandwidth).
 const SHEETS: { file: string; name: string; sms: number; tf: number; tbs: number; note?: string }[] = [
-  { file: 'h200', name: 'NVIDIA H200', sms: 132, tf: 989, tbs: 4.8 },
   { file: 'a100', name: 'NVIDIA A100 80GB', sms: 108, tf: 312, tbs: 2.0 },
   { file: 'l4', name: 'NVIDIA L4', sms: 58, tf: 121, tbs: 0.3 },
   { file: 'rtx4090', name: 'NVIDIA GeForce RTX 4090', sms: 128, tf: 165, tbs: 1.0, note: 'fp16/bf16 with fp32 accumulation runs at half this rate on GeForce parts' },
@@ -146,6 +161,7 @@ const SHEETS: { file: string; name: string; sms: number; tf: number; tbs: number
 ];
 fs.mkdirSync('profiles', { recursive: true });
 fs.writeFileSync('profiles/h100.json', `${JSON.stringify(h100, null, 2)}\n`);
+fs.writeFileSync('profiles/h200.json', `${JSON.stringify(h200, null, 2)}\n`);
 for (const s of SHEETS) {
   const perSm = (989 / 132) / (s.tf / s.sms); // time per tile scales with 1 / per-SM rate
   const scaled: GpuProfile = {
@@ -188,6 +204,12 @@ const md = [
   `## attnc CUDA, calibration set: ${summary(results.attnc.calibration)}`,
   '',
   ...table(results.attnc.calibration),
+  '',
+  `## attnc CUDA on an H200 (calibrated there), validation: ${summary(h200Results.validation)}`,
+  '',
+  `Fitted: full tile ${h200.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us, ${h200.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask op, ${h200.kernels['attnc-cuda'].itemUs.toFixed(2)} us per item; dense ${h200.denseTflops.toFixed(0)} TFLOP/s. Calibration set: ${summary(h200Results.calibration)}.`,
+  '',
+  ...table(h200Results.validation),
   '',
   `## FlexAttention-style profile against the anchor, validation: ${summary(results.flex.validation)}`,
   '',

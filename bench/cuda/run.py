@@ -202,7 +202,7 @@ def flex_mask_mod(expr, doc):
     return ns["mask_mod"]
 
 
-def bench(manifest, compiled, sizes, only):
+def bench(manifest, compiled, sizes, only, with_flex=True):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     import triton.testing as tt
@@ -253,7 +253,10 @@ def bench(manifest, compiled, sizes, only):
                 res[f"attnc_bk{block_kv}_ms"] = ms
                 res[f"attnc_bk{block_kv}_first_call_ms"] = first
             # FlexAttention with the equivalent BlockMask (128 x 128).
+            res["flex_ms"] = None
             try:
+                if not with_flex:
+                    raise NotImplementedError
                 mm = flex_mask_mod(cfg["flex"], doc)
                 def mask_mod(b, h, qi, ki, mm=mm, S=S):
                     return mm(b, h, qi, ki, S)
@@ -269,6 +272,8 @@ def bench(manifest, compiled, sizes, only):
                 npart = bm.kv_num_blocks.sum().item()
                 res["flex_tiles_full"], res["flex_tiles_partial"] = nf, npart
                 res["flex_ideal_128"] = (S // 128) ** 2 / max(1, nf + npart)
+            except NotImplementedError:
+                pass
             except torch.OutOfMemoryError as e:
                 torch.cuda.empty_cache()
                 res["flex_ms"] = None
@@ -294,6 +299,7 @@ def main():
     ap.add_argument("--skip-bench", action="store_true")
     ap.add_argument("--sizes", default="16384,32768")
     ap.add_argument("--only", default="")
+    ap.add_argument("--no-flex", action="store_true", help="time attnc and dense SDPA only")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))
     builds = sorted({e["build"] for e in manifest["correctness"]} | {e["build"] for e in manifest["perf"]})
@@ -307,7 +313,7 @@ def main():
         out["correctness"] = correctness(manifest, compiled)
     if not args.skip_bench:
         only = set(filter(None, args.only.split(",")))
-        out["bench"], out["dense"] = bench(manifest, compiled, [int(s) for s in args.sizes.split(",")], only)
+        out["bench"], out["dense"] = bench(manifest, compiled, [int(s) for s in args.sizes.split(",")], only, not args.no_flex)
     os.makedirs(OUT, exist_ok=True)
     json.dump(out, open(os.path.join(OUT, "cuda-results.json"), "w"), indent=1)
 
