@@ -5,8 +5,9 @@
  * attnc CUDA: the per-tile constants (full tile, per-mask-operation cost of a partial tile,
  * per work item) are fitted to attnc's measured times for three patterns (chunk2048: all
  * full tiles; causal: full tiles with a diagonal; strided128: all partial) at 8k, 16k and
- * 32k (bench/results/cuda-h100-*-v3.json). The other seven suite patterns at the same three
- * lengths are predicted with those constants and compared with measurement.
+ * 32k (bench/results/cuda-h100-*-v3.json). The other seven suite patterns and ten more
+ * bundled patterns (cuda-h100-extra.json) at the same three lengths are predicted with those
+ * constants and compared with measurement.
  * FlexAttention-style kernel: fitted to the anchor table's causal, chunk2048 and strided128,
  * validated on its sliding-window, bidirectional, sinks and dilated rows.
  * Writes profiles/*.json (H100 calibrated; the rest scaled by datasheet ratios, labelled so),
@@ -19,7 +20,7 @@ import { checkPatternFile, lowerToPlanner } from '../compiler/pipeline.ts';
 import type { GpuProfile, KernelModel } from '../compiler/5-simulate/profile.ts';
 import { simulate } from '../compiler/5-simulate/simulate.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
-import { docIds, SUITE } from './cuda/suite.ts';
+import { docIds, globalFlags, SUITE } from './cuda/suite.ts';
 
 const SIZES = [8192, 16384, 32768];
 const H = 16, D = 128;
@@ -55,7 +56,7 @@ function pattern(id: string, S: number) {
   const diags = new Diagnostics();
   const pat = checkPatternFile({ name: e.file, text: fs.readFileSync(e.file, 'utf8') }, undefined, diags);
   const bp = bindParams(pat, { ...(e.params ?? {}), ...(e.sizeParams?.(S) ?? {}) }, diags)!;
-  const v = { bp, planner: lowerToPlanner(bp).planner, inputs: bp.inputs.length ? { doc: docIds(S, 2048, 12345) } : undefined };
+  const v = { bp, planner: lowerToPlanner(bp).planner, inputs: bp.inputs.length ? Object.fromEntries(bp.inputs.map((p) => [p.name, p.name === 'doc' ? docIds(S, 2048, 12345) : globalFlags(S)])) : undefined };
   cache.set(key, v);
   return v;
 }
@@ -100,7 +101,7 @@ function validate(gpu: GpuProfile, kernel: string, meas: Meas[]) {
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 
 // Starting constants; the fit moves them.
-const attncMeas = loadAttnc(['bench/results/cuda-h100-8k16k-v3.json', 'bench/results/cuda-h100-16k32k-v3.json']);
+const attncMeas = loadAttnc(['bench/results/cuda-h100-8k16k-v3.json', 'bench/results/cuda-h100-16k32k-v3.json', 'bench/results/cuda-h100-extra.json']);
 const denseTflops = median(attncMeas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9)));
 let h100: GpuProfile = {
   name: 'NVIDIA H100 80GB HBM3',
@@ -110,22 +111,22 @@ let h100: GpuProfile = {
   memoryTBs: 3.0,
   denseTflops,
   kernels: {
-    'attnc-cuda': { blockQ: 128, blockKv: 64, itemsPerSm: 2, order: 'longest-first', fullTileUs: 3.5, maskOpUs: 0.1, itemUs: 5, launchUs: 5 },
+    'attnc-cuda': { blockQ: 128, blockKv: 64, itemsPerSm: 2, order: 'longest-first', fullTileUs: 3.5, maskOpUs: 0.1, inputReadUs: 0.5, itemUs: 5, launchUs: 5 },
     flex: { blockQ: 128, blockKv: 128, itemsPerSm: 1, order: 'launch', fullTileUs: 3.5, maskOpUs: 0.1, itemUs: 5, launchUs: 10 },
     'attnc-wgsl': { blockQ: 64, blockKv: 64, itemsPerSm: 2, order: 'longest-first', fullTileUs: 200, maskOpUs: 5, itemUs: 20, launchUs: 20 },
   },
 };
-const CAL = ['chunk2048', 'causal', 'strided128_causal'];
+const CAL = ['chunk2048', 'causal', 'strided128_causal', 'global_tokens'];
 const attncCal = attncMeas.filter((m) => CAL.includes(m.id));
 const attncVal = attncMeas.filter((m) => !CAL.includes(m.id));
-h100 = { ...h100, kernels: { ...h100.kernels, 'attnc-cuda': fit(h100, 'attnc-cuda', attncCal, ['fullTileUs', 'maskOpUs', 'itemUs']) } };
+h100 = { ...h100, kernels: { ...h100.kernels, 'attnc-cuda': fit(h100, 'attnc-cuda', attncCal, ['fullTileUs', 'maskOpUs', 'inputReadUs', 'itemUs']) } };
 const flexMeas = loadFlex();
 const flexCal = flexMeas.filter((m) => CAL.includes(m.id));
 const flexVal = flexMeas.filter((m) => !CAL.includes(m.id));
 h100 = { ...h100, kernels: { ...h100.kernels, flex: fit(h100, 'flex', flexCal, ['fullTileUs', 'maskOpUs', 'itemUs']) } };
 h100 = {
   ...h100,
-  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128 at 8k/16k/32k, bench/results/cuda-h100-*-v3.json); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl set from one dense WebGPU run (bench/results/webgpu-h100.md: f16, head dim 64, 16k) and not validated.',
+  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128, global_tokens at 8k/16k/32k, bench/results/cuda-h100-*.json); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl set from one dense WebGPU run (bench/results/webgpu-h100.md: f16, head dim 64, 16k) and not validated.',
 };
 
 const results = {
@@ -195,7 +196,7 @@ const md = [
   '',
   `${results.date}, \`${results.command}\`. Speedup = dense SDPA FLASH_ATTENTION time over the kernel's time (batch 1, 16 heads, head dim 128, bf16).`,
   '',
-  `Fitted attnc-cuda constants: full tile ${h100.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us (128x64), ${h100.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask operation per partial tile, ${h100.kernels['attnc-cuda'].itemUs.toFixed(2)} us per work item. Flex: full tile ${h100.kernels.flex.fullTileUs.toFixed(3)} us (128x128), ${h100.kernels.flex.maskOpUs.toFixed(4)} us per mask op, ${h100.kernels.flex.itemUs.toFixed(2)} us per item. Dense rate ${h100.denseTflops.toFixed(0)} TFLOP/s.`,
+  `Fitted attnc-cuda constants: full tile ${h100.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us (128x64), ${h100.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask operation per partial tile, ${(h100.kernels['attnc-cuda'].inputReadUs ?? 0).toFixed(4)} us per input-array read, ${h100.kernels['attnc-cuda'].itemUs.toFixed(2)} us per work item. Flex: full tile ${h100.kernels.flex.fullTileUs.toFixed(3)} us (128x128), ${h100.kernels.flex.maskOpUs.toFixed(4)} us per mask op, ${h100.kernels.flex.itemUs.toFixed(2)} us per item. Dense rate ${h100.denseTflops.toFixed(0)} TFLOP/s.`,
   '',
   `## attnc CUDA, validation (patterns not used for fitting): ${summary(results.attnc.validation)}`,
   '',

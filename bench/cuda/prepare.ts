@@ -15,7 +15,7 @@ import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
 import { biasAt, denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
 import { checkPatternFile } from '../../compiler/pipeline.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
-import { docIds, SUITE } from './suite.ts';
+import { docIds, globalFlags, SUITE } from './suite.ts';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { summarize } from '../../runtime/schedule/export.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
@@ -95,15 +95,17 @@ for (const s of SUITE) {
     const build = s.sizeParams ? `${s.id}_${S}` : s.id;
     if (!fs.existsSync(path.join(OUT, 'src', build))) emit(bp, path.join(OUT, 'src', build), build);
     const extra: Record<string, unknown> = {};
-    if (bp.inputs.length) {
-      const doc = docIds(S, 2048, 12345);
-      const f = `${build}_${S}_doc.npy`;
-      fs.writeFileSync(path.join(OUT, f), writeNpy({ dtype: 'i4', shape: [S], data: doc }));
-      extra.docFile = f;
+    const inputs: Record<string, Int32Array> = {};
+    const inputFiles: Record<string, string> = {};
+    for (const inp of bp.inputs) {
+      inputs[inp.name] = inp.name === 'doc' ? docIds(S, 2048, 12345) : globalFlags(S);
+      const f = `${build}_${S}_${inp.name}.npy`;
+      fs.writeFileSync(path.join(OUT, f), writeNpy({ dtype: 'i4', shape: [S], data: inputs[inp.name] }));
+      inputFiles[inp.name] = f;
     }
+    if (bp.inputs.length) extra.inputFiles = inputFiles;
     // The tile ideal from attnc's own planner (128 x 128 blocks, as FlexAttention's default).
     const { planner } = lowerToPlanner(bp);
-    const inputs: Record<string, Int32Array> = bp.inputs.length ? { doc: docIds(S, 2048, 12345) } : {};
     extra.ideal128 = summarize(planSchedule(planner, { qLen: S, kvLen: S, heads: 1, blockQ: 128, blockKv: 128, inputs })).idealSpeedup;
     manifest.perf.push({ id: s.id, build, S, flex: s.flex, params, ...extra });
   }

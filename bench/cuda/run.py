@@ -234,11 +234,8 @@ def bench(manifest, compiled, sizes, only, with_flex=True):
             build = cfg["build"]
             if compiled.get(build, (None, 1))[1] != 0:
                 continue
-            doc = None
-            inputs = {}
-            if "docFile" in cfg:
-                doc = torch.from_numpy(np.load(os.path.join(WORK, cfg["docFile"]))).int().cuda()
-                inputs = {"doc": doc}
+            inputs = {n: torch.from_numpy(np.load(os.path.join(WORK, f))).int().cuda() for n, f in cfg.get("inputFiles", {}).items()}
+            doc = inputs.get("doc")
             kern = Kernel(build, [], list(inputs.keys()))
             o = torch.empty_like(q)
             lse = torch.empty(B, H, S, device="cuda")
@@ -255,7 +252,7 @@ def bench(manifest, compiled, sizes, only, with_flex=True):
             # FlexAttention with the equivalent BlockMask (128 x 128).
             res["flex_ms"] = None
             try:
-                if not with_flex:
+                if not with_flex or not cfg["flex"]:
                     raise NotImplementedError
                 mm = flex_mask_mod(cfg["flex"], doc)
                 def mask_mod(b, h, qi, ki, mm=mm, S=S):

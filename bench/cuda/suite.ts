@@ -7,6 +7,7 @@ export interface SuiteEntry {
   readonly id: string;
   readonly file: string;
   readonly params?: Record<string, string>;
+  /** FlexAttention mask_mod body; empty: attnc-only (extra patterns for the simulator). */
   readonly flex: string;
   readonly sizeParams?: (S: number) => Record<string, string>;
 }
@@ -26,7 +27,23 @@ export const SUITE: readonly SuiteEntry[] = [
     sizeParams: (S) => ({ height: '128', width: String(S / 128) }),
     flex: 'natten2d',
   },
+  // attnc-only entries: more patterns for validating the speedup simulator.
+  { id: 'a_shape', file: 'patterns/a-shape.attn', flex: '' },
+  { id: 'bigbird', file: 'patterns/bigbird.attn', flex: '' },
+  { id: 'fixed', file: 'patterns/fixed.attn', flex: '' },
+  { id: 'longlora', file: 'patterns/longlora.attn', flex: '' },
+  { id: 's2_attention', file: 'patterns/s2-attention.attn', flex: '' },
+  { id: 'natten_1d_k129', file: 'patterns/natten-1d.attn', params: { kernel: '129' }, flex: '' },
+  { id: 'swin_w8', file: 'patterns/swin.attn', params: { window: '8' }, sizeParams: (S) => ({ height: '128', width: String(S / 128) }), flex: '' },
+  { id: 'radial', file: 'patterns/radial.attn', params: { frame_tokens: '1024', frames: '32' }, flex: '' },
+  { id: 'alibi', file: 'patterns/alibi.attn', flex: '' },
+  { id: 'global_tokens', file: 'patterns/global-tokens.attn', flex: '' },
 ];
+
+/** Synthetic global-token flags: every 97th token is global. */
+export function globalFlags(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 1 : 0));
+}
 
 /** Synthetic document ids: documents of pseudo-random length around `meanLen`. */
 export function docIds(n: number, meanLen: number, seed: number): Int32Array {

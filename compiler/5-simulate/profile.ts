@@ -22,6 +22,8 @@ export interface KernelModel {
   readonly fullTileUs: number;
   /** Extra cost of a PARTIAL tile per mask-IR operation. */
   readonly maskOpUs: number;
+  /** Extra cost of a PARTIAL tile per input-array read in the mask (a memory load). */
+  readonly inputReadUs?: number;
   /** Per work item: loading Q, the epilogue, finding its tile lists. */
   readonly itemUs: number;
   /** Per launch. */

@@ -53,23 +53,49 @@ export interface SimResult {
   readonly gap: { readonly tileRateMs: number; readonly maskingMs: number; readonly tailMs: number; readonly overheadMs: number; readonly memoryMs: number };
 }
 
-/** Operations the kernel evaluates per element of a PARTIAL tile. */
+/**
+ * Integer operations the kernel executes per element of a PARTIAL tile, weighted by what the
+ * emitted code does: `hash` mixes each argument with 9 operations; floor division and modulo
+ * cost 1 (power-of-two constant: shift/mask), 4 (other constants: multiply-high and a fix-up)
+ * or 10 (variable divisor); input-array reads are counted apart (they are memory loads).
+ */
 export function maskOps(e: MExpr): number {
-  const own = e.kind === 'const' || e.kind === 'var' || e.kind === 'size' || e.kind === 'param' ? 0 : 1;
+  let own = 0;
+  switch (e.kind) {
+    case 'const': case 'var': case 'size': case 'param': case 'input':
+      own = 0;
+      break;
+    case 'call':
+      own = e.fn === 'hash' ? 9 * e.args.length : 1;
+      break;
+    case 'arith':
+      if ((e.op === '/' || e.op === '%') && e.type === 'int') {
+        const c = e.b.kind === 'const' ? (e.b.value as number) : undefined;
+        own = c === undefined ? 10 : c > 0 && (c & (c - 1)) === 0 ? 1 : 4;
+      } else own = 1;
+      break;
+    default:
+      own = 1;
+  }
   return own + children(e).reduce((n, c) => n + maskOps(c), 0);
+}
+
+/** Input-array reads per element of a PARTIAL tile. */
+export function inputReads(e: MExpr): number {
+  return (e.kind === 'input' ? 1 : 0) + children(e).reduce((n, c) => n + inputReads(c), 0);
 }
 
 /** Simulates `kernel` on `gpu` for one problem. */
 export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
   const km: KernelModel | undefined = gpu.kernels[kernel];
   if (!km) throw new RangeError(`profile ${gpu.name} has no model for kernel ${kernel} (it has: ${Object.keys(gpu.kernels).join(', ')})`);
-  const s = planSchedule(planner, {
+  const s = cachedPlan(planner, {
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
   });
   const dScale = shape.headDim / 128;
   const tFull = km.fullTileUs * dScale;
-  const tPartial = tFull + km.maskOpUs * maskOps(bp.mask);
+  const tPartial = tFull + km.maskOpUs * maskOps(bp.mask) + (km.inputReadUs ?? 0) * inputReads(bp.mask);
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;
@@ -133,6 +159,27 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
       memoryMs: Math.max(0, memoryUs - makespan) / 1e3,
     },
   };
+}
+
+/**
+ * Schedules depend only on the planner and the problem, not on the cost constants, so
+ * repeated simulations (sweeps, calibration) plan each problem once.
+ */
+const plans = new WeakMap<PlannerModule, Map<string, ReturnType<typeof planSchedule>>>();
+function cachedPlan(planner: PlannerModule, cfg: PlanConfig): ReturnType<typeof planSchedule> {
+  let m = plans.get(planner);
+  if (!m) plans.set(planner, (m = new Map()));
+  const inputs = Object.entries(cfg.inputs ?? {}).map(([k, v]) => `${k}:${v.length}:${hashArray(v)}`).join(',');
+  const key = JSON.stringify({ ...cfg, inputs });
+  let s = m.get(key);
+  if (!s) m.set(key, (s = planSchedule(planner, cfg)));
+  return s;
+}
+
+function hashArray(a: ArrayLike<number>): number {
+  let h = 2166136261;
+  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i], 16777619) >>> 0;
+  return h;
 }
 
 /** Greedy list scheduling: each item goes to the slot that frees first. Returns the makespan. */
