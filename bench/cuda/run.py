@@ -55,10 +55,6 @@ def compile_all(builds):
     return {r[0]: r for r in results}
 
 
-class Args(ctypes.Structure):
-    pass
-
-
 def make_args_type(runtime, inputs):
     fields = [("dtype", ctypes.c_int), ("q", ctypes.c_void_p), ("k", ctypes.c_void_p), ("v", ctypes.c_void_p), ("o", ctypes.c_void_p),
               ("lse", ctypes.c_void_p), ("q_stride", ctypes.c_int64 * 4), ("k_stride", ctypes.c_int64 * 4), ("v_stride", ctypes.c_int64 * 4),
@@ -286,7 +282,6 @@ def bench(manifest, compiled, sizes, only, with_flex=True):
                 f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  {res['speedup_vs_fa2']:.2f}x vs FA2  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
             # Also store the schedule-shape facts the simulator is validated with.
             res["work_items"] = B * H * (S // 128)
-        # Full-tile throughput: the causal-free dense pattern through attnc's FULL path.
     return rows, {f"{S}_{n}": ms for (S, n), ms in dense.items()}
 
 

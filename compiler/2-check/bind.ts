@@ -31,16 +31,22 @@ export interface BoundPattern {
   readonly pendingAsserts: readonly CheckedAssert[];
 }
 
+/**
+ * Parses an int written on the command line: optional sign, `_` separators, and a `k`
+ * (x1024) or `m` (x1048576) suffix. Undefined unless it is a 32-bit integer.
+ */
+export function parseIntText(text: string): number | undefined {
+  const m = /^(-?\d+)([kKmM]?)$/.exec(text.trim().replace(/_/g, ''));
+  if (!m) return undefined;
+  const v = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+  return Number.isSafeInteger(v) && Math.abs(v) <= 2 ** 31 - 1 ? v : undefined;
+}
+
 /** Parses a parameter value written as text (CLI) for a parameter of type `t`. */
 export function parseParamText(text: string, t: ParamInfo['type']): ParamValue | undefined {
   const s = text.trim();
   if (t === 'bool') return s === 'true' ? true : s === 'false' ? false : undefined;
-  if (t === 'int') {
-    const m = /^(-?\d+)([kKmM]?)$/.exec(s.replace(/_/g, ''));
-    if (!m) return undefined;
-    const v = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
-    return Number.isSafeInteger(v) && Math.abs(v) <= 2 ** 31 - 1 ? v : undefined;
-  }
+  if (t === 'int') return parseIntText(s);
   if (t === 'float') {
     const v = Number(s);
     return s !== '' && Number.isFinite(v) ? v : undefined;

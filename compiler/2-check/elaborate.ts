@@ -122,6 +122,11 @@ export function elaborate(x: A.Expr, scope: Scope): Typed {
   return assertNever(x);
 }
 
+/** `q k h b q_len kv_len heads`: the values every scope has. */
+function isBuiltinValue(n: string): boolean {
+  return (INDEX_VARS as readonly string[]).includes(n) || (SIZE_NAMES as readonly string[]).includes(n);
+}
+
 function name(n: string, span: Span, scope: Scope): Typed {
   const b = scope.bindings.get(n);
   if (b) {
@@ -188,7 +193,7 @@ function index(x: Extract<A.Expr, { kind: 'index' }>, scope: Scope): Typed {
   const b = arr.kind === 'name' ? scope.bindings.get(arr.name) : undefined;
   if (b?.kind === 'value' && b.t === 'error') return ERR;
   if (!b || b.kind !== 'input') {
-    if (arr.kind === 'name' && !b && !['q', 'k', 'h', 'b', 'q_len', 'kv_len', 'heads'].includes(arr.name)) return name(arr.name, arr.span, scope);
+    if (arr.kind === 'name' && !b && !isBuiltinValue(arr.name)) return name(arr.name, arr.span, scope);
     scope.diags.report('not_indexable', 'only `input` arrays can be indexed', arr.span);
     return ERR;
   }
@@ -229,7 +234,7 @@ function call(x: Extract<A.Expr, { kind: 'call' }>, scope: Scope): Typed {
   const fname = x.callee.text;
   const user = scope.fns.get(fname);
   if (!user && !(fname in BUILTIN_FNS)) {
-    if (scope.bindings.has(fname) || ['q', 'k', 'h', 'b', 'q_len', 'kv_len', 'heads'].includes(fname)) {
+    if (scope.bindings.has(fname) || isBuiltinValue(fname)) {
       d.report('not_callable', `\`${fname}\` is a value, not a function`, x.callee.span);
     } else {
       const near = suggest(fname, [...scope.fns.keys(), ...Object.keys(BUILTIN_FNS)]);

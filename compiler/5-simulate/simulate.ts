@@ -186,7 +186,7 @@ function hashArray(a: ArrayLike<number>): number {
 export function listSchedule(costs: readonly number[], slots: number): number {
   if (costs.length === 0) return 0;
   const heap = new Float64Array(Math.min(slots, costs.length));
-  let size = heap.length;
+  const size = heap.length;
   let end = 0;
   let i = 0;
   for (; i < size; i++) heap[i] = costs[i];
@@ -208,6 +208,5 @@ export function listSchedule(costs: readonly number[], slots: number): number {
     down(0);
   }
   for (let j = 0; j < size; j++) end = Math.max(end, heap[j]);
-  size = 0;
   return end;
 }

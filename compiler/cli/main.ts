@@ -9,6 +9,8 @@ import { EXIT, guard } from './report.ts';
 import { readSource, requireSource } from './source.ts';
 import { addPlanOptions, type PlanOptions } from './plan-args.ts';
 import { runSchedule, runViz } from './schedule-cmds.ts';
+import { registerCompileCommands } from './compile-cmds.ts';
+import { registerSimulate } from './simulate-cmd.ts';
 
 /** Runs the CLI on `argv` (as in `process.argv`) and returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -86,8 +88,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       status = await guard(diags, () => runViz(file, opts, diags));
     });
 
-  (await import('./compile-cmds.ts')).registerCompileCommands(program, (n) => { status = n; });
-  (await import('./simulate-cmd.ts')).registerSimulate(program, (n) => { status = n; });
+  registerCompileCommands(program, (n) => { status = n; });
+  registerSimulate(program, (n) => { status = n; });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { bindParams, resolveParamValues } from '../2-check/bind.ts';
+import { bindParams, parseIntText, resolveParamValues } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
@@ -43,9 +43,8 @@ export function addPlanOptions(cmd: Command): Command {
 }
 
 function intOption(name: string, text: string, diags: Diagnostics): number {
-  const m = /^(\d+)([kKmM]?)$/.exec(text.replace(/_/g, ''));
-  const v = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1 << 20) : NaN;
-  if (!Number.isSafeInteger(v) || v < 1) {
+  const v = parseIntText(text);
+  if (v === undefined || v < 1) {
     diags.report('bad_size', `--${name} expects a positive integer (like 4096 or 4k), got \`${text}\``);
     return NaN;
   }

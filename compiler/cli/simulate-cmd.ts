@@ -1,7 +1,7 @@
 /** `attnc simulate`: estimated speedup of a pattern on a GPU, from its real schedule. */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { bindParams, resolveParamValues } from '../2-check/bind.ts';
+import { bindParams, parseIntText, resolveParamValues } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { svgToPng } from '../4-emit/viz/png.ts';
@@ -19,10 +19,7 @@ interface SimOptions {
   kernel: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
-const num = (s: string) => {
-  const m = /^(\d+)([kKmM]?)$/.exec(s.trim());
-  return m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1 << 20) : NaN;
-};
+const num = (s: string) => parseIntText(s) ?? NaN;
 
 /** Registers the command. */
 export function registerSimulate(program: Command, setStatus: (n: number) => void): void {
