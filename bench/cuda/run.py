@@ -124,10 +124,17 @@ def rel(a, b, rows=None):
     return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
 
 
-def correctness(manifest, compiled):
+def use_path(path):
+    """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper) or sm80 (mma.sync)."""
+    os.environ["ATTNC_CUDA_PATH"] = path
+
+
+def correctness(manifest, compiled, paths, only=()):
     results = []
     torch.manual_seed(0)
     for entry in manifest["correctness"]:
+        if only and entry["build"] not in only:
+            continue
         build = entry["build"]
         if compiled.get(build, (None, 1))[1] != 0:
             results.append({"build": build, "ok": False, "error": "compile failed"})
@@ -142,7 +149,8 @@ def correctness(manifest, compiled):
             B, H, Hkv, Sq, Skv = case["batch"], case["heads"], case["kvHeads"], case["qLen"], case["kvLen"]
             for D in (64, 128):
                 for dtype in (torch.bfloat16, torch.float16):
-                    for block_kv in (64, 128):
+                    for block_kv, path in [(bk, p) for bk in (64, 128) for p in paths]:
+                        use_path(path)
                         q = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
                         k = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
                         v = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
@@ -171,7 +179,7 @@ def correctness(manifest, compiled):
                             sdpa_err = rel(sd, ref, lv) if lv.any() else 0.0
                         our_live = rel(o, ref, live.expand(B, H, Sq)) if live.any() else 0.0
                         ok = (not nan) and dead_ok and err < 2e-2 and (sdpa_err is None or our_live <= 2 * max(sdpa_err, 1e-3))
-                        results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "block_kv": block_kv,
+                        results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "block_kv": block_kv, "path": path,
                                         "rel_err": err, "lse_rel_err": lse_err, "sdpa_rel_err": sdpa_err, "nan": nan,
                                         "masked_rows": int(dead.sum().item()), "masked_rows_zero": dead_ok, "ok": ok})
     bad = [r for r in results if not r["ok"]]
@@ -198,7 +206,7 @@ def flex_mask_mod(expr, doc):
     return ns["mask_mod"]
 
 
-def bench(manifest, compiled, sizes, only, with_flex=True):
+def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     import triton.testing as tt
@@ -236,15 +244,20 @@ def bench(manifest, compiled, sizes, only, with_flex=True):
             o = torch.empty_like(q)
             lse = torch.empty(B, H, S, device="cuda")
             res = {"id": cfg["id"], "S": S, "ideal_128": cfg["ideal128"]}
-            for block_kv in (64, 128):
-                a = kern.args(q, k, v, o, lse, block_kv, {}, inputs)
-                t0 = time.perf_counter()
-                kern(a)
-                torch.cuda.synchronize()
-                first = (time.perf_counter() - t0) * 1e3
-                ms = tt.do_bench(lambda: kern(a), warmup=50, rep=300, return_mode="median")
-                res[f"attnc_bk{block_kv}_ms"] = ms
-                res[f"attnc_bk{block_kv}_first_call_ms"] = first
+            for path in paths:
+                use_path(path)
+                suffix = "" if path == paths[0] else "_" + path
+                for block_kv in (64, 128):
+                    a = kern.args(q, k, v, o, lse, block_kv, {}, inputs)
+                    t0 = time.perf_counter()
+                    kern(a)
+                    torch.cuda.synchronize()
+                    first = (time.perf_counter() - t0) * 1e3
+                    ms = tt.do_bench(lambda: kern(a), warmup=50, rep=300, return_mode="median")
+                    res[f"attnc{suffix}_bk{block_kv}_ms"] = ms
+                    res[f"attnc{suffix}_bk{block_kv}_first_call_ms"] = first
+            use_path(paths[0])
+            res["path"] = paths[0]
             # FlexAttention with the equivalent BlockMask (128 x 128).
             res["flex_ms"] = None
             try:
@@ -278,7 +291,10 @@ def bench(manifest, compiled, sizes, only, with_flex=True):
             res["pct_of_ideal"] = 100 * res["speedup_vs_fa2"] / res["ideal_128"] if res["ideal_128"] else None
             rows.append(res)
             fmt = lambda x, f: "-" if x is None else format(x, f)
-            log(f"S={S} {cfg['id']:26s} attnc {best:.3f} ms (bk64 {res['attnc_bk64_ms']:.3f}, bk128 {res['attnc_bk128_ms']:.3f}) "
+            for path in paths[1:]:
+                res[f"attnc_{path}_ms"] = min(res[f"attnc_{path}_bk64_ms"], res[f"attnc_{path}_bk128_ms"])
+            other = "".join(f" {p} {res[f'attnc_{p}_ms']:.3f}" for p in paths[1:])
+            log(f"S={S} {cfg['id']:26s} attnc {best:.3f} ms (bk64 {res['attnc_bk64_ms']:.3f}, bk128 {res['attnc_bk128_ms']:.3f}{other}) "
                 f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  {res['speedup_vs_fa2']:.2f}x vs FA2  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
             # Also store the schedule-shape facts the simulator is validated with.
             res["work_items"] = B * H * (S // 128)
@@ -292,20 +308,25 @@ def main():
     ap.add_argument("--sizes", default="16384,32768")
     ap.add_argument("--only", default="")
     ap.add_argument("--no-flex", action="store_true", help="time attnc and dense SDPA only")
+    ap.add_argument("--paths", default="sm90,sm80", help="kernel paths to check and time; the first is the headline")
+    ap.add_argument("--check-only", default="", help="builds to check for correctness (default: all)")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))
-    builds = sorted({e["build"] for e in manifest["correctness"]} | {e["build"] for e in manifest["perf"]})
-    if args.skip_correctness:
-        builds = sorted({e["build"] for e in manifest["perf"]})
+    check_only = set(filter(None, args.check_only.split(",")))
+    only = set(filter(None, args.only.split(",")))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    checked = set() if args.skip_correctness else {e["build"] for e in manifest["correctness"] if not check_only or e["build"] in check_only}
+    timed = set() if args.skip_bench else {e["build"] for e in manifest["perf"] if e["S"] in sizes and (not only or e["id"] in only)}
+    builds = sorted(checked | timed)
     compiled = compile_all(builds)
     spills = {n: r[3] for n, r in compiled.items() if r[3]}
     log("spills:", spills if spills else "none")
     out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+    paths = tuple(filter(None, args.paths.split(",")))
     if not args.skip_correctness:
-        out["correctness"] = correctness(manifest, compiled)
+        out["correctness"] = correctness(manifest, compiled, paths, check_only)
     if not args.skip_bench:
-        only = set(filter(None, args.only.split(",")))
-        out["bench"], out["dense"] = bench(manifest, compiled, [int(s) for s in args.sizes.split(",")], only, not args.no_flex)
+        out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, paths)
     os.makedirs(OUT, exist_ok=True)
     json.dump(out, open(os.path.join(OUT, "cuda-results.json"), "w"), indent=1)
 

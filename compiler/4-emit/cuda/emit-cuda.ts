@@ -14,6 +14,7 @@ import { show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
+import { wgmmaWrappers } from './wgmma.ts';
 
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
 
@@ -44,12 +45,12 @@ const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) =
 
 const ctype = (t: string) => (t === 'float' ? 'float' : t === 'bool' ? 'bool' : 'int');
 
-let compiled: { cu: Handlebars.TemplateDelegate; kernel: Handlebars.TemplateDelegate; h: Handlebars.TemplateDelegate; cpp: Handlebars.TemplateDelegate; py: Handlebars.TemplateDelegate; planner: string } | undefined;
+let compiled: { cu: Handlebars.TemplateDelegate; kernel: Handlebars.TemplateDelegate; kernelSm90: Handlebars.TemplateDelegate; h: Handlebars.TemplateDelegate; cpp: Handlebars.TemplateDelegate; py: Handlebars.TemplateDelegate; planner: string } | undefined;
 function templates() {
   if (!compiled) {
     const read = (f: string) => fs.readFileSync(path.join(TEMPLATES, f), 'utf8');
     const c = (f: string) => Handlebars.compile(read(f), { noEscape: true, strict: true });
-    compiled = { cu: c('pattern.cu.hbs'), kernel: c('kernel.cuh.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs'), planner: read('planner.h') };
+    compiled = { cu: c('pattern.cu.hbs'), kernel: c('kernel.cuh.hbs'), kernelSm90: c('kernel-sm90.cuh.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs'), planner: read('planner.h') };
   }
   return compiled;
 }
@@ -104,8 +105,9 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
   const kernel = t.kernel({ ...view, maskFunctions: deviceFunctions(bp) });
+  const kernelSm90 = t.kernelSm90({ ...view, wgmmaWrappers: wgmmaWrappers() });
   return {
-    [`${name}.cu`]: t.cu({ ...view, kernel }),
+    [`${name}.cu`]: t.cu({ ...view, kernel, kernelSm90 }),
     [`${name}.h`]: t.h(view),
     [`${name}_torch.cpp`]: t.cpp(view),
     [`${name}.py`]: t.py(view),

@@ -10,6 +10,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -518,6 +519,362 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
 }  // namespace attnc_fixed
 
 
+// ---------------------------------------------------------------------------------------------
+// Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
+//
+//   qBlock    BLOCK_M = 128 query rows, one CTA of 3 warpgroups: a producer that copies Q, K
+//             and V tiles into shared memory, and 2 consumers; consumer c owns rows 64 c ..
+//   kvBlock   one schedule tile of BN = blockKv keys per step (64 or 128)
+//   S = Q K^T   A (Q) and B (K) read straight from shared memory by the tensor cores
+//   O += P V    A (P) from registers (the S accumulators, rounded), B (V) from shared memory,
+//               transposed by the instruction
+// Shared tiles are stored as panels of 64 columns (128 bytes per row), rows 128 bytes apart,
+// 16-byte chunk c of row r at c ^ (r % 8): the 128-byte swizzle the instruction's
+// shared-memory descriptors name, so the same bytes serve K-major (Q, K) and MN-major (V)
+// operands. The producer's cp.async copies complete on mbarriers (full: data landed; empty:
+// both consumers are done with a buffer), two buffers each for K and V, so the consumers
+// never wait on each other. Registers move from the producer to the consumers (setmaxnreg).
+// The kernel body exists only when compiled for sm_90a (elsewhere the host never launches
+// it: see `sm90Available`).
+// ---------------------------------------------------------------------------------------------
+
+namespace attnc_fixed {
+
+constexpr int SM90_WARPGROUPS = 3;  // producer + 2 consumers
+constexpr int SM90_THREADS = SM90_WARPGROUPS * 128;
+constexpr int SM90_BARRIER_BYTES = 128;
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+template <typename T, int N> __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t da, uint64_t db, int accumulate);
+template <typename T, int N> __device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t db);
+template <> __device__ __forceinline__ void wgmma_ss<__nv_bfloat16, 64>(float (&d)[32], uint64_t da, uint64_t db, int accumulate) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+               : "l"(da), "l"(db), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_rs<__nv_bfloat16, 64>(float (&d)[32], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+template <> __device__ __forceinline__ void wgmma_ss<__half, 64>(float (&d)[32], uint64_t da, uint64_t db, int accumulate) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+               : "l"(da), "l"(db), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_rs<__half, 64>(float (&d)[32], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+template <> __device__ __forceinline__ void wgmma_ss<__nv_bfloat16, 128>(float (&d)[64], uint64_t da, uint64_t db, int accumulate) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(da), "l"(db), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_rs<__nv_bfloat16, 128>(float (&d)[64], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+template <> __device__ __forceinline__ void wgmma_ss<__half, 128>(float (&d)[64], uint64_t da, uint64_t db, int accumulate) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(da), "l"(db), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_rs<__half, 128>(float (&d)[64], const uint32_t (&a)[4], uint64_t db) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory"); }
+/** Keeps the compiler from moving accumulator reads or writes across an async MMA boundary. */
+template <int N> __device__ __forceinline__ void fence_regs(float (&r)[N]) {
+  #pragma unroll
+  for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i])::"memory");
+}
+/** cp.async (generic proxy) writes become visible to the tensor cores' (async proxy) reads. */
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) { asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory"); }
+/** Waits until the phase of parity `parity` has completed (a fresh barrier counts parity 1 as done). */
+__device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
+  uint32_t done = 0;
+  do {
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+  } while (!done);
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory"); }
+/** Arrives on `bar` once every cp.async this thread has issued so far has landed. */
+__device__ __forceinline__ void cp_async_arrive(uint32_t bar) { asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(bar) : "memory"); }
+
+/** Shared-memory matrix descriptor: 128-byte swizzle, byte offsets LBO / SBO. */
+__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+  return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo & 0x3FFFF) >> 4) << 16) | ((uint64_t)((sbo & 0x3FFFF) >> 4) << 32) | (1ull << 62);
+}
+
+/**
+ * Copies ROWS rows of D elements into the panel layout; rows >= `len` become zeros. Producer
+ * thread `tid` (of 128) owns 16-byte chunk tid % (D / 8) of every (128 / (D / 8))-th row.
+ */
+template <typename T, int D, int ROWS>
+__device__ __forceinline__ void load_panels(int tid, uint32_t smem, const T* gmem, int64_t row_stride, int len) {
+  constexpr int CHUNKS = D / 8;
+  constexpr int ROWS_PER_PASS = 128 / CHUNKS;
+  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
+  const int c = tid % CHUNKS, r0 = tid / CHUNKS;
+  uint32_t s = smem + (c / 8) * ROWS * 128 + r0 * 128 + (((c % 8) ^ (r0 & 7)) << 4);
+  const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
+  #pragma unroll 1
+  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(r < len ? g : gmem), "r"(r < len ? 16 : 0));
+    s += ROWS_PER_PASS * 128;
+    g += ROWS_PER_PASS * row_stride;
+  }
+}
+
+/** Issues S = Q K^T for this warpgroup's 64 rows (asynchronous: one commit group). */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void issue_qk(int wg, uint32_t Qs, uint32_t Ks, float (&s)[BN / 2]) {
+  wgmma_fence();
+  #pragma unroll
+  for (int kk = 0; kk < D / 16; kk++) {
+    const uint64_t da = smem_desc(Qs + (kk / 4) * BLOCK_M * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024);
+    const uint64_t db = smem_desc(Ks + (kk / 4) * BN * 128 + (kk % 4) * 32, 16, 1024);
+    wgmma_ss<T, BN>(s, da, db, kk > 0);
+  }
+  wgmma_commit();
+}
+
+/** Issues O += P V (asynchronous: one commit group); P in the A-register layout. */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void issue_pv(uint32_t Vs, const uint32_t (&p)[BN / 16][4], float (&o)[D / 2]) {
+  wgmma_fence();
+  #pragma unroll
+  for (int kk = 0; kk < BN / 16; kk++) wgmma_rs<T, D>(o, p[kk], smem_desc(Vs + kk * 16 * 128, BN * 128, 1024));
+  wgmma_commit();
+}
+
+/**
+ * The scores of one kv step from `k0` to probabilities: scale and score modifications, the
+ * mask (PARTIAL only), the online-softmax update of m and l, the factor alpha by which O must
+ * be rescaled, and P rounded to T in the A-register layout (n-tiles 2kk, 2kk + 1 = k step kk).
+ */
+template <bool IS_FULL, typename T, int BN>
+__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, float (&s)[BN / 2], float (&m)[2], float (&l)[2],
+                                             float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  const int qa = q0 + warp * 16 + g;
+  const float factor = P.scale_log2;  // > 0: raw scores are scaled inside the exponent (one FFMA)
+  #pragma unroll
+  for (int j = 0; j < BN / 8; j++) {
+    #pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int q = qa + (e >= 2 ? 8 : 0);
+      const int k = k0 + j * 8 + 2 * t + (e & 1);
+      float x = s[j * 4 + e];
+      if (!IS_FULL) {
+        if (!(q < P.q_len && k < P.kv_len && attnc_mask(P, b, h, q, k))) x = -INFINITY;
+      }
+      s[j * 4 + e] = x;
+      (void)q; (void)k;
+    }
+  }
+  // Row max and sum with four independent partial results each (short dependency chains).
+  #pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float mp[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    #pragma unroll
+    for (int j = 0; j < BN / 8; j++) mp[j % 4] = fmaxf(mp[j % 4], fmaxf(s[j * 4 + 2 * r], s[j * 4 + 2 * r + 1]));
+    float mx = fmaxf(fmaxf(mp[0], mp[1]), fmaxf(mp[2], mp[3]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+    const float mnew = fmaxf(m[r], mx * factor);
+    const float base = mnew == -INFINITY ? 0.f : mnew;
+    alpha[r] = m[r] == -INFINITY ? 0.f : exp2f(m[r] - base);
+    float sp[4] = {0.f, 0.f, 0.f, 0.f};
+    #pragma unroll
+    for (int j = 0; j < BN / 8; j++) {
+      s[j * 4 + 2 * r] = exp2f(fmaf(s[j * 4 + 2 * r], factor, -base));
+      s[j * 4 + 2 * r + 1] = exp2f(fmaf(s[j * 4 + 2 * r + 1], factor, -base));
+      sp[j % 4] += s[j * 4 + 2 * r] + s[j * 4 + 2 * r + 1];
+    }
+    l[r] = l[r] * alpha[r] + ((sp[0] + sp[1]) + (sp[2] + sp[3]));
+    m[r] = mnew;
+  }
+  using V2 = Vec2<T>;
+  #pragma unroll
+  for (int kk = 0; kk < BN / 16; kk++) {
+    typename V2::type p0 = V2::pack(s[8 * kk + 0], s[8 * kk + 1]), p1 = V2::pack(s[8 * kk + 2], s[8 * kk + 3]);
+    typename V2::type p2 = V2::pack(s[8 * kk + 4], s[8 * kk + 5]), p3 = V2::pack(s[8 * kk + 6], s[8 * kk + 7]);
+    p[kk][0] = *reinterpret_cast<uint32_t*>(&p0); p[kk][1] = *reinterpret_cast<uint32_t*>(&p1);
+    p[kk][2] = *reinterpret_cast<uint32_t*>(&p2); p[kk][3] = *reinterpret_cast<uint32_t*>(&p3);
+  }
+}
+
+template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], const float (&alpha)[2]) {
+  #pragma unroll
+  for (int d = 0; d < D / 8; d++) {
+    o[d * 4 + 0] *= alpha[0]; o[d * 4 + 1] *= alpha[0];
+    o[d * 4 + 2] *= alpha[1]; o[d * 4 + 3] *= alpha[1];
+  }
+}
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+
+/** One CTA (producer + 2 consumer warpgroups) per work item, in the host's order; FULL tiles, then PARTIAL ones. */
+template <typename T, int D, int BN>
+__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const Params<T> P) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
+  const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
+  constexpr uint32_t KV_BYTES = BN * D * 2;
+  const uint32_t Qs = base, Ks = Qs + BLOCK_M * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
+  // mbarriers, 8 bytes each: Q full; K full [2]; V full [2]; K empty [2]; V empty [2].
+  const uint32_t fullQ = bars, fullK = bars + 8, fullV = bars + 24, emptyK = bars + 40, emptyV = bars + 56;
+  if (threadIdx.x == 0) {
+    mbar_init(fullQ, 128);
+    for (int st = 0; st < 2; st++) {
+      mbar_init(fullK + 8 * st, 128); mbar_init(fullV + 8 * st, 128);
+      mbar_init(emptyK + 8 * st, 256); mbar_init(emptyV + 8 * st, 256);
+    }
+  }
+  __syncthreads();
+
+  const int item = P.work_order[blockIdx.x];
+  const int qBlock = item % P.num_q_blocks;
+  const int bh = item / P.num_q_blocks;
+  const int h = bh % P.heads, b = bh / P.heads;
+  const int kvHead = h / (P.heads / P.kv_heads);
+  const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];
+  const int row = grp * (P.num_q_blocks + 1) + qBlock;
+  const int fullBegin = P.full_kv_row_ptr[row], fullEnd = P.full_kv_row_ptr[row + 1];
+  const int partBegin = P.kv_row_ptr[row], partEnd = P.kv_row_ptr[row + 1];
+  const int nFull = fullEnd - fullBegin;
+  const int nIter = nFull + (partEnd - partBegin);
+  const int q0 = qBlock * BLOCK_M;
+  auto kvStart = [&](int i) { return (i < nFull ? P.full_kv_indices[fullBegin + i] : P.kv_indices[partBegin + i - nFull]) * BN; };
+
+  if (threadIdx.x < 128) {
+    // Producer: Q once, then K_i and V_i into buffer i % 2 once the consumers have released it.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    const int tid = threadIdx.x;
+    const T* qg = P.q + b * P.q_stride_b + h * P.q_stride_h;
+    const T* kg = P.k + b * P.k_stride_b + kvHead * P.k_stride_h;
+    const T* vg = P.v + b * P.v_stride_b + kvHead * P.v_stride_h;
+    load_panels<T, D, BLOCK_M>(tid, Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
+    cp_async_arrive(fullQ);
+    #pragma unroll 1
+    for (int i = 0; i < nIter; i++) {
+      const int st = i & 1, phase = (i >> 1) & 1;
+      const int k0 = kvStart(i);
+      mbar_wait(emptyK + 8 * st, phase ^ 1);
+      load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+      cp_async_arrive(fullK + 8 * st);
+      mbar_wait(emptyV + 8 * st, phase ^ 1);
+      load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+      cp_async_arrive(fullV + 8 * st);
+    }
+    cp_async_wait<0>();
+    return;
+  }
+
+  // Consumers. Step i: S_i = Q K_i is issued, then O += P_{i-1} V_{i-1}; the softmax of S_i runs
+  // while the second product is on the tensor cores.
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+  const int tid = threadIdx.x - 128, wg = tid / 128;
+  float o[D / 2];
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  #pragma unroll
+  for (int d = 0; d < D / 2; d++) o[d] = 0.f;
+  uint32_t p[BN / 16][4];
+  mbar_wait(fullQ, 0);
+  for (int i = 0; i < nIter; i++) {
+    const int st = i & 1, phase = (i >> 1) & 1;
+    const int pst = (i - 1) & 1, pphase = ((i - 1) >> 1) & 1;
+    mbar_wait(fullK + 8 * st, phase);
+    fence_proxy_async();
+    float s[BN / 2];
+    issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
+    if (i > 0) {
+      mbar_wait(fullV + 8 * pst, pphase);
+      fence_proxy_async();
+      issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+      wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
+    } else {
+      wgmma_wait<0>();
+    }
+    fence_regs(s);
+    mbar_arrive(emptyK + 8 * st);
+    float alpha[2];
+    uint32_t pn[BN / 16][4];
+    if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, kvStart(i), s, m, l, alpha, pn);
+    else softmax_step<false, T, BN>(P, tid, b, h, q0, kvStart(i), s, m, l, alpha, pn);
+    wgmma_wait<0>();
+    fence_regs(o);
+    if (i > 0) mbar_arrive(emptyV + 8 * pst);
+    rescale<D>(o, alpha);
+    #pragma unroll
+    for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
+  }
+  if (nIter > 0) {
+    const int last = nIter - 1;
+    mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
+    fence_proxy_async();
+    issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
+    wgmma_wait<0>();
+    fence_regs(o);
+  }
+
+  // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp.
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  #pragma unroll
+  for (int r = 0; r < 2; r++) {
+    float sum = l[r];
+    sum += __shfl_xor_sync(0xffffffff, sum, 1);
+    sum += __shfl_xor_sync(0xffffffff, sum, 2);
+    const float inv = sum > 0.f ? 1.f / sum : 0.f;
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q < P.q_len) {
+      T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
+      #pragma unroll
+      for (int d = 0; d < D / 8; d++) {
+        auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
+        *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
+      }
+      if (t == 0 && P.lse) {
+        P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[r] + log2f(sum)) / LOG2E : -INFINITY;
+      }
+    }
+  }
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+}
+
+/** Writes 1 where the running binary holds the sm_90a kernel bodies. */
+__global__ void attnc_sm90_probe(int* out) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  *out = 1;
+#else
+  *out = 0;
+#endif
+}
+
+}  // namespace attnc_fixed
+
+
 namespace attnc_fixed {
 
 /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
@@ -622,8 +979,41 @@ static int plan(const attnc_fixed_args* a, DeviceSchedule* out) {
   return ATTNC_OK;
 }
 
-template <typename T, int D>
-static int launch(const attnc_fixed_args* a, const DeviceSchedule& s, cudaStream_t stream) {
+/**
+ * Whether this device runs the sm_90a (Hopper) kernel bodies of this binary: a compute 9.0
+ * device and a build with sm_90a code, checked once per device by a one-thread probe.
+ * ATTNC_CUDA_PATH=sm80 in the environment selects the mma.sync kernel everywhere.
+ */
+static bool sm90Available() {
+  const char* force = std::getenv("ATTNC_CUDA_PATH");
+  if (force && std::string(force) == "sm80") return false;
+  static std::mutex mu;
+  static std::map<int, bool> known;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = known.find(dev);
+  if (it != known.end()) return it->second;
+  bool ok = false;
+  int major = 0, minor = 0;
+  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+  if (major == 9 && minor == 0) {
+    int* flag = nullptr;
+    int value = 0;
+    if (cudaMalloc(&flag, sizeof(int)) == cudaSuccess) {
+      attnc_sm90_probe<<<1, 1>>>(flag);
+      if (cudaMemcpy(&value, flag, sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess) ok = value == 1;
+      cudaFree(flag);
+    }
+    (void)cudaGetLastError();  // a binary without sm_90 code fails the probe launch: not available
+  }
+  known[dev] = ok;
+  return ok;
+}
+
+template <typename T>
+static Params<T> params(const attnc_fixed_args* a, const DeviceSchedule& s) {
   Params<T> p{};
   p.q = (const T*)a->q; p.k = (const T*)a->k; p.v = (const T*)a->v; p.o = (T*)a->o; p.lse = a->lse;
   p.q_stride_b = a->q_stride[0]; p.q_stride_h = a->q_stride[1]; p.q_stride_s = a->q_stride[2];
@@ -635,6 +1025,28 @@ static int launch(const attnc_fixed_args* a, const DeviceSchedule& s, cudaStream
   p.num_q_blocks = s.num_q_blocks; p.block_kv = a->block_kv; p.sched_batch = s.sched_batch;
   p.group_of = s.buf + s.groupOf; p.kv_row_ptr = s.buf + s.kvRowPtr; p.kv_indices = s.buf + s.kvIndices;
   p.full_kv_row_ptr = s.buf + s.fullKvRowPtr; p.full_kv_indices = s.buf + s.fullKvIndices; p.work_order = s.buf + s.workOrder;
+  return p;
+}
+
+/** Hopper: one kv step per schedule tile (BN = block_kv), a producer and 2 consumer warpgroups per query block. */
+template <typename T, int D, int BN>
+static int launchSm90(const attnc_fixed_args* a, const DeviceSchedule& s, cudaStream_t stream) {
+  const Params<T> p = params<T>(a, s);
+  const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
+  static bool configured = false;
+  if (!configured) {
+    if (cudaFuncSetAttribute(attnc_forward_sm90_kernel<T, D, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return ATTNC_ERR_CUDA;
+    configured = true;
+  }
+  if (s.work_items == 0) return ATTNC_OK;
+  attnc_forward_sm90_kernel<T, D, BN><<<s.work_items, SM90_THREADS, smem, stream>>>(p);
+  return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+template <typename T, int D>
+static int launch(const attnc_fixed_args* a, const DeviceSchedule& s, cudaStream_t stream) {
+  if (sm90Available()) return a->block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
+  const Params<T> p = params<T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
   static bool configured = false;
   if (!configured) {
@@ -652,6 +1064,7 @@ extern "C" int attnc_fixed_forward(const attnc_fixed_args* a, cudaStream_t strea
   using namespace attnc_fixed;
   if (!a || !a->q || !a->k || !a->v || !a->o) return ATTNC_ERR_ARGS;
   if (a->batch < 1 || a->heads < 1 || a->kv_heads < 1 || a->heads % a->kv_heads != 0 || a->q_len < 1 || a->kv_len < 1) return ATTNC_ERR_ARGS;
+  if (!(a->scale > 0.f)) return ATTNC_ERR_ARGS;
   if (a->head_dim != 64 && a->head_dim != 128) return ATTNC_ERR_UNSUPPORTED;
   if (a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
   if (a->dtype != ATTNC_BF16 && a->dtype != ATTNC_FP16) return ATTNC_ERR_UNSUPPORTED;
