@@ -56,7 +56,7 @@ for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).so
   const name = `${bp.pattern.name}_small`;
   emit(bp, path.join(OUT, 'src', name), name);
   const cases = [];
-  for (const [ci, [qLen, kvLen]] of [[300, 300], [200, 333]].entries()) {
+  for (const [ci, [qLen, kvLen]] of [[300, 300], [200, 333], [1, 777]].entries()) {
     const heads = 4;
     const params: Record<string, number> = {};
     for (const p of bp.runtimeParams) params[p.name] = 37;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <queue>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -213,6 +214,7 @@ struct Params {
   const int* kv_row_ptr; const int* kv_indices;
   const int* full_kv_row_ptr; const int* full_kv_indices;
   const int* work_order;
+  const int* cta_ptr; const int* cta_items;  // persistent kernels: CTA c runs cta_items[cta_ptr[c] .. cta_ptr[c + 1])
 };
 
 __host__ __device__ __forceinline__ int fdiv(int a, int b) { if (b == 0) return 0; int q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
@@ -619,6 +621,9 @@ __device__ __forceinline__ void mbar_arrive(uint32_t bar) { asm volatile("mbarri
 /** Arrives on `bar` once every cp.async this thread has issued so far has landed. */
 __device__ __forceinline__ void cp_async_arrive(uint32_t bar) { asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(bar) : "memory"); }
 
+__device__ __forceinline__ void named_sync(int id, int threads) { asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
+__device__ __forceinline__ void named_arrive(int id, int threads) { asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
+
 /** Shared-memory matrix descriptor: 128-byte swizzle, byte offsets LBO / SBO. */
 __device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
   return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo & 0x3FFFF) >> 4) << 16) | ((uint64_t)((sbo & 0x3FFFF) >> 4) << 32) | (1ull << 62);
@@ -733,7 +738,34 @@ template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], cons
 }
 #endif  // __CUDA_ARCH_FEAT_SM90_ALL
 
-/** One CTA (producer + 2 consumer warpgroups) per work item, in the host's order; FULL tiles, then PARTIAL ones. */
+/** One work item: a query block of one (batch, head) and its row of the schedule. */
+struct WorkItem {
+  int b, h, kvHead, q0, nFull, nIter, fullBegin, partBegin;
+};
+template <typename T>
+__device__ __forceinline__ WorkItem decode_item(const Params<T>& P, int item) {
+  WorkItem w;
+  const int qBlock = item % P.num_q_blocks, bh = item / P.num_q_blocks;
+  w.h = bh % P.heads; w.b = bh / P.heads;
+  w.kvHead = w.h / (P.heads / P.kv_heads);
+  const int row = P.group_of[(P.sched_batch > 1 ? w.b : 0) * P.heads + w.h] * (P.num_q_blocks + 1) + qBlock;
+  w.fullBegin = P.full_kv_row_ptr[row]; w.partBegin = P.kv_row_ptr[row];
+  w.nFull = P.full_kv_row_ptr[row + 1] - w.fullBegin;
+  w.nIter = w.nFull + P.kv_row_ptr[row + 1] - w.partBegin;
+  w.q0 = qBlock * BLOCK_M;
+  return w;
+}
+template <typename T, int BN>
+__device__ __forceinline__ int kv_start(const Params<T>& P, const WorkItem& w, int i) {
+  return (i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull]) * BN;
+}
+
+/**
+ * Persistent: one CTA per SM; CTA c runs the work items the host dealt to it (longest rows
+ * first, each to the least-loaded CTA); per item, FULL tiles then PARTIAL ones. One producer and 2 consumer warpgroups; the
+ * K/V buffers cycle across items, so the producer loads the next item's Q and first tiles
+ * while the consumers finish the current one.
+ */
 template <typename T, int D, int BN>
 __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const Params<T> P) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -742,10 +774,11 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
   constexpr uint32_t KV_BYTES = BN * D * 2;
   const uint32_t Qs = base, Ks = Qs + BLOCK_M * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
-  // mbarriers, 8 bytes each: Q full; K full [2]; V full [2]; K empty [2]; V empty [2].
-  const uint32_t fullQ = bars, fullK = bars + 8, fullV = bars + 24, emptyK = bars + 40, emptyV = bars + 56;
+  // mbarriers, 8 bytes each: Q full, Q empty; K full [2]; V full [2]; K empty [2]; V empty [2].
+  const uint32_t fullQ = bars, emptyQ = bars + 8, fullK = bars + 16, fullV = bars + 32, emptyK = bars + 48, emptyV = bars + 64;
   if (threadIdx.x == 0) {
     mbar_init(fullQ, 128);
+    mbar_init(emptyQ, 256);
     for (int st = 0; st < 2; st++) {
       mbar_init(fullK + 8 * st, 128); mbar_init(fullV + 8 * st, 128);
       mbar_init(emptyK + 8 * st, 256); mbar_init(emptyV + 8 * st, 256);
@@ -753,110 +786,126 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   }
   __syncthreads();
 
-  const int item = P.work_order[blockIdx.x];
-  const int qBlock = item % P.num_q_blocks;
-  const int bh = item / P.num_q_blocks;
-  const int h = bh % P.heads, b = bh / P.heads;
-  const int kvHead = h / (P.heads / P.kv_heads);
-  const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];
-  const int row = grp * (P.num_q_blocks + 1) + qBlock;
-  const int fullBegin = P.full_kv_row_ptr[row], fullEnd = P.full_kv_row_ptr[row + 1];
-  const int partBegin = P.kv_row_ptr[row], partEnd = P.kv_row_ptr[row + 1];
-  const int nFull = fullEnd - fullBegin;
-  const int nIter = nFull + (partEnd - partBegin);
-  const int q0 = qBlock * BLOCK_M;
-  auto kvStart = [&](int i) { return (i < nFull ? P.full_kv_indices[fullBegin + i] : P.kv_indices[partBegin + i - nFull]) * BN; };
-
   if (threadIdx.x < 128) {
-    // Producer: Q once, then K_i and V_i into buffer i % 2 once the consumers have released it.
+    // Producer: per item, Q once it is free, then K_i and V_i into buffer (step % 2) once the
+    // consumers have released it. `step` counts kv steps across items.
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
     const int tid = threadIdx.x;
-    const T* qg = P.q + b * P.q_stride_b + h * P.q_stride_h;
-    const T* kg = P.k + b * P.k_stride_b + kvHead * P.k_stride_h;
-    const T* vg = P.v + b * P.v_stride_b + kvHead * P.v_stride_h;
-    load_panels<T, D, BLOCK_M>(tid, Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-    cp_async_arrive(fullQ);
+    int step = 0, j = 0;
     #pragma unroll 1
-    for (int i = 0; i < nIter; i++) {
-      const int st = i & 1, phase = (i >> 1) & 1;
-      const int k0 = kvStart(i);
-      mbar_wait(emptyK + 8 * st, phase ^ 1);
-      load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-      cp_async_arrive(fullK + 8 * st);
-      mbar_wait(emptyV + 8 * st, phase ^ 1);
-      load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
-      cp_async_arrive(fullV + 8 * st);
+    for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
+      const WorkItem w = decode_item(P, P.cta_items[pos]);
+      const T* qg = P.q + w.b * P.q_stride_b + w.h * P.q_stride_h;
+      const T* kg = P.k + w.b * P.k_stride_b + w.kvHead * P.k_stride_h;
+      const T* vg = P.v + w.b * P.v_stride_b + w.kvHead * P.v_stride_h;
+      mbar_wait(emptyQ, (j & 1) ^ 1);
+      load_panels<T, D, BLOCK_M>(tid, Qs, qg + (int64_t)w.q0 * P.q_stride_s, P.q_stride_s, P.q_len - w.q0);
+      cp_async_arrive(fullQ);
+      #pragma unroll 1
+      for (int i = 0; i < w.nIter; i++, step++) {
+        const int st = step & 1, phase = (step >> 1) & 1;
+        const int k0 = kv_start<T, BN>(P, w, i);
+        mbar_wait(emptyK + 8 * st, phase ^ 1);
+        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+        cp_async_arrive(fullK + 8 * st);
+        mbar_wait(emptyV + 8 * st, phase ^ 1);
+        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+        cp_async_arrive(fullV + 8 * st);
+      }
     }
     cp_async_wait<0>();
     return;
   }
 
   // Consumers. Step i: S_i = Q K_i is issued, then O += P_{i-1} V_{i-1}; the softmax of S_i runs
-  // while the second product is on the tensor cores.
+  // while the second product is on the tensor cores. The two consumers take turns to issue
+  // (named barriers 1 and 2, "ping-pong"): one's products run while the other's softmax does.
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
   const int tid = threadIdx.x - 128, wg = tid / 128;
-  float o[D / 2];
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
-  #pragma unroll
-  for (int d = 0; d < D / 2; d++) o[d] = 0.f;
-  uint32_t p[BN / 16][4];
-  mbar_wait(fullQ, 0);
-  for (int i = 0; i < nIter; i++) {
-    const int st = i & 1, phase = (i >> 1) & 1;
-    const int pst = (i - 1) & 1, pphase = ((i - 1) >> 1) & 1;
-    mbar_wait(fullK + 8 * st, phase);
-    fence_proxy_async();
-    float s[BN / 2];
-    issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
-    if (i > 0) {
-      mbar_wait(fullV + 8 * pst, pphase);
-      fence_proxy_async();
-      issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
-      wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
-    } else {
-      wgmma_wait<0>();
-    }
-    fence_regs(s);
-    mbar_arrive(emptyK + 8 * st);
-    float alpha[2];
-    uint32_t pn[BN / 16][4];
-    if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, kvStart(i), s, m, l, alpha, pn);
-    else softmax_step<false, T, BN>(P, tid, b, h, q0, kvStart(i), s, m, l, alpha, pn);
-    wgmma_wait<0>();
-    fence_regs(o);
-    if (i > 0) mbar_arrive(emptyV + 8 * pst);
-    rescale<D>(o, alpha);
+  int step = 0, j = 0;
+  #pragma unroll 1
+  for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
+    const WorkItem w = decode_item(P, P.cta_items[pos]);
+    const int nIter = w.nIter, nFull = w.nFull, q0 = w.q0, b = w.b, h = w.h;
+    float o[D / 2];
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
     #pragma unroll
-    for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
-  }
-  if (nIter > 0) {
-    const int last = nIter - 1;
-    mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
-    fence_proxy_async();
-    issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
-    wgmma_wait<0>();
-    fence_regs(o);
-  }
-
-  // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp.
-  const int warp = tid / 32, lane = tid % 32;
-  const int g = lane / 4, t = lane % 4;
-  #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    float sum = l[r];
-    sum += __shfl_xor_sync(0xffffffff, sum, 1);
-    sum += __shfl_xor_sync(0xffffffff, sum, 2);
-    const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    const int q = q0 + warp * 16 + g + 8 * r;
-    if (q < P.q_len) {
-      T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
-      #pragma unroll
-      for (int d = 0; d < D / 8; d++) {
-        auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
-        *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
+    for (int d = 0; d < D / 2; d++) o[d] = 0.f;
+    uint32_t p[BN / 16][4];
+    // Turns: consumer c waits on barrier 1 + c before issuing and then releases the other one;
+    // consumer 0 goes first. Each barrier sees as many arrivals as waits (nIter + 1 rounds).
+    auto myTurn = [&]() { named_sync(1 + wg, 256); };
+    auto yieldTurn = [&](int round) { if (!(wg == 1 && round == nIter)) named_arrive(2 - wg, 256); };
+    if (wg == 1 && nIter > 0) named_arrive(1, 256);
+    mbar_wait(fullQ, j & 1);
+    if (nIter == 0) mbar_arrive(emptyQ);
+    for (int i = 0; i < nIter; i++) {
+      const int cur = step + i, prev = cur - 1;
+      const int st = cur & 1, phase = (cur >> 1) & 1;
+      const int pst = prev & 1, pphase = (prev >> 1) & 1;
+      const int k0 = kv_start<T, BN>(P, w, i);  // read early: the mask needs it after the products
+      myTurn();
+      mbar_wait(fullK + 8 * st, phase);
+      fence_proxy_async();
+      float s[BN / 2];
+      issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
+      if (i > 0) {
+        mbar_wait(fullV + 8 * pst, pphase);
+        fence_proxy_async();
+        issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+        yieldTurn(i);
+        wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
+      } else {
+        yieldTurn(i);
+        wgmma_wait<0>();
       }
-      if (t == 0 && P.lse) {
-        P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[r] + log2f(sum)) / LOG2E : -INFINITY;
+      fence_regs(s);
+      mbar_arrive(emptyK + 8 * st);
+      if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
+      float alpha[2];
+      uint32_t pn[BN / 16][4];
+      if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, k0, s, m, l, alpha, pn);
+      else softmax_step<false, T, BN>(P, tid, b, h, q0, k0, s, m, l, alpha, pn);
+      wgmma_wait<0>();
+      fence_regs(o);
+      if (i > 0) mbar_arrive(emptyV + 8 * pst);
+      rescale<D>(o, alpha);
+      #pragma unroll
+      for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
+    }
+    if (nIter > 0) {
+      const int last = step + nIter - 1;
+      myTurn();
+      mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
+      fence_proxy_async();
+      issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
+      yieldTurn(nIter);
+      wgmma_wait<0>();
+      fence_regs(o);
+      mbar_arrive(emptyV + 8 * (last & 1));
+    }
+    step += nIter;
+
+    // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp.
+    const int warp = tid / 32, lane = tid % 32;
+    const int g = lane / 4, t = lane % 4;
+    #pragma unroll
+    for (int r = 0; r < 2; r++) {
+      float sum = l[r];
+      sum += __shfl_xor_sync(0xffffffff, sum, 1);
+      sum += __shfl_xor_sync(0xffffffff, sum, 2);
+      const float inv = sum > 0.f ? 1.f / sum : 0.f;
+      const int q = q0 + warp * 16 + g + 8 * r;
+      if (q < P.q_len) {
+        T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
+        #pragma unroll
+        for (int d = 0; d < D / 8; d++) {
+          auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
+          *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
+        }
+        if (t == 0 && P.lse) {
+          P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[r] + log2f(sum)) / LOG2E : -INFINITY;
+        }
       }
     }
   }
@@ -908,8 +957,8 @@ static std::vector<long long> slots(int h, int b, const HostPattern& P) {
 /** Device copy of one planned schedule. */
 struct DeviceSchedule {
   int* buf = nullptr;
-  int sched_batch = 1, num_q_blocks = 0, work_items = 0;
-  size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0;
+  int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
 };
 
 static std::mutex cache_mutex;
@@ -919,7 +968,9 @@ static int plan(const attnc_longlora_args* a, DeviceSchedule* out) {
   const int blockQ = 128, blockKv = a->block_kv;
   HostPattern P{};
   P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
-  std::string key = std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
+  std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
                     std::to_string(a->batch) + "," + std::to_string(blockKv) + "," + std::to_string(a->kv_heads);
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
@@ -965,12 +1016,31 @@ static int plan(const attnc_longlora_args* a, DeviceSchedule* out) {
       int g = groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h]; return work[(size_t)g * nq + qb]; };
     return cost(x) > cost(y);
   });
+  // Persistent kernels (sm_90a): items dealt to one list per SM, longest first, each to the
+  // least-loaded list (LPT). Cost: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue).
+  std::vector<int> ctaPtr(1, 0), ctaItems;
+  {
+    std::vector<std::vector<int>> lists((size_t)sms);
+    std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
+    for (int c = 0; c < sms; c++) load.push({0, c});
+    for (int it : order) {
+      const int qb = it % nq, bh = it / nq, h = bh % a->heads, b = bh / a->heads;
+      const int g = groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h];
+      const long long cost = 4LL * (groups[g].fullKvRowPtr[qb + 1] - groups[g].fullKvRowPtr[qb]) + 5LL * (groups[g].kvRowPtr[qb + 1] - groups[g].kvRowPtr[qb]) + 8;
+      auto top = load.top();
+      load.pop();
+      lists[(size_t)top.second].push_back(it);
+      load.push({top.first + cost, top.second});
+    }
+    for (auto& l : lists) { ctaItems.insert(ctaItems.end(), l.begin(), l.end()); ctaPtr.push_back((int)ctaItems.size()); }
+  }
   DeviceSchedule d;
-  d.sched_batch = sched_batch; d.num_q_blocks = nq; d.work_items = items;
+  d.sched_batch = sched_batch; d.num_q_blocks = nq; d.work_items = items; d.ctas = sms;
   std::vector<int> all;
   auto put = [&](const std::vector<int>& v) { size_t off = all.size(); all.insert(all.end(), v.begin(), v.end()); all.push_back(0); return off; };
   d.groupOf = put(groupOf); d.kvRowPtr = put(rowPtr); d.kvIndices = put(idx);
   d.fullKvRowPtr = put(fullRowPtr); d.fullKvIndices = put(fullIdx); d.workOrder = put(order);
+  d.ctaPtr = put(ctaPtr); d.ctaItems = put(ctaItems);
   if (cudaMalloc(&d.buf, all.size() * sizeof(int)) != cudaSuccess) return ATTNC_ERR_CUDA;
   if (cudaMemcpy(d.buf, all.data(), all.size() * sizeof(int), cudaMemcpyHostToDevice) != cudaSuccess) return ATTNC_ERR_CUDA;
   std::lock_guard<std::mutex> lock(cache_mutex);
@@ -1025,10 +1095,11 @@ static Params<T> params(const attnc_longlora_args* a, const DeviceSchedule& s) {
   p.num_q_blocks = s.num_q_blocks; p.block_kv = a->block_kv; p.sched_batch = s.sched_batch;
   p.group_of = s.buf + s.groupOf; p.kv_row_ptr = s.buf + s.kvRowPtr; p.kv_indices = s.buf + s.kvIndices;
   p.full_kv_row_ptr = s.buf + s.fullKvRowPtr; p.full_kv_indices = s.buf + s.fullKvIndices; p.work_order = s.buf + s.workOrder;
+  p.cta_ptr = s.buf + s.ctaPtr; p.cta_items = s.buf + s.ctaItems;
   return p;
 }
 
-/** Hopper: one kv step per schedule tile (BN = block_kv), a producer and 2 consumer warpgroups per query block. */
+/** Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM. */
 template <typename T, int D, int BN>
 static int launchSm90(const attnc_longlora_args* a, const DeviceSchedule& s, cudaStream_t stream) {
   const Params<T> p = params<T>(a, s);
@@ -1039,7 +1110,7 @@ static int launchSm90(const attnc_longlora_args* a, const DeviceSchedule& s, cud
     configured = true;
   }
   if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<T, D, BN><<<s.work_items, SM90_THREADS, smem, stream>>>(p);
+  attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
