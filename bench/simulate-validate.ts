@@ -126,7 +126,7 @@ const flexVal = flexMeas.filter((m) => !CAL.includes(m.id));
 h100 = { ...h100, kernels: { ...h100.kernels, flex: fit(h100, 'flex', flexCal, ['fullTileUs', 'maskOpUs', 'itemUs']) } };
 h100 = {
   ...h100,
-  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128, global_tokens at 8k/16k/32k, bench/results/cuda-h100-*.json); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl set from one dense WebGPU run (bench/results/webgpu-h100.md: f16, head dim 64, 16k) and not validated.',
+  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128, global_tokens at 8k/16k/32k, bench/results/cuda-h100-*.json) of the mma.sync kernel (ATTNC_CUDA_PATH=sm80; the Hopper kernel these GPUs run by default is faster and not yet modelled); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl set from one dense WebGPU run (bench/results/webgpu-h100.md: f16, head dim 64, 16k) and not validated.',
 };
 
 const results = {
@@ -147,7 +147,7 @@ let h200: GpuProfile = {
   name: 'NVIDIA H200',
   memoryTBs: 4.8,
   denseTflops: median(h200Meas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9))),
-  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements on an H200 (chunk2048, causal, strided128 at 8k/16k/32k, bench/results/cuda-h200.json); denseTflops = median measured SDPA FLASH_ATTENTION rate there. The flex and attnc-wgsl models are the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
+  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements on an H200 (chunk2048, causal, strided128 at 8k/16k/32k, bench/results/cuda-h200.json) of the mma.sync kernel (ATTNC_CUDA_PATH=sm80; the Hopper kernel is faster and not yet modelled); denseTflops = median measured SDPA FLASH_ATTENTION rate there. The flex and attnc-wgsl models are the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
 };
 h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': fit(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id)), ['fullTileUs', 'maskOpUs', 'itemUs']) } };
 const h200Results = { calibration: validate(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id))), validation: validate(h200, 'attnc-cuda', h200Meas.filter((m) => !CAL.includes(m.id))) };
@@ -196,7 +196,7 @@ const md = [
   '',
   `${results.date}, \`${results.command}\`. Speedup = dense SDPA FLASH_ATTENTION time over the kernel's time (batch 1, 16 heads, head dim 128, bf16).`,
   '',
-  `Fitted attnc-cuda constants: full tile ${h100.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us (128x64), ${h100.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask operation per partial tile, ${(h100.kernels['attnc-cuda'].inputReadUs ?? 0).toFixed(4)} us per input-array read, ${h100.kernels['attnc-cuda'].itemUs.toFixed(2)} us per work item. Flex: full tile ${h100.kernels.flex.fullTileUs.toFixed(3)} us (128x128), ${h100.kernels.flex.maskOpUs.toFixed(4)} us per mask op, ${h100.kernels.flex.itemUs.toFixed(2)} us per item. Dense rate ${h100.denseTflops.toFixed(0)} TFLOP/s.`,
+  `Fitted attnc-cuda constants (the mma.sync kernel, ATTNC_CUDA_PATH=sm80; the Hopper kernel an H100 runs by default is faster and not yet modelled, see cuda-h100.md): full tile ${h100.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us (128x64), ${h100.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask operation per partial tile, ${(h100.kernels['attnc-cuda'].inputReadUs ?? 0).toFixed(4)} us per input-array read, ${h100.kernels['attnc-cuda'].itemUs.toFixed(2)} us per work item. Flex: full tile ${h100.kernels.flex.fullTileUs.toFixed(3)} us (128x128), ${h100.kernels.flex.maskOpUs.toFixed(4)} us per mask op, ${h100.kernels.flex.itemUs.toFixed(2)} us per item. Dense rate ${h100.denseTflops.toFixed(0)} TFLOP/s.`,
   '',
   `## attnc CUDA, validation (patterns not used for fitting): ${summary(results.attnc.validation)}`,
   '',

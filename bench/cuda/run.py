@@ -124,6 +124,13 @@ def rel(a, b, rows=None):
     return ((a - b).norm() / b.norm().clamp_min(1e-30)).item()
 
 
+def save(out):
+    os.makedirs(OUT, exist_ok=True)
+    tmp = os.path.join(OUT, "cuda-results.json.tmp")
+    json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), **out}, open(tmp, "w"), indent=1)
+    os.replace(tmp, os.path.join(OUT, "cuda-results.json"))
+
+
 def use_path(path):
     """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper) or sm80 (mma.sync)."""
     os.environ["ATTNC_CUDA_PATH"] = path
@@ -140,6 +147,7 @@ def correctness(manifest, compiled, paths, only=()):
             results.append({"build": build, "ok": False, "error": "compile failed"})
             continue
         kern = Kernel(build, entry["runtimeParams"], entry["inputs"])
+        t0 = time.time()
         for case in entry["cases"]:
             z = zipfile.ZipFile(os.path.join(WORK, case["file"]))
             load = lambda n: np.load(io.BytesIO(z.read(n)))
@@ -182,6 +190,9 @@ def correctness(manifest, compiled, paths, only=()):
                         results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "block_kv": block_kv, "path": path,
                                         "rel_err": err, "lse_rel_err": lse_err, "sdpa_rel_err": sdpa_err, "nan": nan,
                                         "masked_rows": int(dead.sum().item()), "masked_rows_zero": dead_ok, "ok": ok})
+        mine = [r for r in results if r["build"] == build]
+        log(f"  {build}: {sum(r['ok'] for r in mine)}/{len(mine)} ok in {time.time() - t0:.1f}s")
+        save({"correctness": results})  # partial results survive a time limit
     bad = [r for r in results if not r["ok"]]
     log(f"correctness: {len(results) - len(bad)}/{len(results)} ok")
     for r in bad[:20]:
@@ -266,6 +277,8 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 mm = flex_mask_mod(cfg["flex"], doc)
                 def mask_mod(b, h, qi, ki, mm=mm, S=S):
                     return mm(b, h, qi, ki, S)
+                log(f"S={S} {cfg['id']}: attnc timed, compiling FlexAttention")
+                t_compile = time.perf_counter()
                 bm = create_block_mask(mask_mod, 1, 1, S, S, device="cuda", _compile=True)
                 t0 = time.perf_counter()
                 bm2 = create_block_mask(mask_mod, 1, 1, S, S, device="cuda", _compile=True)
@@ -273,6 +286,8 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 res["flex_cbm_ms"] = (time.perf_counter() - t0) * 1e3
                 fn = lambda: flex(q, k, v, block_mask=bm)
                 fn()
+                torch.cuda.synchronize()
+                res["flex_compile_s"] = time.perf_counter() - t_compile
                 res["flex_ms"] = tt.do_bench(fn, warmup=50, rep=300, return_mode="median")
                 nf = bm.full_kv_num_blocks.sum().item() if bm.full_kv_num_blocks is not None else 0
                 npart = bm.kv_num_blocks.sum().item()
@@ -298,6 +313,7 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  {res['speedup_vs_fa2']:.2f}x vs FA2  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
             # Also store the schedule-shape facts the simulator is validated with.
             res["work_items"] = B * H * (S // 128)
+            save({"bench": rows, "dense": {f"{S_}_{n}": ms for (S_, n), ms in dense.items()}})  # partial results survive a time limit
     return rows, {f"{S}_{n}": ms for (S, n), ms in dense.items()}
 
 
@@ -327,8 +343,7 @@ def main():
         out["correctness"] = correctness(manifest, compiled, paths, check_only)
     if not args.skip_bench:
         out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, paths)
-    os.makedirs(OUT, exist_ok=True)
-    json.dump(out, open(os.path.join(OUT, "cuda-results.json"), "w"), indent=1)
+    save(out)
 
 
 if __name__ == "__main__":

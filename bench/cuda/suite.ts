@@ -3,6 +3,11 @@
  * with its .attn file and parameters, the equivalent FlexAttention mask_mod (Python), and
  * size-dependent parameters where the layout depends on the length.
  */
+import * as fs from 'node:fs';
+import { bindParams, type BoundPattern } from '../../compiler/2-check/bind.ts';
+import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
+import { checkPatternFile } from '../../compiler/pipeline.ts';
+
 export interface SuiteEntry {
   readonly id: string;
   readonly file: string;
@@ -54,4 +59,25 @@ export function docIds(n: number, meanLen: number, seed: number): Int32Array {
     a[i] = id; left--;
   }
   return a;
+}
+
+/** Small parameter values for correctness checks at a few hundred tokens (so masks are not trivial). */
+export const SMALL: Record<string, string> = {
+  window: '40', sink: '3', globals: '5', recent: '24', dilation: '3', stride: '16', chunk: '24', block: '16', c: '4',
+  kernel: '5', height: '12', width: '24', frames: '3', kernel_t: '3', kernel_y: '3', kernel_x: '5', window_size: '4',
+  group: '32', shard: '8', frame_tokens: '48', length: '300', shift: '2',
+};
+
+/**
+ * Binds `file`'s pattern with `params` (default: SMALL), keeping only the names it declares as
+ * compile-time ints; SMALL values that break a pattern's asserts fall back to its defaults.
+ */
+export function bindSmall(file: string, params: Record<string, string> = SMALL): BoundPattern {
+  const diags = new Diagnostics();
+  const pat = checkPatternFile({ name: file, text: fs.readFileSync(file, 'utf8') }, undefined, diags);
+  const filtered: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) if (pat.params.some((p) => p.name === k && p.mode === 'const' && p.type === 'int')) filtered[k] = v;
+  const b = bindParams(pat, filtered, new Diagnostics()) ?? bindParams(pat, params === SMALL ? {} : filtered, diags);
+  if (!b) throw new Error(`${file}: ${diags.items.map((d) => d.message).join('; ')}`);
+  return b;
 }

@@ -2,7 +2,10 @@
  * Every bundled pattern's generated CUDA compiles with the installed nvcc for sm_90a, and a
  * representative subset for sm_80, with `-Xptxas -v`. Compiles run in parallel (one per
  * core). The register report is parsed per kernel: the Hopper kernels (wgmma, the path an
- * H100 runs) must not spill at all; the mma.sync kernel (sm_80 and the fallback) spills up
+ * H100 runs) must not spill, except the head-dim-128 x 128-key one, whose producer warpgroup
+ * runs on 24 registers so that the consumers get 240 (see `Sm90Regs`): ptxas parks a few words
+ * of the producer's copy loop there, up to SM90_WIDE_SPILL_BUDGET bytes (a known gap against
+ * zero). ptxas must not have serialized their warpgroup MMAs. The mma.sync kernel (sm_80 and the fallback) spills up
  * to ~280 bytes per thread at head dim 128 today (patterns with long predicates or input
  * arrays: radial, document), a known gap; the test fails if that grows. Skipped only when
  * nvcc is absent.
@@ -24,21 +27,23 @@ try {
 }
 
 const SPILL_BUDGET = 320;
+const SM90_WIDE_SPILL_BUDGET = 64;
 const dirs = fs.readdirSync('generated/cuda').sort();
 const SM80_SUBSET = ['sliding_window', 'document', 'natten_2d', 'alibi'];
 
 interface KernelReport { name: string; spills: number; regs: number }
 
-/** Compiles one generated .cu; returns ptxas's report per kernel entry. */
-async function compile(dir: string, arch: string): Promise<KernelReport[]> {
+/** Compiles one generated .cu; returns ptxas's report per kernel entry and its notes on serialized wgmma. */
+async function compile(dir: string, arch: string): Promise<{ kernels: KernelReport[]; serialized: string[] }> {
   const cu = path.join('generated/cuda', dir, `${dir}.cu`);
   const out = path.join(os.tmpdir(), `attnc-${dir}-${arch.replace(/\W/g, '')}.o`);
   const { stderr } = await run(NVCC, ['-std=c++17', '-O3', arch, '-Xptxas', '-v', '-c', cu, '-o', out], { maxBuffer: 1 << 24 });
-  return stderr.split(/Compiling entry function /).slice(1).map((part) => ({
+  const kernels = stderr.split(/Compiling entry function /).slice(1).map((part) => ({
     name: /^'([^']+)'/.exec(part)?.[1] ?? '?',
     spills: Number(/(\d+) bytes spill stores/.exec(part)?.[1] ?? NaN),
     regs: Number(/Used (\d+) registers/.exec(part)?.[1] ?? NaN),
   }));
+  return { kernels, serialized: stderr.split('\n').filter((l) => /wgmma.*serialized/.test(l)) };
 }
 
 async function pool<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Promise<R[]> {
@@ -54,18 +59,22 @@ async function pool<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Promi
 }
 
 describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
-  it('for sm_90a (every pattern) and sm_80 (a subset): Hopper kernels spill nothing, mma.sync kernels stay within the budget', async () => {
+  it('for sm_90a (every pattern) and sm_80 (a subset): Hopper kernels spill nothing (the widest at most a few words), mma.sync kernels stay within the budget', async () => {
     const jobs = [
       ...dirs.map((d) => ({ d, arch: '-gencode=arch=compute_90a,code=sm_90a' })),
       ...SM80_SUBSET.filter((d) => dirs.includes(d)).map((d) => ({ d, arch: '-gencode=arch=compute_80,code=sm_80' })),
     ];
-    const results = await pool(jobs, Math.max(1, os.cpus().length), async (j) => ({ ...j, kernels: await compile(j.d, j.arch) }));
+    const results = await pool(jobs, Math.max(1, os.cpus().length), async (j) => ({ ...j, ...(await compile(j.d, j.arch)) }));
     for (const r of results) {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
       const sm80 = r.kernels.filter((k) => k.name.includes('attnc_forward_kernel'));
       expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x 2 head dims x 2 kv blocks)`).toBe(8);
       expect(sm80.length, `${r.d} ${r.arch}: mma.sync kernels (2 types x 2 head dims)`).toBe(4);
-      for (const k of sm90) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBe(0);
+      for (const k of sm90) {
+        const wide = /Li128ELi128E/.test(k.name);
+        expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(wide ? SM90_WIDE_SPILL_BUDGET : 0);
+      }
+      expect(r.serialized, `${r.d} ${r.arch}: ptxas serialized warpgroup MMAs`).toEqual([]);
       for (const k of sm80) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(SPILL_BUDGET);
     }
   }, 900_000);

@@ -35,6 +35,8 @@ const deviceLeaves: CLeaves = {
   input: (n, i) => `P.in_${n}[${i}]`,
   ns: '',
 };
+/** The kernel's mask: eager logic (callers pass q < q_len, k < kv_len). */
+const maskLeaves: CLeaves = { ...deviceLeaves, eager: true };
 const hostLeaves: CLeaves = {
   size: (n) => n,
   param: (n) => (n.startsWith('$g') ? `g_${n.slice(2)}` : `p_${n}`),
@@ -59,16 +61,22 @@ function deviceFunctions(bp: BoundPattern): string {
   const lines = [
     '/** mask(b, h, q, k): the pattern\'s predicate, inlined into PARTIAL tiles. */',
     'template <typename T>',
-    '__device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {',
+    '__host__ __device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {',
     '  (void)P; (void)b; (void)h; (void)q; (void)k;',
     `  return ${printC(bp.mask, deviceLeaves)};`,
+    '}',
+    '/** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */',
+    'template <typename T>',
+    '__host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, int b, int h, int q, int k) {',
+    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
+    `  return ${printC(bp.mask, maskLeaves)};`,
     '}',
   ];
   if (bp.bias || bp.softcap) {
     lines.push(
       '/** Score modifications in natural units: soft-cap, then bias. */',
       'template <typename T>',
-      '__device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {',
+      '__host__ __device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {',
       '  (void)P; (void)b; (void)h; (void)q; (void)k;',
     );
     if (bp.softcap) lines.push(`  const float cap = ${printC(bp.softcap, deviceLeaves)};`, '  x = cap * tanhf(x / cap);');
@@ -102,12 +110,13 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     plannerRuntime: t.planner,
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `    ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),
+    asserts: plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
-  const kernel = t.kernel({ ...view, maskFunctions: deviceFunctions(bp) });
+  const kernel = t.kernel(view);
   const kernelSm90 = t.kernelSm90({ ...view, wgmmaWrappers: wgmmaWrappers() });
   return {
-    [`${name}.cu`]: t.cu({ ...view, kernel, kernelSm90 }),
+    [`${name}.cu`]: t.cu({ ...view, maskFunctions: deviceFunctions(bp), kernel, kernelSm90 }),
     [`${name}.h`]: t.h(view),
     [`${name}_torch.cpp`]: t.cpp(view),
     [`${name}.py`]: t.py(view),

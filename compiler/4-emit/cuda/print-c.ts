@@ -13,6 +13,13 @@ export interface CLeaves {
   param(name: string): string;
   input(name: string, index: 'q' | 'k'): string;
   readonly ns: string;
+  /**
+   * Print `and` / `or` without short-circuit (`&`, `|`): every operand is evaluated, so the
+   * compiler can share subexpressions across the unrolled elements of a tile instead of
+   * branching per element. Safe for mask expressions: their operations are total (division
+   * by 0 is 0) and inputs are read only at q or k, which the caller keeps in range.
+   */
+  readonly eager?: boolean;
 }
 
 const floatLit = (x: number) => {
@@ -55,8 +62,8 @@ export function printC(e: MExpr, L: CLeaves): string {
       }
       case 'pow': return `powf(${go(x.a)}, ${go(x.b)})`;
       case 'cmp': return `(${go(x.a)} ${x.op} ${go(x.b)})`;
-      case 'and': return `(${x.args.map(go).join(' && ')})`;
-      case 'or': return `(${x.args.map(go).join(' || ')})`;
+      case 'and': return `(${x.args.map(go).join(L.eager ? ' & ' : ' && ')})`;
+      case 'or': return `(${x.args.map(go).join(L.eager ? ' | ' : ' || ')})`;
       case 'call': {
         const args = x.args.map(go);
         switch (x.fn) {

@@ -28,6 +28,8 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   a.scale = (float)scale;
   TORCH_CHECK(in_doc.is_cuda() && in_doc.scalar_type() == at::kInt && in_doc.is_contiguous() && in_doc.numel() == a.kv_len, "attnc: input doc must be a contiguous int32 CUDA tensor of kv_len entries");
   a.in_doc = in_doc.data_ptr<int>();
+  const char* failed = attnc_document_check(&a);
+  TORCH_CHECK(!failed, "attnc (document): ", failed);
   const int rc = attnc_document_forward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc_document_forward failed with code ", rc, rc == ATTNC_ERR_UNSUPPORTED ? " (unsupported head_dim, dtype, block size or layout)" : rc == ATTNC_ERR_ARGS ? " (bad arguments)" : " (CUDA error)");
   return {o, lse};

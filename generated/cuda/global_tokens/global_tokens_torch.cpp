@@ -28,6 +28,8 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   a.scale = (float)scale;
   TORCH_CHECK(in_is_global.is_cuda() && in_is_global.scalar_type() == at::kInt && in_is_global.is_contiguous() && in_is_global.numel() == a.kv_len, "attnc: input is_global must be a contiguous int32 CUDA tensor of kv_len entries");
   a.in_is_global = in_is_global.data_ptr<int>();
+  const char* failed = attnc_global_tokens_check(&a);
+  TORCH_CHECK(!failed, "attnc (global_tokens): ", failed);
   const int rc = attnc_global_tokens_forward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc_global_tokens_forward failed with code ", rc, rc == ATTNC_ERR_UNSUPPORTED ? " (unsupported head_dim, dtype, block size or layout)" : rc == ATTNC_ERR_ARGS ? " (bad arguments)" : " (CUDA error)");
   return {o, lse};

@@ -26,6 +26,8 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   a.batch = (int)q.size(0); a.heads = (int)q.size(1); a.kv_heads = (int)k.size(1);
   a.q_len = (int)q.size(2); a.kv_len = (int)k.size(2); a.head_dim = (int)q.size(3); a.block_kv = (int)block_kv;
   a.scale = (float)scale;
+  const char* failed = attnc_natten_3d_check(&a);
+  TORCH_CHECK(!failed, "attnc (natten_3d): ", failed);
   const int rc = attnc_natten_3d_forward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc_natten_3d_forward failed with code ", rc, rc == ATTNC_ERR_UNSUPPORTED ? " (unsupported head_dim, dtype, block size or layout)" : rc == ATTNC_ERR_ARGS ? " (bad arguments)" : " (CUDA error)");
   return {o, lse};

@@ -27,6 +27,8 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   a.q_len = (int)q.size(2); a.kv_len = (int)k.size(2); a.head_dim = (int)q.size(3); a.block_kv = (int)block_kv;
   a.scale = (float)scale;
   a.p_prefix = p_prefix;
+  const char* failed = attnc_prefix_lm_check(&a);
+  TORCH_CHECK(!failed, "attnc (prefix_lm): ", failed);
   const int rc = attnc_prefix_lm_forward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc_prefix_lm_forward failed with code ", rc, rc == ATTNC_ERR_UNSUPPORTED ? " (unsupported head_dim, dtype, block size or layout)" : rc == ATTNC_ERR_ARGS ? " (bad arguments)" : " (CUDA error)");
   return {o, lse};

@@ -7,9 +7,18 @@
 //
 // Entry point: attnc_softcap_causal_forward (see softcap_causal.h). The schedule is planned on the host on
 // first use for each (sizes, runtime values, inputs) and cached with its device copy.
+// Defining ATTNC_HOST_ONLY compiles just the host planner and the mask functions with a plain
+// C++ compiler (no kernels, no CUDA calls; the header's cudaStream_t must then be declared by a
+// stand-in <cuda_runtime.h>): the tests check them against attnc's own planner and evaluator.
+#ifdef ATTNC_HOST_ONLY
+#define __host__
+#define __device__
+#define __forceinline__ inline
+#else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#endif
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
@@ -229,8 +238,30 @@ __host__ __device__ __forceinline__ uint32_t hash_step(uint32_t h, uint32_t a) {
   h ^= a; h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16; return h;
 }
 
+/** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
+template <typename T>
+__host__ __device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {
+  (void)P; (void)b; (void)h; (void)q; (void)k;
+  return (k <= q);
+}
+/** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
+template <typename T>
+__host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, int b, int h, int q, int k) {
+  (void)P; (void)b; (void)h; (void)q; (void)k;
+  return (k <= q);
+}
+/** Score modifications in natural units: soft-cap, then bias. */
+template <typename T>
+__host__ __device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {
+  (void)P; (void)b; (void)h; (void)q; (void)k;
+  const float cap = 50.0f;
+  x = cap * tanhf(x / cap);
+  return x;
+}
+
 }  // namespace attnc_softcap_causal
 
+#ifndef ATTNC_HOST_ONLY
 // ---------------------------------------------------------------------------------------------
 // Block-sparse flash attention forward (FlashAttention-2 style, mma.sync m16n8k16, sm_80+).
 //
@@ -308,21 +339,6 @@ __device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_st
     s += ROWS_PER_PASS * D;
     g += ROWS_PER_PASS * row_stride;
   }
-}
-
-/** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
-template <typename T>
-__device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {
-  (void)P; (void)b; (void)h; (void)q; (void)k;
-  return (k <= q);
-}
-/** Score modifications in natural units: soft-cap, then bias. */
-template <typename T>
-__device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {
-  (void)P; (void)b; (void)h; (void)q; (void)k;
-  const float cap = 50.0f;
-  x = cap * tanhf(x / cap);
-  return x;
 }
 
 /**
@@ -554,6 +570,18 @@ namespace attnc_softcap_causal {
 constexpr int SM90_WARPGROUPS = 3;  // producer + 2 consumers
 constexpr int SM90_THREADS = SM90_WARPGROUPS * 128;
 constexpr int SM90_BARRIER_BYTES = 128;
+// Register split (setmaxnreg): the CTA is launched with 168 registers per thread (65536 / 384,
+// rounded down to a multiple of 8), and the warpgroups can only trade registers within that
+// allocation: a consumer's increase waits until the producer's decrease has freed enough, so a
+// split over the allocation never completes (the kernel hangs); it is checked below. The widest
+// tile (head dim 128, 128 keys) gives the consumers 240 and leaves the producer 24, where ptxas
+// parks a few words of its copy loop; the others fit 232 and give the producer 32.
+template <int D, int BN> struct Sm90Regs {
+  static constexpr int producer = D == 128 && BN == 128 ? 24 : 32;
+  static constexpr int consumer = D == 128 && BN == 128 ? 240 : 232;
+  static_assert(128 * (producer + 2 * consumer) <= SM90_THREADS * 168, "setmaxnreg split exceeds the CTA's registers");
+  static_assert(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg counts");
+};
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 template <typename T, int N> __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t da, uint64_t db, int accumulate);
@@ -681,13 +709,38 @@ __device__ __forceinline__ void issue_pv(uint32_t Vs, const uint32_t (&p)[BN / 1
 }
 
 /**
+ * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
+ * thread's accumulator fragment (rows g and g + 8 of its warp's 16). A rolled loop over the
+ * column groups keeps few values live.
+ */
+template <typename T, int BN>
+__device__ __forceinline__ uint64_t mask_bits(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
+  const int lane = tid % 32;
+  const int qa = q0 + (tid / 32) * 16 + lane / 4, qb = qa + 8;
+  const int qa_c = amin(qa, P.q_len - 1), qb_c = amin(qb, P.q_len - 1);
+  const bool qa_in = qa < P.q_len, qb_in = qb < P.q_len;
+  uint64_t bits = 0;
+  #pragma unroll 1
+  for (int j = 0; j < BN / 8; j++) {
+    const int k = k0 + j * 8 + 2 * (lane % 4);
+    const int k1 = k + 1;
+    const bool k_in = k < P.kv_len, k1_in = k1 < P.kv_len;
+    const int k_c = amin(k, P.kv_len - 1), k1_c = amin(k1, P.kv_len - 1);
+    const uint32_t m4 = (uint32_t)(qa_in & k_in & attnc_mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & attnc_mask_eager(P, b, h, qa_c, k1_c)) << 1) |
+                        ((uint32_t)(qb_in & k_in & attnc_mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & attnc_mask_eager(P, b, h, qb_c, k1_c)) << 3);
+    bits |= (uint64_t)m4 << (4 * j);
+  }
+  return bits;
+}
+
+/**
  * The scores of one kv step from `k0` to probabilities: scale and score modifications, the
- * mask (PARTIAL only), the online-softmax update of m and l, the factor alpha by which O must
+ * mask bits (PARTIAL only), the online-softmax update of m and l, the factor alpha by which O must
  * be rescaled, and P rounded to T in the A-register layout (n-tiles 2kk, 2kk + 1 = k step kk).
  */
 template <bool IS_FULL, typename T, int BN>
-__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, float (&s)[BN / 2], float (&m)[2], float (&l)[2],
-                                             float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
+__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, uint64_t bits, float (&s)[BN / 2], float (&m)[2],
+                                             float (&l)[2], float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
   const int warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
   const int qa = q0 + warp * 16 + g;
@@ -701,7 +754,7 @@ __device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b,
       float x = s[j * 4 + e];
       x = attnc_score(P, b, h, q, k, x * P.scale) * LOG2E;
       if (!IS_FULL) {
-        if (!(q < P.q_len && k < P.kv_len && attnc_mask(P, b, h, q, k))) x = -INFINITY;
+        if (!((bits >> (j * 4 + e)) & 1)) x = -INFINITY;
       }
       s[j * 4 + e] = x;
       (void)q; (void)k;
@@ -799,27 +852,26 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   if (threadIdx.x < 128) {
     // Producer: per item, Q once it is free, then K_i and V_i into buffer (step % 2) once the
     // consumers have released it. `step` counts kv steps across items.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::producer));
     const int tid = threadIdx.x;
     int step = 0, j = 0;
     #pragma unroll 1
     for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
+      // Few live values: the producer runs on Sm90Regs::producer registers, so row pointers are
+      // recomputed per step from (b, kvHead) rather than held.
       const WorkItem w = decode_item(P, P.cta_items[pos]);
-      const T* qg = P.q + w.b * P.q_stride_b + w.h * P.q_stride_h;
-      const T* kg = P.k + w.b * P.k_stride_b + w.kvHead * P.k_stride_h;
-      const T* vg = P.v + w.b * P.v_stride_b + w.kvHead * P.v_stride_h;
       mbar_wait(emptyQ, (j & 1) ^ 1);
-      load_panels<T, D, BLOCK_M>(tid, Qs, qg + (int64_t)w.q0 * P.q_stride_s, P.q_stride_s, P.q_len - w.q0);
+      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0);
       cp_async_arrive(fullQ);
       #pragma unroll 1
       for (int i = 0; i < w.nIter; i++, step++) {
         const int st = step & 1, phase = (step >> 1) & 1;
         const int k0 = kv_start<T, BN>(P, w, i);
         mbar_wait(emptyK + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0);
         cp_async_arrive(fullK + 8 * st);
         mbar_wait(emptyV + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0);
         cp_async_arrive(fullV + 8 * st);
       }
     }
@@ -830,7 +882,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   // Consumers. Step i: S_i = Q K_i is issued, then O += P_{i-1} V_{i-1}; the softmax of S_i runs
   // while the second product is on the tensor cores. The two consumers take turns to issue
   // (named barriers 1 and 2, "ping-pong"): one's products run while the other's softmax does.
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::consumer));
   const int tid = threadIdx.x - 128, wg = tid / 128;
   int step = 0, j = 0;
   #pragma unroll 1
@@ -853,7 +905,10 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int cur = step + i, prev = cur - 1;
       const int st = cur & 1, phase = (cur >> 1) & 1;
       const int pst = prev & 1, pphase = (prev >> 1) & 1;
-      const int k0 = kv_start<T, BN>(P, w, i);  // read early: the mask needs it after the products
+      const int k0 = kv_start<T, BN>(P, w, i);
+      // The mask before this consumer's turn: no product of its own is in flight, while the
+      // other consumer's are on the tensor cores.
+      const uint64_t bits = i < nFull ? ~0ull : mask_bits<T, BN>(P, tid, b, h, q0, k0);
       myTurn();
       mbar_wait(fullK + 8 * st, phase);
       fence_proxy_async();
@@ -874,8 +929,8 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
       float alpha[2];
       uint32_t pn[BN / 16][4];
-      if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, k0, s, m, l, alpha, pn);
-      else softmax_step<false, T, BN>(P, tid, b, h, q0, k0, s, m, l, alpha, pn);
+      if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, k0, bits, s, m, l, alpha, pn);
+      else softmax_step<false, T, BN>(P, tid, b, h, q0, k0, bits, s, m, l, alpha, pn);
       wgmma_wait<0>();
       fence_regs(o);
       if (i > 0) mbar_arrive(emptyV + 8 * pst);
@@ -933,12 +988,17 @@ __global__ void attnc_sm90_probe(int* out) {
 
 }  // namespace attnc_softcap_causal
 
+#endif  // ATTNC_HOST_ONLY
 
 namespace attnc_softcap_causal {
 
 /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
 struct HostPattern {
   int q_len, kv_len, heads;
+  /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
+  const char* failedAssert() const {
+    return nullptr;
+  }
   int classify(long long q0, long long q1, long long k0, long long k1) const {
     long long R[2];
     (void)R;
@@ -951,38 +1011,42 @@ struct HostPattern {
   }
 };
 
+}  // namespace attnc_softcap_causal
+
+extern "C" const char* attnc_softcap_causal_check(const attnc_softcap_causal_args* a) {
+  if (!a) return "null arguments";
+  attnc_softcap_causal::HostPattern P{};
+  P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+  return P.failedAssert();
+}
+
+namespace attnc_softcap_causal {
+
 /** Head-group slot values of (b, h): heads with equal slots share one schedule. */
 static std::vector<long long> slots(int h, int b, const HostPattern& P) {
   (void)h; (void)b; (void)P;
   return {  };
 }
 
-/** Device copy of one planned schedule. */
-struct DeviceSchedule {
-  int* buf = nullptr;
+/**
+ * One planned schedule on the host: head groups, compressed FULL and PARTIAL rows per group
+ * (absolute offsets into the joined index arrays), the work order (longest rows first) and
+ * the persistent kernel's lists of work items per CTA.
+ */
+struct HostPlan {
   int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
-  size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
+  std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
 };
 
-static std::mutex cache_mutex;
-static std::map<std::string, DeviceSchedule> cache;
-
-static int plan(const attnc_softcap_causal_args* a, DeviceSchedule* out) {
+/** Plans `a`'s shape for `ctas` persistent CTAs; input arrays are host copies. */
+static HostPlan planHost(const attnc_softcap_causal_args* a, int ctas) {
   const int blockQ = 128, blockKv = a->block_kv;
   HostPattern P{};
   P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
-  int dev = 0, sms = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
-  std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
-                    std::to_string(a->batch) + "," + std::to_string(blockKv) + "," + std::to_string(a->kv_heads);
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) { *out = it->second; return ATTNC_OK; }
-  }
+  HostPlan d;
   const int nq = (a->q_len + blockQ - 1) / blockQ;
   const int sched_batch = 1;
-  std::vector<int> groupOf((size_t)sched_batch * a->heads);
+  d.groupOf.resize((size_t)sched_batch * a->heads);
   std::map<std::vector<long long>, int> groupKey;
   std::vector<attnc_rt::GroupSchedule> groups;
   for (int b = 0; b < sched_batch; b++) {
@@ -996,53 +1060,75 @@ static int plan(const attnc_softcap_causal_args* a, DeviceSchedule* out) {
         HostPattern Pg = P;
         groups.push_back(attnc_rt::planGroup(Pg, a->q_len, a->kv_len, blockQ, blockKv, 2LL * blockQ * blockKv));
       } else g = it->second;
-      groupOf[(size_t)b * a->heads + h] = g;
+      d.groupOf[(size_t)b * a->heads + h] = g;
     }
   }
   // Concatenate groups: row pointers become absolute offsets into the joined index arrays.
-  std::vector<int> rowPtr, idx, fullRowPtr, fullIdx;
   std::vector<long long> work;  // per (group, qBlock): listed tiles, for longest-first ordering
   for (auto& g : groups) {
-    int base = (int)idx.size(), fbase = (int)fullIdx.size();
-    for (int r = 0; r <= nq; r++) { rowPtr.push_back(base + g.kvRowPtr[r]); fullRowPtr.push_back(fbase + g.fullKvRowPtr[r]); }
-    idx.insert(idx.end(), g.kvIndices.begin(), g.kvIndices.end());
-    fullIdx.insert(fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
+    int base = (int)d.idx.size(), fbase = (int)d.fullIdx.size();
+    for (int r = 0; r <= nq; r++) { d.rowPtr.push_back(base + g.kvRowPtr[r]); d.fullRowPtr.push_back(fbase + g.fullKvRowPtr[r]); }
+    d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
+    d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
     for (int r = 0; r < nq; r++) work.push_back((g.kvRowPtr[r + 1] - g.kvRowPtr[r]) * 5LL / 4 + (g.fullKvRowPtr[r + 1] - g.fullKvRowPtr[r]));
   }
   // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
   const int items = a->batch * a->heads * nq;
-  std::vector<int> order(items);
-  for (int i = 0; i < items; i++) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
-    auto cost = [&](int it) { int qb = it % nq, bh = it / nq, h = bh % a->heads, b = bh / a->heads;
-      int g = groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h]; return work[(size_t)g * nq + qb]; };
-    return cost(x) > cost(y);
+  const auto groupOfItem = [&](int it) { const int bh = it / nq, h = bh % a->heads, b = bh / a->heads; return d.groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h]; };
+  d.order.resize(items);
+  for (int i = 0; i < items; i++) d.order[i] = i;
+  std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) {
+    return work[(size_t)groupOfItem(x) * nq + x % nq] > work[(size_t)groupOfItem(y) * nq + y % nq];
   });
-  // Persistent kernels (sm_90a): items dealt to one list per SM, longest first, each to the
+  // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
   // least-loaded list (LPT). Cost: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue).
-  std::vector<int> ctaPtr(1, 0), ctaItems;
-  {
-    std::vector<std::vector<int>> lists((size_t)sms);
-    std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
-    for (int c = 0; c < sms; c++) load.push({0, c});
-    for (int it : order) {
-      const int qb = it % nq, bh = it / nq, h = bh % a->heads, b = bh / a->heads;
-      const int g = groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h];
-      const long long cost = 4LL * (groups[g].fullKvRowPtr[qb + 1] - groups[g].fullKvRowPtr[qb]) + 5LL * (groups[g].kvRowPtr[qb + 1] - groups[g].kvRowPtr[qb]) + 8;
-      auto top = load.top();
-      load.pop();
-      lists[(size_t)top.second].push_back(it);
-      load.push({top.first + cost, top.second});
-    }
-    for (auto& l : lists) { ctaItems.insert(ctaItems.end(), l.begin(), l.end()); ctaPtr.push_back((int)ctaItems.size()); }
+  std::vector<std::vector<int>> lists((size_t)ctas);
+  std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
+  for (int c = 0; c < ctas; c++) load.push({0, c});
+  for (int it : d.order) {
+    const int qb = it % nq, g = groupOfItem(it);
+    const long long cost = 4LL * (groups[g].fullKvRowPtr[qb + 1] - groups[g].fullKvRowPtr[qb]) + 5LL * (groups[g].kvRowPtr[qb + 1] - groups[g].kvRowPtr[qb]) + 8;
+    auto top = load.top();
+    load.pop();
+    lists[(size_t)top.second].push_back(it);
+    load.push({top.first + cost, top.second});
   }
+  d.ctaPtr.push_back(0);
+  for (auto& l : lists) { d.ctaItems.insert(d.ctaItems.end(), l.begin(), l.end()); d.ctaPtr.push_back((int)d.ctaItems.size()); }
+  d.sched_batch = sched_batch; d.num_q_blocks = nq; d.work_items = items; d.ctas = ctas;
+  return d;
+}
+
+#ifndef ATTNC_HOST_ONLY
+/** Device copy of one planned schedule. */
+struct DeviceSchedule {
+  int* buf = nullptr;
+  int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
+};
+
+static std::mutex cache_mutex;
+static std::map<std::string, DeviceSchedule> cache;
+
+/** The schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
+static int plan(const attnc_softcap_causal_args* a, DeviceSchedule* out) {
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
+  std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
+                    std::to_string(a->batch) + "," + std::to_string(a->block_kv) + "," + std::to_string(a->kv_heads);
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) { *out = it->second; return ATTNC_OK; }
+  }
+  const HostPlan h = planHost(a, sms);
   DeviceSchedule d;
-  d.sched_batch = sched_batch; d.num_q_blocks = nq; d.work_items = items; d.ctas = sms;
+  d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
   std::vector<int> all;
   auto put = [&](const std::vector<int>& v) { size_t off = all.size(); all.insert(all.end(), v.begin(), v.end()); all.push_back(0); return off; };
-  d.groupOf = put(groupOf); d.kvRowPtr = put(rowPtr); d.kvIndices = put(idx);
-  d.fullKvRowPtr = put(fullRowPtr); d.fullKvIndices = put(fullIdx); d.workOrder = put(order);
-  d.ctaPtr = put(ctaPtr); d.ctaItems = put(ctaItems);
+  d.groupOf = put(h.groupOf); d.kvRowPtr = put(h.rowPtr); d.kvIndices = put(h.idx);
+  d.fullKvRowPtr = put(h.fullRowPtr); d.fullKvIndices = put(h.fullIdx); d.workOrder = put(h.order);
+  d.ctaPtr = put(h.ctaPtr); d.ctaItems = put(h.ctaItems);
   if (cudaMalloc(&d.buf, all.size() * sizeof(int)) != cudaSuccess) return ATTNC_ERR_CUDA;
   if (cudaMemcpy(d.buf, all.data(), all.size() * sizeof(int), cudaMemcpyHostToDevice) != cudaSuccess) return ATTNC_ERR_CUDA;
   std::lock_guard<std::mutex> lock(cache_mutex);
@@ -1131,13 +1217,17 @@ static int launch(const attnc_softcap_causal_args* a, const DeviceSchedule& s, c
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
+#endif  // ATTNC_HOST_ONLY
+
 }  // namespace attnc_softcap_causal
 
+#ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_softcap_causal_forward(const attnc_softcap_causal_args* a, cudaStream_t stream) {
   using namespace attnc_softcap_causal;
   if (!a || !a->q || !a->k || !a->v || !a->o) return ATTNC_ERR_ARGS;
   if (a->batch < 1 || a->heads < 1 || a->kv_heads < 1 || a->heads % a->kv_heads != 0 || a->q_len < 1 || a->kv_len < 1) return ATTNC_ERR_ARGS;
   if (!(a->scale > 0.f)) return ATTNC_ERR_ARGS;
+  if (attnc_softcap_causal_check(a)) return ATTNC_ERR_ASSERT;
   if (a->head_dim != 64 && a->head_dim != 128) return ATTNC_ERR_UNSUPPORTED;
   if (a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
   if (a->dtype != ATTNC_BF16 && a->dtype != ATTNC_FP16) return ATTNC_ERR_UNSUPPORTED;
@@ -1149,3 +1239,4 @@ extern "C" int attnc_softcap_causal_forward(const attnc_softcap_causal_args* a, 
   if (a->head_dim == 64) return bf ? launch<__nv_bfloat16, 64>(a, s, stream) : launch<__half, 64>(a, s, stream);
   return bf ? launch<__nv_bfloat16, 128>(a, s, stream) : launch<__half, 128>(a, s, stream);
 }
+#endif  // ATTNC_HOST_ONLY

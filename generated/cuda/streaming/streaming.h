@@ -12,7 +12,7 @@
 
 #ifndef ATTNC_COMMON_DEFINED
 #define ATTNC_COMMON_DEFINED
-enum { ATTNC_OK = 0, ATTNC_ERR_ARGS = 1, ATTNC_ERR_UNSUPPORTED = 2, ATTNC_ERR_CUDA = 3 };
+enum { ATTNC_OK = 0, ATTNC_ERR_ARGS = 1, ATTNC_ERR_UNSUPPORTED = 2, ATTNC_ERR_CUDA = 3, ATTNC_ERR_ASSERT = 4 };
 enum { ATTNC_BF16 = 0, ATTNC_FP16 = 1 };
 #endif
 
@@ -33,6 +33,10 @@ typedef struct attnc_streaming_args {
 } attnc_streaming_args;
 
 int attnc_streaming_forward(const attnc_streaming_args* args, cudaStream_t stream);
+
+/* NULL when the pattern's asserts hold for args' sizes and runtime values; else the first failed
+   assert's message (a static string). attnc_streaming_forward returns ATTNC_ERR_ASSERT then. */
+const char* attnc_streaming_check(const attnc_streaming_args* args);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,183 @@
+/**
+ * The host half of every bundled pattern's generated CUDA, compiled with g++ (ATTNC_HOST_ONLY:
+ * no kernels, no CUDA calls) and run on the CPU:
+ * - the C++ schedule planner lists the same FULL and PARTIAL tiles per (b, h, qBlock) as
+ *   attnc's own planner (runtime/schedule/plan.ts);
+ * - the persistent kernel's work lists hold every work item exactly once, in longest-first
+ *   order, dealt so that no CTA's load exceeds another's by more than one item's cost (LPT);
+ * - the entry point's assert check refuses the shapes the pattern's asserts reject, with the
+ *   planner's message;
+ * - the kernels' mask functions, the short-circuit form (mma.sync kernel) and the branch-free
+ *   form (Hopper kernel), agree with the reference evaluator on every point.
+ * Small parameter values (bench/cuda/suite.ts) and sizes that are not block multiples.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { BoundPattern } from '../../compiler/2-check/bind.ts';
+import { lowerPattern } from '../../compiler/3-lower/lower.ts';
+import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
+import { denseMask } from '../../compiler/eval/evaluate.ts';
+import { lowerToPlanner } from '../../compiler/pipeline.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { bindSmall, docIds } from '../../bench/cuda/suite.ts';
+
+const run = promisify(execFile);
+let haveGpp = true;
+try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
+
+interface Shape { qLen: number; kvLen: number; heads: number; batch: number; blockKv: number; ctas: number }
+const SHAPES: Shape[] = [
+  { qLen: 300, kvLen: 300, heads: 4, batch: 2, blockKv: 64, ctas: 7 },
+  { qLen: 200, kvLen: 333, heads: 3, batch: 1, blockKv: 128, ctas: 5 },
+  { qLen: 1, kvLen: 777, heads: 2, batch: 2, blockKv: 64, ctas: 3 },
+];
+const PARAM_VALUE = 37;
+
+/** A C++ main that plans each shape read from stdin and prints the plan and both masks. */
+function harness(bp: BoundPattern): string {
+  const n = bp.pattern.name;
+  const rp = bp.runtimeParams.map((p) => p.name);
+  const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length === 'q_len' ? 'q_len' : 'kv_len' }));
+  return `#include "${n}.cu"
+#include <cstdio>
+using namespace attnc_${n};
+static void row(const char* name, const std::vector<int>& v) { printf("%s", name); for (int x : v) printf(" %d", x); printf("\\n"); }
+int main() {
+  attnc_${n}_args a{};
+  int ctas;
+  while (scanf("%d %d %d %d %d %d", &a.q_len, &a.kv_len, &a.heads, &a.batch, &a.block_kv, &ctas) == 6) {
+    a.kv_heads = 1;
+${rp.map((p) => `    scanf("%lf", &a.p_${p});`).join('\n')}
+${inputs.map((i) => `    std::vector<int> in_${i.name}((size_t)a.${i.length}); for (auto& x : in_${i.name}) scanf("%d", &x);`).join('\n')}
+    const char* failed = attnc_${n}_check(&a);
+    printf("plan %s\\n", failed ? failed : "-");
+    if (failed) continue;
+    const HostPlan h = planHost(&a, ctas${inputs.map((i) => `, in_${i.name}.data()`).join('')});
+    printf("sizes %d %d %d %d\\n", h.sched_batch, h.num_q_blocks, h.work_items, h.ctas);
+    row("groupOf", h.groupOf); row("rowPtr", h.rowPtr); row("idx", h.idx); row("fullRowPtr", h.fullRowPtr); row("fullIdx", h.fullIdx);
+    row("order", h.order); row("ctaPtr", h.ctaPtr); row("ctaItems", h.ctaItems);
+    Params<unsigned short> P{};
+    P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
+${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
+${inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
+    for (int b = 0; b < a.batch; b++) for (int hd = 0; hd < a.heads; hd++) {
+      std::string lazy, eager;
+      for (int q = 0; q < a.q_len; q++) for (int k = 0; k < a.kv_len; k++) {
+        lazy += attnc_mask(P, b, hd, q, k) ? '1' : '0';
+        eager += attnc_mask_eager(P, b, hd, q, k) ? '1' : '0';
+      }
+      printf("mask %d %d %s %s\\n", b, hd, lazy.c_str(), eager.c_str());
+    }
+  }
+}
+`;
+}
+
+function stdinFor(bp: BoundPattern, s: Shape): { text: string; inputs: Record<string, Int32Array> } {
+  const inputs: Record<string, Int32Array> = {};
+  for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? s.qLen : s.kvLen, 60, 7 + s.qLen);
+  const parts = [s.qLen, s.kvLen, s.heads, s.batch, s.blockKv, s.ctas, ...bp.runtimeParams.map(() => PARAM_VALUE), ...bp.inputs.flatMap((p) => [...inputs[p.name]])];
+  return { text: parts.join(' '), inputs };
+}
+
+interface Parsed { failed: string; plan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
+function parse(out: string): Parsed[] {
+  const res: Parsed[] = [];
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [tag, ...rest] = line.split(' ');
+    if (tag === 'plan') res.push({ failed: rest.join(' '), plan: [], rows: {}, masks: [] });
+    else if (tag === 'sizes') res[res.length - 1].plan = rest.map(Number);
+    else if (tag === 'mask') res[res.length - 1].masks.push({ b: Number(rest[0]), h: Number(rest[1]), lazy: rest[2], eager: rest[3] });
+    else res[res.length - 1].rows[tag] = rest.map(Number);
+  }
+  return res;
+}
+
+function check(bp: BoundPattern, s: Shape, inputs: Record<string, Int32Array>, got: Parsed) {
+  const what = `${bp.pattern.name} ${s.qLen}x${s.kvLen} heads ${s.heads} batch ${s.batch} blockKv ${s.blockKv}`;
+  const params = Object.fromEntries(bp.runtimeParams.map((p) => [p.name, PARAM_VALUE]));
+  const { planner } = lowerToPlanner(bp);
+  // The entry point refuses shapes the pattern's asserts reject, with the same message.
+  const failed = planner.failedAsserts({ qLen: s.qLen, kvLen: s.kvLen, heads: s.heads }, params);
+  expect(got.failed, `${what}: failed assert`).toBe(failed.length ? failed[0] : '-');
+  if (failed.length) return false;
+  const sched = planSchedule(planner, { qLen: s.qLen, kvLen: s.kvLen, heads: s.heads, batch: s.batch, blockQ: 128, blockKv: s.blockKv, params, inputs });
+  const [schedBatch, nq, items, ctas] = got.plan;
+  expect([schedBatch, nq, items, ctas], what).toEqual([sched.batch, sched.numQBlocks, s.batch * s.heads * nq, s.ctas]);
+  const r = got.rows;
+  // Tiles per (b, h, qBlock), against the reference planner.
+  for (let b = 0; b < s.batch; b++) {
+    for (let h = 0; h < s.heads; h++) {
+      const sb = schedBatch > 1 ? b : 0;
+      const g = r.groupOf[sb * s.heads + h];
+      const ref = sched.groups[sched.groupOf[(sched.batch > 1 ? b : 0) * s.heads + h]];
+      for (let qb = 0; qb < nq; qb++) {
+        const row = g * (nq + 1) + qb;
+        expect(r.fullIdx.slice(r.fullRowPtr[row], r.fullRowPtr[row + 1]), `${what}: FULL tiles of b ${b} h ${h} qBlock ${qb}`).toEqual([...ref.fullKvIndices.slice(ref.fullKvRowPtr[qb], ref.fullKvRowPtr[qb + 1])]);
+        expect(r.idx.slice(r.rowPtr[row], r.rowPtr[row + 1]), `${what}: PARTIAL tiles of b ${b} h ${h} qBlock ${qb}`).toEqual([...ref.kvIndices.slice(ref.kvRowPtr[qb], ref.kvRowPtr[qb + 1])]);
+      }
+    }
+  }
+  // Work lists: each item once; longest first; LPT balance.
+  const cost = (it: number) => {
+    const qb = it % nq, bh = Math.floor(it / nq), h = bh % s.heads, b = Math.floor(bh / s.heads);
+    const row = r.groupOf[(schedBatch > 1 ? b : 0) * s.heads + h] * (nq + 1) + qb;
+    return { sort: Math.floor(((r.rowPtr[row + 1] - r.rowPtr[row]) * 5) / 4) + (r.fullRowPtr[row + 1] - r.fullRowPtr[row]), deal: 4 * (r.fullRowPtr[row + 1] - r.fullRowPtr[row]) + 5 * (r.rowPtr[row + 1] - r.rowPtr[row]) + 8 };
+  };
+  expect([...r.order].sort((x, y) => x - y), `${what}: work order`).toEqual(Array.from({ length: items }, (_, i) => i));
+  for (let i = 1; i < items; i++) expect(cost(r.order[i - 1]).sort, `${what}: longest first`).toBeGreaterThanOrEqual(cost(r.order[i]).sort);
+  expect(r.ctaPtr.length, what).toBe(ctas + 1);
+  expect([...r.ctaItems].sort((x, y) => x - y), `${what}: every item dealt once`).toEqual(Array.from({ length: items }, (_, i) => i));
+  const loads = Array.from({ length: ctas }, (_, c) => r.ctaItems.slice(r.ctaPtr[c], r.ctaPtr[c + 1]).reduce((t, it) => t + cost(it).deal, 0));
+  const maxItem = Math.max(...r.order.map((it) => cost(it).deal));
+  expect(Math.max(...loads) - Math.min(...loads), `${what}: CTA loads ${loads}`).toBeLessThanOrEqual(maxItem);
+  // Mask functions against the reference evaluator.
+  expect(got.masks.length, what).toBe(s.batch * s.heads);
+  for (const m of got.masks) {
+    const want = Array.from(denseMask(bp, m.b, m.h, { sizes: { qLen: s.qLen, kvLen: s.kvLen, heads: s.heads }, params, inputs }), (x) => (x ? '1' : '0')).join('');
+    const firstDiff = (x: string) => { const i = [...x].findIndex((c, j) => c !== want[j]); return i < 0 ? 'none' : `q ${Math.floor(i / s.kvLen)} k ${i % s.kvLen}`; };
+    expect(firstDiff(m.lazy), `${what}: attnc_mask at b ${m.b} h ${m.h}, first difference`).toBe('none');
+    expect(firstDiff(m.eager), `${what}: attnc_mask_eager at b ${m.b} h ${m.h}, first difference`).toBe('none');
+  }
+  return true;
+}
+
+describe.skipIf(!haveGpp)('generated CUDA host code', () => {
+  it('plans like attnc, deals work items longest-first and balanced, and masks like the evaluator (every bundled pattern)', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-host-'));
+    // Stand-in for the one CUDA name the public header uses.
+    fs.mkdirSync(path.join(root, 'stub'));
+    fs.writeFileSync(path.join(root, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
+    const files = fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort();
+    expect(files.length).toBeGreaterThan(20);
+    const jobs = files.map((f) => {
+      const bp = bindSmall(`patterns/${f}`);
+      const dir = path.join(root, bp.pattern.name);
+      fs.mkdirSync(dir);
+      for (const [name, text] of Object.entries(emitCuda(bp, lowerPattern(bp), `patterns/${f}`))) fs.writeFileSync(path.join(dir, name), text);
+      fs.writeFileSync(path.join(dir, 'main.cpp'), harness(bp));
+      return { bp, dir };
+    });
+    const workers = Math.max(1, os.cpus().length);
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const { bp, dir } = jobs[next++];
+        const exe = path.join(dir, 'main');
+        await run('g++', ['-std=c++17', '-O1', '-DATTNC_HOST_ONLY', '-I', path.join(root, 'stub'), '-I', dir, '-o', exe, path.join(dir, 'main.cpp')]);
+        const stdins = SHAPES.map((s) => stdinFor(bp, s));
+        const out = execFileSync(exe, { input: stdins.map((x) => x.text).join('\n'), encoding: 'utf8', maxBuffer: 1 << 26 });
+        const parsed = parse(out);
+        expect(parsed.length, bp.pattern.name).toBe(SHAPES.length);
+        planned += SHAPES.filter((s, i) => check(bp, s, stdins[i].inputs, parsed[i])).length;
+      }
+    };
+    let planned = 0;
+    await Promise.all(Array.from({ length: workers }, worker));
+    expect(planned, 'shapes planned and compared').toBeGreaterThan(jobs.length * 2);
+  }, 600_000);
+});
