@@ -132,8 +132,10 @@ def save(out):
 
 
 def use_path(path):
-    """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper) or sm80 (mma.sync)."""
-    os.environ["ATTNC_CUDA_PATH"] = path
+    """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper; its
+    producer copies with cp.async), sm90tma (the same with TMA copies) or sm80 (mma.sync)."""
+    os.environ["ATTNC_CUDA_PATH"] = "sm80" if path == "sm80" else "sm90"
+    os.environ["ATTNC_CUDA_TMA"] = "1" if path == "sm90tma" else "0"
 
 
 def correctness(manifest, compiled, paths, only=()):

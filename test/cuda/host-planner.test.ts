@@ -11,25 +11,22 @@
  *   form (Hopper kernel), agree with the reference evaluator on every point.
  * Small parameter values (bench/cuda/suite.ts) and sizes that are not block multiples.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { BoundPattern } from '../../compiler/2-check/bind.ts';
-import { lowerPattern } from '../../compiler/3-lower/lower.ts';
-import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
 import { denseMask } from '../../compiler/eval/evaluate.ts';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { buildHost, inputArgs, problemText, readProblem, type Problem } from '../../bench/cuda/host.ts';
 import { bindSmall, docIds } from '../../bench/cuda/suite.ts';
 
-const run = promisify(execFile);
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
 
-interface Shape { qLen: number; kvLen: number; heads: number; batch: number; blockKv: number; ctas: number }
+type Shape = Problem;
 const SHAPES: Shape[] = [
   { qLen: 300, kvLen: 300, heads: 4, batch: 2, blockKv: 64, ctas: 7 },
   { qLen: 200, kvLen: 333, heads: 3, batch: 1, blockKv: 128, ctas: 5 },
@@ -37,33 +34,27 @@ const SHAPES: Shape[] = [
 ];
 const PARAM_VALUE = 37;
 
-/** A C++ main that plans each shape read from stdin and prints the plan and both masks. */
+/** A C++ main that plans each problem read from stdin and prints the plan and both masks. */
 function harness(bp: BoundPattern): string {
   const n = bp.pattern.name;
   const rp = bp.runtimeParams.map((p) => p.name);
-  const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length === 'q_len' ? 'q_len' : 'kv_len' }));
-  return `#include "${n}.cu"
-#include <cstdio>
-using namespace attnc_${n};
+  return `using namespace attnc_${n};
 static void row(const char* name, const std::vector<int>& v) { printf("%s", name); for (int x : v) printf(" %d", x); printf("\\n"); }
 int main() {
-  attnc_${n}_args a{};
-  int ctas;
-  while (scanf("%d %d %d %d %d %d", &a.q_len, &a.kv_len, &a.heads, &a.batch, &a.block_kv, &ctas) == 6) {
-    a.kv_heads = 1;
-${rp.map((p) => `    scanf("%lf", &a.p_${p});`).join('\n')}
-${inputs.map((i) => `    std::vector<int> in_${i.name}((size_t)a.${i.length}); for (auto& x : in_${i.name}) scanf("%d", &x);`).join('\n')}
+  for (;;) {
+    ${readProblem(bp)}
+    if (!ok) break;
     const char* failed = attnc_${n}_check(&a);
     printf("plan %s\\n", failed ? failed : "-");
     if (failed) continue;
-    const HostPlan h = planHost(&a, ctas${inputs.map((i) => `, in_${i.name}.data()`).join('')});
+    const HostPlan h = planHost(&a, ctas${inputArgs(bp)});
     printf("sizes %d %d %d %d\\n", h.sched_batch, h.num_q_blocks, h.work_items, h.ctas);
     row("groupOf", h.groupOf); row("rowPtr", h.rowPtr); row("idx", h.idx); row("fullRowPtr", h.fullRowPtr); row("fullIdx", h.fullIdx);
     row("order", h.order); row("ctaPtr", h.ctaPtr); row("ctaItems", h.ctaItems);
     Params<unsigned short> P{};
     P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
 ${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
-${inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
+${bp.inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
     for (int b = 0; b < a.batch; b++) for (int hd = 0; hd < a.heads; hd++) {
       std::string lazy, eager;
       for (int q = 0; q < a.q_len; q++) for (int k = 0; k < a.kv_len; k++) {
@@ -80,8 +71,8 @@ ${inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
 function stdinFor(bp: BoundPattern, s: Shape): { text: string; inputs: Record<string, Int32Array> } {
   const inputs: Record<string, Int32Array> = {};
   for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? s.qLen : s.kvLen, 60, 7 + s.qLen);
-  const parts = [s.qLen, s.kvLen, s.heads, s.batch, s.blockKv, s.ctas, ...bp.runtimeParams.map(() => PARAM_VALUE), ...bp.inputs.flatMap((p) => [...inputs[p.name]])];
-  return { text: parts.join(' '), inputs };
+  const params = Object.fromEntries(bp.runtimeParams.map((p) => [p.name, PARAM_VALUE]));
+  return { text: problemText(bp, s, params, inputs), inputs };
 }
 
 interface Parsed { failed: string; plan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
@@ -149,26 +140,15 @@ function check(bp: BoundPattern, s: Shape, inputs: Record<string, Int32Array>, g
 describe.skipIf(!haveGpp)('generated CUDA host code', () => {
   it('plans like attnc, deals work items longest-first and balanced, and masks like the evaluator (every bundled pattern)', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-host-'));
-    // Stand-in for the one CUDA name the public header uses.
-    fs.mkdirSync(path.join(root, 'stub'));
-    fs.writeFileSync(path.join(root, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
     const files = fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort();
     expect(files.length).toBeGreaterThan(20);
-    const jobs = files.map((f) => {
-      const bp = bindSmall(`patterns/${f}`);
-      const dir = path.join(root, bp.pattern.name);
-      fs.mkdirSync(dir);
-      for (const [name, text] of Object.entries(emitCuda(bp, lowerPattern(bp), `patterns/${f}`))) fs.writeFileSync(path.join(dir, name), text);
-      fs.writeFileSync(path.join(dir, 'main.cpp'), harness(bp));
-      return { bp, dir };
-    });
+    const jobs = files.map((f) => bindSmall(`patterns/${f}`));
     const workers = Math.max(1, os.cpus().length);
     let next = 0;
     const worker = async () => {
       while (next < jobs.length) {
-        const { bp, dir } = jobs[next++];
-        const exe = path.join(dir, 'main');
-        await run('g++', ['-std=c++17', '-O1', '-DATTNC_HOST_ONLY', '-I', path.join(root, 'stub'), '-I', dir, '-o', exe, path.join(dir, 'main.cpp')]);
+        const bp = jobs[next++];
+        const exe = await buildHost(bp, path.join(root, bp.pattern.name), harness(bp));
         const stdins = SHAPES.map((s) => stdinFor(bp, s));
         const out = execFileSync(exe, { input: stdins.map((x) => x.text).join('\n'), encoding: 'utf8', maxBuffer: 1 << 26 });
         const parsed = parse(out);

@@ -14,6 +14,8 @@
 #define __device__
 #define __forceinline__ inline
 #else
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -21,11 +23,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <queue>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 #include "duo.h"
 
@@ -549,9 +553,9 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
 // Shared tiles are stored as panels of 64 columns (128 bytes per row), rows 128 bytes apart,
 // 16-byte chunk c of row r at c ^ (r % 8): the 128-byte swizzle the instruction's
 // shared-memory descriptors name, so the same bytes serve K-major (Q, K) and MN-major (V)
-// operands. The producer's cp.async copies complete on mbarriers (full: data landed; empty:
-// both consumers are done with a buffer), two buffers each for K and V, so the consumers
-// never wait on each other. Registers move from the producer to the consumers (setmaxnreg).
+// operands. The producer's copies (TMA from one thread where the strides allow, else cp.async
+// from all 128) complete on mbarriers (full: data landed; empty: both consumers are done with a
+// buffer), two buffers each for K and V, so the consumers never wait on each other. Registers move from the producer to the consumers (setmaxnreg).
 // The kernel body exists only when compiled for sm_90a (elsewhere the host never launches
 // it: see `sm90Available`).
 // ---------------------------------------------------------------------------------------------
@@ -572,6 +576,18 @@ template <int D, int BN> struct Sm90Regs {
   static constexpr int consumer = D == 128 && BN == 128 ? 240 : 232;
   static_assert(128 * (producer + 2 * consumer) <= SM90_THREADS * 168, "setmaxnreg split exceeds the CTA's registers");
   static_assert(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg counts");
+};
+
+/**
+ * Tensor maps for the producer's TMA copies (`cp.async.bulk.tensor`), one per operand, over
+ * [batch, heads, seq, head_dim] with boxes of 64 columns (one 128-byte panel row) by a tile's
+ * rows and the same 128-byte swizzle; rows past the sequence arrive as zeros. `enabled` = 0:
+ * the producer copies with cp.async instead (the default; ATTNC_CUDA_TMA=1 selects TMA where
+ * the strides allow).
+ */
+struct Sm90Maps {
+  CUtensorMap q, k, v;
+  int enabled;
 };
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -648,6 +664,20 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory"); }
 /** Arrives on `bar` once every cp.async this thread has issued so far has landed. */
 __device__ __forceinline__ void cp_async_arrive(uint32_t bar) { asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(bar) : "memory"); }
+
+/** One arrival on `bar` that also expects `bytes` more bytes of asynchronous copies to land. */
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) { asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory"); }
+/** TMA: the box at (column, row, head, batch) of `map` into shared memory, completing on `bar`. */
+__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2, int c3, uint32_t bar) {
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n"
+               :: "r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
+}
+/** A tile of ROWS rows from `row` on as D / 64 panels (the same layout `load_panels` writes). */
+template <int D, int ROWS>
+__device__ __forceinline__ void tma_panels(uint32_t smem, const CUtensorMap* map, int row, int head, int batch, uint32_t bar) {
+  #pragma unroll
+  for (int p = 0; p < D / 64; p++) tma_load(smem + p * ROWS * 128, map, p * 64, row, head, batch, bar);
+}
 
 __device__ __forceinline__ void named_sync(int id, int threads) { asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
 __device__ __forceinline__ void named_arrive(int id, int threads) { asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
@@ -820,7 +850,7 @@ __device__ __forceinline__ int kv_start(const Params<T>& P, const WorkItem& w, i
  * while the consumers finish the current one.
  */
 template <typename T, int D, int BN>
-__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const Params<T> P) {
+__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<T> P, const __grid_constant__ Sm90Maps M) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
@@ -830,10 +860,11 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   // mbarriers, 8 bytes each: Q full, Q empty; K full [2]; V full [2]; K empty [2]; V empty [2].
   const uint32_t fullQ = bars, emptyQ = bars + 8, fullK = bars + 16, fullV = bars + 32, emptyK = bars + 48, emptyV = bars + 64;
   if (threadIdx.x == 0) {
-    mbar_init(fullQ, 128);
+    const int copiers = M.enabled ? 1 : 128;  // arrivals per full barrier: the TMA thread, or every cp.async thread
+    mbar_init(fullQ, copiers);
     mbar_init(emptyQ, 256);
     for (int st = 0; st < 2; st++) {
-      mbar_init(fullK + 8 * st, 128); mbar_init(fullV + 8 * st, 128);
+      mbar_init(fullK + 8 * st, copiers); mbar_init(fullV + 8 * st, copiers);
       mbar_init(emptyK + 8 * st, 256); mbar_init(emptyV + 8 * st, 256);
     }
   }
@@ -845,6 +876,30 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::producer));
     const int tid = threadIdx.x;
     int step = 0, j = 0;
+    if (M.enabled) {
+      // TMA: one thread issues every copy; the full barriers count its arrival and the bytes.
+      if (tid == 0) {
+        #pragma unroll 1
+        for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
+          const WorkItem w = decode_item(P, P.cta_items[pos]);
+          mbar_wait(emptyQ, (j & 1) ^ 1);
+          mbar_arrive_expect_tx(fullQ, BLOCK_M * D * 2);
+          tma_panels<D, BLOCK_M>(Qs, &M.q, w.q0, w.h, w.b, fullQ);
+          #pragma unroll 1
+          for (int i = 0; i < w.nIter; i++, step++) {
+            const int st = step & 1, phase = (step >> 1) & 1;
+            const int k0 = kv_start<T, BN>(P, w, i);
+            mbar_wait(emptyK + 8 * st, phase ^ 1);
+            mbar_arrive_expect_tx(fullK + 8 * st, KV_BYTES);
+            tma_panels<D, BN>(Ks + st * KV_BYTES, &M.k, k0, w.kvHead, w.b, fullK + 8 * st);
+            mbar_wait(emptyV + 8 * st, phase ^ 1);
+            mbar_arrive_expect_tx(fullV + 8 * st, KV_BYTES);
+            tma_panels<D, BN>(Vs + st * KV_BYTES, &M.v, k0, w.kvHead, w.b, fullV + 8 * st);
+          }
+        }
+      }
+      return;
+    }
     #pragma unroll 1
     for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
       // Few live values: the producer runs on Sm90Regs::producer registers, so row pointers are
@@ -1184,10 +1239,50 @@ static Params<T> params(const attnc_duo_args* a, const DeviceSchedule& s) {
   return p;
 }
 
+/** The driver's tensor-map encoder, looked up once through the runtime (no link against libcuda). */
+static PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
+  static std::once_flag once;
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  std::call_once(once, [] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) == cudaSuccess && q == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+    (void)cudaGetLastError();
+  });
+  return fn;
+}
+
+/**
+ * A TMA map of one [batch, heads, seq, head_dim] operand: boxes of 64 columns x `rows` rows,
+ * 128-byte swizzle, rows past `seq` read as zeros. False where TMA cannot describe the tensor
+ * (addresses or strides not multiples of 16 bytes, ...): the kernel then copies with cp.async.
+ */
+template <typename T>
+static bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch, int heads, int seq, int d, int rows) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
+  if (!encode || reinterpret_cast<uintptr_t>(ptr) % 16 != 0) return false;
+  const int64_t sz = (int64_t)sizeof(T);
+  for (int i = 0; i < 3; i++) if (stride[i] <= 0 || (stride[i] * sz) % 16 != 0 || stride[i] * sz >= (1LL << 40)) return false;
+  const cuuint64_t dims[4] = {(cuuint64_t)d, (cuuint64_t)seq, (cuuint64_t)heads, (cuuint64_t)batch};
+  const cuuint64_t strides[3] = {(cuuint64_t)(stride[2] * sz), (cuuint64_t)(stride[1] * sz), (cuuint64_t)(stride[0] * sz)};
+  const cuuint32_t box[4] = {64, (cuuint32_t)rows, 1, 1};
+  const cuuint32_t elementStrides[4] = {1, 1, 1, 1};
+  const CUtensorMapDataType type = std::is_same<T, __nv_bfloat16>::value ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  return encode(m, type, 4, const_cast<void*>(ptr), dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
 /** Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM. */
 template <typename T, int D, int BN>
 static int launchSm90(const attnc_duo_args* a, const DeviceSchedule& s, cudaStream_t stream) {
   const Params<T> p = params<T>(a, s);
+  // TMA copies with ATTNC_CUDA_TMA=1 (where the strides allow); cp.async otherwise.
+  Sm90Maps maps;
+  std::memset(&maps, 0, sizeof maps);
+  const char* tma = std::getenv("ATTNC_CUDA_TMA");
+  maps.enabled = tma && std::string(tma) == "1" && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
+                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static bool configured = false;
   if (!configured) {
@@ -1195,7 +1290,7 @@ static int launchSm90(const attnc_duo_args* a, const DeviceSchedule& s, cudaStre
     configured = true;
   }
   if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p);
+  attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p, maps);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
