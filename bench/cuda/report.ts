@@ -1,0 +1,80 @@
+/**
+ * Turns the JSON of `bench/cuda/run.py` (one file per GPU call) into the benchmark table:
+ * per pattern and length, attnc's time (each kernel path timed), FlexAttention's, dense
+ * SDPA's, the speedup over dense FA2, the ratio to FlexAttention, the percent of the tile
+ * ideal, and the tile throughput (FLOPs of the 128 x 128 tiles the schedule lists, per second);
+ * then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
+ * geometric mean over FlexAttention, and the full-tile throughput (chunk2048: FULL tiles only).
+ * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json...`.
+ */
+import * as fs from 'node:fs';
+import { writeFileAtomic } from '../../runtime/io/files.ts';
+
+interface Row {
+  id: string; S: number; ideal_128: number; attnc_ms: number; flex_ms: number | null; path?: string;
+  [key: string]: unknown;
+}
+interface Results { device: string; torch: string; date: string; bench: Row[]; dense: Record<string, number> }
+
+const B = 1, H = 16, D = 128;
+const fmt = (x: number | null | undefined, digits: number) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+/** Paths timed in a row: the headline (`attnc_bk*_ms`) and others (`attnc_<path>_bk*_ms`). */
+function pathTimes(r: Row): Record<string, number> {
+  const out: Record<string, number> = {};
+  const head = r.path ?? 'attnc';
+  const best = (prefix: string) => Math.min(...[64, 128].map((bk) => r[`${prefix}_bk${bk}_ms`]).filter((x): x is number => typeof x === 'number'));
+  out[head] = best('attnc');
+  for (const k of Object.keys(r)) {
+    const m = /^attnc_([a-z0-9]+)_bk(64|128)_ms$/.exec(k);
+    if (m) out[m[1]] = best(`attnc_${m[1]}`);
+  }
+  return out;
+}
+
+export function report(files: readonly string[]): string {
+  const runs = files.map((f) => ({ file: f, ...(JSON.parse(fs.readFileSync(f, 'utf8')) as Results) }));
+  const lines: string[] = [];
+  const paths = [...new Set(runs.flatMap((r) => r.bench.flatMap((row) => Object.keys(pathTimes(row)))))];
+  lines.push('| S | pattern | ' + paths.map((p) => `attnc ${p} ms`).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s |');
+  lines.push('|' + '---|'.repeat(paths.length + 10));
+  const ratios: { S: number; id: string; vsFlex: number }[] = [];
+  let fullTile: { S: number; tflops: number } | undefined;
+  for (const run of runs) {
+    for (const r of [...run.bench].sort((a, b) => a.S - b.S)) {
+      const t = pathTimes(r);
+      const best = Math.min(...Object.values(t));
+      const fa2 = run.dense[`${r.S}_fa2`], cudnn = run.dense[`${r.S}_cudnn`];
+      const vsFa2 = fa2 / best;
+      const vsFlex = r.flex_ms ? r.flex_ms / best : null;
+      const tileFlops = (4 * B * H * r.S * r.S * D) / r.ideal_128;
+      const tflops = tileFlops / (best * 1e-3) / 1e12;
+      if (vsFlex !== null) ratios.push({ S: r.S, id: r.id, vsFlex });
+      if (r.id === 'chunk2048' && (!fullTile || r.S > fullTile.S)) fullTile = { S: r.S, tflops };
+      lines.push(`| ${r.S} | ${r.id} | ${paths.map((p) => fmt(t[p], 3)).join(' | ')} | ${fmt(r.flex_ms, 3)} | ${fmt(fa2, 3)} | ${fmt(cudnn, 3)} | ${vsFa2.toFixed(2)}x | ${vsFlex === null ? '-' : vsFlex.toFixed(2) + 'x'} | ${r.ideal_128.toFixed(2)}x | ${((100 * vsFa2) / r.ideal_128).toFixed(0)}% | ${tflops.toFixed(0)} |`);
+    }
+  }
+  const long = ratios.filter((x) => x.S >= 16384);
+  const behind = long.filter((x) => x.vsFlex < 1);
+  const geo = ratios.length ? Math.exp(ratios.reduce((s, x) => s + Math.log(x.vsFlex), 0) / ratios.length) : NaN;
+  const head = [
+    `Devices: ${[...new Set(runs.map((r) => `${r.device} (PyTorch ${r.torch}, ${r.date})`))].join('; ')}. Files: ${runs.map((r) => '`' + r.file + '`').join(', ')}.`,
+    `Batch ${B}, ${H} heads, head dim ${D}, bf16, forward. attnc: the better of key blocks 64 and 128 per path; "best" is the fastest path. ideal = dense tiles over the listed 128 x 128 tiles; tile TFLOP/s = the FLOPs of those tiles per second.`,
+    '',
+    `- First bar (at least FlexAttention's speed on every pattern at S >= 16k): ${long.length === 0 ? 'not measured' : behind.length === 0 ? `**met** (${long.length} of ${long.length})` : `**not met**: ${behind.map((x) => `${x.id} at ${x.S} (${x.vsFlex.toFixed(2)}x)`).join(', ')}`}.`,
+    `- Geometric mean over FlexAttention: ${Number.isFinite(geo) ? geo.toFixed(2) + 'x' : '-'} (target 1.5x) over ${ratios.length} points.`,
+    `- Full-tile throughput: ${fullTile ? `${fullTile.tflops.toFixed(0)} TFLOP/s (chunk2048 at ${fullTile.S})` : 'not measured'} (target 550).`,
+    '',
+  ];
+  return [...head, ...lines, ''].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [out, ...files] = process.argv.slice(2);
+  if (!out || files.length === 0) {
+    process.stderr.write('usage: npx tsx bench/cuda/report.ts OUT.md RESULTS.json...\n');
+    process.exit(1);
+  }
+  writeFileAtomic(out, report(files));
+  process.stdout.write(`wrote ${out}\n`);
+}
