@@ -133,9 +133,11 @@ def save(out):
 
 def use_path(path):
     """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper; its
-    producer copies with cp.async), sm90tma (the same with TMA copies) or sm80 (mma.sync)."""
+    producer copies with cp.async), sm90tma (the same with TMA copies), sm90plain (sm90 without
+    longest-first balancing: item i on CTA i % CTAs) or sm80 (mma.sync)."""
     os.environ["ATTNC_CUDA_PATH"] = "sm80" if path == "sm80" else "sm90"
     os.environ["ATTNC_CUDA_TMA"] = "1" if path == "sm90tma" else "0"
+    os.environ["ATTNC_CUDA_BALANCE"] = "0" if path == "sm90plain" else "1"
 
 
 def correctness(manifest, compiled, paths, only=()):

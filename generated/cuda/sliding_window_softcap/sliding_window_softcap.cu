@@ -1096,8 +1096,12 @@ struct HostPlan {
   std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
 };
 
-/** Plans `a`'s shape for `ctas` persistent CTAs; input arrays are host copies. */
-static HostPlan planHost(const attnc_sliding_window_softcap_args* a, int ctas) {
+/**
+ * Plans `a`'s shape for `ctas` persistent CTAs; input arrays are host copies. `balance` false
+ * (ATTNC_CUDA_BALANCE=0, for measuring what balancing buys): items in their natural order,
+ * item i to CTA i % ctas.
+ */
+static HostPlan planHost(const attnc_sliding_window_softcap_args* a, int ctas, bool balance = true) {
   const int blockQ = 128, blockKv = a->block_kv;
   HostPattern P{};
   P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
@@ -1135,7 +1139,7 @@ static HostPlan planHost(const attnc_sliding_window_softcap_args* a, int ctas) {
   const auto groupOfItem = [&](int it) { const int bh = it / nq, h = bh % a->heads, b = bh / a->heads; return d.groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h]; };
   d.order.resize(items);
   for (int i = 0; i < items; i++) d.order[i] = i;
-  std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) {
+  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) {
     return work[(size_t)groupOfItem(x) * nq + x % nq] > work[(size_t)groupOfItem(y) * nq + y % nq];
   });
   // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
@@ -1144,6 +1148,7 @@ static HostPlan planHost(const attnc_sliding_window_softcap_args* a, int ctas) {
   std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
   for (int c = 0; c < ctas; c++) load.push({0, c});
   for (int it : d.order) {
+    if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
     const int qb = it % nq, g = groupOfItem(it);
     const long long cost = 4LL * (groups[g].fullKvRowPtr[qb + 1] - groups[g].fullKvRowPtr[qb]) + 5LL * (groups[g].kvRowPtr[qb + 1] - groups[g].kvRowPtr[qb]) + 8;
     auto top = load.top();
@@ -1174,12 +1179,15 @@ static int plan(const attnc_sliding_window_softcap_args* a, DeviceSchedule* out)
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
   std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
                     std::to_string(a->batch) + "," + std::to_string(a->block_kv) + "," + std::to_string(a->kv_heads);
+  const char* balanceEnv = std::getenv("ATTNC_CUDA_BALANCE");
+  const bool balance = !(balanceEnv && std::string(balanceEnv) == "0");
+  key += balance ? ",lpt" : ",plain";
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     auto it = cache.find(key);
     if (it != cache.end()) { *out = it->second; return ATTNC_OK; }
   }
-  const HostPlan h = planHost(a, sms);
+  const HostPlan h = planHost(a, sms, balance);
   DeviceSchedule d;
   d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
   std::vector<int> all;
