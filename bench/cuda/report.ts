@@ -3,7 +3,8 @@
  * per pattern and length, attnc's time (each kernel path timed), FlexAttention's, dense
  * SDPA's, the speedup over dense FA2, the ratio to FlexAttention, the percent of the tile
  * ideal, and the tile throughput (FLOPs of the 128 x 128 tiles the schedule lists, per second);
- * then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
+ * and the relative difference of attnc's output from FlexAttention's
+ * (a check at full size); then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
  * geometric mean over FlexAttention, and the full-tile throughput (chunk2048: FULL tiles only).
  * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json...`.
  */
@@ -36,8 +37,8 @@ export function report(files: readonly string[]): string {
   const runs = files.map((f) => ({ file: f, ...(JSON.parse(fs.readFileSync(f, 'utf8')) as Results) }));
   const lines: string[] = [];
   const paths = [...new Set(runs.flatMap((r) => r.bench.flatMap((row) => Object.keys(pathTimes(row)))))];
-  lines.push('| S | pattern | ' + paths.map((p) => `attnc ${p} ms`).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s |');
-  lines.push('|' + '---|'.repeat(paths.length + 10));
+  lines.push('| S | pattern | ' + paths.map((p) => `attnc ${p} ms`).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');
+  lines.push('|' + '---|'.repeat(paths.length + 11));
   const ratios: { S: number; id: string; vsFlex: number }[] = [];
   let fullTile: { S: number; tflops: number } | undefined;
   for (const run of runs) {
@@ -51,7 +52,7 @@ export function report(files: readonly string[]): string {
       const tflops = tileFlops / (best * 1e-3) / 1e12;
       if (vsFlex !== null) ratios.push({ S: r.S, id: r.id, vsFlex });
       if (r.id === 'chunk2048' && (!fullTile || r.S > fullTile.S)) fullTile = { S: r.S, tflops };
-      lines.push(`| ${r.S} | ${r.id} | ${paths.map((p) => fmt(t[p], 3)).join(' | ')} | ${fmt(r.flex_ms, 3)} | ${fmt(fa2, 3)} | ${fmt(cudnn, 3)} | ${vsFa2.toFixed(2)}x | ${vsFlex === null ? '-' : vsFlex.toFixed(2) + 'x'} | ${r.ideal_128.toFixed(2)}x | ${((100 * vsFa2) / r.ideal_128).toFixed(0)}% | ${tflops.toFixed(0)} |`);
+      lines.push(`| ${r.S} | ${r.id} | ${paths.map((p) => fmt(t[p], 3)).join(' | ')} | ${fmt(r.flex_ms, 3)} | ${fmt(fa2, 3)} | ${fmt(cudnn, 3)} | ${vsFa2.toFixed(2)}x | ${vsFlex === null ? '-' : vsFlex.toFixed(2) + 'x'} | ${r.ideal_128.toFixed(2)}x | ${((100 * vsFa2) / r.ideal_128).toFixed(0)}% | ${tflops.toFixed(0)} | ${typeof r.rel_diff_vs_flex === 'number' ? r.rel_diff_vs_flex.toExponential(1) : '-'} |`);
     }
   }
   const long = ratios.filter((x) => x.S >= 16384);

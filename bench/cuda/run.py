@@ -134,10 +134,14 @@ def save(out):
 def use_path(path):
     """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper; its
     producer copies with cp.async), sm90tma (the same with TMA copies), sm90plain (sm90 without
-    longest-first balancing: item i on CTA i % CTAs) or sm80 (mma.sync)."""
-    os.environ["ATTNC_CUDA_PATH"] = "sm80" if path == "sm80" else "sm90"
-    os.environ["ATTNC_CUDA_TMA"] = "1" if path == "sm90tma" else "0"
-    os.environ["ATTNC_CUDA_BALANCE"] = "0" if path == "sm90plain" else "1"
+    longest-first balancing: item i on CTA i % CTAs) or sm80 (mma.sync). A suffix "few" (sm90few,
+    sm90tmafew) caps the persistent grid at 3 CTAs, so that small problems run many work items per
+    CTA (buffers, barriers and turns carried across items)."""
+    base = path[:-3] if path.endswith("few") else path
+    os.environ["ATTNC_CUDA_PATH"] = "sm80" if base == "sm80" else "sm90"
+    os.environ["ATTNC_CUDA_TMA"] = "1" if base == "sm90tma" else "0"
+    os.environ["ATTNC_CUDA_BALANCE"] = "0" if base == "sm90plain" else "1"
+    os.environ["ATTNC_CUDA_CTAS"] = "3" if path.endswith("few") else "0"
 
 
 def correctness(manifest, compiled, paths, only=()):
@@ -289,10 +293,18 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 torch.cuda.synchronize()
                 res["flex_cbm_ms"] = (time.perf_counter() - t0) * 1e3
                 fn = lambda: flex(q, k, v, block_mask=bm)
-                fn()
+                of = fn()
                 torch.cuda.synchronize()
                 res["flex_compile_s"] = time.perf_counter() - t_compile
                 res["flex_ms"] = tt.do_bench(fn, warmup=50, rep=300, return_mode="median")
+                # Sanity check at full size (many work items per CTA): the headline path against FlexAttention's output.
+                use_path(paths[0])
+                o.fill_(float("nan"))
+                kern(kern.args(q, k, v, o, lse, 128, {}, inputs))
+                torch.cuda.synchronize()
+                res["rel_diff_vs_flex"] = rel(o, of)
+                if not res["rel_diff_vs_flex"] < 2e-2:
+                    log(f"  MISMATCH against FlexAttention: relative difference {res['rel_diff_vs_flex']:.3e}")
                 nf = bm.full_kv_num_blocks.sum().item() if bm.full_kv_num_blocks is not None else 0
                 npart = bm.kv_num_blocks.sum().item()
                 res["flex_tiles_full"], res["flex_tiles_partial"] = nf, npart
@@ -328,7 +340,7 @@ def main():
     ap.add_argument("--sizes", default="16384,32768")
     ap.add_argument("--only", default="")
     ap.add_argument("--no-flex", action="store_true", help="time attnc and dense SDPA only")
-    ap.add_argument("--paths", default="sm90,sm80", help="kernel paths to check and time; the first is the headline")
+    ap.add_argument("--paths", default="sm90,sm90few,sm80", help="kernel paths to check and time (see use_path); the first is the headline")
     ap.add_argument("--check-only", default="", help="builds to check for correctness (default: all)")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))

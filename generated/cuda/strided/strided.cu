@@ -654,11 +654,17 @@ template <int N> __device__ __forceinline__ void fence_regs(float (&r)[N]) {
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 __device__ __forceinline__ void mbar_init(uint32_t bar, int count) { asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory"); }
-/** Waits until the phase of parity `parity` has completed (a fresh barrier counts parity 1 as done). */
+/**
+ * Waits until the phase of parity `parity` has completed (a fresh barrier counts parity 1 as
+ * done). A try_wait returns when the phase completes or after a hardware time limit; 2^26
+ * failed tries, far longer than any step takes, mean the pipeline is stuck (a bug), and the
+ * launch fails instead of hanging.
+ */
 __device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
-  uint32_t done = 0;
+  uint32_t done = 0, tries = 0;
   do {
     asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    if (!done && ++tries == (1u << 26)) asm volatile("trap;");
   } while (!done);
 }
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory"); }
@@ -1172,6 +1178,8 @@ static std::map<std::string, DeviceSchedule> cache;
 static int plan(const attnc_strided_args* a, DeviceSchedule* out) {
   int dev = 0, sms = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
+  // ATTNC_CUDA_CTAS=N caps the persistent grid (tests: small problems then run several work items per CTA).
+  if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
   std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
                     std::to_string(a->batch) + "," + std::to_string(a->block_kv) + "," + std::to_string(a->kv_heads);
   const char* balanceEnv = std::getenv("ATTNC_CUDA_BALANCE");
