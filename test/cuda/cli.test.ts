@@ -1,0 +1,66 @@
+/**
+ * `attnc compile --target cuda` as a user runs it: the four files, the C interface, and a
+ * host half that builds (g++, ATTNC_HOST_ONLY) and enforces the pattern's asserts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+let haveGpp = true;
+try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-cuda-cli-'));
+const file = path.join(dir, 'p.attn');
+fs.writeFileSync(file, [
+  '/// Local attention over equal-length sequences.',
+  'pattern local(window: int = 20, runtime shift: int = 0) {',
+  '  assert q_len == kv_len, "local attention needs q_len == kv_len"',
+  '  allow abs(q - k) < window + shift',
+  '}',
+  '',
+].join('\n'));
+
+function attnc(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('attnc compile --target cuda', () => {
+  const out = path.join(dir, 'out');
+  it('writes the kernel source, the C header, the PyTorch binding and loader', () => {
+    const r = attnc(['compile', file, '--target', 'cuda', '--out', out, '--param', 'window=33']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['local.cu', 'local.h', 'local.py', 'local_torch.cpp']);
+    const h = fs.readFileSync(path.join(out, 'local.h'), 'utf8');
+    expect(h).toContain('int attnc_local_forward(const attnc_local_args* args, cudaStream_t stream);');
+    expect(h).toContain('const char* attnc_local_check(const attnc_local_args* args);');
+    expect(h).toContain('double p_shift;');
+    const cu = fs.readFileSync(path.join(out, 'local.cu'), 'utf8');
+    expect(cu).toContain('// mask(b, h, q, k) = abs(q - k) < 33 + shift');
+    expect(cu).toContain('attnc_forward_sm90_kernel');
+    expect(fs.readFileSync(path.join(out, 'local.py'), 'utf8')).toContain('def attention(q, k, v');
+  });
+
+  it.skipIf(!haveGpp)('builds a host half that refuses shapes the asserts reject', () => {
+    fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
+    fs.writeFileSync(path.join(dir, 'main.cpp'), [
+      '#include "local.cu"',
+      '#include <cstdio>',
+      'int main() {',
+      '  attnc_local_args a{}; a.q_len = 100; a.kv_len = 100; a.heads = 2; a.batch = 1; a.kv_heads = 1; a.block_kv = 64;',
+      '  const char* ok = attnc_local_check(&a);',
+      '  a.kv_len = 120;',
+      '  const char* bad = attnc_local_check(&a);',
+      '  printf("%s|%s\\n", ok ? ok : "-", bad ? bad : "-");',
+      '}',
+      '',
+    ].join('\n'));
+    const exe = path.join(dir, 'main');
+    execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', out, '-o', exe, path.join(dir, 'main.cpp')]);
+    expect(execFileSync(exe, { encoding: 'utf8' }).trim()).toBe('-|local attention needs q_len == kv_len');
+  });
+});
