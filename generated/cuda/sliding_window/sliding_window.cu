@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <queue>
 #include <string>
@@ -1161,13 +1162,21 @@ static HostPlan planHost(const attnc_sliding_window_args* a, int ctas, bool bala
 #ifndef ATTNC_HOST_ONLY
 /** Device copy of one planned schedule. */
 struct DeviceSchedule {
+  std::shared_ptr<int> owner;  // the device buffer, freed when its last holder lets go (cudaFree waits for kernels in flight)
   int* buf = nullptr;
   int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
   size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
 };
 
+/**
+ * Planned schedules by shape, least recently used dropped beyond CACHE_CAPACITY: callers whose
+ * input arrays change every call (document masks in training) would otherwise grow it forever.
+ */
+constexpr size_t CACHE_CAPACITY = 64;
+struct CacheEntry { DeviceSchedule schedule; uint64_t lastUse; };
 static std::mutex cache_mutex;
-static std::map<std::string, DeviceSchedule> cache;
+static std::map<std::string, CacheEntry> cache;
+static uint64_t cache_clock = 0;
 
 /** The schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
 static int plan(const attnc_sliding_window_args* a, DeviceSchedule* out) {
@@ -1183,7 +1192,7 @@ static int plan(const attnc_sliding_window_args* a, DeviceSchedule* out) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     auto it = cache.find(key);
-    if (it != cache.end()) { *out = it->second; return ATTNC_OK; }
+    if (it != cache.end()) { it->second.lastUse = ++cache_clock; *out = it->second.schedule; return ATTNC_OK; }
   }
   const HostPlan h = planHost(a, sms, balance);
   DeviceSchedule d;
@@ -1194,9 +1203,15 @@ static int plan(const attnc_sliding_window_args* a, DeviceSchedule* out) {
   d.fullKvRowPtr = put(h.fullRowPtr); d.fullKvIndices = put(h.fullIdx); d.workOrder = put(h.order);
   d.ctaPtr = put(h.ctaPtr); d.ctaItems = put(h.ctaItems);
   if (cudaMalloc(&d.buf, all.size() * sizeof(int)) != cudaSuccess) return ATTNC_ERR_CUDA;
+  d.owner = std::shared_ptr<int>(d.buf, [](int* p) { cudaFree(p); });
   if (cudaMemcpy(d.buf, all.data(), all.size() * sizeof(int), cudaMemcpyHostToDevice) != cudaSuccess) return ATTNC_ERR_CUDA;
   std::lock_guard<std::mutex> lock(cache_mutex);
-  cache[key] = d;
+  cache[key] = CacheEntry{d, ++cache_clock};
+  if (cache.size() > CACHE_CAPACITY) {
+    auto oldest = cache.begin();
+    for (auto it = cache.begin(); it != cache.end(); ++it) if (it->second.lastUse < oldest->second.lastUse) oldest = it;
+    cache.erase(oldest);
+  }
   *out = d;
   return ATTNC_OK;
 }
