@@ -20,6 +20,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #endif
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
@@ -1313,10 +1314,13 @@ static int launchSm90(const attnc_streaming_args* a, const DeviceSchedule& s, cu
   maps.enabled = tma && std::string(tma) == "1" && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
-  static bool configured = false;
-  if (!configured) {
+  static std::atomic<uint64_t> configured{0};  // one bit per device: the attribute is set per device
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return ATTNC_ERR_CUDA;
+  const uint64_t bit = 1ull << (dev % 64);
+  if (dev >= 64 || !(configured.load() & bit)) {
     if (cudaFuncSetAttribute(attnc_forward_sm90_kernel<T, D, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return ATTNC_ERR_CUDA;
-    configured = true;
+    configured.fetch_or(bit);
   }
   if (s.work_items == 0) return ATTNC_OK;
   attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p, maps);
@@ -1328,10 +1332,13 @@ static int launch(const attnc_streaming_args* a, const DeviceSchedule& s, cudaSt
   if (sm90Available()) return a->block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
   const Params<T> p = params<T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
-  static bool configured = false;
-  if (!configured) {
+  static std::atomic<uint64_t> configured{0};  // one bit per device: the attribute is set per device
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return ATTNC_ERR_CUDA;
+  const uint64_t bit = 1ull << (dev % 64);
+  if (dev >= 64 || !(configured.load() & bit)) {
     if (cudaFuncSetAttribute(attnc_forward_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return ATTNC_ERR_CUDA;
-    configured = true;
+    configured.fetch_or(bit);
   }
   if (s.work_items == 0) return ATTNC_OK;
   attnc_forward_kernel<T, D><<<s.work_items, NUM_THREADS, smem, stream>>>(p);
