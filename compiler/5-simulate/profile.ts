@@ -28,6 +28,8 @@ export interface KernelModel {
   readonly itemUs: number;
   /** Per launch. */
   readonly launchUs: number;
+  /** What the model does not cover, printed with every simulation that uses it. */
+  readonly note?: string;
 }
 
 /** A GPU. */

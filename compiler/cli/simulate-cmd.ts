@@ -103,19 +103,20 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}`;
     const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured);
     if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
-    process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated));
+    process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated, gpu.kernels[o.kernel].note));
     return EXIT.ok;
   }
   const r = sim(sizes.qLen, sizes.kvLen);
-  const text = o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : table([r], gpu.calibrated);
+  const text = o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : table([r], gpu.calibrated, gpu.kernels[o.kernel].note);
   if (o.out) writeFileAtomic(o.out, text);
   else process.stdout.write(text);
   return EXIT.ok;
 }
 
-function table(rows: readonly SimResult[], calibrated: boolean): string {
+function table(rows: readonly SimResult[], calibrated: boolean, note?: string): string {
   const lines = [
     `${rows[0].kernel} on ${rows[0].gpu}${calibrated ? '' : ' — UNCALIBRATED estimate (datasheet ratios)'}`,
+    ...(note ? [`note: ${note}`] : []),
     '| q_len x kv_len | work items | tiles full / partial | same kernel dense ms | sparse ms | speedup | ideal | dense baseline ms | vs baseline | gap to ideal: tile rate / masking / tail / overhead / memory (ms) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
