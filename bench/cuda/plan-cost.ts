@@ -50,9 +50,7 @@ int main() {
       std::vector<double> load(h.ctas, 0.0);
       double total = 0;
       for (int c = 0; c < h.ctas; c++) for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) {
-        const int it = h.ctaItems[i], qb = it % h.num_q_blocks, bh = it / h.num_q_blocks, hd = bh % a.heads, b = bh / a.heads;
-        const int row = h.groupOf[(size_t)(h.sched_batch > 1 ? b : 0) * a.heads + hd] * (h.num_q_blocks + 1) + qb;
-        const double w = 4.0 * (h.fullRowPtr[row + 1] - h.fullRowPtr[row]) + 5.0 * (h.rowPtr[row + 1] - h.rowPtr[row]) + 8;
+        const double w = (double)h.cost(h.ctaItems[i]);
         load[c] += w; total += w;
       }
       imbalance[mode] = *std::max_element(load.begin(), load.end()) / (total / h.ctas);

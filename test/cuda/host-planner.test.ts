@@ -26,8 +26,7 @@ import { bindSmall, docIds } from '../../bench/cuda/suite.ts';
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
 
-type Shape = Problem;
-const SHAPES: Shape[] = [
+const SHAPES: Problem[] = [
   { qLen: 300, kvLen: 300, heads: 4, batch: 2, blockKv: 64, ctas: 7 },
   { qLen: 200, kvLen: 333, heads: 3, batch: 1, blockKv: 128, ctas: 5 },
   { qLen: 1, kvLen: 777, heads: 2, batch: 2, blockKv: 64, ctas: 3 },
@@ -68,7 +67,7 @@ ${bp.inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
 `;
 }
 
-function stdinFor(bp: BoundPattern, s: Shape): { text: string; inputs: Record<string, Int32Array> } {
+function stdinFor(bp: BoundPattern, s: Problem): { text: string; inputs: Record<string, Int32Array> } {
   const inputs: Record<string, Int32Array> = {};
   for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? s.qLen : s.kvLen, 60, 7 + s.qLen);
   const params = Object.fromEntries(bp.runtimeParams.map((p) => [p.name, PARAM_VALUE]));
@@ -88,7 +87,7 @@ function parse(out: string): Parsed[] {
   return res;
 }
 
-function check(bp: BoundPattern, s: Shape, inputs: Record<string, Int32Array>, got: Parsed) {
+function check(bp: BoundPattern, s: Problem, inputs: Record<string, Int32Array>, got: Parsed) {
   const what = `${bp.pattern.name} ${s.qLen}x${s.kvLen} heads ${s.heads} batch ${s.batch} blockKv ${s.blockKv}`;
   const params = Object.fromEntries(bp.runtimeParams.map((p) => [p.name, PARAM_VALUE]));
   const { planner } = lowerToPlanner(bp);

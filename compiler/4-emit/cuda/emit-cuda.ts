@@ -58,19 +58,17 @@ function templates() {
 }
 
 function deviceFunctions(bp: BoundPattern): string {
+  const maskFunction = (doc: string, name: string, leaves: CLeaves) => [
+    `/** ${doc} */`,
+    'template <typename T>',
+    `__host__ __device__ __forceinline__ bool ${name}(const Params<T>& P, int b, int h, int q, int k) {`,
+    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
+    `  return ${printC(bp.mask, leaves)};`,
+    '}',
+  ];
   const lines = [
-    '/** mask(b, h, q, k): the pattern\'s predicate, inlined into PARTIAL tiles. */',
-    'template <typename T>',
-    '__host__ __device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {',
-    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
-    `  return ${printC(bp.mask, deviceLeaves)};`,
-    '}',
-    '/** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */',
-    'template <typename T>',
-    '__host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, int b, int h, int q, int k) {',
-    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
-    `  return ${printC(bp.mask, maskLeaves)};`,
-    '}',
+    ...maskFunction("mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles.", 'attnc_mask', deviceLeaves),
+    ...maskFunction('The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len.', 'attnc_mask_eager', maskLeaves),
   ];
   if (bp.bias || bp.softcap) {
     lines.push(

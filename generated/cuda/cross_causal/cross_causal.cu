@@ -884,6 +884,8 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::producer));
     const int tid = threadIdx.x;
     int step = 0, j = 0;
+    // Two loops of the same shape, not one loop with a branch per copy: on the producer's few
+    // registers the merged form spills (100+ bytes per kernel).
     if (M.enabled) {
       // TMA: one thread issues every copy; the full barriers count its arrival and the bytes.
       if (tid == 0) {
@@ -1066,13 +1068,18 @@ struct HostPattern {
   }
 };
 
+/** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
+static HostPattern hostPattern(const attnc_cross_causal_args* a) {
+  HostPattern P{};
+  P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+  return P;
+}
+
 }  // namespace attnc_cross_causal
 
 extern "C" const char* attnc_cross_causal_check(const attnc_cross_causal_args* a) {
   if (!a) return "null arguments";
-  attnc_cross_causal::HostPattern P{};
-  P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
-  return P.failedAssert();
+  return attnc_cross_causal::hostPattern(a).failedAssert();
 }
 
 namespace attnc_cross_causal {
@@ -1089,8 +1096,18 @@ static std::vector<long long> slots(int h, int b, const HostPattern& P) {
  * the persistent kernel's lists of work items per CTA.
  */
 struct HostPlan {
-  int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  int sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
   std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
+  /** The compressed row of work item `it`: query block it % num_q_blocks of (b, h) = it / num_q_blocks. */
+  int row(int it) const {
+    const int bh = it / num_q_blocks, h = bh % heads, b = bh / heads;
+    return groupOf[(size_t)(sched_batch > 1 ? b : 0) * heads + h] * (num_q_blocks + 1) + it % num_q_blocks;
+  }
+  /** Work item `it`'s cost for ordering and dealing: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue). */
+  long long cost(int it) const {
+    const int r = row(it);
+    return 4LL * (fullRowPtr[r + 1] - fullRowPtr[r]) + 5LL * (rowPtr[r + 1] - rowPtr[r]) + 8;
+  }
 };
 
 /**
@@ -1100,11 +1117,11 @@ struct HostPlan {
  */
 static HostPlan planHost(const attnc_cross_causal_args* a, int ctas, bool balance = true) {
   const int blockQ = 128, blockKv = a->block_kv;
-  HostPattern P{};
-  P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+  HostPattern P = hostPattern(a);
   HostPlan d;
   const int nq = (a->q_len + blockQ - 1) / blockQ;
   const int sched_batch = 1;
+  d.sched_batch = sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
   d.groupOf.resize((size_t)sched_batch * a->heads);
   std::map<std::vector<long long>, int> groupKey;
   std::vector<attnc_rt::GroupSchedule> groups;
@@ -1123,39 +1140,30 @@ static HostPlan planHost(const attnc_cross_causal_args* a, int ctas, bool balanc
     }
   }
   // Concatenate groups: row pointers become absolute offsets into the joined index arrays.
-  std::vector<long long> work;  // per (group, qBlock): listed tiles, for longest-first ordering
   for (auto& g : groups) {
     int base = (int)d.idx.size(), fbase = (int)d.fullIdx.size();
     for (int r = 0; r <= nq; r++) { d.rowPtr.push_back(base + g.kvRowPtr[r]); d.fullRowPtr.push_back(fbase + g.fullKvRowPtr[r]); }
     d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
     d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
-    for (int r = 0; r < nq; r++) work.push_back((g.kvRowPtr[r + 1] - g.kvRowPtr[r]) * 5LL / 4 + (g.fullKvRowPtr[r + 1] - g.fullKvRowPtr[r]));
   }
   // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
-  const int items = a->batch * a->heads * nq;
-  const auto groupOfItem = [&](int it) { const int bh = it / nq, h = bh % a->heads, b = bh / a->heads; return d.groupOf[(size_t)(sched_batch > 1 ? b : 0) * a->heads + h]; };
-  d.order.resize(items);
-  for (int i = 0; i < items; i++) d.order[i] = i;
-  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) {
-    return work[(size_t)groupOfItem(x) * nq + x % nq] > work[(size_t)groupOfItem(y) * nq + y % nq];
-  });
+  d.order.resize(d.work_items);
+  for (int i = 0; i < d.work_items; i++) d.order[i] = i;
+  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) { return d.cost(x) > d.cost(y); });
   // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
-  // least-loaded list (LPT). Cost: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue).
+  // least-loaded list (LPT).
   std::vector<std::vector<int>> lists((size_t)ctas);
   std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
   for (int c = 0; c < ctas; c++) load.push({0, c});
   for (int it : d.order) {
     if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
-    const int qb = it % nq, g = groupOfItem(it);
-    const long long cost = 4LL * (groups[g].fullKvRowPtr[qb + 1] - groups[g].fullKvRowPtr[qb]) + 5LL * (groups[g].kvRowPtr[qb + 1] - groups[g].kvRowPtr[qb]) + 8;
     auto top = load.top();
     load.pop();
     lists[(size_t)top.second].push_back(it);
-    load.push({top.first + cost, top.second});
+    load.push({top.first + d.cost(it), top.second});
   }
   d.ctaPtr.push_back(0);
   for (auto& l : lists) { d.ctaItems.insert(d.ctaItems.end(), l.begin(), l.end()); d.ctaPtr.push_back((int)d.ctaItems.size()); }
-  d.sched_batch = sched_batch; d.num_q_blocks = nq; d.work_items = items; d.ctas = ctas;
   return d;
 }
 
@@ -1266,6 +1274,20 @@ static Params<T> params(const attnc_cross_causal_args* a, const DeviceSchedule& 
   return p;
 }
 
+/**
+ * Lets `kernel` use `smem` bytes of dynamic shared memory on the current device: set once per
+ * device (the attribute is per device), remembered as one bit per device in `configured`.
+ */
+static bool allowSharedMemory(const void* kernel, size_t smem, std::atomic<uint64_t>& configured) {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  const uint64_t bit = 1ull << (dev % 64);
+  if (dev < 64 && (configured.load() & bit)) return true;
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return false;
+  configured.fetch_or(bit);
+  return true;
+}
+
 /** The driver's tensor-map encoder, looked up once through the runtime (no link against libcuda). */
 static PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
   static std::once_flag once;
@@ -1311,14 +1333,8 @@ static int launchSm90(const attnc_cross_causal_args* a, const DeviceSchedule& s,
   maps.enabled = tma && std::string(tma) == "1" && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
-  static std::atomic<uint64_t> configured{0};  // one bit per device: the attribute is set per device
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return ATTNC_ERR_CUDA;
-  const uint64_t bit = 1ull << (dev % 64);
-  if (dev >= 64 || !(configured.load() & bit)) {
-    if (cudaFuncSetAttribute(attnc_forward_sm90_kernel<T, D, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return ATTNC_ERR_CUDA;
-    configured.fetch_or(bit);
-  }
+  static std::atomic<uint64_t> configured{0};
+  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
   if (s.work_items == 0) return ATTNC_OK;
   attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p, maps);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
@@ -1329,14 +1345,8 @@ static int launch(const attnc_cross_causal_args* a, const DeviceSchedule& s, cud
   if (sm90Available()) return a->block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
   const Params<T> p = params<T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
-  static std::atomic<uint64_t> configured{0};  // one bit per device: the attribute is set per device
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return ATTNC_ERR_CUDA;
-  const uint64_t bit = 1ull << (dev % 64);
-  if (dev >= 64 || !(configured.load() & bit)) {
-    if (cudaFuncSetAttribute(attnc_forward_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return ATTNC_ERR_CUDA;
-    configured.fetch_or(bit);
-  }
+  static std::atomic<uint64_t> configured{0};
+  if (!allowSharedMemory((const void*)attnc_forward_kernel<T, D>, smem, configured)) return ATTNC_ERR_CUDA;
   if (s.work_items == 0) return ATTNC_OK;
   attnc_forward_kernel<T, D><<<s.work_items, NUM_THREADS, smem, stream>>>(p);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
