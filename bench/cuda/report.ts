@@ -6,7 +6,7 @@
  * and the relative difference of attnc's output from FlexAttention's
  * (a check at full size); then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
  * geometric mean over FlexAttention, and the full-tile throughput (chunk2048: FULL tiles only).
- * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json...`.
+ * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]...`.
  */
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../../runtime/io/files.ts';
@@ -33,11 +33,17 @@ function pathTimes(r: Row): Record<string, number> {
   return out;
 }
 
+/** `files`: run.py JSON paths, each optionally `PATH@S1,S2` to take only those lengths from it. */
 export function report(files: readonly string[]): string {
-  const runs = files.map((f) => ({ file: f, ...(JSON.parse(fs.readFileSync(f, 'utf8')) as Results) }));
+  const runs = files.map((spec) => {
+    const [file, sizes] = spec.split('@');
+    const run = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+    const keep = sizes ? new Set(sizes.split(',').map(Number)) : undefined;
+    return { ...run, file: spec, bench: keep ? run.bench.filter((r) => keep.has(r.S)) : run.bench };
+  });
   const lines: string[] = [];
   const paths = [...new Set(runs.flatMap((r) => r.bench.flatMap((row) => Object.keys(pathTimes(row)))))];
-  lines.push('| S | pattern | ' + paths.map((p) => `attnc ${p} ms`).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');
+  lines.push('| S | pattern | ' + paths.map((p) => (p === 'attnc' ? 'attnc ms' : `attnc ${p} ms`)).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');
   lines.push('|' + '---|'.repeat(paths.length + 11));
   const ratios: { S: number; id: string; vsFlex: number }[] = [];
   let fullTile: { S: number; tflops: number } | undefined;
@@ -73,7 +79,7 @@ export function report(files: readonly string[]): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [out, ...files] = process.argv.slice(2);
   if (!out || files.length === 0) {
-    process.stderr.write('usage: npx tsx bench/cuda/report.ts OUT.md RESULTS.json...\n');
+    process.stderr.write('usage: npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]...\n');
     process.exit(1);
   }
   writeFileAtomic(out, report(files));
