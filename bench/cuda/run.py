@@ -133,13 +133,13 @@ def save(out):
 
 def use_path(path):
     """Selects the kernel the generated entry points launch: sm90 (wgmma, the default on Hopper; its
-    producer copies with cp.async), sm90tma (the same with TMA copies), sm90plain (sm90 without
+    producer copies with TMA), sm90cp (the same with cp.async copies), sm90plain (sm90 without
     longest-first balancing: item i on CTA i % CTAs) or sm80 (mma.sync). A suffix "few" (sm90few,
-    sm90tmafew) caps the persistent grid at 3 CTAs, so that small problems run many work items per
+    sm90cpfew) caps the persistent grid at 3 CTAs, so that small problems run many work items per
     CTA (buffers, barriers and turns carried across items)."""
     base = path[:-3] if path.endswith("few") else path
     os.environ["ATTNC_CUDA_PATH"] = "sm80" if base == "sm80" else "sm90"
-    os.environ["ATTNC_CUDA_TMA"] = "1" if base == "sm90tma" else "0"
+    os.environ["ATTNC_CUDA_TMA"] = "0" if base == "sm90cp" else "1"
     os.environ["ATTNC_CUDA_BALANCE"] = "0" if base == "sm90plain" else "1"
     os.environ["ATTNC_CUDA_CTAS"] = "3" if path.endswith("few") else "0"
 
@@ -341,6 +341,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--no-flex", action="store_true", help="time attnc and dense SDPA only")
     ap.add_argument("--paths", default="sm90,sm90few,sm80", help="kernel paths to check and time (see use_path); the first is the headline")
+    ap.add_argument("--bench-paths", default="", help="kernel paths to time (default: --paths)")
     ap.add_argument("--check-only", default="", help="builds to check for correctness (default: all)")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))
@@ -358,7 +359,8 @@ def main():
     if not args.skip_correctness:
         out["correctness"] = correctness(manifest, compiled, paths, check_only)
     if not args.skip_bench:
-        out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, paths)
+        bench_paths = tuple(filter(None, args.bench_paths.split(","))) or paths
+        out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, bench_paths)
     save(out)
 
 

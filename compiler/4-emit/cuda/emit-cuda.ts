@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
+import { dependsOnlyOnDiagonal } from '../../ir/diagonal.ts';
 import { show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
@@ -69,6 +70,8 @@ function deviceFunctions(bp: BoundPattern): string {
   const lines = [
     ...maskFunction("mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles.", 'attnc_mask', deviceLeaves),
     ...maskFunction('The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len.', 'attnc_mask_eager', maskLeaves),
+    '/** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */',
+    `constexpr bool ATTNC_MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`,
   ];
   if (bp.bias || bp.softcap) {
     lines.push(

@@ -255,6 +255,8 @@ __host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, in
   (void)P; (void)b; (void)h; (void)q; (void)k;
   return ((q >> 8) == (k >> 8));
 }
+/** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */
+constexpr bool ATTNC_MASK_DIAGONAL = false;
 
 }  // namespace attnc_chunked
 
@@ -584,8 +586,8 @@ template <int D, int BN> struct Sm90Regs {
  * Tensor maps for the producer's TMA copies (`cp.async.bulk.tensor`), one per operand, over
  * [batch, heads, seq, head_dim] with boxes of 64 columns (one 128-byte panel row) by a tile's
  * rows and the same 128-byte swizzle; rows past the sequence arrive as zeros. `enabled` = 0:
- * the producer copies with cp.async instead (the default; ATTNC_CUDA_TMA=1 selects TMA where
- * the strides allow).
+ * the producer copies with cp.async instead (where TMA cannot describe the strides, or with
+ * ATTNC_CUDA_TMA=0).
  */
 struct Sm90Maps {
   CUtensorMap q, k, v;
@@ -737,38 +739,89 @@ __device__ __forceinline__ void issue_pv(uint32_t Vs, const uint32_t (&p)[BN / 1
   wgmma_commit();
 }
 
+/** The mask of a FULL kv step: every element live. */
+struct AllLive {
+  __device__ __forceinline__ bool live(int, int) const { return true; }
+};
+
 /**
  * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
- * thread's accumulator fragment (rows g and g + 8 of its warp's 16). A rolled loop over the
- * column groups keeps few values live.
+ * thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the whole tile lies
+ * within q_len x kv_len, so the range checks and clamps are left out.
  */
-template <typename T, int BN>
-__device__ __forceinline__ uint64_t mask_bits(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
+struct BitMask {
+  uint64_t bits;
+  __device__ __forceinline__ bool live(int j, int e) const { return (bits >> (4 * j + e)) & 1; }
+};
+template <bool INSIDE, typename T, int BN>
+__device__ __forceinline__ BitMask mask_bits(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
   const int lane = tid % 32;
   const int qa = q0 + (tid / 32) * 16 + lane / 4, qb = qa + 8;
-  const int qa_c = amin(qa, P.q_len - 1), qb_c = amin(qb, P.q_len - 1);
-  const bool qa_in = qa < P.q_len, qb_in = qb < P.q_len;
+  const int qa_c = INSIDE ? qa : amin(qa, P.q_len - 1), qb_c = INSIDE ? qb : amin(qb, P.q_len - 1);
+  const bool qa_in = INSIDE || qa < P.q_len, qb_in = INSIDE || qb < P.q_len;
   uint64_t bits = 0;
-  #pragma unroll 1
+  #pragma unroll
   for (int j = 0; j < BN / 8; j++) {
     const int k = k0 + j * 8 + 2 * (lane % 4);
     const int k1 = k + 1;
-    const bool k_in = k < P.kv_len, k1_in = k1 < P.kv_len;
-    const int k_c = amin(k, P.kv_len - 1), k1_c = amin(k1, P.kv_len - 1);
+    const bool k_in = INSIDE || k < P.kv_len, k1_in = INSIDE || k1 < P.kv_len;
+    const int k_c = INSIDE ? k : amin(k, P.kv_len - 1), k1_c = INSIDE ? k1 : amin(k1, P.kv_len - 1);
     const uint32_t m4 = (uint32_t)(qa_in & k_in & attnc_mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & attnc_mask_eager(P, b, h, qa_c, k1_c)) << 1) |
                         ((uint32_t)(qb_in & k_in & attnc_mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & attnc_mask_eager(P, b, h, qb_c, k1_c)) << 3);
     bits |= (uint64_t)m4 << (4 * j);
   }
-  return bits;
+  return BitMask{bits};
+}
+
+/**
+ * The mask of one PARTIAL kv step of a diagonal pattern (ATTNC_MASK_DIAGONAL: the predicate
+ * depends on q - k only), for a tile inside q_len x kv_len. A warp's 16 rows and BN columns
+ * meet BN + 15 diagonals; each lane evaluates the predicate on a few of them, one point per
+ * diagonal, and a ballot gathers the band (bit i: diagonal q - k = qw - (k0 + BN - 1) + i).
+ * Each thread then shifts the band so that its elements sit at fixed bits: element e of column
+ * group j is bit BN - 7 + 8 (e / 2) - 8 j - e % 2. BN + 15 evaluations per warp instead of
+ * 16 x BN.
+ */
+template <int BN>
+struct BandMask {
+  static constexpr int WORDS = (BN + 15 + 31) / 32;
+  uint32_t w[WORDS];
+  __device__ __forceinline__ bool live(int j, int e) const {
+    const int m = BN - 7 + 8 * (e >> 1) - 8 * j - (e & 1);
+    return (w[m >> 5] >> (m & 31)) & 1;
+  }
+};
+template <typename T, int BN>
+__device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
+  constexpr int WORDS = BandMask<BN>::WORDS, DIAGONALS = BN + 15;
+  const int lane = tid % 32, qw = q0 + (tid / 32) * 16;
+  uint32_t band[WORDS];
+  #pragma unroll
+  for (int i = 0; i < WORDS; i++) {
+    // Diagonal i of the band, at a point of the tile: the first row from the last column on,
+    // then the first column from row 1 on.
+    const int idx = amin(32 * i + lane, DIAGONALS - 1);
+    const int r = qw + amax(0, idx - (BN - 1));
+    const int c = r - (qw - (k0 + BN - 1) + idx);
+    band[i] = __ballot_sync(0xffffffffu, 32 * i + lane < DIAGONALS && attnc_mask_eager(P, b, h, r, c));
+  }
+  // This thread's first element (row g, column 2 t) lies on band bit BN - 1 + g - 2 t: shift by
+  // s = g - 2 t + 6 (0 .. 13) so that its elements sit at the fixed bits `live` reads.
+  const int s = lane / 4 - 2 * (lane % 4) + 6;
+  BandMask<BN> m;
+  #pragma unroll
+  for (int i = 0; i < WORDS - 1; i++) m.w[i] = __funnelshift_r(band[i], band[i + 1], s);
+  m.w[WORDS - 1] = band[WORDS - 1] >> s;
+  return m;
 }
 
 /**
  * The scores of one kv step from `k0` to probabilities: scale and score modifications, the
- * mask bits (PARTIAL only), the online-softmax update of m and l, the factor alpha by which O must
+ * mask (AllLive for FULL steps: no test), the online-softmax update of m and l, the factor alpha by which O must
  * be rescaled, and P rounded to T in the A-register layout (n-tiles 2kk, 2kk + 1 = k step kk).
  */
-template <bool IS_FULL, typename T, int BN>
-__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, uint64_t bits, float (&s)[BN / 2], float (&m)[2],
+template <typename Mask, typename T, int BN>
+__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, const Mask& mask, float (&s)[BN / 2], float (&m)[2],
                                              float (&l)[2], float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
   const int warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
@@ -781,9 +834,7 @@ __device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b,
       const int q = qa + (e >= 2 ? 8 : 0);
       const int k = k0 + j * 8 + 2 * t + (e & 1);
       float x = s[j * 4 + e];
-      if (!IS_FULL) {
-        if (!((bits >> (j * 4 + e)) & 1)) x = -INFINITY;
-      }
+      if (!mask.live(j, e)) x = -INFINITY;
       s[j * 4 + e] = x;
       (void)q; (void)k;
     }
@@ -962,16 +1013,22 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int pst = prev & 1, pphase = (prev >> 1) & 1;
       const int k0 = kv_start<T, BN>(P, w, i);
       // The mask before this consumer's turn: no product of its own is in flight, while the
-      // other consumer's are on the tensor cores.
-      const uint64_t bits = i < nFull ? ~0ull : mask_bits<T, BN>(P, tid, b, h, q0, k0);
+      // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
+      // checks; those of a diagonal pattern evaluate one point per diagonal.
+      const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
+      const bool band = ATTNC_MASK_DIAGONAL && !full && inside;
+      BitMask bm{~0ull};
+      BandMask<BN> dm;
+      if (band) dm = band_mask<T, BN>(P, tid, b, h, q0, k0);
+      else if (!full) bm = inside ? mask_bits<true, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, T, BN>(P, tid, b, h, q0, k0);
       myTurn();
       mbar_wait(fullK + 8 * st, phase);
-      fence_proxy_async();
+      if (!M.enabled) fence_proxy_async();  // cp.async wrote through the generic proxy
       float s[BN / 2];
       issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
       if (i > 0) {
         mbar_wait(fullV + 8 * pst, pphase);
-        fence_proxy_async();
+        if (!M.enabled) fence_proxy_async();
         issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
         yieldTurn(i);
         wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
@@ -984,8 +1041,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
       float alpha[2];
       uint32_t pn[BN / 16][4];
-      if (i < nFull) softmax_step<true, T, BN>(P, tid, b, h, q0, k0, bits, s, m, l, alpha, pn);
-      else softmax_step<false, T, BN>(P, tid, b, h, q0, k0, bits, s, m, l, alpha, pn);
+      if (full) softmax_step<AllLive, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
+      else if (band) softmax_step<BandMask<BN>, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
+      else softmax_step<BitMask, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
       wgmma_wait<0>();
       fence_regs(o);
       if (i > 0) mbar_arrive(emptyV + 8 * pst);
@@ -997,7 +1055,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int last = step + nIter - 1;
       myTurn();
       mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
-      fence_proxy_async();
+      if (!M.enabled) fence_proxy_async();
       issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
       yieldTurn(nIter);
       wgmma_wait<0>();
@@ -1326,11 +1384,11 @@ static bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, in
 template <typename T, int D, int BN>
 static int launchSm90(const attnc_chunked_args* a, const DeviceSchedule& s, cudaStream_t stream) {
   const Params<T> p = params<T>(a, s);
-  // TMA copies with ATTNC_CUDA_TMA=1 (where the strides allow); cp.async otherwise.
+  // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
-  const char* tma = std::getenv("ATTNC_CUDA_TMA");
-  maps.enabled = tma && std::string(tma) == "1" && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
+  static const bool tmaAllowed = [] { const char* e = std::getenv("ATTNC_CUDA_TMA"); return !(e && std::string(e) == "0"); }();
+  maps.enabled = tmaAllowed && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static std::atomic<uint64_t> configured{0};

@@ -1,0 +1,24 @@
+/**
+ * Diagonal masks: does a mask depend on q and k only through q - k? Causal masks, sliding
+ * windows (one- or two-sided), dilated and strided windows do. Then all points of a tile on one
+ * diagonal agree, and a kernel can evaluate the predicate once per diagonal of a tile (a band
+ * of BLOCK rows + BLOCK cols values) instead of once per point (BLOCK rows x BLOCK cols).
+ *
+ * The test is syntactic, sound but not complete: q and k may occur only in `q - k`, `k - q`,
+ * or compared with each other (`k <= q`), never alone, scaled, or as an `input` index. A mask
+ * it rejects (`q - (k + 1) < w`) is still correct, per point.
+ */
+import { children, type MExpr } from './mask.ts';
+
+const isQK = (a: MExpr, b: MExpr) =>
+  a.kind === 'var' && b.kind === 'var' && ((a.name === 'q' && b.name === 'k') || (a.name === 'k' && b.name === 'q'));
+
+/** True when `x` is a function of q - k, b, h, sizes and parameters only. */
+export function dependsOnlyOnDiagonal(x: MExpr): boolean {
+  if (x.kind === 'var') return x.name !== 'q' && x.name !== 'k';
+  if (x.kind === 'input') return false;
+  if ((x.kind === 'arith' && x.op === '-') || x.kind === 'cmp') {
+    if (isQK(x.a, x.b)) return true;
+  }
+  return children(x).every(dependsOnlyOnDiagonal);
+}
