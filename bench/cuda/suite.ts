@@ -20,7 +20,7 @@ export interface SuiteEntry {
 export const SUITE: readonly SuiteEntry[] = [
   { id: 'causal', file: 'patterns/causal.attn', flex: 'q >= k' },
   { id: 'sw1024_causal', file: 'patterns/sliding-window.attn', params: { window: '1024' }, flex: '(q >= k) & (q - k < 1024)' },
-  { id: 'sw1024_bidir', file: 'patterns/sliding-window-bidir.attn', params: { window: '1024' }, flex: '(q - k).abs() < 512' },
+  { id: 'sw1024_bidir', file: 'patterns/sliding-window-bidir.attn', params: { window: '1024' }, flex: '(q - k).abs() <= 512' },
   { id: 'sink4_sw1024_causal', file: 'patterns/streaming.attn', params: { sink: '4', window: '1024' }, flex: '(q >= k) & ((q - k < 1024) | (k < 4))' },
   { id: 'dilated_w2048_d2_causal', file: 'patterns/dilated.attn', params: { window: '1024', dilation: '2' }, flex: '(q >= k) & (q - k < 2048) & ((q - k) % 2 == 0)' },
   { id: 'chunk2048', file: 'patterns/chunked.attn', params: { chunk: '2048' }, flex: '(q // 2048) == (k // 2048)' },
