@@ -1,12 +1,14 @@
 /**
  * Turns the JSON of `bench/cuda/run.py` (one file per GPU call) into the benchmark table:
- * per pattern and length, attnc's time (each kernel path timed), FlexAttention's, dense
+ * per pattern and length, attnc's time (each kernel path timed; the ratios use the run's first,
+ * default path), FlexAttention's, dense
  * SDPA's, the speedup over dense FA2, the ratio to FlexAttention, the percent of the tile
  * ideal, and the tile throughput (FLOPs of the 128 x 128 tiles the schedule lists, per second);
  * and the relative difference of attnc's output from FlexAttention's
  * (a check at full size); then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
  * geometric mean over FlexAttention, and the full-tile throughput (chunk2048: FULL tiles only).
- * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]...`.
+ * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]... [--command "..."]...`
+ * (each --command is printed as a line saying how the results were measured).
  */
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../../runtime/io/files.ts';
@@ -34,7 +36,7 @@ function pathTimes(r: Row): Record<string, number> {
 }
 
 /** `files`: run.py JSON paths, each optionally `PATH@S1,S2` to take only those lengths from it. */
-export function report(files: readonly string[]): string {
+export function report(files: readonly string[], commands: readonly string[] = []): string {
   const runs = files.map((spec) => {
     const [file, sizes] = spec.split('@');
     const run = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
@@ -43,14 +45,15 @@ export function report(files: readonly string[]): string {
   });
   const lines: string[] = [];
   const paths = [...new Set(runs.flatMap((r) => r.bench.flatMap((row) => Object.keys(pathTimes(row)))))];
-  lines.push('| S | pattern | ' + paths.map((p) => (p === 'attnc' ? 'attnc ms' : `attnc ${p} ms`)).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | best attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');
+  lines.push('| S | pattern | ' + paths.map((p) => (p === 'attnc' ? 'attnc ms' : `attnc ${p} ms`)).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');
   lines.push('|' + '---|'.repeat(paths.length + 11));
   const ratios: { S: number; id: string; vsFlex: number }[] = [];
   let fullTile: { S: number; tflops: number } | undefined;
   for (const run of runs) {
     for (const r of [...run.bench].sort((a, b) => a.S - b.S)) {
       const t = pathTimes(r);
-      const best = Math.min(...Object.values(t));
+      // The headline path (the kernel a user's call launches) gives the ratios; other paths are columns.
+      const best = t[r.path ?? 'attnc'];
       const fa2 = run.dense[`${r.S}_fa2`], cudnn = run.dense[`${r.S}_cudnn`];
       const vsFa2 = fa2 / best;
       const vsFlex = r.flex_ms ? r.flex_ms / best : null;
@@ -66,7 +69,8 @@ export function report(files: readonly string[]): string {
   const geo = ratios.length ? Math.exp(ratios.reduce((s, x) => s + Math.log(x.vsFlex), 0) / ratios.length) : NaN;
   const head = [
     `Devices: ${[...new Set(runs.map((r) => `${r.device} (PyTorch ${r.torch}, ${r.date})`))].join('; ')}. Files: ${runs.map((r) => '`' + r.file + '`').join(', ')}.`,
-    `Batch ${B}, ${H} heads, head dim ${D}, bf16, forward. attnc: the better of key blocks 64 and 128 per path; "best" is the fastest path. ideal = dense tiles over the listed 128 x 128 tiles; tile TFLOP/s = the FLOPs of those tiles per second.`,
+    ...commands.map((c) => `Command: \`${c}\``),
+    `Batch ${B}, ${H} heads, head dim ${D}, bf16, forward. attnc: the better of key blocks 64 and 128 per path; ratios, % of ideal and TFLOP/s use the first path (the default kernel), the others are for comparison. ideal = dense tiles over the listed 128 x 128 tiles; tile TFLOP/s = the FLOPs of those tiles per second.`,
     '',
     `- First bar (at least FlexAttention's speed on every pattern at S >= 16k): ${long.length === 0 ? 'not measured' : behind.length === 0 ? `**met** (${long.length} of ${long.length})` : `**not met**: ${behind.map((x) => `${x.id} at ${x.S} (${x.vsFlex.toFixed(2)}x)`).join(', ')}`}.`,
     `- Geometric mean over FlexAttention: ${Number.isFinite(geo) ? geo.toFixed(2) + 'x' : '-'} (target 1.5x) over ${ratios.length} points.`,
@@ -77,11 +81,14 @@ export function report(files: readonly string[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [out, ...files] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const commands: string[] = [];
+  for (let i = args.indexOf('--command'); i >= 0; i = args.indexOf('--command')) commands.push(...args.splice(i, 2).slice(1));
+  const [out, ...files] = args;
   if (!out || files.length === 0) {
-    process.stderr.write('usage: npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]...\n');
+    process.stderr.write('usage: npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]... [--command "how the results were measured"]...\n');
     process.exit(1);
   }
-  writeFileAtomic(out, report(files));
+  writeFileAtomic(out, report(files, commands));
   process.stdout.write(`wrote ${out}\n`);
 }

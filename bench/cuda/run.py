@@ -354,7 +354,7 @@ def main():
     compiled = compile_all(builds)
     spills = {n: r[3] for n, r in compiled.items() if r[3]}
     log("spills:", spills if spills else "none")
-    out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+    out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python3"] + sys.argv)}
     paths = tuple(filter(None, args.paths.split(",")))
     if not args.skip_correctness:
         out["correctness"] = correctness(manifest, compiled, paths, check_only)
