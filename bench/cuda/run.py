@@ -165,7 +165,7 @@ def correctness(manifest, compiled, paths, only=()):
             B, H, Hkv, Sq, Skv = case["batch"], case["heads"], case["kvHeads"], case["qLen"], case["kvLen"]
             for D in (64, 128):
                 for dtype in (torch.bfloat16, torch.float16):
-                    for block_kv, path in [(bk, p) for bk in (64, 128) for p in paths]:
+                    for block_kv, path in [(bk, p) for bk in (0, 64, 128) for p in paths]:
                         use_path(path)
                         q = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
                         k = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)

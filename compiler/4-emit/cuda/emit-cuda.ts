@@ -72,6 +72,8 @@ function deviceFunctions(bp: BoundPattern): string {
     ...maskFunction('The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len.', 'attnc_mask_eager', maskLeaves),
     '/** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */',
     `constexpr bool ATTNC_MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`,
+    '/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap), else 2 (fewer live registers). */',
+    `constexpr int ATTNC_MASK_UNROLL = ${bp.inputs.length > 0 ? 16 : 2};`,
   ];
   if (bp.bias || bp.softcap) {
     lines.push(

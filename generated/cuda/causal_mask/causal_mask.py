@@ -34,8 +34,8 @@ def _load():
     return _module
 
 
-def attention(q, k, v, *, scale=None, block_kv=64):
-    """Returns (out, lse). `scale` defaults to 1/sqrt(head_dim); `block_kv` is the schedule's key block (64 or 128)."""
+def attention(q, k, v, *, scale=None, block_kv=0):
+    """Returns (out, lse). `scale` defaults to 1/sqrt(head_dim); `block_kv` is the schedule's key block (64 or 128; 0: chosen per shape)."""
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     return tuple(_load().forward(q, k, v, float(scale), int(block_kv)))

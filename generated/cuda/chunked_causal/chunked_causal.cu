@@ -20,6 +20,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #endif
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -257,6 +258,8 @@ __host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, in
 }
 /** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */
 constexpr bool ATTNC_MASK_DIAGONAL = false;
+/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap), else 2 (fewer live registers). */
+constexpr int ATTNC_MASK_UNROLL = 2;
 
 }  // namespace attnc_chunked_causal
 
@@ -747,7 +750,8 @@ struct AllLive {
 /**
  * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
  * thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the whole tile lies
- * within q_len x kv_len, so the range checks and clamps are left out.
+ * within q_len x kv_len, so the range checks and clamps are left out. ATTNC_MASK_UNROLL column
+ * groups are evaluated together.
  */
 struct BitMask {
   uint64_t bits;
@@ -760,7 +764,7 @@ __device__ __forceinline__ BitMask mask_bits(const Params<T>& P, int tid, int b,
   const int qa_c = INSIDE ? qa : amin(qa, P.q_len - 1), qb_c = INSIDE ? qb : amin(qb, P.q_len - 1);
   const bool qa_in = INSIDE || qa < P.q_len, qb_in = INSIDE || qb < P.q_len;
   uint64_t bits = 0;
-  #pragma unroll
+  #pragma unroll ATTNC_MASK_UNROLL
   for (int j = 0; j < BN / 8; j++) {
     const int k = k0 + j * 8 + 2 * (lane % 4);
     const int k1 = k + 1;
@@ -1014,7 +1018,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int k0 = kv_start<T, BN>(P, w, i);
       // The mask before this consumer's turn: no product of its own is in flight, while the
       // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
-      // checks; those of a diagonal pattern evaluate one point per diagonal.
+      // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
+      // modifications: their softmax already fills the consumers' registers, and a third
+      // softmax body would spill).
       const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
       const bool band = ATTNC_MASK_DIAGONAL && !full && inside;
       BitMask bm{~0ull};
@@ -1156,7 +1162,7 @@ static std::vector<long long> slots(int h, int b, const HostPattern& P) {
  * the persistent kernel's lists of work items per CTA.
  */
 struct HostPlan {
-  int sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
+  int block_kv = 0, sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
   std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
   /** The compressed row of work item `it`: query block it % num_q_blocks of (b, h) = it / num_q_blocks. */
   int row(int it) const {
@@ -1181,7 +1187,7 @@ static HostPlan planHost(const attnc_chunked_causal_args* a, int ctas, bool bala
   HostPlan d;
   const int nq = (a->q_len + blockQ - 1) / blockQ;
   const int sched_batch = 1;
-  d.sched_batch = sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
+  d.block_kv = blockKv; d.sched_batch = sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
   d.groupOf.resize((size_t)sched_batch * a->heads);
   std::map<std::vector<long long>, int> groupKey;
   std::vector<attnc_rt::GroupSchedule> groups;
@@ -1227,12 +1233,46 @@ static HostPlan planHost(const attnc_chunked_causal_args* a, int ctas, bool bala
   return d;
 }
 
+/**
+ * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum. From
+ * H200 measurements at head dim 128 (attnc's bench/results; at equal tile area, 64-key blocks
+ * take about 1.2x as long): a 64-key tile costs 0.61 of a
+ * 128-key one, a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles (Q load, epilogue).
+ */
+static double planTime(const HostPlan& h) {
+  const double tile = h.block_kv == 64 ? 0.61 : 1.0;
+  double worst = 0;
+  for (int c = 0; c < h.ctas; c++) {
+    double t = 0;
+    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) {
+      const int r = h.row(h.ctaItems[i]);
+      t += tile * ((h.fullRowPtr[r + 1] - h.fullRowPtr[r]) + 1.25 * (h.rowPtr[r + 1] - h.rowPtr[r])) + 2.0;
+    }
+    worst = std::max(worst, t);
+  }
+  return worst;
+}
+
+/**
+ * Plans `a`'s shape; block_kv 0 (auto) plans both key blocks and keeps the one `planTime` rates
+ * faster (128 on a tie): 128 for most patterns, 64 where the pattern's structure is finer
+ * than 128 keys, so that 64-key blocks skip much more.
+ */
+static HostPlan planBest(const attnc_chunked_causal_args* a, int ctas, bool balance = true) {
+  if (a->block_kv != 0) return planHost(a, ctas, balance);
+  attnc_chunked_causal_args a64 = *a, a128 = *a;
+  a64.block_kv = 64; a128.block_kv = 128;
+  HostPlan h128 = planHost(&a128, ctas, balance);
+  HostPlan h64 = planHost(&a64, ctas, balance);
+  return planTime(h64) < planTime(h128) ? h64 : h128;
+}
+
 #ifndef ATTNC_HOST_ONLY
 /** Device copy of one planned schedule. */
 struct DeviceSchedule {
   std::shared_ptr<int> owner;  // the device buffer, freed when its last holder lets go (cudaFree waits for kernels in flight)
   int* buf = nullptr;
-  int sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  int block_kv = 0, sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
   size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
 };
 
@@ -1262,9 +1302,9 @@ static int plan(const attnc_chunked_causal_args* a, DeviceSchedule* out) {
     auto it = cache.find(key);
     if (it != cache.end()) { it->second.lastUse = ++cache_clock; *out = it->second.schedule; return ATTNC_OK; }
   }
-  const HostPlan h = planHost(a, sms, balance);
+  const HostPlan h = planBest(a, sms, balance);
   DeviceSchedule d;
-  d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
+  d.block_kv = h.block_kv; d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
   std::vector<int> all;
   auto put = [&](const std::vector<int>& v) { size_t off = all.size(); all.insert(all.end(), v.begin(), v.end()); all.push_back(0); return off; };
   d.groupOf = put(h.groupOf); d.kvRowPtr = put(h.rowPtr); d.kvIndices = put(h.idx);
@@ -1327,7 +1367,7 @@ static Params<T> params(const attnc_chunked_causal_args* a, const DeviceSchedule
   p.o_stride_b = a->o_stride[0]; p.o_stride_h = a->o_stride[1]; p.o_stride_s = a->o_stride[2];
   p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
   p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
-  p.num_q_blocks = s.num_q_blocks; p.block_kv = a->block_kv; p.sched_batch = s.sched_batch;
+  p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch;
   p.group_of = s.buf + s.groupOf; p.kv_row_ptr = s.buf + s.kvRowPtr; p.kv_indices = s.buf + s.kvIndices;
   p.full_kv_row_ptr = s.buf + s.fullKvRowPtr; p.full_kv_indices = s.buf + s.fullKvIndices; p.work_order = s.buf + s.workOrder;
   p.cta_ptr = s.buf + s.ctaPtr; p.cta_items = s.buf + s.ctaItems;
@@ -1402,7 +1442,7 @@ static int launchSm90(const attnc_chunked_causal_args* a, const DeviceSchedule& 
 
 template <typename T, int D>
 static int launch(const attnc_chunked_causal_args* a, const DeviceSchedule& s, cudaStream_t stream) {
-  if (sm90Available()) return a->block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
+  if (sm90Available()) return s.block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
   const Params<T> p = params<T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
   static std::atomic<uint64_t> configured{0};
@@ -1424,7 +1464,7 @@ extern "C" int attnc_chunked_causal_forward(const attnc_chunked_causal_args* a, 
   if (!(a->scale > 0.f)) return ATTNC_ERR_ARGS;
   if (attnc_chunked_causal_check(a)) return ATTNC_ERR_ASSERT;
   if (a->head_dim != 64 && a->head_dim != 128) return ATTNC_ERR_UNSUPPORTED;
-  if (a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
+  if (a->block_kv != 0 && a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
   if (a->dtype != ATTNC_BF16 && a->dtype != ATTNC_FP16) return ATTNC_ERR_UNSUPPORTED;
   if (a->q_stride[3] != 1 || a->k_stride[3] != 1 || a->v_stride[3] != 1 || a->o_stride[3] != 1) return ATTNC_ERR_UNSUPPORTED;
   DeviceSchedule s;

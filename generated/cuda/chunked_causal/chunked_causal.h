@@ -4,7 +4,7 @@
 // with the last dimension contiguous; strides are in elements. q, k, v, o are bf16 or fp16 on
 // the device; lse is float [batch, heads, q_len] (may be NULL). kv_heads must divide heads
 // (grouped-query attention). head_dim is 64 or 128; block_kv (the schedule's key block) 64
-// or 128; the query block is 128; scale (usually 1/sqrt(head_dim)) must be > 0. Returns
+// or 128, or 0: chosen per shape from both plans; the query block is 128; scale (usually 1/sqrt(head_dim)) must be > 0. Returns
 // ATTNC_OK or an error code; never aborts.
 #pragma once
 #include <cuda_runtime.h>
