@@ -64,3 +64,26 @@ describe('attnc compile --target cuda', () => {
     expect(execFileSync(exe, { encoding: 'utf8' }).trim()).toBe('-|local attention needs q_len == kv_len');
   });
 });
+
+describe('input arrays read past their length', () => {
+  it.skipIf(!haveGpp)('are refused by the entry point: doc[q] with doc: int[kv_len] and q_len > kv_len', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-doc-'));
+    fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
+    fs.writeFileSync(path.join(dir, 'main.cpp'), [
+      '#include "document.cu"',
+      '#include <cstdio>',
+      'int main() {',
+      '  attnc_document_args a{}; a.q_len = 200; a.kv_len = 200; a.heads = 2; a.batch = 1; a.kv_heads = 1; a.block_kv = 64;',
+      '  const char* ok = attnc_document_check(&a);',
+      '  a.q_len = 333;',
+      '  const char* bad = attnc_document_check(&a);',
+      '  printf("%s|%s\\n", ok ? ok : "-", bad ? bad : "-");',
+      '}',
+      '',
+    ].join('\n'));
+    const exe = path.join(dir, 'main');
+    execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', 'generated/cuda/document', '-o', exe, path.join(dir, 'main.cpp')]);
+    expect(execFileSync(exe, { encoding: 'utf8' }).trim()).toBe('-|input array `doc` has kv_len entries but is read at every q: q_len must not exceed kv_len');
+  });
+});

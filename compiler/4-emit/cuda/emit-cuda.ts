@@ -113,7 +113,14 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     plannerRuntime: t.planner,
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `    ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),
-    asserts: plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
+    asserts: [
+      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
+      // An input array read at every q (or k) needs that many entries: `doc: int[kv_len]` read
+      // as doc[q] is refused when q_len > kv_len (the kernel would read past its end).
+      ...plan.inputs.flatMap((p) => (p.indexedBy ?? []).map((ix) => ({ ix, need: ix === 'q' ? 'q_len' : 'kv_len', have: p.length ?? 'kv_len', name: p.name })))
+        .filter((x) => x.need !== x.have)
+        .map((x) => ({ cond: `${x.need} <= ${x.have}`, message: JSON.stringify(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.ix}: ${x.need} must not exceed ${x.have}`) })),
+    ],
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
   const kernel = t.kernel(view);

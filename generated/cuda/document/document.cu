@@ -1118,6 +1118,7 @@ struct HostPattern {
   const attnc_rt::InputTable* in_doc_q; const attnc_rt::InputTable* in_doc_k; const int* in_doc;
   /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
   const char* failedAssert() const {
+    if (!(q_len <= kv_len)) return "input array `doc` has kv_len entries but is read at every q: q_len must not exceed kv_len";
     return nullptr;
   }
   int classify(long long q0, long long q1, long long k0, long long k1) const {
