@@ -137,20 +137,48 @@ const results = {
   flex: { calibration: validate(h100, 'flex', flexCal), validation: validate(h100, 'flex', flexVal) },
 };
 
-// H200: attnc and the dense baseline measured on one (bench/results/cuda-h200.json, same
-// suite, 8k/16k/32k); the same fit and validation split. FlexAttention was not measured
-// there, so its H200 model is the H100's (the chips share their compute; H200 has more
-// memory bandwidth, which these compute-bound shapes barely feel).
-const h200Meas = loadAttnc(['bench/results/cuda-h200.json']);
+// H200: the Hopper kernel (wgmma; what the generated entry points run there), measured on
+// 2026-11-29 with 128-key blocks. Calibration: CAL at 16k with the current kernel (commit
+// ebba3aa, bench/results/cuda-h200-balance-16k-2026-11-29.json); validation: the other 14
+// patterns of that run, then the ten FlexAttention-suite patterns at 8k and 32k, measured the
+// same day with a variant (commit 3cbbd28: mask bits fully unrolled; cuda-h200-8k32k-*.json),
+// as a check across lengths. FlexAttention was measured side by side in those runs: its H200
+// model is fitted the same way (CAL at 8k, 16k and 32k) and validated on the other patterns.
+interface RunRow { id: string; S: number; attnc_bk128_ms: number; flex_ms?: number | null }
+function loadRun(file: string, what: 'attnc' | 'flex'): Meas[] {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { bench: RunRow[]; dense: Record<string, number> };
+  return j.bench
+    .map((r) => ({ id: r.id, S: r.S, ms: what === 'attnc' ? r.attnc_bk128_ms : (r.flex_ms ?? NaN), denseMs: j.dense[`${r.S}_fa2`] }))
+    .filter((m) => Number.isFinite(m.ms));
+}
+const h200Now = loadRun('bench/results/cuda-h200-balance-16k-2026-11-29.json', 'attnc');
+const h200Variant = loadRun('bench/results/cuda-h200-8k32k-2026-11-29.json', 'attnc');
+const h200Flex = [...loadRun('bench/results/cuda-h200-16k-final-2026-11-29.json', 'flex'), ...loadRun('bench/results/cuda-h200-8k32k-2026-11-29.json', 'flex')];
+// The Hopper kernel's mask costs need more to identify: strided128's partial tiles take the
+// diagonal path, so a non-diagonal, arithmetic-heavy mask (natten2d) and a short-row pattern
+// (sw1024_causal, for the per-item cost) join the calibration set.
+const CAL_HOPPER = [...CAL, 'natten2d_k13', 'sw1024_causal'];
+const HOPPER_MODEL: KernelModel = {
+  blockQ: 128, blockKv: 128, itemsPerSm: 1, order: 'longest-first', diagonalBand: true, fullTileUs: 2.2, maskOpUs: 0.05, inputReadUs: 0.3, itemUs: 2, launchUs: 5,
+  note: 'attnc-cuda models the Hopper kernel with 128-key blocks (validated at 16k, and at 8k and 32k against a close variant); masks with hashes or run-time divisors (BigBird, S2-Attention) ran up to 2.8x slower than it predicts',
+};
 let h200: GpuProfile = {
   ...h100,
   name: 'NVIDIA H200',
   memoryTBs: 4.8,
-  denseTflops: median(h200Meas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9))),
-  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements on an H200 (chunk2048, causal, strided128 at 8k/16k/32k, bench/results/cuda-h200.json) of the mma.sync kernel (ATTNC_CUDA_PATH=sm80; the Hopper kernel is faster and not yet modelled); denseTflops = median measured SDPA FLASH_ATTENTION rate there. The flex and attnc-wgsl models are the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
+  denseTflops: median([...h200Now, ...h200Variant].map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9))),
+  kernels: { ...h100.kernels, 'attnc-cuda': HOPPER_MODEL },
+  source: 'Calibrated by bench/simulate-validate.ts from measurements on 2026-11-29: attnc-cuda is the Hopper kernel (wgmma, 128-key blocks), fitted to chunk2048, causal, strided128, global_tokens, natten2d and sw1024_causal at 16k (bench/results/cuda-h200-balance-16k-2026-11-29.json); flex fitted to FlexAttention measured side by side (same patterns, 8k/16k/32k); denseTflops = median measured SDPA FLASH_ATTENTION rate there. attnc-wgsl is the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
 };
-h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': fit(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id)), ['fullTileUs', 'maskOpUs', 'itemUs']) } };
-const h200Results = { calibration: validate(h200, 'attnc-cuda', h200Meas.filter((m) => CAL.includes(m.id))), validation: validate(h200, 'attnc-cuda', h200Meas.filter((m) => !CAL.includes(m.id))) };
+h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': fit(h200, 'attnc-cuda', h200Now.filter((m) => CAL_HOPPER.includes(m.id)), ['fullTileUs', 'maskOpUs', 'inputReadUs', 'itemUs']) } };
+h200 = { ...h200, kernels: { ...h200.kernels, flex: fit(h200, 'flex', h200Flex.filter((m) => CAL.includes(m.id)), ['fullTileUs', 'maskOpUs', 'itemUs']) } };
+const h200Results = {
+  calibration: validate(h200, 'attnc-cuda', h200Now.filter((m) => CAL_HOPPER.includes(m.id))),
+  validation: validate(h200, 'attnc-cuda', h200Now.filter((m) => !CAL_HOPPER.includes(m.id))),
+  lengths: validate(h200, 'attnc-cuda', h200Variant),
+  flexCalibration: validate(h200, 'flex', h200Flex.filter((m) => CAL.includes(m.id))),
+  flexValidation: validate(h200, 'flex', h200Flex.filter((m) => !CAL.includes(m.id))),
+};
 (results as Record<string, unknown>).h200 = { profile: h200, attnc: h200Results };
 
 // Other GPUs: datasheet ratios against the H100 (bf16 dense tensor rate, SMs, bandwidth).
@@ -165,7 +193,7 @@ fs.mkdirSync('profiles', { recursive: true });
 const HOPPER_NOTE = 'attnc-cuda models the mma.sync kernel (ATTNC_CUDA_PATH=sm80), on which it was fitted; the Hopper kernel this GPU runs by default is faster and not yet modelled';
 const withHopperNote = (p: GpuProfile): GpuProfile => ({ ...p, kernels: { ...p.kernels, 'attnc-cuda': { ...p.kernels['attnc-cuda'], note: HOPPER_NOTE } } });
 fs.writeFileSync('profiles/h100.json', `${JSON.stringify(withHopperNote(h100), null, 2)}\n`);
-fs.writeFileSync('profiles/h200.json', `${JSON.stringify(withHopperNote(h200), null, 2)}\n`);
+fs.writeFileSync('profiles/h200.json', `${JSON.stringify(h200, null, 2)}\n`);
 for (const s of SHEETS) {
   const perSm = (989 / 132) / (s.tf / s.sms); // time per tile scales with 1 / per-SM rate
   const scaled: GpuProfile = {
@@ -195,7 +223,7 @@ const row = (r: ReturnType<typeof validate>[number]) => `| ${r.id} | ${r.S} | ${
 const table = (rows: ReturnType<typeof validate>) => ['| pattern | S | measured ms | predicted ms | measured speedup | predicted speedup | error |', '|---|---|---|---|---|---|---|', ...rows.map(row)];
 const summary = (rows: ReturnType<typeof validate>) => `median error ${(100 * median(rows.map((r) => r.error))).toFixed(1)}%, worst ${(100 * Math.max(...rows.map((r) => r.error))).toFixed(1)}% over ${rows.length} points`;
 const md = [
-  '# Speedup simulator: calibration and validation on an H100',
+  '# Speedup simulator: calibration and validation on an H100 and an H200',
   '',
   `${results.date}, \`${results.command}\`. Speedup = dense SDPA FLASH_ATTENTION time over the kernel's time (batch 1, 16 heads, head dim 128, bf16).`,
   '',
@@ -209,11 +237,19 @@ const md = [
   '',
   ...table(results.attnc.calibration),
   '',
-  `## attnc CUDA on an H200 (calibrated there), validation: ${summary(h200Results.validation)}`,
+  `## attnc CUDA on an H200: the Hopper kernel (calibrated there), validation at 16k: ${summary(h200Results.validation)}`,
   '',
-  `Fitted: full tile ${h200.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us, ${h200.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask op, ${h200.kernels['attnc-cuda'].itemUs.toFixed(2)} us per item; dense ${h200.denseTflops.toFixed(0)} TFLOP/s. Calibration set: ${summary(h200Results.calibration)}.`,
+  `Fitted (128 x 128 tiles, one CTA per SM, diagonal masks evaluated per diagonal): full tile ${h200.kernels['attnc-cuda'].fullTileUs.toFixed(3)} us, ${h200.kernels['attnc-cuda'].maskOpUs.toFixed(4)} us per mask op, ${(h200.kernels['attnc-cuda'].inputReadUs ?? 0).toFixed(4)} us per input-array read, ${h200.kernels['attnc-cuda'].itemUs.toFixed(2)} us per item; dense ${h200.denseTflops.toFixed(0)} TFLOP/s. Calibration set: ${summary(h200Results.calibration)}.`,
   '',
   ...table(h200Results.validation),
+  '',
+  `### The same model at 8k and 32k, against a variant of the kernel (mask bits fully unrolled): ${summary(h200Results.lengths)}`,
+  '',
+  ...table(h200Results.lengths),
+  '',
+  `### FlexAttention on the H200 (measured side by side), validation: ${summary(h200Results.flexValidation)}; calibration: ${summary(h200Results.flexCalibration)}`,
+  '',
+  ...table(h200Results.flexValidation),
   '',
   `## FlexAttention-style profile against the anchor, validation: ${summary(results.flex.validation)}`,
   '',

@@ -24,6 +24,12 @@ export interface KernelModel {
   readonly maskOpUs: number;
   /** Extra cost of a PARTIAL tile per input-array read in the mask (a memory load). */
   readonly inputReadUs?: number;
+  /**
+   * PARTIAL tiles of masks that depend on q - k only (and no score modification) evaluate the
+   * predicate once per diagonal of each warp's 16 x blockKv block: their mask operations
+   * scale by (blockKv + 15) / (16 blockKv). The Hopper CUDA kernel does this.
+   */
+  readonly diagonalBand?: boolean;
   /** Per work item: loading Q, the epilogue, finding its tile lists. */
   readonly itemUs: number;
   /** Per launch. */

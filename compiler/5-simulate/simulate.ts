@@ -10,6 +10,7 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { children, type MExpr } from '../ir/mask.ts';
+import { dependsOnlyOnDiagonal } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import type { PlanConfig } from '../../runtime/schedule/types.ts';
@@ -95,7 +96,9 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   });
   const dScale = shape.headDim / 128;
   const tFull = km.fullTileUs * dScale;
-  const tPartial = tFull + km.maskOpUs * maskOps(bp.mask) + (km.inputReadUs ?? 0) * inputReads(bp.mask);
+  const band = km.diagonalBand && !bp.bias && !bp.softcap && dependsOnlyOnDiagonal(bp.mask);
+  const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);
+  const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * inputReads(bp.mask);
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;

@@ -26,6 +26,21 @@ describe('simulator', () => {
     }
   });
 
+  it('diagonal masks cost less per PARTIAL tile with the diagonal band, unless scores are modified', () => {
+    const h200 = loadProfile('h200')!;
+    const run = (src: string, band: boolean) => {
+      const bp = bindText(src);
+      const gpu = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': { ...h200.kernels['attnc-cuda'], diagonalBand: band } } };
+      return simulate(bp, lowerToPlanner(bp).planner, gpu, 'attnc-cuda', shape(8192)).sparseMs;
+    };
+    const strided = 'pattern s() {\n  causal\n  allow q - k < 128\n  allow (q - k) % 128 == 0\n}';
+    expect(run(strided, true)).toBeLessThan(run(strided, false) * 0.98);
+    const sinks = 'pattern s() {\n  causal\n  allow q - k < 128\n  allow k < 4\n}';  // k alone: not diagonal
+    expect(run(sinks, true)).toBe(run(sinks, false));
+    const capped = 'pattern s() {\n  causal\n  allow q - k < 128\n  softcap = 30.0\n}';
+    expect(run(capped, true)).toBe(run(capped, false));
+  });
+
   it('removing tiles never lowers the predicted speedup', () => {
     const src = 'pattern sw(window: int = 1024) {\n  causal\n  allow q - k < window\n}';
     let prev = 0;
