@@ -22,6 +22,32 @@ fs.writeFileSync(file, [
   '',
 ].join('\n'));
 
+/**
+ * Builds a host-only program around `<name>.cu` in `srcDir` that fills the args with `sizes`
+ * (q_len, kv_len), calls the assert check, changes them by `change` and checks again; returns
+ * "first|second" (each the message or -).
+ */
+function checkTwice(srcDir: string, name: string, sizes: [number, number], change: string): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `attnc-check-${name}-`));
+  fs.mkdirSync(path.join(work, 'stub'), { recursive: true });
+  fs.writeFileSync(path.join(work, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
+  fs.writeFileSync(path.join(work, 'main.cpp'), [
+    `#include "${name}.cu"`,
+    '#include <cstdio>',
+    'int main() {',
+    `  attnc_${name}_args a{}; a.q_len = ${sizes[0]}; a.kv_len = ${sizes[1]}; a.heads = 2; a.batch = 1; a.kv_heads = 1; a.block_kv = 64;`,
+    `  const char* first = attnc_${name}_check(&a);`,
+    `  ${change};`,
+    `  const char* second = attnc_${name}_check(&a);`,
+    '  printf("%s|%s\\n", first ? first : "-", second ? second : "-");',
+    '}',
+    '',
+  ].join('\n'));
+  const exe = path.join(work, 'main');
+  execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(work, 'stub'), '-I', srcDir, '-o', exe, path.join(work, 'main.cpp')]);
+  return execFileSync(exe, { encoding: 'utf8' }).trim();
+}
+
 function attnc(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -45,45 +71,13 @@ describe('attnc compile --target cuda', () => {
   });
 
   it.skipIf(!haveGpp)('builds a host half that refuses shapes the asserts reject', () => {
-    fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
-    fs.writeFileSync(path.join(dir, 'main.cpp'), [
-      '#include "local.cu"',
-      '#include <cstdio>',
-      'int main() {',
-      '  attnc_local_args a{}; a.q_len = 100; a.kv_len = 100; a.heads = 2; a.batch = 1; a.kv_heads = 1; a.block_kv = 64;',
-      '  const char* ok = attnc_local_check(&a);',
-      '  a.kv_len = 120;',
-      '  const char* bad = attnc_local_check(&a);',
-      '  printf("%s|%s\\n", ok ? ok : "-", bad ? bad : "-");',
-      '}',
-      '',
-    ].join('\n'));
-    const exe = path.join(dir, 'main');
-    execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', out, '-o', exe, path.join(dir, 'main.cpp')]);
-    expect(execFileSync(exe, { encoding: 'utf8' }).trim()).toBe('-|local attention needs q_len == kv_len');
+    expect(checkTwice(out, 'local', [100, 100], 'a.kv_len = 120')).toBe('-|local attention needs q_len == kv_len');
   });
 });
 
 describe('input arrays read past their length', () => {
   it.skipIf(!haveGpp)('are refused by the entry point: doc[q] with doc: int[kv_len] and q_len > kv_len', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-doc-'));
-    fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
-    fs.writeFileSync(path.join(dir, 'main.cpp'), [
-      '#include "document.cu"',
-      '#include <cstdio>',
-      'int main() {',
-      '  attnc_document_args a{}; a.q_len = 200; a.kv_len = 200; a.heads = 2; a.batch = 1; a.kv_heads = 1; a.block_kv = 64;',
-      '  const char* ok = attnc_document_check(&a);',
-      '  a.q_len = 333;',
-      '  const char* bad = attnc_document_check(&a);',
-      '  printf("%s|%s\\n", ok ? ok : "-", bad ? bad : "-");',
-      '}',
-      '',
-    ].join('\n'));
-    const exe = path.join(dir, 'main');
-    execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', 'generated/cuda/document', '-o', exe, path.join(dir, 'main.cpp')]);
-    expect(execFileSync(exe, { encoding: 'utf8' }).trim()).toBe('-|input array `doc` has kv_len entries but is read at every q: q_len must not exceed kv_len');
+    expect(checkTwice('generated/cuda/document', 'document', [200, 200], 'a.q_len = 333'))
+      .toBe('-|input array `doc` has kv_len entries but is read at every q: q_len must not exceed kv_len');
   });
 });
