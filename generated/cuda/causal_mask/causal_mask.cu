@@ -261,6 +261,43 @@ constexpr bool ATTNC_MASK_DIAGONAL = true;
 /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap), else 2 (fewer live registers). */
 constexpr int ATTNC_MASK_UNROLL = 2;
 
+// The Hopper kernel's diagonal band (PARTIAL tiles of ATTNC_MASK_DIAGONAL patterns): its index
+// arithmetic, here so that host-only builds (the tests) can check it against the mask.
+/**
+ * The mask of one PARTIAL kv step of a diagonal pattern (ATTNC_MASK_DIAGONAL: the predicate
+ * depends on q - k only), for a tile inside q_len x kv_len. A warp's 16 rows and BN columns
+ * meet BN + 15 diagonals; each lane evaluates the predicate on a few of them, one point per
+ * diagonal, and a ballot gathers the band (bit i: diagonal q - k = qw - (k0 + BN - 1) + i).
+ * Each thread then shifts the band so that its elements sit at fixed bits: element e of column
+ * group j is bit BN - 7 + 8 (e / 2) - 8 j - e % 2. BN + 15 evaluations per warp instead of
+ * 16 x BN.
+ */
+template <int BN>
+struct BandMask {
+  static constexpr int WORDS = (BN + 15 + 31) / 32;
+  uint32_t w[WORDS];
+  __host__ __device__ __forceinline__ bool live(int j, int e) const {
+    const int m = BN - 7 + 8 * (e >> 1) - 8 * j - (e & 1);
+    return (w[m >> 5] >> (m & 31)) & 1;
+  }
+};
+/**
+ * Diagonal `idx` (0 .. BN + 14) of the band of the warp whose 16 rows start at qw, at a point
+ * (r, c) of the tile at k0: the first row from the last column on, then the first column from
+ * row 1 on.
+ */
+template <int BN>
+__host__ __device__ __forceinline__ void band_point(int qw, int k0, int idx, int& r, int& c) {
+  r = qw + amax(0, idx - (BN - 1));
+  c = r - (qw - (k0 + BN - 1) + idx);
+}
+/**
+ * A lane's first element (row g = lane / 4, column 2 t, t = lane % 4) lies on band bit
+ * BN - 1 + g - 2 t: shifting the band right by g - 2 t + 6 (0 .. 13) puts its elements at the
+ * fixed bits BandMask::live reads.
+ */
+__host__ __device__ __forceinline__ int band_shift(int lane) { return lane / 4 - 2 * (lane % 4) + 6; }
+
 }  // namespace attnc_causal_mask
 
 #ifndef ATTNC_HOST_ONLY
@@ -777,24 +814,7 @@ __device__ __forceinline__ BitMask mask_bits(const Params<T>& P, int tid, int b,
   return BitMask{bits};
 }
 
-/**
- * The mask of one PARTIAL kv step of a diagonal pattern (ATTNC_MASK_DIAGONAL: the predicate
- * depends on q - k only), for a tile inside q_len x kv_len. A warp's 16 rows and BN columns
- * meet BN + 15 diagonals; each lane evaluates the predicate on a few of them, one point per
- * diagonal, and a ballot gathers the band (bit i: diagonal q - k = qw - (k0 + BN - 1) + i).
- * Each thread then shifts the band so that its elements sit at fixed bits: element e of column
- * group j is bit BN - 7 + 8 (e / 2) - 8 j - e % 2. BN + 15 evaluations per warp instead of
- * 16 x BN.
- */
-template <int BN>
-struct BandMask {
-  static constexpr int WORDS = (BN + 15 + 31) / 32;
-  uint32_t w[WORDS];
-  __device__ __forceinline__ bool live(int j, int e) const {
-    const int m = BN - 7 + 8 * (e >> 1) - 8 * j - (e & 1);
-    return (w[m >> 5] >> (m & 31)) & 1;
-  }
-};
+/** The band of this thread's warp for the tile at (q0, k0): see BandMask. */
 template <typename T, int BN>
 __device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
   constexpr int WORDS = BandMask<BN>::WORDS, DIAGONALS = BN + 15;
@@ -802,16 +822,12 @@ __device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, i
   uint32_t band[WORDS];
   #pragma unroll
   for (int i = 0; i < WORDS; i++) {
-    // Diagonal i of the band, at a point of the tile: the first row from the last column on,
-    // then the first column from row 1 on.
     const int idx = amin(32 * i + lane, DIAGONALS - 1);
-    const int r = qw + amax(0, idx - (BN - 1));
-    const int c = r - (qw - (k0 + BN - 1) + idx);
+    int r, c;
+    band_point<BN>(qw, k0, idx, r, c);
     band[i] = __ballot_sync(0xffffffffu, 32 * i + lane < DIAGONALS && attnc_mask_eager(P, b, h, r, c));
   }
-  // This thread's first element (row g, column 2 t) lies on band bit BN - 1 + g - 2 t: shift by
-  // s = g - 2 t + 6 (0 .. 13) so that its elements sit at the fixed bits `live` reads.
-  const int s = lane / 4 - 2 * (lane % 4) + 6;
+  const int s = band_shift(lane);
   BandMask<BN> m;
   #pragma unroll
   for (int i = 0; i < WORDS - 1; i++) m.w[i] = __funnelshift_r(band[i], band[i + 1], s);
