@@ -10,7 +10,7 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { children, type MExpr } from '../ir/mask.ts';
-import { dependsOnlyOnDiagonal } from '../ir/diagonal.ts';
+import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import type { PlanConfig } from '../../runtime/schedule/types.ts';
@@ -96,7 +96,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   });
   const dScale = shape.headDim / 128;
   const tFull = km.fullTileUs * dScale;
-  const band = km.diagonalBand && !bp.bias && !bp.softcap && dependsOnlyOnDiagonal(bp.mask);
+  const band = km.diagonalBand && usesDiagonalBand(bp);
   const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);
   const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * inputReads(bp.mask);
 

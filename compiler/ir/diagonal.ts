@@ -22,3 +22,13 @@ export function dependsOnlyOnDiagonal(x: MExpr): boolean {
   }
   return children(x).every(dependsOnlyOnDiagonal);
 }
+
+/**
+ * Whether the Hopper CUDA kernel evaluates a pattern's PARTIAL tiles once per diagonal: diagonal
+ * masks without score modifications (with a bias or soft-cap the softmax already fills the
+ * consumers' registers, and a third softmax body would spill). The kernel and the simulator's
+ * model of it both follow this.
+ */
+export function usesDiagonalBand(p: { readonly mask: MExpr; readonly bias?: MExpr; readonly softcap?: MExpr }): boolean {
+  return !p.bias && !p.softcap && dependsOnlyOnDiagonal(p.mask);
+}

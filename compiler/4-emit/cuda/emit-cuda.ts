@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
-import { dependsOnlyOnDiagonal } from '../../ir/diagonal.ts';
+import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
 import { show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
@@ -110,6 +110,7 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     slots: plan.headSlots.map((_, index) => ({ index })),
     dependsOnBatch: plan.dependsOnBatch,
     hasScoreMod: Boolean(bp.bias || bp.softcap),
+    diagonalBand: usesDiagonalBand(bp),
     plannerRuntime: t.planner,
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `    ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),

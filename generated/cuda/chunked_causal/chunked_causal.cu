@@ -1035,10 +1035,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       // The mask before this consumer's turn: no product of its own is in flight, while the
       // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
       // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
-      // modifications: their softmax already fills the consumers' registers, and a third
-      // softmax body would spill).
+      // modifications: see usesDiagonalBand in compiler/ir/diagonal.ts).
       const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
-      const bool band = ATTNC_MASK_DIAGONAL && !full && inside;
+      const bool band = false && !full && inside;
       BitMask bm{~0ull};
       BandMask<BN> dm;
       if (band) dm = band_mask<T, BN>(P, tid, b, h, q0, k0);
@@ -1250,20 +1249,17 @@ static HostPlan planHost(const attnc_chunked_causal_args* a, int ctas, bool bala
 }
 
 /**
- * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum. From
- * H200 measurements at head dim 128 (attnc's bench/results; at equal tile area, 64-key blocks
- * take about 1.2x as long): a 64-key tile costs 0.61 of a
- * 128-key one, a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles (Q load, epilogue).
+ * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum of
+ * item costs (HostPlan::cost / 4: a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles), the
+ * tiles scaled by 0.61 for 64-key blocks. From H200 measurements at head dim 128 (attnc's
+ * bench/results; at equal tile area, 64-key blocks take about 1.2x as long).
  */
 static double planTime(const HostPlan& h) {
   const double tile = h.block_kv == 64 ? 0.61 : 1.0;
   double worst = 0;
   for (int c = 0; c < h.ctas; c++) {
     double t = 0;
-    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) {
-      const int r = h.row(h.ctaItems[i]);
-      t += tile * ((h.fullRowPtr[r + 1] - h.fullRowPtr[r]) + 1.25 * (h.rowPtr[r + 1] - h.rowPtr[r])) + 2.0;
-    }
+    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) t += tile * ((h.cost(h.ctaItems[i]) - 8) / 4.0) + 2.0;
     worst = std::max(worst, t);
   }
   return worst;
@@ -1284,6 +1280,15 @@ static HostPlan planBest(const attnc_chunked_causal_args* a, int ctas, bool bala
 }
 
 #ifndef ATTNC_HOST_ONLY
+/**
+ * Whether environment variable `name` is set to `value`. Read on every call, not cached: the
+ * switches below (kernel path, TMA, balancing) may change between calls of one process.
+ */
+static bool envIs(const char* name, const char* value) {
+  const char* e = std::getenv(name);
+  return e && std::strcmp(e, value) == 0;
+}
+
 /** Device copy of one planned schedule. */
 struct DeviceSchedule {
   std::shared_ptr<int> owner;  // the device buffer, freed when its last holder lets go (cudaFree waits for kernels in flight)
@@ -1310,8 +1315,7 @@ static int plan(const attnc_chunked_causal_args* a, DeviceSchedule* out) {
   if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
   std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
                     std::to_string(a->batch) + "," + std::to_string(a->block_kv) + "," + std::to_string(a->kv_heads);
-  const char* balanceEnv = std::getenv("ATTNC_CUDA_BALANCE");
-  const bool balance = !(balanceEnv && std::string(balanceEnv) == "0");
+  const bool balance = !envIs("ATTNC_CUDA_BALANCE", "0");
   key += balance ? ",lpt" : ",plain";
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
@@ -1346,8 +1350,7 @@ static int plan(const attnc_chunked_causal_args* a, DeviceSchedule* out) {
  * ATTNC_CUDA_PATH=sm80 in the environment selects the mma.sync kernel everywhere.
  */
 static bool sm90Available() {
-  const char* force = std::getenv("ATTNC_CUDA_PATH");
-  if (force && std::string(force) == "sm80") return false;
+  if (envIs("ATTNC_CUDA_PATH", "sm80")) return false;
   static std::mutex mu;
   static std::map<int, bool> known;
   int dev = 0;
@@ -1445,8 +1448,7 @@ static int launchSm90(const attnc_chunked_causal_args* a, const DeviceSchedule& 
   // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
-  static const bool tmaAllowed = [] { const char* e = std::getenv("ATTNC_CUDA_TMA"); return !(e && std::string(e) == "0"); }();
-  maps.enabled = tmaAllowed && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
+  maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static std::atomic<uint64_t> configured{0};
