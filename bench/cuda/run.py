@@ -266,7 +266,7 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
             for path in paths:
                 use_path(path)
                 suffix = "" if path == paths[0] else "_" + path
-                for block_kv in (64, 128):
+                for block_kv in (0, 64, 128):  # 0: the host picks the key block (the loader's default)
                     a = kern.args(q, k, v, o, lse, block_kv, {}, inputs)
                     t0 = time.perf_counter()
                     kern(a)
@@ -315,17 +315,19 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 torch.cuda.empty_cache()
                 res["flex_ms"] = None
                 res["flex_error"] = "out of memory"
-            best = min(res["attnc_bk64_ms"], res["attnc_bk128_ms"])
+            # The headline is what a caller gets by default: the host's own choice of key block.
+            best = res["attnc_bk0_ms"]
             res["attnc_ms"] = best
+            res["attnc_best_fixed_ms"] = min(res["attnc_bk64_ms"], res["attnc_bk128_ms"])
             res["speedup_vs_fa2"] = dense[(S, "fa2")] / best
             res["vs_flex"] = res["flex_ms"] / best if res["flex_ms"] else None
             res["pct_of_ideal"] = 100 * res["speedup_vs_fa2"] / res["ideal_128"] if res["ideal_128"] else None
             rows.append(res)
             fmt = lambda x, f: "-" if x is None else format(x, f)
             for path in paths[1:]:
-                res[f"attnc_{path}_ms"] = min(res[f"attnc_{path}_bk64_ms"], res[f"attnc_{path}_bk128_ms"])
+                res[f"attnc_{path}_ms"] = res[f"attnc_{path}_bk0_ms"]
             other = "".join(f" {p} {res[f'attnc_{p}_ms']:.3f}" for p in paths[1:])
-            log(f"S={S} {cfg['id']:26s} attnc {best:.3f} ms (bk64 {res['attnc_bk64_ms']:.3f}, bk128 {res['attnc_bk128_ms']:.3f}{other}) "
+            log(f"S={S} {cfg['id']:26s} attnc {best:.3f} ms (auto; bk64 {res['attnc_bk64_ms']:.3f}, bk128 {res['attnc_bk128_ms']:.3f}{other}) "
                 f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  {res['speedup_vs_fa2']:.2f}x vs FA2  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
             # Also store the schedule-shape facts the simulator is validated with.
             res["work_items"] = B * H * (S // 128)
