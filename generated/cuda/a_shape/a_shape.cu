@@ -891,6 +891,25 @@ __device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b,
   }
 }
 
+/**
+ * Transposes a 4 x 4 block of words across the 4 threads of a quad (t = lane % 4): thread t's
+ * a[j] becomes thread j's a[t]. Two butterfly stages; the indices are compile-time constants
+ * and the lane picks with selects, so `a` stays in registers.
+ */
+__device__ __forceinline__ void quad_transpose(uint32_t* a, int t) {
+  #pragma unroll
+  for (int bit = 2; bit >= 1; bit >>= 1) {
+    const bool upper = t & bit;
+    #pragma unroll
+    for (int j = 0; j < 4; j++) {
+      if (j & bit) continue;
+      const uint32_t recv = __shfl_xor_sync(0xffffffff, upper ? a[j] : a[j | bit], bit);
+      if (upper) a[j] = recv;
+      else a[j | bit] = recv;
+    }
+  }
+}
+
 template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], const float (&alpha)[2]) {
   #pragma unroll
   for (int d = 0; d < D / 8; d++) {
@@ -1085,7 +1104,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     }
     step += nIter;
 
-    // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp.
+    // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp. A quad holds
+    // each row's 8-column groups as 4 pieces of 2 columns, one per thread; a 4 x 4 transpose
+    // within the quad (quad_transpose) gives each thread whole groups, stored 16 bytes at a time.
     const int warp = tid / 32, lane = tid % 32;
     const int g = lane / 4, t = lane % 4;
     #pragma unroll
@@ -1095,12 +1116,25 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       sum += __shfl_xor_sync(0xffffffff, sum, 2);
       const float inv = sum > 0.f ? 1.f / sum : 0.f;
       const int q = q0 + warp * 16 + g + 8 * r;
+      uint32_t w[D / 8];
+      #pragma unroll
+      for (int d = 0; d < D / 8; d++) {
+        auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
+        w[d] = *reinterpret_cast<uint32_t*>(&v);
+      }
+      #pragma unroll
+      for (int i = 0; i < D / 32; i++) quad_transpose(w + 4 * i, t);  // now group 4 i + t, pieces 0..3
       if (q < P.q_len) {
         T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
+        const bool vec = (reinterpret_cast<uintptr_t>(og) & 15) == 0;
         #pragma unroll
-        for (int d = 0; d < D / 8; d++) {
-          auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
-          *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
+        for (int i = 0; i < D / 32; i++) {
+          T* dst = og + 8 * (4 * i + t);
+          if (vec) *reinterpret_cast<uint4*>(dst) = make_uint4(w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
+          else {
+            #pragma unroll
+            for (int u = 0; u < 4; u++) *reinterpret_cast<uint32_t*>(dst + 2 * u) = w[4 * i + u];
+          }
         }
         if (t == 0 && P.lse) {
           P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[r] + log2f(sum)) / LOG2E : -INFINITY;
