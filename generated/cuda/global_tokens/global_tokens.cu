@@ -259,7 +259,7 @@ __host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, in
 }
 /** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */
 constexpr bool ATTNC_MASK_DIAGONAL = false;
-/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap), else 2 (fewer live registers). */
+/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
 constexpr int ATTNC_MASK_UNROLL = 16;
 
 // The Hopper kernel's diagonal band (PARTIAL tiles of ATTNC_MASK_DIAGONAL patterns): its index
