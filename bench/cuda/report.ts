@@ -8,7 +8,8 @@
  * (a check at full size); then the issue's bars: at least FlexAttention's speed on every pattern at S >= 16k, the
  * geometric mean over FlexAttention, and the full-tile throughput (chunk2048: FULL tiles only).
  * Run: `npx tsx bench/cuda/report.ts OUT.md RESULTS.json[@S,...]... [--command "..."]...`
- * (each --command is printed as a line saying how the results were measured).
+ * (each --command is printed as a line saying how the results were measured). Where two files
+ * hold the same pattern at the same length, the later file's row is the one shown.
  */
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../../runtime/io/files.ts';
@@ -42,12 +43,17 @@ function pathTimes(r: Row): Record<string, number> {
 
 /** `files`: run.py JSON paths, each optionally `PATH@S1,S2` to take only those lengths from it. */
 export function report(files: readonly string[], commands: readonly string[] = []): string {
-  const runs = files.map((spec) => {
+  const loaded = files.map((spec) => {
     const [file, sizes] = spec.split('@');
     const run = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
     const keep = sizes ? new Set(sizes.split(',').map(Number)) : undefined;
     return { ...run, file: spec, bench: keep ? run.bench.filter((r) => keep.has(r.S)) : run.bench };
   });
+  // A later file's row replaces an earlier file's row of the same pattern and length (a rerun
+  // of some patterns after a kernel change); each row keeps its own run's dense times.
+  const last = new Map<string, number>();
+  loaded.forEach((run, i) => run.bench.forEach((r) => last.set(`${r.id}@${r.S}`, i)));
+  const runs = loaded.map((run, i) => ({ ...run, bench: run.bench.filter((r) => last.get(`${r.id}@${r.S}`) === i) }));
   const lines: string[] = [];
   const paths = [...new Set(runs.flatMap((r) => r.bench.flatMap((row) => Object.keys(pathTimes(row)))))];
   lines.push('| S | pattern | ' + paths.map((p) => (p === 'attnc' ? 'attnc ms' : `attnc ${p} ms`)).join(' | ') + ' | FlexAttention ms | FA2 ms | cuDNN ms | attnc vs FA2 | vs Flex | ideal | % of ideal | tile TFLOP/s | output vs Flex |');

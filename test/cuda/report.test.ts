@@ -26,4 +26,12 @@ describe('bench/cuda/report', () => {
     expect(row?.split(' | ')[2]).toBe(r.attnc_bk0_ms.toFixed(3));
     expect(md).toContain('**met** (20 of 20)');
   });
+  it('shows the later file where two hold the same pattern and length', () => {
+    const md = report(['bench/results/cuda-h200-2026-11-29-f7a33cc.json', 'bench/results/cuda-h200-2026-11-29-46ebc45.json']);
+    const rows = (id: string, S: number) => md.split('\n').filter((l) => l.startsWith(`| ${S} | ${id} |`));
+    expect(rows('longformer_w512_g16', 16384)).toHaveLength(1);
+    expect(rows('longformer_w512_g16', 16384)[0]).toContain('| 0.348 |');  // 46ebc45, not f7a33cc's 0.395
+    expect(rows('causal', 16384)[0]).toContain('| 2.100 |');  // only in f7a33cc
+    expect(md).toContain('over 30 points');
+  });
 });
