@@ -44,22 +44,27 @@ VARIANTS = {
 }
 
 
-def make_variant(build, name, edits):
-    src_dir = os.path.join(WORK, "src", build)
-    text = open(os.path.join(src_dir, build + ".cu")).read()
+def apply_edits(text, edits, where):
+    """The .cu text with a variant's edits made in its Hopper section."""
     cut = text.index(MARK)
     head, tail = text[:cut], text[cut:]
     for old, new in edits:
         if old not in tail:
-            raise SystemExit(f"ablate: {build}: the Hopper section has no `{old}` (the template changed; update VARIANTS)")
+            raise SystemExit(f"ablate: {where}: the Hopper section has no `{old}` (the template changed; update VARIANTS)")
         tail = tail.replace(old, new)
+    return head + tail
+
+
+def make_variant(build, name, edits):
+    src_dir = os.path.join(WORK, "src", build)
+    text = apply_edits(open(os.path.join(src_dir, build + ".cu")).read(), edits, build)
     vname = f"{build}__{name}"
     dst = os.path.join(WORK, "src", vname)
     os.makedirs(dst, exist_ok=True)
     for f in os.listdir(src_dir):
         if not f.endswith(".cu"):
             shutil.copy(os.path.join(src_dir, f), dst)
-    open(os.path.join(dst, vname + ".cu"), "w").write(head + tail)
+    open(os.path.join(dst, vname + ".cu"), "w").write(text)
     return vname
 
 
@@ -74,7 +79,6 @@ def make_ref(build, ref_dir):
 
 
 def main():
-    import ctypes
     import statistics
 
     import numpy as np
@@ -115,13 +119,7 @@ def main():
                 rows.append({"build": b, "variant": var, "error": "compile failed"})
                 continue
             # The symbol keeps the pattern's name: a variant's .cu is the pattern's with edits.
-            kern = run.Kernel.__new__(run.Kernel)
-            kern.lib = ctypes.CDLL(os.path.join(run.BUILD, n + ".so"))
-            kern.fn = getattr(kern.lib, "attnc_" + b + "_forward")
-            kern.fn.restype = ctypes.c_int
-            kern.fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-            kern.A = run.make_args_type([], list(inputs))
-            kern.runtime, kern.inputs = [], list(inputs)
+            kern = run.Kernel(n, [], list(inputs), pattern=b)
             a = kern.args(q, k, v, o, lse, args.block_kv, {}, inputs)
             kern(a)
             torch.cuda.synchronize()
@@ -146,4 +144,11 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--self-check"]:
+        # Every variant's edits apply to the given generated .cu files (no GPU or torch needed).
+        for f in sys.argv[2:]:
+            for name, edits in VARIANTS.items():
+                apply_edits(open(f).read(), edits, f"{f} ({name})")
+        print(f"ablate: {len(VARIANTS)} variants apply to {len(sys.argv) - 2} files")
+    else:
+        main()

@@ -66,9 +66,11 @@ def make_args_type(runtime, inputs):
 
 
 class Kernel:
-    def __init__(self, build, runtime=(), inputs=()):
+    def __init__(self, build, runtime=(), inputs=(), pattern=None):
+        # `pattern`: the name in the entry point's symbol, where the library was built from a
+        # renamed copy of a pattern's .cu (bench/cuda/ablate.py's variants); default: `build`.
         self.lib = ctypes.CDLL(os.path.join(BUILD, build + ".so"))
-        self.fn = getattr(self.lib, "attnc_" + build + "_forward")
+        self.fn = getattr(self.lib, "attnc_" + (pattern or build) + "_forward")
         self.fn.restype = ctypes.c_int
         self.fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self.A = make_args_type(runtime, inputs)
