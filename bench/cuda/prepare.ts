@@ -11,6 +11,7 @@ import { zipSync } from 'fflate';
 import type { BoundPattern } from '../../compiler/2-check/bind.ts';
 import { lowerPattern } from '../../compiler/3-lower/lower.ts';
 import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
+import { inputLengthNeeds } from '../../compiler/ir/program.ts';
 import { biasAt, denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
 import { bindSmall, docIds, globalFlags, SUITE } from './suite.ts';
@@ -48,8 +49,8 @@ for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).so
     // Shapes the pattern's asserts reject (self-attention only, ...) are refused by the entry point.
     if (planner.failedAsserts({ qLen, kvLen, heads }, params).length) continue;
     // ... and so are input arrays read past their end (doc: int[kv_len] read as doc[q] with q_len > kv_len).
-    const len = (axis: string) => (axis === 'q' || axis === 'q_len' ? qLen : kvLen);
-    if (bp.inputs.some((p) => (p.indexedBy ?? []).some((ix) => len(ix) > len(p.length ?? 'kv_len')))) continue;
+    const len = (size: 'q_len' | 'kv_len') => (size === 'q_len' ? qLen : kvLen);
+    if (inputLengthNeeds(bp.inputs).some((x) => len(x.need) > len(x.have))) continue;
     const inputs: Record<string, Int32Array> = {};
     for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? qLen : kvLen, 60, 7 + ci);
     const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params, inputs };

@@ -24,6 +24,16 @@ export interface ParamInfo {
   readonly span: Span;
 }
 
+/**
+ * The input arrays read at more tokens than they hold for some sizes: `doc: int[kv_len]` read
+ * as `doc[q]` needs `q_len <= kv_len`. One entry per (array, index variable) whose size
+ * (`need`) is not the array's declared length (`have`).
+ */
+export function inputLengthNeeds(inputs: readonly ParamInfo[]): { name: string; at: 'q' | 'k'; need: 'q_len' | 'kv_len'; have: 'q_len' | 'kv_len' }[] {
+  return inputs.flatMap((p) => (p.indexedBy ?? []).map((at) => ({ name: p.name, at, need: at === 'q' ? ('q_len' as const) : ('kv_len' as const), have: p.length ?? ('kv_len' as const) })))
+    .filter((x) => x.need !== x.have);
+}
+
 /** A layout axis: token `t` has coordinate `(t / stride) % size` (the first axis is not wrapped). */
 export interface LayoutAxis {
   readonly name: string;

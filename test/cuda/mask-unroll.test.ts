@@ -6,33 +6,25 @@
  */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bindParams } from '../../compiler/2-check/bind.ts';
 import { FULL_MASK_UNROLL_NODES, maskSize, maskUnroll } from '../../compiler/4-emit/cuda/emit-cuda.ts';
-import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
-import { checkSource } from '../../compiler/pipeline.ts';
+import { bindText } from '../helpers/compile.ts';
 
-function bound(file: string, src?: string) {
-  const diags = new Diagnostics();
-  const prog = checkSource({ name: file, text: src ?? fs.readFileSync(file, 'utf8') }, diags);
-  if (!prog) throw new Error(`${file} does not check`);
-  const b = bindParams(prog.patterns[0], {}, diags);
-  if (!b) throw new Error(`${file} needs parameters`);
-  return b;
-}
+/** A bundled pattern bound with its defaults, as generated/cuda has it. */
+const bundled = (name: string) => bindText(fs.readFileSync(`patterns/${name}.attn`, 'utf8'));
 
 describe('ATTNC_MASK_UNROLL', () => {
   it('unrolls small masks and masks with input arrays fully, the rest 2 at a time', () => {
-    const unroll = (name: string) => maskUnroll(bound(`patterns/${name}.attn`));
+    const unroll = (name: string) => maskUnroll(bundled(name));
     for (const n of ['longformer', 'natten-2d', 'swin', 'sliding-window', 'document', 'global-tokens']) expect(unroll(n), n).toBe(16);
     for (const n of ['bigbird', 'radial', 'natten-3d', 'softcap', 'alibi', 's2-attention']) expect(unroll(n), n).toBe(2);
   });
 
   it('keeps large masks and runtime divisions at 2, whatever else holds', () => {
-    const natten3d = bound('patterns/natten-3d.attn');
+    const natten3d = bundled('natten-3d');
     expect(maskSize(natten3d.mask)).toBeGreaterThan(FULL_MASK_UNROLL_NODES);
     // The same small mask, once dividing by a constant and once by a runtime parameter.
     const src = (decl: string) => `pattern p(${decl}) {\n  allow q / w == k / w\n}\n`;
-    expect(maskUnroll(bound('const.attn', src('w: int in 1.. = 64')))).toBe(16);
-    expect(maskUnroll(bound('runtime.attn', src('runtime w: int')))).toBe(2);
+    expect(maskUnroll(bindText(src('w: int in 1.. = 64')))).toBe(16);
+    expect(maskUnroll(bindText(src('runtime w: int')))).toBe(2);
   });
 });

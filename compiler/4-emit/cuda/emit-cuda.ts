@@ -13,6 +13,7 @@ import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
 import { children, show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
+import { inputLengthNeeds } from '../../ir/program.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
 import { wgmmaWrappers } from './wgmma.ts';
@@ -149,9 +150,7 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
       ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
       // An input array read at every q (or k) needs that many entries: `doc: int[kv_len]` read
       // as doc[q] is refused when q_len > kv_len (the kernel would read past its end).
-      ...plan.inputs.flatMap((p) => (p.indexedBy ?? []).map((ix) => ({ ix, need: ix === 'q' ? 'q_len' : 'kv_len', have: p.length ?? 'kv_len', name: p.name })))
-        .filter((x) => x.need !== x.have)
-        .map((x) => ({ cond: `${x.need} <= ${x.have}`, message: JSON.stringify(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.ix}: ${x.need} must not exceed ${x.have}`) })),
+      ...inputLengthNeeds(plan.inputs).map((x) => ({ cond: `${x.need} <= ${x.have}`, message: JSON.stringify(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.at}: ${x.need} must not exceed ${x.have}`) })),
     ],
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
