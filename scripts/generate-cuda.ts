@@ -1,6 +1,6 @@
 /**
  * Writes the CUDA target of every bundled pattern (default parameters) to
- * `generated/cuda/<pattern>/`. Deterministic; `test/cuda/generated.test.ts` regenerates
+ * `generated/cuda/<pattern>/`, and the printed part of the CUDA runtime (RUNTIME_PRINTED). Deterministic; `test/cuda/generated.test.ts` regenerates
  * into a temporary folder and fails on any difference. Run: `npx tsx scripts/generate-cuda.ts [outDir]`.
  */
 import * as fs from 'node:fs';
@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { bindParams } from '../compiler/2-check/bind.ts';
 import { lowerPattern } from '../compiler/3-lower/lower.ts';
 import { emitCuda } from '../compiler/4-emit/cuda/emit-cuda.ts';
+import { wgmmaHeader } from '../compiler/4-emit/cuda/wgmma.ts';
 import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
 import { checkSource } from '../compiler/pipeline.ts';
 import { writeFileAtomic } from '../runtime/io/files.ts';
@@ -33,8 +34,14 @@ export function generateCuda(outDir: string): string[] {
   return written;
 }
 
+/** The printed part of the hand-written CUDA runtime, by path. */
+export const RUNTIME_PRINTED: Readonly<Record<string, () => string>> = {
+  'runtime/cuda/attnc/wgmma_ops.cuh': wgmmaHeader,
+};
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out = process.argv[2] ?? 'generated/cuda';
   const files = generateCuda(out);
   process.stdout.write(`wrote ${files.length} files to ${out}\n`);
+  if (!process.argv[2]) for (const [f, text] of Object.entries(RUNTIME_PRINTED)) writeFileAtomic(f, text());
 }

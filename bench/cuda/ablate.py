@@ -1,5 +1,5 @@
-"""Where the Hopper kernel's time goes, without hardware counters: times variants of one
-generated kernel that each leave one stage out (their outputs are wrong by design; only the
+"""Where the Hopper kernel's time goes, without hardware counters: times variants of the
+Hopper forward kernel (runtime/cuda/attnc/forward_sm90.cuh) built for one pattern that each leave one stage out (their outputs are wrong by design; only the
 time is read) and reports each variant's time against the unchanged kernel's.
 
 Prepared by `npx tsx bench/cuda/prepare.ts` here; on the GPU machine, from the repo root:
@@ -10,14 +10,15 @@ Prepared by `npx tsx bench/cuda/prepare.ts` here; on the GPU machine, from the r
 Each variant is timed --rounds times, the variants interleaved, and the median is reported, so
 that two kernels compared here ran under the same conditions.
 
-Variants (text edits of the Hopper section of the generated .cu):
+Variants (text edits of forward_sm90.cuh, in a copy of the runtime each variant compiles against):
   base          the kernel as generated
   no_exp        P = the scaled scores instead of their exponentials (no MUFU work)
   no_softmax    FULL steps only round S to P (no max, sum, exponentials)
   no_rescale    O is not rescaled by alpha after each step
   no_pingpong   the consumers issue their products without taking turns
   no_pv         the P V product is never issued (half the tensor-core work)
-  ref           (with --ref DIR) the same build from another checkout's prepare.ts: DIR/<build>/
+  ref           (with --ref DIR) the same build from another checkout's prepare.ts: DIR/<build>/ and
+                its runtime DIR/../include/ (prepare.ts copies it there)
   no_store      the epilogue computes O but does not store it
 Writes $OUT/cuda-ablate.json.
 """
@@ -31,10 +32,11 @@ import time
 WORK = "bench/cuda/work"
 
 MARK = "Hopper path (sm_90a)"
+KERNEL = "runtime/cuda/attnc/forward_sm90.cuh"
 VARIANTS = {
     "base": [],
     "no_exp": [("exp2f(fmaf(", "(fmaf(")],
-    "no_softmax": [("if (full) softmax_step<AllLive, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);",
+    "no_softmax": [("if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);",
                     "if (full) { alpha[0] = alpha[1] = 1.f; for (int kk = 0; kk < BN / 16; kk++) for (int e = 0; e < 4; e++) "
                     "{ auto pk = Vec2<T>::pack(s[8 * kk + 2 * e], s[8 * kk + 2 * e + 1]); pn[kk][e] = *reinterpret_cast<uint32_t*>(&pk); } }")],
     "no_rescale": [("rescale<D>(o, alpha);", "")],
@@ -45,26 +47,27 @@ VARIANTS = {
 
 
 def apply_edits(text, edits, where):
-    """The .cu text with a variant's edits made in its Hopper section."""
+    """The kernel header's text with a variant's edits made in its Hopper section."""
     cut = text.index(MARK)
     head, tail = text[:cut], text[cut:]
     for old, new in edits:
         if old not in tail:
-            raise SystemExit(f"ablate: {where}: the Hopper section has no `{old}` (the template changed; update VARIANTS)")
+            raise SystemExit(f"ablate: {where}: the Hopper section has no `{old}` (the kernel changed; update VARIANTS)")
         tail = tail.replace(old, new)
     return head + tail
 
 
 def make_variant(build, name, edits):
+    """The build under a variant name, with its own copy of the runtime (dst/include/attnc) edited."""
     src_dir = os.path.join(WORK, "src", build)
-    text = apply_edits(open(os.path.join(src_dir, build + ".cu")).read(), edits, build)
     vname = f"{build}__{name}"
     dst = os.path.join(WORK, "src", vname)
-    os.makedirs(dst, exist_ok=True)
-    for f in os.listdir(src_dir):
-        if not f.endswith(".cu"):
-            shutil.copy(os.path.join(src_dir, f), dst)
-    open(os.path.join(dst, vname + ".cu"), "w").write(text)
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src_dir, dst)
+    os.rename(os.path.join(dst, build + ".cu"), os.path.join(dst, vname + ".cu"))
+    shutil.copytree("runtime/cuda/attnc", os.path.join(dst, "include", "attnc"))
+    kernel = os.path.join(dst, "include", "attnc", os.path.basename(KERNEL))
+    open(kernel, "w").write(apply_edits(open(KERNEL).read(), edits, f"{build} ({name})"))
     return vname
 
 
@@ -75,6 +78,9 @@ def make_ref(build, ref_dir):
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(os.path.join(ref_dir, build), dst)
     os.rename(os.path.join(dst, build + ".cu"), os.path.join(dst, vname + ".cu"))
+    include = os.path.join(ref_dir, "..", "include")
+    if os.path.isdir(include):
+        shutil.copytree(include, os.path.join(dst, "include"))
     return vname
 
 
@@ -145,7 +151,7 @@ def main():
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--self-check"]:
-        # Every variant's edits apply to the given generated .cu files (no GPU or torch needed).
+        # Every variant's edits apply to the given kernel headers (no GPU or torch needed).
         for f in sys.argv[2:]:
             for name, edits in VARIANTS.items():
                 apply_edits(open(f).read(), edits, f"{f} ({name})")

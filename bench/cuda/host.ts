@@ -8,12 +8,16 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BoundPattern } from '../../compiler/2-check/bind.ts';
 import { lowerPattern } from '../../compiler/3-lower/lower.ts';
 import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
 
 const run = promisify(execFile);
+
+/** The include folder of attnc's CUDA runtime (`#include "attnc/..."`). */
+export const CUDA_RUNTIME_INCLUDE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../runtime/cuda');
 
 export interface Problem { qLen: number; kvLen: number; heads: number; batch: number; blockKv: number; ctas: number }
 
@@ -30,8 +34,8 @@ export function readProblem(bp: BoundPattern): string {
   ].join('\n    ');
 }
 
-/** `, in_a.data(), in_b.data()`: the input arguments of `planHost`. */
-export const inputArgs = (bp: BoundPattern) => bp.inputs.map((p) => `, in_${p.name}.data()`).join('');
+/** `, attnc::HostInputs{in_a.data(), in_b.data()}`: the input arrays argument of `planHost` / `planBest`. */
+export const inputArgs = (bp: BoundPattern) => `, attnc::HostInputs{${bp.inputs.map((p) => `in_${p.name}.data()`).join(', ')}}`;
 
 /** The stdin text of one problem, with runtime parameters `params` and input arrays `inputs`. */
 export function problemText(bp: BoundPattern, s: Problem, params: Record<string, number>, inputs: Record<string, ArrayLike<number>>): string {
@@ -45,6 +49,6 @@ export async function buildHost(bp: BoundPattern, dir: string, main: string, opt
   for (const [name, text] of Object.entries(emitCuda(bp, lowerPattern(bp), bp.pattern.file.name))) fs.writeFileSync(path.join(dir, name), text);
   fs.writeFileSync(path.join(dir, 'main.cpp'), `#include "${bp.pattern.name}.cu"\n#include <cstdio>\n${main}`);
   const exe = path.join(dir, 'main');
-  await run('g++', ['-std=c++17', optimize, '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', dir, '-o', exe, path.join(dir, 'main.cpp')]);
+  await run('g++', ['-std=c++17', optimize, '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', dir, '-I', CUDA_RUNTIME_INCLUDE, '-o', exe, path.join(dir, 'main.cpp')]);
   return exe;
 }

@@ -37,7 +37,7 @@ int main() {
     size_t tiles = 0;
     for (int rep = 0; rep < 7; rep++) {
       const auto t0 = std::chrono::steady_clock::now();
-      const HostPlan h = planHost(&a, ctas${inputArgs(bp)});
+      const attnc::HostPlan h = attnc::planHost<Pattern>(&a, ctas${inputArgs(bp)});
       us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
       tiles = h.idx.size() + h.fullIdx.size();
     }
@@ -46,7 +46,7 @@ int main() {
     // of the dealing: 4 per FULL tile, 5 per PARTIAL, 8 per item), longest-first vs round-robin.
     double imbalance[2];
     for (int mode = 0; mode < 2; mode++) {
-      const HostPlan h = planHost(&a, ctas${inputArgs(bp)}, mode == 0);
+      const attnc::HostPlan h = attnc::planHost<Pattern>(&a, ctas${inputArgs(bp)}, mode == 0);
       std::vector<double> load(h.ctas, 0.0);
       double total = 0;
       for (int c = 0; c < h.ctas; c++) for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) {

@@ -102,4 +102,6 @@ for (const s of SUITE) {
   }
 }
 fs.writeFileSync(path.join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 1));
+// The runtime these sources were generated against (bench/cuda/ablate.py --ref reads another checkout's).
+fs.cpSync('runtime/cuda/attnc', path.join(OUT, 'include', 'attnc'), { recursive: true });
 process.stdout.write(`prepared ${manifest.correctness.length} correctness builds and ${manifest.perf.length} benchmark configs in ${OUT}\n`);

@@ -39,8 +39,10 @@ def compile_all(builds):
     def one(name):
         src = os.path.join(WORK, "src", name, name + ".cu")
         so = os.path.join(BUILD, name + ".so")
+        # A build's own include/ (bench/cuda/ablate.py's variants) comes before the runtime.
+        own = os.path.join(os.path.dirname(src), "include")
         cmd = ["nvcc", "-O3", "-std=c++17", "-gencode=arch=compute_90a,code=sm_90a", "--use_fast_math", "-Xptxas", "-v",
-               "-shared", "-Xcompiler", "-fPIC", "-I", os.path.dirname(src), src, "-o", so]
+               "-shared", "-Xcompiler", "-fPIC", "-I", os.path.dirname(src), *(["-I", own] if os.path.isdir(own) else []), "-I", "runtime/cuda", src, "-o", so]
         r = subprocess.run(cmd, capture_output=True, text=True)
         spills = [l for l in r.stderr.splitlines() if "spill" in l and not l.strip().startswith("0 bytes")]
         return name, r.returncode, r.stderr[-3000:] if r.returncode else "", spills
@@ -62,6 +64,9 @@ def make_args_type(runtime, inputs):
               ("q_len", ctypes.c_int), ("kv_len", ctypes.c_int), ("head_dim", ctypes.c_int), ("block_kv", ctypes.c_int), ("scale", ctypes.c_float)]
     fields += [("p_" + n, ctypes.c_double) for n in runtime]
     fields += [("in_" + n, ctypes.c_void_p) for n in inputs]
+    fields += [("dout", ctypes.c_void_p), ("dq", ctypes.c_void_p), ("dk", ctypes.c_void_p), ("dv", ctypes.c_void_p),
+               ("do_stride", ctypes.c_int64 * 4), ("dq_stride", ctypes.c_int64 * 4), ("dk_stride", ctypes.c_int64 * 4), ("dv_stride", ctypes.c_int64 * 4),
+               ("workspace", ctypes.c_void_p)]
     return type("Args", (ctypes.Structure,), {"_fields_": fields})
 
 

@@ -22,7 +22,8 @@ const S = 4096;
 
 /** Checks BN's band for `tiles` random tiles; prints "checked live dead mismatches". */
 const harness = (name: string, runtime: string[]) => `using namespace attnc_${name};
-template <int BN> static void check(const Params<unsigned short>& P, unsigned& seed, long long* n) {
+using namespace attnc;
+template <int BN> static void check(const Params<Pattern, unsigned short>& P, unsigned& seed, long long* n) {
   constexpr int WORDS = BandMask<BN>::WORDS, DIAGONALS = BN + 15;
   for (int trial = 0; trial < 40; trial++) {
     seed = seed * 1103515245u + 12345u;
@@ -39,7 +40,7 @@ template <int BN> static void check(const Params<unsigned short>& P, unsigned& s
         const int idx = amin(32 * i + lane, DIAGONALS - 1);
         int r, c;
         band_point<BN>(qw, k0, idx, r, c);
-        if (32 * i + lane < DIAGONALS && attnc_mask_eager(P, 0, h, r, c)) band[i] |= 1u << lane;
+        if (32 * i + lane < DIAGONALS && Pattern::mask_eager(P, 0, h, r, c)) band[i] |= 1u << lane;
       }
       for (int lane = 0; lane < 32; lane++) {
         const int s = band_shift(lane);
@@ -48,7 +49,7 @@ template <int BN> static void check(const Params<unsigned short>& P, unsigned& s
         m.w[WORDS - 1] = band[WORDS - 1] >> s;
         for (int j = 0; j < BN / 8; j++) for (int e = 0; e < 4; e++) {
           const int row = qw + lane / 4 + 8 * (e >> 1), col = k0 + 8 * j + 2 * (lane % 4) + (e & 1);
-          const bool want = attnc_mask_eager(P, 0, h, row, col);
+          const bool want = Pattern::mask_eager(P, 0, h, row, col);
           n[0]++; n[want ? 1 : 2]++;
           if (m.live(j, e) != want) n[3]++;
         }
@@ -57,7 +58,7 @@ template <int BN> static void check(const Params<unsigned short>& P, unsigned& s
   }
 }
 int main() {
-  Params<unsigned short> P{};
+  Params<Pattern, unsigned short> P{};
   P.batch = 1; P.heads = 4; P.kv_heads = 4; P.q_len = ${S}; P.kv_len = ${S};
 ${runtime.map((p) => `  P.p_${p} = 37;`).join('\n')}
   unsigned seed = 12345u;

@@ -35,7 +35,7 @@ describe.skipIf(!haveGpp)('automatic key block', () => {
       const main = `using namespace attnc_${bp.pattern.name};
 int main() { for (;;) { ${readProblem(bp)}
   if (!ok) break;
-  const HostPlan h = planBest(&a, ctas${inputArgs(bp)});
+  const attnc::HostPlan h = attnc::planBest<Pattern>(&a, ctas${inputArgs(bp)});
   printf("%d\\n", h.block_kv); } }`;
       const exe = await buildHost(bp, path.join(dir, String(i)), main, '-O2');
       const inputs: Record<string, Int32Array> = {};

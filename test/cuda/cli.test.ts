@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
 
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
@@ -44,7 +45,7 @@ function checkTwice(srcDir: string, name: string, sizes: [number, number], chang
     '',
   ].join('\n'));
   const exe = path.join(work, 'main');
-  execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(work, 'stub'), '-I', srcDir, '-o', exe, path.join(work, 'main.cpp')]);
+  execFileSync('g++', ['-std=c++17', '-DATTNC_HOST_ONLY', '-I', path.join(work, 'stub'), '-I', srcDir, '-I', CUDA_RUNTIME_INCLUDE, '-o', exe, path.join(work, 'main.cpp')]);
   return execFileSync(exe, { encoding: 'utf8' }).trim();
 }
 
@@ -66,7 +67,10 @@ describe('attnc compile --target cuda', () => {
     expect(h).toContain('double p_shift;');
     const cu = fs.readFileSync(path.join(out, 'local.cu'), 'utf8');
     expect(cu).toContain('// mask(b, h, q, k) = abs(q - k) < 33 + shift');
-    expect(cu).toContain('attnc_forward_sm90_kernel');
+    expect(cu).toContain('struct Pattern {');
+    expect(cu).toContain('return attnc::forward<attnc_local::Pattern>(a, stream);');
+    expect(cu).toContain('return attnc::backward<attnc_local::Pattern>(a, stream);');
+    expect(h).toContain('int attnc_local_backward(const attnc_local_args* args, cudaStream_t stream);');
     expect(fs.readFileSync(path.join(out, 'local.py'), 'utf8')).toContain('def attention(q, k, v');
   });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateCuda } from '../../scripts/generate-cuda.ts';
+import { generateCuda, RUNTIME_PRINTED } from '../../scripts/generate-cuda.ts';
 
 function listFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -24,6 +24,10 @@ describe('generated/cuda', () => {
     for (const f of fresh) {
       expect(fs.readFileSync(path.join('generated/cuda', f), 'utf8'), f).toBe(fs.readFileSync(path.join(tmp, f), 'utf8'));
     }
+  });
+
+  it('the printed part of the CUDA runtime is current', () => {
+    for (const [f, text] of Object.entries(RUNTIME_PRINTED)) expect(fs.readFileSync(f, 'utf8'), f).toBe(text());
   });
 
   it('has no absolute paths or dates', () => {

@@ -2,7 +2,8 @@
  * The host half of every bundled pattern's generated CUDA, compiled with g++ (ATTNC_HOST_ONLY:
  * no kernels, no CUDA calls) and run on the CPU:
  * - the C++ schedule planner lists the same FULL and PARTIAL tiles per (b, h, qBlock) as
- *   attnc's own planner (runtime/schedule/plan.ts);
+ *   attnc's own planner (runtime/schedule/plan.ts), and so does the backward planner (64 x 64
+ *   tiles) in both orders: q-major rows and their k-major transpose;
  * - the persistent kernel's work lists hold every work item exactly once, in longest-first
  *   order, dealt so that no CTA's load exceeds another's by more than one item's cost (LPT);
  * - the entry point's assert check refuses the shapes the pattern's asserts reject, with the
@@ -46,19 +47,23 @@ int main() {
     const char* failed = attnc_${n}_check(&a);
     printf("plan %s\\n", failed ? failed : "-");
     if (failed) continue;
-    const HostPlan h = planHost(&a, ctas${inputArgs(bp)});
+    const attnc::HostPlan h = attnc::planHost<Pattern>(&a, ctas${inputArgs(bp)});
     printf("sizes %d %d %d %d\\n", h.sched_batch, h.num_q_blocks, h.work_items, h.ctas);
     row("groupOf", h.groupOf); row("rowPtr", h.rowPtr); row("idx", h.idx); row("fullRowPtr", h.fullRowPtr); row("fullIdx", h.fullIdx);
     row("order", h.order); row("ctaPtr", h.ctaPtr); row("ctaItems", h.ctaItems);
-    Params<unsigned short> P{};
+    const attnc::BackwardPlan w = attnc::planBackward<Pattern>(&a${inputArgs(bp)});
+    printf("bsizes %d %d %d\\n", w.sched_batch, w.num_q_blocks, w.num_kv_blocks);
+    row("bGroupOf", w.groupOf); row("bRowPtr", w.rowPtr); row("bIdx", w.idx); row("bFullRowPtr", w.fullRowPtr); row("bFullIdx", w.fullIdx);
+    row("bColPtr", w.colPtr); row("bQIdx", w.qIdx); row("bFullColPtr", w.fullColPtr); row("bFullQIdx", w.fullQIdx);
+    attnc::Params<Pattern, unsigned short> P{};
     P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
 ${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
 ${bp.inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
     for (int b = 0; b < a.batch; b++) for (int hd = 0; hd < a.heads; hd++) {
       std::string lazy, eager;
       for (int q = 0; q < a.q_len; q++) for (int k = 0; k < a.kv_len; k++) {
-        lazy += attnc_mask(P, b, hd, q, k) ? '1' : '0';
-        eager += attnc_mask_eager(P, b, hd, q, k) ? '1' : '0';
+        lazy += Pattern::mask(P, b, hd, q, k) ? '1' : '0';
+        eager += Pattern::mask_eager(P, b, hd, q, k) ? '1' : '0';
       }
       printf("mask %d %d %s %s\\n", b, hd, lazy.c_str(), eager.c_str());
     }
@@ -74,13 +79,14 @@ function stdinFor(bp: BoundPattern, s: Problem): { text: string; inputs: Record<
   return { text: problemText(bp, s, params, inputs), inputs };
 }
 
-interface Parsed { failed: string; plan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
+interface Parsed { failed: string; plan: number[]; bplan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
 function parse(out: string): Parsed[] {
   const res: Parsed[] = [];
   for (const line of out.split('\n').filter(Boolean)) {
     const [tag, ...rest] = line.split(' ');
-    if (tag === 'plan') res.push({ failed: rest.join(' '), plan: [], rows: {}, masks: [] });
+    if (tag === 'plan') res.push({ failed: rest.join(' '), plan: [], bplan: [], rows: {}, masks: [] });
     else if (tag === 'sizes') res[res.length - 1].plan = rest.map(Number);
+    else if (tag === 'bsizes') res[res.length - 1].bplan = rest.map(Number);
     else if (tag === 'mask') res[res.length - 1].masks.push({ b: Number(rest[0]), h: Number(rest[1]), lazy: rest[2], eager: rest[3] });
     else res[res.length - 1].rows[tag] = rest.map(Number);
   }
@@ -109,6 +115,26 @@ function check(bp: BoundPattern, s: Problem, inputs: Record<string, Int32Array>,
         const row = g * (nq + 1) + qb;
         expect(r.fullIdx.slice(r.fullRowPtr[row], r.fullRowPtr[row + 1]), `${what}: FULL tiles of b ${b} h ${h} qBlock ${qb}`).toEqual([...ref.fullKvIndices.slice(ref.fullKvRowPtr[qb], ref.fullKvRowPtr[qb + 1])]);
         expect(r.idx.slice(r.rowPtr[row], r.rowPtr[row + 1]), `${what}: PARTIAL tiles of b ${b} h ${h} qBlock ${qb}`).toEqual([...ref.kvIndices.slice(ref.kvRowPtr[qb], ref.kvRowPtr[qb + 1])]);
+      }
+    }
+  }
+  // The backward schedule: 64 x 64 tiles, rows and columns per (b, h), against the reference planner.
+  const bs = planSchedule(planner, { qLen: s.qLen, kvLen: s.kvLen, heads: s.heads, batch: s.batch, blockQ: 64, blockKv: 64, params, inputs });
+  const [bBatch, bnq, bnkv] = got.bplan;
+  expect([bBatch, bnq, bnkv], `${what}: backward plan sizes`).toEqual([bs.batch, bs.numQBlocks, bs.numKvBlocks]);
+  const list = (ptr: string, idx: string, at: number) => r[idx].slice(r[ptr][at], r[ptr][at + 1]);
+  for (let b = 0; b < s.batch; b++) {
+    for (let h = 0; h < s.heads; h++) {
+      const g = r.bGroupOf[(bBatch > 1 ? b : 0) * s.heads + h];
+      const ref = bs.groups[bs.groupOf[(bs.batch > 1 ? b : 0) * s.heads + h]];
+      const at = `${what}: backward b ${b} h ${h}`;
+      for (let qb = 0; qb < bnq; qb++) {
+        expect(list('bFullRowPtr', 'bFullIdx', g * (bnq + 1) + qb), `${at} FULL row ${qb}`).toEqual([...ref.fullKvIndices.slice(ref.fullKvRowPtr[qb], ref.fullKvRowPtr[qb + 1])]);
+        expect(list('bRowPtr', 'bIdx', g * (bnq + 1) + qb), `${at} PARTIAL row ${qb}`).toEqual([...ref.kvIndices.slice(ref.kvRowPtr[qb], ref.kvRowPtr[qb + 1])]);
+      }
+      for (let kb = 0; kb < bnkv; kb++) {
+        expect(list('bFullColPtr', 'bFullQIdx', g * (bnkv + 1) + kb), `${at} FULL column ${kb}`).toEqual([...ref.fullQIndices.slice(ref.fullQColPtr[kb], ref.fullQColPtr[kb + 1])]);
+        expect(list('bColPtr', 'bQIdx', g * (bnkv + 1) + kb), `${at} PARTIAL column ${kb}`).toEqual([...ref.qIndices.slice(ref.qColPtr[kb], ref.qColPtr[kb + 1])]);
       }
     }
   }

@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
 
 const run = promisify(execFile);
 const NVCC = fs.existsSync('/usr/local/cuda/bin/nvcc') ? '/usr/local/cuda/bin/nvcc' : 'nvcc';
@@ -28,6 +29,8 @@ try {
 
 const SPILL_BUDGET = 320;
 const SM90_WIDE_SPILL_BUDGET = 64;
+/** The backward kernels (mma.sync, runtime/cuda/attnc/backward_sm80.cuh). */
+const BACKWARD_SPILL_BUDGET = 0;
 const dirs = fs.readdirSync('generated/cuda').sort();
 const SM80_SUBSET = ['sliding_window', 'document', 'natten_2d', 'alibi'];
 
@@ -37,7 +40,7 @@ interface KernelReport { name: string; spills: number; regs: number }
 async function compile(dir: string, arch: string): Promise<{ kernels: KernelReport[]; serialized: string[] }> {
   const cu = path.join('generated/cuda', dir, `${dir}.cu`);
   const out = path.join(os.tmpdir(), `attnc-${dir}-${arch.replace(/\W/g, '')}.o`);
-  const { stderr } = await run(NVCC, ['-std=c++17', '-O3', arch, '-Xptxas', '-v', '-c', cu, '-o', out], { maxBuffer: 1 << 24 });
+  const { stderr } = await run(NVCC, ['-std=c++17', '-O3', arch, '-I', CUDA_RUNTIME_INCLUDE, '-Xptxas', '-v', '-c', cu, '-o', out], { maxBuffer: 1 << 24 });
   const kernels = stderr.split(/Compiling entry function /).slice(1).map((part) => ({
     name: /^'([^']+)'/.exec(part)?.[1] ?? '?',
     spills: Number(/(\d+) bytes spill stores/.exec(part)?.[1] ?? NaN),
@@ -68,6 +71,7 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
     for (const r of results) {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
       const sm80 = r.kernels.filter((k) => k.name.includes('attnc_forward_kernel'));
+      const bwd = r.kernels.filter((k) => /attnc_bwd_(dkdv|dq|preprocess)_kernel/.test(k.name));
       expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x 2 head dims x 2 kv blocks)`).toBe(8);
       expect(sm80.length, `${r.d} ${r.arch}: mma.sync kernels (2 types x 2 head dims)`).toBe(4);
       for (const k of sm90) {
@@ -76,6 +80,8 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
       }
       expect(r.serialized, `${r.d} ${r.arch}: ptxas serialized warpgroup MMAs`).toEqual([]);
       for (const k of sm80) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(SPILL_BUDGET);
+      expect(bwd.length, `${r.d} ${r.arch}: backward kernels (3 kernels x 2 types x 2 head dims)`).toBe(12);
+      for (const k of bwd) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(BACKWARD_SPILL_BUDGET);
     }
   }, 900_000);
 });

@@ -1,9 +1,10 @@
 /**
- * CUDA backend: renders `templates/cuda/` for one bound pattern into `<name>.cu`,
- * `<name>.h`, a PyTorch extension binding `<name>_torch.cpp` and a Python loader
- * `<name>.py`. The view model below holds every decision; the templates hold layout.
- * The kernel inlines the pattern's mask and score modifications; the host part embeds the
- * planner (interval bounds printed as C++, plus `templates/cuda/planner.h`).
+ * CUDA backend: renders `templates/cuda/` for one bound pattern into `<name>.cu` (the pattern as
+ * a `struct Pattern`: mask, score modifications, interval bounds, asserts; and its extern "C"
+ * entry points), `<name>.h`, a PyTorch binding `<name>_torch.cpp` and a Python module
+ * `<name>.py`. The kernels, the host planner and the launch code are hand-written C++ in
+ * `runtime/cuda/attnc/`, templated on the Pattern; the Python glue is `runtime/python/attnc/`.
+ * The view model below holds every decision; the templates hold layout.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,17 +17,16 @@ import type { PlanIR } from '../../ir/plan.ts';
 import { inputLengthNeeds } from '../../ir/program.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
-import { wgmmaWrappers } from './wgmma.ts';
 
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
 
 const CPP_DIALECT: IntervalDialect = {
   decl: (i, lo, hi) => `const long long l${i} = ${lo}, h${i} = ${hi};`,
-  helper: (name, args) => `attnc_rt::${name}(${args.join(', ')}, R);`,
-  hash: (args) => `attnc_rt::ivHash({${args.join(', ')}}, R);`,
+  helper: (name, args) => `attnc::host::${name}(${args.join(', ')}, R);`,
+  hash: (args) => `attnc::host::ivHash({${args.join(', ')}}, R);`,
   inputRange: (name, axis, lo, hi) => `${name}_${axis}->range(${lo}, ${hi}, R);`,
   scratch: ['R[0]', 'R[1]'],
-  floorDivPos: (a, c) => `attnc_rt::fdiv(${a}, ${c})`,
+  floorDivPos: (a, c) => `attnc::host::fdiv(${a}, ${c})`,
   minmax: (fn, args) => (args.length === 1 ? args[0] : `std::${fn}<long long>({${args.join(', ')}})`),
   eq: '==',
 };
@@ -35,7 +35,7 @@ const deviceLeaves: CLeaves = {
   size: (n) => `P.${n}`,
   param: (n) => `P.p_${n}`,
   input: (n, i) => `P.in_${n}[${i}]`,
-  ns: '',
+  ns: 'attnc::',
 };
 /** The kernel's mask: eager logic (callers pass q < q_len, k < kv_len). */
 const maskLeaves: CLeaves = { ...deviceLeaves, eager: true };
@@ -43,18 +43,18 @@ const hostLeaves: CLeaves = {
   size: (n) => n,
   param: (n) => (n.startsWith('$g') ? `g_${n.slice(2)}` : `p_${n}`),
   input: (n, i) => `in_${n}[${i}]`,
-  ns: '',
+  ns: 'attnc::',
 };
 const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) => `P.p_${n}` };
 
 const ctype = (t: string) => (t === 'float' ? 'float' : t === 'bool' ? 'bool' : 'int');
 
-let compiled: { cu: Handlebars.TemplateDelegate; kernel: Handlebars.TemplateDelegate; kernelSm90: Handlebars.TemplateDelegate; h: Handlebars.TemplateDelegate; cpp: Handlebars.TemplateDelegate; py: Handlebars.TemplateDelegate; planner: string } | undefined;
-function templates() {
+type Templates = Record<'cu' | 'h' | 'cpp' | 'py', Handlebars.TemplateDelegate>;
+let compiled: Templates | undefined;
+function templates(): Templates {
   if (!compiled) {
-    const read = (f: string) => fs.readFileSync(path.join(TEMPLATES, f), 'utf8');
-    const c = (f: string) => Handlebars.compile(read(f), { noEscape: true, strict: true });
-    compiled = { cu: c('pattern.cu.hbs'), kernel: c('kernel.cuh.hbs'), kernelSm90: c('kernel-sm90.cuh.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs'), planner: read('planner.h') };
+    const c = (f: string) => Handlebars.compile(fs.readFileSync(path.join(TEMPLATES, f), 'utf8'), { noEscape: true, strict: true });
+    compiled = { cu: c('pattern.cu.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs') };
   }
   return compiled;
 }
@@ -90,37 +90,6 @@ export function maskUnroll(bp: Pick<BoundPattern, 'mask' | 'inputs' | 'bias' | '
   return small && !bp.bias && !bp.softcap ? 16 : 2;
 }
 
-function deviceFunctions(bp: BoundPattern): string {
-  const maskFunction = (doc: string, name: string, leaves: CLeaves) => [
-    `/** ${doc} */`,
-    'template <typename T>',
-    `__host__ __device__ __forceinline__ bool ${name}(const Params<T>& P, int b, int h, int q, int k) {`,
-    '  (void)P; (void)b; (void)h; (void)q; (void)k;',
-    `  return ${printC(bp.mask, leaves)};`,
-    '}',
-  ];
-  const lines = [
-    ...maskFunction("mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles.", 'attnc_mask', deviceLeaves),
-    ...maskFunction('The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len.', 'attnc_mask_eager', maskLeaves),
-    '/** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */',
-    `constexpr bool ATTNC_MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`,
-    '/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */',
-    `constexpr int ATTNC_MASK_UNROLL = ${maskUnroll(bp)};`,
-  ];
-  if (bp.bias || bp.softcap) {
-    lines.push(
-      '/** Score modifications in natural units: soft-cap, then bias. */',
-      'template <typename T>',
-      '__host__ __device__ __forceinline__ float attnc_score(const Params<T>& P, int b, int h, int q, int k, float x) {',
-      '  (void)P; (void)b; (void)h; (void)q; (void)k;',
-    );
-    if (bp.softcap) lines.push(`  const float cap = ${printC(bp.softcap, deviceLeaves)};`, '  x = cap * tanhf(x / cap);');
-    if (bp.bias) lines.push(`  x += ${printC(bp.bias, deviceLeaves)};`);
-    lines.push('  return x;', '}');
-  }
-  return lines.join('\n');
-}
-
 /** The files of the CUDA target, keyed by name. */
 export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record<string, string> {
   const t = templates();
@@ -142,9 +111,14 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     slots: plan.headSlots.map((_, index) => ({ index })),
     dependsOnBatch: plan.dependsOnBatch,
     hasScoreMod: Boolean(bp.bias || bp.softcap),
+    maskDiagonal: dependsOnlyOnDiagonal(bp.mask),
     diagonalBand: usesDiagonalBand(bp),
-    plannerRuntime: t.planner,
-    classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `    ${l}`).join('\n'),
+    maskUnroll: maskUnroll(bp),
+    deviceMask: printC(bp.mask, deviceLeaves),
+    eagerMask: printC(bp.mask, maskLeaves),
+    softcap: bp.softcap ? printC(bp.softcap, deviceLeaves) : '',
+    bias: bp.bias ? printC(bp.bias, deviceLeaves) : '',
+    classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `      ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),
     asserts: [
       ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
@@ -154,10 +128,8 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     ],
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
-  const kernel = t.kernel(view);
-  const kernelSm90 = t.kernelSm90({ ...view, wgmmaWrappers: wgmmaWrappers() });
   return {
-    [`${name}.cu`]: t.cu({ ...view, maskFunctions: deviceFunctions(bp), kernel, kernelSm90 }),
+    [`${name}.cu`]: t.cu(view),
     [`${name}.h`]: t.h(view),
     [`${name}_torch.cpp`]: t.cpp(view),
     [`${name}.py`]: t.py(view),

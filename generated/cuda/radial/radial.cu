@@ -4,1738 +4,336 @@
 // mask(b, h, q, k) = q >= 118800 || k >= 118800 || k / 3600 < 1 || abs(q / 3600 - k / 3600) <= 1 || abs(q % 3600 - k % 3600) <= max(2048 / select(abs(q / 3600 - k / 3600) >= 1024, 1024, select(abs(q / 3600 - k / 3600) >= 512, 512, select(abs(q / 3600 - k / 3600) >= 256, 256, select(abs(q / 3600 - k / 3600) >= 128, 128, select(abs(q / 3600 - k / 3600) >= 64, 64, select(abs(q / 3600 - k / 3600) >= 32, 32, select(abs(q / 3600 - k / 3600) >= 16, 16, select(abs(q / 3600 - k / 3600) >= 8, 8, select(abs(q / 3600 - k / 3600) >= 4, 4, select(abs(q / 3600 - k / 3600) >= 2, 2, 1)))))))))), 128) && (2048 >= 128 * select(abs(q / 3600 - k / 3600) >= 1024, 1024, select(abs(q / 3600 - k / 3600) >= 512, 512, select(abs(q / 3600 - k / 3600) >= 256, 256, select(abs(q / 3600 - k / 3600) >= 128, 128, select(abs(q / 3600 - k / 3600) >= 64, 64, select(abs(q / 3600 - k / 3600) >= 32, 32, select(abs(q / 3600 - k / 3600) >= 16, 16, select(abs(q / 3600 - k / 3600) >= 8, 8, select(abs(q / 3600 - k / 3600) >= 4, 4, select(abs(q / 3600 - k / 3600) >= 2, 2, 1)))))))))) || abs(q / 3600 - k / 3600) % (128 * select(abs(q / 3600 - k / 3600) >= 1024, 1024, select(abs(q / 3600 - k / 3600) >= 512, 512, select(abs(q / 3600 - k / 3600) >= 256, 256, select(abs(q / 3600 - k / 3600) >= 128, 128, select(abs(q / 3600 - k / 3600) >= 64, 64, select(abs(q / 3600 - k / 3600) >= 32, 32, select(abs(q / 3600 - k / 3600) >= 16, 16, select(abs(q / 3600 - k / 3600) >= 8, 8, select(abs(q / 3600 - k / 3600) >= 4, 4, select(abs(q / 3600 - k / 3600) >= 2, 2, 1)))))))))) / 2048) == 0)
 // Compile-time parameters: frame_tokens = 3600, frames = 33, window = 2048, min_window = 128, sink_frames = 1
 //
-// Entry point: attnc_radial_forward (see radial.h). The schedule is planned on the host on
-// first use for each (sizes, runtime values, inputs) and cached with its device copy.
-// Defining ATTNC_HOST_ONLY compiles just the host planner and the mask functions with a plain
-// C++ compiler (no kernels, no CUDA calls; the header's cudaStream_t must then be declared by a
-// stand-in <cuda_runtime.h>): the tests check them against attnc's own planner and evaluator.
-#ifdef ATTNC_HOST_ONLY
-#define __host__
-#define __device__
-#define __forceinline__ inline
-#else
-#include <cuda.h>
-#include <cudaTypedefs.h>
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-#endif
-#include <algorithm>
-#include <atomic>
-#include <cmath>
-#include <cstdlib>
-#include <cstdint>
-#include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <queue>
+// This file holds the pattern alone: its mask, score modifications, interval bounds and asserts
+// as `struct Pattern`, and the C entry points (see radial.h). The kernels, the host planner and
+// the launch code are attnc's CUDA runtime (include path: attnc's runtime/cuda), instantiated
+// with this Pattern. Defining ATTNC_HOST_ONLY compiles just the host half (planner, asserts,
+// mask functions) with a plain C++ compiler; the header's cudaStream_t must then be declared by
+// a stand-in <cuda_runtime.h>.
 #include <string>
-#include <tuple>
-#include <type_traits>
 #include <vector>
+#include "attnc/config.h"
+#include "attnc/int_ops.h"
+#include "attnc/pattern.h"
+#include "attnc/planner.h"
 #include "radial.h"
 
-// ---------------------------------------------------------------------------------------------
-// Host-side schedule planner (C++ port of runtime/schedule/plan.ts; the same algorithm and
-// vocabulary). A pattern supplies `classify(q0, q1, k0, k1)` (interval bounds of the mask over
-// a tile, inclusive: 0 none, 1 some, 2 all allowed) and `mask(q, k)`; the planner bisects each
-// query block's key-block range, refines undecided single tiles exactly, and lists FULL and
-// PARTIAL tiles per query block in compressed rows.
-// ---------------------------------------------------------------------------------------------
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
-#include <vector>
-
-namespace attnc_rt {
-
-inline long long fdiv(long long a, long long b) {
-  if (b == 0) return 0;
-  long long q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-  return q;
-}
-inline long long fmod_(long long a, long long b) {
-  if (b == 0) return 0;
-  long long r = a % b;
-  if (r != 0 && ((r < 0) != (b < 0))) r += b;
-  return r;
-}
-inline uint32_t hash_step(uint32_t h, uint32_t a) {
-  h ^= a;
-  h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16;
-  return h;
-}
-
-/** Interval helpers write their result to `R`. */
-inline void ivMul(long long al, long long ah, long long bl, long long bh, long long* R) {
-  long long p[4] = {al * bl, al * bh, ah * bl, ah * bh};
-  R[0] = *std::min_element(p, p + 4); R[1] = *std::max_element(p, p + 4);
-}
-inline void ivDiv(long long al, long long ah, long long bl, long long bh, long long* R) {
-  if (bl <= 0 && bh >= 0) {
-    if (bl == 0 && bh == 0) { R[0] = R[1] = 0; return; }
-    long long m = std::max(al < 0 ? -al : al, ah < 0 ? -ah : ah);
-    R[0] = -m; R[1] = m; return;
-  }
-  long long p[4] = {fdiv(al, bl), fdiv(al, bh), fdiv(ah, bl), fdiv(ah, bh)};
-  R[0] = *std::min_element(p, p + 4); R[1] = *std::max_element(p, p + 4);
-}
-inline void ivMod(long long al, long long ah, long long bl, long long bh, long long* R) {
-  if (bl == bh) {
-    long long m = bl;
-    if (m == 0) { R[0] = R[1] = 0; return; }
-    long long qa = fdiv(al, m), qb = fdiv(ah, m);
-    if (qa == qb) { long long x = al - qa * m, y = ah - qb * m; R[0] = std::min(x, y); R[1] = std::max(x, y); return; }
-    if (m > 0) { R[0] = 0; R[1] = m - 1; } else { R[0] = m + 1; R[1] = 0; }
-    return;
-  }
-  if (bl > 0) { if (al >= 0 && ah < bl) { R[0] = al; R[1] = ah; return; } R[0] = 0; R[1] = bh - 1; return; }
-  if (bh < 0) { R[0] = bl + 1; R[1] = 0; return; }
-  long long m = std::max(bl < 0 ? -bl : bl, bh < 0 ? -bh : bh);
-  R[0] = -m + 1; R[1] = m - 1;
-}
-inline void ivHash(std::initializer_list<long long> bounds, long long* R) {
-  const long long* b = bounds.begin();
-  size_t n = bounds.size();
-  for (size_t i = 0; i < n; i += 2) if (b[i] != b[i + 1]) { R[0] = 0; R[1] = 0x7fffffff; return; }
-  uint32_t h = 0x9e3779b9U;
-  for (size_t i = 0; i < n; i += 2) h = hash_step(h, (uint32_t)(int32_t)b[i]);
-  R[0] = R[1] = (long long)(h & 0x7fffffffU);
-}
-
-/** Range min/max over a per-token int array: sparse table over per-block summaries. */
-struct InputTable {
-  const int* data = nullptr;
-  int n = 0, block = 1;
-  std::vector<std::vector<int>> mn, mx;
-  void build(const int* d, int len, int blk) {
-    data = d; n = len; block = blk;
-    int nb = (len + blk - 1) / blk;
-    mn.assign(1, std::vector<int>(nb)); mx.assign(1, std::vector<int>(nb));
-    for (int b = 0; b < nb; b++) {
-      int lo = d[b * blk], hi = lo;
-      for (int i = b * blk; i < std::min(len, (b + 1) * blk); i++) { lo = std::min(lo, d[i]); hi = std::max(hi, d[i]); }
-      mn[0][b] = lo; mx[0][b] = hi;
-    }
-    for (int w = 2; w <= nb; w *= 2) {
-      const auto& pm = mn.back(); const auto& px = mx.back();
-      int len2 = nb - w + 1;
-      std::vector<int> a(len2), c(len2);
-      for (int i = 0; i < len2; i++) { a[i] = std::min(pm[i], pm[i + w / 2]); c[i] = std::max(px[i], px[i + w / 2]); }
-      mn.push_back(std::move(a)); mx.push_back(std::move(c));
-    }
-  }
-  void range(long long lo, long long hi, long long* R) const {
-    if (lo == hi) { R[0] = R[1] = data[lo]; return; }
-    int b0 = (int)(lo / block), b1 = (int)(hi / block);
-    int lvl = 31 - __builtin_clz((unsigned)(b1 - b0 + 1));
-    int j = b1 - (1 << lvl) + 1;
-    R[0] = std::min(mn[lvl][b0], mn[lvl][j]); R[1] = std::max(mx[lvl][b0], mx[lvl][j]);
-  }
-};
-
-/** Compressed rows of one head group. */
-struct GroupSchedule {
-  std::vector<int> kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices;
-};
-
-/**
- * Plans one head group. `C` provides `int classify(ll q0, ll q1, ll k0, ll k1) const` and
- * `bool mask(ll q, ll k) const`.
- */
-template <class C>
-GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv, long long budget) {
-  const int nq = (qLen + blockQ - 1) / blockQ, nkv = (kvLen + blockKv - 1) / blockKv;
-  GroupSchedule g;
-  g.kvRowPtr.assign(nq + 1, 0); g.fullKvRowPtr.assign(nq + 1, 0);
-  for (int qb = 0; qb < nq; qb++) {
-    const long long q0 = (long long)qb * blockQ, q1 = std::min<long long>(q0 + blockQ, qLen) - 1;
-    const bool qOver = q0 + blockQ > qLen;
-    auto refine = [&](long long k0, long long k1) -> int {
-      bool seenT = false, seenF = false, exhausted = false;
-      long long steps = 0;
-      auto probe = [&](long long q, long long k) { if (p.mask(q, k)) seenT = true; else seenF = true; };
-      probe(q0, k0); probe(q1, k1); probe(q0, k1); probe(q1, k0); probe((q0 + q1) / 2, (k0 + k1) / 2);
-      if (seenT && seenF) return 1;
-      struct Box { long long qa, qb, ka, kb; };
-      std::vector<Box> stack{{q0, q1, k0, k1}};
-      while (!stack.empty() && !(seenT && seenF)) {
-        if (++steps > budget) { exhausted = true; break; }
-        Box x = stack.back(); stack.pop_back();
-        int c = (x.qa == x.qb && x.ka == x.kb) ? (p.mask(x.qa, x.ka) ? 2 : 0) : p.classify(x.qa, x.qb, x.ka, x.kb);
-        if (c == 2) { seenT = true; continue; }
-        if (c == 0) { seenF = true; continue; }
-        if (x.qb - x.qa >= x.kb - x.ka) {
-          long long mid = (x.qa + x.qb) / 2;
-          stack.push_back({mid + 1, x.qb, x.ka, x.kb}); stack.push_back({x.qa, mid, x.ka, x.kb});
-        } else {
-          long long mid = (x.ka + x.kb) / 2;
-          stack.push_back({x.qa, x.qb, mid + 1, x.kb}); stack.push_back({x.qa, x.qb, x.ka, mid});
-        }
-      }
-      if (seenT && seenF) return 1;
-      if (exhausted) return 1;
-      return seenT ? 2 : 0;
-    };
-    // Bisection over key-block ranges, left to right so rows come out ascending.
-    struct Range { int kb0, kb1; };
-    std::vector<Range> stack{{0, nkv}};
-    while (!stack.empty()) {
-      Range r = stack.back(); stack.pop_back();
-      const long long k0 = (long long)r.kb0 * blockKv, k1 = std::min<long long>((long long)r.kb1 * blockKv, kvLen) - 1;
-      int c = p.classify(q0, q1, k0, k1);
-      if (c == 0) continue;
-      if (c == 2) {
-        for (int kb = r.kb0; kb < r.kb1; kb++) {
-          if (qOver || (long long)(kb + 1) * blockKv > kvLen) g.kvIndices.push_back(kb);  // full tiles never overhang
-          else g.fullKvIndices.push_back(kb);
-        }
-        continue;
-      }
-      if (r.kb1 - r.kb0 == 1) {
-        int t = refine(k0, k1);
-        if (t == 2 && !qOver && (long long)r.kb1 * blockKv <= kvLen) g.fullKvIndices.push_back(r.kb0);
-        else if (t != 0) g.kvIndices.push_back(r.kb0);
-        continue;
-      }
-      int mid = (r.kb0 + r.kb1) / 2;
-      stack.push_back({mid, r.kb1});
-      stack.push_back({r.kb0, mid});
-    }
-    g.kvRowPtr[qb + 1] = (int)g.kvIndices.size();
-    g.fullKvRowPtr[qb + 1] = (int)g.fullKvIndices.size();
-  }
-  return g;
-}
-
-}  // namespace attnc_rt
-
-
 namespace attnc_radial {
 
-/** Everything the kernel reads, by value (one struct, no global state). */
-template <typename T>
-struct Params {
-  const T* q; const T* k; const T* v; T* o; float* lse;
-  int64_t q_stride_b, q_stride_h, q_stride_s;
-  int64_t k_stride_b, k_stride_h, k_stride_s;
-  int64_t v_stride_b, v_stride_h, v_stride_s;
-  int64_t o_stride_b, o_stride_h, o_stride_s;
-  int batch, heads, kv_heads, q_len, kv_len;
-  float scale, scale_log2;
-  int num_q_blocks, block_kv, sched_batch;
-  const int* group_of;
-  const int* kv_row_ptr; const int* kv_indices;
-  const int* full_kv_row_ptr; const int* full_kv_indices;
-  const int* work_order;
-  const int* cta_ptr; const int* cta_items;  // persistent kernels: CTA c runs cta_items[cta_ptr[c] .. cta_ptr[c + 1])
-};
-
-__host__ __device__ __forceinline__ int fdiv(int a, int b) { if (b == 0) return 0; int q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
-__host__ __device__ __forceinline__ int fmod_(int a, int b) { if (b == 0) return 0; int r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
-/** Floor division / modulo by a positive divisor: one truncating division and a fix-up. */
-__host__ __device__ __forceinline__ int fdiv_pos(int a, int c) { const int q = a / c; return (a - q * c) < 0 ? q - 1 : q; }
-__host__ __device__ __forceinline__ int fmod_pos(int a, int c) { const int r = a % c; return r < 0 ? r + c : r; }
-template <class X> __host__ __device__ __forceinline__ X amin(X a, X b) { return a < b ? a : b; }
-template <class X> __host__ __device__ __forceinline__ X amax(X a, X b) { return a > b ? a : b; }
-__host__ __device__ __forceinline__ uint32_t hash_step(uint32_t h, uint32_t a) {
-  h ^= a; h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16; return h;
-}
-
-/** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
-template <typename T>
-__host__ __device__ __forceinline__ bool attnc_mask(const Params<T>& P, int b, int h, int q, int k) {
-  (void)P; (void)b; (void)h; (void)q; (void)k;
-  return ((q >= 118800) || (k >= 118800) || (fdiv_pos(k, 3600) < 1) || (((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) <= 1) || ((((fmod_pos(q, 3600) - fmod_pos(k, 3600)) < 0 ? -((fmod_pos(q, 3600) - fmod_pos(k, 3600))) : ((fmod_pos(q, 3600) - fmod_pos(k, 3600)))) <= amax(fdiv(2048, ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) && ((2048 >= (128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) || (fmod_(((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))), ((128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
-}
-/** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
-template <typename T>
-__host__ __device__ __forceinline__ bool attnc_mask_eager(const Params<T>& P, int b, int h, int q, int k) {
-  (void)P; (void)b; (void)h; (void)q; (void)k;
-  return ((q >= 118800) | (k >= 118800) | (fdiv_pos(k, 3600) < 1) | (((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) <= 1) | ((((fmod_pos(q, 3600) - fmod_pos(k, 3600)) < 0 ? -((fmod_pos(q, 3600) - fmod_pos(k, 3600))) : ((fmod_pos(q, 3600) - fmod_pos(k, 3600)))) <= amax(fdiv(2048, ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) & ((2048 >= (128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) | (fmod_(((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))), ((128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
-}
-/** The predicate depends on q and k only through q - k: PARTIAL tiles evaluate it once per diagonal. */
-constexpr bool ATTNC_MASK_DIAGONAL = false;
-/** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
-constexpr int ATTNC_MASK_UNROLL = 2;
-
-// The Hopper kernel's diagonal band (PARTIAL tiles of ATTNC_MASK_DIAGONAL patterns): its index
-// arithmetic, here so that host-only builds (the tests) can check it against the mask.
-/**
- * The mask of one PARTIAL kv step of a diagonal pattern (ATTNC_MASK_DIAGONAL: the predicate
- * depends on q - k only), for a tile inside q_len x kv_len. A warp's 16 rows and BN columns
- * meet BN + 15 diagonals; each lane evaluates the predicate on a few of them, one point per
- * diagonal, and a ballot gathers the band (bit i: diagonal q - k = qw - (k0 + BN - 1) + i).
- * Each thread then shifts the band so that its elements sit at fixed bits: element e of column
- * group j is bit BN - 7 + 8 (e / 2) - 8 j - e % 2. BN + 15 evaluations per warp instead of
- * 16 x BN.
- */
-template <int BN>
-struct BandMask {
-  static constexpr int WORDS = (BN + 15 + 31) / 32;
-  uint32_t w[WORDS];
-  __host__ __device__ __forceinline__ bool live(int j, int e) const {
-    const int m = BN - 7 + 8 * (e >> 1) - 8 * j - (e & 1);
-    return (w[m >> 5] >> (m & 31)) & 1;
-  }
-};
-/**
- * Diagonal `idx` (0 .. BN + 14) of the band of the warp whose 16 rows start at qw, at a point
- * (r, c) of the tile at k0: the first row from the last column on, then the first column from
- * row 1 on.
- */
-template <int BN>
-__host__ __device__ __forceinline__ void band_point(int qw, int k0, int idx, int& r, int& c) {
-  r = qw + amax(0, idx - (BN - 1));
-  c = r - (qw - (k0 + BN - 1) + idx);
-}
-/**
- * A lane's first element (row g = lane / 4, column 2 t, t = lane % 4) lies on band bit
- * BN - 1 + g - 2 t: shifting the band right by g - 2 t + 6 (0 .. 13) puts its elements at the
- * fixed bits BandMask::live reads.
- */
-__host__ __device__ __forceinline__ int band_shift(int lane) { return lane / 4 - 2 * (lane % 4) + 6; }
-
-}  // namespace attnc_radial
-
-#ifndef ATTNC_HOST_ONLY
-// ---------------------------------------------------------------------------------------------
-// Block-sparse flash attention forward (FlashAttention-2 style, mma.sync m16n8k16, sm_80+).
-//
-// Notation (the same words as the schedule and the .attn language):
-//   q, k          query / key token index;  b, h: batch, head;  kvHead = h / (heads / kvHeads)
-//   qBlock        BLOCK_M = 128 query rows, one CTA; 4 warps, each owning 32 rows (M_TILES = 2 MMA row tiles)
-//   kvBlock       a schedule tile of blockKv keys, visited as blockKv / BLOCK_N sub-tiles
-//   FULL tile     every element allowed: no mask evaluation (IS_FULL = true)
-//   PARTIAL tile  the pattern's predicate is evaluated per element (IS_FULL = false)
-//   x             a score in the log2 domain: x = (softcap(s * scale) + bias) * log2(e)
-//   m, l          running row max of x and running sum of exp2(x - m)
-// One tile body, `attnc_tile<IS_FULL>`, runs both kinds of tiles.
-// [Note: Fully masked rows] a row with no allowed key ends with l = 0: O = 0, lse = -inf.
-// ---------------------------------------------------------------------------------------------
-
-namespace attnc_radial {
-
-constexpr int BLOCK_M = 128;
-constexpr int BLOCK_N = 64;
-constexpr int NUM_WARPS = 4;
-constexpr int M_TILES = BLOCK_M / NUM_WARPS / 16;
-constexpr int NUM_THREADS = NUM_WARPS * 32;
-constexpr float LOG2E = 1.4426950408889634f;
-
-template <typename T> struct Vec2;
-template <> struct Vec2<__nv_bfloat16> { using type = __nv_bfloat162; static __device__ __forceinline__ type pack(float a, float b) { return __floats2bfloat162_rn(a, b); } };
-template <> struct Vec2<__half> { using type = __half2; static __device__ __forceinline__ type pack(float a, float b) { return __floats2half2_rn(a, b); } };
-
-template <typename T> __device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]);
-template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-template <> __device__ __forceinline__ void mma16816<__half>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* smem) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* smem) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
-}
-/** 16-byte async copy; `bytes` = 0 zero-fills (rows past the sequence end). */
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int bytes) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(a), "l"(gmem), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
-
-/** Element offset of 16-byte chunk `c` of row `r` in a swizzled [rows][D] tile (no bank conflicts for ldmatrix). */
-template <int D> __device__ __forceinline__ int swz(int r, int c) { return r * D + ((c ^ (r & 7)) << 3); }
-
-/**
- * Copies ROWS rows of D elements (row 0 = the tile's first token) into a swizzled tile; rows
- * >= `len` become zeros. Each thread owns one 16-byte column `c` and every
- * ROWS_PER_PASS-th row, so its swizzled smem offset and global pointer just advance by a
- * constant (ROWS_PER_PASS is a multiple of 8, so `r & 7` never changes): few registers.
- */
-template <typename T, int D, int ROWS>
-__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int len) {
-  constexpr int CHUNKS = D / 8;
-  constexpr int ROWS_PER_PASS = NUM_THREADS / CHUNKS;
-  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
-  const int c = threadIdx.x % CHUNKS, r0 = threadIdx.x / CHUNKS;
-  T* s = smem + swz<D>(r0, c);
-  const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
-  #pragma unroll 1
-  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
-    cp_async16(s, r < len ? g : gmem, r < len ? 16 : 0);
-    s += ROWS_PER_PASS * D;
-    g += ROWS_PER_PASS * row_stride;
-  }
-}
-
-/**
- * One kv sub-tile of BLOCK_N keys starting at `k0`: S = Q K^T, the mask (PARTIAL only) and
- * score modifications, the online-softmax update, and O += P V.
- */
-template <bool IS_FULL, typename T, int D>
-__device__ __forceinline__ void attnc_tile(const Params<T>& P, const T* Qs, const T* Ks, const T* Vs, int b, int h, int q0, int k0,
-                                           float (&o)[M_TILES][D / 8][4], float (&m)[M_TILES][2], float (&l)[M_TILES][2]) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int g = lane / 4, t = lane % 4;
-  float s[M_TILES][BLOCK_N / 8][4];
-  #pragma unroll
-  for (int mt = 0; mt < M_TILES; mt++)
-    #pragma unroll
-    for (int j = 0; j < BLOCK_N / 8; j++) s[mt][j][0] = s[mt][j][1] = s[mt][j][2] = s[mt][j][3] = 0.f;
-
-  // S = Q K^T: per 16-wide k step, M_TILES A fragments of Q; each K fragment feeds M_TILES MMAs.
-  #pragma unroll
-  for (int kk = 0; kk < D / 16; kk++) {
-    uint32_t a[M_TILES][4];
-    #pragma unroll
-    for (int mt = 0; mt < M_TILES; mt++) ldmatrix_x4(a[mt], Qs + swz<D>(warp * 16 * M_TILES + mt * 16 + (lane % 16), kk * 2 + lane / 16));
-    #pragma unroll
-    for (int j = 0; j < BLOCK_N / 8; j += 2) {
-      uint32_t bf[4];
-      const int n = j * 8 + (lane & 7) + ((lane >> 4) << 3);
-      ldmatrix_x4(bf, Ks + swz<D>(n, kk * 2 + ((lane >> 3) & 1)));
-      const uint32_t b0[2] = {bf[0], bf[1]}, b1[2] = {bf[2], bf[3]};
-      #pragma unroll
-      for (int mt = 0; mt < M_TILES; mt++) {
-        mma16816<T>(s[mt][j], a[mt], b0);
-        mma16816<T>(s[mt][j + 1], a[mt], b1);
-      }
-    }
-  }
-
-  // Scores to the log2 domain, with score modifications and (PARTIAL only) the mask.
-  #pragma unroll
-  for (int mt = 0; mt < M_TILES; mt++) {
-    const int qa = q0 + warp * 16 * M_TILES + mt * 16 + g;
-    #pragma unroll
-    for (int j = 0; j < BLOCK_N / 8; j++) {
-      #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int q = qa + (e >= 2 ? 8 : 0);
-        const int k = k0 + j * 8 + 2 * t + (e & 1);
-        float x = s[mt][j][e];
-        x = x * P.scale_log2;
-        if (!IS_FULL) {
-          if (!(q < P.q_len && k < P.kv_len && attnc_mask(P, b, h, q, k))) x = -INFINITY;
-        }
-        s[mt][j][e] = x;
-      }
-    }
-  }
-
-  // Online softmax: rows g (e = 0, 1) and g + 8 (e = 2, 3) of each row tile; a row spans a quad of lanes.
-  #pragma unroll
-  for (int mt = 0; mt < M_TILES; mt++) {
-    #pragma unroll
-    for (int r = 0; r < 2; r++) {
-      float mx = m[mt][r];
-      #pragma unroll
-      for (int j = 0; j < BLOCK_N / 8; j++) mx = fmaxf(mx, fmaxf(s[mt][j][2 * r], s[mt][j][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-      const float base = mx == -INFINITY ? 0.f : mx;
-      const float alpha = m[mt][r] == -INFINITY ? 0.f : exp2f(m[mt][r] - base);
-      float sum = 0.f;
-      #pragma unroll
-      for (int j = 0; j < BLOCK_N / 8; j++) {
-        s[mt][j][2 * r] = exp2f(s[mt][j][2 * r] - base);
-        s[mt][j][2 * r + 1] = exp2f(s[mt][j][2 * r + 1] - base);
-        sum += s[mt][j][2 * r] + s[mt][j][2 * r + 1];
-      }
-      l[mt][r] = l[mt][r] * alpha + sum;
-      m[mt][r] = mx;
-      #pragma unroll
-      for (int d = 0; d < D / 8; d++) { o[mt][d][2 * r] *= alpha; o[mt][d][2 * r + 1] *= alpha; }
-    }
-  }
-
-  // O += P V: P from the S registers (C layout of n-tiles 2kk, 2kk+1 = A layout of k step kk).
-  #pragma unroll
-  for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-    uint32_t a[M_TILES][4];
-    using V2 = Vec2<T>;
-    #pragma unroll
-    for (int mt = 0; mt < M_TILES; mt++) {
-      typename V2::type p0 = V2::pack(s[mt][2 * kk][0], s[mt][2 * kk][1]), p1 = V2::pack(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-      typename V2::type p2 = V2::pack(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]), p3 = V2::pack(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
-      a[mt][0] = *reinterpret_cast<uint32_t*>(&p0); a[mt][1] = *reinterpret_cast<uint32_t*>(&p1);
-      a[mt][2] = *reinterpret_cast<uint32_t*>(&p2); a[mt][3] = *reinterpret_cast<uint32_t*>(&p3);
-    }
-    #pragma unroll
-    for (int d = 0; d < D / 8; d += 2) {
-      uint32_t bf[4];
-      ldmatrix_x4_trans(bf, Vs + swz<D>(kk * 16 + (lane & 15), d + (lane >> 4)));
-      const uint32_t b0[2] = {bf[0], bf[1]}, b1[2] = {bf[2], bf[3]};
-      #pragma unroll
-      for (int mt = 0; mt < M_TILES; mt++) {
-        mma16816<T>(o[mt][d], a[mt], b0);
-        mma16816<T>(o[mt][d + 1], a[mt], b1);
-      }
-    }
-  }
-}
-
-/**
- * One CTA per work item (b, h, qBlock), in the order the host chose (longest rows first).
- * It visits the FULL list, then the PARTIAL list, of its head group's row; EMPTY tiles are
- * never touched. K/V sub-tiles are double-buffered with cp.async.
- */
-template <typename T, int D>
-__global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Params<T> P) {
-  extern __shared__ __align__(128) unsigned char smem_raw[];
-  T* Qs = reinterpret_cast<T*>(smem_raw);
-  T* Ks = Qs + BLOCK_M * D;
-  T* Vs = Ks + 2 * BLOCK_N * D;
-
-  const int item = P.work_order[blockIdx.x];
-  const int qBlock = item % P.num_q_blocks;
-  const int bh = item / P.num_q_blocks;
-  const int h = bh % P.heads, b = bh / P.heads;
-  const int kvHead = h / (P.heads / P.kv_heads);
-  const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];
-  const int row = grp * (P.num_q_blocks + 1) + qBlock;
-  const int fullBegin = P.full_kv_row_ptr[row], fullEnd = P.full_kv_row_ptr[row + 1];
-  const int partBegin = P.kv_row_ptr[row], partEnd = P.kv_row_ptr[row + 1];
-  const int sub = P.block_kv / BLOCK_N;
-  const int nFull = (fullEnd - fullBegin) * sub;
-  const int nIter = nFull + (partEnd - partBegin) * sub;
-  const int q0 = qBlock * BLOCK_M;
-
-  const T* qg = P.q + b * P.q_stride_b + h * P.q_stride_h;
-  const T* kg = P.k + b * P.k_stride_b + kvHead * P.k_stride_h;
-  const T* vg = P.v + b * P.v_stride_b + kvHead * P.v_stride_h;
-  auto kvStart = [&](int i) {
-    const int tile = i < nFull ? P.full_kv_indices[fullBegin + i / sub] : P.kv_indices[partBegin + (i - nFull) / sub];
-    return tile * P.block_kv + (i % sub) * BLOCK_N;
+struct Pattern {
+  using Args = attnc_radial_args;
+  /** The runtime values the kernels read: runtime parameters and device input arrays. */
+  struct Values {
   };
-
-  load_tile<T, D, BLOCK_M>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-  if (nIter > 0) {
-    const int k0 = kvStart(0);
-    load_tile<T, D, BLOCK_N>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-    load_tile<T, D, BLOCK_N>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
-  }
-  cp_async_commit();
-
-  float o[M_TILES][D / 8][4];
-  float m[M_TILES][2], l[M_TILES][2];
-  #pragma unroll
-  for (int mt = 0; mt < M_TILES; mt++) {
-    #pragma unroll
-    for (int d = 0; d < D / 8; d++) o[mt][d][0] = o[mt][d][1] = o[mt][d][2] = o[mt][d][3] = 0.f;
-    m[mt][0] = m[mt][1] = -INFINITY;
-    l[mt][0] = l[mt][1] = 0.f;
+  static Values values(const Args* a) {
+    Values v{};
+    (void)a;
+    return v;
   }
 
-  for (int i = 0; i < nIter; i++) {
-    cp_async_wait<0>();
-    __syncthreads();
-    if (i + 1 < nIter) {
-      const int k1 = kvStart(i + 1);
-      const int nb = (i + 1) & 1;
-      load_tile<T, D, BLOCK_N>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
-      load_tile<T, D, BLOCK_N>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+  static constexpr bool HAS_SCORE_MOD = false;
+  /** The predicate depends on q and k only through q - k. */
+  static constexpr bool MASK_DIAGONAL = false;
+  /** The Hopper kernel evaluates PARTIAL tiles once per diagonal (diagonal masks without score modifications). */
+  static constexpr bool DIAGONAL_BAND = false;
+  /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
+  static constexpr int MASK_UNROLL = 2;
+
+  /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
+  template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return ((q >= 118800) || (k >= 118800) || (attnc::fdiv_pos(k, 3600) < 1) || (((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) <= 1) || ((((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)) < 0 ? -((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600))) : ((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)))) <= attnc::amax(attnc::fdiv(2048, ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) && ((2048 >= (128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) || (attnc::fmod_(((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))), ((128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
+  }
+  /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
+  template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return ((q >= 118800) | (k >= 118800) | (attnc::fdiv_pos(k, 3600) < 1) | (((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) <= 1) | ((((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)) < 0 ? -((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600))) : ((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)))) <= attnc::amax(attnc::fdiv(2048, ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) & ((2048 >= (128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) | (attnc::fmod_(((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))), ((128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
+  }
+  /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
+  template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return x;
+  }
+  /** d score / d x: the soft-cap's derivative (the bias has no gradient). */
+  template <class PP> ATTNC_HD static float score_grad(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k; (void)x;
+    return 1.f;
+  }
+
+  /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
+  struct Host {
+    int q_len, kv_len, heads;
+    /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
+    const char* failedAssert() const {
+      return nullptr;
     }
-    cp_async_commit();
-    const int cb = i & 1;
-    const int k0 = kvStart(i);
-    if (i < nFull) attnc_tile<true, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
-    else attnc_tile<false, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
-  }
-
-  // Epilogue: full row sums across the quad, normalise, write O and the log-sum-exp.
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int g = lane / 4, t = lane % 4;
-  #pragma unroll
-  for (int mt = 0; mt < M_TILES; mt++) {
-    #pragma unroll
-    for (int r = 0; r < 2; r++) {
-      float sum = l[mt][r];
-      sum += __shfl_xor_sync(0xffffffff, sum, 1);
-      sum += __shfl_xor_sync(0xffffffff, sum, 2);
-      const float inv = sum > 0.f ? 1.f / sum : 0.f;
-      const int q = q0 + warp * 16 * M_TILES + mt * 16 + g + 8 * r;
-      if (q < P.q_len) {
-        T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
-        #pragma unroll
-        for (int d = 0; d < D / 8; d++) {
-          auto v = Vec2<T>::pack(o[mt][d][2 * r] * inv, o[mt][d][2 * r + 1] * inv);
-          *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
-        }
-        if (t == 0 && P.lse) {
-          P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[mt][r] + log2f(sum)) / LOG2E : -INFINITY;
-        }
-      }
+    int classify(long long q0, long long q1, long long k0, long long k1) const {
+      long long R[2];
+      (void)R;
+      const long long l0 = q0 >= 118800 ? 1 : 0, h0 = q1 >= 118800 ? 1 : 0;
+      const long long l1 = k0 >= 118800 ? 1 : 0, h1 = k1 >= 118800 ? 1 : 0;
+      const long long l2 = attnc::host::fdiv(k0, 3600), h2 = attnc::host::fdiv(k1, 3600);
+      const long long l3 = h2 < 1 ? 1 : 0, h3 = l2 < 1 ? 1 : 0;
+      const long long l4 = attnc::host::fdiv(q0, 3600), h4 = attnc::host::fdiv(q1, 3600);
+      const long long l5 = attnc::host::fdiv(k0, 3600), h5 = attnc::host::fdiv(k1, 3600);
+      const long long l6 = l4 - h5, h6 = h4 - l5;
+      const long long l7 = l6 >= 0 ? l6 : h6 <= 0 ? -h6 : 0, h7 = std::max<long long>({-l6, h6});
+      const long long l8 = h7 <= 1 ? 1 : 0, h8 = l7 <= 1 ? 1 : 0;
+      attnc::host::ivMod(q0, q1, 3600, 3600, R);
+      const long long l9 = R[0], h9 = R[1];
+      attnc::host::ivMod(k0, k1, 3600, 3600, R);
+      const long long l10 = R[0], h10 = R[1];
+      const long long l11 = l9 - h10, h11 = h9 - l10;
+      const long long l12 = l11 >= 0 ? l11 : h11 <= 0 ? -h11 : 0, h12 = std::max<long long>({-l11, h11});
+      const long long l13 = attnc::host::fdiv(q0, 3600), h13 = attnc::host::fdiv(q1, 3600);
+      const long long l14 = attnc::host::fdiv(k0, 3600), h14 = attnc::host::fdiv(k1, 3600);
+      const long long l15 = l13 - h14, h15 = h13 - l14;
+      const long long l16 = l15 >= 0 ? l15 : h15 <= 0 ? -h15 : 0, h16 = std::max<long long>({-l15, h15});
+      const long long l17 = l16 >= 1024 ? 1 : 0, h17 = h16 >= 1024 ? 1 : 0;
+      const long long l18 = attnc::host::fdiv(q0, 3600), h18 = attnc::host::fdiv(q1, 3600);
+      const long long l19 = attnc::host::fdiv(k0, 3600), h19 = attnc::host::fdiv(k1, 3600);
+      const long long l20 = l18 - h19, h20 = h18 - l19;
+      const long long l21 = l20 >= 0 ? l20 : h20 <= 0 ? -h20 : 0, h21 = std::max<long long>({-l20, h20});
+      const long long l22 = l21 >= 512 ? 1 : 0, h22 = h21 >= 512 ? 1 : 0;
+      const long long l23 = attnc::host::fdiv(q0, 3600), h23 = attnc::host::fdiv(q1, 3600);
+      const long long l24 = attnc::host::fdiv(k0, 3600), h24 = attnc::host::fdiv(k1, 3600);
+      const long long l25 = l23 - h24, h25 = h23 - l24;
+      const long long l26 = l25 >= 0 ? l25 : h25 <= 0 ? -h25 : 0, h26 = std::max<long long>({-l25, h25});
+      const long long l27 = l26 >= 256 ? 1 : 0, h27 = h26 >= 256 ? 1 : 0;
+      const long long l28 = attnc::host::fdiv(q0, 3600), h28 = attnc::host::fdiv(q1, 3600);
+      const long long l29 = attnc::host::fdiv(k0, 3600), h29 = attnc::host::fdiv(k1, 3600);
+      const long long l30 = l28 - h29, h30 = h28 - l29;
+      const long long l31 = l30 >= 0 ? l30 : h30 <= 0 ? -h30 : 0, h31 = std::max<long long>({-l30, h30});
+      const long long l32 = l31 >= 128 ? 1 : 0, h32 = h31 >= 128 ? 1 : 0;
+      const long long l33 = attnc::host::fdiv(q0, 3600), h33 = attnc::host::fdiv(q1, 3600);
+      const long long l34 = attnc::host::fdiv(k0, 3600), h34 = attnc::host::fdiv(k1, 3600);
+      const long long l35 = l33 - h34, h35 = h33 - l34;
+      const long long l36 = l35 >= 0 ? l35 : h35 <= 0 ? -h35 : 0, h36 = std::max<long long>({-l35, h35});
+      const long long l37 = l36 >= 64 ? 1 : 0, h37 = h36 >= 64 ? 1 : 0;
+      const long long l38 = attnc::host::fdiv(q0, 3600), h38 = attnc::host::fdiv(q1, 3600);
+      const long long l39 = attnc::host::fdiv(k0, 3600), h39 = attnc::host::fdiv(k1, 3600);
+      const long long l40 = l38 - h39, h40 = h38 - l39;
+      const long long l41 = l40 >= 0 ? l40 : h40 <= 0 ? -h40 : 0, h41 = std::max<long long>({-l40, h40});
+      const long long l42 = l41 >= 32 ? 1 : 0, h42 = h41 >= 32 ? 1 : 0;
+      const long long l43 = attnc::host::fdiv(q0, 3600), h43 = attnc::host::fdiv(q1, 3600);
+      const long long l44 = attnc::host::fdiv(k0, 3600), h44 = attnc::host::fdiv(k1, 3600);
+      const long long l45 = l43 - h44, h45 = h43 - l44;
+      const long long l46 = l45 >= 0 ? l45 : h45 <= 0 ? -h45 : 0, h46 = std::max<long long>({-l45, h45});
+      const long long l47 = l46 >= 16 ? 1 : 0, h47 = h46 >= 16 ? 1 : 0;
+      const long long l48 = attnc::host::fdiv(q0, 3600), h48 = attnc::host::fdiv(q1, 3600);
+      const long long l49 = attnc::host::fdiv(k0, 3600), h49 = attnc::host::fdiv(k1, 3600);
+      const long long l50 = l48 - h49, h50 = h48 - l49;
+      const long long l51 = l50 >= 0 ? l50 : h50 <= 0 ? -h50 : 0, h51 = std::max<long long>({-l50, h50});
+      const long long l52 = l51 >= 8 ? 1 : 0, h52 = h51 >= 8 ? 1 : 0;
+      const long long l53 = attnc::host::fdiv(q0, 3600), h53 = attnc::host::fdiv(q1, 3600);
+      const long long l54 = attnc::host::fdiv(k0, 3600), h54 = attnc::host::fdiv(k1, 3600);
+      const long long l55 = l53 - h54, h55 = h53 - l54;
+      const long long l56 = l55 >= 0 ? l55 : h55 <= 0 ? -h55 : 0, h56 = std::max<long long>({-l55, h55});
+      const long long l57 = l56 >= 4 ? 1 : 0, h57 = h56 >= 4 ? 1 : 0;
+      const long long l58 = attnc::host::fdiv(q0, 3600), h58 = attnc::host::fdiv(q1, 3600);
+      const long long l59 = attnc::host::fdiv(k0, 3600), h59 = attnc::host::fdiv(k1, 3600);
+      const long long l60 = l58 - h59, h60 = h58 - l59;
+      const long long l61 = l60 >= 0 ? l60 : h60 <= 0 ? -h60 : 0, h61 = std::max<long long>({-l60, h60});
+      const long long l62 = l61 >= 2 ? 1 : 0, h62 = h61 >= 2 ? 1 : 0;
+      const long long l63 = l62 == 1 ? 2 : h62 == 0 ? 1 : std::min<long long>({2, 1}), h63 = l62 == 1 ? 2 : h62 == 0 ? 1 : std::max<long long>({2, 1});
+      const long long l64 = l57 == 1 ? 4 : h57 == 0 ? l63 : std::min<long long>({4, l63}), h64 = l57 == 1 ? 4 : h57 == 0 ? h63 : std::max<long long>({4, h63});
+      const long long l65 = l52 == 1 ? 8 : h52 == 0 ? l64 : std::min<long long>({8, l64}), h65 = l52 == 1 ? 8 : h52 == 0 ? h64 : std::max<long long>({8, h64});
+      const long long l66 = l47 == 1 ? 16 : h47 == 0 ? l65 : std::min<long long>({16, l65}), h66 = l47 == 1 ? 16 : h47 == 0 ? h65 : std::max<long long>({16, h65});
+      const long long l67 = l42 == 1 ? 32 : h42 == 0 ? l66 : std::min<long long>({32, l66}), h67 = l42 == 1 ? 32 : h42 == 0 ? h66 : std::max<long long>({32, h66});
+      const long long l68 = l37 == 1 ? 64 : h37 == 0 ? l67 : std::min<long long>({64, l67}), h68 = l37 == 1 ? 64 : h37 == 0 ? h67 : std::max<long long>({64, h67});
+      const long long l69 = l32 == 1 ? 128 : h32 == 0 ? l68 : std::min<long long>({128, l68}), h69 = l32 == 1 ? 128 : h32 == 0 ? h68 : std::max<long long>({128, h68});
+      const long long l70 = l27 == 1 ? 256 : h27 == 0 ? l69 : std::min<long long>({256, l69}), h70 = l27 == 1 ? 256 : h27 == 0 ? h69 : std::max<long long>({256, h69});
+      const long long l71 = l22 == 1 ? 512 : h22 == 0 ? l70 : std::min<long long>({512, l70}), h71 = l22 == 1 ? 512 : h22 == 0 ? h70 : std::max<long long>({512, h70});
+      const long long l72 = l17 == 1 ? 1024 : h17 == 0 ? l71 : std::min<long long>({1024, l71}), h72 = l17 == 1 ? 1024 : h17 == 0 ? h71 : std::max<long long>({1024, h71});
+      attnc::host::ivDiv(2048, 2048, l72, h72, R);
+      const long long l73 = R[0], h73 = R[1];
+      const long long l74 = std::max<long long>({l73, 128}), h74 = std::max<long long>({h73, 128});
+      const long long l75 = h12 <= l74 ? 1 : 0, h75 = l12 <= h74 ? 1 : 0;
+      const long long l76 = attnc::host::fdiv(q0, 3600), h76 = attnc::host::fdiv(q1, 3600);
+      const long long l77 = attnc::host::fdiv(k0, 3600), h77 = attnc::host::fdiv(k1, 3600);
+      const long long l78 = l76 - h77, h78 = h76 - l77;
+      const long long l79 = l78 >= 0 ? l78 : h78 <= 0 ? -h78 : 0, h79 = std::max<long long>({-l78, h78});
+      const long long l80 = l79 >= 1024 ? 1 : 0, h80 = h79 >= 1024 ? 1 : 0;
+      const long long l81 = attnc::host::fdiv(q0, 3600), h81 = attnc::host::fdiv(q1, 3600);
+      const long long l82 = attnc::host::fdiv(k0, 3600), h82 = attnc::host::fdiv(k1, 3600);
+      const long long l83 = l81 - h82, h83 = h81 - l82;
+      const long long l84 = l83 >= 0 ? l83 : h83 <= 0 ? -h83 : 0, h84 = std::max<long long>({-l83, h83});
+      const long long l85 = l84 >= 512 ? 1 : 0, h85 = h84 >= 512 ? 1 : 0;
+      const long long l86 = attnc::host::fdiv(q0, 3600), h86 = attnc::host::fdiv(q1, 3600);
+      const long long l87 = attnc::host::fdiv(k0, 3600), h87 = attnc::host::fdiv(k1, 3600);
+      const long long l88 = l86 - h87, h88 = h86 - l87;
+      const long long l89 = l88 >= 0 ? l88 : h88 <= 0 ? -h88 : 0, h89 = std::max<long long>({-l88, h88});
+      const long long l90 = l89 >= 256 ? 1 : 0, h90 = h89 >= 256 ? 1 : 0;
+      const long long l91 = attnc::host::fdiv(q0, 3600), h91 = attnc::host::fdiv(q1, 3600);
+      const long long l92 = attnc::host::fdiv(k0, 3600), h92 = attnc::host::fdiv(k1, 3600);
+      const long long l93 = l91 - h92, h93 = h91 - l92;
+      const long long l94 = l93 >= 0 ? l93 : h93 <= 0 ? -h93 : 0, h94 = std::max<long long>({-l93, h93});
+      const long long l95 = l94 >= 128 ? 1 : 0, h95 = h94 >= 128 ? 1 : 0;
+      const long long l96 = attnc::host::fdiv(q0, 3600), h96 = attnc::host::fdiv(q1, 3600);
+      const long long l97 = attnc::host::fdiv(k0, 3600), h97 = attnc::host::fdiv(k1, 3600);
+      const long long l98 = l96 - h97, h98 = h96 - l97;
+      const long long l99 = l98 >= 0 ? l98 : h98 <= 0 ? -h98 : 0, h99 = std::max<long long>({-l98, h98});
+      const long long l100 = l99 >= 64 ? 1 : 0, h100 = h99 >= 64 ? 1 : 0;
+      const long long l101 = attnc::host::fdiv(q0, 3600), h101 = attnc::host::fdiv(q1, 3600);
+      const long long l102 = attnc::host::fdiv(k0, 3600), h102 = attnc::host::fdiv(k1, 3600);
+      const long long l103 = l101 - h102, h103 = h101 - l102;
+      const long long l104 = l103 >= 0 ? l103 : h103 <= 0 ? -h103 : 0, h104 = std::max<long long>({-l103, h103});
+      const long long l105 = l104 >= 32 ? 1 : 0, h105 = h104 >= 32 ? 1 : 0;
+      const long long l106 = attnc::host::fdiv(q0, 3600), h106 = attnc::host::fdiv(q1, 3600);
+      const long long l107 = attnc::host::fdiv(k0, 3600), h107 = attnc::host::fdiv(k1, 3600);
+      const long long l108 = l106 - h107, h108 = h106 - l107;
+      const long long l109 = l108 >= 0 ? l108 : h108 <= 0 ? -h108 : 0, h109 = std::max<long long>({-l108, h108});
+      const long long l110 = l109 >= 16 ? 1 : 0, h110 = h109 >= 16 ? 1 : 0;
+      const long long l111 = attnc::host::fdiv(q0, 3600), h111 = attnc::host::fdiv(q1, 3600);
+      const long long l112 = attnc::host::fdiv(k0, 3600), h112 = attnc::host::fdiv(k1, 3600);
+      const long long l113 = l111 - h112, h113 = h111 - l112;
+      const long long l114 = l113 >= 0 ? l113 : h113 <= 0 ? -h113 : 0, h114 = std::max<long long>({-l113, h113});
+      const long long l115 = l114 >= 8 ? 1 : 0, h115 = h114 >= 8 ? 1 : 0;
+      const long long l116 = attnc::host::fdiv(q0, 3600), h116 = attnc::host::fdiv(q1, 3600);
+      const long long l117 = attnc::host::fdiv(k0, 3600), h117 = attnc::host::fdiv(k1, 3600);
+      const long long l118 = l116 - h117, h118 = h116 - l117;
+      const long long l119 = l118 >= 0 ? l118 : h118 <= 0 ? -h118 : 0, h119 = std::max<long long>({-l118, h118});
+      const long long l120 = l119 >= 4 ? 1 : 0, h120 = h119 >= 4 ? 1 : 0;
+      const long long l121 = attnc::host::fdiv(q0, 3600), h121 = attnc::host::fdiv(q1, 3600);
+      const long long l122 = attnc::host::fdiv(k0, 3600), h122 = attnc::host::fdiv(k1, 3600);
+      const long long l123 = l121 - h122, h123 = h121 - l122;
+      const long long l124 = l123 >= 0 ? l123 : h123 <= 0 ? -h123 : 0, h124 = std::max<long long>({-l123, h123});
+      const long long l125 = l124 >= 2 ? 1 : 0, h125 = h124 >= 2 ? 1 : 0;
+      const long long l126 = l125 == 1 ? 2 : h125 == 0 ? 1 : std::min<long long>({2, 1}), h126 = l125 == 1 ? 2 : h125 == 0 ? 1 : std::max<long long>({2, 1});
+      const long long l127 = l120 == 1 ? 4 : h120 == 0 ? l126 : std::min<long long>({4, l126}), h127 = l120 == 1 ? 4 : h120 == 0 ? h126 : std::max<long long>({4, h126});
+      const long long l128 = l115 == 1 ? 8 : h115 == 0 ? l127 : std::min<long long>({8, l127}), h128 = l115 == 1 ? 8 : h115 == 0 ? h127 : std::max<long long>({8, h127});
+      const long long l129 = l110 == 1 ? 16 : h110 == 0 ? l128 : std::min<long long>({16, l128}), h129 = l110 == 1 ? 16 : h110 == 0 ? h128 : std::max<long long>({16, h128});
+      const long long l130 = l105 == 1 ? 32 : h105 == 0 ? l129 : std::min<long long>({32, l129}), h130 = l105 == 1 ? 32 : h105 == 0 ? h129 : std::max<long long>({32, h129});
+      const long long l131 = l100 == 1 ? 64 : h100 == 0 ? l130 : std::min<long long>({64, l130}), h131 = l100 == 1 ? 64 : h100 == 0 ? h130 : std::max<long long>({64, h130});
+      const long long l132 = l95 == 1 ? 128 : h95 == 0 ? l131 : std::min<long long>({128, l131}), h132 = l95 == 1 ? 128 : h95 == 0 ? h131 : std::max<long long>({128, h131});
+      const long long l133 = l90 == 1 ? 256 : h90 == 0 ? l132 : std::min<long long>({256, l132}), h133 = l90 == 1 ? 256 : h90 == 0 ? h132 : std::max<long long>({256, h132});
+      const long long l134 = l85 == 1 ? 512 : h85 == 0 ? l133 : std::min<long long>({512, l133}), h134 = l85 == 1 ? 512 : h85 == 0 ? h133 : std::max<long long>({512, h133});
+      const long long l135 = l80 == 1 ? 1024 : h80 == 0 ? l134 : std::min<long long>({1024, l134}), h135 = l80 == 1 ? 1024 : h80 == 0 ? h134 : std::max<long long>({1024, h134});
+      attnc::host::ivMul(128, 128, l135, h135, R);
+      const long long l136 = R[0], h136 = R[1];
+      const long long l137 = 2048 >= h136 ? 1 : 0, h137 = 2048 >= l136 ? 1 : 0;
+      const long long l138 = attnc::host::fdiv(q0, 3600), h138 = attnc::host::fdiv(q1, 3600);
+      const long long l139 = attnc::host::fdiv(k0, 3600), h139 = attnc::host::fdiv(k1, 3600);
+      const long long l140 = l138 - h139, h140 = h138 - l139;
+      const long long l141 = l140 >= 0 ? l140 : h140 <= 0 ? -h140 : 0, h141 = std::max<long long>({-l140, h140});
+      const long long l142 = attnc::host::fdiv(q0, 3600), h142 = attnc::host::fdiv(q1, 3600);
+      const long long l143 = attnc::host::fdiv(k0, 3600), h143 = attnc::host::fdiv(k1, 3600);
+      const long long l144 = l142 - h143, h144 = h142 - l143;
+      const long long l145 = l144 >= 0 ? l144 : h144 <= 0 ? -h144 : 0, h145 = std::max<long long>({-l144, h144});
+      const long long l146 = l145 >= 1024 ? 1 : 0, h146 = h145 >= 1024 ? 1 : 0;
+      const long long l147 = attnc::host::fdiv(q0, 3600), h147 = attnc::host::fdiv(q1, 3600);
+      const long long l148 = attnc::host::fdiv(k0, 3600), h148 = attnc::host::fdiv(k1, 3600);
+      const long long l149 = l147 - h148, h149 = h147 - l148;
+      const long long l150 = l149 >= 0 ? l149 : h149 <= 0 ? -h149 : 0, h150 = std::max<long long>({-l149, h149});
+      const long long l151 = l150 >= 512 ? 1 : 0, h151 = h150 >= 512 ? 1 : 0;
+      const long long l152 = attnc::host::fdiv(q0, 3600), h152 = attnc::host::fdiv(q1, 3600);
+      const long long l153 = attnc::host::fdiv(k0, 3600), h153 = attnc::host::fdiv(k1, 3600);
+      const long long l154 = l152 - h153, h154 = h152 - l153;
+      const long long l155 = l154 >= 0 ? l154 : h154 <= 0 ? -h154 : 0, h155 = std::max<long long>({-l154, h154});
+      const long long l156 = l155 >= 256 ? 1 : 0, h156 = h155 >= 256 ? 1 : 0;
+      const long long l157 = attnc::host::fdiv(q0, 3600), h157 = attnc::host::fdiv(q1, 3600);
+      const long long l158 = attnc::host::fdiv(k0, 3600), h158 = attnc::host::fdiv(k1, 3600);
+      const long long l159 = l157 - h158, h159 = h157 - l158;
+      const long long l160 = l159 >= 0 ? l159 : h159 <= 0 ? -h159 : 0, h160 = std::max<long long>({-l159, h159});
+      const long long l161 = l160 >= 128 ? 1 : 0, h161 = h160 >= 128 ? 1 : 0;
+      const long long l162 = attnc::host::fdiv(q0, 3600), h162 = attnc::host::fdiv(q1, 3600);
+      const long long l163 = attnc::host::fdiv(k0, 3600), h163 = attnc::host::fdiv(k1, 3600);
+      const long long l164 = l162 - h163, h164 = h162 - l163;
+      const long long l165 = l164 >= 0 ? l164 : h164 <= 0 ? -h164 : 0, h165 = std::max<long long>({-l164, h164});
+      const long long l166 = l165 >= 64 ? 1 : 0, h166 = h165 >= 64 ? 1 : 0;
+      const long long l167 = attnc::host::fdiv(q0, 3600), h167 = attnc::host::fdiv(q1, 3600);
+      const long long l168 = attnc::host::fdiv(k0, 3600), h168 = attnc::host::fdiv(k1, 3600);
+      const long long l169 = l167 - h168, h169 = h167 - l168;
+      const long long l170 = l169 >= 0 ? l169 : h169 <= 0 ? -h169 : 0, h170 = std::max<long long>({-l169, h169});
+      const long long l171 = l170 >= 32 ? 1 : 0, h171 = h170 >= 32 ? 1 : 0;
+      const long long l172 = attnc::host::fdiv(q0, 3600), h172 = attnc::host::fdiv(q1, 3600);
+      const long long l173 = attnc::host::fdiv(k0, 3600), h173 = attnc::host::fdiv(k1, 3600);
+      const long long l174 = l172 - h173, h174 = h172 - l173;
+      const long long l175 = l174 >= 0 ? l174 : h174 <= 0 ? -h174 : 0, h175 = std::max<long long>({-l174, h174});
+      const long long l176 = l175 >= 16 ? 1 : 0, h176 = h175 >= 16 ? 1 : 0;
+      const long long l177 = attnc::host::fdiv(q0, 3600), h177 = attnc::host::fdiv(q1, 3600);
+      const long long l178 = attnc::host::fdiv(k0, 3600), h178 = attnc::host::fdiv(k1, 3600);
+      const long long l179 = l177 - h178, h179 = h177 - l178;
+      const long long l180 = l179 >= 0 ? l179 : h179 <= 0 ? -h179 : 0, h180 = std::max<long long>({-l179, h179});
+      const long long l181 = l180 >= 8 ? 1 : 0, h181 = h180 >= 8 ? 1 : 0;
+      const long long l182 = attnc::host::fdiv(q0, 3600), h182 = attnc::host::fdiv(q1, 3600);
+      const long long l183 = attnc::host::fdiv(k0, 3600), h183 = attnc::host::fdiv(k1, 3600);
+      const long long l184 = l182 - h183, h184 = h182 - l183;
+      const long long l185 = l184 >= 0 ? l184 : h184 <= 0 ? -h184 : 0, h185 = std::max<long long>({-l184, h184});
+      const long long l186 = l185 >= 4 ? 1 : 0, h186 = h185 >= 4 ? 1 : 0;
+      const long long l187 = attnc::host::fdiv(q0, 3600), h187 = attnc::host::fdiv(q1, 3600);
+      const long long l188 = attnc::host::fdiv(k0, 3600), h188 = attnc::host::fdiv(k1, 3600);
+      const long long l189 = l187 - h188, h189 = h187 - l188;
+      const long long l190 = l189 >= 0 ? l189 : h189 <= 0 ? -h189 : 0, h190 = std::max<long long>({-l189, h189});
+      const long long l191 = l190 >= 2 ? 1 : 0, h191 = h190 >= 2 ? 1 : 0;
+      const long long l192 = l191 == 1 ? 2 : h191 == 0 ? 1 : std::min<long long>({2, 1}), h192 = l191 == 1 ? 2 : h191 == 0 ? 1 : std::max<long long>({2, 1});
+      const long long l193 = l186 == 1 ? 4 : h186 == 0 ? l192 : std::min<long long>({4, l192}), h193 = l186 == 1 ? 4 : h186 == 0 ? h192 : std::max<long long>({4, h192});
+      const long long l194 = l181 == 1 ? 8 : h181 == 0 ? l193 : std::min<long long>({8, l193}), h194 = l181 == 1 ? 8 : h181 == 0 ? h193 : std::max<long long>({8, h193});
+      const long long l195 = l176 == 1 ? 16 : h176 == 0 ? l194 : std::min<long long>({16, l194}), h195 = l176 == 1 ? 16 : h176 == 0 ? h194 : std::max<long long>({16, h194});
+      const long long l196 = l171 == 1 ? 32 : h171 == 0 ? l195 : std::min<long long>({32, l195}), h196 = l171 == 1 ? 32 : h171 == 0 ? h195 : std::max<long long>({32, h195});
+      const long long l197 = l166 == 1 ? 64 : h166 == 0 ? l196 : std::min<long long>({64, l196}), h197 = l166 == 1 ? 64 : h166 == 0 ? h196 : std::max<long long>({64, h196});
+      const long long l198 = l161 == 1 ? 128 : h161 == 0 ? l197 : std::min<long long>({128, l197}), h198 = l161 == 1 ? 128 : h161 == 0 ? h197 : std::max<long long>({128, h197});
+      const long long l199 = l156 == 1 ? 256 : h156 == 0 ? l198 : std::min<long long>({256, l198}), h199 = l156 == 1 ? 256 : h156 == 0 ? h198 : std::max<long long>({256, h198});
+      const long long l200 = l151 == 1 ? 512 : h151 == 0 ? l199 : std::min<long long>({512, l199}), h200 = l151 == 1 ? 512 : h151 == 0 ? h199 : std::max<long long>({512, h199});
+      const long long l201 = l146 == 1 ? 1024 : h146 == 0 ? l200 : std::min<long long>({1024, l200}), h201 = l146 == 1 ? 1024 : h146 == 0 ? h200 : std::max<long long>({1024, h200});
+      attnc::host::ivMul(128, 128, l201, h201, R);
+      const long long l202 = R[0], h202 = R[1];
+      const long long l203 = attnc::host::fdiv(l202, 2048), h203 = attnc::host::fdiv(h202, 2048);
+      attnc::host::ivMod(l141, h141, l203, h203, R);
+      const long long l204 = R[0], h204 = R[1];
+      const long long l205 = l204 == h204 && 0 == 0 && l204 == 0 ? 1 : 0, h205 = h204 < 0 || 0 < l204 ? 0 : 1;
+      const long long l206 = std::max<long long>({l137, l205}), h206 = std::max<long long>({h137, h205});
+      const long long l207 = std::min<long long>({l75, l206}), h207 = std::min<long long>({h75, h206});
+      const long long l208 = std::max<long long>({l0, l1, l3, l8, l207}), h208 = std::max<long long>({h0, h1, h3, h8, h207});
+      return l208 == 1 ? 2 : h208 == 0 ? 0 : 1;
     }
-  }
-}
-
-}  // namespace attnc_radial
-
-
-// ---------------------------------------------------------------------------------------------
-// Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
-//
-//   qBlock    BLOCK_M = 128 query rows, one CTA of 3 warpgroups: a producer that copies Q, K
-//             and V tiles into shared memory, and 2 consumers; consumer c owns rows 64 c ..
-//   kvBlock   one schedule tile of BN = blockKv keys per step (64 or 128)
-//   S = Q K^T   A (Q) and B (K) read straight from shared memory by the tensor cores
-//   O += P V    A (P) from registers (the S accumulators, rounded), B (V) from shared memory,
-//               transposed by the instruction
-// Shared tiles are stored as panels of 64 columns (128 bytes per row), rows 128 bytes apart,
-// 16-byte chunk c of row r at c ^ (r % 8): the 128-byte swizzle the instruction's
-// shared-memory descriptors name, so the same bytes serve K-major (Q, K) and MN-major (V)
-// operands. The producer's copies (TMA from one thread where the strides allow, else cp.async
-// from all 128) complete on mbarriers (full: data landed; empty: both consumers are done with a
-// buffer), two buffers each for K and V, so the consumers never wait on each other. Registers move from the producer to the consumers (setmaxnreg).
-// The kernel body exists only when compiled for sm_90a (elsewhere the host never launches
-// it: see `sm90Available`).
-// ---------------------------------------------------------------------------------------------
-
-namespace attnc_radial {
-
-constexpr int SM90_WARPGROUPS = 3;  // producer + 2 consumers
-constexpr int SM90_THREADS = SM90_WARPGROUPS * 128;
-constexpr int SM90_BARRIER_BYTES = 128;
-// Register split (setmaxnreg): the CTA is launched with 168 registers per thread (65536 / 384,
-// rounded down to a multiple of 8), and the warpgroups can only trade registers within that
-// allocation: a consumer's increase waits until the producer's decrease has freed enough, so a
-// split over the allocation never completes (the kernel hangs); it is checked below. The widest
-// tile (head dim 128, 128 keys) gives the consumers 240 and leaves the producer 24, where ptxas
-// parks a few words of its copy loop; the others fit 232 and give the producer 32.
-template <int D, int BN> struct Sm90Regs {
-  static constexpr int producer = D == 128 && BN == 128 ? 24 : 32;
-  static constexpr int consumer = D == 128 && BN == 128 ? 240 : 232;
-  static_assert(128 * (producer + 2 * consumer) <= SM90_THREADS * 168, "setmaxnreg split exceeds the CTA's registers");
-  static_assert(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg counts");
-};
-
-/**
- * Tensor maps for the producer's TMA copies (`cp.async.bulk.tensor`), one per operand, over
- * [batch, heads, seq, head_dim] with boxes of 64 columns (one 128-byte panel row) by a tile's
- * rows and the same 128-byte swizzle; rows past the sequence arrive as zeros. `enabled` = 0:
- * the producer copies with cp.async instead (where TMA cannot describe the strides, or with
- * ATTNC_CUDA_TMA=0).
- */
-struct Sm90Maps {
-  CUtensorMap q, k, v;
-  int enabled;
-};
-
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-template <typename T, int N> __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t da, uint64_t db, int accumulate);
-template <typename T, int N> __device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t db);
-template <> __device__ __forceinline__ void wgmma_ss<__nv_bfloat16, 64>(float (&d)[32], uint64_t da, uint64_t db, int accumulate) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-               : "l"(da), "l"(db), "r"(accumulate));
-}
-template <> __device__ __forceinline__ void wgmma_rs<__nv_bfloat16, 64>(float (&d)[32], const uint32_t (&a)[4], uint64_t db) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-template <> __device__ __forceinline__ void wgmma_ss<__half, 64>(float (&d)[32], uint64_t da, uint64_t db, int accumulate) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-               : "l"(da), "l"(db), "r"(accumulate));
-}
-template <> __device__ __forceinline__ void wgmma_rs<__half, 64>(float (&d)[32], const uint32_t (&a)[4], uint64_t db) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-template <> __device__ __forceinline__ void wgmma_ss<__nv_bfloat16, 128>(float (&d)[64], uint64_t da, uint64_t db, int accumulate) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "l"(da), "l"(db), "r"(accumulate));
-}
-template <> __device__ __forceinline__ void wgmma_rs<__nv_bfloat16, 128>(float (&d)[64], const uint32_t (&a)[4], uint64_t db) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-template <> __device__ __forceinline__ void wgmma_ss<__half, 128>(float (&d)[64], uint64_t da, uint64_t db, int accumulate) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "l"(da), "l"(db), "r"(accumulate));
-}
-template <> __device__ __forceinline__ void wgmma_rs<__half, 128>(float (&d)[64], const uint32_t (&a)[4], uint64_t db) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
-}
-
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N> __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory"); }
-/** Keeps the compiler from moving accumulator reads or writes across an async MMA boundary. */
-template <int N> __device__ __forceinline__ void fence_regs(float (&r)[N]) {
-  #pragma unroll
-  for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i])::"memory");
-}
-/** cp.async (generic proxy) writes become visible to the tensor cores' (async proxy) reads. */
-__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-
-__device__ __forceinline__ void mbar_init(uint32_t bar, int count) { asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(bar), "r"(count) : "memory"); }
-/**
- * Waits until the phase of parity `parity` has completed (a fresh barrier counts parity 1 as
- * done). A try_wait returns when the phase completes or after a hardware time limit; 2^26
- * failed tries, far longer than any step takes, mean the pipeline is stuck (a bug), and the
- * launch fails instead of hanging.
- */
-__device__ __forceinline__ void mbar_wait(uint32_t bar, int parity) {
-  uint32_t done = 0, tries = 0;
-  do {
-    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-    if (!done && ++tries == (1u << 26)) asm volatile("trap;");
-  } while (!done);
-}
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(bar) : "memory"); }
-/** Arrives on `bar` once every cp.async this thread has issued so far has landed. */
-__device__ __forceinline__ void cp_async_arrive(uint32_t bar) { asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(bar) : "memory"); }
-
-/** One arrival on `bar` that also expects `bytes` more bytes of asynchronous copies to land. */
-__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) { asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" :: "r"(bar), "r"(bytes) : "memory"); }
-/** TMA: the box at (column, row, head, batch) of `map` into shared memory, completing on `bar`. */
-__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2, int c3, uint32_t bar) {
-  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n"
-               :: "r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
-}
-/** A tile of ROWS rows from `row` on as D / 64 panels (the same layout `load_panels` writes). */
-template <int D, int ROWS>
-__device__ __forceinline__ void tma_panels(uint32_t smem, const CUtensorMap* map, int row, int head, int batch, uint32_t bar) {
-  #pragma unroll
-  for (int p = 0; p < D / 64; p++) tma_load(smem + p * ROWS * 128, map, p * 64, row, head, batch, bar);
-}
-
-__device__ __forceinline__ void named_sync(int id, int threads) { asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
-__device__ __forceinline__ void named_arrive(int id, int threads) { asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
-
-/** Shared-memory matrix descriptor: 128-byte swizzle, byte offsets LBO / SBO. */
-__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
-  return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo & 0x3FFFF) >> 4) << 16) | ((uint64_t)((sbo & 0x3FFFF) >> 4) << 32) | (1ull << 62);
-}
-
-/**
- * Copies ROWS rows of D elements into the panel layout; rows >= `len` become zeros. Producer
- * thread `tid` (of 128) owns 16-byte chunk tid % (D / 8) of every (128 / (D / 8))-th row.
- */
-template <typename T, int D, int ROWS>
-__device__ __forceinline__ void load_panels(int tid, uint32_t smem, const T* gmem, int64_t row_stride, int len) {
-  constexpr int CHUNKS = D / 8;
-  constexpr int ROWS_PER_PASS = 128 / CHUNKS;
-  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
-  const int c = tid % CHUNKS, r0 = tid / CHUNKS;
-  uint32_t s = smem + (c / 8) * ROWS * 128 + r0 * 128 + (((c % 8) ^ (r0 & 7)) << 4);
-  const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
-  #pragma unroll 1
-  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(r < len ? g : gmem), "r"(r < len ? 16 : 0));
-    s += ROWS_PER_PASS * 128;
-    g += ROWS_PER_PASS * row_stride;
-  }
-}
-
-/** Issues S = Q K^T for this warpgroup's 64 rows (asynchronous: one commit group). */
-template <typename T, int D, int BN>
-__device__ __forceinline__ void issue_qk(int wg, uint32_t Qs, uint32_t Ks, float (&s)[BN / 2]) {
-  wgmma_fence();
-  #pragma unroll
-  for (int kk = 0; kk < D / 16; kk++) {
-    const uint64_t da = smem_desc(Qs + (kk / 4) * BLOCK_M * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024);
-    const uint64_t db = smem_desc(Ks + (kk / 4) * BN * 128 + (kk % 4) * 32, 16, 1024);
-    wgmma_ss<T, BN>(s, da, db, kk > 0);
-  }
-  wgmma_commit();
-}
-
-/** Issues O += P V (asynchronous: one commit group); P in the A-register layout. */
-template <typename T, int D, int BN>
-__device__ __forceinline__ void issue_pv(uint32_t Vs, const uint32_t (&p)[BN / 16][4], float (&o)[D / 2]) {
-  wgmma_fence();
-  #pragma unroll
-  for (int kk = 0; kk < BN / 16; kk++) wgmma_rs<T, D>(o, p[kk], smem_desc(Vs + kk * 16 * 128, BN * 128, 1024));
-  wgmma_commit();
-}
-
-/** The mask of a FULL kv step: every element live. */
-struct AllLive {
-  __device__ __forceinline__ bool live(int, int) const { return true; }
-};
-
-/**
- * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
- * thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the whole tile lies
- * within q_len x kv_len, so the range checks and clamps are left out. ATTNC_MASK_UNROLL column
- * groups are evaluated together.
- */
-struct BitMask {
-  uint64_t bits;
-  __device__ __forceinline__ bool live(int j, int e) const { return (bits >> (4 * j + e)) & 1; }
-};
-template <bool INSIDE, typename T, int BN>
-__device__ __forceinline__ BitMask mask_bits(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
-  const int lane = tid % 32;
-  const int qa = q0 + (tid / 32) * 16 + lane / 4, qb = qa + 8;
-  const int qa_c = INSIDE ? qa : amin(qa, P.q_len - 1), qb_c = INSIDE ? qb : amin(qb, P.q_len - 1);
-  const bool qa_in = INSIDE || qa < P.q_len, qb_in = INSIDE || qb < P.q_len;
-  uint64_t bits = 0;
-  #pragma unroll ATTNC_MASK_UNROLL
-  for (int j = 0; j < BN / 8; j++) {
-    const int k = k0 + j * 8 + 2 * (lane % 4);
-    const int k1 = k + 1;
-    const bool k_in = INSIDE || k < P.kv_len, k1_in = INSIDE || k1 < P.kv_len;
-    const int k_c = INSIDE ? k : amin(k, P.kv_len - 1), k1_c = INSIDE ? k1 : amin(k1, P.kv_len - 1);
-    const uint32_t m4 = (uint32_t)(qa_in & k_in & attnc_mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & attnc_mask_eager(P, b, h, qa_c, k1_c)) << 1) |
-                        ((uint32_t)(qb_in & k_in & attnc_mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & attnc_mask_eager(P, b, h, qb_c, k1_c)) << 3);
-    bits |= (uint64_t)m4 << (4 * j);
-  }
-  return BitMask{bits};
-}
-
-/** The band of this thread's warp for the tile at (q0, k0): see BandMask. */
-template <typename T, int BN>
-__device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
-  constexpr int WORDS = BandMask<BN>::WORDS, DIAGONALS = BN + 15;
-  const int lane = tid % 32, qw = q0 + (tid / 32) * 16;
-  uint32_t band[WORDS];
-  #pragma unroll
-  for (int i = 0; i < WORDS; i++) {
-    const int idx = amin(32 * i + lane, DIAGONALS - 1);
-    int r, c;
-    band_point<BN>(qw, k0, idx, r, c);
-    band[i] = __ballot_sync(0xffffffffu, 32 * i + lane < DIAGONALS && attnc_mask_eager(P, b, h, r, c));
-  }
-  const int s = band_shift(lane);
-  BandMask<BN> m;
-  #pragma unroll
-  for (int i = 0; i < WORDS - 1; i++) m.w[i] = __funnelshift_r(band[i], band[i + 1], s);
-  m.w[WORDS - 1] = band[WORDS - 1] >> s;
-  return m;
-}
-
-/**
- * The scores of one kv step from `k0` to probabilities: scale and score modifications, the
- * mask (AllLive for FULL steps: no test), the online-softmax update of m and l, the factor alpha by which O must
- * be rescaled, and P rounded to T in the A-register layout (n-tiles 2kk, 2kk + 1 = k step kk).
- */
-template <typename Mask, typename T, int BN>
-__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, const Mask& mask, float (&s)[BN / 2], float (&m)[2],
-                                             float (&l)[2], float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
-  const int warp = tid / 32, lane = tid % 32;
-  const int g = lane / 4, t = lane % 4;
-  const int qa = q0 + warp * 16 + g;
-  const float factor = P.scale_log2;  // > 0: raw scores are scaled inside the exponent (one FFMA)
-  #pragma unroll
-  for (int j = 0; j < BN / 8; j++) {
-    #pragma unroll
-    for (int e = 0; e < 4; e++) {
-      const int q = qa + (e >= 2 ? 8 : 0);
-      const int k = k0 + j * 8 + 2 * t + (e & 1);
-      float x = s[j * 4 + e];
-      if (!mask.live(j, e)) x = -INFINITY;
-      s[j * 4 + e] = x;
-      (void)q; (void)k;
+    bool mask(long long q_, long long k_) const {
+      const int q = (int)q_, k = (int)k_;
+      return ((q >= 118800) || (k >= 118800) || (attnc::fdiv_pos(k, 3600) < 1) || (((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) <= 1) || ((((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)) < 0 ? -((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600))) : ((attnc::fmod_pos(q, 3600) - attnc::fmod_pos(k, 3600)))) <= attnc::amax(attnc::fdiv(2048, ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) && ((2048 >= (128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) || (attnc::fmod_(((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))), ((128 * ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)) < 0 ? -((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600))) : ((attnc::fdiv_pos(q, 3600) - attnc::fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
     }
+  };
+  /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
+  static Host host(const Args* a) {
+    Host P{};
+    P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+    return P;
   }
-  // Row max and sum with four independent partial results each (short dependency chains).
-  #pragma unroll
-  for (int r = 0; r < 2; r++) {
-    float mp[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
-    #pragma unroll
-    for (int j = 0; j < BN / 8; j++) mp[j % 4] = fmaxf(mp[j % 4], fmaxf(s[j * 4 + 2 * r], s[j * 4 + 2 * r + 1]));
-    float mx = fmaxf(fmaxf(mp[0], mp[1]), fmaxf(mp[2], mp[3]));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-    const float mnew = fmaxf(m[r], mx * factor);
-    const float base = mnew == -INFINITY ? 0.f : mnew;
-    alpha[r] = m[r] == -INFINITY ? 0.f : exp2f(m[r] - base);
-    float sp[4] = {0.f, 0.f, 0.f, 0.f};
-    #pragma unroll
-    for (int j = 0; j < BN / 8; j++) {
-      s[j * 4 + 2 * r] = exp2f(fmaf(s[j * 4 + 2 * r], factor, -base));
-      s[j * 4 + 2 * r + 1] = exp2f(fmaf(s[j * 4 + 2 * r + 1], factor, -base));
-      sp[j % 4] += s[j * 4 + 2 * r] + s[j * 4 + 2 * r + 1];
-    }
-    l[r] = l[r] * alpha[r] + ((sp[0] + sp[1]) + (sp[2] + sp[3]));
-    m[r] = mnew;
+  /** Whether head groups differ per batch element. */
+  static constexpr bool DEPENDS_ON_BATCH = false;
+  /** Head-group slot values of (b, h): heads with equal slots share one schedule. */
+  static std::vector<long long> slots(const Host& P, int b, int h) {
+    (void)h; (void)b; (void)P;
+    return {  };
   }
-  using V2 = Vec2<T>;
-  #pragma unroll
-  for (int kk = 0; kk < BN / 16; kk++) {
-    typename V2::type p0 = V2::pack(s[8 * kk + 0], s[8 * kk + 1]), p1 = V2::pack(s[8 * kk + 2], s[8 * kk + 3]);
-    typename V2::type p2 = V2::pack(s[8 * kk + 4], s[8 * kk + 5]), p3 = V2::pack(s[8 * kk + 6], s[8 * kk + 7]);
-    p[kk][0] = *reinterpret_cast<uint32_t*>(&p0); p[kk][1] = *reinterpret_cast<uint32_t*>(&p1);
-    p[kk][2] = *reinterpret_cast<uint32_t*>(&p2); p[kk][3] = *reinterpret_cast<uint32_t*>(&p3);
+  static void setSlots(Host& P, const std::vector<long long>& s) {
+    (void)P; (void)s;
   }
-}
-
-/**
- * Transposes a 4 x 4 block of words across the 4 threads of a quad (t = lane % 4): thread t's
- * a[j] becomes thread j's a[t]. Two butterfly stages; the indices are compile-time constants
- * and the lane picks with selects, so `a` stays in registers.
- */
-__device__ __forceinline__ void quad_transpose(uint32_t* a, int t) {
-  #pragma unroll
-  for (int bit = 2; bit >= 1; bit >>= 1) {
-    const bool upper = t & bit;
-    #pragma unroll
-    for (int j = 0; j < 4; j++) {
-      if (j & bit) continue;
-      const uint32_t recv = __shfl_xor_sync(0xffffffff, upper ? a[j] : a[j | bit], bit);
-      if (upper) a[j] = recv;
-      else a[j | bit] = recv;
-    }
+  /** Input arrays, in declaration order: none. */
+  static constexpr int NUM_INPUTS = 0;
+  static int inputLength(const Args* a, int i) {
+    (void)a; (void)i;
+    return 0;
   }
-}
-
-template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], const float (&alpha)[2]) {
-  #pragma unroll
-  for (int d = 0; d < D / 8; d++) {
-    o[d * 4 + 0] *= alpha[0]; o[d * 4 + 1] *= alpha[0];
-    o[d * 4 + 2] *= alpha[1]; o[d * 4 + 3] *= alpha[1];
-  }
-}
-#endif  // __CUDA_ARCH_FEAT_SM90_ALL
-
-/** One work item: a query block of one (batch, head) and its row of the schedule. */
-struct WorkItem {
-  int b, h, kvHead, q0, nFull, nIter, fullBegin, partBegin;
-};
-template <typename T>
-__device__ __forceinline__ WorkItem decode_item(const Params<T>& P, int item) {
-  WorkItem w;
-  const int qBlock = item % P.num_q_blocks, bh = item / P.num_q_blocks;
-  w.h = bh % P.heads; w.b = bh / P.heads;
-  w.kvHead = w.h / (P.heads / P.kv_heads);
-  const int row = P.group_of[(P.sched_batch > 1 ? w.b : 0) * P.heads + w.h] * (P.num_q_blocks + 1) + qBlock;
-  w.fullBegin = P.full_kv_row_ptr[row]; w.partBegin = P.kv_row_ptr[row];
-  w.nFull = P.full_kv_row_ptr[row + 1] - w.fullBegin;
-  w.nIter = w.nFull + P.kv_row_ptr[row + 1] - w.partBegin;
-  w.q0 = qBlock * BLOCK_M;
-  return w;
-}
-template <typename T, int BN>
-__device__ __forceinline__ int kv_start(const Params<T>& P, const WorkItem& w, int i) {
-  return (i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull]) * BN;
-}
-
-/**
- * Persistent: one CTA per SM; CTA c runs the work items the host dealt to it (longest rows
- * first, each to the least-loaded CTA); per item, FULL tiles then PARTIAL ones. One producer and 2 consumer warpgroups; the
- * K/V buffers cycle across items, so the producer loads the next item's Q and first tiles
- * while the consumers finish the current one.
- */
-template <typename T, int D, int BN>
-__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<T> P, const __grid_constant__ Sm90Maps M) {
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  extern __shared__ __align__(128) unsigned char smem_raw[];
-  // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
-  const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
-  constexpr uint32_t KV_BYTES = BN * D * 2;
-  const uint32_t Qs = base, Ks = Qs + BLOCK_M * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
-  // mbarriers, 8 bytes each: Q full, Q empty; K full [2]; V full [2]; K empty [2]; V empty [2].
-  const uint32_t fullQ = bars, emptyQ = bars + 8, fullK = bars + 16, fullV = bars + 32, emptyK = bars + 48, emptyV = bars + 64;
-  if (threadIdx.x == 0) {
-    const int copiers = M.enabled ? 1 : 128;  // arrivals per full barrier: the TMA thread, or every cp.async thread
-    mbar_init(fullQ, copiers);
-    mbar_init(emptyQ, 256);
-    for (int st = 0; st < 2; st++) {
-      mbar_init(fullK + 8 * st, copiers); mbar_init(fullV + 8 * st, copiers);
-      mbar_init(emptyK + 8 * st, 256); mbar_init(emptyV + 8 * st, 256);
-    }
-  }
-  __syncthreads();
-
-  if (threadIdx.x < 128) {
-    // Producer: per item, Q once it is free, then K_i and V_i into buffer (step % 2) once the
-    // consumers have released it. `step` counts kv steps across items.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::producer));
-    const int tid = threadIdx.x;
-    int step = 0, j = 0;
-    // Two loops of the same shape, not one loop with a branch per copy: on the producer's few
-    // registers the merged form spills (100+ bytes per kernel).
-    if (M.enabled) {
-      // TMA: one thread issues every copy; the full barriers count its arrival and the bytes.
-      if (tid == 0) {
-        #pragma unroll 1
-        for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
-          const WorkItem w = decode_item(P, P.cta_items[pos]);
-          mbar_wait(emptyQ, (j & 1) ^ 1);
-          mbar_arrive_expect_tx(fullQ, BLOCK_M * D * 2);
-          tma_panels<D, BLOCK_M>(Qs, &M.q, w.q0, w.h, w.b, fullQ);
-          #pragma unroll 1
-          for (int i = 0; i < w.nIter; i++, step++) {
-            const int st = step & 1, phase = (step >> 1) & 1;
-            const int k0 = kv_start<T, BN>(P, w, i);
-            mbar_wait(emptyK + 8 * st, phase ^ 1);
-            mbar_arrive_expect_tx(fullK + 8 * st, KV_BYTES);
-            tma_panels<D, BN>(Ks + st * KV_BYTES, &M.k, k0, w.kvHead, w.b, fullK + 8 * st);
-            mbar_wait(emptyV + 8 * st, phase ^ 1);
-            mbar_arrive_expect_tx(fullV + 8 * st, KV_BYTES);
-            tma_panels<D, BN>(Vs + st * KV_BYTES, &M.v, k0, w.kvHead, w.b, fullV + 8 * st);
-          }
-        }
-      }
-      return;
-    }
-    #pragma unroll 1
-    for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
-      // Few live values: the producer runs on Sm90Regs::producer registers, so row pointers are
-      // recomputed per step from (b, kvHead) rather than held.
-      const WorkItem w = decode_item(P, P.cta_items[pos]);
-      mbar_wait(emptyQ, (j & 1) ^ 1);
-      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0);
-      cp_async_arrive(fullQ);
-      #pragma unroll 1
-      for (int i = 0; i < w.nIter; i++, step++) {
-        const int st = step & 1, phase = (step >> 1) & 1;
-        const int k0 = kv_start<T, BN>(P, w, i);
-        mbar_wait(emptyK + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0);
-        cp_async_arrive(fullK + 8 * st);
-        mbar_wait(emptyV + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0);
-        cp_async_arrive(fullV + 8 * st);
-      }
-    }
-    cp_async_wait<0>();
-    return;
-  }
-
-  // Consumers. Step i: S_i = Q K_i is issued, then O += P_{i-1} V_{i-1}; the softmax of S_i runs
-  // while the second product is on the tensor cores. The two consumers take turns to issue
-  // (named barriers 1 and 2, "ping-pong"): one's products run while the other's softmax does.
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::consumer));
-  const int tid = threadIdx.x - 128, wg = tid / 128;
-  int step = 0, j = 0;
-  #pragma unroll 1
-  for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
-    const WorkItem w = decode_item(P, P.cta_items[pos]);
-    const int nIter = w.nIter, nFull = w.nFull, q0 = w.q0, b = w.b, h = w.h;
-    float o[D / 2];
-    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
-    #pragma unroll
-    for (int d = 0; d < D / 2; d++) o[d] = 0.f;
-    uint32_t p[BN / 16][4];
-    // Turns: consumer c waits on barrier 1 + c before issuing and then releases the other one;
-    // consumer 0 goes first. Each barrier sees as many arrivals as waits (nIter + 1 rounds).
-    auto myTurn = [&]() { named_sync(1 + wg, 256); };
-    auto yieldTurn = [&](int round) { if (!(wg == 1 && round == nIter)) named_arrive(2 - wg, 256); };
-    if (wg == 1 && nIter > 0) named_arrive(1, 256);
-    mbar_wait(fullQ, j & 1);
-    if (nIter == 0) mbar_arrive(emptyQ);
-    for (int i = 0; i < nIter; i++) {
-      const int cur = step + i, prev = cur - 1;
-      const int st = cur & 1, phase = (cur >> 1) & 1;
-      const int pst = prev & 1, pphase = (prev >> 1) & 1;
-      const int k0 = kv_start<T, BN>(P, w, i);
-      // The mask before this consumer's turn: no product of its own is in flight, while the
-      // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
-      // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
-      // modifications: see usesDiagonalBand in compiler/ir/diagonal.ts).
-      const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
-      const bool band = false && !full && inside;
-      BitMask bm{~0ull};
-      BandMask<BN> dm;
-      if (band) dm = band_mask<T, BN>(P, tid, b, h, q0, k0);
-      else if (!full) bm = inside ? mask_bits<true, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, T, BN>(P, tid, b, h, q0, k0);
-      myTurn();
-      mbar_wait(fullK + 8 * st, phase);
-      if (!M.enabled) fence_proxy_async();  // cp.async wrote through the generic proxy
-      float s[BN / 2];
-      issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
-      if (i > 0) {
-        mbar_wait(fullV + 8 * pst, pphase);
-        if (!M.enabled) fence_proxy_async();
-        issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
-        yieldTurn(i);
-        wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
-      } else {
-        yieldTurn(i);
-        wgmma_wait<0>();
-      }
-      fence_regs(s);
-      mbar_arrive(emptyK + 8 * st);
-      if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
-      float alpha[2];
-      uint32_t pn[BN / 16][4];
-      if (full) softmax_step<AllLive, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
-      else if (band) softmax_step<BandMask<BN>, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
-      else softmax_step<BitMask, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
-      wgmma_wait<0>();
-      fence_regs(o);
-      if (i > 0) mbar_arrive(emptyV + 8 * pst);
-      // Here, not between the next step's two issues: rescaling O there (S_i running) measured
-      // 12-27% slower on an H200 (the rescale A/B in bench/results, cuda-h200-ab-rescale-*.json).
-      rescale<D>(o, alpha);
-      #pragma unroll
-      for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
-    }
-    if (nIter > 0) {
-      const int last = step + nIter - 1;
-      myTurn();
-      mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
-      if (!M.enabled) fence_proxy_async();
-      issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
-      yieldTurn(nIter);
-      wgmma_wait<0>();
-      fence_regs(o);
-      mbar_arrive(emptyV + 8 * (last & 1));
-    }
-    step += nIter;
-
-    // Epilogue: row sums across the quad, normalise, write O and the log-sum-exp. A quad holds
-    // each row's 8-column groups as 4 pieces of 2 columns, one per thread; a 4 x 4 transpose
-    // within the quad (quad_transpose) gives each thread whole groups, stored 16 bytes at a time.
-    const int warp = tid / 32, lane = tid % 32;
-    const int g = lane / 4, t = lane % 4;
-    #pragma unroll
-    for (int r = 0; r < 2; r++) {
-      float sum = l[r];
-      sum += __shfl_xor_sync(0xffffffff, sum, 1);
-      sum += __shfl_xor_sync(0xffffffff, sum, 2);
-      const float inv = sum > 0.f ? 1.f / sum : 0.f;
-      const int q = q0 + warp * 16 + g + 8 * r;
-      uint32_t w[D / 8];
-      #pragma unroll
-      for (int d = 0; d < D / 8; d++) {
-        auto v = Vec2<T>::pack(o[d * 4 + 2 * r] * inv, o[d * 4 + 2 * r + 1] * inv);
-        w[d] = *reinterpret_cast<uint32_t*>(&v);
-      }
-      #pragma unroll
-      for (int i = 0; i < D / 32; i++) quad_transpose(w + 4 * i, t);  // now group 4 i + t, pieces 0..3
-      if (q < P.q_len) {
-        T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
-        const bool vec = (reinterpret_cast<uintptr_t>(og) & 15) == 0;
-        #pragma unroll
-        for (int i = 0; i < D / 32; i++) {
-          T* dst = og + 8 * (4 * i + t);
-          if (vec) *reinterpret_cast<uint4*>(dst) = make_uint4(w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
-          else {
-            #pragma unroll
-            for (int u = 0; u < 4; u++) *reinterpret_cast<uint32_t*>(dst + 2 * u) = w[4 * i + u];
-          }
-        }
-        if (t == 0 && P.lse) {
-          P.lse[((int64_t)b * P.heads + h) * P.q_len + q] = sum > 0.f ? (m[r] + log2f(sum)) / LOG2E : -INFINITY;
-        }
-      }
-    }
-  }
-#endif  // __CUDA_ARCH_FEAT_SM90_ALL
-}
-
-/** Writes 1 where the running binary holds the sm_90a kernel bodies. */
-__global__ void attnc_sm90_probe(int* out) {
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  *out = 1;
-#else
-  *out = 0;
-#endif
-}
-
-}  // namespace attnc_radial
-
-#endif  // ATTNC_HOST_ONLY
-
-namespace attnc_radial {
-
-/** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
-struct HostPattern {
-  int q_len, kv_len, heads;
-  /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
-  const char* failedAssert() const {
+  static const int* inputPtr(const Args* a, int i) {
+    (void)a; (void)i;
     return nullptr;
   }
-  int classify(long long q0, long long q1, long long k0, long long k1) const {
-    long long R[2];
-    (void)R;
-    const long long l0 = q0 >= 118800 ? 1 : 0, h0 = q1 >= 118800 ? 1 : 0;
-    const long long l1 = k0 >= 118800 ? 1 : 0, h1 = k1 >= 118800 ? 1 : 0;
-    const long long l2 = attnc_rt::fdiv(k0, 3600), h2 = attnc_rt::fdiv(k1, 3600);
-    const long long l3 = h2 < 1 ? 1 : 0, h3 = l2 < 1 ? 1 : 0;
-    const long long l4 = attnc_rt::fdiv(q0, 3600), h4 = attnc_rt::fdiv(q1, 3600);
-    const long long l5 = attnc_rt::fdiv(k0, 3600), h5 = attnc_rt::fdiv(k1, 3600);
-    const long long l6 = l4 - h5, h6 = h4 - l5;
-    const long long l7 = l6 >= 0 ? l6 : h6 <= 0 ? -h6 : 0, h7 = std::max<long long>({-l6, h6});
-    const long long l8 = h7 <= 1 ? 1 : 0, h8 = l7 <= 1 ? 1 : 0;
-    attnc_rt::ivMod(q0, q1, 3600, 3600, R);
-    const long long l9 = R[0], h9 = R[1];
-    attnc_rt::ivMod(k0, k1, 3600, 3600, R);
-    const long long l10 = R[0], h10 = R[1];
-    const long long l11 = l9 - h10, h11 = h9 - l10;
-    const long long l12 = l11 >= 0 ? l11 : h11 <= 0 ? -h11 : 0, h12 = std::max<long long>({-l11, h11});
-    const long long l13 = attnc_rt::fdiv(q0, 3600), h13 = attnc_rt::fdiv(q1, 3600);
-    const long long l14 = attnc_rt::fdiv(k0, 3600), h14 = attnc_rt::fdiv(k1, 3600);
-    const long long l15 = l13 - h14, h15 = h13 - l14;
-    const long long l16 = l15 >= 0 ? l15 : h15 <= 0 ? -h15 : 0, h16 = std::max<long long>({-l15, h15});
-    const long long l17 = l16 >= 1024 ? 1 : 0, h17 = h16 >= 1024 ? 1 : 0;
-    const long long l18 = attnc_rt::fdiv(q0, 3600), h18 = attnc_rt::fdiv(q1, 3600);
-    const long long l19 = attnc_rt::fdiv(k0, 3600), h19 = attnc_rt::fdiv(k1, 3600);
-    const long long l20 = l18 - h19, h20 = h18 - l19;
-    const long long l21 = l20 >= 0 ? l20 : h20 <= 0 ? -h20 : 0, h21 = std::max<long long>({-l20, h20});
-    const long long l22 = l21 >= 512 ? 1 : 0, h22 = h21 >= 512 ? 1 : 0;
-    const long long l23 = attnc_rt::fdiv(q0, 3600), h23 = attnc_rt::fdiv(q1, 3600);
-    const long long l24 = attnc_rt::fdiv(k0, 3600), h24 = attnc_rt::fdiv(k1, 3600);
-    const long long l25 = l23 - h24, h25 = h23 - l24;
-    const long long l26 = l25 >= 0 ? l25 : h25 <= 0 ? -h25 : 0, h26 = std::max<long long>({-l25, h25});
-    const long long l27 = l26 >= 256 ? 1 : 0, h27 = h26 >= 256 ? 1 : 0;
-    const long long l28 = attnc_rt::fdiv(q0, 3600), h28 = attnc_rt::fdiv(q1, 3600);
-    const long long l29 = attnc_rt::fdiv(k0, 3600), h29 = attnc_rt::fdiv(k1, 3600);
-    const long long l30 = l28 - h29, h30 = h28 - l29;
-    const long long l31 = l30 >= 0 ? l30 : h30 <= 0 ? -h30 : 0, h31 = std::max<long long>({-l30, h30});
-    const long long l32 = l31 >= 128 ? 1 : 0, h32 = h31 >= 128 ? 1 : 0;
-    const long long l33 = attnc_rt::fdiv(q0, 3600), h33 = attnc_rt::fdiv(q1, 3600);
-    const long long l34 = attnc_rt::fdiv(k0, 3600), h34 = attnc_rt::fdiv(k1, 3600);
-    const long long l35 = l33 - h34, h35 = h33 - l34;
-    const long long l36 = l35 >= 0 ? l35 : h35 <= 0 ? -h35 : 0, h36 = std::max<long long>({-l35, h35});
-    const long long l37 = l36 >= 64 ? 1 : 0, h37 = h36 >= 64 ? 1 : 0;
-    const long long l38 = attnc_rt::fdiv(q0, 3600), h38 = attnc_rt::fdiv(q1, 3600);
-    const long long l39 = attnc_rt::fdiv(k0, 3600), h39 = attnc_rt::fdiv(k1, 3600);
-    const long long l40 = l38 - h39, h40 = h38 - l39;
-    const long long l41 = l40 >= 0 ? l40 : h40 <= 0 ? -h40 : 0, h41 = std::max<long long>({-l40, h40});
-    const long long l42 = l41 >= 32 ? 1 : 0, h42 = h41 >= 32 ? 1 : 0;
-    const long long l43 = attnc_rt::fdiv(q0, 3600), h43 = attnc_rt::fdiv(q1, 3600);
-    const long long l44 = attnc_rt::fdiv(k0, 3600), h44 = attnc_rt::fdiv(k1, 3600);
-    const long long l45 = l43 - h44, h45 = h43 - l44;
-    const long long l46 = l45 >= 0 ? l45 : h45 <= 0 ? -h45 : 0, h46 = std::max<long long>({-l45, h45});
-    const long long l47 = l46 >= 16 ? 1 : 0, h47 = h46 >= 16 ? 1 : 0;
-    const long long l48 = attnc_rt::fdiv(q0, 3600), h48 = attnc_rt::fdiv(q1, 3600);
-    const long long l49 = attnc_rt::fdiv(k0, 3600), h49 = attnc_rt::fdiv(k1, 3600);
-    const long long l50 = l48 - h49, h50 = h48 - l49;
-    const long long l51 = l50 >= 0 ? l50 : h50 <= 0 ? -h50 : 0, h51 = std::max<long long>({-l50, h50});
-    const long long l52 = l51 >= 8 ? 1 : 0, h52 = h51 >= 8 ? 1 : 0;
-    const long long l53 = attnc_rt::fdiv(q0, 3600), h53 = attnc_rt::fdiv(q1, 3600);
-    const long long l54 = attnc_rt::fdiv(k0, 3600), h54 = attnc_rt::fdiv(k1, 3600);
-    const long long l55 = l53 - h54, h55 = h53 - l54;
-    const long long l56 = l55 >= 0 ? l55 : h55 <= 0 ? -h55 : 0, h56 = std::max<long long>({-l55, h55});
-    const long long l57 = l56 >= 4 ? 1 : 0, h57 = h56 >= 4 ? 1 : 0;
-    const long long l58 = attnc_rt::fdiv(q0, 3600), h58 = attnc_rt::fdiv(q1, 3600);
-    const long long l59 = attnc_rt::fdiv(k0, 3600), h59 = attnc_rt::fdiv(k1, 3600);
-    const long long l60 = l58 - h59, h60 = h58 - l59;
-    const long long l61 = l60 >= 0 ? l60 : h60 <= 0 ? -h60 : 0, h61 = std::max<long long>({-l60, h60});
-    const long long l62 = l61 >= 2 ? 1 : 0, h62 = h61 >= 2 ? 1 : 0;
-    const long long l63 = l62 == 1 ? 2 : h62 == 0 ? 1 : std::min<long long>({2, 1}), h63 = l62 == 1 ? 2 : h62 == 0 ? 1 : std::max<long long>({2, 1});
-    const long long l64 = l57 == 1 ? 4 : h57 == 0 ? l63 : std::min<long long>({4, l63}), h64 = l57 == 1 ? 4 : h57 == 0 ? h63 : std::max<long long>({4, h63});
-    const long long l65 = l52 == 1 ? 8 : h52 == 0 ? l64 : std::min<long long>({8, l64}), h65 = l52 == 1 ? 8 : h52 == 0 ? h64 : std::max<long long>({8, h64});
-    const long long l66 = l47 == 1 ? 16 : h47 == 0 ? l65 : std::min<long long>({16, l65}), h66 = l47 == 1 ? 16 : h47 == 0 ? h65 : std::max<long long>({16, h65});
-    const long long l67 = l42 == 1 ? 32 : h42 == 0 ? l66 : std::min<long long>({32, l66}), h67 = l42 == 1 ? 32 : h42 == 0 ? h66 : std::max<long long>({32, h66});
-    const long long l68 = l37 == 1 ? 64 : h37 == 0 ? l67 : std::min<long long>({64, l67}), h68 = l37 == 1 ? 64 : h37 == 0 ? h67 : std::max<long long>({64, h67});
-    const long long l69 = l32 == 1 ? 128 : h32 == 0 ? l68 : std::min<long long>({128, l68}), h69 = l32 == 1 ? 128 : h32 == 0 ? h68 : std::max<long long>({128, h68});
-    const long long l70 = l27 == 1 ? 256 : h27 == 0 ? l69 : std::min<long long>({256, l69}), h70 = l27 == 1 ? 256 : h27 == 0 ? h69 : std::max<long long>({256, h69});
-    const long long l71 = l22 == 1 ? 512 : h22 == 0 ? l70 : std::min<long long>({512, l70}), h71 = l22 == 1 ? 512 : h22 == 0 ? h70 : std::max<long long>({512, h70});
-    const long long l72 = l17 == 1 ? 1024 : h17 == 0 ? l71 : std::min<long long>({1024, l71}), h72 = l17 == 1 ? 1024 : h17 == 0 ? h71 : std::max<long long>({1024, h71});
-    attnc_rt::ivDiv(2048, 2048, l72, h72, R);
-    const long long l73 = R[0], h73 = R[1];
-    const long long l74 = std::max<long long>({l73, 128}), h74 = std::max<long long>({h73, 128});
-    const long long l75 = h12 <= l74 ? 1 : 0, h75 = l12 <= h74 ? 1 : 0;
-    const long long l76 = attnc_rt::fdiv(q0, 3600), h76 = attnc_rt::fdiv(q1, 3600);
-    const long long l77 = attnc_rt::fdiv(k0, 3600), h77 = attnc_rt::fdiv(k1, 3600);
-    const long long l78 = l76 - h77, h78 = h76 - l77;
-    const long long l79 = l78 >= 0 ? l78 : h78 <= 0 ? -h78 : 0, h79 = std::max<long long>({-l78, h78});
-    const long long l80 = l79 >= 1024 ? 1 : 0, h80 = h79 >= 1024 ? 1 : 0;
-    const long long l81 = attnc_rt::fdiv(q0, 3600), h81 = attnc_rt::fdiv(q1, 3600);
-    const long long l82 = attnc_rt::fdiv(k0, 3600), h82 = attnc_rt::fdiv(k1, 3600);
-    const long long l83 = l81 - h82, h83 = h81 - l82;
-    const long long l84 = l83 >= 0 ? l83 : h83 <= 0 ? -h83 : 0, h84 = std::max<long long>({-l83, h83});
-    const long long l85 = l84 >= 512 ? 1 : 0, h85 = h84 >= 512 ? 1 : 0;
-    const long long l86 = attnc_rt::fdiv(q0, 3600), h86 = attnc_rt::fdiv(q1, 3600);
-    const long long l87 = attnc_rt::fdiv(k0, 3600), h87 = attnc_rt::fdiv(k1, 3600);
-    const long long l88 = l86 - h87, h88 = h86 - l87;
-    const long long l89 = l88 >= 0 ? l88 : h88 <= 0 ? -h88 : 0, h89 = std::max<long long>({-l88, h88});
-    const long long l90 = l89 >= 256 ? 1 : 0, h90 = h89 >= 256 ? 1 : 0;
-    const long long l91 = attnc_rt::fdiv(q0, 3600), h91 = attnc_rt::fdiv(q1, 3600);
-    const long long l92 = attnc_rt::fdiv(k0, 3600), h92 = attnc_rt::fdiv(k1, 3600);
-    const long long l93 = l91 - h92, h93 = h91 - l92;
-    const long long l94 = l93 >= 0 ? l93 : h93 <= 0 ? -h93 : 0, h94 = std::max<long long>({-l93, h93});
-    const long long l95 = l94 >= 128 ? 1 : 0, h95 = h94 >= 128 ? 1 : 0;
-    const long long l96 = attnc_rt::fdiv(q0, 3600), h96 = attnc_rt::fdiv(q1, 3600);
-    const long long l97 = attnc_rt::fdiv(k0, 3600), h97 = attnc_rt::fdiv(k1, 3600);
-    const long long l98 = l96 - h97, h98 = h96 - l97;
-    const long long l99 = l98 >= 0 ? l98 : h98 <= 0 ? -h98 : 0, h99 = std::max<long long>({-l98, h98});
-    const long long l100 = l99 >= 64 ? 1 : 0, h100 = h99 >= 64 ? 1 : 0;
-    const long long l101 = attnc_rt::fdiv(q0, 3600), h101 = attnc_rt::fdiv(q1, 3600);
-    const long long l102 = attnc_rt::fdiv(k0, 3600), h102 = attnc_rt::fdiv(k1, 3600);
-    const long long l103 = l101 - h102, h103 = h101 - l102;
-    const long long l104 = l103 >= 0 ? l103 : h103 <= 0 ? -h103 : 0, h104 = std::max<long long>({-l103, h103});
-    const long long l105 = l104 >= 32 ? 1 : 0, h105 = h104 >= 32 ? 1 : 0;
-    const long long l106 = attnc_rt::fdiv(q0, 3600), h106 = attnc_rt::fdiv(q1, 3600);
-    const long long l107 = attnc_rt::fdiv(k0, 3600), h107 = attnc_rt::fdiv(k1, 3600);
-    const long long l108 = l106 - h107, h108 = h106 - l107;
-    const long long l109 = l108 >= 0 ? l108 : h108 <= 0 ? -h108 : 0, h109 = std::max<long long>({-l108, h108});
-    const long long l110 = l109 >= 16 ? 1 : 0, h110 = h109 >= 16 ? 1 : 0;
-    const long long l111 = attnc_rt::fdiv(q0, 3600), h111 = attnc_rt::fdiv(q1, 3600);
-    const long long l112 = attnc_rt::fdiv(k0, 3600), h112 = attnc_rt::fdiv(k1, 3600);
-    const long long l113 = l111 - h112, h113 = h111 - l112;
-    const long long l114 = l113 >= 0 ? l113 : h113 <= 0 ? -h113 : 0, h114 = std::max<long long>({-l113, h113});
-    const long long l115 = l114 >= 8 ? 1 : 0, h115 = h114 >= 8 ? 1 : 0;
-    const long long l116 = attnc_rt::fdiv(q0, 3600), h116 = attnc_rt::fdiv(q1, 3600);
-    const long long l117 = attnc_rt::fdiv(k0, 3600), h117 = attnc_rt::fdiv(k1, 3600);
-    const long long l118 = l116 - h117, h118 = h116 - l117;
-    const long long l119 = l118 >= 0 ? l118 : h118 <= 0 ? -h118 : 0, h119 = std::max<long long>({-l118, h118});
-    const long long l120 = l119 >= 4 ? 1 : 0, h120 = h119 >= 4 ? 1 : 0;
-    const long long l121 = attnc_rt::fdiv(q0, 3600), h121 = attnc_rt::fdiv(q1, 3600);
-    const long long l122 = attnc_rt::fdiv(k0, 3600), h122 = attnc_rt::fdiv(k1, 3600);
-    const long long l123 = l121 - h122, h123 = h121 - l122;
-    const long long l124 = l123 >= 0 ? l123 : h123 <= 0 ? -h123 : 0, h124 = std::max<long long>({-l123, h123});
-    const long long l125 = l124 >= 2 ? 1 : 0, h125 = h124 >= 2 ? 1 : 0;
-    const long long l126 = l125 == 1 ? 2 : h125 == 0 ? 1 : std::min<long long>({2, 1}), h126 = l125 == 1 ? 2 : h125 == 0 ? 1 : std::max<long long>({2, 1});
-    const long long l127 = l120 == 1 ? 4 : h120 == 0 ? l126 : std::min<long long>({4, l126}), h127 = l120 == 1 ? 4 : h120 == 0 ? h126 : std::max<long long>({4, h126});
-    const long long l128 = l115 == 1 ? 8 : h115 == 0 ? l127 : std::min<long long>({8, l127}), h128 = l115 == 1 ? 8 : h115 == 0 ? h127 : std::max<long long>({8, h127});
-    const long long l129 = l110 == 1 ? 16 : h110 == 0 ? l128 : std::min<long long>({16, l128}), h129 = l110 == 1 ? 16 : h110 == 0 ? h128 : std::max<long long>({16, h128});
-    const long long l130 = l105 == 1 ? 32 : h105 == 0 ? l129 : std::min<long long>({32, l129}), h130 = l105 == 1 ? 32 : h105 == 0 ? h129 : std::max<long long>({32, h129});
-    const long long l131 = l100 == 1 ? 64 : h100 == 0 ? l130 : std::min<long long>({64, l130}), h131 = l100 == 1 ? 64 : h100 == 0 ? h130 : std::max<long long>({64, h130});
-    const long long l132 = l95 == 1 ? 128 : h95 == 0 ? l131 : std::min<long long>({128, l131}), h132 = l95 == 1 ? 128 : h95 == 0 ? h131 : std::max<long long>({128, h131});
-    const long long l133 = l90 == 1 ? 256 : h90 == 0 ? l132 : std::min<long long>({256, l132}), h133 = l90 == 1 ? 256 : h90 == 0 ? h132 : std::max<long long>({256, h132});
-    const long long l134 = l85 == 1 ? 512 : h85 == 0 ? l133 : std::min<long long>({512, l133}), h134 = l85 == 1 ? 512 : h85 == 0 ? h133 : std::max<long long>({512, h133});
-    const long long l135 = l80 == 1 ? 1024 : h80 == 0 ? l134 : std::min<long long>({1024, l134}), h135 = l80 == 1 ? 1024 : h80 == 0 ? h134 : std::max<long long>({1024, h134});
-    attnc_rt::ivMul(128, 128, l135, h135, R);
-    const long long l136 = R[0], h136 = R[1];
-    const long long l137 = 2048 >= h136 ? 1 : 0, h137 = 2048 >= l136 ? 1 : 0;
-    const long long l138 = attnc_rt::fdiv(q0, 3600), h138 = attnc_rt::fdiv(q1, 3600);
-    const long long l139 = attnc_rt::fdiv(k0, 3600), h139 = attnc_rt::fdiv(k1, 3600);
-    const long long l140 = l138 - h139, h140 = h138 - l139;
-    const long long l141 = l140 >= 0 ? l140 : h140 <= 0 ? -h140 : 0, h141 = std::max<long long>({-l140, h140});
-    const long long l142 = attnc_rt::fdiv(q0, 3600), h142 = attnc_rt::fdiv(q1, 3600);
-    const long long l143 = attnc_rt::fdiv(k0, 3600), h143 = attnc_rt::fdiv(k1, 3600);
-    const long long l144 = l142 - h143, h144 = h142 - l143;
-    const long long l145 = l144 >= 0 ? l144 : h144 <= 0 ? -h144 : 0, h145 = std::max<long long>({-l144, h144});
-    const long long l146 = l145 >= 1024 ? 1 : 0, h146 = h145 >= 1024 ? 1 : 0;
-    const long long l147 = attnc_rt::fdiv(q0, 3600), h147 = attnc_rt::fdiv(q1, 3600);
-    const long long l148 = attnc_rt::fdiv(k0, 3600), h148 = attnc_rt::fdiv(k1, 3600);
-    const long long l149 = l147 - h148, h149 = h147 - l148;
-    const long long l150 = l149 >= 0 ? l149 : h149 <= 0 ? -h149 : 0, h150 = std::max<long long>({-l149, h149});
-    const long long l151 = l150 >= 512 ? 1 : 0, h151 = h150 >= 512 ? 1 : 0;
-    const long long l152 = attnc_rt::fdiv(q0, 3600), h152 = attnc_rt::fdiv(q1, 3600);
-    const long long l153 = attnc_rt::fdiv(k0, 3600), h153 = attnc_rt::fdiv(k1, 3600);
-    const long long l154 = l152 - h153, h154 = h152 - l153;
-    const long long l155 = l154 >= 0 ? l154 : h154 <= 0 ? -h154 : 0, h155 = std::max<long long>({-l154, h154});
-    const long long l156 = l155 >= 256 ? 1 : 0, h156 = h155 >= 256 ? 1 : 0;
-    const long long l157 = attnc_rt::fdiv(q0, 3600), h157 = attnc_rt::fdiv(q1, 3600);
-    const long long l158 = attnc_rt::fdiv(k0, 3600), h158 = attnc_rt::fdiv(k1, 3600);
-    const long long l159 = l157 - h158, h159 = h157 - l158;
-    const long long l160 = l159 >= 0 ? l159 : h159 <= 0 ? -h159 : 0, h160 = std::max<long long>({-l159, h159});
-    const long long l161 = l160 >= 128 ? 1 : 0, h161 = h160 >= 128 ? 1 : 0;
-    const long long l162 = attnc_rt::fdiv(q0, 3600), h162 = attnc_rt::fdiv(q1, 3600);
-    const long long l163 = attnc_rt::fdiv(k0, 3600), h163 = attnc_rt::fdiv(k1, 3600);
-    const long long l164 = l162 - h163, h164 = h162 - l163;
-    const long long l165 = l164 >= 0 ? l164 : h164 <= 0 ? -h164 : 0, h165 = std::max<long long>({-l164, h164});
-    const long long l166 = l165 >= 64 ? 1 : 0, h166 = h165 >= 64 ? 1 : 0;
-    const long long l167 = attnc_rt::fdiv(q0, 3600), h167 = attnc_rt::fdiv(q1, 3600);
-    const long long l168 = attnc_rt::fdiv(k0, 3600), h168 = attnc_rt::fdiv(k1, 3600);
-    const long long l169 = l167 - h168, h169 = h167 - l168;
-    const long long l170 = l169 >= 0 ? l169 : h169 <= 0 ? -h169 : 0, h170 = std::max<long long>({-l169, h169});
-    const long long l171 = l170 >= 32 ? 1 : 0, h171 = h170 >= 32 ? 1 : 0;
-    const long long l172 = attnc_rt::fdiv(q0, 3600), h172 = attnc_rt::fdiv(q1, 3600);
-    const long long l173 = attnc_rt::fdiv(k0, 3600), h173 = attnc_rt::fdiv(k1, 3600);
-    const long long l174 = l172 - h173, h174 = h172 - l173;
-    const long long l175 = l174 >= 0 ? l174 : h174 <= 0 ? -h174 : 0, h175 = std::max<long long>({-l174, h174});
-    const long long l176 = l175 >= 16 ? 1 : 0, h176 = h175 >= 16 ? 1 : 0;
-    const long long l177 = attnc_rt::fdiv(q0, 3600), h177 = attnc_rt::fdiv(q1, 3600);
-    const long long l178 = attnc_rt::fdiv(k0, 3600), h178 = attnc_rt::fdiv(k1, 3600);
-    const long long l179 = l177 - h178, h179 = h177 - l178;
-    const long long l180 = l179 >= 0 ? l179 : h179 <= 0 ? -h179 : 0, h180 = std::max<long long>({-l179, h179});
-    const long long l181 = l180 >= 8 ? 1 : 0, h181 = h180 >= 8 ? 1 : 0;
-    const long long l182 = attnc_rt::fdiv(q0, 3600), h182 = attnc_rt::fdiv(q1, 3600);
-    const long long l183 = attnc_rt::fdiv(k0, 3600), h183 = attnc_rt::fdiv(k1, 3600);
-    const long long l184 = l182 - h183, h184 = h182 - l183;
-    const long long l185 = l184 >= 0 ? l184 : h184 <= 0 ? -h184 : 0, h185 = std::max<long long>({-l184, h184});
-    const long long l186 = l185 >= 4 ? 1 : 0, h186 = h185 >= 4 ? 1 : 0;
-    const long long l187 = attnc_rt::fdiv(q0, 3600), h187 = attnc_rt::fdiv(q1, 3600);
-    const long long l188 = attnc_rt::fdiv(k0, 3600), h188 = attnc_rt::fdiv(k1, 3600);
-    const long long l189 = l187 - h188, h189 = h187 - l188;
-    const long long l190 = l189 >= 0 ? l189 : h189 <= 0 ? -h189 : 0, h190 = std::max<long long>({-l189, h189});
-    const long long l191 = l190 >= 2 ? 1 : 0, h191 = h190 >= 2 ? 1 : 0;
-    const long long l192 = l191 == 1 ? 2 : h191 == 0 ? 1 : std::min<long long>({2, 1}), h192 = l191 == 1 ? 2 : h191 == 0 ? 1 : std::max<long long>({2, 1});
-    const long long l193 = l186 == 1 ? 4 : h186 == 0 ? l192 : std::min<long long>({4, l192}), h193 = l186 == 1 ? 4 : h186 == 0 ? h192 : std::max<long long>({4, h192});
-    const long long l194 = l181 == 1 ? 8 : h181 == 0 ? l193 : std::min<long long>({8, l193}), h194 = l181 == 1 ? 8 : h181 == 0 ? h193 : std::max<long long>({8, h193});
-    const long long l195 = l176 == 1 ? 16 : h176 == 0 ? l194 : std::min<long long>({16, l194}), h195 = l176 == 1 ? 16 : h176 == 0 ? h194 : std::max<long long>({16, h194});
-    const long long l196 = l171 == 1 ? 32 : h171 == 0 ? l195 : std::min<long long>({32, l195}), h196 = l171 == 1 ? 32 : h171 == 0 ? h195 : std::max<long long>({32, h195});
-    const long long l197 = l166 == 1 ? 64 : h166 == 0 ? l196 : std::min<long long>({64, l196}), h197 = l166 == 1 ? 64 : h166 == 0 ? h196 : std::max<long long>({64, h196});
-    const long long l198 = l161 == 1 ? 128 : h161 == 0 ? l197 : std::min<long long>({128, l197}), h198 = l161 == 1 ? 128 : h161 == 0 ? h197 : std::max<long long>({128, h197});
-    const long long l199 = l156 == 1 ? 256 : h156 == 0 ? l198 : std::min<long long>({256, l198}), h199 = l156 == 1 ? 256 : h156 == 0 ? h198 : std::max<long long>({256, h198});
-    const long long l200 = l151 == 1 ? 512 : h151 == 0 ? l199 : std::min<long long>({512, l199}), h200 = l151 == 1 ? 512 : h151 == 0 ? h199 : std::max<long long>({512, h199});
-    const long long l201 = l146 == 1 ? 1024 : h146 == 0 ? l200 : std::min<long long>({1024, l200}), h201 = l146 == 1 ? 1024 : h146 == 0 ? h200 : std::max<long long>({1024, h200});
-    attnc_rt::ivMul(128, 128, l201, h201, R);
-    const long long l202 = R[0], h202 = R[1];
-    const long long l203 = attnc_rt::fdiv(l202, 2048), h203 = attnc_rt::fdiv(h202, 2048);
-    attnc_rt::ivMod(l141, h141, l203, h203, R);
-    const long long l204 = R[0], h204 = R[1];
-    const long long l205 = l204 == h204 && 0 == 0 && l204 == 0 ? 1 : 0, h205 = h204 < 0 || 0 < l204 ? 0 : 1;
-    const long long l206 = std::max<long long>({l137, l205}), h206 = std::max<long long>({h137, h205});
-    const long long l207 = std::min<long long>({l75, l206}), h207 = std::min<long long>({h75, h206});
-    const long long l208 = std::max<long long>({l0, l1, l3, l8, l207}), h208 = std::max<long long>({h0, h1, h3, h8, h207});
-    return l208 == 1 ? 2 : h208 == 0 ? 0 : 1;
+  static void bindInput(Host& P, int i, const attnc::host::InputTable* tq, const attnc::host::InputTable* tk, const int* data) {
+    (void)P; (void)i; (void)tq; (void)tk; (void)data;
   }
-  bool mask(long long q_, long long k_) const {
-    const int q = (int)q_, k = (int)k_;
-    return ((q >= 118800) || (k >= 118800) || (fdiv_pos(k, 3600) < 1) || (((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) <= 1) || ((((fmod_pos(q, 3600) - fmod_pos(k, 3600)) < 0 ? -((fmod_pos(q, 3600) - fmod_pos(k, 3600))) : ((fmod_pos(q, 3600) - fmod_pos(k, 3600)))) <= amax(fdiv(2048, ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))), 128)) && ((2048 >= (128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1)))))))))))) || (fmod_(((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))), ((128 * ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 1024) ? 1024 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 512) ? 512 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 256) ? 256 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 128) ? 128 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 64) ? 64 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 32) ? 32 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 16) ? 16 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 8) ? 8 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 4) ? 4 : ((((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)) < 0 ? -((fdiv_pos(q, 3600) - fdiv_pos(k, 3600))) : ((fdiv_pos(q, 3600) - fdiv_pos(k, 3600)))) >= 2) ? 2 : 1))))))))))) >> 11)) == 0))));
+  /** Appends the runtime values to a schedule cache key. */
+  static void appendValues(const Args* a, std::string& key) {
+    (void)a; (void)key;
   }
 };
-
-/** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
-static HostPattern hostPattern(const attnc_radial_args* a) {
-  HostPattern P{};
-  P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
-  return P;
-}
 
 }  // namespace attnc_radial
 
-extern "C" const char* attnc_radial_check(const attnc_radial_args* a) {
-  if (!a) return "null arguments";
-  return attnc_radial::hostPattern(a).failedAssert();
-}
+#include "attnc/runtime.h"
 
-namespace attnc_radial {
-
-/** Head-group slot values of (b, h): heads with equal slots share one schedule. */
-static std::vector<long long> slots(int h, int b, const HostPattern& P) {
-  (void)h; (void)b; (void)P;
-  return {  };
-}
-
-/**
- * One planned schedule on the host: head groups, compressed FULL and PARTIAL rows per group
- * (absolute offsets into the joined index arrays), the work order (longest rows first) and
- * the persistent kernel's lists of work items per CTA.
- */
-struct HostPlan {
-  int block_kv = 0, sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
-  std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
-  /** The compressed row of work item `it`: query block it % num_q_blocks of (b, h) = it / num_q_blocks. */
-  int row(int it) const {
-    const int bh = it / num_q_blocks, h = bh % heads, b = bh / heads;
-    return groupOf[(size_t)(sched_batch > 1 ? b : 0) * heads + h] * (num_q_blocks + 1) + it % num_q_blocks;
-  }
-  /** Work item `it`'s cost for ordering and dealing: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue). */
-  long long cost(int it) const {
-    const int r = row(it);
-    return 4LL * (fullRowPtr[r + 1] - fullRowPtr[r]) + 5LL * (rowPtr[r + 1] - rowPtr[r]) + 8;
-  }
-};
-
-/**
- * Plans `a`'s shape for `ctas` persistent CTAs; input arrays are host copies. `balance` false
- * (ATTNC_CUDA_BALANCE=0, for measuring what balancing buys): items in their natural order,
- * item i to CTA i % ctas.
- */
-static HostPlan planHost(const attnc_radial_args* a, int ctas, bool balance = true) {
-  const int blockQ = 128, blockKv = a->block_kv;
-  HostPattern P = hostPattern(a);
-  HostPlan d;
-  const int nq = (a->q_len + blockQ - 1) / blockQ;
-  const int sched_batch = 1;
-  d.block_kv = blockKv; d.sched_batch = sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
-  d.groupOf.resize((size_t)sched_batch * a->heads);
-  std::map<std::vector<long long>, int> groupKey;
-  std::vector<attnc_rt::GroupSchedule> groups;
-  for (int b = 0; b < sched_batch; b++) {
-    for (int h = 0; h < a->heads; h++) {
-      std::vector<long long> s = slots(h, b, P);
-      auto it = groupKey.find(s);
-      int g;
-      if (it == groupKey.end()) {
-        g = (int)groups.size();
-        groupKey[s] = g;
-        HostPattern Pg = P;
-        groups.push_back(attnc_rt::planGroup(Pg, a->q_len, a->kv_len, blockQ, blockKv, 2LL * blockQ * blockKv));
-      } else g = it->second;
-      d.groupOf[(size_t)b * a->heads + h] = g;
-    }
-  }
-  // Concatenate groups: row pointers become absolute offsets into the joined index arrays.
-  for (auto& g : groups) {
-    int base = (int)d.idx.size(), fbase = (int)d.fullIdx.size();
-    for (int r = 0; r <= nq; r++) { d.rowPtr.push_back(base + g.kvRowPtr[r]); d.fullRowPtr.push_back(fbase + g.fullKvRowPtr[r]); }
-    d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
-    d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
-  }
-  // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
-  d.order.resize(d.work_items);
-  for (int i = 0; i < d.work_items; i++) d.order[i] = i;
-  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) { return d.cost(x) > d.cost(y); });
-  // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
-  // least-loaded list (LPT).
-  std::vector<std::vector<int>> lists((size_t)ctas);
-  std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
-  for (int c = 0; c < ctas; c++) load.push({0, c});
-  for (int it : d.order) {
-    if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
-    auto top = load.top();
-    load.pop();
-    lists[(size_t)top.second].push_back(it);
-    load.push({top.first + d.cost(it), top.second});
-  }
-  d.ctaPtr.push_back(0);
-  for (auto& l : lists) { d.ctaItems.insert(d.ctaItems.end(), l.begin(), l.end()); d.ctaPtr.push_back((int)d.ctaItems.size()); }
-  return d;
-}
-
-/**
- * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum of
- * item costs (HostPlan::cost / 4: a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles), the
- * tiles scaled by 0.61 for 64-key blocks. From H200 measurements at head dim 128 (attnc's
- * bench/results; at equal tile area, 64-key blocks take about 1.2x as long).
- */
-static double planTime(const HostPlan& h) {
-  const double tile = h.block_kv == 64 ? 0.61 : 1.0;
-  double worst = 0;
-  for (int c = 0; c < h.ctas; c++) {
-    double t = 0;
-    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) t += tile * ((h.cost(h.ctaItems[i]) - 8) / 4.0) + 2.0;
-    worst = std::max(worst, t);
-  }
-  return worst;
-}
-
-/**
- * Plans `a`'s shape; block_kv 0 (auto) plans both key blocks and keeps the one `planTime` rates
- * faster (128 on a tie): 128 for most patterns, 64 where the pattern's structure is finer
- * than 128 keys, so that 64-key blocks skip much more.
- */
-static HostPlan planBest(const attnc_radial_args* a, int ctas, bool balance = true) {
-  if (a->block_kv != 0) return planHost(a, ctas, balance);
-  attnc_radial_args a64 = *a, a128 = *a;
-  a64.block_kv = 64; a128.block_kv = 128;
-  HostPlan h128 = planHost(&a128, ctas, balance);
-  HostPlan h64 = planHost(&a64, ctas, balance);
-  return planTime(h64) < planTime(h128) ? h64 : h128;
-}
+extern "C" const char* attnc_radial_check(const attnc_radial_args* a) { return attnc::check<attnc_radial::Pattern>(a); }
 
 #ifndef ATTNC_HOST_ONLY
-/**
- * Whether environment variable `name` is set to `value`. Read on every call, not cached: the
- * switches below (kernel path, TMA, balancing) may change between calls of one process.
- */
-static bool envIs(const char* name, const char* value) {
-  const char* e = std::getenv(name);
-  return e && std::strcmp(e, value) == 0;
-}
-
-/** Device copy of one planned schedule. */
-struct DeviceSchedule {
-  std::shared_ptr<int> owner;  // the device buffer, freed when its last holder lets go (cudaFree waits for kernels in flight)
-  int* buf = nullptr;
-  int block_kv = 0, sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
-  size_t groupOf = 0, kvRowPtr = 0, kvIndices = 0, fullKvRowPtr = 0, fullKvIndices = 0, workOrder = 0, ctaPtr = 0, ctaItems = 0;
-};
-
-/**
- * Planned schedules by shape, least recently used dropped beyond CACHE_CAPACITY: callers whose
- * input arrays change every call (document masks in training) would otherwise grow it forever.
- */
-constexpr size_t CACHE_CAPACITY = 64;
-struct CacheEntry { DeviceSchedule schedule; uint64_t lastUse; };
-static std::mutex cache_mutex;
-static std::map<std::string, CacheEntry> cache;
-static uint64_t cache_clock = 0;
-
-/** The schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
-static int plan(const attnc_radial_args* a, DeviceSchedule* out) {
-  int dev = 0, sms = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
-  // ATTNC_CUDA_CTAS=N caps the persistent grid (tests: small problems then run several work items per CTA).
-  if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
-  std::string key = std::to_string(dev) + ":" + std::to_string(sms) + ":" + std::to_string(a->q_len) + "," + std::to_string(a->kv_len) + "," + std::to_string(a->heads) + "," +
-                    std::to_string(a->batch) + "," + std::to_string(a->block_kv) + "," + std::to_string(a->kv_heads);
-  const bool balance = !envIs("ATTNC_CUDA_BALANCE", "0");
-  key += balance ? ",lpt" : ",plain";
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) { it->second.lastUse = ++cache_clock; *out = it->second.schedule; return ATTNC_OK; }
-  }
-  const HostPlan h = planBest(a, sms, balance);
-  DeviceSchedule d;
-  d.block_kv = h.block_kv; d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
-  std::vector<int> all;
-  auto put = [&](const std::vector<int>& v) { size_t off = all.size(); all.insert(all.end(), v.begin(), v.end()); all.push_back(0); return off; };
-  d.groupOf = put(h.groupOf); d.kvRowPtr = put(h.rowPtr); d.kvIndices = put(h.idx);
-  d.fullKvRowPtr = put(h.fullRowPtr); d.fullKvIndices = put(h.fullIdx); d.workOrder = put(h.order);
-  d.ctaPtr = put(h.ctaPtr); d.ctaItems = put(h.ctaItems);
-  if (cudaMalloc(&d.buf, all.size() * sizeof(int)) != cudaSuccess) return ATTNC_ERR_CUDA;
-  d.owner = std::shared_ptr<int>(d.buf, [](int* p) { cudaFree(p); });
-  if (cudaMemcpy(d.buf, all.data(), all.size() * sizeof(int), cudaMemcpyHostToDevice) != cudaSuccess) return ATTNC_ERR_CUDA;
-  std::lock_guard<std::mutex> lock(cache_mutex);
-  cache[key] = CacheEntry{d, ++cache_clock};
-  if (cache.size() > CACHE_CAPACITY) {
-    auto oldest = cache.begin();
-    for (auto it = cache.begin(); it != cache.end(); ++it) if (it->second.lastUse < oldest->second.lastUse) oldest = it;
-    cache.erase(oldest);
-  }
-  *out = d;
-  return ATTNC_OK;
-}
-
-/**
- * Whether this device runs the sm_90a (Hopper) kernel bodies of this binary: a compute 9.0
- * device and a build with sm_90a code, checked once per device by a one-thread probe.
- * ATTNC_CUDA_PATH=sm80 in the environment selects the mma.sync kernel everywhere.
- */
-static bool sm90Available() {
-  if (envIs("ATTNC_CUDA_PATH", "sm80")) return false;
-  static std::mutex mu;
-  static std::map<int, bool> known;
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return false;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = known.find(dev);
-  if (it != known.end()) return it->second;
-  bool ok = false;
-  int major = 0, minor = 0;
-  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
-  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
-  if (major == 9 && minor == 0) {
-    int* flag = nullptr;
-    int value = 0;
-    if (cudaMalloc(&flag, sizeof(int)) == cudaSuccess) {
-      attnc_sm90_probe<<<1, 1>>>(flag);
-      if (cudaMemcpy(&value, flag, sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess) ok = value == 1;
-      cudaFree(flag);
-    }
-    (void)cudaGetLastError();  // a binary without sm_90 code fails the probe launch: not available
-  }
-  known[dev] = ok;
-  return ok;
-}
-
-template <typename T>
-static Params<T> params(const attnc_radial_args* a, const DeviceSchedule& s) {
-  Params<T> p{};
-  p.q = (const T*)a->q; p.k = (const T*)a->k; p.v = (const T*)a->v; p.o = (T*)a->o; p.lse = a->lse;
-  p.q_stride_b = a->q_stride[0]; p.q_stride_h = a->q_stride[1]; p.q_stride_s = a->q_stride[2];
-  p.k_stride_b = a->k_stride[0]; p.k_stride_h = a->k_stride[1]; p.k_stride_s = a->k_stride[2];
-  p.v_stride_b = a->v_stride[0]; p.v_stride_h = a->v_stride[1]; p.v_stride_s = a->v_stride[2];
-  p.o_stride_b = a->o_stride[0]; p.o_stride_h = a->o_stride[1]; p.o_stride_s = a->o_stride[2];
-  p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
-  p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
-  p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch;
-  p.group_of = s.buf + s.groupOf; p.kv_row_ptr = s.buf + s.kvRowPtr; p.kv_indices = s.buf + s.kvIndices;
-  p.full_kv_row_ptr = s.buf + s.fullKvRowPtr; p.full_kv_indices = s.buf + s.fullKvIndices; p.work_order = s.buf + s.workOrder;
-  p.cta_ptr = s.buf + s.ctaPtr; p.cta_items = s.buf + s.ctaItems;
-  return p;
-}
-
-/**
- * Lets `kernel` use `smem` bytes of dynamic shared memory on the current device: set once per
- * device (the attribute is per device), remembered as one bit per device in `configured`.
- */
-static bool allowSharedMemory(const void* kernel, size_t smem, std::atomic<uint64_t>& configured) {
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return false;
-  const uint64_t bit = 1ull << (dev % 64);
-  if (dev < 64 && (configured.load() & bit)) return true;
-  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return false;
-  configured.fetch_or(bit);
-  return true;
-}
-
-/** The driver's tensor-map encoder, looked up once through the runtime (no link against libcuda). */
-static PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
-  static std::once_flag once;
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
-  std::call_once(once, [] {
-    void* f = nullptr;
-    cudaDriverEntryPointQueryResult q;
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) == cudaSuccess && q == cudaDriverEntryPointSuccess)
-      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-    (void)cudaGetLastError();
-  });
-  return fn;
-}
-
-/**
- * A TMA map of one [batch, heads, seq, head_dim] operand: boxes of 64 columns x `rows` rows,
- * 128-byte swizzle, rows past `seq` read as zeros. False where TMA cannot describe the tensor
- * (addresses or strides not multiples of 16 bytes, ...): the kernel then copies with cp.async.
- */
-template <typename T>
-static bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch, int heads, int seq, int d, int rows) {
-  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
-  if (!encode || reinterpret_cast<uintptr_t>(ptr) % 16 != 0) return false;
-  const int64_t sz = (int64_t)sizeof(T);
-  for (int i = 0; i < 3; i++) if (stride[i] <= 0 || (stride[i] * sz) % 16 != 0 || stride[i] * sz >= (1LL << 40)) return false;
-  const cuuint64_t dims[4] = {(cuuint64_t)d, (cuuint64_t)seq, (cuuint64_t)heads, (cuuint64_t)batch};
-  const cuuint64_t strides[3] = {(cuuint64_t)(stride[2] * sz), (cuuint64_t)(stride[1] * sz), (cuuint64_t)(stride[0] * sz)};
-  const cuuint32_t box[4] = {64, (cuuint32_t)rows, 1, 1};
-  const cuuint32_t elementStrides[4] = {1, 1, 1, 1};
-  const CUtensorMapDataType type = std::is_same<T, __nv_bfloat16>::value ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-  return encode(m, type, 4, const_cast<void*>(ptr), dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
-}
-
-/** Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM. */
-template <typename T, int D, int BN>
-static int launchSm90(const attnc_radial_args* a, const DeviceSchedule& s, cudaStream_t stream) {
-  const Params<T> p = params<T>(a, s);
-  // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
-  Sm90Maps maps;
-  std::memset(&maps, 0, sizeof maps);
-  maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
-                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
-  const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
-  static std::atomic<uint64_t> configured{0};
-  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
-  if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p, maps);
-  return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
-}
-
-template <typename T, int D>
-static int launch(const attnc_radial_args* a, const DeviceSchedule& s, cudaStream_t stream) {
-  if (sm90Available()) return s.block_kv == 128 ? launchSm90<T, D, 128>(a, s, stream) : launchSm90<T, D, 64>(a, s, stream);
-  const Params<T> p = params<T>(a, s);
-  const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
-  static std::atomic<uint64_t> configured{0};
-  if (!allowSharedMemory((const void*)attnc_forward_kernel<T, D>, smem, configured)) return ATTNC_ERR_CUDA;
-  if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_kernel<T, D><<<s.work_items, NUM_THREADS, smem, stream>>>(p);
-  return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
-}
-
-#endif  // ATTNC_HOST_ONLY
-
-}  // namespace attnc_radial
-
-#ifndef ATTNC_HOST_ONLY
-extern "C" int attnc_radial_forward(const attnc_radial_args* a, cudaStream_t stream) {
-  using namespace attnc_radial;
-  if (!a || !a->q || !a->k || !a->v || !a->o) return ATTNC_ERR_ARGS;
-  if (a->batch < 1 || a->heads < 1 || a->kv_heads < 1 || a->heads % a->kv_heads != 0 || a->q_len < 1 || a->kv_len < 1) return ATTNC_ERR_ARGS;
-  if (!(a->scale > 0.f)) return ATTNC_ERR_ARGS;
-  if (attnc_radial_check(a)) return ATTNC_ERR_ASSERT;
-  if (a->head_dim != 64 && a->head_dim != 128) return ATTNC_ERR_UNSUPPORTED;
-  if (a->block_kv != 0 && a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
-  if (a->dtype != ATTNC_BF16 && a->dtype != ATTNC_FP16) return ATTNC_ERR_UNSUPPORTED;
-  if (a->q_stride[3] != 1 || a->k_stride[3] != 1 || a->v_stride[3] != 1 || a->o_stride[3] != 1) return ATTNC_ERR_UNSUPPORTED;
-  DeviceSchedule s;
-  int rc = plan(a, &s);
-  if (rc != ATTNC_OK) return rc;
-  const bool bf = a->dtype == ATTNC_BF16;
-  if (a->head_dim == 64) return bf ? launch<__nv_bfloat16, 64>(a, s, stream) : launch<__half, 64>(a, s, stream);
-  return bf ? launch<__nv_bfloat16, 128>(a, s, stream) : launch<__half, 128>(a, s, stream);
-}
+extern "C" int attnc_radial_forward(const attnc_radial_args* a, cudaStream_t stream) { return attnc::forward<attnc_radial::Pattern>(a, stream); }
+extern "C" int attnc_radial_backward(const attnc_radial_args* a, cudaStream_t stream) { return attnc::backward<attnc_radial::Pattern>(a, stream); }
 #endif  // ATTNC_HOST_ONLY

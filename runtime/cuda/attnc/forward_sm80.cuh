@@ -1,5 +1,8 @@
-// ---------------------------------------------------------------------------------------------
-// Block-sparse flash attention forward (FlashAttention-2 style, mma.sync m16n8k16, sm_80+).
+#pragma once
+#include "pattern.h"
+#include "sm80_ops.cuh"
+
+// attnc CUDA runtime. Block-sparse flash attention forward (FlashAttention-2 style, mma.sync m16n8k16, sm_80+).
 //
 // Notation (the same words as the schedule and the .attn language):
 //   q, k          query / key token index;  b, h: batch, head;  kvHead = h / (heads / kvHeads)
@@ -13,76 +16,19 @@
 // [Note: Fully masked rows] a row with no allowed key ends with l = 0: O = 0, lse = -inf.
 // ---------------------------------------------------------------------------------------------
 
-namespace attnc_{{name}} {
+namespace attnc {
 
 constexpr int BLOCK_M = 128;
 constexpr int BLOCK_N = 64;
 constexpr int NUM_WARPS = 4;
 constexpr int M_TILES = BLOCK_M / NUM_WARPS / 16;
 constexpr int NUM_THREADS = NUM_WARPS * 32;
-constexpr float LOG2E = 1.4426950408889634f;
-
-template <typename T> struct Vec2;
-template <> struct Vec2<__nv_bfloat16> { using type = __nv_bfloat162; static __device__ __forceinline__ type pack(float a, float b) { return __floats2bfloat162_rn(a, b); } };
-template <> struct Vec2<__half> { using type = __half2; static __device__ __forceinline__ type pack(float a, float b) { return __floats2half2_rn(a, b); } };
-
-template <typename T> __device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]);
-template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-template <> __device__ __forceinline__ void mma16816<__half>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* smem) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* smem) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
-}
-/** 16-byte async copy; `bytes` = 0 zero-fills (rows past the sequence end). */
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int bytes) {
-  uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(a), "l"(gmem), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
-
-/** Element offset of 16-byte chunk `c` of row `r` in a swizzled [rows][D] tile (no bank conflicts for ldmatrix). */
-template <int D> __device__ __forceinline__ int swz(int r, int c) { return r * D + ((c ^ (r & 7)) << 3); }
-
-/**
- * Copies ROWS rows of D elements (row 0 = the tile's first token) into a swizzled tile; rows
- * >= `len` become zeros. Each thread owns one 16-byte column `c` and every
- * ROWS_PER_PASS-th row, so its swizzled smem offset and global pointer just advance by a
- * constant (ROWS_PER_PASS is a multiple of 8, so `r & 7` never changes): few registers.
- */
-template <typename T, int D, int ROWS>
-__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int len) {
-  constexpr int CHUNKS = D / 8;
-  constexpr int ROWS_PER_PASS = NUM_THREADS / CHUNKS;
-  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
-  const int c = threadIdx.x % CHUNKS, r0 = threadIdx.x / CHUNKS;
-  T* s = smem + swz<D>(r0, c);
-  const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
-  #pragma unroll 1
-  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
-    cp_async16(s, r < len ? g : gmem, r < len ? 16 : 0);
-    s += ROWS_PER_PASS * D;
-    g += ROWS_PER_PASS * row_stride;
-  }
-}
-
 /**
  * One kv sub-tile of BLOCK_N keys starting at `k0`: S = Q K^T, the mask (PARTIAL only) and
  * score modifications, the online-softmax update, and O += P V.
  */
-template <bool IS_FULL, typename T, int D>
-__device__ __forceinline__ void attnc_tile(const Params<T>& P, const T* Qs, const T* Ks, const T* Vs, int b, int h, int q0, int k0,
+template <bool IS_FULL, class Pat, typename T, int D>
+__device__ __forceinline__ void attnc_tile(const Params<Pat, T>& P, const T* Qs, const T* Ks, const T* Vs, int b, int h, int q0, int k0,
                                            float (&o)[M_TILES][D / 8][4], float (&m)[M_TILES][2], float (&l)[M_TILES][2]) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
@@ -123,13 +69,10 @@ __device__ __forceinline__ void attnc_tile(const Params<T>& P, const T* Qs, cons
         const int q = qa + (e >= 2 ? 8 : 0);
         const int k = k0 + j * 8 + 2 * t + (e & 1);
         float x = s[mt][j][e];
-{{#if hasScoreMod}}
-        x = attnc_score(P, b, h, q, k, x * P.scale) * LOG2E;
-{{else}}
-        x = x * P.scale_log2;
-{{/if}}
+        if constexpr (Pat::HAS_SCORE_MOD) x = Pat::score(P, b, h, q, k, x * P.scale) * LOG2E;
+        else x = x * P.scale_log2;
         if (!IS_FULL) {
-          if (!(q < P.q_len && k < P.kv_len && attnc_mask(P, b, h, q, k))) x = -INFINITY;
+          if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
         }
         s[mt][j][e] = x;
       }
@@ -193,8 +136,8 @@ __device__ __forceinline__ void attnc_tile(const Params<T>& P, const T* Qs, cons
  * It visits the FULL list, then the PARTIAL list, of its head group's row; EMPTY tiles are
  * never touched. K/V sub-tiles are double-buffered with cp.async.
  */
-template <typename T, int D>
-__global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Params<T> P) {
+template <class Pat, typename T, int D>
+__global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Params<Pat, T> P) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* Qs = reinterpret_cast<T*>(smem_raw);
   T* Ks = Qs + BLOCK_M * D;
@@ -222,11 +165,11 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     return tile * P.block_kv + (i % sub) * BLOCK_N;
   };
 
-  load_tile<T, D, BLOCK_M>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
+  load_tile<T, D, BLOCK_M, NUM_THREADS>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
   if (nIter > 0) {
     const int k0 = kvStart(0);
-    load_tile<T, D, BLOCK_N>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-    load_tile<T, D, BLOCK_N>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+    load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+    load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
   }
   cp_async_commit();
 
@@ -246,14 +189,14 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     if (i + 1 < nIter) {
       const int k1 = kvStart(i + 1);
       const int nb = (i + 1) & 1;
-      load_tile<T, D, BLOCK_N>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
-      load_tile<T, D, BLOCK_N>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+      load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
+      load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
     }
     cp_async_commit();
     const int cb = i & 1;
     const int k0 = kvStart(i);
-    if (i < nFull) attnc_tile<true, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
-    else attnc_tile<false, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
+    if (i < nFull) attnc_tile<true, Pat, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
+    else attnc_tile<false, Pat, T, D>(P, Qs, Ks + cb * BLOCK_N * D, Vs + cb * BLOCK_N * D, b, h, q0, k0, o, m, l);
   }
 
   // Epilogue: full row sums across the quad, normalise, write O and the log-sum-exp.
@@ -283,4 +226,4 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
   }
 }
 
-}  // namespace attnc_{{name}}
+}  // namespace attnc

@@ -1,5 +1,9 @@
-// ---------------------------------------------------------------------------------------------
-// Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
+#pragma once
+#include <cuda.h>
+#include "band.h"
+#include "forward_sm80.cuh"
+
+// attnc CUDA runtime. Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
 //
 //   qBlock    BLOCK_M = 128 query rows, one CTA of 3 warpgroups: a producer that copies Q, K
 //             and V tiles into shared memory, and 2 consumers; consumer c owns rows 64 c ..
@@ -17,7 +21,7 @@
 // it: see `sm90Available`).
 // ---------------------------------------------------------------------------------------------
 
-namespace attnc_{{name}} {
+namespace attnc {
 
 constexpr int SM90_WARPGROUPS = 3;  // producer + 2 consumers
 constexpr int SM90_THREADS = SM90_WARPGROUPS * 128;
@@ -48,7 +52,7 @@ struct Sm90Maps {
 };
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-{{{wgmmaWrappers}}}
+#include "wgmma_ops.cuh"
 
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
@@ -158,29 +162,29 @@ struct BitMask {
   uint64_t bits;
   __device__ __forceinline__ bool live(int j, int e) const { return (bits >> (4 * j + e)) & 1; }
 };
-template <bool INSIDE, typename T, int BN>
-__device__ __forceinline__ BitMask mask_bits(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
+template <bool INSIDE, class Pat, typename T, int BN>
+__device__ __forceinline__ BitMask mask_bits(const Params<Pat, T>& P, int tid, int b, int h, int q0, int k0) {
   const int lane = tid % 32;
   const int qa = q0 + (tid / 32) * 16 + lane / 4, qb = qa + 8;
   const int qa_c = INSIDE ? qa : amin(qa, P.q_len - 1), qb_c = INSIDE ? qb : amin(qb, P.q_len - 1);
   const bool qa_in = INSIDE || qa < P.q_len, qb_in = INSIDE || qb < P.q_len;
   uint64_t bits = 0;
-  #pragma unroll ATTNC_MASK_UNROLL
+  #pragma unroll (Pat::MASK_UNROLL)
   for (int j = 0; j < BN / 8; j++) {
     const int k = k0 + j * 8 + 2 * (lane % 4);
     const int k1 = k + 1;
     const bool k_in = INSIDE || k < P.kv_len, k1_in = INSIDE || k1 < P.kv_len;
     const int k_c = INSIDE ? k : amin(k, P.kv_len - 1), k1_c = INSIDE ? k1 : amin(k1, P.kv_len - 1);
-    const uint32_t m4 = (uint32_t)(qa_in & k_in & attnc_mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & attnc_mask_eager(P, b, h, qa_c, k1_c)) << 1) |
-                        ((uint32_t)(qb_in & k_in & attnc_mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & attnc_mask_eager(P, b, h, qb_c, k1_c)) << 3);
+    const uint32_t m4 = (uint32_t)(qa_in & k_in & Pat::mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & Pat::mask_eager(P, b, h, qa_c, k1_c)) << 1) |
+                        ((uint32_t)(qb_in & k_in & Pat::mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & Pat::mask_eager(P, b, h, qb_c, k1_c)) << 3);
     bits |= (uint64_t)m4 << (4 * j);
   }
   return BitMask{bits};
 }
 
 /** The band of this thread's warp for the tile at (q0, k0): see BandMask. */
-template <typename T, int BN>
-__device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, int b, int h, int q0, int k0) {
+template <class Pat, typename T, int BN>
+__device__ __forceinline__ BandMask<BN> band_mask(const Params<Pat, T>& P, int tid, int b, int h, int q0, int k0) {
   constexpr int WORDS = BandMask<BN>::WORDS, DIAGONALS = BN + 15;
   const int lane = tid % 32, qw = q0 + (tid / 32) * 16;
   uint32_t band[WORDS];
@@ -189,7 +193,7 @@ __device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, i
     const int idx = amin(32 * i + lane, DIAGONALS - 1);
     int r, c;
     band_point<BN>(qw, k0, idx, r, c);
-    band[i] = __ballot_sync(0xffffffffu, 32 * i + lane < DIAGONALS && attnc_mask_eager(P, b, h, r, c));
+    band[i] = __ballot_sync(0xffffffffu, 32 * i + lane < DIAGONALS && Pat::mask_eager(P, b, h, r, c));
   }
   const int s = band_shift(lane);
   BandMask<BN> m;
@@ -204,17 +208,15 @@ __device__ __forceinline__ BandMask<BN> band_mask(const Params<T>& P, int tid, i
  * mask (AllLive for FULL steps: no test), the online-softmax update of m and l, the factor alpha by which O must
  * be rescaled, and P rounded to T in the A-register layout (n-tiles 2kk, 2kk + 1 = k step kk).
  */
-template <typename Mask, typename T, int BN>
-__device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b, int h, int q0, int k0, const Mask& mask, float (&s)[BN / 2], float (&m)[2],
+template <typename Mask, class Pat, typename T, int BN>
+__device__ __forceinline__ void softmax_step(const Params<Pat, T>& P, int tid, int b, int h, int q0, int k0, const Mask& mask, float (&s)[BN / 2], float (&m)[2],
                                              float (&l)[2], float (&alpha)[2], uint32_t (&p)[BN / 16][4]) {
   const int warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
   const int qa = q0 + warp * 16 + g;
-{{#if hasScoreMod}}
-  constexpr float factor = 1.f;  // scores below are already in the log2 domain
-{{else}}
-  const float factor = P.scale_log2;  // > 0: raw scores are scaled inside the exponent (one FFMA)
-{{/if}}
+  // With score modifications the scores below are already in the log2 domain (factor 1); without,
+  // raw scores are scaled inside the exponent (one FFMA; scale_log2 > 0).
+  const float factor = Pat::HAS_SCORE_MOD ? 1.f : P.scale_log2;
   #pragma unroll
   for (int j = 0; j < BN / 8; j++) {
     #pragma unroll
@@ -222,9 +224,7 @@ __device__ __forceinline__ void softmax_step(const Params<T>& P, int tid, int b,
       const int q = qa + (e >= 2 ? 8 : 0);
       const int k = k0 + j * 8 + 2 * t + (e & 1);
       float x = s[j * 4 + e];
-{{#if hasScoreMod}}
-      x = attnc_score(P, b, h, q, k, x * P.scale) * LOG2E;
-{{/if}}
+      if constexpr (Pat::HAS_SCORE_MOD) x = Pat::score(P, b, h, q, k, x * P.scale) * LOG2E;
       if (!mask.live(j, e)) x = -INFINITY;
       s[j * 4 + e] = x;
       (void)q; (void)k;
@@ -294,8 +294,8 @@ template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], cons
 struct WorkItem {
   int b, h, kvHead, q0, nFull, nIter, fullBegin, partBegin;
 };
-template <typename T>
-__device__ __forceinline__ WorkItem decode_item(const Params<T>& P, int item) {
+template <class Pat, typename T>
+__device__ __forceinline__ WorkItem decode_item(const Params<Pat, T>& P, int item) {
   WorkItem w;
   const int qBlock = item % P.num_q_blocks, bh = item / P.num_q_blocks;
   w.h = bh % P.heads; w.b = bh / P.heads;
@@ -307,8 +307,8 @@ __device__ __forceinline__ WorkItem decode_item(const Params<T>& P, int item) {
   w.q0 = qBlock * BLOCK_M;
   return w;
 }
-template <typename T, int BN>
-__device__ __forceinline__ int kv_start(const Params<T>& P, const WorkItem& w, int i) {
+template <class Pat, typename T, int BN>
+__device__ __forceinline__ int kv_start(const Params<Pat, T>& P, const WorkItem& w, int i) {
   return (i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull]) * BN;
 }
 
@@ -318,8 +318,8 @@ __device__ __forceinline__ int kv_start(const Params<T>& P, const WorkItem& w, i
  * K/V buffers cycle across items, so the producer loads the next item's Q and first tiles
  * while the consumers finish the current one.
  */
-template <typename T, int D, int BN>
-__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<T> P, const __grid_constant__ Sm90Maps M) {
+template <class Pat, typename T, int D, int BN>
+__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<Pat, T> P, const __grid_constant__ Sm90Maps M) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
@@ -359,7 +359,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
           #pragma unroll 1
           for (int i = 0; i < w.nIter; i++, step++) {
             const int st = step & 1, phase = (step >> 1) & 1;
-            const int k0 = kv_start<T, BN>(P, w, i);
+            const int k0 = kv_start<Pat, T, BN>(P, w, i);
             mbar_wait(emptyK + 8 * st, phase ^ 1);
             mbar_arrive_expect_tx(fullK + 8 * st, KV_BYTES);
             tma_panels<D, BN>(Ks + st * KV_BYTES, &M.k, k0, w.kvHead, w.b, fullK + 8 * st);
@@ -382,7 +382,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       #pragma unroll 1
       for (int i = 0; i < w.nIter; i++, step++) {
         const int st = step & 1, phase = (step >> 1) & 1;
-        const int k0 = kv_start<T, BN>(P, w, i);
+        const int k0 = kv_start<Pat, T, BN>(P, w, i);
         mbar_wait(emptyK + 8 * st, phase ^ 1);
         load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0);
         cp_async_arrive(fullK + 8 * st);
@@ -421,17 +421,17 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int cur = step + i, prev = cur - 1;
       const int st = cur & 1, phase = (cur >> 1) & 1;
       const int pst = prev & 1, pphase = (prev >> 1) & 1;
-      const int k0 = kv_start<T, BN>(P, w, i);
+      const int k0 = kv_start<Pat, T, BN>(P, w, i);
       // The mask before this consumer's turn: no product of its own is in flight, while the
       // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
       // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
       // modifications: see usesDiagonalBand in compiler/ir/diagonal.ts).
       const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
-      const bool band = {{#if diagonalBand}}ATTNC_MASK_DIAGONAL{{else}}false{{/if}} && !full && inside;
+      const bool band = Pat::DIAGONAL_BAND && !full && inside;
       BitMask bm{~0ull};
       BandMask<BN> dm;
-      if (band) dm = band_mask<T, BN>(P, tid, b, h, q0, k0);
-      else if (!full) bm = inside ? mask_bits<true, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, T, BN>(P, tid, b, h, q0, k0);
+      if (band) dm = band_mask<Pat, T, BN>(P, tid, b, h, q0, k0);
+      else if (!full) bm = inside ? mask_bits<true, Pat, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, Pat, T, BN>(P, tid, b, h, q0, k0);
       myTurn();
       mbar_wait(fullK + 8 * st, phase);
       if (!M.enabled) fence_proxy_async();  // cp.async wrote through the generic proxy
@@ -452,9 +452,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
       float alpha[2];
       uint32_t pn[BN / 16][4];
-      if (full) softmax_step<AllLive, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
-      else if (band) softmax_step<BandMask<BN>, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
-      else softmax_step<BitMask, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
+      if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
+      else if (band) softmax_step<BandMask<BN>, Pat, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
+      else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
       wgmma_wait<0>();
       fence_regs(o);
       if (i > 0) mbar_arrive(emptyV + 8 * pst);
@@ -519,7 +519,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
 }
 
 /** Writes 1 where the running binary holds the sm_90a kernel bodies. */
-__global__ void attnc_sm90_probe(int* out) {
+static __global__ void attnc_sm90_probe(int* out) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   *out = 1;
 #else
@@ -527,4 +527,4 @@ __global__ void attnc_sm90_probe(int* out) {
 #endif
 }
 
-}  // namespace attnc_{{name}}
+}  // namespace attnc

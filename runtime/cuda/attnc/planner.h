@@ -1,34 +1,22 @@
-// ---------------------------------------------------------------------------------------------
-// Host-side schedule planner (C++ port of runtime/schedule/plan.ts; the same algorithm and
+// attnc CUDA runtime. Host-side schedule planner (C++ port of runtime/schedule/plan.ts; the same algorithm and
 // vocabulary). A pattern supplies `classify(q0, q1, k0, k1)` (interval bounds of the mask over
 // a tile, inclusive: 0 none, 1 some, 2 all allowed) and `mask(q, k)`; the planner bisects each
 // query block's key-block range, refines undecided single tiles exactly, and lists FULL and
 // PARTIAL tiles per query block in compressed rows.
 // ---------------------------------------------------------------------------------------------
+#pragma once
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#include "int_ops.h"
 
-namespace attnc_rt {
+namespace attnc {
+namespace host {
 
-inline long long fdiv(long long a, long long b) {
-  if (b == 0) return 0;
-  long long q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-  return q;
-}
-inline long long fmod_(long long a, long long b) {
-  if (b == 0) return 0;
-  long long r = a % b;
-  if (r != 0 && ((r < 0) != (b < 0))) r += b;
-  return r;
-}
-inline uint32_t hash_step(uint32_t h, uint32_t a) {
-  h ^= a;
-  h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16;
-  return h;
-}
+/** The planner's bounds are 64-bit: the language's integer operations on long long. */
+inline long long fdiv(long long a, long long b) { return floor_div<long long>(a, b); }
+inline long long fmod_(long long a, long long b) { return floor_mod<long long>(a, b); }
 
 /** Interval helpers write their result to `R`. */
 inline void ivMul(long long al, long long ah, long long bl, long long bh, long long* R) {
@@ -172,4 +160,19 @@ GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv
   return g;
 }
 
-}  // namespace attnc_rt
+/**
+ * The k-major lists of compressed rows (`rowPtr`, `idx` over `nrows` query blocks, key blocks
+ * ascending within a row): for each of `ncols` key blocks, the query blocks that list it,
+ * ascending. The backward pass's dK/dV kernel walks these.
+ */
+inline void transpose(const std::vector<int>& rowPtr, const std::vector<int>& idx, int nrows, int ncols, std::vector<int>& colPtr, std::vector<int>& out) {
+  colPtr.assign(ncols + 1, 0);
+  for (int r = 0; r < nrows; r++) for (int i = rowPtr[r]; i < rowPtr[r + 1]; i++) colPtr[idx[i] + 1]++;
+  for (int c = 0; c < ncols; c++) colPtr[c + 1] += colPtr[c];
+  out.assign(idx.size(), 0);
+  std::vector<int> fill(colPtr.begin(), colPtr.end() - 1);
+  for (int r = 0; r < nrows; r++) for (int i = rowPtr[r]; i < rowPtr[r + 1]; i++) out[fill[idx[i]]++] = r;
+}
+
+}  // namespace host
+}  // namespace attnc

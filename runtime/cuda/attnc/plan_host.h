@@ -1,0 +1,207 @@
+// attnc CUDA runtime: planning a call's schedule on the host, for any pattern (see pattern.h).
+// Plain C++ (no CUDA): host-only builds, the tests, compile it too.
+//
+//   planGroups   the pattern's heads grouped by their slot values (heads with equal slots share
+//                one schedule), each group's FULL and PARTIAL tiles planned (planner.h)
+//   planHost     the forward schedule: compressed rows joined across groups, work items ordered
+//                longest first and dealt to persistent CTAs (LPT)
+//   planBest     block_kv 0: both key blocks planned, the one planTime rates faster kept
+//   planBackward the backward schedule: 64 x 64 tiles, rows and their transpose (columns)
+#pragma once
+#include <algorithm>
+#include <map>
+#include <queue>
+#include <string>
+#include <vector>
+#include "planner.h"
+
+namespace attnc {
+
+/** Host copies of a call's input arrays, in the pattern's declaration order. */
+using HostInputs = std::vector<const int*>;
+
+/** The schedules of one call's head groups, planned with blockQ x blockKv tiles. */
+struct GroupedPlan {
+  int sched_batch = 1, heads = 0, nq = 0, nkv = 0;
+  std::vector<int> groupOf;                 // [sched_batch * heads]: (b, h) -> group
+  std::vector<host::GroupSchedule> groups;
+};
+
+template <class Pat>
+GroupedPlan planGroups(const typename Pat::Args* a, int blockQ, int blockKv, const HostInputs& inputs) {
+  typename Pat::Host P = Pat::host(a);
+  std::vector<host::InputTable> tq(Pat::NUM_INPUTS), tk(Pat::NUM_INPUTS);
+  for (int i = 0; i < Pat::NUM_INPUTS; i++) {
+    tq[i].build(inputs[i], Pat::inputLength(a, i), blockQ);
+    tk[i].build(inputs[i], Pat::inputLength(a, i), blockKv);
+    Pat::bindInput(P, i, &tq[i], &tk[i], inputs[i]);
+  }
+  GroupedPlan d;
+  d.sched_batch = Pat::DEPENDS_ON_BATCH ? a->batch : 1;
+  d.heads = a->heads;
+  d.nq = (a->q_len + blockQ - 1) / blockQ;
+  d.nkv = (a->kv_len + blockKv - 1) / blockKv;
+  d.groupOf.resize((size_t)d.sched_batch * a->heads);
+  std::map<std::vector<long long>, int> groupKey;
+  for (int b = 0; b < d.sched_batch; b++) {
+    for (int h = 0; h < a->heads; h++) {
+      const std::vector<long long> s = Pat::slots(P, b, h);
+      auto it = groupKey.find(s);
+      int g;
+      if (it == groupKey.end()) {
+        g = (int)d.groups.size();
+        groupKey[s] = g;
+        typename Pat::Host Pg = P;
+        Pat::setSlots(Pg, s);
+        d.groups.push_back(host::planGroup(Pg, a->q_len, a->kv_len, blockQ, blockKv, 2LL * blockQ * blockKv));
+      } else {
+        g = it->second;
+      }
+      d.groupOf[(size_t)b * a->heads + h] = g;
+    }
+  }
+  return d;
+}
+
+/** Appends `part` to `all` with its offsets shifted by `base` (joining groups' compressed rows). */
+inline void appendShifted(std::vector<int>& all, const std::vector<int>& part, int base) {
+  for (int x : part) all.push_back(base + x);
+}
+
+/**
+ * One planned forward schedule on the host: head groups, compressed FULL and PARTIAL rows per
+ * group (absolute offsets into the joined index arrays), the work order (longest rows first)
+ * and the persistent kernel's lists of work items per CTA.
+ */
+struct HostPlan {
+  int block_kv = 0, sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
+  std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
+  /** The compressed row of work item `it`: query block it % num_q_blocks of (b, h) = it / num_q_blocks. */
+  int row(int it) const {
+    const int bh = it / num_q_blocks, h = bh % heads, b = bh / heads;
+    return groupOf[(size_t)(sched_batch > 1 ? b : 0) * heads + h] * (num_q_blocks + 1) + it % num_q_blocks;
+  }
+  /** Work item `it`'s cost for ordering and dealing: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue). */
+  long long cost(int it) const {
+    const int r = row(it);
+    return 4LL * (fullRowPtr[r + 1] - fullRowPtr[r]) + 5LL * (rowPtr[r + 1] - rowPtr[r]) + 8;
+  }
+};
+
+/** The forward query block. */
+constexpr int FORWARD_BLOCK_Q = 128;
+
+/**
+ * Plans `a`'s forward schedule for `ctas` persistent CTAs. `balance` false (ATTNC_CUDA_BALANCE=0,
+ * for measuring what balancing buys): items in their natural order, item i to CTA i % ctas.
+ */
+template <class Pat>
+HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true) {
+  const GroupedPlan gp = planGroups<Pat>(a, FORWARD_BLOCK_Q, a->block_kv, inputs);
+  HostPlan d;
+  const int nq = gp.nq;
+  d.block_kv = a->block_kv; d.sched_batch = gp.sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
+  d.groupOf = gp.groupOf;
+  for (const auto& g : gp.groups) {
+    const int base = (int)d.idx.size(), fbase = (int)d.fullIdx.size();
+    appendShifted(d.rowPtr, g.kvRowPtr, base);
+    appendShifted(d.fullRowPtr, g.fullKvRowPtr, fbase);
+    d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
+    d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
+  }
+  // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
+  d.order.resize(d.work_items);
+  for (int i = 0; i < d.work_items; i++) d.order[i] = i;
+  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) { return d.cost(x) > d.cost(y); });
+  // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
+  // least-loaded list (LPT).
+  std::vector<std::vector<int>> lists((size_t)ctas);
+  std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
+  for (int c = 0; c < ctas; c++) load.push({0, c});
+  for (int it : d.order) {
+    if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
+    auto top = load.top();
+    load.pop();
+    lists[(size_t)top.second].push_back(it);
+    load.push({top.first + d.cost(it), top.second});
+  }
+  d.ctaPtr.push_back(0);
+  for (auto& l : lists) { d.ctaItems.insert(d.ctaItems.end(), l.begin(), l.end()); d.ctaPtr.push_back((int)d.ctaItems.size()); }
+  return d;
+}
+
+/**
+ * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum of
+ * item costs (HostPlan::cost / 4: a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles), the
+ * tiles scaled by 0.61 for 64-key blocks. From H200 measurements at head dim 128 (attnc's
+ * bench/results; at equal tile area, 64-key blocks take about 1.2x as long).
+ */
+inline double planTime(const HostPlan& h) {
+  const double tile = h.block_kv == 64 ? 0.61 : 1.0;
+  double worst = 0;
+  for (int c = 0; c < h.ctas; c++) {
+    double t = 0;
+    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) t += tile * ((h.cost(h.ctaItems[i]) - 8) / 4.0) + 2.0;
+    worst = std::max(worst, t);
+  }
+  return worst;
+}
+
+/**
+ * Plans `a`'s shape; block_kv 0 (auto) plans both key blocks and keeps the one `planTime` rates
+ * faster (128 on a tie): 128 for most patterns, 64 where the pattern's structure is finer
+ * than 128 keys, so that 64-key blocks skip much more.
+ */
+template <class Pat>
+HostPlan planBest(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true) {
+  if (a->block_kv != 0) return planHost<Pat>(a, ctas, inputs, balance);
+  typename Pat::Args a64 = *a, a128 = *a;
+  a64.block_kv = 64; a128.block_kv = 128;
+  HostPlan h128 = planHost<Pat>(&a128, ctas, inputs, balance);
+  HostPlan h64 = planHost<Pat>(&a64, ctas, inputs, balance);
+  return planTime(h64) < planTime(h128) ? h64 : h128;
+}
+
+/** The backward tile: 64 queries x 64 keys. */
+constexpr int BACKWARD_BLOCK = 64;
+
+/**
+ * One planned backward schedule: per head group, the q-major rows (FULL and PARTIAL key blocks
+ * of each query block: the dQ kernel) and their transpose, k-major columns (FULL and PARTIAL
+ * query blocks of each key block: the dK/dV kernel); offsets absolute into the joined arrays.
+ */
+struct BackwardPlan {
+  int sched_batch = 1, heads = 0, num_q_blocks = 0, num_kv_blocks = 0;
+  std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, colPtr, qIdx, fullColPtr, fullQIdx;
+};
+
+template <class Pat>
+BackwardPlan planBackward(const typename Pat::Args* a, const HostInputs& inputs) {
+  const GroupedPlan gp = planGroups<Pat>(a, BACKWARD_BLOCK, BACKWARD_BLOCK, inputs);
+  BackwardPlan d;
+  d.sched_batch = gp.sched_batch; d.heads = a->heads; d.num_q_blocks = gp.nq; d.num_kv_blocks = gp.nkv;
+  d.groupOf = gp.groupOf;
+  for (const auto& g : gp.groups) {
+    std::vector<int> colPtr, qIdx, fullColPtr, fullQIdx;
+    host::transpose(g.kvRowPtr, g.kvIndices, gp.nq, gp.nkv, colPtr, qIdx);
+    host::transpose(g.fullKvRowPtr, g.fullKvIndices, gp.nq, gp.nkv, fullColPtr, fullQIdx);
+    appendShifted(d.rowPtr, g.kvRowPtr, (int)d.idx.size());
+    appendShifted(d.fullRowPtr, g.fullKvRowPtr, (int)d.fullIdx.size());
+    appendShifted(d.colPtr, colPtr, (int)d.qIdx.size());
+    appendShifted(d.fullColPtr, fullColPtr, (int)d.fullQIdx.size());
+    d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
+    d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
+    d.qIdx.insert(d.qIdx.end(), qIdx.begin(), qIdx.end());
+    d.fullQIdx.insert(d.fullQIdx.end(), fullQIdx.begin(), fullQIdx.end());
+  }
+  return d;
+}
+
+/** The first of the pattern's asserts that `a`'s sizes and runtime values fail, or null. */
+template <class Pat>
+const char* check(const typename Pat::Args* a) {
+  if (!a) return "null arguments";
+  return Pat::host(a).failedAssert();
+}
+
+}  // namespace attnc

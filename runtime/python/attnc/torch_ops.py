@@ -1,0 +1,186 @@
+"""A pattern's attention as two PyTorch custom ops, differentiable and traceable.
+
+`define_attention` registers, per pattern `<name>`:
+
+    attnc::<name>_fwd(q, k, v, scale, block_kv, params, inputs) -> (out, lse)
+    attnc::<name>_bwd(dout, q, k, v, out, lse, scale, params, inputs) -> (dq, dk, dv)
+
+`params` are the pattern's runtime values as floats (ints and bools too) in declaration
+order; `inputs` its input arrays as int32 tensors. Both ops have fake implementations, so
+torch.compile(fullgraph=True) traces them as two opaque ops, and the forward op has an
+autograd formula that calls the backward op: gradients flow to q, k and v. The gradient of
+`lse` is ignored (the backward kernel takes only the gradient of `out`); code that
+differentiates through `lse` gets a wrong result without an error. The backward op has no
+autograd formula of its own (no double backward).
+
+The extension that runs the ops is compiled on their first call, never at import or
+definition time.
+"""
+import math
+
+import torch
+
+from . import build, validate
+
+__all__ = ["define_attention"]
+
+FWD_SCHEMA = "(Tensor q, Tensor k, Tensor v, float scale, int block_kv, float[] params, Tensor[] inputs) -> (Tensor, Tensor)"
+BWD_SCHEMA = (
+    "(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale, float[] params, "
+    "Tensor[] inputs) -> (Tensor, Tensor, Tensor)"
+)
+PARAM_TYPES = ("int", "float", "bool")
+LENGTHS = ("q_len", "kv_len")
+RESERVED = ("q", "k", "v", "scale", "block_kv", "return_lse")
+
+_patterns = {}
+
+
+class _Pattern:
+    """One pattern's declaration, its ops and its extension (built on first use unless injected)."""
+
+    def __init__(self, name, folder, params, inputs, extension):
+        self.name = name
+        self.folder = folder
+        self.params = params
+        self.inputs = inputs
+        self.ext = extension
+
+    def extension(self):
+        if self.ext is None:
+            self.ext = build.load_extension(self.name, self.folder)
+        return self.ext
+
+    @property
+    def cuda_only(self):
+        """False only for an injected extension that declares `accepts_cpu = True`."""
+        return not getattr(self.ext, "accepts_cpu", False)
+
+
+def _op(name):
+    """The registered op `attnc::<name>`, or None."""
+    return getattr(torch.ops.attnc, name).default if hasattr(torch.ops.attnc, name) else None
+
+
+def _register(p):
+    """Registers the pattern's forward and backward ops; returns them as OpOverloads."""
+    fwd_name, bwd_name = f"{p.name}_fwd", f"{p.name}_bwd"
+    if _op(fwd_name) is not None and _op(bwd_name) is not None:
+        return _op(fwd_name), _op(bwd_name)
+
+    def forward(q, k, v, scale, block_kv, params, inputs):
+        out, lse = p.extension().forward(q, k, v, scale, block_kv, list(params), list(inputs))
+        return out.contiguous(), lse.contiguous()
+
+    def forward_fake(q, k, v, scale, block_kv, params, inputs):
+        return q.new_empty(q.shape), q.new_empty(q.shape[:3], dtype=torch.float32)
+
+    def backward(dout, q, k, v, out, lse, scale, params, inputs):
+        dq, dk, dv = p.extension().backward(dout, q, k, v, out, lse, scale, list(params), list(inputs))
+        return dq.contiguous(), dk.contiguous(), dv.contiguous()
+
+    def backward_fake(dout, q, k, v, out, lse, scale, params, inputs):
+        return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
+
+    fwd = torch.library.custom_op(f"attnc::{fwd_name}", forward, mutates_args=(), schema=FWD_SCHEMA)
+    bwd = torch.library.custom_op(f"attnc::{bwd_name}", backward, mutates_args=(), schema=BWD_SCHEMA)
+    fwd.register_fake(forward_fake)
+    bwd.register_fake(backward_fake)
+    bwd_op = _op(bwd_name)
+
+    def setup_context(ctx, inputs, output):
+        q, k, v, scale, _block_kv, params, arrays = inputs
+        out, lse = output
+        ctx.save_for_backward(q, k, v, out, lse, *arrays)
+        ctx.scale = scale
+        ctx.params = params
+
+    def grad(ctx, dout, _dlse):
+        q, k, v, out, lse, *arrays = ctx.saved_tensors
+        if dout is None:
+            dout = torch.zeros_like(out)
+        dq, dk, dv = bwd_op(dout.contiguous(), q, k, v, out, lse, ctx.scale, ctx.params, arrays)
+        # One gradient per input; a list of them for the input arrays (int32, none needed).
+        return dq, dk, dv, None, None, None, [None] * len(arrays)
+
+    fwd.register_autograd(grad, setup_context=setup_context)
+    return _op(fwd_name), bwd_op
+
+
+def _check_declaration(name, params, inputs):
+    if not name.isidentifier():
+        raise ValueError(f"define_attention: pattern name `{name}` is not an identifier")
+    seen = set()
+    for n, t in params:
+        if t not in PARAM_TYPES:
+            raise ValueError(f"define_attention: runtime value `{n}` has type {t!r}; expected one of {PARAM_TYPES}")
+    for n, length in inputs:
+        if length not in LENGTHS:
+            raise ValueError(f"define_attention: input array `{n}` has length {length!r}; expected one of {LENGTHS}")
+    for n in [n for n, _ in params] + [n for n, _ in inputs]:
+        if n in RESERVED or n in seen or not n.isidentifier():
+            raise ValueError(f"define_attention: `{n}` cannot name a runtime value or input array (reserved or repeated)")
+        seen.add(n)
+
+
+def define_attention(name, folder, params=(), inputs=(), extension=None):
+    """Registers pattern `name`'s ops and returns its `attention` function.
+
+    folder: the folder of the generated `<name>_torch.cpp` and `<name>.cu`.
+    params: the runtime values in declaration order, as (name, 'int' | 'float' | 'bool').
+    inputs: the input arrays, as (name, 'q_len' | 'kv_len'): the size their length must reach.
+    extension: an object with `forward` and `backward` like the compiled module's, used
+        instead of compiling `folder` (tests inject a reference); with `accepts_cpu = True`
+        it also takes CPU tensors.
+
+    Defining a name again in the same process (a module imported under two names) reuses the
+    ops registered first; a new `extension`, if given, replaces the previous one.
+    """
+    params = tuple((str(n), str(t)) for n, t in params)
+    inputs = tuple((str(n), str(length)) for n, length in inputs)
+    _check_declaration(name, params, inputs)
+    p = _patterns.get(name)
+    if p is None:
+        p = _Pattern(name, folder, params, inputs, extension)
+        p.fwd, p.bwd = _register(p)
+        _patterns[name] = p
+    else:
+        if (p.params, p.inputs) != (params, inputs):
+            raise ValueError(
+                f"define_attention: pattern `{name}` is already defined in this process with other "
+                "runtime values or input arrays"
+            )
+        if extension is not None:
+            p.ext = extension
+
+    def attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, **values):
+        """Attention under the pattern's mask; returns out, or (out, lse) with return_lse."""
+        validate.check_qkv(q, k, v, p.cuda_only)
+        scale = validate.check_scale(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+        block_kv = validate.check_block_kv(block_kv)
+        validate.check_names(p.params, p.inputs, values)
+        floats = [validate.runtime_value(n, t, values[n]) for n, t in p.params]
+        sizes = {"q_len": q.shape[2], "kv_len": k.shape[2]}
+        arrays = [validate.input_array(n, length, values[n], sizes, q.device) for n, length in p.inputs]
+        q, k, v = (x if x.stride(-1) == 1 else x.contiguous() for x in (q, k, v))
+        out, lse = p.fwd(q, k, v, scale, block_kv, floats, arrays)
+        return (out, lse) if return_lse else out
+
+    attention.__doc__ = _doc(name, params, inputs)
+    return attention
+
+
+def _doc(name, params, inputs):
+    lines = [
+        f"Attention under the `{name}` pattern's mask.",
+        "",
+        "attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, <runtime values>, <input arrays>)",
+        "returns out [batch, heads, q_len, head_dim], or (out, lse) with return_lse (lse: float32",
+        "[batch, heads, q_len], natural log, -inf for rows that attend to no key; their out is 0).",
+        "Differentiable with respect to q, k and v (the gradient of lse is ignored).",
+    ]
+    if params:
+        lines.append("Runtime values: " + ", ".join(f"{n} ({t})" for n, t in params) + ".")
+    if inputs:
+        lines.append("Input arrays: " + ", ".join(f"{n} (int[{length}])" for n, length in inputs) + ".")
+    return "\n".join(lines)
