@@ -10,7 +10,7 @@ not block multiples ([300, 300], [200, 333], [1, 777], [333, 200]: the last give
 rows in patterns aligned to the end), GQA (4 query heads, 2 key/value heads), batch 2, head dims
 64 and 128, bf16 and fp16, the backward called twice (the result must not change: no atomics).
 Passes when nothing is NaN, fully masked rows get zero dQ, and the relative error of each of dQ,
-dK, dV is within 2x of PyTorch's own SDPA backward error on the same low-precision inputs
+dK, dV (see grad_rel: the norm of a reference that is exactly 0 is floored) is within 2x of PyTorch's own SDPA backward error on the same low-precision inputs
 against the same reference (at least 1e-3; soft-capped patterns, which SDPA cannot express: an
 absolute 3e-2). JSON: $OUT/cuda-grad-results.json.
 """
@@ -79,6 +79,15 @@ def sdpa_grads(q, k, v, do, mask, bias, live):
     return qs.grad, ks.grad, vs.grad
 
 
+def grad_rel(a, b, dv):
+    """‖a - b‖ / ‖b‖, the denominator floored at 1% of dV's RMS over b's elements: a query that
+    sees a single key has dQ = dK = 0 exactly (its softmax is constant), and relative error
+    against a reference of rounding noise would mean nothing."""
+    a, b = a.double(), b.double()
+    floor = 1e-2 * dv.double().norm().item() * (b.numel() / dv.numel()) ** 0.5
+    return ((a - b).norm().item()) / max(b.norm().item(), floor, 1e-30)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
@@ -123,13 +132,13 @@ def main():
                     nan = any(bool(torch.isnan(t).any().item()) for t in got)
                     dead = ~live.expand(B, H, Sq)
                     dead_zero = bool((got[0][dead] == 0).all().item()) if dead.any() else True
-                    errs = [run.rel(a, b) for a, b in zip(got, (rq, rk, rv))]
+                    errs = [grad_rel(a, b, rv) for a, b in zip(got, (rq, rk, rv))]
                     if entry["softcap"]:
                         sdpa = None
                         bounds = [3e-2] * 3
                     else:
                         sq, sk, sv = sdpa_grads(q, k, v, do, mask, bias, live)
-                        sdpa = [run.rel(a, b) for a, b in zip((sq, sk, sv), (rq, rk, rv))]
+                        sdpa = [grad_rel(a, b, rv) for a, b in zip((sq, sk, sv), (rq, rk, rv))]
                         bounds = [2 * max(s, 1e-3) for s in sdpa]
                     ok = (not nan) and dead_zero and deterministic and all(e <= b for e, b in zip(errs, bounds))
                     results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "rel_err": errs, "sdpa_rel_err": sdpa,

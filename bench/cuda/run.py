@@ -32,6 +32,20 @@ def log(*a):
     print(*a, flush=True)
 
 
+def build_key(src):
+    """A digest of everything a build reads: its folder's files and the runtime it includes."""
+    import hashlib
+    h = hashlib.sha256()
+    folders = [os.path.dirname(src), os.path.join(os.path.dirname(src), "include", "attnc"), "runtime/cuda/attnc"]
+    for folder in folders:
+        if os.path.isdir(folder):
+            for f in sorted(os.listdir(folder)):
+                path = os.path.join(folder, f)
+                if os.path.isfile(path):
+                    h.update(path.encode() + b"\0" + open(path, "rb").read())
+    return h.hexdigest()
+
+
 def compile_all(builds):
     """nvcc each generated .cu into a shared library, in parallel."""
     os.makedirs(BUILD, exist_ok=True)
@@ -39,11 +53,16 @@ def compile_all(builds):
     def one(name):
         src = os.path.join(WORK, "src", name, name + ".cu")
         so = os.path.join(BUILD, name + ".so")
+        key = build_key(src)
+        if os.path.exists(so) and os.path.exists(so + ".key") and open(so + ".key").read() == key:
+            return name, 0, "", []  # built earlier in this machine's life from the same sources
         # A build's own include/ (bench/cuda/ablate.py's variants) comes before the runtime.
         own = os.path.join(os.path.dirname(src), "include")
         cmd = ["nvcc", "-O3", "-std=c++17", "-gencode=arch=compute_90a,code=sm_90a", "--use_fast_math", "-Xptxas", "-v",
                "-shared", "-Xcompiler", "-fPIC", "-I", os.path.dirname(src), *(["-I", own] if os.path.isdir(own) else []), "-I", "runtime/cuda", src, "-o", so]
         r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode == 0:
+            open(so + ".key", "w").write(key)
         spills = [l for l in r.stderr.splitlines() if "spill" in l and not l.strip().startswith("0 bytes")]
         return name, r.returncode, r.stderr[-3000:] if r.returncode else "", spills
 

@@ -100,8 +100,10 @@ def _register(p):
         if dout is None:
             dout = torch.zeros_like(out)
         dq, dk, dv = bwd_op(dout.contiguous(), q, k, v, out, lse, ctx.scale, ctx.params, arrays)
-        # One gradient per input; a list of them for the input arrays (int32, none needed).
-        return dq, dk, dv, None, None, None, [None] * len(arrays)
+        # One gradient per input, shaped as autograd flattens the inputs: a list of runtime
+        # values is one leaf (None), but an empty one is an empty list; the input arrays, a
+        # list of tensors, get one None each. None of them is differentiated.
+        return dq, dk, dv, None, None, (None if len(ctx.params) else []), [None] * len(arrays)
 
     fwd.register_autograd(grad, setup_context=setup_context)
     return _op(fwd_name), bwd_op
