@@ -24,8 +24,10 @@ import torch
 
 def load(pattern):
     path = os.path.join("generated/cuda", pattern, pattern + ".py")
-    spec = importlib.util.spec_from_file_location(f"attnc_generated_{pattern}", path)
+    name = f"attnc_generated_{pattern}"
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # torch.compile re-imports the modules of the functions it traces
     spec.loader.exec_module(mod)
     return mod.attention
 
