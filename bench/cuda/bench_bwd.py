@@ -86,6 +86,9 @@ def main():
             res = {"id": cfg["id"], "S": S, "ideal_128": cfg["ideal128"]}
             res["attnc_fwd_ms"] = bench(lambda: kern(a))
             res["attnc_bwd_ms"] = bench(call_bwd)
+            os.environ["ATTNC_CUDA_BWD"] = "sm80"  # the mma.sync backward, for comparison
+            res["attnc_bwd_sm80_ms"] = bench(call_bwd)
+            os.environ.pop("ATTNC_CUDA_BWD")
             res["attnc_fwd_bwd_ms"] = bench(lambda: (kern(a), call_bwd()))
             res["flex_fwd_ms"] = res["flex_bwd_ms"] = res["flex_fwd_bwd_ms"] = None
             if cfg["flex"] and not args.no_flex:
@@ -114,7 +117,7 @@ def main():
             res["bwd_pct_of_ideal"] = 100 * cud["bwd_ms"] / res["attnc_bwd_ms"] / cfg["ideal128"]
             out["rows"].append(res)
             fmt = lambda x, f: "-" if x is None else format(x, f)  # noqa: E731
-            run.log(f"S={S} {cfg['id']:26s} attnc fwd {res['attnc_fwd_ms']:.3f} bwd {res['attnc_bwd_ms']:.3f} ms | flex fwd {fmt(res['flex_fwd_ms'], '.3f')} "
+            run.log(f"S={S} {cfg['id']:26s} attnc fwd {res['attnc_fwd_ms']:.3f} bwd {res['attnc_bwd_ms']:.3f} (sm80 {res['attnc_bwd_sm80_ms']:.3f}) ms | flex fwd {fmt(res['flex_fwd_ms'], '.3f')} "
                     f"bwd {fmt(res['flex_bwd_ms'], '.3f')} ms | bwd x{fmt(res['bwd_vs_flex'], '.2f')} fwd+bwd x{fmt(res['fwd_bwd_vs_flex'], '.2f')} vs flex | "
                     f"{res['bwd_tile_tflops']:.0f} TFLOP/s, {res['bwd_pct_of_ideal']:.0f}% of ideal")
             save(out)

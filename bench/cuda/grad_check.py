@@ -92,7 +92,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
     ap.add_argument("--dims", default="64,128")
+    ap.add_argument("--bwd", default="", help="sm80: the mma.sync backward (ATTNC_CUDA_BWD=sm80); default: the device's own")
     args = ap.parse_args()
+    if args.bwd:
+        os.environ["ATTNC_CUDA_BWD"] = args.bwd
     manifest = json.load(open(os.path.join(run.WORK, "manifest.json")))
     only = set(filter(None, args.only.split(",")))
     entries = [e for e in manifest["correctness"] if not only or e["build"] in only]

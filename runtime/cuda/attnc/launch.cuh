@@ -4,7 +4,8 @@
 // pattern's extern "C" functions call.
 //
 // Switches read from the environment on every call (they may change between calls):
-//   ATTNC_CUDA_PATH=sm80     the mma.sync forward kernel on every device
+//   ATTNC_CUDA_PATH=sm80     the mma.sync forward and backward kernels on every device
+//   ATTNC_CUDA_BWD=sm80      the mma.sync backward kernels on every device
 //   ATTNC_CUDA_TMA=0         the Hopper kernel's cp.async producer instead of TMA copies
 //   ATTNC_CUDA_BALANCE=0     work items in their natural order, dealt round-robin
 //   ATTNC_CUDA_CTAS=N        at most N persistent CTAs (tests: several items per CTA)
@@ -20,6 +21,7 @@
 #include <vector>
 #include "backward_sm80.cuh"
 #include "forward_sm90.cuh"
+#include "backward_sm90.cuh"
 #include "plan_host.h"
 
 namespace attnc {
@@ -336,6 +338,7 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
   p.q_col_ptr = d.at(5); p.q_indices = d.at(6); p.full_q_col_ptr = d.at(7); p.full_q_indices = d.at(8);
+  if (sm90Available() && !envIs("ATTNC_CUDA_BWD", "sm80")) return launchBackwardSm90<Pat, T, D>(p, stream);
   return launchBackwardSm80<Pat, T, D>(p, stream);
 }
 

@@ -1,0 +1,487 @@
+// attnc CUDA runtime: block-sparse flash attention backward on Hopper warpgroup MMAs
+// (`wgmma.mma_async`, sm_90a). The same math, conventions and schedule as backward_sm80.cuh
+// (see its notes: lse2, Delta, FULL / PARTIAL tiles, fully masked rows); the products run on
+// wgmma with their operands in the forward's panel layout (forward_sm90.cuh: 64-column panels,
+// 128 bytes per row, 16-byte chunk c of row r at c ^ (r % 8), the 128-byte swizzle).
+//
+//   attnc_bwd_preprocess_kernel     Delta = rowsum(dO * O) (backward_sm80.cuh's, unchanged)
+//   attnc_bwd_dkdv_sm90_kernel      one CTA = one warpgroup per (b, kvHead, kvBlock of 64 keys):
+//                                   keys are the wgmma M dimension; per query tile
+//                                     S^T  = K Q^T      (ss: A = K, B = Q, both K-major)
+//                                     dP^T = V dO^T     (ss: A = V, B = dO, both K-major)
+//                                     P^T, dS^T in registers (the sm80 element code)
+//                                     dV  += P^T dO     (rs: A = P^T, B = dO MN-major)
+//                                     dK  += dS^T Q     (rs: A = dS^T, B = Q MN-major)
+//                                   (P^T is computed while dP^T runs, dS^T while dV's product
+//                                   runs, when there is no score modification)
+//   attnc_bwd_dq_sm90_kernel        one CTA = one warpgroup per (b, h, qBlock of 64 queries):
+//                                     S = Q K^T, dP = dO V^T (ss), dQ += dS K (rs: B = K MN-major)
+// Each CTA is a single warpgroup of 128 threads that copies its own tiles with cp.async
+// (double-buffered) and runs 2 CTAs per SM: one CTA's element-wise work overlaps the other's
+// products. No producer warpgroup, so no register trade (setmaxnreg): __launch_bounds__(128, 2)
+// lets ptxas use up to 255 registers per thread (dK/dV at D = 128: 64 + 64 accumulators, 32 + 32
+// for S^T and dP^T). Deterministic: every gradient element is owned by one CTA (no atomics).
+// The kernel bodies exist only when compiled for sm_90a (elsewhere they are empty and the host
+// must not launch them: see sm90Available in launch.cuh).
+#pragma once
+// backward_sm80.cuh first: its kernels say `using namespace bwd; ... NUM_THREADS`, which is
+// ambiguous once forward_sm80.cuh's attnc::NUM_THREADS has been declared (launch.cuh includes
+// them in this order too).
+#include "backward_sm80.cuh"
+#include "forward_sm90.cuh"
+
+namespace attnc {
+
+namespace bwd90 {
+
+constexpr int BLOCK = 64;       // query and key rows per schedule tile (one warpgroup's M)
+constexpr int THREADS = 128;    // one warpgroup
+
+/** Bytes of one 64-row tile of head dim D in the panel layout. */
+template <int D> __host__ __device__ constexpr uint32_t tile_bytes() { return (uint32_t)BLOCK * D * 2; }
+/** dK/dV: 1024 (alignment) + K, V, two buffers of Q and dO, then two buffers of lse and Delta. */
+template <int D> constexpr size_t dkdv_smem_bytes() { return 1024 + (size_t)6 * tile_bytes<D>() + (size_t)4 * BLOCK * sizeof(float); }
+/** dQ: 1024 (alignment) + Q, dO, two buffers of K and V. */
+template <int D> constexpr size_t dq_smem_bytes() { return 1024 + (size_t)6 * tile_bytes<D>(); }
+
+}  // namespace bwd90
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+namespace bwd90 {
+
+/**
+ * Issues C (=) A B^T over the head dim for a 64-row A tile and a 64-row B tile, both stored
+ * [row][d] in the panel layout (K-major, as the forward's issue_qk): one commit group.
+ */
+template <typename T, int D>
+__device__ __forceinline__ void issue_ss_kmajor(uint32_t As, uint32_t Bs, float (&c)[32]) {
+  #pragma unroll
+  for (int kk = 0; kk < D / 16; kk++) {
+    const uint32_t off = (kk / 4) * BLOCK * 128 + (kk % 4) * 32;
+    wgmma_ss<T, 64>(c, smem_desc(As + off, 16, 1024), smem_desc(Bs + off, 16, 1024), kk > 0);
+  }
+}
+
+/**
+ * Issues C += A B with A (64 x 64, k = the reduction over a tile's 64 rows) in registers and
+ * B a 64-row tile stored [k][n] (rows = reduction index, MN-major, as the forward's issue_pv).
+ */
+template <typename T, int D>
+__device__ __forceinline__ void issue_rs_mnmajor(const uint32_t (&a)[4][4], uint32_t Bs, float (&c)[D / 2]) {
+  #pragma unroll
+  for (int kk = 0; kk < 4; kk++) wgmma_rs<T, D>(c, a[kk], smem_desc(Bs + kk * 16 * 128, BLOCK * 128, 1024));
+}
+
+/** Accumulator columns 16 kk .. 16 kk + 15 to the A registers of k step kk (the forward's P packing). */
+template <typename T>
+__device__ __forceinline__ void acc_to_a(uint32_t (&a)[4][4], const float (&c)[32]) {
+  #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
+    a[kk][0] = pack2<T>(c[8 * kk + 0], c[8 * kk + 1]);
+    a[kk][1] = pack2<T>(c[8 * kk + 2], c[8 * kk + 3]);
+    a[kk][2] = pack2<T>(c[8 * kk + 4], c[8 * kk + 5]);
+    a[kk][3] = pack2<T>(c[8 * kk + 6], c[8 * kk + 7]);
+  }
+}
+
+/** Shared-space byte address of a generic pointer into shared memory. */
+__device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+
+}  // namespace bwd90
+
+/**
+ * One 64-query tile of the dK/dV kernel. Accumulator element 4 j + e of thread (warp w, lane
+ * g * 4 + t): key row 16 w + g + 8 (e >= 2), query column 8 j + 2 t + (e & 1). Returns with
+ * every product retired (the tile's Q / dO buffer may be overwritten after a barrier).
+ * Qs, dOs: panel tiles, row = query; lseS, deltaS: per query column (raw lse, Delta).
+ */
+template <bool IS_FULL, class Pat, typename T, int D>
+__device__ __forceinline__ void attnc_bwd_dkdv_tile_sm90(const BwdParams<Pat, T>& P, uint32_t Ks, uint32_t Vs, uint32_t Qs, uint32_t dOs,
+                                                         const float* lseS, const float* deltaS, int b, int h, int q0, int k0,
+                                                         float (&dk)[D / 2], float (&dv)[D / 2]) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane / 4, t = lane % 4;
+  float st[32], dpt[32];
+  wgmma_fence();
+  bwd90::issue_ss_kmajor<T, D>(Ks, Qs, st);
+  wgmma_commit();
+  bwd90::issue_ss_kmajor<T, D>(Vs, dOs, dpt);
+  wgmma_commit();
+  // With a score modification P and dS need the same y: both products first. Without, P^T is
+  // computed while dP^T is still on the tensor cores.
+  if constexpr (Pat::HAS_SCORE_MOD) {
+    wgmma_wait<0>();
+    fence_regs(st);
+    fence_regs(dpt);
+  } else {
+    wgmma_wait<1>();
+    fence_regs(st);
+  }
+  #pragma unroll
+  for (int j = 0; j < 8; j++) {
+    const int qc = j * 8 + 2 * t;  // query column within the tile
+    const float2 lse = *reinterpret_cast<const float2*>(lseS + qc);
+    const float lse2[2] = {bwd::lse_to_log2(lse.x), bwd::lse_to_log2(lse.y)};
+    float delta[2] = {0.f, 0.f};
+    if constexpr (Pat::HAS_SCORE_MOD) {
+      const float2 dlt = *reinterpret_cast<const float2*>(deltaS + qc);
+      delta[0] = dlt.x; delta[1] = dlt.y;
+    }
+    #pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int q = q0 + qc + (e & 1);
+      const int k = k0 + warp * 16 + g + (e >= 2 ? 8 : 0);
+      float x, grad = 1.f;
+      if constexpr (Pat::HAS_SCORE_MOD) {
+        const float y = st[4 * j + e] * P.scale;
+        x = Pat::score(P, b, h, q, k, y) * LOG2E;
+        grad = Pat::score_grad(P, b, h, q, k, y);
+      } else {
+        x = st[4 * j + e] * P.scale_log2;
+      }
+      if (!IS_FULL) {
+        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
+      }
+      const float p = exp2f(x - lse2[e & 1]);  // 0 where masked (lse2 is never -inf)
+      st[4 * j + e] = p;
+      if constexpr (Pat::HAS_SCORE_MOD) dpt[4 * j + e] = p * (dpt[4 * j + e] - delta[e & 1]) * grad;
+      (void)q; (void)k; (void)grad;
+    }
+  }
+  // dV += P^T dO, dK += dS^T Q: A = P^T, dS^T from the accumulators (k = query), B = dO, Q
+  // tiles whose rows are queries (the reduction): MN-major, as the forward's V.
+  uint32_t ap[4][4], ads[4][4];
+  bwd90::acc_to_a<T>(ap, st);
+  if constexpr (!Pat::HAS_SCORE_MOD) {
+    // dV += P^T dO runs while dS^T is computed (groups retire in order: wait<1> = dP^T done).
+    wgmma_fence();
+    bwd90::issue_rs_mnmajor<T, D>(ap, dOs, dv);
+    wgmma_commit();
+    wgmma_wait<1>();
+    fence_regs(dpt);
+    #pragma unroll
+    for (int j = 0; j < 8; j++) {
+      const float2 dlt = *reinterpret_cast<const float2*>(deltaS + j * 8 + 2 * t);
+      dpt[4 * j + 0] = st[4 * j + 0] * (dpt[4 * j + 0] - dlt.x);
+      dpt[4 * j + 1] = st[4 * j + 1] * (dpt[4 * j + 1] - dlt.y);
+      dpt[4 * j + 2] = st[4 * j + 2] * (dpt[4 * j + 2] - dlt.x);
+      dpt[4 * j + 3] = st[4 * j + 3] * (dpt[4 * j + 3] - dlt.y);
+    }
+    bwd90::acc_to_a<T>(ads, dpt);
+    wgmma_fence();
+    bwd90::issue_rs_mnmajor<T, D>(ads, Qs, dk);
+    wgmma_commit();
+  } else {
+    bwd90::acc_to_a<T>(ads, dpt);
+    wgmma_fence();
+    bwd90::issue_rs_mnmajor<T, D>(ap, dOs, dv);
+    bwd90::issue_rs_mnmajor<T, D>(ads, Qs, dk);
+    wgmma_commit();
+  }
+  wgmma_wait<0>();
+  fence_regs(dv);
+  fence_regs(dk);
+}
+
+/**
+ * One 64-key tile of the dQ kernel. Accumulator element 4 j + e: query row 16 w + g + 8 (e >= 2),
+ * key column 8 j + 2 t + (e & 1). lse2, delta: the thread's rows g and g + 8.
+ */
+template <bool IS_FULL, class Pat, typename T, int D>
+__device__ __forceinline__ void attnc_bwd_dq_tile_sm90(const BwdParams<Pat, T>& P, uint32_t Qs, uint32_t dOs, uint32_t Ks, uint32_t Vs,
+                                                       int b, int h, int q0, int k0, const float (&lse2)[2], const float (&delta)[2],
+                                                       float (&dq)[D / 2]) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane / 4, t = lane % 4;
+  float s[32], dp[32];
+  wgmma_fence();
+  bwd90::issue_ss_kmajor<T, D>(Qs, Ks, s);
+  wgmma_commit();
+  bwd90::issue_ss_kmajor<T, D>(dOs, Vs, dp);
+  wgmma_commit();
+  if constexpr (Pat::HAS_SCORE_MOD) {
+    wgmma_wait<0>();
+    fence_regs(s);
+    fence_regs(dp);
+  } else {
+    wgmma_wait<1>();
+    fence_regs(s);
+  }
+  #pragma unroll
+  for (int j = 0; j < 8; j++) {
+    #pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int q = q0 + warp * 16 + g + (e >= 2 ? 8 : 0);
+      const int k = k0 + j * 8 + 2 * t + (e & 1);
+      float x, grad = 1.f;
+      if constexpr (Pat::HAS_SCORE_MOD) {
+        const float y = s[4 * j + e] * P.scale;
+        x = Pat::score(P, b, h, q, k, y) * LOG2E;
+        grad = Pat::score_grad(P, b, h, q, k, y);
+      } else {
+        x = s[4 * j + e] * P.scale_log2;
+      }
+      if (!IS_FULL) {
+        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
+      }
+      const float p = exp2f(x - lse2[e >> 1]);  // 0 where masked (lse2 is never -inf)
+      s[4 * j + e] = p;
+      if constexpr (Pat::HAS_SCORE_MOD) dp[4 * j + e] = p * (dp[4 * j + e] - delta[e >> 1]) * grad;
+      (void)q; (void)k; (void)grad;
+    }
+  }
+  if constexpr (!Pat::HAS_SCORE_MOD) {
+    wgmma_wait<0>();
+    fence_regs(dp);
+    #pragma unroll
+    for (int j = 0; j < 8; j++) {
+      #pragma unroll
+      for (int e = 0; e < 4; e++) dp[4 * j + e] = s[4 * j + e] * (dp[4 * j + e] - delta[e >> 1]);
+    }
+  }
+  // dQ += dS K: A = dS from the accumulators (k = key), B = the K tile (rows = keys = the
+  // reduction): MN-major.
+  uint32_t ads[4][4];
+  bwd90::acc_to_a<T>(ads, dp);
+  wgmma_fence();
+  bwd90::issue_rs_mnmajor<T, D>(ads, Ks, dq);
+  wgmma_commit();
+  wgmma_wait<0>();
+  fence_regs(dq);
+}
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+
+/**
+ * dK, dV: one CTA (one warpgroup) per (b, kvHead, kvBlock). K and V of the block's 64 keys stay
+ * in shared memory; for each query head h of the GQA group it visits the FULL, then the
+ * PARTIAL query blocks of column (group of (b, h), kvBlock) of the k-major lists,
+ * double-buffering Q, dO, lse and Delta with cp.async. dK, dV accumulate in fp32 over the whole
+ * group and are written once (a key block with no query block writes zeros; rows >= kv_len are
+ * not written).
+ */
+template <class Pat, typename T, int D>
+__global__ void __launch_bounds__(bwd90::THREADS, 2) attnc_bwd_dkdv_sm90_kernel(const BwdParams<Pat, T> P) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using namespace bwd90;
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  const uint32_t raw = saddr(smem_raw);
+  // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
+  const uint32_t base = (raw + 1023u) & ~1023u;
+  constexpr uint32_t TILE = tile_bytes<D>();
+  const uint32_t Ks = base, Vs = Ks + TILE, Qs = Vs + TILE, dOs = Qs + 2 * TILE;  // Qs, dOs: 2 buffers
+  float* lseS = reinterpret_cast<float*>(smem_raw + (base - raw) + 6 * TILE);       // 2 buffers
+  float* deltaS = lseS + 2 * BLOCK;                                                 // 2 buffers
+  const int tid = threadIdx.x;
+
+  const int kvBlock = blockIdx.x % P.num_kv_blocks;
+  const int bk = blockIdx.x / P.num_kv_blocks;
+  const int kvHead = bk % P.kv_heads, b = bk / P.kv_heads;
+  const int groupSize = P.heads / P.kv_heads;
+  const int hEnd = (kvHead + 1) * groupSize;
+  const int k0 = kvBlock * BLOCK;
+
+  load_panels<T, D, BLOCK>(tid, Ks, P.k + b * P.k_stride_b + kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+  load_panels<T, D, BLOCK>(tid, Vs, P.v + b * P.v_stride_b + kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+
+  // The walk over (head, query block): item i of head h's column; FULL items come first.
+  struct Cursor { int h, i, fullBegin, nFull, partBegin, nAll; };
+  auto open = [&](Cursor& c, int hh) {
+    c.h = hh; c.i = 0; c.fullBegin = c.nFull = c.partBegin = c.nAll = 0;
+    if (hh < hEnd) {
+      const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + hh];
+      const int col = grp * (P.num_kv_blocks + 1) + kvBlock;
+      c.fullBegin = P.full_q_col_ptr[col];
+      c.nFull = P.full_q_col_ptr[col + 1] - c.fullBegin;
+      c.partBegin = P.q_col_ptr[col];
+      c.nAll = c.nFull + P.q_col_ptr[col + 1] - c.partBegin;
+    }
+  };
+  auto seek = [&](Cursor& c) { while (c.h < hEnd && c.i >= c.nAll) open(c, c.h + 1); };  // to the next item, across heads
+  auto qStart = [&](const Cursor& c) {
+    return (c.i < c.nFull ? P.full_q_indices[c.fullBegin + c.i] : P.q_indices[c.partBegin + c.i - c.nFull]) * BLOCK;
+  };
+  auto issue = [&](int hh, int q0, int buf) {
+    load_panels<T, D, BLOCK>(tid, Qs + buf * TILE, P.q + b * P.q_stride_b + hh * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
+    load_panels<T, D, BLOCK>(tid, dOs + buf * TILE, P.dout + b * P.do_stride_b + hh * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+    const int64_t r = ((int64_t)b * P.heads + hh) * P.q_len + q0;
+    bwd::load_row_floats(lseS + buf * BLOCK, P.lse + r, P.q_len - q0);
+    bwd::load_row_floats(deltaS + buf * BLOCK, P.delta + r, P.q_len - q0);
+  };
+
+  Cursor cur;
+  open(cur, kvHead * groupSize);
+  seek(cur);
+  int q0 = 0;
+  if (cur.h < hEnd) { q0 = qStart(cur); issue(cur.h, q0, 0); }
+  cp_async_commit();
+
+  float dk[D / 2], dv[D / 2];
+  #pragma unroll
+  for (int i = 0; i < D / 2; i++) dk[i] = dv[i] = 0.f;
+
+  int buf = 0;
+  while (cur.h < hEnd) {
+    Cursor nxt = cur;
+    nxt.i++;
+    seek(nxt);
+    // This tile's copies have landed (each thread's own), are made visible to the tensor cores'
+    // async proxy, and the barrier publishes everyone's: the previous tile's products have all
+    // retired (each thread waited for them), so the other buffer is free.
+    cp_async_wait<0>();
+    fence_proxy_async();
+    __syncthreads();
+    int q1 = 0;
+    if (nxt.h < hEnd) { q1 = qStart(nxt); issue(nxt.h, q1, buf ^ 1); }
+    cp_async_commit();
+    if (cur.i < cur.nFull)
+      attnc_bwd_dkdv_tile_sm90<true, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
+    else
+      attnc_bwd_dkdv_tile_sm90<false, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
+    cur = nxt;
+    q0 = q1;
+    buf ^= 1;
+  }
+  cp_async_wait<0>();
+
+  // Epilogue: key rows g and g + 8 of the warp's 16; dK gets its factor scale here.
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  #pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int k = k0 + warp * 16 + g + 8 * r;
+    if (k < P.kv_len) {
+      T* dkg = P.dk + b * P.dk_stride_b + kvHead * P.dk_stride_h + (int64_t)k * P.dk_stride_s;
+      T* dvg = P.dv + b * P.dv_stride_b + kvHead * P.dv_stride_h + (int64_t)k * P.dv_stride_s;
+      #pragma unroll
+      for (int j = 0; j < D / 8; j++) {
+        *reinterpret_cast<uint32_t*>(dkg + j * 8 + 2 * t) = pack2<T>(dk[4 * j + 2 * r] * P.scale, dk[4 * j + 2 * r + 1] * P.scale);
+        *reinterpret_cast<uint32_t*>(dvg + j * 8 + 2 * t) = pack2<T>(dv[4 * j + 2 * r], dv[4 * j + 2 * r + 1]);
+      }
+    }
+  }
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+}
+
+/**
+ * dQ: one CTA (one warpgroup) per (b, h, qBlock). Q, dO stay in shared memory, lse and Delta
+ * of the thread's two rows in registers; it visits the FULL, then the PARTIAL key blocks of row
+ * (group of (b, h), qBlock) of the q-major lists, double-buffering K and V with cp.async. Rows
+ * with no key block write zeros; rows >= q_len are not written. Query blocks are taken in
+ * reverse order of blockIdx (the last rows of causal-like patterns are the longest: they start
+ * first, which shortens the tail).
+ */
+template <class Pat, typename T, int D>
+__global__ void __launch_bounds__(bwd90::THREADS, 2) attnc_bwd_dq_sm90_kernel(const BwdParams<Pat, T> P) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using namespace bwd90;
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  const uint32_t base = (saddr(smem_raw) + 1023u) & ~1023u;
+  constexpr uint32_t TILE = tile_bytes<D>();
+  const uint32_t Qs = base, dOs = Qs + TILE, Ks = dOs + TILE, Vs = Ks + 2 * TILE;  // Ks, Vs: 2 buffers
+  const int tid = threadIdx.x;
+
+  const int qBlock = P.num_q_blocks - 1 - (int)(blockIdx.x % P.num_q_blocks);
+  const int bh = blockIdx.x / P.num_q_blocks;
+  const int h = bh % P.heads, b = bh / P.heads;
+  const int kvHead = h / (P.heads / P.kv_heads);
+  const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];
+  const int row = grp * (P.num_q_blocks + 1) + qBlock;
+  const int fullBegin = P.full_kv_row_ptr[row], nFull = P.full_kv_row_ptr[row + 1] - fullBegin;
+  const int partBegin = P.kv_row_ptr[row];
+  const int nIter = nFull + P.kv_row_ptr[row + 1] - partBegin;
+  const int q0 = qBlock * BLOCK;
+
+  const T* kg = P.k + b * P.k_stride_b + kvHead * P.k_stride_h;
+  const T* vg = P.v + b * P.v_stride_b + kvHead * P.v_stride_h;
+  auto kvStart = [&](int i) { return (i < nFull ? P.full_kv_indices[fullBegin + i] : P.kv_indices[partBegin + i - nFull]) * BLOCK; };
+
+  if (nIter > 0) {
+    load_panels<T, D, BLOCK>(tid, Qs, P.q + b * P.q_stride_b + h * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
+    load_panels<T, D, BLOCK>(tid, dOs, P.dout + b * P.do_stride_b + h * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+    const int k0 = kvStart(0);
+    load_panels<T, D, BLOCK>(tid, Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
+    load_panels<T, D, BLOCK>(tid, Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+  }
+  cp_async_commit();
+
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  float lse2[2], delta[2];
+  #pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    const int64_t idx = ((int64_t)b * P.heads + h) * P.q_len + q;
+    lse2[r] = q < P.q_len ? bwd::lse_to_log2(P.lse[idx]) : INFINITY;
+    delta[r] = q < P.q_len ? P.delta[idx] : 0.f;
+  }
+
+  float dq[D / 2];
+  #pragma unroll
+  for (int i = 0; i < D / 2; i++) dq[i] = 0.f;
+
+  for (int i = 0; i < nIter; i++) {
+    // As in the dK/dV kernel: landed, visible to the async proxy, published; the other buffer is free.
+    cp_async_wait<0>();
+    fence_proxy_async();
+    __syncthreads();
+    if (i + 1 < nIter) {
+      const int k1 = kvStart(i + 1);
+      const uint32_t nb = ((i + 1) & 1) * TILE;
+      load_panels<T, D, BLOCK>(tid, Ks + nb, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
+      load_panels<T, D, BLOCK>(tid, Vs + nb, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+    }
+    cp_async_commit();
+    const uint32_t cb = (i & 1) * TILE;
+    const int k0 = kvStart(i);
+    if (i < nFull) attnc_bwd_dq_tile_sm90<true, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, dq);
+    else attnc_bwd_dq_tile_sm90<false, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, dq);
+  }
+  cp_async_wait<0>();
+
+  // Epilogue: query rows g and g + 8 of the warp's 16, with the factor scale.
+  #pragma unroll
+  for (int r = 0; r < 2; r++) {
+    const int q = q0 + warp * 16 + g + 8 * r;
+    if (q < P.q_len) {
+      T* dqg = P.dq + b * P.dq_stride_b + h * P.dq_stride_h + (int64_t)q * P.dq_stride_s;
+      #pragma unroll
+      for (int j = 0; j < D / 8; j++)
+        *reinterpret_cast<uint32_t*>(dqg + j * 8 + 2 * t) = pack2<T>(dq[4 * j + 2 * r] * P.scale, dq[4 * j + 2 * r + 1] * P.scale);
+    }
+  }
+#endif  // __CUDA_ARCH_FEAT_SM90_ALL
+}
+
+/**
+ * Runs the Hopper backward: Delta (the sm80 preprocess kernel), then dK/dV, then dQ, on
+ * `stream`. Returns 0, or 3 on a CUDA error (launch or shared-memory attribute). Only for a
+ * device and binary with the sm_90a bodies (sm90Available()).
+ */
+template <class Pat, typename T, int D>
+int launchBackwardSm90(const BwdParams<Pat, T>& p, cudaStream_t stream) {
+  static_assert(D == 64 || D == 128, "head dim");
+  static_assert(sizeof(T) == 2, "16-bit element type");
+  const int64_t rows = (int64_t)p.batch * p.heads * p.q_len;
+  if (rows > 0) {
+    const int64_t blocks = (rows + bwd::NUM_WARPS - 1) / bwd::NUM_WARPS;
+    attnc_bwd_preprocess_kernel<Pat, T, D><<<(unsigned)blocks, bwd::NUM_THREADS, 0, stream>>>(p);
+    if (cudaGetLastError() != cudaSuccess) return 3;
+  }
+  const int64_t dkdvBlocks = (int64_t)p.batch * p.kv_heads * p.num_kv_blocks;
+  if (dkdvBlocks > 0) {
+    constexpr size_t smem = bwd90::dkdv_smem_bytes<D>();
+    if (cudaFuncSetAttribute(attnc_bwd_dkdv_sm90_kernel<Pat, T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return 3;
+    attnc_bwd_dkdv_sm90_kernel<Pat, T, D><<<(unsigned)dkdvBlocks, bwd90::THREADS, smem, stream>>>(p);
+    if (cudaGetLastError() != cudaSuccess) return 3;
+  }
+  const int64_t dqBlocks = (int64_t)p.batch * p.heads * p.num_q_blocks;
+  if (dqBlocks > 0) {
+    constexpr size_t smem = bwd90::dq_smem_bytes<D>();
+    if (cudaFuncSetAttribute(attnc_bwd_dq_sm90_kernel<Pat, T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return 3;
+    attnc_bwd_dq_sm90_kernel<Pat, T, D><<<(unsigned)dqBlocks, bwd90::THREADS, smem, stream>>>(p);
+    if (cudaGetLastError() != cudaSuccess) return 3;
+  }
+  return 0;
+}
+
+}  // namespace attnc
