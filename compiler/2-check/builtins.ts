@@ -27,6 +27,28 @@ export function isReserved(name: string): boolean {
   return (INDEX_VARS as readonly string[]).includes(name) || (SIZE_NAMES as readonly string[]).includes(name) || name in BUILTIN_FNS;
 }
 
+/** Python's keywords (3.12; the soft keywords `match`, `case`, `type` and `_` are valid argument names). */
+const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif',
+  'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or',
+  'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', '__debug__',
+]);
+/** The generated Python loader's own names: `attention`'s other arguments and the module's globals. */
+const PYTHON_LOADER_NAMES: ReadonlySet<string> = new Set(['v', 'scale', 'block_kv', 'return_lse', 'deterministic', 'os', 'define_attention', '_attention', 'attention']);
+
+/**
+ * Why a runtime value or input array cannot be called `name`, or undefined when it can. Each
+ * becomes a keyword argument of the generated Python `attention(q, k, v, *, scale, block_kv,
+ * return_lse, deterministic, ...)`. The other targets prefix the name (`p_<name>` and
+ * `in_<name>` in C, C++ and WGSL; a property name in TypeScript), so C, C++, WGSL and
+ * JavaScript keywords are safe there.
+ */
+export function generatedNameConflict(name: string): string | undefined {
+  if (PYTHON_KEYWORDS.has(name)) return `\`${name}\` is a Python keyword, so the generated Python \`attention\` cannot take it as an argument`;
+  if (PYTHON_LOADER_NAMES.has(name)) return `\`${name}\` is a name of the generated Python loader (\`attention(q, k, v, *, scale, block_kv, return_lse, deterministic, ...)\` and its module's globals)`;
+  return undefined;
+}
+
 /** The closest candidate to `name` by edit distance, if it is close enough to suggest. */
 export function suggest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;

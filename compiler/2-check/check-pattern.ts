@@ -9,7 +9,7 @@ import type * as A from '../ir/ast.ts';
 import { fold } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
-import { isReserved } from './builtins.ts';
+import { generatedNameConflict, isReserved } from './builtins.ts';
 import { elaborate, expect, expectNum, type Binding, type FnInfo, type Scope } from './elaborate.ts';
 
 /** Checks `p`; returns undefined if it has errors (reported). */
@@ -39,7 +39,9 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
   let layout: LayoutAxis[] | undefined;
   for (const decl of p.params) {
     if (!define(decl.name)) continue;
-    const info = checkParam(decl, diags);
+    const conflict = decl.mode === 'const' ? undefined : generatedNameConflict(decl.name.text);
+    if (conflict) diags.report('reserved_name', `${conflict}; rename this ${decl.mode === 'input' ? 'input array' : 'runtime value'}`, decl.name.span);
+    const info = conflict ? undefined : checkParam(decl, diags);
     if (!info) {
       // Bound as an error value so that uses do not cascade into `unknown_name`.
       bindings.set(decl.name.text, { kind: 'value', e: M.int(0), t: 'error' });

@@ -10,6 +10,7 @@ import * as prettier from 'prettier';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { invariant } from '../../diagnostics/diagnostic.ts';
 import type { ParamInfo } from '../../ir/program.ts';
+import { jsDocComment } from '../escape.ts';
 import type { WgslKernel } from '../wgsl/emit-wgsl.ts';
 
 /** What the binding embeds. */
@@ -28,7 +29,8 @@ export function typeName(pattern: string): string {
   return pattern.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('') || 'Pattern';
 }
 
-const docs = (text: string) => (text.trim() ? [text.trim()] : []);
+/** A doc comment's text, escaped (ts-morph pastes docs as they are). */
+const docs = (text: string) => (jsDocComment(text).trim() ? [jsDocComment(text).trim()] : []);
 
 function paramProperty(p: ParamInfo): OptionalKind<PropertySignatureStructure> {
   const extra = [
@@ -107,7 +109,7 @@ export async function emitTs(input: TsBindingInput): Promise<string> {
     returnType: `Attention<${T}Params, ${T}Inputs>`,
     statements: `return createAttention<${T}Params, ${T}Inputs>(device, { spec, body: wgslBody, planner }, config);`,
   });
-  const doc = [bound.pattern.doc.trim(), `Generated for pattern \`${name}\`${constList ? ` with ${constList}` : ''}.`].filter(Boolean).join('\n\n');
+  const doc = [jsDocComment(bound.pattern.doc).trim(), `Generated for pattern \`${name}\`${constList ? ` with ${constList}` : ''}.`].filter(Boolean).join('\n\n');
   const text = `${input.header}\n/**\n${doc.split('\n').map((l) => ` * ${l}`.trimEnd()).join('\n')}\n */\n${file.getFullText()}`;
   return prettier.format(text, { parser: 'typescript', printWidth: 110, singleQuote: true });
 }
