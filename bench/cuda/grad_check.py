@@ -8,7 +8,9 @@ points. On the GPU machine, from the repository root:
 Each case: random q, k, v and dO (never zeros), outputs poisoned with NaN first, sizes that are
 not block multiples ([300, 300], [200, 333], [1, 777], [333, 200]: the last gives fully masked
 rows in patterns aligned to the end), GQA (4 query heads, 2 key/value heads), batch 2, head dims
-64 and 128, bf16 and fp16, the backward called twice (the result must not change: no atomics).
+64 and 128, bf16 and fp16, both backward modes (--modes: deterministic, without atomics, and the
+default with atomic dQ accumulation where the device has it), the backward called twice (the
+deterministic mode must give the same bits).
 Passes when nothing is NaN, fully masked rows get zero dQ, and the relative error of each of dQ,
 dK, dV (see grad_rel: the norm of a reference that is exactly 0 is floored) is within 2x of PyTorch's own SDPA backward error on the same low-precision inputs
 against the same reference (at least 1e-3; soft-capped patterns, which SDPA cannot express: an
@@ -36,10 +38,18 @@ def backward_fn(kern, build):
     return fn
 
 
-def call_backward(kern, fn, q, k, v, o, lse, do, params, inputs):
+def workspace_fn(kern, build):
+    fn = getattr(kern.lib, "attnc_" + build + "_backward_workspace")
+    fn.restype = run.ctypes.c_size_t
+    fn.argtypes = [run.ctypes.c_void_p]
+    return fn
+
+
+def call_backward(kern, fn, q, k, v, o, lse, do, params, inputs, deterministic=1, ws_fn=None):
     dq, dk, dv = (torch.full_like(t, float("nan")) for t in (q, k, v))
-    ws = torch.full(lse.shape, float("nan"), device="cuda")
     a = kern.args(q, k, v, o, lse, 0, params, inputs)
+    a.deterministic = deterministic
+    ws = torch.full((ws_fn(run.ctypes.byref(a)) // 4,), float("nan"), device="cuda")
     a.dout, a.dq, a.dk, a.dv, a.workspace = do.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), ws.data_ptr()
     for name, t in (("do_stride", do), ("dq_stride", dq), ("dk_stride", dk), ("dv_stride", dv)):
         setattr(a, name, (run.ctypes.c_int64 * 4)(*t.stride()))
@@ -93,9 +103,11 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--dims", default="64,128")
     ap.add_argument("--bwd", default="", help="sm80: the mma.sync backward (ATTNC_CUDA_BWD=sm80); default: the device's own")
+    ap.add_argument("--modes", default="1,0", help="deterministic settings to check: 1 (no atomics), 0 (atomic dQ where the device has it)")
     args = ap.parse_args()
     if args.bwd:
         os.environ["ATTNC_CUDA_BWD"] = args.bwd
+    modes = [int(m) for m in args.modes.split(",")]
     manifest = json.load(open(os.path.join(run.WORK, "manifest.json")))
     only = set(filter(None, args.only.split(",")))
     entries = [e for e in manifest["correctness"] if not only or e["build"] in only]
@@ -110,6 +122,7 @@ def main():
             continue
         kern = run.Kernel(build, entry["runtimeParams"], entry["inputs"])
         bwd = backward_fn(kern, build)
+        ws_fn = workspace_fn(kern, build)
         t0 = time.time()
         for case in entry["cases"]:
             z = zipfile.ZipFile(os.path.join(run.WORK, case["file"]))
@@ -118,34 +131,36 @@ def main():
             bias = torch.from_numpy(load("bias.npy")).cuda() if "bias.npy" in z.namelist() else None
             inputs = {n: torch.from_numpy(load(f"input_{n}.npy")).int().cuda() for n in case["inputs"]}
             B, H, Hkv, Sq, Skv = case["batch"], case["heads"], case["kvHeads"], case["qLen"], case["kvLen"]
-            for D in [int(d) for d in args.dims.split(",")]:
-                for dtype in (torch.bfloat16, torch.float16):
-                    q = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
-                    k = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
-                    v = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
-                    do = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
-                    o = torch.full_like(q, float("nan"))
-                    lse = torch.full((B, H, Sq), float("nan"), device="cuda")
-                    kern(kern.args(q, k, v, o, lse, 0, case["params"], inputs))
-                    torch.cuda.synchronize()
-                    got = call_backward(kern, bwd, q, k, v, o, lse, do, case["params"], inputs)
-                    again = call_backward(kern, bwd, q, k, v, o, lse, do, case["params"], inputs)
-                    deterministic = all(torch.equal(a, b) for a, b in zip(got, again))
-                    rq, rk, rv, live = reference_grads(q, k, v, do, mask, bias, entry["softcap"], Hkv)
-                    nan = any(bool(torch.isnan(t).any().item()) for t in got)
-                    dead = ~live.expand(B, H, Sq)
-                    dead_zero = bool((got[0][dead] == 0).all().item()) if dead.any() else True
-                    errs = [grad_rel(a, b, rv) for a, b in zip(got, (rq, rk, rv))]
-                    if entry["softcap"]:
-                        sdpa = None
-                        bounds = [3e-2] * 3
-                    else:
-                        sq, sk, sv = sdpa_grads(q, k, v, do, mask, bias, live)
-                        sdpa = [grad_rel(a, b, rv) for a, b in zip((sq, sk, sv), (rq, rk, rv))]
-                        bounds = [2 * max(s, 1e-3) for s in sdpa]
-                    ok = (not nan) and dead_zero and deterministic and all(e <= b for e, b in zip(errs, bounds))
-                    results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "rel_err": errs, "sdpa_rel_err": sdpa,
-                                    "nan": nan, "masked_rows": int(dead.sum().item()), "masked_rows_zero": dead_zero, "deterministic": deterministic, "ok": ok})
+            for D, dtype, det in [(int(d), t, m) for d in args.dims.split(",") for t in (torch.bfloat16, torch.float16) for m in modes]:
+                q = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
+                k = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
+                v = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
+                do = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
+                o = torch.full_like(q, float("nan"))
+                lse = torch.full((B, H, Sq), float("nan"), device="cuda")
+                kern(kern.args(q, k, v, o, lse, 0, case["params"], inputs))
+                torch.cuda.synchronize()
+                got = call_backward(kern, bwd, q, k, v, o, lse, do, case["params"], inputs, det, ws_fn)
+                again = call_backward(kern, bwd, q, k, v, o, lse, do, case["params"], inputs, det, ws_fn)
+                # Bitwise the same twice: required of the deterministic kernels, recorded for the others.
+                same = all(torch.equal(a, b) for a, b in zip(got, again))
+                deterministic = same or not det
+                rq, rk, rv, live = reference_grads(q, k, v, do, mask, bias, entry["softcap"], Hkv)
+                nan = any(bool(torch.isnan(t).any().item()) for t in got)
+                dead = ~live.expand(B, H, Sq)
+                dead_zero = bool((got[0][dead] == 0).all().item()) if dead.any() else True
+                errs = [grad_rel(a, b, rv) for a, b in zip(got, (rq, rk, rv))]
+                if entry["softcap"]:
+                    sdpa = None
+                    bounds = [3e-2] * 3
+                else:
+                    sq, sk, sv = sdpa_grads(q, k, v, do, mask, bias, live)
+                    sdpa = [grad_rel(a, b, rv) for a, b in zip((sq, sk, sv), (rq, rk, rv))]
+                    bounds = [2 * max(s, 1e-3) for s in sdpa]
+                ok = (not nan) and dead_zero and deterministic and all(e <= b for e, b in zip(errs, bounds))
+                results.append({"build": build, "case": case["file"], "D": D, "dtype": str(dtype).split(".")[-1], "deterministic_kernels": bool(det),
+                                "bitwise_repeatable": same, "rel_err": errs, "sdpa_rel_err": sdpa,
+                                "nan": nan, "masked_rows": int(dead.sum().item()), "masked_rows_zero": dead_zero, "deterministic": deterministic, "ok": ok})
         mine = [r for r in results if r["build"] == build]
         run.log(f"  {build}: {sum(r['ok'] for r in mine)}/{len(mine)} ok in {time.time() - t0:.1f}s")
         save(results)

@@ -85,7 +85,7 @@ def make_args_type(runtime, inputs):
     fields += [("in_" + n, ctypes.c_void_p) for n in inputs]
     fields += [("dout", ctypes.c_void_p), ("dq", ctypes.c_void_p), ("dk", ctypes.c_void_p), ("dv", ctypes.c_void_p),
                ("do_stride", ctypes.c_int64 * 4), ("dq_stride", ctypes.c_int64 * 4), ("dk_stride", ctypes.c_int64 * 4), ("dv_stride", ctypes.c_int64 * 4),
-               ("workspace", ctypes.c_void_p)]
+               ("workspace", ctypes.c_void_p), ("deterministic", ctypes.c_int)]
     return type("Args", (ctypes.Structure,), {"_fields_": fields})
 
 

@@ -1,6 +1,6 @@
 /**
  * How many column groups of a PARTIAL tile the Hopper kernel evaluates together
- * (ATTNC_MASK_UNROLL): all 16 for masks that read input arrays or are small, 2 for large masks,
+ * (Pattern::MASK_UNROLL): all 16 for masks that read input arrays or are small, 2 for large masks,
  * score modifications and runtime divisions (those spill when fully unrolled; nvcc.test.ts
  * holds the bundled patterns to zero spills).
  */
@@ -12,7 +12,7 @@ import { bindText } from '../helpers/compile.ts';
 /** A bundled pattern bound with its defaults, as generated/cuda has it. */
 const bundled = (name: string) => bindText(fs.readFileSync(`patterns/${name}.attn`, 'utf8'));
 
-describe('ATTNC_MASK_UNROLL', () => {
+describe('Pattern::MASK_UNROLL', () => {
   it('unrolls small masks and masks with input arrays fully, the rest 2 at a time', () => {
     const unroll = (name: string) => maskUnroll(bundled(name));
     for (const n of ['longformer', 'natten-2d', 'swin', 'sliding-window', 'document', 'global-tokens']) expect(unroll(n), n).toBe(16);

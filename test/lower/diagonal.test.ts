@@ -44,7 +44,7 @@ describe('dependsOnlyOnDiagonal', () => {
   it('is what the CUDA kernel is told', () => {
     for (const { file, bp } of bundled) {
       const cu = Object.entries(emitCuda(bp, lowerPattern(bp), file)).find(([f]) => f.endsWith('.cu'))![1];
-      expect(cu, file).toContain(`constexpr bool ATTNC_MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`);
+      expect(cu, file).toContain(`static constexpr bool MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`);
     }
   });
 });

@@ -72,7 +72,7 @@ class ReferenceExtension:
         out = p @ _expand(v, q.shape[1]).double()
         return [out.to(q.dtype), lse.float()]
 
-    def backward(self, dout, q, k, v, out, lse, scale, params, inputs):
+    def backward(self, dout, q, k, v, out, lse, scale, deterministic, params, inputs):
         self.calls["backward"] += 1
         h, hkv = q.shape[1], k.shape[1]
         p, _ = self._probs(q, k, scale, params, inputs)

@@ -93,7 +93,7 @@ def test_generated_module_exposes_a_documented_attention(generated):
     assert "torch.compile(fullgraph=True)" in module.__doc__
     sig = inspect.signature(module.attention)
     kwonly = [n for n, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
-    assert kwonly == ["scale", "block_kv", "return_lse", "window", "strict", "slope", "doc", "live"]
+    assert kwonly == ["scale", "block_kv", "return_lse", "deterministic", "window", "strict", "slope", "doc", "live"]
     q = torch.randn(1, 2, 8, 64, dtype=torch.float16, requires_grad=True)
     doc, live = torch.zeros(8, dtype=torch.int32), torch.ones(8, dtype=torch.int32)
     out, lse = again.attention(q, q, q, window=3, strict=False, slope=0.0, doc=doc, live=live, return_lse=True)

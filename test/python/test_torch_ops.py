@@ -111,7 +111,7 @@ def op_args(requires_grad):
     q, k, v = make(requires_grad=requires_grad)
     arr = arrays()
     inputs = [arr["doc"].int(), arr["live"].int()]
-    return q, k, v, D**-0.5, 0, [8.0, 1.0, 0.05], inputs
+    return q, k, v, D**-0.5, 0, False, [8.0, 1.0, 0.05], inputs
 
 
 OPCHECK = ("test_schema", "test_autograd_registration", "test_faketensor", "test_aot_dispatch_dynamic")
@@ -122,9 +122,9 @@ def test_opcheck_forward_op():
 
 
 def test_opcheck_backward_op():
-    q, k, v, scale, block_kv, params, inputs = op_args(False)
-    out, lse = torch.ops.attnc.toy_ops_fwd(q, k, v, scale, block_kv, params, inputs)
-    args = (torch.randn_like(out), q, k, v, out, lse, scale, params, inputs)
+    q, k, v, scale, block_kv, deterministic, params, inputs = op_args(False)
+    out, lse = torch.ops.attnc.toy_ops_fwd(q, k, v, scale, block_kv, deterministic, params, inputs)
+    args = (torch.randn_like(out), q, k, v, out, lse, scale, deterministic, params, inputs)
     torch.library.opcheck(torch.ops.attnc.toy_ops_bwd.default, args, test_utils=OPCHECK)
 
 
@@ -198,7 +198,7 @@ class DenseExtension:
         s = (q.double() @ k.double().transpose(-1, -2)) * scale
         return [(torch.softmax(s, -1) @ v.double()).to(q.dtype), torch.logsumexp(s, -1).float()]
 
-    def backward(self, dout, q, k, v, out, lse, scale, params, inputs):
+    def backward(self, dout, q, k, v, out, lse, scale, deterministic, params, inputs):
         q64, k64, v64, do = q.double(), k.double(), v.double(), dout.double()
         p = torch.softmax((q64 @ k64.transpose(-1, -2)) * scale, -1)
         dp = do @ v64.transpose(-1, -2)

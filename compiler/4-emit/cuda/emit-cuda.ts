@@ -15,6 +15,7 @@ import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
 import { children, show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { inputLengthNeeds } from '../../ir/program.ts';
+import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
 
@@ -24,7 +25,8 @@ const CPP_DIALECT: IntervalDialect = {
   decl: (i, lo, hi) => `const long long l${i} = ${lo}, h${i} = ${hi};`,
   helper: (name, args) => `attnc::host::${name}(${args.join(', ')}, R);`,
   hash: (args) => `attnc::host::ivHash({${args.join(', ')}}, R);`,
-  inputRange: (name, axis, lo, hi) => `${name}_${axis}->range(${lo}, ${hi}, R);`,
+  // `tq_in_<name>`, not `in_<name>_q`: inputs `x` and `x_q` would both declare `in_x_q`.
+  inputRange: (name, axis, lo, hi) => `t${axis}_${name}->range(${lo}, ${hi}, R);`,
   scratch: ['R[0]', 'R[1]'],
   floorDivPos: (a, c) => `attnc::host::fdiv(${a}, ${c})`,
   minmax: (fn, args) => (args.length === 1 ? args[0] : `std::${fn}<long long>({${args.join(', ')}})`),
@@ -95,19 +97,22 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
   const t = templates();
   const name = bp.pattern.name;
   const iv = printInterval(plan.mask, CPP_DIALECT);
-  const runtimeParams = plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ctype: ctype(p.type), doc: p.doc.replace(/\s+/g, ' ') }));
-  const inputs = plan.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', doc: p.doc.replace(/\s+/g, ' ') }));
   const oneLine = (e: MExpr | undefined) => (e ? show(e) : '');
+  // Text from the pattern file and the file system, escaped for each place it lands in: the
+  // `//` comments of the .cu and _torch.cpp, the .h's `//` header and `/* */` field comments,
+  // and the .py's `#` header and docstring.
+  const userText = (comment: (s: string) => string, doc: (s: string) => string = comment) => ({
+    source: comment(source),
+    doc: doc(bp.pattern.doc.split('\n')[0] ?? ''),
+    maskText: comment(oneLine(bp.mask)),
+    biasText: comment(oneLine(bp.bias)),
+    softcapText: comment(oneLine(bp.softcap)),
+    runtimeParams: plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ctype: ctype(p.type), doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
+    inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
+  });
   const view = {
     name,
-    source,
-    doc: bp.pattern.doc.split('\n')[0] ?? '',
-    maskText: oneLine(bp.mask),
-    biasText: oneLine(bp.bias),
-    softcapText: oneLine(bp.softcap),
     constText: Object.entries(bp.constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'none',
-    runtimeParams,
-    inputs,
     slots: plan.headSlots.map((_, index) => ({ index })),
     dependsOnBatch: plan.dependsOnBatch,
     hasScoreMod: Boolean(bp.bias || bp.softcap),
@@ -121,18 +126,18 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `      ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),
     asserts: [
-      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`) })),
+      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: cString(a.message ?? `assertion failed: line ${a.span.line}`) })),
       // An input array read at every q (or k) needs that many entries: `doc: int[kv_len]` read
       // as doc[q] is refused when q_len > kv_len (the kernel would read past its end).
-      ...inputLengthNeeds(plan.inputs).map((x) => ({ cond: `${x.need} <= ${x.have}`, message: JSON.stringify(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.at}: ${x.need} must not exceed ${x.have}`) })),
+      ...inputLengthNeeds(plan.inputs).map((x) => ({ cond: `${x.need} <= ${x.have}`, message: cString(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.at}: ${x.need} must not exceed ${x.have}`) })),
     ],
     slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
   };
   return {
-    [`${name}.cu`]: t.cu(view),
-    [`${name}.h`]: t.h(view),
-    [`${name}_torch.cpp`]: t.cpp(view),
-    [`${name}.py`]: t.py(view),
+    [`${name}.cu`]: t.cu({ ...view, ...userText(cLineComment) }),
+    [`${name}.h`]: t.h({ ...view, ...userText(cLineComment, cBlockComment) }),
+    [`${name}_torch.cpp`]: t.cpp({ ...view, ...userText(cLineComment) }),
+    [`${name}.py`]: t.py({ ...view, ...userText(pyLineComment, pyDocstring) }),
   };
 }
 

@@ -123,6 +123,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_a_shape_check(const attnc_a_shape_args* a) { return attnc::check<attnc_a_shape::Pattern>(a); }
+extern "C" size_t attnc_a_shape_backward_workspace(const attnc_a_shape_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_a_shape_forward(const attnc_a_shape_args* a, cudaStream_t stream) { return attnc::forward<attnc_a_shape::Pattern>(a, stream); }

@@ -120,6 +120,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_alibi_check(const attnc_alibi_args* a) { return attnc::check<attnc_alibi::Pattern>(a); }
+extern "C" size_t attnc_alibi_backward_workspace(const attnc_alibi_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_alibi_forward(const attnc_alibi_args* a, cudaStream_t stream) { return attnc::forward<attnc_alibi::Pattern>(a, stream); }

@@ -151,6 +151,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_bigbird_check(const attnc_bigbird_args* a) { return attnc::check<attnc_bigbird::Pattern>(a); }
+extern "C" size_t attnc_bigbird_backward_workspace(const attnc_bigbird_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_bigbird_forward(const attnc_bigbird_args* a, cudaStream_t stream) { return attnc::forward<attnc_bigbird::Pattern>(a, stream); }

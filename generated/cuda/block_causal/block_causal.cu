@@ -120,6 +120,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_block_causal_check(const attnc_block_causal_args* a) { return attnc::check<attnc_block_causal::Pattern>(a); }
+extern "C" size_t attnc_block_causal_backward_workspace(const attnc_block_causal_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_block_causal_forward(const attnc_block_causal_args* a, cudaStream_t stream) { return attnc::forward<attnc_block_causal::Pattern>(a, stream); }

@@ -118,6 +118,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_causal_mask_check(const attnc_causal_mask_args* a) { return attnc::check<attnc_causal_mask::Pattern>(a); }
+extern "C" size_t attnc_causal_mask_backward_workspace(const attnc_causal_mask_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_causal_mask_forward(const attnc_causal_mask_args* a, cudaStream_t stream) { return attnc::forward<attnc_causal_mask::Pattern>(a, stream); }

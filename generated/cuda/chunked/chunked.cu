@@ -120,6 +120,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_chunked_check(const attnc_chunked_args* a) { return attnc::check<attnc_chunked::Pattern>(a); }
+extern "C" size_t attnc_chunked_backward_workspace(const attnc_chunked_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_chunked_forward(const attnc_chunked_args* a, cudaStream_t stream) { return attnc::forward<attnc_chunked::Pattern>(a, stream); }

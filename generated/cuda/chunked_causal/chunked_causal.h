@@ -9,6 +9,7 @@
 // code and never aborts.
 #pragma once
 #include <cuda_runtime.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifndef ATTNC_COMMON_DEFINED
@@ -37,14 +38,18 @@ typedef struct attnc_chunked_causal_args {
   void* dk;
   void* dv;
   int64_t do_stride[4], dq_stride[4], dk_stride[4], dv_stride[4];
-  float* workspace;  /* device float[batch * heads * q_len] */
+  float* workspace;   /* device memory of attnc_chunked_causal_backward_workspace(args) bytes, 16-byte aligned */
+  int deterministic;  /* 1: backward kernels without atomics (the same inputs give the same bits) */
 } attnc_chunked_causal_args;
 
 /* O = softmax(mask(q k^T * scale)) v, and lse (natural log; -inf and O = 0 for a row with no key). */
 int attnc_chunked_causal_forward(const attnc_chunked_causal_args* args, cudaStream_t stream);
 
-/* dq, dk, dv from dout and the forward's o and lse. Deterministic (no atomics). */
+/* dq, dk, dv from dout and the forward's o and lse. */
 int attnc_chunked_causal_backward(const attnc_chunked_causal_args* args, cudaStream_t stream);
+
+/* The bytes of workspace attnc_chunked_causal_backward needs for args' sizes and `deterministic`. */
+size_t attnc_chunked_causal_backward_workspace(const attnc_chunked_causal_args* args);
 
 /* NULL when the pattern's asserts hold for args' sizes and runtime values; else the first failed
    assert's message (a static string). The entry points return ATTNC_ERR_ASSERT then. */

@@ -120,6 +120,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_cross_causal_check(const attnc_cross_causal_args* a) { return attnc::check<attnc_cross_causal::Pattern>(a); }
+extern "C" size_t attnc_cross_causal_backward_workspace(const attnc_cross_causal_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_cross_causal_forward(const attnc_cross_causal_args* a, cudaStream_t stream) { return attnc::forward<attnc_cross_causal::Pattern>(a, stream); }

@@ -125,6 +125,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_dilated_check(const attnc_dilated_args* a) { return attnc::check<attnc_dilated::Pattern>(a); }
+extern "C" size_t attnc_dilated_backward_workspace(const attnc_dilated_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_dilated_forward(const attnc_dilated_args* a, cudaStream_t stream) { return attnc::forward<attnc_dilated::Pattern>(a, stream); }

@@ -65,7 +65,7 @@ struct Pattern {
   /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
   struct Host {
     int q_len, kv_len, heads;
-    const attnc::host::InputTable* in_doc_q; const attnc::host::InputTable* in_doc_k; const int* in_doc;
+    const attnc::host::InputTable* tq_in_doc; const attnc::host::InputTable* tk_in_doc; const int* in_doc;
     /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
     const char* failedAssert() const {
       if (!(q_len <= kv_len)) return "input array `doc` has kv_len entries but is read at every q: q_len must not exceed kv_len";
@@ -74,9 +74,9 @@ struct Pattern {
     int classify(long long q0, long long q1, long long k0, long long k1) const {
       long long R[2];
       (void)R;
-      in_doc_q->range(q0, q1, R);
+      tq_in_doc->range(q0, q1, R);
       const long long l0 = R[0], h0 = R[1];
-      in_doc_k->range(k0, k1, R);
+      tk_in_doc->range(k0, k1, R);
       const long long l1 = R[0], h1 = R[1];
       const long long l2 = l0 == h0 && l1 == h1 && l0 == l1 ? 1 : 0, h2 = h0 < l1 || h1 < l0 ? 0 : 1;
       const long long l3 = k1 <= q0 ? 1 : 0, h3 = k0 <= q1 ? 1 : 0;
@@ -118,7 +118,7 @@ struct Pattern {
   }
   static void bindInput(Host& P, int i, const attnc::host::InputTable* tq, const attnc::host::InputTable* tk, const int* data) {
     (void)P; (void)i; (void)tq; (void)tk; (void)data;
-    if (i == 0) { P.in_doc_q = tq; P.in_doc_k = tk; P.in_doc = data; }
+    if (i == 0) { P.tq_in_doc = tq; P.tk_in_doc = tk; P.in_doc = data; }
   }
   /** Appends the runtime values to a schedule cache key. */
   static void appendValues(const Args* a, std::string& key) {
@@ -131,6 +131,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_document_check(const attnc_document_args* a) { return attnc::check<attnc_document::Pattern>(a); }
+extern "C" size_t attnc_document_backward_workspace(const attnc_document_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_document_forward(const attnc_document_args* a, cudaStream_t stream) { return attnc::forward<attnc_document::Pattern>(a, stream); }

@@ -26,6 +26,7 @@ struct Binding {
   static const char* check(const Args* a) { return attnc_document_check(a); }
   static int forward(const Args* a, cudaStream_t s) { return attnc_document_forward(a, s); }
   static int backward(const Args* a, cudaStream_t s) { return attnc_document_backward(a, s); }
+  static size_t workspace(const Args* a) { return attnc_document_backward_workspace(a); }
 };
 }  // namespace
 

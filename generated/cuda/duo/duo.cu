@@ -125,6 +125,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_duo_check(const attnc_duo_args* a) { return attnc::check<attnc_duo::Pattern>(a); }
+extern "C" size_t attnc_duo_backward_workspace(const attnc_duo_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_duo_forward(const attnc_duo_args* a, cudaStream_t stream) { return attnc::forward<attnc_duo::Pattern>(a, stream); }

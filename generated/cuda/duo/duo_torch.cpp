@@ -23,6 +23,7 @@ struct Binding {
   static const char* check(const Args* a) { return attnc_duo_check(a); }
   static int forward(const Args* a, cudaStream_t s) { return attnc_duo_forward(a, s); }
   static int backward(const Args* a, cudaStream_t s) { return attnc_duo_backward(a, s); }
+  static size_t workspace(const Args* a) { return attnc_duo_backward_workspace(a); }
 };
 }  // namespace
 

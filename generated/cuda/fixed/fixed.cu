@@ -126,6 +126,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_fixed_check(const attnc_fixed_args* a) { return attnc::check<attnc_fixed::Pattern>(a); }
+extern "C" size_t attnc_fixed_backward_workspace(const attnc_fixed_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_fixed_forward(const attnc_fixed_args* a, cudaStream_t stream) { return attnc::forward<attnc_fixed::Pattern>(a, stream); }

@@ -65,7 +65,7 @@ struct Pattern {
   /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
   struct Host {
     int q_len, kv_len, heads;
-    const attnc::host::InputTable* in_is_global_q; const attnc::host::InputTable* in_is_global_k; const int* in_is_global;
+    const attnc::host::InputTable* tq_in_is_global; const attnc::host::InputTable* tk_in_is_global; const int* in_is_global;
     /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
     const char* failedAssert() const {
       if (!(q_len <= kv_len)) return "input array `is_global` has kv_len entries but is read at every q: q_len must not exceed kv_len";
@@ -77,10 +77,10 @@ struct Pattern {
       const long long l0 = q0 - k1, h0 = q1 - k0;
       const long long l1 = l0 >= 0 ? l0 : h0 <= 0 ? -h0 : 0, h1 = std::max<long long>({-l0, h0});
       const long long l2 = h1 <= 256 ? 1 : 0, h2 = l1 <= 256 ? 1 : 0;
-      in_is_global_q->range(q0, q1, R);
+      tq_in_is_global->range(q0, q1, R);
       const long long l3 = R[0], h3 = R[1];
       const long long l4 = h3 < 0 || 0 < l3 ? 1 : 0, h4 = l3 == h3 && 0 == 0 && l3 == 0 ? 0 : 1;
-      in_is_global_k->range(k0, k1, R);
+      tk_in_is_global->range(k0, k1, R);
       const long long l5 = R[0], h5 = R[1];
       const long long l6 = h5 < 0 || 0 < l5 ? 1 : 0, h6 = l5 == h5 && 0 == 0 && l5 == 0 ? 0 : 1;
       const long long l7 = std::max<long long>({l2, l4, l6}), h7 = std::max<long long>({h2, h4, h6});
@@ -121,7 +121,7 @@ struct Pattern {
   }
   static void bindInput(Host& P, int i, const attnc::host::InputTable* tq, const attnc::host::InputTable* tk, const int* data) {
     (void)P; (void)i; (void)tq; (void)tk; (void)data;
-    if (i == 0) { P.in_is_global_q = tq; P.in_is_global_k = tk; P.in_is_global = data; }
+    if (i == 0) { P.tq_in_is_global = tq; P.tk_in_is_global = tk; P.in_is_global = data; }
   }
   /** Appends the runtime values to a schedule cache key. */
   static void appendValues(const Args* a, std::string& key) {
@@ -134,6 +134,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_global_tokens_check(const attnc_global_tokens_args* a) { return attnc::check<attnc_global_tokens::Pattern>(a); }
+extern "C" size_t attnc_global_tokens_backward_workspace(const attnc_global_tokens_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_global_tokens_forward(const attnc_global_tokens_args* a, cudaStream_t stream) { return attnc::forward<attnc_global_tokens::Pattern>(a, stream); }

@@ -123,6 +123,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_longformer_check(const attnc_longformer_args* a) { return attnc::check<attnc_longformer::Pattern>(a); }
+extern "C" size_t attnc_longformer_backward_workspace(const attnc_longformer_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_longformer_forward(const attnc_longformer_args* a, cudaStream_t stream) { return attnc::forward<attnc_longformer::Pattern>(a, stream); }

@@ -126,6 +126,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_longlora_check(const attnc_longlora_args* a) { return attnc::check<attnc_longlora::Pattern>(a); }
+extern "C" size_t attnc_longlora_backward_workspace(const attnc_longlora_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_longlora_forward(const attnc_longlora_args* a, cudaStream_t stream) { return attnc::forward<attnc_longlora::Pattern>(a, stream); }

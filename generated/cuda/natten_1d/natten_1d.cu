@@ -135,6 +135,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_natten_1d_check(const attnc_natten_1d_args* a) { return attnc::check<attnc_natten_1d::Pattern>(a); }
+extern "C" size_t attnc_natten_1d_backward_workspace(const attnc_natten_1d_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_natten_1d_forward(const attnc_natten_1d_args* a, cudaStream_t stream) { return attnc::forward<attnc_natten_1d::Pattern>(a, stream); }

@@ -125,6 +125,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_prefix_lm_check(const attnc_prefix_lm_args* a) { return attnc::check<attnc_prefix_lm::Pattern>(a); }
+extern "C" size_t attnc_prefix_lm_backward_workspace(const attnc_prefix_lm_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_prefix_lm_forward(const attnc_prefix_lm_args* a, cudaStream_t stream) { return attnc::forward<attnc_prefix_lm::Pattern>(a, stream); }

@@ -332,6 +332,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_radial_check(const attnc_radial_args* a) { return attnc::check<attnc_radial::Pattern>(a); }
+extern "C" size_t attnc_radial_backward_workspace(const attnc_radial_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_radial_forward(const attnc_radial_args* a, cudaStream_t stream) { return attnc::forward<attnc_radial::Pattern>(a, stream); }

@@ -132,6 +132,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_s2_attention_check(const attnc_s2_attention_args* a) { return attnc::check<attnc_s2_attention::Pattern>(a); }
+extern "C" size_t attnc_s2_attention_backward_workspace(const attnc_s2_attention_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_s2_attention_forward(const attnc_s2_attention_args* a, cudaStream_t stream) { return attnc::forward<attnc_s2_attention::Pattern>(a, stream); }

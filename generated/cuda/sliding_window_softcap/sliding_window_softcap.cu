@@ -126,6 +126,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_sliding_window_softcap_check(const attnc_sliding_window_softcap_args* a) { return attnc::check<attnc_sliding_window_softcap::Pattern>(a); }
+extern "C" size_t attnc_sliding_window_softcap_backward_workspace(const attnc_sliding_window_softcap_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_sliding_window_softcap_forward(const attnc_sliding_window_softcap_args* a, cudaStream_t stream) { return attnc::forward<attnc_sliding_window_softcap::Pattern>(a, stream); }

@@ -123,6 +123,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_streaming_check(const attnc_streaming_args* a) { return attnc::check<attnc_streaming::Pattern>(a); }
+extern "C" size_t attnc_streaming_backward_workspace(const attnc_streaming_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_streaming_forward(const attnc_streaming_args* a, cudaStream_t stream) { return attnc::forward<attnc_streaming::Pattern>(a, stream); }

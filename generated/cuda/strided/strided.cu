@@ -126,6 +126,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_strided_check(const attnc_strided_args* a) { return attnc::check<attnc_strided::Pattern>(a); }
+extern "C" size_t attnc_strided_backward_workspace(const attnc_strided_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_strided_forward(const attnc_strided_args* a, cudaStream_t stream) { return attnc::forward<attnc_strided::Pattern>(a, stream); }

@@ -130,6 +130,7 @@ struct Pattern {
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_swin_check(const attnc_swin_args* a) { return attnc::check<attnc_swin::Pattern>(a); }
+extern "C" size_t attnc_swin_backward_workspace(const attnc_swin_args* a) { return attnc::backwardWorkspace(a); }
 
 #ifndef ATTNC_HOST_ONLY
 extern "C" int attnc_swin_forward(const attnc_swin_args* a, cudaStream_t stream) { return attnc::forward<attnc_swin::Pattern>(a, stream); }

@@ -8,7 +8,7 @@
 namespace attnc {
 
 /**
- * The mask of one PARTIAL kv step of a diagonal pattern (ATTNC_MASK_DIAGONAL: the predicate
+ * The mask of one PARTIAL kv step of a diagonal pattern (Pattern::MASK_DIAGONAL: the predicate
  * depends on q - k only), for a tile inside q_len x kv_len. A warp's 16 rows and BN columns
  * meet BN + 15 diagonals; each lane evaluates the predicate on a few of them, one point per
  * diagonal, and a ballot gathers the band (bit i: diagonal q - k = qw - (k0 + BN - 1) + i).

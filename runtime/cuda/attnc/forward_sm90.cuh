@@ -155,7 +155,7 @@ struct AllLive {
 /**
  * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
  * thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the whole tile lies
- * within q_len x kv_len, so the range checks and clamps are left out. ATTNC_MASK_UNROLL column
+ * within q_len x kv_len, so the range checks and clamps are left out. Pattern::MASK_UNROLL column
  * groups are evaluated together.
  */
 struct BitMask {

@@ -6,6 +6,7 @@
 // Switches read from the environment on every call (they may change between calls):
 //   ATTNC_CUDA_PATH=sm80     the mma.sync forward and backward kernels on every device
 //   ATTNC_CUDA_BWD=sm80      the mma.sync backward kernels on every device
+//   ATTNC_CUDA_BWD=atomic    Hopper: dQ accumulated with atomics (unless `deterministic`)
 //   ATTNC_CUDA_TMA=0         the Hopper kernel's cp.async producer instead of TMA copies
 //   ATTNC_CUDA_BALANCE=0     work items in their natural order, dealt round-robin
 //   ATTNC_CUDA_CTAS=N        at most N persistent CTAs (tests: several items per CTA)
@@ -338,13 +339,21 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
   p.q_col_ptr = d.at(5); p.q_indices = d.at(6); p.full_q_col_ptr = d.at(7); p.full_q_indices = d.at(8);
-  if (sm90Available() && !envIs("ATTNC_CUDA_BWD", "sm80")) return launchBackwardSm90<Pat, T, D>(p, stream);
+  // Hopper: a dK/dV kernel and a dQ kernel that recomputes S and dP (deterministic), or on request
+  // (atomicBackward) dQ accumulated with atomics in the dK/dV kernel. Elsewhere the mma.sync
+  // kernels, also deterministic.
+  if (sm90Available() && !envIs("ATTNC_CUDA_BWD", "sm80")) {
+    if (!atomicBackward(a)) return launchBackwardSm90<Pat, T, D>(p, stream);
+    const size_t rows = (size_t)a->batch * a->heads * a->q_len;
+    p.dq_accum = a->workspace + (rows + 3) / 4 * 4;  // after delta, 16-byte aligned (backwardWorkspace)
+    return launchBackwardSm90Atomic<Pat, T, D>(p, stream);
+  }
   return launchBackwardSm80<Pat, T, D>(p, stream);
 }
 
 /**
  * The backward entry point: dQ, dK, dV of `a` from the forward's O and log-sum-exp (`o`, `lse`)
- * and dO (`dout`); `workspace` holds batch x heads x q_len floats. Deterministic: no atomics.
+ * and dO (`dout`); `workspace` holds backwardWorkspace(a) bytes. `deterministic`: no atomics.
  */
 template <class Pat>
 int backward(const typename Pat::Args* a, cudaStream_t stream) {

@@ -74,6 +74,7 @@ struct BwdParams : Pat::Values {
   const int* group_of;
   const int* kv_row_ptr; const int* kv_indices; const int* full_kv_row_ptr; const int* full_kv_indices;
   const int* q_col_ptr; const int* q_indices; const int* full_q_col_ptr; const int* full_q_indices;
+  float* dq_accum;  // launchBackwardSm90Atomic: fp32 dQ workspace [batch, heads, q_len, D], contiguous
 };
 
 }  // namespace attnc

@@ -9,6 +9,9 @@
 //   planBackward the backward schedule: 64 x 64 tiles, rows and their transpose (columns)
 #pragma once
 #include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <queue>
 #include <string>
@@ -195,6 +198,33 @@ BackwardPlan planBackward(const typename Pat::Args* a, const HostInputs& inputs)
     d.fullQIdx.insert(d.fullQIdx.end(), fullQIdx.begin(), fullQIdx.end());
   }
   return d;
+}
+
+/**
+ * Whether the backward accumulates dQ with atomics inside the Hopper dK/dV kernel: only when
+ * asked for (ATTNC_CUDA_BWD=atomic in the environment) and `deterministic` is not set. It is
+ * not the default: on an H200 it measured slower than the two-kernel path, which recomputes S
+ * and dP for dQ but adds nothing through L2 (causal, bf16, head dim 128, 16k: 9.46 ms against
+ * 8.40; bench/results/cuda-h200-bwd-2026-12-01.md).
+ */
+template <class Args>
+bool atomicBackward(const Args* a) {
+  const char* e = std::getenv("ATTNC_CUDA_BWD");
+  return !a->deterministic && e && std::strcmp(e, "atomic") == 0;
+}
+
+/**
+ * The backward pass's workspace in bytes: delta (batch x heads x q_len floats), and for the
+ * atomic kernels (atomicBackward) the fp32 dQ accumulator (batch x heads x q_len x head_dim
+ * floats, from a 16-byte boundary). Read the size right before the call: it depends on the
+ * environment as the choice of kernels does.
+ */
+template <class Args>
+size_t backwardWorkspace(const Args* a) {
+  if (!a) return 0;
+  const size_t rows = (size_t)a->batch * a->heads * a->q_len;
+  const size_t delta = (rows + 3) / 4 * 4;
+  return sizeof(float) * (delta + (atomicBackward(a) ? rows * (size_t)a->head_dim : 0));
 }
 
 /** The first of the pattern's asserts that `a`'s sizes and runtime values fail, or null. */

@@ -3,7 +3,7 @@
 // (the pattern's C argument struct, its runtime values and input arrays, its entry points) and
 // expands ATTNC_TORCH_MODULE(Binding). The module exports
 //   forward(q, k, v, scale, block_kv, params, inputs) -> [out, lse]
-//   backward(dout, q, k, v, out, lse, scale, params, inputs) -> [dq, dk, dv]
+//   backward(dout, q, k, v, out, lse, scale, deterministic, params, inputs) -> [dq, dk, dv]
 // params: the runtime values in declaration order; inputs: the int32 input arrays, likewise.
 // Bad arguments raise (TORCH_CHECK) with a message naming them; nothing aborts.
 #pragma once
@@ -75,8 +75,8 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
 }
 
 template <class B>
-std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at::Tensor v, at::Tensor out, at::Tensor lse, double scale, std::vector<double> params,
-                                 std::vector<at::Tensor> inputs) {
+std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at::Tensor v, at::Tensor out, at::Tensor lse, double scale, bool deterministic,
+                                 std::vector<double> params, std::vector<at::Tensor> inputs) {
   typename B::Args a = common<B>("backward", q, k, v, scale, 0, params, inputs);
   TORCH_CHECK(out.sizes() == q.sizes() && dout.sizes() == q.sizes() && out.scalar_type() == q.scalar_type() && dout.scalar_type() == q.scalar_type() && out.is_cuda() &&
                   dout.is_cuda(), "attnc ", B::NAME, " backward: out and dout must match q in shape, dtype and device");
@@ -87,7 +87,8 @@ std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at
   auto dq = at::empty_like(q, q.options().memory_format(at::MemoryFormat::Contiguous));
   auto dk = at::empty_like(k, k.options().memory_format(at::MemoryFormat::Contiguous));
   auto dv = at::empty_like(v, v.options().memory_format(at::MemoryFormat::Contiguous));
-  auto workspace = at::empty({q.size(0), q.size(1), q.size(2)}, q.options().dtype(at::kFloat));
+  a.deterministic = deterministic ? 1 : 0;
+  auto workspace = at::empty({(int64_t)(B::workspace(&a) / sizeof(float))}, q.options().dtype(at::kFloat));
   a.o = out.data_ptr(); a.lse = lse.data_ptr<float>(); a.dout = dout.data_ptr();
   a.dq = dq.data_ptr(); a.dk = dk.data_ptr(); a.dv = dv.data_ptr(); a.workspace = workspace.data_ptr<float>();
   fillStrides(a.o_stride, out); fillStrides(a.do_stride, dout); fillStrides(a.dq_stride, dq); fillStrides(a.dk_stride, dk); fillStrides(a.dv_stride, dv);

@@ -2,8 +2,12 @@
 
 `define_attention` registers, per pattern `<name>`:
 
-    attnc::<name>_fwd(q, k, v, scale, block_kv, params, inputs) -> (out, lse)
-    attnc::<name>_bwd(dout, q, k, v, out, lse, scale, params, inputs) -> (dq, dk, dv)
+    attnc::<name>_fwd(q, k, v, scale, block_kv, deterministic, params, inputs) -> (out, lse)
+    attnc::<name>_bwd(dout, q, k, v, out, lse, scale, deterministic, params, inputs) -> (dq, dk, dv)
+
+`deterministic` guarantees backward kernels that accumulate without atomics (the same inputs
+give the same bits; the default kernels are such kernels today); the forward op only carries
+it to the backward.
 
 `params` are the pattern's runtime values as floats (ints and bools too) in declaration
 order; `inputs` its input arrays as int32 tensors. Both ops have fake implementations, so
@@ -24,14 +28,14 @@ from . import build, validate
 
 __all__ = ["define_attention"]
 
-FWD_SCHEMA = "(Tensor q, Tensor k, Tensor v, float scale, int block_kv, float[] params, Tensor[] inputs) -> (Tensor, Tensor)"
+FWD_SCHEMA = "(Tensor q, Tensor k, Tensor v, float scale, int block_kv, bool deterministic, float[] params, Tensor[] inputs) -> (Tensor, Tensor)"
 BWD_SCHEMA = (
-    "(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale, float[] params, "
+    "(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, float scale, bool deterministic, float[] params, "
     "Tensor[] inputs) -> (Tensor, Tensor, Tensor)"
 )
 PARAM_TYPES = ("int", "float", "bool")
 LENGTHS = ("q_len", "kv_len")
-RESERVED = ("q", "k", "v", "scale", "block_kv", "return_lse")
+RESERVED = ("q", "k", "v", "scale", "block_kv", "return_lse", "deterministic")
 
 _patterns = {}
 
@@ -68,18 +72,18 @@ def _register(p):
     if _op(fwd_name) is not None and _op(bwd_name) is not None:
         return _op(fwd_name), _op(bwd_name)
 
-    def forward(q, k, v, scale, block_kv, params, inputs):
+    def forward(q, k, v, scale, block_kv, deterministic, params, inputs):
         out, lse = p.extension().forward(q, k, v, scale, block_kv, list(params), list(inputs))
         return out.contiguous(), lse.contiguous()
 
-    def forward_fake(q, k, v, scale, block_kv, params, inputs):
+    def forward_fake(q, k, v, scale, block_kv, deterministic, params, inputs):
         return q.new_empty(q.shape), q.new_empty(q.shape[:3], dtype=torch.float32)
 
-    def backward(dout, q, k, v, out, lse, scale, params, inputs):
-        dq, dk, dv = p.extension().backward(dout, q, k, v, out, lse, scale, list(params), list(inputs))
+    def backward(dout, q, k, v, out, lse, scale, deterministic, params, inputs):
+        dq, dk, dv = p.extension().backward(dout, q, k, v, out, lse, scale, deterministic, list(params), list(inputs))
         return dq.contiguous(), dk.contiguous(), dv.contiguous()
 
-    def backward_fake(dout, q, k, v, out, lse, scale, params, inputs):
+    def backward_fake(dout, q, k, v, out, lse, scale, deterministic, params, inputs):
         return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)
 
     fwd = torch.library.custom_op(f"attnc::{fwd_name}", forward, mutates_args=(), schema=FWD_SCHEMA)
@@ -89,21 +93,22 @@ def _register(p):
     bwd_op = _op(bwd_name)
 
     def setup_context(ctx, inputs, output):
-        q, k, v, scale, _block_kv, params, arrays = inputs
+        q, k, v, scale, _block_kv, deterministic, params, arrays = inputs
         out, lse = output
         ctx.save_for_backward(q, k, v, out, lse, *arrays)
         ctx.scale = scale
+        ctx.deterministic = deterministic
         ctx.params = params
 
     def grad(ctx, dout, _dlse):
         q, k, v, out, lse, *arrays = ctx.saved_tensors
         if dout is None:
             dout = torch.zeros_like(out)
-        dq, dk, dv = bwd_op(dout.contiguous(), q, k, v, out, lse, ctx.scale, ctx.params, arrays)
+        dq, dk, dv = bwd_op(dout.contiguous(), q, k, v, out, lse, ctx.scale, ctx.deterministic, ctx.params, arrays)
         # One gradient per input, shaped as autograd flattens the inputs: a list of runtime
         # values is one leaf (None), but an empty one is an empty list; the input arrays, a
         # list of tensors, get one None each. None of them is differentiated.
-        return dq, dk, dv, None, None, (None if len(ctx.params) else []), [None] * len(arrays)
+        return dq, dk, dv, None, None, None, (None if len(ctx.params) else []), [None] * len(arrays)
 
     fwd.register_autograd(grad, setup_context=setup_context)
     return _op(fwd_name), bwd_op
@@ -155,7 +160,7 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
         if extension is not None:
             p.ext = extension
 
-    def attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, **values):
+    def attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, deterministic=False, **values):
         """Attention under the pattern's mask; returns out, or (out, lse) with return_lse."""
         validate.check_qkv(q, k, v, p.cuda_only)
         scale = validate.check_scale(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
@@ -165,7 +170,9 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
         sizes = {"q_len": q.shape[2], "kv_len": k.shape[2]}
         arrays = [validate.input_array(n, length, values[n], sizes, q.device) for n, length in p.inputs]
         q, k, v = (x if x.stride(-1) == 1 else x.contiguous() for x in (q, k, v))
-        out, lse = p.fwd(q, k, v, scale, block_kv, floats, arrays)
+        if not isinstance(deterministic, bool):
+            raise TypeError(f"attention: `deterministic` must be a bool, got {type(deterministic).__name__}")
+        out, lse = p.fwd(q, k, v, scale, block_kv, deterministic, floats, arrays)
         return (out, lse) if return_lse else out
 
     attention.__doc__ = _doc(name, params, inputs)
@@ -176,10 +183,11 @@ def _doc(name, params, inputs):
     lines = [
         f"Attention under the `{name}` pattern's mask.",
         "",
-        "attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, <runtime values>, <input arrays>)",
+        "attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, deterministic=False, <runtime values>, <input arrays>)",
         "returns out [batch, heads, q_len, head_dim], or (out, lse) with return_lse (lse: float32",
         "[batch, heads, q_len], natural log, -inf for rows that attend to no key; their out is 0).",
-        "Differentiable with respect to q, k and v (the gradient of lse is ignored).",
+        "Differentiable with respect to q, k and v (the gradient of lse is ignored); deterministic=True",
+        "guarantees backward kernels without atomics (the same inputs give the same gradients, bit for bit).",
     ]
     if params:
         lines.append("Runtime values: " + ", ".join(f"{n} ({t})" for n, t in params) + ".")
