@@ -9,6 +9,7 @@ import { bindParams } from '../compiler/2-check/bind.ts';
 import { lowerPattern } from '../compiler/3-lower/lower.ts';
 import { emitCuda } from '../compiler/4-emit/cuda/emit-cuda.ts';
 import { wgmmaHeader } from '../compiler/4-emit/cuda/wgmma.ts';
+import { intOpsCpp } from '../compiler/4-emit/int-ops.ts';
 import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
 import { checkSource } from '../compiler/pipeline.ts';
 import { writeFileAtomic } from '../runtime/io/files.ts';
@@ -37,6 +38,7 @@ export function generateCuda(outDir: string): string[] {
 /** The printed part of the hand-written CUDA runtime, by path. */
 export const RUNTIME_PRINTED: Readonly<Record<string, () => string>> = {
   'runtime/cuda/attnc/wgmma_ops.cuh': wgmmaHeader,
+  'runtime/cuda/attnc/int_ops.h': intOpsCpp,
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -2,38 +2,15 @@
  * Helpers that generated planner code calls: integer semantics (floor division and modulo,
  * zero divisor gives 0, the 31-bit hash) and interval arithmetic for the cases that are too
  * long to inline. Interval results are written to the scratch pair `R` to avoid allocation
- * on the planner's hot path. This file must agree with `compiler/ir/semantics.ts`; the
- * lowering tests compare the two on random inputs.
+ * on the planner's hot path. The integer operations are defined once, in `int-semantics.ts`.
  */
 
 /** Scratch result of the last interval helper: `[lo, hi]`. */
 export const R = new Float64Array(2);
 
-/** Floor division; division by zero gives 0. */
-export function fdiv(a: number, b: number): number {
-  return b === 0 ? 0 : Math.floor(a / b);
-}
+import { fdiv, fmod, hash } from './int-semantics.ts';
 
-/** Floor modulo; modulo by zero gives 0. */
-export function fmod(a: number, b: number): number {
-  if (b === 0) return 0;
-  const r = ((a % b) + b) % b;
-  return r === 0 ? 0 : r;
-}
-
-/** The language's `hash(...)`. */
-export function hash(...args: number[]): number {
-  let h = 0x9e3779b9 >>> 0;
-  for (const a of args) {
-    h = (h ^ (a >>> 0)) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d) >>> 0;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b) >>> 0;
-    h ^= h >>> 16;
-  }
-  return h & 0x7fffffff;
-}
+export { fdiv, fmod, hash };
 
 /** Interval product. */
 export function ivMul(alo: number, ahi: number, blo: number, bhi: number): void {
