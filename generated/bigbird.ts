@@ -127,8 +127,8 @@ var<private> acc: array<vec4<f32>, ACC>;
 var<private> m_run: f32;
 var<private> l_run: f32;
 
-// The language's integer semantics (compiler/ir/semantics.ts): floor division and modulo,
-// x / 0 == x % 0 == 0.
+// The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
+// modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
 fn attn_fdiv(a: i32, b: i32) -> i32 {
   if (b == 0) { return 0; }
   if (b == -1) { return -a; }
@@ -140,6 +140,18 @@ fn attn_fmod(a: i32, b: i32) -> i32 {
   if (b == 0 || b == -1) { return 0; }
   let r = a % b;
   return select(r, r + b, (r != 0) && ((r < 0) != (b < 0)));
+}
+
+// One round of hash(...) (which starts from 0x9e3779b9u and keeps the low 31 bits): xor the
+// argument in, then the lowbias32 mix.
+fn attn_hash_step(h: u32, a: u32) -> u32 {
+  var x = h ^ a;
+  x ^= x >> 16u;
+  x *= 0x7feb352du;
+  x ^= x >> 15u;
+  x *= 0x846ca68bu;
+  x ^= x >> 16u;
+  return x;
 }
 
 fn attn_ffmod(a: f32, b: f32) -> f32 {
@@ -156,17 +168,6 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 // tanh saturates in f32 beyond |x| = 15; clamping keeps exp-based implementations finite.
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
-}
-
-// One round of hash(...): xor the argument in, then the lowbias32 mix.
-fn attn_hash_step(h: u32, a: u32) -> u32 {
-  var x = h ^ a;
-  x ^= x >> 16u;
-  x *= 0x7feb352du;
-  x ^= x >> 15u;
-  x *= 0x846ca68bu;
-  x ^= x >> 16u;
-  return x;
 }
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {

@@ -2,6 +2,8 @@
  * Tokens of the `.attn` language. Keywords use `longer_alt: Identifier` so that `input_len`
  * is an identifier, not `input` followed by `_len`. `///` doc comments go to their own token
  * group: the parser never sees them, and `parse.ts` attaches them to the next declaration.
+ * A line ends at `\n`, `\r\n` or a lone `\r`: `//` and `///` comments stop at either
+ * character. A string literal stops only at `\n`, so an assert message may hold a `\r`.
  */
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
@@ -38,8 +40,8 @@ export const Kw = {
 const punct = (name: string, pattern: RegExp, text: string) => createToken({ name, pattern, label: `\`${text}\`` });
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
-export const DocComment = createToken({ name: 'DocComment', pattern: /\/\/\/[^\n]*/, group: 'docs' });
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
+export const DocComment = createToken({ name: 'DocComment', pattern: /\/\/\/[^\r\n]*/, group: 'docs' });
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: Lexer.SKIPPED });
 export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
 export const FloatLit = createToken({ name: 'FloatLit', pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: 'a float literal' });
 export const IntLit = createToken({ name: 'IntLit', pattern: /\d+(?:_\d+)*/, label: 'an integer literal' });

@@ -11,6 +11,7 @@ import type { FileAst } from '../ir/ast.ts';
 import { attnLexer, StringLit, UnterminatedString } from './lexer.ts';
 import { attnParser } from './parser.ts';
 import { AstBuilder } from './to-ast.ts';
+import { checkAstDepth, checkTokenNesting } from './limits.ts';
 
 /** Parses one file. Returns undefined (with diagnostics reported) if it has syntax errors. */
 export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undefined {
@@ -30,6 +31,7 @@ export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undef
     return { ...t, tokenType: StringLit, tokenTypeIdx: StringLit.tokenTypeIdx! };
   });
 
+  if (!checkTokenNesting(file, tokens, diags)) return undefined;
   attnParser.input = tokens;
   const cst = attnParser.file();
   for (const e of attnParser.errors) {
@@ -39,7 +41,8 @@ export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undef
   if (!ok) return undefined;
 
   const docs = (lexed.groups.docs ?? []) as IToken[];
-  return new AstBuilder(file, (start) => docBefore(file.text, docs, start)).build(cst);
+  const ast = new AstBuilder(file, (start) => docBefore(file.text, docs, start)).build(cst);
+  return checkAstDepth(ast, diags) ? ast : undefined;
 }
 
 /**

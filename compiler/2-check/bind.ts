@@ -5,11 +5,21 @@
  * every sequence length. Bad values are user errors with codes.
  */
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
-import { fold } from '../ir/fold.ts';
+import { F32_MAX, fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { suggest } from './builtins.ts';
-import { fmtRange, inRange } from './check-pattern.ts';
+import { badConstantReporter, checkSoftcap, fmtRange, inRange } from './check-pattern.ts';
+
+/** Sets `rec[key]` as an own property, also for keys like `__proto__`. */
+export function setOwn<T>(rec: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(rec, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `rec[key]` when `rec` has it as an own property (never an inherited `toString`...). */
+export function getOwn<T>(rec: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
 
 /** Scalar value of a parameter. */
 export type ParamValue = number | boolean;
@@ -49,7 +59,7 @@ export function parseParamText(text: string, t: ParamInfo['type']): ParamValue |
   if (t === 'int') return parseIntText(s);
   if (t === 'float') {
     const v = Number(s);
-    return s !== '' && Number.isFinite(v) ? v : undefined;
+    return s !== '' && Number.isFinite(v) && Math.abs(v) <= F32_MAX ? v : undefined;
   }
   return undefined;
 }
@@ -80,23 +90,24 @@ export function resolveParamValues(
     }
     if (!modes.includes(p.mode)) continue;
     const v = typeof raw === 'string' ? parseParamText(raw, p.type) : raw;
-    const typeOk = v !== undefined && (p.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && (p.type === 'float' || Number.isInteger(v)));
+    const typeOk = v !== undefined && (p.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && (p.type === 'float' ? Math.abs(v) <= F32_MAX : Number.isInteger(v)));
     if (!typeOk) {
-      diags.report('bad_param_value', `parameter \`${name}\` is ${p.type === 'int' ? 'an int' : `a ${p.type}`}, but got \`${String(raw)}\``, undefined, [`declared at ${p.span.file.name}:${p.span.line}:${p.span.col}`]);
+      const why = p.type === 'float' ? ['a float value must be finite and at most 3.4028e38 in magnitude (f32)'] : [];
+      diags.report('bad_param_value', `parameter \`${name}\` is ${p.type === 'int' ? 'an int' : `a ${p.type}`}, but got \`${String(raw)}\``, undefined, [`declared at ${p.span.file.name}:${p.span.line}:${p.span.col}`, ...why]);
       continue;
     }
     if (p.range && !inRange(v as number, p.range)) {
       diags.report('param_out_of_range', `parameter \`${name}\` = ${v} is outside its range ${fmtRange(p.range)}`, undefined, [`declared at ${p.span.file.name}:${p.span.line}:${p.span.col}`]);
       continue;
     }
-    out[name] = v as ParamValue;
+    setOwn(out, name, v as ParamValue);
   }
   return out;
 }
 
 /** Replaces parameters that have values by constants. */
 export function substitute(e: M.MExpr, values: Readonly<Record<string, ParamValue>>): M.MExpr {
-  if (e.kind === 'param' && e.name in values) {
+  if (e.kind === 'param' && Object.hasOwn(values, e.name)) {
     const v = values[e.name];
     return { kind: 'const', type: e.type, value: e.type === 'float' ? Number(v) : v, span: e.span };
   }
@@ -127,12 +138,12 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   const constValues: Record<string, ParamValue> = {};
   for (const p of pattern.params) {
     if (p.mode !== 'const') continue;
-    const v = given[p.name] ?? p.default;
+    const v = getOwn(given, p.name) ?? p.default;
     if (v === undefined) {
       diags.report('missing_param', `parameter \`${p.name}\` has no default: give it with --param ${p.name}=...`, p.span);
       continue;
     }
-    constValues[p.name] = v;
+    setOwn(constValues, p.name, v);
   }
   if (diags.items.slice(before).some((d) => d.severity === 'error')) return undefined;
   const note = `with ${Object.entries(constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'no parameters'}`;
@@ -151,15 +162,40 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
     } else pendingAsserts.push({ ...a, cond: c });
   }
   if (!ok) return undefined;
+  const report = badConstantReporter(diags, [note]);
+  const bad = (node: M.MExpr, why: string) => { ok = false; report(node, why); };
+  const mask = foldReporting(sub(pattern.mask), bad);
+  const bias = pattern.bias && foldReporting(sub(pattern.bias), bad);
+  const softcap = pattern.softcap && foldReporting(sub(pattern.softcap), bad);
+  const layout = pattern.layout?.map((a) => ({ name: a.name, size: foldReporting(sub(a.size), bad) }));
+  if (softcap && !checkSoftcap(softcap, diags, [note])) ok = false;
+  if (!ok) return undefined;
   return {
     pattern,
     constValues,
-    mask: fold(sub(pattern.mask)),
-    bias: pattern.bias && fold(sub(pattern.bias)),
-    softcap: pattern.softcap && fold(sub(pattern.softcap)),
-    layout: pattern.layout?.map((a) => ({ name: a.name, size: fold(sub(a.size)) })),
+    mask,
+    bias,
+    softcap,
+    layout,
     runtimeParams: pattern.params.filter((p) => p.mode === 'runtime'),
     inputs: pattern.params.filter((p) => p.mode === 'input'),
     pendingAsserts,
   };
+}
+
+/**
+ * Checks what the runtime values of a call make of the bound pattern's score modifications:
+ * a soft-cap that becomes a constant must be positive, and constants must stay computable
+ * (`constant_out_of_range`). Returns false on errors (reported).
+ */
+export function checkRuntimeValues(bound: BoundPattern, runtime: Readonly<Record<string, ParamValue>>, diags: Diagnostics): boolean {
+  const given = Object.entries(runtime);
+  if (!given.length) return true;
+  const note = `with ${given.map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+  let ok = true;
+  const report = badConstantReporter(diags, [note]);
+  const bad = (node: M.MExpr, why: string) => { ok = false; report(node, why); };
+  if (bound.bias) foldReporting(substitute(bound.bias, runtime), bad);
+  if (bound.softcap && !checkSoftcap(foldReporting(substitute(bound.softcap, runtime), bad), diags, [note])) ok = false;
+  return ok;
 }

@@ -7,8 +7,12 @@ import type { IndexVar, SizeName } from '../ir/mask.ts';
 export const INDEX_VARS: readonly IndexVar[] = ['q', 'k', 'h', 'b'];
 export const SIZE_NAMES: readonly SizeName[] = ['q_len', 'kv_len', 'heads'];
 
-/** Built-in functions and their arity (`max` = Infinity for variadic). */
-export const BUILTIN_FNS: Record<string, { readonly min: number; readonly max: number; readonly doc: string }> = {
+/**
+ * Built-in functions and their arity (`max` = Infinity for variadic). The table has no
+ * prototype, so `name in BUILTIN_FNS` and `BUILTIN_FNS[name]` never see `toString`,
+ * `constructor` or `__proto__`; `isBuiltinFn` is the lookup to use.
+ */
+export const BUILTIN_FNS: Readonly<Record<string, { readonly min: number; readonly max: number; readonly doc: string }>> = Object.assign(Object.create(null) as Record<string, { readonly min: number; readonly max: number; readonly doc: string }>, {
   abs: { min: 1, max: 1, doc: 'absolute value' },
   min: { min: 2, max: Infinity, doc: 'smallest argument' },
   max: { min: 2, max: Infinity, doc: 'largest argument' },
@@ -20,11 +24,16 @@ export const BUILTIN_FNS: Record<string, { readonly min: number; readonly max: n
   tanh: { min: 1, max: 1, doc: 'hyperbolic tangent (float)' },
   sqrt: { min: 1, max: 1, doc: 'square root (float)' },
   float: { min: 1, max: 1, doc: 'int to float' },
-};
+});
+
+/** True when `name` is a built-in function. */
+export function isBuiltinFn(name: string): boolean {
+  return Object.hasOwn(BUILTIN_FNS, name);
+}
 
 /** True when `name` is predefined and cannot be redefined. */
 export function isReserved(name: string): boolean {
-  return (INDEX_VARS as readonly string[]).includes(name) || (SIZE_NAMES as readonly string[]).includes(name) || name in BUILTIN_FNS;
+  return (INDEX_VARS as readonly string[]).includes(name) || (SIZE_NAMES as readonly string[]).includes(name) || isBuiltinFn(name);
 }
 
 /** Python's keywords (3.12; the soft keywords `match`, `case`, `type` and `_` are valid argument names). */

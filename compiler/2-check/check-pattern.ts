@@ -6,7 +6,7 @@
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import type { Span } from '../diagnostics/span.ts';
 import type * as A from '../ir/ast.ts';
-import { fold } from '../ir/fold.ts';
+import { fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { generatedNameConflict, isReserved } from './builtins.ts';
@@ -19,6 +19,9 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
   const used = new Set<string>();
   const indexedBy = new Map<string, Set<'q' | 'k'>>();
   const declared = new Map<string, Span>();
+  if (p.name.text.length > MAX_PATTERN_NAME) {
+    diags.report('name_too_long', `pattern name is ${p.name.text.length} characters long; the limit is ${MAX_PATTERN_NAME} (it names the generated files)`, p.name.span);
+  }
   const define = (n: A.Name): boolean => {
     if (isReserved(n.text)) {
       diags.report('reserved_name', `\`${n.text}\` is built in and cannot be redefined`, n.span);
@@ -104,11 +107,17 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
       }
       case 'assert': {
         const r = elaborate(s.cond, scope);
-        if (expect(r, 'bool', s.cond.span, diags)) asserts.push({ cond: r.e, message: s.message, span: s.span });
+        if (expect(r, 'bool', s.cond.span, diags) && assertUsesOnlyValues(r.e, s.cond.span, diags)) asserts.push({ cond: r.e, message: s.message, span: s.span });
         break;
       }
     }
   }
+
+  const any = allows.length === 0 ? M.bool(true) : M.or(allows);
+  const bad = badConstantReporter(diags);
+  const mask = foldReporting(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]), bad);
+  for (const e of [bias, ...(layout ?? []).map((a) => a.size), ...asserts.map((a) => a.cond)]) if (e) foldReporting(e, bad);
+  if (softcap) checkSoftcap(foldReporting(softcap, bad), diags);
 
   const failed = diags.items.filter((d) => d.severity === 'error').length > before;
   // Unused-name warnings only for patterns that check: after an error they are mostly noise.
@@ -117,9 +126,6 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     if (!used.has(prm.name)) diags.report('unused_param', `parameter \`${prm.name}\` is never used`, prm.span);
   }
   if (failed) return undefined;
-
-  const any = allows.length === 0 ? M.bool(true) : M.or(allows);
-  const mask = fold(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]));
   return {
     name: p.name.text,
     doc: p.doc,
@@ -135,6 +141,47 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     softcap,
     asserts,
   };
+}
+
+/** The longest pattern name: the name is part of every generated file's name. */
+export const MAX_PATTERN_NAME = 100;
+
+/** How a constant the kernels cannot compute is reported (`constant_out_of_range`). */
+export function badConstantReporter(diags: Diagnostics, notes: readonly string[] = []): (node: M.MExpr, why: string) => void {
+  return (node, why) => {
+    const text = M.show(node);
+    const what = node.kind === 'const' ? 'this constant' : `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
+    diags.report('constant_out_of_range', `${what} evaluates to ${why}`, node.span, [...notes]);
+  };
+}
+
+/**
+ * The soft-cap c divides the score (c * tanh(score / c)): a constant c must be positive.
+ * `softcap` is the folded expression; a non-constant one is not judged here.
+ */
+export function checkSoftcap(softcap: M.MExpr, diags: Diagnostics, notes: readonly string[] = []): boolean {
+  if (softcap.kind !== 'const' || (softcap.value as number) > 0) return true;
+  diags.report('bad_softcap', `the soft-cap is ${softcap.value}, but it must be greater than 0 (score = c * tanh(score / c))`, softcap.span, [...notes]);
+  return false;
+}
+
+/**
+ * Asserts are checked once per bound pattern or planned problem, not per query and key:
+ * they may use parameters and sizes, not `q k h b` or input arrays.
+ */
+function assertUsesOnlyValues(e: M.MExpr, span: Span, diags: Diagnostics): boolean {
+  const at = (pred: (n: M.MExpr) => boolean): M.MExpr | undefined => {
+    let hit: M.MExpr | undefined;
+    M.some(e, (n) => (pred(n) ? ((hit = n), true) : false));
+    return hit;
+  };
+  const v = at((n) => n.kind === 'var');
+  const inp = at((n) => n.kind === 'input');
+  const n = v ?? inp;
+  if (!n) return true;
+  const what = n.kind === 'var' ? `the index variable \`${n.name}\`` : `the input array \`${(n as { name: string }).name}\``;
+  diags.report('bad_assert', `an assert cannot read ${what}: asserts are checked once per problem, not per query and key`, n.span ?? span, ['an assert may use parameters and the sizes `q_len`, `kv_len`, `heads`']);
+  return false;
 }
 
 /** A mask compares exact integers: a float anywhere under a comparison is an error. */

@@ -47,8 +47,47 @@ export interface Scope {
 const ERR: Typed = { e: M.int(0), t: 'error' };
 const isNum = (t: Ty) => t === 'int' || t === 'float';
 
+/**
+ * Limits on an elaborated expression. `let` and `fn` expansion share subexpressions, but the
+ * later passes and the printed kernels see a tree, so its expanded size (each shared node
+ * counted once per use) and depth are bounded; past either, `expression_too_large` is
+ * reported at the expression that crossed it.
+ */
+export const MAX_EXPANDED_NODES = 100_000;
+export const MAX_EXPANDED_DEPTH = 256;
+
+const SHAPE = new WeakMap<M.MExpr, { size: number; depth: number }>();
+
+/** Expanded tree size and depth of `e`, memoised per node (linear in the DAG). */
+export function exprShape(e: M.MExpr): { size: number; depth: number } {
+  const hit = SHAPE.get(e);
+  if (hit) return hit;
+  let size = 1;
+  let depth = 0;
+  for (const c of M.children(e)) {
+    const s = exprShape(c);
+    size = Math.min(Number.MAX_SAFE_INTEGER, size + s.size);
+    depth = Math.max(depth, s.depth);
+  }
+  const shape = { size, depth: depth + 1 };
+  SHAPE.set(e, shape);
+  return shape;
+}
+
 /** Elaborates `x` in `scope`. */
 export function elaborate(x: A.Expr, scope: Scope): Typed {
+  const r = elaborateNode(x, scope);
+  if (r.t === 'error') return r;
+  const { size, depth } = exprShape(r.e);
+  if (size > MAX_EXPANDED_NODES || depth > MAX_EXPANDED_DEPTH) {
+    const what = size > MAX_EXPANDED_NODES ? `${size} nodes, limit ${MAX_EXPANDED_NODES}` : `${depth} levels deep, limit ${MAX_EXPANDED_DEPTH}`;
+    scope.diags.report('expression_too_large', `expression too large after expanding \`let\` and \`fn\`: ${what}`, x.span, ['each use of a `let` or `fn` copies its expression into the kernels; compute less per element, or use a runtime parameter or input array']);
+    return ERR;
+  }
+  return r;
+}
+
+function elaborateNode(x: A.Expr, scope: Scope): Typed {
   const d = scope.diags;
   const span = x.span;
   switch (x.kind) {
@@ -322,6 +361,57 @@ function callUser(fn: FnInfo, x: Extract<A.Expr, { kind: 'call' }>, args: readon
     bindings.set(p.name.text, { kind: 'value', e: a.e, t: a.t });
   });
   if (!ok || fn.returns === 'error' || scope.expanding.has(decl.name.text)) return ERR;
+  // One expansion per (function, arguments, context): a body that calls another function
+  // twice with the same arguments shares the result, so nested calls stay linear.
+  const memo = memoFor(scope);
+  const key = `${decl.name.text}|${layoutKey(scope.layout)}|${[...scope.expanding].join(',')}|${decl.params.map((p) => argKey(bindings.get(p.name.text)!)).join(',')}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const result = expandUser(fn, bindings, scope);
+  memo.set(key, result);
+  return result;
+}
+
+const MEMO = new WeakMap<Diagnostics, WeakMap<ReadonlyMap<string, FnInfo>, Map<string, Typed>>>();
+const IDS = new WeakMap<object, number>();
+let nextId = 0;
+const idOf = (o: object): number => {
+  let id = IDS.get(o);
+  if (id === undefined) IDS.set(o, (id = nextId++));
+  return id;
+};
+
+/** Expansion cache of one check (keyed by its call-site diagnostics and function table). */
+function memoFor(scope: Scope): Map<string, Typed> {
+  let byFns = MEMO.get(scope.siteDiags);
+  if (!byFns) MEMO.set(scope.siteDiags, (byFns = new WeakMap()));
+  let m = byFns.get(scope.fns);
+  if (!m) byFns.set(scope.fns, (m = new Map()));
+  return m;
+}
+
+function layoutKey(layout: Scope['layout']): string {
+  return layout === undefined || layout === 'any' ? String(layout) : `#${idOf(layout)}`;
+}
+
+/** Leaves by value (a name's use may copy them), everything else by identity. */
+function argKey(b: Binding): string {
+  return b.kind === 'value' ? exprKey(b.e) : `input:${b.name}`;
+}
+
+function exprKey(e: M.MExpr): string {
+  switch (e.kind) {
+    case 'const': return `c:${e.type}:${String(e.value)}`;
+    case 'var': case 'size': return `${e.kind}:${e.name}`;
+    case 'param': return `p:${e.type}:${e.mode}:${e.name}`;
+    case 'input': return `i:${e.name}:${e.index}`;
+    case 'toFloat': return `f(${exprKey(e.x)})`;
+    default: return `#${idOf(e)}:${e.type}`;
+  }
+}
+
+function expandUser(fn: FnInfo, bindings: Map<string, Binding>, scope: Scope): Typed {
+  const decl = fn.decl;
   const inner: Scope = {
     bindings,
     layout: scope.layout,

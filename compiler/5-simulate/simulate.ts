@@ -12,8 +12,8 @@ import type { BoundPattern } from '../2-check/bind.ts';
 import { children, type MExpr } from '../ir/mask.ts';
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
-import { planSchedule } from '../../runtime/schedule/plan.ts';
-import type { PlanConfig } from '../../runtime/schedule/types.ts';
+import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
+import { PlanError, type PlanConfig } from '../../runtime/schedule/types.ts';
 import type { GpuProfile, KernelModel } from './profile.ts';
 
 /** Problem shape. */
@@ -86,10 +86,30 @@ export function inputReads(e: MExpr): number {
   return (e.kind === 'input' ? 1 : 0) + children(e).reduce((n, c) => n + inputReads(c), 0);
 }
 
+/** Most work items (batch x heads x query blocks) one simulation lists. */
+export const MAX_SIM_WORK_ITEMS = 1 << 22;
+
+/**
+ * Refuses (`PlanError` `bad_size`) a problem whose simulation would be too large: more than
+ * `MAX_SIM_WORK_ITEMS` work items, or a schedule past the planner's `MAX_SCHEDULE_TILES`
+ * even with one head group. Cheap: nothing is planned.
+ */
+export function checkSimSize(km: KernelModel, shape: Pick<SimShape, 'batch' | 'heads' | 'qLen' | 'kvLen'>): void {
+  const items = shape.batch * shape.heads * Math.ceil(shape.qLen / km.blockQ);
+  if (items > MAX_SIM_WORK_ITEMS) {
+    throw new PlanError('bad_size', `the simulation would list ${items} work items (batch ${shape.batch} x heads ${shape.heads} x ${Math.ceil(shape.qLen / km.blockQ)} query blocks); the limit is ${MAX_SIM_WORK_ITEMS}`);
+  }
+  const tiles = scheduleTiles(1, shape.qLen, shape.kvLen, km.blockQ, km.blockKv);
+  if (tiles > MAX_SCHEDULE_TILES) {
+    throw new PlanError('bad_size', `the schedule at q_len ${shape.qLen}, kv_len ${shape.kvLen} would have up to ${tiles} tiles per head group; the limit is ${MAX_SCHEDULE_TILES}`);
+  }
+}
+
 /** Simulates `kernel` on `gpu` for one problem. */
 export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
   const km: KernelModel | undefined = gpu.kernels[kernel];
   if (!km) throw new RangeError(`profile ${gpu.name} has no model for kernel ${kernel} (it has: ${Object.keys(gpu.kernels).join(', ')})`);
+  checkSimSize(km, shape);
   const s = cachedPlan(planner, {
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,

@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { bindParams, resolveParamValues, type BoundPattern } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
+import { F32_MAX } from '../ir/fold.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
 import { biasAt, maskAt, softcapAt, type EvalContext } from '../eval/evaluate.ts';
@@ -83,7 +84,8 @@ function displayName(file: string): string {
 
 async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): Promise<number> {
   const names = o.target.split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of names) if (!TARGETS[t]) diags.report('bad_param_value', `unknown target \`${t}\` (targets: ${Object.keys(TARGETS).join(', ')})`);
+  if (!names.length) diags.report('bad_param_value', `--target names no target (targets: ${Object.keys(TARGETS).join(', ')})`);
+  for (const t of names) if (!Object.hasOwn(TARGETS, t)) diags.report('bad_param_value', `unknown target \`${t}\` (targets: ${Object.keys(TARGETS).join(', ')})`);
   const params = parseParamArgs(o.param, diags);
   const src = requireSource(file, diags);
   const prog = checkSource(src, diags);
@@ -144,19 +146,22 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: B
   for (const [name, f] of Object.entries(parseParamArgs(o.input, diags))) {
     if (!bound?.inputs.some((p) => p.name === name)) { diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``); continue; }
     try {
-      inputs[name] = toIntArray(readNpy(new Uint8Array(fs.readFileSync(f))));
+      setOwn(inputs, name, toIntArray(readNpy(new Uint8Array(fs.readFileSync(f)))));
     } catch (e) {
       diags.report('bad_input', `input \`${name}\` from ${f}: ${e instanceof NpyError ? e.message : 'cannot read it'}`);
     }
   }
+  if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
   return { bound, runtime, inputs };
 }
 
 async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<number> {
   if (!(BACKENDS as readonly string[]).includes(o.backend)) diags.report('bad_param_value', `unknown backend \`${o.backend}\` (backends: ${BACKENDS.join(', ')})`);
-  const scale = o.scale === undefined ? undefined : Number(o.scale);
-  if (scale !== undefined && !Number.isFinite(scale)) diags.report('bad_param_value', `--scale expects a number, got \`${o.scale}\``);
+  const scale = o.scale === undefined ? undefined : o.scale.trim() === '' ? NaN : Number(o.scale);
+  if (scale !== undefined && !(Number.isFinite(scale) && scale !== 0 && Math.abs(scale) <= F32_MAX)) {
+    diags.report('bad_param_value', `--scale expects a nonzero finite number (an f32), got \`${o.scale}\``);
+  }
   const [q, k, v] = (['q', 'k', 'v'] as const).map((w) => readTensor(w, o[w], diags));
   if (q && k && v) {
     const [B, H, S, D] = q.shape, [kb, kvh, skv, kd] = k.shape;
@@ -192,7 +197,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     }
     const r = results[0];
     if (!r.ok) {
-      if (r.code in DIAGNOSTIC_CODES) { diags.report(r.code as DiagnosticCode, r.message); throw new UserError(diags); }
+      if (Object.hasOwn(DIAGNOSTIC_CODES, r.code)) { diags.report(r.code as DiagnosticCode, r.message); throw new UserError(diags); }
       throw new InternalError(r.message);
     }
     const raw = files.read('o'), lseRaw = files.read('lse');

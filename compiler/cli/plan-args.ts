@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { bindParams, parseIntText, resolveParamValues } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues, setOwn } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
@@ -14,6 +14,7 @@ import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
 import type { CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { planProgress } from './progress.ts';
 
 /** Options every planning command accepts. */
 export interface PlanOptions {
@@ -67,18 +68,22 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const bound = bindParams(pattern, params, diags);
   const runtimeValues = resolveParamValues(pattern, params, diags, ['runtime']);
   const inputs = loadInputs(pattern, o.input, diags);
+  if (bound) checkRuntimeValues(bound, runtimeValues, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
 
   const lowered = lowerToPlanner(bound);
   let schedule: Schedule;
+  const progress = planProgress(`planning ${pattern.name}`);
   try {
-    schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs });
+    schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs }, progress.report, progress.afterMs);
   } catch (e) {
     if (e instanceof PlanError) {
       diags.report(e.code, e.message);
       throw new UserError(diags);
     }
     throw e;
+  } finally {
+    progress.done();
   }
   verifySchedule(schedule);
   reportFullyMaskedRows(schedule, diags);
@@ -98,7 +103,7 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
     try {
       const arr = readNpy(new Uint8Array(fs.readFileSync(path)));
       if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
-      inputs[name] = toIntArray(arr);
+      setOwn(inputs, name, toIntArray(arr));
     } catch (e) {
       const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
       diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);

@@ -11,7 +11,7 @@ export const EXIT = { ok: 0, user: 1, internal: 2 } as const;
 
 /** Prints diagnostics to stderr. */
 export function printDiagnostics(diags: Diagnostics): void {
-  const text = renderDiagnostics(diags.sorted());
+  const text = renderDiagnostics(diags.sorted(), diags.dropped);
   if (text) process.stderr.write(`${text}\n`);
 }
 

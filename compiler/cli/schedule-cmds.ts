@@ -8,10 +8,24 @@ import { writeFileAtomic } from '../../runtime/io/files.ts';
 import { scheduleToJson, scheduleToNpz, scheduleToText } from '../../runtime/schedule/export.ts';
 import { planFromOptions, type PlanOptions } from './plan-args.ts';
 import { EXIT } from './report.ts';
+import type { Schedule } from '../../runtime/schedule/types.ts';
 
 function emit(out: string | undefined, data: string | Uint8Array): void {
   if (out) writeFileAtomic(out, data);
   else process.stdout.write(data);
+}
+
+/** Largest text or JSON schedule `attnc schedule` prints (bytes, estimated before it is built). */
+export const MAX_SCHEDULE_TEXT_BYTES = 1 << 28;
+
+/**
+ * Upper estimate of a text or JSON schedule's size: every listed tile appears as an index in
+ * its row and in its column (JSON lists both), plus a line per query block.
+ */
+function textBytes(s: Schedule): number {
+  const digits = String(Math.max(s.numQBlocks, s.numKvBlocks)).length + 1;
+  const tiles = s.stats.fullTiles + s.stats.partialTiles;
+  return 2 * tiles * digits + s.groups.length * (s.numQBlocks + s.numKvBlocks) * 48;
 }
 
 /** `attnc schedule`. */
@@ -25,6 +39,13 @@ export function runSchedule(file: string, o: PlanOptions & { format: string; out
     throw new UserError(diags);
   }
   const { schedule } = planFromOptions(file, o, diags);
+  if (o.format !== 'npz') {
+    const bytes = textBytes(schedule);
+    if (bytes > MAX_SCHEDULE_TEXT_BYTES) {
+      diags.report('bad_size', `the ${o.format} schedule would be about ${Math.round(bytes / 2 ** 20)} MiB (${schedule.stats.fullTiles + schedule.stats.partialTiles} tiles); the limit is ${MAX_SCHEDULE_TEXT_BYTES / 2 ** 20} MiB: use --format npz -o schedule.npz, larger blocks or shorter sequences`);
+      throw new UserError(diags);
+    }
+  }
   if (o.format === 'text') emit(o.out, scheduleToText(schedule));
   else if (o.format === 'json') emit(o.out, `${JSON.stringify(scheduleToJson(schedule))}\n`);
   else {

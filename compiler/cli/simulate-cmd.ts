@@ -1,13 +1,13 @@
 /** `attnc simulate`: estimated speedup of a pattern on a GPU, from its real schedule. */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { bindParams, parseIntText, resolveParamValues } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { svgToPng } from '../4-emit/viz/png.ts';
 import { loadProfile, profileNames } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
-import { simulate, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
+import { checkSimSize, simulate, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
 import { writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
@@ -49,33 +49,44 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     });
 }
 
+const DTYPE_BYTES: ReadonlyMap<string, number> = new Map([['bf16', 2], ['f16', 2], ['f32', 4]]);
+const FORMATS: readonly string[] = ['table', 'json'];
+
 function run(file: string, o: SimOptions, diags: Diagnostics): number {
-  const gpu = loadProfile(o.gpu);
+  // A bundled profile by its exact name, or a .json file.
+  const gpu = o.gpu.endsWith('.json') || profileNames().includes(o.gpu) ? loadProfile(o.gpu) : undefined;
   if (!gpu) {
     diags.report('bad_param_value', `no hardware profile \`${o.gpu}\` (bundled: ${profileNames().join(', ')})`);
     throw new UserError(diags);
   }
-  if (!gpu.kernels[o.kernel]) {
+  if (!Object.hasOwn(gpu.kernels, o.kernel)) {
     diags.report('bad_param_value', `profile ${o.gpu} has no model for kernel \`${o.kernel}\` (it has: ${Object.keys(gpu.kernels).join(', ')})`);
     throw new UserError(diags);
   }
   const sizes = { qLen: num(o.qLen), kvLen: num(o.kvLen ?? o.qLen), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
   for (const [k, v] of Object.entries(sizes)) if (!Number.isSafeInteger(v) || v < 1) diags.report('bad_size', `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer`);
-  const dtypeBytes = { bf16: 2, f16: 2, f32: 4 }[o.dtype];
+  const kvHeads = o.kvHeads === undefined ? sizes.heads : num(o.kvHeads);
+  if (o.kvHeads !== undefined) {
+    if (!Number.isSafeInteger(kvHeads) || kvHeads < 1) diags.report('bad_size', `--kv-heads must be a positive integer, got \`${o.kvHeads}\``);
+    else if (sizes.heads >= 1 && sizes.heads % kvHeads !== 0) diags.report('bad_size', `--kv-heads ${kvHeads} must divide --heads ${sizes.heads}`);
+  }
+  const dtypeBytes = DTYPE_BYTES.get(o.dtype);
   if (!dtypeBytes) diags.report('bad_param_value', `--dtype must be bf16, f16 or f32, got \`${o.dtype}\``);
+  if (!FORMATS.includes(o.format)) diags.report('bad_param_value', `--format must be table or json, got \`${o.format}\``);
   if (diags.hasErrors) throw new UserError(diags);
   const params = parseParamArgs(o.param, diags);
   const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
   const inputs = loadInputs(pattern, o.input, diags);
+  if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
   if (bound.inputs.length && o.sweep) {
     diags.report('bad_input', `pattern \`${pattern.name}\` reads input arrays, which have one length: --sweep cannot vary it`);
     throw new UserError(diags);
   }
   const { planner } = lowerToPlanner(bound);
-  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads: o.kvHeads ? num(o.kvHeads) : sizes.heads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs });
+  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs });
   const sim = (q: number, kv: number): SimResult => {
     try {
       return simulate(bound, planner, gpu, o.kernel, shapeAt(q, kv));
@@ -92,9 +103,21 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
       diags.report('bad_param_value', `--sweep expects q_len=LO..HI or kv_len=LO..HI (powers of two are visited), got \`${o.sweep}\``);
       throw new UserError(diags);
     }
+    // Every point is checked for size before the first is simulated.
+    const xs: number[] = [];
+    for (let x = lo; x <= hi; x *= 2) xs.push(x);
+    for (const x of xs) {
+      const [q, kv] = m[1] === 'q_len' ? [x, o.kvLen ? sizes.kvLen : x] : [sizes.qLen, x];
+      try {
+        checkSimSize(gpu.kernels[o.kernel], { batch: sizes.batch, heads: sizes.heads, qLen: q, kvLen: kv });
+      } catch (e) {
+        if (e instanceof PlanError) { diags.report(e.code, `--sweep point ${m[1]}=${x}: ${e.message}`); throw new UserError(diags); }
+        throw e;
+      }
+    }
     const rows: SimResult[] = [];
     const points: SweepPoint[] = [];
-    for (let x = lo; x <= hi; x *= 2) {
+    for (const x of xs) {
       const r = m[1] === 'q_len' ? sim(x, o.kvLen ? sizes.kvLen : x) : sim(sizes.qLen, x);
       rows.push(r);
       points.push({ x, speedup: r.speedupVsBaseline, ideal: r.idealSpeedup * (r.baselineMs / r.denseMs) });

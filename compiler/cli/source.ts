@@ -2,6 +2,7 @@
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import type { SourceFile } from '../diagnostics/span.ts';
 import { readFromDisk } from '../pipeline.ts';
+import { setOwn } from '../2-check/bind.ts';
 
 /** Reads a source file or reports `file_not_found`. */
 export function readSource(name: string, diags: Diagnostics): SourceFile | undefined {
@@ -24,8 +25,9 @@ export function requireSource(name: string, diags: Diagnostics): SourceFile {
 export function collectParam(value: string, prev: Record<string, string>): Record<string, string> {
   const i = value.indexOf('=');
   const out = { ...prev };
-  if (i <= 0) out[`\u0000${value}`] = value; // reported as malformed by parseParamArgs
-  else out[value.slice(0, i).trim()] = value.slice(i + 1);
+  // Own properties, so that a name like `__proto__` is kept (and reported if unknown).
+  if (i <= 0) setOwn(out, `\u0000${value}`, value); // reported as malformed by parseParamArgs
+  else setOwn(out, value.slice(0, i).trim(), value.slice(i + 1));
   return out;
 }
 
@@ -34,7 +36,7 @@ export function parseParamArgs(raw: Record<string, string>, diags: Diagnostics):
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k.startsWith('\u0000')) diags.report('bad_param_value', `--param expects name=value, got \`${v}\``);
-    else out[k] = v;
+    else setOwn(out, k, v);
   }
   return out;
 }

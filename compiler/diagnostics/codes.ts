@@ -10,6 +10,7 @@ export const DIAGNOSTIC_CODES = {
   unexpected_character: { severity: 'error', summary: 'a character that cannot start any token' },
   unterminated_string: { severity: 'error', summary: 'a string literal with no closing quote' },
   syntax_error: { severity: 'error', summary: 'tokens that do not form a valid declaration or expression' },
+  nesting_too_deep: { severity: 'error', summary: 'an expression nested more than 100 levels deep (brackets, prefix operators, `**`), or an expression tree more than 256 levels deep (a chain of n operators is n + 1 levels)' },
   // imports
   missing_import: { severity: 'error', summary: 'an imported file that does not exist or cannot be read' },
   import_cycle: { severity: 'error', summary: 'files that import each other' },
@@ -27,7 +28,12 @@ export const DIAGNOSTIC_CODES = {
   not_indexable: { severity: 'error', summary: 'indexing something that is not an input array, or an input array used without an index' },
   unknown_axis: { severity: 'error', summary: 'a layout coordinate that the layout does not define, or a coordinate with no layout' },
   duplicate_clause: { severity: 'error', summary: 'a clause that may appear once (layout, bias, softcap) appearing twice' },
+  expression_too_large: { severity: 'error', summary: 'an expression whose expansion of `let`s and `fn` calls has more than 100,000 nodes or 256 levels' },
   division_by_zero: { severity: 'error', summary: 'division or modulo by a constant zero' },
+  constant_out_of_range: { severity: 'error', summary: 'a constant expression whose value the kernels cannot compute: an int outside 32 bits, or a float that is not finite or outside the f32 range' },
+  bad_softcap: { severity: 'error', summary: 'a soft-cap value that is not greater than 0' },
+  bad_assert: { severity: 'error', summary: 'an assert that reads q, k, h, b or an input array (asserts may use only parameters and sizes)' },
+  name_too_long: { severity: 'error', summary: 'a pattern name longer than 100 characters (the name is part of the generated file names)' },
   bad_param_default: { severity: 'error', summary: 'a parameter default or range that is not a constant of the right type' },
   // parameter binding (CLI and bindings)
   unknown_param: { severity: 'error', summary: 'a parameter value given for a name the pattern does not declare' },

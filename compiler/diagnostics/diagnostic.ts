@@ -17,13 +17,31 @@ export interface Diagnostic {
   readonly notes?: readonly string[];
 }
 
+/**
+ * At most this many errors, and this many warnings, are kept per source file (like rustc's
+ * and clang's error limits); the rest are counted in `dropped` and summarised when rendered.
+ */
+export const MAX_DIAGNOSTICS_PER_FILE = 100;
+
 /** Collects diagnostics from all passes of one compilation. */
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  /** Diagnostics not kept because their file reached `MAX_DIAGNOSTICS_PER_FILE`, by file name. */
+  readonly dropped = new Map<string, number>();
+  private readonly kept = new Map<string, number>();
 
   /** Reports `code` at `span`. Severity comes from the code table. */
   report(code: DiagnosticCode, message: string, span?: Span, notes?: readonly string[]): void {
-    this.items.push({ code, severity: DIAGNOSTIC_CODES[code].severity, message, span, notes });
+    const severity = DIAGNOSTIC_CODES[code].severity;
+    const file = span?.file.name ?? '';
+    const key = `${severity}:${file}`;
+    const n = this.kept.get(key) ?? 0;
+    if (n >= MAX_DIAGNOSTICS_PER_FILE) {
+      this.dropped.set(file, (this.dropped.get(file) ?? 0) + 1);
+      return;
+    }
+    this.kept.set(key, n + 1);
+    this.items.push({ code, severity, message, span, notes });
   }
 
   /** True when at least one error (not warning) has been reported. */

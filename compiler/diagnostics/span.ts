@@ -18,25 +18,39 @@ export interface Span {
   readonly col: number;
 }
 
-/** Line and column (both 1-based) of `offset` in `text`. */
-export function lineCol(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let lineStart = 0;
+const LINE_STARTS = new WeakMap<object, { text: string; starts: number[] }>();
+
+/** Offsets where each line of `text` starts, computed once per source file. */
+function lineStarts(file: object, text: string): number[] {
+  const hit = LINE_STARTS.get(file);
+  if (hit && hit.text === text) return hit.starts;
+  const starts = [0];
+  // A line ends at `\n`, `\r\n` or a lone `\r` (as the lexer counts lines).
+  const re = /\r\n?|\n/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index + m[0].length);
+  LINE_STARTS.set(file, { text, starts });
+  return starts;
+}
+
+/** Line and column (both 1-based) of `offset` in `text` (binary search over line starts). */
+export function lineCol(text: string, offset: number, file: object = { text }): { line: number; col: number } {
   const stop = Math.min(Math.max(offset, 0), text.length);
-  for (let i = 0; i < stop; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+  const starts = lineStarts(file, text);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= stop) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, col: stop - lineStart + 1 };
+  return { line: lo + 1, col: stop - starts[lo] + 1 };
 }
 
 /** Builds a span from a half-open offset range. */
 export function spanOf(file: SourceFile, start: number, end: number): Span {
   const s = Math.max(0, Math.min(start, file.text.length));
   const e = Math.max(s, Math.min(end, file.text.length));
-  const { line, col } = lineCol(file.text, s);
+  const { line, col } = lineCol(file.text, s, file);
   return { file, start: s, end: e, line, col };
 }
 

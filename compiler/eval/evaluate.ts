@@ -39,12 +39,12 @@ export function evaluate(e: MExpr, p: Point, ctx: EvalContext): number | boolean
     case 'var': return p[e.name];
     case 'size': return e.name === 'q_len' ? ctx.sizes.qLen : e.name === 'kv_len' ? ctx.sizes.kvLen : ctx.sizes.heads;
     case 'param': {
-      const v = ctx.params[e.name];
+      const v = Object.hasOwn(ctx.params, e.name) ? ctx.params[e.name] : undefined;
       invariant(v !== undefined, `no value for parameter ${e.name}`);
       return v;
     }
     case 'input': {
-      const arr = ctx.inputs[e.name];
+      const arr = Object.hasOwn(ctx.inputs, e.name) ? ctx.inputs[e.name] : undefined;
       invariant(arr !== undefined, `no input array ${e.name}`);
       const i = p[e.index];
       invariant(i >= 0 && i < arr.length, `input ${e.name}[${i}] out of range`);

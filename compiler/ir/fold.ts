@@ -9,10 +9,74 @@ import { applyArith, applyBuiltin, applyCmp } from './semantics.ts';
 
 const isConst = (e: MExpr): e is Extract<MExpr, { kind: 'const' }> => e.kind === 'const';
 
+/** The largest finite f32: the kernels compute floats in f32. */
+export const F32_MAX = 3.4028234663852886e38;
+/** The documented int range: 32-bit two's complement. */
+export const INT_MIN = -(2 ** 31);
+export const INT_MAX = 2 ** 31 - 1;
+
+/**
+ * Why a constant of type `type` with value `value` cannot be computed by the kernels, or
+ * undefined when it can: ints must fit in 32 bits, floats must be finite and within the
+ * f32 range.
+ */
+export function constantProblem(type: MExpr['type'], value: number | boolean): string | undefined {
+  if (typeof value !== 'number') return undefined;
+  if (type === 'int') return Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX ? undefined : `${value}, which does not fit in a 32-bit int (${INT_MIN}..${INT_MAX})`;
+  if (type === 'float') {
+    if (!Number.isFinite(value)) return `${value}, which is not a finite float`;
+    if (Math.abs(value) > F32_MAX) return `${value}, outside the f32 range (magnitude at most ${F32_MAX.toExponential(4)}) that kernels compute in`;
+  }
+  return undefined;
+}
+
+/** Called with a constant (or a node that folds to one) whose value `constantProblem` rejects. */
+export type BadConstant = (node: MExpr, why: string) => void;
+
 /** Folds `e` bottom-up. */
 export function fold(e: MExpr): MExpr {
-  const x = mapChildren(e, fold);
-  const span = e.span;
+  return foldWith(e, undefined);
+}
+
+/**
+ * Folds `e` like `fold` and calls `bad` for each innermost node that is, or folds to, a
+ * constant the kernels cannot compute (`constantProblem`); such a node is left unfolded, so
+ * the nodes above it are not reported again. Int arithmetic is judged on its exact result.
+ */
+export function foldReporting(e: MExpr, bad: BadConstant): MExpr {
+  return foldWith(e, bad);
+}
+
+function foldWith(e: MExpr, bad: BadConstant | undefined): MExpr {
+  const x = mapChildren(e, (c) => foldWith(c, bad));
+  if (!bad) return foldNode(x, e.span);
+  if (x.kind === 'const') {
+    const why = constantProblem(x.type, x.value);
+    if (why) bad(x, why);
+    return x;
+  }
+  if (x.kind === 'arith' && x.type === 'int' && isConst(x.a) && isConst(x.b) && x.op !== '/' && x.op !== '%') {
+    const a = x.a.value as number, b = x.b.value as number;
+    const exact = x.op === '+' ? a + b : x.op === '-' ? a - b : a * b;
+    const why = constantProblem('int', exact);
+    if (why) {
+      bad(x, why);
+      return x;
+    }
+  }
+  const f = foldNode(x, e.span);
+  if (f !== x && f.kind === 'const') {
+    const why = constantProblem(f.type, f.value);
+    if (why) {
+      bad(x, why);
+      return x;
+    }
+  }
+  return f;
+}
+
+/** Folds one node whose children are already folded. */
+function foldNode(x: MExpr, span: MExpr['span']): MExpr {
   switch (x.kind) {
     case 'const': case 'var': case 'size': case 'param': case 'input':
       return x;

@@ -35,10 +35,41 @@ interface Counters {
   pointEvaluations: number;
   refinedTiles: number;
   unproven: number;
+  /** Refinement steps spent in the current head group (see `GROUP_REFINE_BUDGET`). */
+  groupSteps: number;
 }
 
-/** Plans the schedule of `cfg` with planner `mod`. Throws `PlanError` for bad configuration. */
-export function planSchedule(mod: PlannerModule, cfg: PlanConfig): Schedule {
+/**
+ * Refinement steps one head group may spend in all. Once spent, the group's remaining
+ * undecided tiles stay PARTIAL without refinement (sound), so a mask the classifier cannot
+ * decide (a `hash`, say) plans in bounded time. `runtime/cuda/attnc/planner.h` has the same.
+ */
+export const GROUP_REFINE_BUDGET = 1 << 22;
+/** Point evaluations one head group may spend looking for fully masked rows; rows past it are not listed. */
+export const MASKED_ROWS_BUDGET = 1 << 24;
+
+/**
+ * Size limits, checked before any work: at most `MAX_HEAD_INSTANCES` (batch, head) pairs are
+ * grouped, and a schedule has at most `MAX_SCHEDULE_TILES` tiles counted as head groups x
+ * query blocks x key blocks (what the planner may list). Past either, `bad_size`.
+ */
+export const MAX_HEAD_INSTANCES = 1 << 24;
+export const MAX_SCHEDULE_TILES = 1 << 26;
+
+/** Upper bound on a schedule's tiles: groups x query blocks x key blocks. */
+export function scheduleTiles(groups: number, qLen: number, kvLen: number, blockQ: number, blockKv: number): number {
+  return groups * Math.ceil(qLen / blockQ) * Math.ceil(kvLen / blockKv);
+}
+
+/** Called with the fraction of query blocks planned so far (0..1) during long plans. */
+export type PlanProgress = (fraction: number) => void;
+
+/**
+ * Plans the schedule of `cfg` with planner `mod`. Throws `PlanError` for bad configuration.
+ * `progress`, when given, is called every half second or so once planning has run for a
+ * while (`progressAfterMs`, default 2 s; 0 reports from the start).
+ */
+export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: PlanProgress, progressAfterMs = 2000): Schedule {
   const { qLen, kvLen, heads, blockQ, blockKv } = cfg;
   validateSizes(cfg);
   const params = validateParams(mod, cfg);
@@ -47,6 +78,9 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig): Schedule {
   if (failed.length) throw new PlanError('assertion_failed', failed.join('; '));
   const inputs = buildInputs(mod, cfg);
   const batch = mod.meta.dependsOnBatch ? (cfg.batch ?? 1) : 1;
+  if (batch * heads > MAX_HEAD_INSTANCES) {
+    throw new PlanError('bad_size', `batch x heads is ${batch * heads}; the planner groups at most ${MAX_HEAD_INSTANCES} (batch, head) pairs`);
+  }
 
   // Group (b, h) by slot values: equal slots, equal masks.
   const groupOf = new Int32Array(batch * heads);
@@ -69,10 +103,23 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig): Schedule {
     }
   }
 
-  const counters: Counters = { classifierCalls: 0, pointEvaluations: 0, refinedTiles: 0, unproven: 0 };
+  const tiles = scheduleTiles(groupSlots.length, qLen, kvLen, blockQ, blockKv);
+  if (tiles > MAX_SCHEDULE_TILES) {
+    throw new PlanError('bad_size', `the schedule would have up to ${tiles} tiles (${groupSlots.length} head group${groupSlots.length === 1 ? '' : 's'} x ${Math.ceil(qLen / blockQ)} query blocks x ${Math.ceil(kvLen / blockKv)} key blocks); the limit is ${MAX_SCHEDULE_TILES}: use larger blocks or shorter sequences`);
+  }
+  const started = Date.now();
+  let lastReport = -Infinity;
+  const nqAll = Math.ceil(qLen / blockQ) * groupSlots.length;
+  const tick = progress && ((g: number, qb: number) => {
+    const now = Date.now();
+    if (now - started < progressAfterMs || now - lastReport < 500) return;
+    lastReport = now;
+    progress((g * Math.ceil(qLen / blockQ) + qb) / nqAll);
+  });
+  const counters: Counters = { classifierCalls: 0, pointEvaluations: 0, refinedTiles: 0, unproven: 0, groupSteps: 0 };
   const budget = cfg.refineBudget ?? 2 * blockQ * blockKv;
   const groups = groupSlots.map((slots, g) =>
-    planGroup(mod.bind(sizes, params, slots, inputs), cfg, budget, counters, Int32Array.from(members[g])),
+    planGroup(mod.bind(sizes, params, slots, inputs), cfg, budget, counters, Int32Array.from(members[g]), tick && ((qb: number) => tick(g, qb))),
   );
   let fullTiles = 0, partialTiles = 0;
   for (const g of groups) {
@@ -97,9 +144,10 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig): Schedule {
   };
 }
 
-function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array): GroupSchedule {
+function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array, tick?: (qb: number) => void): GroupSchedule {
   const { qLen, kvLen, blockQ, blockKv } = cfg;
   const nq = Math.ceil(qLen / blockQ), nkv = Math.ceil(kvLen / blockKv);
+  ctr.groupSteps = 0;
   const partial = new IntList(), full = new IntList();
   const kvRowPtr = new Int32Array(nq + 1), fullKvRowPtr = new Int32Array(nq + 1);
   const classify = (q0: number, q1: number, k0: number, k1: number) => {
@@ -108,6 +156,7 @@ function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counte
   };
 
   for (let qb = 0; qb < nq; qb++) {
+    if (tick && (qb & 63) === 0) tick(qb);
     const q0 = qb * blockQ;
     const q1 = Math.min(q0 + blockQ, qLen) - 1;
     const qOver = q0 + blockQ > qLen;
@@ -170,6 +219,10 @@ function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counte
  */
 function refineTile(p: BoundPlanner, q0: number, q1: number, k0: number, k1: number, budget: number, ctr: Counters): 0 | 1 | 2 {
   ctr.refinedTiles++;
+  if (ctr.groupSteps >= GROUP_REFINE_BUDGET) {
+    ctr.unproven++;
+    return SOME;
+  }
   let seenT = false, seenF = false, steps = 0, exhausted = false;
   const probe = (q: number, k: number) => {
     ctr.pointEvaluations++;
@@ -203,6 +256,7 @@ function refineTile(p: BoundPlanner, q0: number, q1: number, k0: number, k1: num
     }
   };
   visit(q0, q1, k0, k1);
+  ctr.groupSteps += steps;
   if (seenT && seenF) return SOME;
   if (exhausted) {
     ctr.unproven++;
@@ -226,12 +280,14 @@ function findFullyMaskedRows(p: BoundPlanner, cfg: PlanConfig, kvRowPtr: Int32Ar
     else out.push([a, b]);
   };
   const nq = kvRowPtr.length - 1;
+  const stopAt = ctr.pointEvaluations + MASKED_ROWS_BUDGET;
   for (let qb = 0; qb < nq; qb++) {
     const q0 = qb * blockQ, qEnd = Math.min(q0 + blockQ, qLen);
     if (fullRowPtr[qb + 1] > fullRowPtr[qb]) continue;
     const from = kvRowPtr[qb], to = kvRowPtr[qb + 1];
     if (from === to) { add(q0, qEnd); continue; }
     for (let q = q0; q < qEnd; q++) {
+      if (ctr.pointEvaluations >= stopAt) return out;
       let any = false;
       for (let i = from; i < to && !any; i++) {
         const k0 = kvIdx[i] * blockKv, k1 = Math.min(k0 + blockKv, kvLen) - 1;

@@ -30,7 +30,8 @@ const DOCS: Record<string, string> = {
   'TypeScript block comment end': `x */ console.log("${MARK}") /*`,
   'Python docstring end': `x """; import os; os.system("${MARK}") """`,
   'C block comment end': `*/ static inline int x = (puts("${MARK}"), 0); /*`,
-  'bare carriage return': `bare\rputs("${MARK}"); console.log("${MARK}"); import os; os.system("${MARK}")`,
+  // A lone CR ends a `///` doc in the lexer (as LF does); these other line breaks stay in the doc.
+  'VT, FF, NEL and line separator': `a\vb\fc\u0085d\u2028puts("${MARK}"); console.log("${MARK}"); import os; os.system("${MARK}")`,
   'backslash and NUL': 'back\\slash \\ NUL \0 \\n \\x00 \\',
   'trailing backslash (C line splice)': 'ends in a backslash \\',
   'trigraph backslash': 'ends in a trigraph ??/',

@@ -74,9 +74,9 @@ export function printC(e: MExpr, L: CLeaves): string {
             return args.reduce((acc, a) => `${L.ns}${f}(${acc}, ${a})`);
           }
           case 'hash': {
-            let h = '0x9e3779b9U';
+            let h = `${L.ns}HASH_SEED`;
             for (const a of args) h = `${L.ns}hash_step(${h}, (uint32_t)(int32_t)(${a}))`;
-            return `((int)(${h} & 0x7fffffffU))`;
+            return `((int)(${h} & ${L.ns}HASH_MASK))`;
           }
           case 'exp': return `expf(${args[0]})`;
           case 'log': return `logf(${args[0]})`;

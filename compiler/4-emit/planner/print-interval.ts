@@ -6,7 +6,7 @@
  * inside); they are exact for each sub-expression in which every variable occurs once.
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
-import type { MExpr } from '../../ir/mask.ts';
+import { show, type MExpr } from '../../ir/mask.ts';
 import { leafName } from './names.ts';
 
 /** Straight-line code plus the names (or literals) holding the final bounds. */
@@ -41,6 +41,32 @@ export const JS_DIALECT: IntervalDialect = {
   minmax: (fn, args) => `Math.${fn}(${args.join(', ')})`,
   eq: '===',
 };
+
+/**
+ * Recognises `v == c1 || v == c2 || ...` (what `v in {c1, c2, ...}` elaborates to) with int
+ * constants `c`; returns `v` and the constants as sorted maximal runs `[a, b]` of consecutive
+ * values.
+ */
+function setMembership(args: readonly MExpr[]): { value: MExpr; runs: [number, number][] } | undefined {
+  if (args.length < 2) return undefined;
+  const first = args[0];
+  if (first.kind !== 'cmp') return undefined;
+  const key = show(first.a);
+  const values: number[] = [];
+  for (const a of args) {
+    if (a.kind !== 'cmp' || a.op !== '==' || a.b.kind !== 'const' || typeof a.b.value !== 'number' || a.b.type !== 'int') return undefined;
+    if (a.a !== first.a && show(a.a) !== key) return undefined;
+    values.push(a.b.value);
+  }
+  values.sort((p, q) => p - q);
+  const runs: [number, number][] = [];
+  for (const c of values) {
+    const last = runs[runs.length - 1];
+    if (last && c <= last[1] + 1) last[1] = Math.max(last[1], c);
+    else runs.push([c, c]);
+  }
+  return { value: first.a, runs };
+}
 
 /** Prints the interval evaluation of `e`. */
 export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): IntervalCode {
@@ -122,6 +148,15 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         return assertNever(x as never);
       }
       case 'and': case 'or': {
+        const set = x.kind === 'or' ? setMembership(x.args) : undefined;
+        if (set) {
+          // `v in {c1, c2, ...}`: bound `v` once and test its range against the set's maximal
+          // runs of consecutive values (exact for the range, one test per run).
+          const [vl, vh] = go(set.value);
+          const within = set.runs.map(([a, b]) => `(${vl} >= ${a} && ${vh} <= ${b})`).join(' || ');
+          const meets = set.runs.map(([a, b]) => `(${vh} >= ${a} && ${vl} <= ${b})`).join(' || ');
+          return fresh(`${within} ? 1 : 0`, `${meets} ? 1 : 0`);
+        }
         const parts = x.args.map(go);
         const f = x.kind === 'and' ? 'min' : 'max';
         return fresh(D.minmax(f, parts.map((p) => p[0])), D.minmax(f, parts.map((p) => p[1])));

@@ -29,8 +29,13 @@ export function printPoint(e: MExpr): string {
     }
     case 'pow': return `Math.pow(${printPoint(e.a)}, ${printPoint(e.b)})`;
     case 'cmp': {
+      const a = printPoint(e.a), b = printPoint(e.b);
+      // [Note: no type arguments] TypeScript reads `x < (y > z) ...` as a call with type
+      // arguments, so `a < b` and `a <= b` whose right side contains `>` print as `b > a`
+      // and `b >= a`; operands are pure, so the order does not matter.
+      if ((e.op === '<' || e.op === '<=') && b.includes('>')) return `(${b} ${e.op === '<' ? '>' : '>='} ${a})`;
       const op = e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
-      return `(${printPoint(e.a)} ${op} ${printPoint(e.b)})`;
+      return `(${a} ${op} ${b})`;
     }
     case 'and': return `(${e.args.map(printPoint).join(' && ')})`;
     case 'or': return `(${e.args.map(printPoint).join(' || ')})`;

@@ -13,6 +13,7 @@ import { invariant } from '../../diagnostics/diagnostic.ts';
 import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
 import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
 import { printWgsl } from './print-wgsl-expr.ts';
+import { intOpsWgsl } from '../int-ops.ts';
 
 /** The template's view model. */
 export interface WgslViewModel {
@@ -25,6 +26,8 @@ export interface WgslViewModel {
   readonly bias: string;
   /** WGSL f32 soft-cap value, or '' for none. */
   readonly softcap: string;
+  /** The integer operations' helpers (compiler/4-emit/int-ops.ts). */
+  readonly intOps: string;
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -63,6 +66,7 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     mask: printWgsl(bp.mask),
     bias: bp.bias ? printWgsl(bp.bias) : '',
     softcap: bp.softcap ? printWgsl(bp.softcap) : '',
+    intOps: intOpsWgsl(),
   };
 }
 

@@ -11,6 +11,9 @@
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
 import type { MExpr } from '../../ir/mask.ts';
+import { HASH } from '../../../runtime/schedule/int-semantics.ts';
+
+const hex32 = (x: number) => `0x${(x >>> 0).toString(16)}`;
 
 /** How leaves are spelled in the kernel. */
 export interface WgslLeaves {
@@ -78,9 +81,9 @@ export function printWgsl(e: MExpr, L: WgslLeaves = KERNEL_LEAVES): string {
           case 'abs': return `abs(${args[0]})`;
           case 'min': case 'max': return args.reduce((acc, a) => `${x.fn}(${acc}, ${a})`);
           case 'hash': {
-            let h = '0x9e3779b9u';
+            let h = `${hex32(HASH.seed)}u`;
             for (const a of args) h = `attn_hash_step(${h}, bitcast<u32>(${a}))`;
-            return `i32(${h} & 0x7fffffffu)`;
+            return `i32(${h} & ${hex32(HASH.mask)}u)`;
           }
           case 'exp': case 'log': case 'sqrt': return `${x.fn}(${args[0]})`;
           case 'tanh': return `attn_tanh(${args[0]})`;

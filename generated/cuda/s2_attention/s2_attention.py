@@ -16,8 +16,9 @@ inside torch.compile(fullgraph=True) and CUDA graphs.
 `scale` defaults to 1/sqrt(head_dim). `block_kv` is the schedule's key block (64 or 128; 0
 chooses per shape). With `return_lse=True` the call returns (out, lse), lse being float32
 [batch, heads, q_len] (natural log; -inf for rows that attend to no key, whose out is 0);
-the gradient of lse is ignored. `deterministic=True` selects backward kernels without atomics:
-the same inputs give the same gradients, bit for bit.
+the gradient of lse is ignored. `deterministic=True` guarantees backward kernels without
+atomics (the same inputs give the same gradients, bit for bit); the default kernels are such
+kernels today.
 
 The CUDA source next to this file is compiled with torch.utils.cpp_extension on first use.
 This module needs the attnc runtime package (`pip install <attnc>/runtime/python`).

@@ -49,10 +49,10 @@ inline void ivMod(long long al, long long ah, long long bl, long long bh, long l
 inline void ivHash(std::initializer_list<long long> bounds, long long* R) {
   const long long* b = bounds.begin();
   size_t n = bounds.size();
-  for (size_t i = 0; i < n; i += 2) if (b[i] != b[i + 1]) { R[0] = 0; R[1] = 0x7fffffff; return; }
-  uint32_t h = 0x9e3779b9U;
+  for (size_t i = 0; i < n; i += 2) if (b[i] != b[i + 1]) { R[0] = 0; R[1] = HASH_MASK; return; }
+  uint32_t h = HASH_SEED;
   for (size_t i = 0; i < n; i += 2) h = hash_step(h, (uint32_t)(int32_t)b[i]);
-  R[0] = R[1] = (long long)(h & 0x7fffffffU);
+  R[0] = R[1] = (long long)(h & HASH_MASK);
 }
 
 /** Range min/max over a per-token int array: sparse table over per-block summaries. */
@@ -91,6 +91,9 @@ struct GroupSchedule {
   std::vector<int> kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices;
 };
 
+/** Refinement steps one head group may spend in all; later undecided tiles stay PARTIAL (plan.ts: GROUP_REFINE_BUDGET). */
+constexpr long long GROUP_REFINE_BUDGET = 1LL << 22;
+
 /**
  * Plans one head group. `C` provides `int classify(ll q0, ll q1, ll k0, ll k1) const` and
  * `bool mask(ll q, ll k) const`.
@@ -99,11 +102,13 @@ template <class C>
 GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv, long long budget) {
   const int nq = (qLen + blockQ - 1) / blockQ, nkv = (kvLen + blockKv - 1) / blockKv;
   GroupSchedule g;
+  long long groupSteps = 0;
   g.kvRowPtr.assign(nq + 1, 0); g.fullKvRowPtr.assign(nq + 1, 0);
   for (int qb = 0; qb < nq; qb++) {
     const long long q0 = (long long)qb * blockQ, q1 = std::min<long long>(q0 + blockQ, qLen) - 1;
     const bool qOver = q0 + blockQ > qLen;
     auto refine = [&](long long k0, long long k1) -> int {
+      if (groupSteps >= GROUP_REFINE_BUDGET) return 1;
       bool seenT = false, seenF = false, exhausted = false;
       long long steps = 0;
       auto probe = [&](long long q, long long k) { if (p.mask(q, k)) seenT = true; else seenF = true; };
@@ -125,6 +130,7 @@ GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv
           stack.push_back({x.qa, x.qb, mid + 1, x.kb}); stack.push_back({x.qa, x.qb, x.ka, mid});
         }
       }
+      groupSteps += steps;
       if (seenT && seenF) return 1;
       if (exhausted) return 1;
       return seenT ? 2 : 0;
