@@ -58,7 +58,8 @@ template <int D> void bench(int B, int H, int L) {
   cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
   for (int path = 0; path < 3; path++) {
     auto launch = [&]() {
-      return path == 0 ? attnc::launchBackwardSm80<Causal, T, D>(p, 0) : path == 1 ? attnc::launchBackwardSm90<Causal, T, D>(p, 0) : attnc::launchBackwardSm90Atomic<Causal, T, D>(p, 0);
+      return path == 0 ? attnc::launchBackwardSm80<Causal, T, D>(p, 0) : path == 1 ? attnc::launchBackwardSm90<Causal, T, D>(p, 0)
+           : attnc::launchBackwardSm90Atomic<Causal, T, D>(p, 0);
     };
     int rc = 0;
     for (int i = 0; i < 3; i++) rc |= launch();
