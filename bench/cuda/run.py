@@ -25,7 +25,7 @@ import torch
 
 WORK = "bench/cuda/work"
 OUT = os.environ.get("OUT", "bench/results")
-BUILD = "/tmp/attnc_build"
+BUILD = os.environ.get("ATTNC_BUILD", "/tmp/attnc_build")
 
 
 def log(*a):
