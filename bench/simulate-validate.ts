@@ -17,7 +17,8 @@ import * as fs from 'node:fs';
 import { bindParams, type BoundPattern } from '../compiler/2-check/bind.ts';
 import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../compiler/pipeline.ts';
-import type { GpuProfile, KernelModel } from '../compiler/5-simulate/profile.ts';
+import { simulateBackward } from '../compiler/5-simulate/backward.ts';
+import type { BackwardModel, GpuProfile, KernelModel } from '../compiler/5-simulate/profile.ts';
 import { simulate } from '../compiler/5-simulate/simulate.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
 import { docIds, globalFlags, SUITE } from './cuda/suite.ts';
@@ -179,7 +180,71 @@ const h200Results = {
   flexCalibration: validate(h200, 'flex', h200Flex.filter((m) => CAL.includes(m.id))),
   flexValidation: validate(h200, 'flex', h200Flex.filter((m) => !CAL.includes(m.id))),
 };
-(results as Record<string, unknown>).h200 = { profile: h200, attnc: h200Results };
+
+// The backward on the H200: attnc's Hopper backward (one grid of dK/dV and dQ CTAs, 64 x 64
+// tiles, two CTAs per SM) and FlexAttention's, measured side by side by bench/cuda/bench_bwd.py
+// on 2026-12-02 (the ten suite patterns at 8k, 16k and 32k; ten more of attnc's at 8k and 16k).
+// Each model is fitted on CAL_BWD and validated on every other pattern. A row tile costs 3/4 of
+// a column tile (three products against four), so one tile constant is fitted.
+interface BwdRow { id: string; S: number; attnc_bwd_ms: number; flex_bwd_ms: number | null }
+const bwdFiles = ['bench/results/cuda-h200-bwd-suite-8k16k-2026-12-02.json', 'bench/results/cuda-h200-bwd-suite-32k-2026-12-02.json'];
+const bwdRuns = bwdFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { rows: BwdRow[]; dense: Record<string, { bwd_ms: number }> });
+const bwdMeas = (what: 'attnc' | 'flex'): Meas[] => bwdRuns.flatMap((j) => j.rows
+  .map((r) => ({ id: r.id, S: r.S, ms: (what === 'attnc' ? r.attnc_bwd_ms : r.flex_bwd_ms) ?? NaN, denseMs: j.dense[`${r.S}_fa2`].bwd_ms }))
+  .filter((m) => Number.isFinite(m.ms)));
+const CAL_BWD = ['chunk2048', 'causal', 'strided128_causal', 'global_tokens', 'natten2d_k13', 'sw1024_causal'];
+const predictBwdMs = (gpu: GpuProfile, kernel: string, id: string, S: number) => {
+  const p = pattern(id, S);
+  return simulateBackward(p.bp, p.planner, gpu, kernel, { batch: 1, heads: H, kvHeads: H, qLen: S, kvLen: S, headDim: D, dtypeBytes: 2, inputs: p.inputs }).sparseMs;
+};
+function fitBwd(gpu: GpuProfile, kernel: string, meas: Meas[], keys: (keyof BackwardModel)[]): BackwardModel {
+  const withModel = (m: BackwardModel): GpuProfile => ({ ...gpu, kernels: { ...gpu.kernels, [kernel]: { ...gpu.kernels[kernel], backward: m } } });
+  const loss = (m: BackwardModel) => meas.reduce((a, x) => a + Math.log(predictBwdMs(withModel(m), kernel, x.id, x.S) / x.ms) ** 2, 0);
+  let bm = gpu.kernels[kernel].backward!;
+  let best = loss(bm);
+  for (let round = 0; round < 6; round++) {
+    for (const k of keys) {
+      for (const f of [2, 1.25, 1.06, 1.015]) {
+        for (const dir of [f, 1 / f]) {
+          for (;;) {
+            const v = Math.max(1e-4, (bm[k] as number) * dir);
+            const cand = { ...bm, [k]: v, ...(k === 'colTileUs' ? { rowTileUs: 0.75 * v } : {}) } as BackwardModel;
+            const l = loss(cand);
+            if (l < best - 1e-12) { best = l; bm = cand; } else break;
+          }
+        }
+      }
+    }
+  }
+  return bm;
+}
+function validateBwd(gpu: GpuProfile, kernel: string, meas: Meas[]) {
+  return meas.map((x) => {
+    const pred = predictBwdMs(gpu, kernel, x.id, x.S);
+    return { id: x.id, S: x.S, measuredMs: x.ms, predictedMs: pred, measuredSpeedup: x.denseMs / x.ms, predictedSpeedup: x.denseMs / pred, error: Math.abs(x.ms / pred - 1) };
+  });
+}
+const attncBwd = bwdMeas('attnc'), flexBwd = bwdMeas('flex');
+h200 = {
+  ...h200,
+  denseBwdTflops: median(bwdRuns.flatMap((j) => Object.entries(j.dense).filter(([k]) => k.endsWith('_fa2')).map(([k, v]) => (2.5 * 4 * H * Number(k.split('_')[0]) ** 2 * D) / (v.bwd_ms * 1e9)))),
+  kernels: {
+    ...h200.kernels,
+    'attnc-cuda': { ...h200.kernels['attnc-cuda'], backward: { blockQ: 64, blockKv: 64, itemsPerSm: 2, order: 'interleaved', colTileUs: 2.3, rowTileUs: 1.725, maskOpUs: 0.03, inputReadUs: 0.3, itemUs: 2, launchUs: 5 } },
+    flex: { ...h200.kernels.flex, backward: { blockQ: 128, blockKv: 128, itemsPerSm: 1, order: 'columns-first', colTileUs: 4, rowTileUs: 3, maskOpUs: 0.1, itemUs: 4, launchUs: 10 } },
+  },
+};
+const bwdAttncModel = fitBwd(h200, 'attnc-cuda', attncBwd.filter((m) => CAL_BWD.includes(m.id)), ['colTileUs', 'maskOpUs', 'inputReadUs', 'itemUs']);
+h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': { ...h200.kernels['attnc-cuda'], backward: { ...bwdAttncModel, note: 'the Hopper backward (one grid of dK/dV and dQ CTAs, 64 x 64 tiles), fitted on 2026-12-02 (bench/results/simulator-validation.md)' } } } };
+const bwdFlexModel = fitBwd(h200, 'flex', flexBwd.filter((m) => CAL_BWD.includes(m.id)), ['colTileUs', 'maskOpUs', 'itemUs']);
+h200 = { ...h200, kernels: { ...h200.kernels, flex: { ...h200.kernels.flex, backward: bwdFlexModel } } };
+const bwdResults = {
+  attncCalibration: validateBwd(h200, 'attnc-cuda', attncBwd.filter((m) => CAL_BWD.includes(m.id))),
+  attncValidation: validateBwd(h200, 'attnc-cuda', attncBwd.filter((m) => !CAL_BWD.includes(m.id))),
+  flexCalibration: validateBwd(h200, 'flex', flexBwd.filter((m) => CAL_BWD.includes(m.id))),
+  flexValidation: validateBwd(h200, 'flex', flexBwd.filter((m) => !CAL_BWD.includes(m.id))),
+};
+(results as Record<string, unknown>).h200 = { profile: h200, attnc: h200Results, backward: bwdResults };
 
 // Other GPUs: datasheet ratios against the H100 (bf16 dense tensor rate, SMs, bandwidth).
 const SHEETS: { file: string; name: string; sms: number; tf: number; tbs: number; note?: string }[] = [
@@ -250,6 +315,16 @@ const md = [
   `### FlexAttention on the H200 (measured side by side), validation: ${summary(h200Results.flexValidation)}; calibration: ${summary(h200Results.flexCalibration)}`,
   '',
   ...table(h200Results.flexValidation),
+  '',
+  `## The backward on an H200 (\`attnc simulate --pass backward\`), attnc validation: ${summary(bwdResults.attncValidation)}`,
+  '',
+  `Fitted on ${CAL_BWD.join(', ')} (8k, 16k, 32k; the other patterns are the validation). attnc (64 x 64 tiles, two CTAs per SM, dK/dV and dQ items interleaved): column tile ${bwdAttncModel.colTileUs.toFixed(3)} us, row tile ${bwdAttncModel.rowTileUs.toFixed(3)} us, ${bwdAttncModel.maskOpUs.toFixed(4)} us per mask op, ${(bwdAttncModel.inputReadUs ?? 0).toFixed(4)} us per input-array read, ${bwdAttncModel.itemUs.toFixed(2)} us per item; calibration set: ${summary(bwdResults.attncCalibration)}. FlexAttention (128 x 128): column tile ${bwdFlexModel.colTileUs.toFixed(3)} us, ${bwdFlexModel.maskOpUs.toFixed(4)} us per mask op, ${bwdFlexModel.itemUs.toFixed(2)} us per item; calibration: ${summary(bwdResults.flexCalibration)}. Speedups are over SDPA FLASH_ATTENTION's backward (${h200.denseBwdTflops!.toFixed(0)} TFLOP/s at 2.5x the forward FLOPs).`,
+  '',
+  ...table(bwdResults.attncValidation),
+  '',
+  `### FlexAttention's backward, validation: ${summary(bwdResults.flexValidation)}`,
+  '',
+  ...table(bwdResults.flexValidation),
   '',
   `## FlexAttention-style profile against the anchor, validation: ${summary(results.flex.validation)}`,
   '',

@@ -36,6 +36,31 @@ export interface KernelModel {
   readonly launchUs: number;
   /** What the model does not cover, printed with every simulation that uses it. */
   readonly note?: string;
+  /** The kernel's backward pass (backward.ts), where it has been modelled. */
+  readonly backward?: BackwardModel;
+}
+
+/**
+ * Cost model constants of a backward kernel (times in microseconds, head dim 128): column
+ * items (dK, dV per key block) and row items (dQ per query block) over the same tiles.
+ */
+export interface BackwardModel {
+  readonly blockQ: number;
+  readonly blockKv: number;
+  readonly itemsPerSm: number;
+  /** `interleaved`: each kind longest first, alternating in one grid; `columns-first`: per head, the column items, then the row items, in block order. */
+  readonly order: 'interleaved' | 'columns-first';
+  /** One FULL tile of a column item (S^T, dP^T, dV, dK: four products). */
+  readonly colTileUs: number;
+  /** One FULL tile of a row item (S, dP, dQ: three products). */
+  readonly rowTileUs: number;
+  /** Extra cost of a PARTIAL tile per mask-IR operation (each item kind evaluates the mask). */
+  readonly maskOpUs: number;
+  readonly inputReadUs?: number;
+  readonly itemUs: number;
+  /** Per launch (the preprocessing kernel and the backward kernel each pay it). */
+  readonly launchUs: number;
+  readonly note?: string;
 }
 
 /** A GPU. */
@@ -48,6 +73,8 @@ export interface GpuProfile {
   readonly memoryTBs: number;
   /** Dense baseline (FlashAttention-2 through SDPA), TFLOP/s at head dim 128, bf16. */
   readonly denseTflops: number;
+  /** Dense baseline's backward (SDPA), TFLOP/s counting 2.5x the forward FLOPs; the forward rate where not measured. */
+  readonly denseBwdTflops?: number;
   readonly kernels: Readonly<Record<string, KernelModel>>;
 }
 

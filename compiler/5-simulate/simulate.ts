@@ -29,9 +29,14 @@ export interface SimShape {
   readonly inputs?: PlanConfig['inputs'];
 }
 
+/** The passes a simulation can price. */
+export type SimPass = 'forward' | 'backward' | 'both';
+
 /** Simulation result (times in milliseconds). */
 export interface SimResult {
   readonly kernel: string;
+  /** Which pass: the forward, the backward (backward.ts), or both added together. */
+  readonly pass: SimPass;
   readonly gpu: string;
   readonly calibrated: boolean;
   readonly qLen: number;
@@ -94,7 +99,7 @@ export const MAX_SIM_WORK_ITEMS = 1 << 22;
  * `MAX_SIM_WORK_ITEMS` work items, or a schedule past the planner's `MAX_SCHEDULE_TILES`
  * even with one head group. Cheap: nothing is planned.
  */
-export function checkSimSize(km: KernelModel, shape: Pick<SimShape, 'batch' | 'heads' | 'qLen' | 'kvLen'>): void {
+export function checkSimSize(km: Pick<KernelModel, 'blockQ' | 'blockKv'>, shape: Pick<SimShape, 'batch' | 'heads' | 'qLen' | 'kvLen'>): void {
   const items = shape.batch * shape.heads * Math.ceil(shape.qLen / km.blockQ);
   if (items > MAX_SIM_WORK_ITEMS) {
     throw new PlanError('bad_size', `the simulation would list ${items} work items (batch ${shape.batch} x heads ${shape.heads} x ${Math.ceil(shape.qLen / km.blockQ)} query blocks); the limit is ${MAX_SIM_WORK_ITEMS}`);
@@ -161,6 +166,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const evenUs = totalCost / slots;
   return {
     kernel,
+    pass: 'forward',
     gpu: gpu.name,
     calibrated: gpu.calibrated,
     qLen: shape.qLen,
@@ -189,7 +195,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
  * repeated simulations (sweeps, calibration) plan each problem once.
  */
 const plans = new WeakMap<PlannerModule, Map<string, ReturnType<typeof planSchedule>>>();
-function cachedPlan(planner: PlannerModule, cfg: PlanConfig): ReturnType<typeof planSchedule> {
+export function cachedPlan(planner: PlannerModule, cfg: PlanConfig): ReturnType<typeof planSchedule> {
   let m = plans.get(planner);
   if (!m) plans.set(planner, (m = new Map()));
   const inputs = Object.entries(cfg.inputs ?? {}).map(([k, v]) => `${k}:${v.length}:${hashArray(v)}`).join(',');

@@ -5,9 +5,10 @@ import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { svgToPng } from '../4-emit/viz/png.ts';
-import { loadProfile, profileNames } from '../5-simulate/profile.ts';
+import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
-import { checkSimSize, simulate, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
+import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
+import { checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
 import { writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
@@ -16,7 +17,7 @@ import { loadInputs } from './plan-args.ts';
 
 interface SimOptions {
   pattern?: string; qLen: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
-  kernel: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
+  kernel: string; pass: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
 const num = (s: string) => parseIntText(s) ?? NaN;
@@ -36,6 +37,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--head-dim <n>', 'head dimension', '128')
     .option('--dtype <t>', 'bf16 | f16 | f32', 'bf16')
     .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
+    .option('--pass <p>', 'forward | backward | both (a training step\'s attention: forward + backward)', 'forward')
     .option('--gpu <name>', `hardware profile: ${profileNames().join(', ')} (or a .json file)`, 'h100')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
     .option('--input <name=file.npy>', 'per-token input array from a .npy file (repeatable; not with --sweep)', collectParam, {})
@@ -61,6 +63,16 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   }
   if (!Object.hasOwn(gpu.kernels, o.kernel)) {
     diags.report('bad_param_value', `profile ${o.gpu} has no model for kernel \`${o.kernel}\` (it has: ${Object.keys(gpu.kernels).join(', ')})`);
+    throw new UserError(diags);
+  }
+  if (!(SIM_PASSES as readonly string[]).includes(o.pass)) {
+    diags.report('bad_param_value', `--pass must be forward, backward or both, got \`${o.pass}\``);
+    throw new UserError(diags);
+  }
+  const pass = o.pass as SimPass;
+  if (!hasPass(gpu, o.kernel, pass)) {
+    const withBwd = Object.keys(gpu.kernels).filter((k) => hasPass(gpu, k, 'backward'));
+    diags.report('bad_param_value', `profile ${o.gpu} has no backward model for kernel \`${o.kernel}\` (${withBwd.length ? `kernels with one: ${withBwd.join(', ')}` : 'no kernel of this profile has one; the h200 profile does'})`);
     throw new UserError(diags);
   }
   const sizes = { qLen: num(o.qLen), kvLen: num(o.kvLen ?? o.qLen), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
@@ -89,7 +101,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs });
   const sim = (q: number, kv: number): SimResult => {
     try {
-      return simulate(bound, planner, gpu, o.kernel, shapeAt(q, kv));
+      return simulatePass(bound, planner, gpu, o.kernel, shapeAt(q, kv), pass);
     } catch (e) {
       if (e instanceof PlanError) { diags.report(e.code, e.message); throw new UserError(diags); }
       throw e;
@@ -109,7 +121,10 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     for (const x of xs) {
       const [q, kv] = m[1] === 'q_len' ? [x, o.kvLen ? sizes.kvLen : x] : [sizes.qLen, x];
       try {
-        checkSimSize(gpu.kernels[o.kernel], { batch: sizes.batch, heads: sizes.heads, qLen: q, kvLen: kv });
+        const km = gpu.kernels[o.kernel];
+        for (const model of [...(pass !== 'backward' ? [km] : []), ...(pass !== 'forward' && km.backward ? [km.backward] : [])]) {
+          checkSimSize(model, { batch: sizes.batch, heads: sizes.heads, qLen: q, kvLen: kv });
+        }
       } catch (e) {
         if (e instanceof PlanError) { diags.report(e.code, `--sweep point ${m[1]}=${x}: ${e.message}`); throw new UserError(diags); }
         throw e;
@@ -123,22 +138,30 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
       points.push({ x, speedup: r.speedupVsBaseline, ideal: r.idealSpeedup * (r.baselineMs / r.denseMs) });
     }
     const measured: SweepPoint[] = o.results ? JSON.parse(fs.readFileSync(o.results, 'utf8')) : [];
-    const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}`;
+    const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}${pass === 'forward' ? '' : `, ${pass === 'both' ? 'forward + backward' : 'backward'}`}`;
     const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured);
     if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
-    process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated, gpu.kernels[o.kernel].note));
+    process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated, notes(gpu.kernels[o.kernel], pass)));
     return EXIT.ok;
   }
   const r = sim(sizes.qLen, sizes.kvLen);
-  const text = o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : table([r], gpu.calibrated, gpu.kernels[o.kernel].note);
+  const text = o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : table([r], gpu.calibrated, notes(gpu.kernels[o.kernel], pass));
   if (o.out) writeFileAtomic(o.out, text);
   else process.stdout.write(text);
   return EXIT.ok;
 }
 
+/** The notes of the models a pass uses. */
+function notes(km: KernelModel, pass: SimPass): string | undefined {
+  const n = [...(pass !== 'backward' && km.note ? [km.note] : []), ...(pass !== 'forward' && km.backward?.note ? [`backward: ${km.backward.note}`] : [])];
+  return n.length ? n.join('; ') : undefined;
+}
+
+const PASS_TITLE: Readonly<Record<SimPass, string>> = { forward: 'forward', backward: 'backward (dQ, dK, dV; the dense baseline is SDPA\'s backward)', both: 'forward + backward (a training step\'s attention)' };
+
 function table(rows: readonly SimResult[], calibrated: boolean, note?: string): string {
   const lines = [
-    `${rows[0].kernel} on ${rows[0].gpu}${calibrated ? '' : ' — UNCALIBRATED estimate (datasheet ratios)'}`,
+    `${rows[0].kernel} on ${rows[0].gpu}, ${PASS_TITLE[rows[0].pass]}${calibrated ? '' : ' — UNCALIBRATED estimate (datasheet ratios)'}`,
     ...(note ? [`note: ${note}`] : []),
     '| q_len x kv_len | work items | tiles full / partial | same kernel dense ms | sparse ms | speedup | ideal | dense baseline ms | vs baseline | gap to ideal: tile rate / masking / tail / overhead / memory (ms) |',
     '|---|---|---|---|---|---|---|---|---|---|',
