@@ -182,17 +182,18 @@ const h200Results = {
 };
 
 // The backward on the H200: attnc's Hopper backward (one grid of dK/dV and dQ CTAs, 64 x 64
-// tiles, two CTAs per SM) and FlexAttention's, measured side by side by bench/cuda/bench_bwd.py
-// on 2026-12-02 (the ten suite patterns at 8k, 16k and 32k; ten more of attnc's at 8k and 16k).
+// tiles, two CTAs per SM, items longest first) and FlexAttention's, measured side by side by
+// bench/cuda/gpu-bwd-bench.sh on 2026-12-02 (the ten suite patterns at 16k, seven at 32k; ten
+// more of attnc's at 16k).
 // Each model is fitted on CAL_BWD and validated on every other pattern. A row tile costs 3/4 of
 // a column tile (three products against four), so one tile constant is fitted.
 interface BwdRow { id: string; S: number; attnc_bwd_ms: number; flex_bwd_ms: number | null }
-const bwdFiles = ['bench/results/cuda-h200-bwd-suite-8k16k-2026-12-02.json', 'bench/results/cuda-h200-bwd-suite-32k-2026-12-02.json'];
+const bwdFiles = ['bench/results/cuda-h200-bwd-suite-2026-12-02.json', 'bench/results/cuda-h200-bwd-extra-16k-2026-12-02.json'];
 const bwdRuns = bwdFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { rows: BwdRow[]; dense: Record<string, { bwd_ms: number }> });
 const bwdMeas = (what: 'attnc' | 'flex'): Meas[] => bwdRuns.flatMap((j) => j.rows
   .map((r) => ({ id: r.id, S: r.S, ms: (what === 'attnc' ? r.attnc_bwd_ms : r.flex_bwd_ms) ?? NaN, denseMs: j.dense[`${r.S}_fa2`].bwd_ms }))
   .filter((m) => Number.isFinite(m.ms)));
-const CAL_BWD = ['chunk2048', 'causal', 'strided128_causal', 'global_tokens', 'natten2d_k13', 'sw1024_causal'];
+const CAL_BWD = ['chunk2048', 'causal', 'strided128_causal', 'global_tokens', 'natten2d_k13', 'sw1024_causal', 'natten_1d_k129'];
 const predictBwdMs = (gpu: GpuProfile, kernel: string, id: string, S: number) => {
   const p = pattern(id, S);
   return simulateBackward(p.bp, p.planner, gpu, kernel, { batch: 1, heads: H, kvHeads: H, qLen: S, kvLen: S, headDim: D, dtypeBytes: 2, inputs: p.inputs }).sparseMs;
@@ -318,7 +319,7 @@ const md = [
   '',
   `## The backward on an H200 (\`attnc simulate --pass backward\`), attnc validation: ${summary(bwdResults.attncValidation)}`,
   '',
-  `Fitted on ${CAL_BWD.join(', ')} (8k, 16k, 32k; the other patterns are the validation). attnc (64 x 64 tiles, two CTAs per SM, dK/dV and dQ items interleaved): column tile ${bwdAttncModel.colTileUs.toFixed(3)} us, row tile ${bwdAttncModel.rowTileUs.toFixed(3)} us, ${bwdAttncModel.maskOpUs.toFixed(4)} us per mask op, ${(bwdAttncModel.inputReadUs ?? 0).toFixed(4)} us per input-array read, ${bwdAttncModel.itemUs.toFixed(2)} us per item; calibration set: ${summary(bwdResults.attncCalibration)}. FlexAttention (128 x 128): column tile ${bwdFlexModel.colTileUs.toFixed(3)} us, ${bwdFlexModel.maskOpUs.toFixed(4)} us per mask op, ${bwdFlexModel.itemUs.toFixed(2)} us per item; calibration: ${summary(bwdResults.flexCalibration)}. Speedups are over SDPA FLASH_ATTENTION's backward (${h200.denseBwdTflops!.toFixed(0)} TFLOP/s at 2.5x the forward FLOPs).`,
+  `Fitted on ${CAL_BWD.join(', ')} (16k, and 32k where measured; the other patterns are the validation). attnc (64 x 64 tiles, two CTAs per SM, dK/dV and dQ items interleaved): column tile ${bwdAttncModel.colTileUs.toFixed(3)} us, row tile ${bwdAttncModel.rowTileUs.toFixed(3)} us, ${bwdAttncModel.maskOpUs.toFixed(4)} us per mask op, ${(bwdAttncModel.inputReadUs ?? 0).toFixed(4)} us per input-array read, ${bwdAttncModel.itemUs.toFixed(2)} us per item; calibration set: ${summary(bwdResults.attncCalibration)}. FlexAttention (128 x 128): column tile ${bwdFlexModel.colTileUs.toFixed(3)} us, ${bwdFlexModel.maskOpUs.toFixed(4)} us per mask op, ${bwdFlexModel.itemUs.toFixed(2)} us per item; calibration: ${summary(bwdResults.flexCalibration)}. Speedups are over SDPA FLASH_ATTENTION's backward (${h200.denseBwdTflops!.toFixed(0)} TFLOP/s at 2.5x the forward FLOPs).`,
   '',
   ...table(bwdResults.attncValidation),
   '',

@@ -9,7 +9,7 @@ Batch 1, 16 heads, head dim 128, bf16. attnc runs through its C entry points (fo
 default key block, then backward from its O and log-sum-exp); FlexAttention and SDPA through
 torch.autograd.grad. Backward time = (forward + backward) - forward for FlexAttention and SDPA,
 measured directly for attnc. Full-tile backward TFLOP/s counts 2.5x the forward FLOPs of the
-listed tiles. Writes $OUT/cuda-bwd-results.json.
+listed tiles. Writes $OUT/cuda-bwd-results.json (--out: another name).
 """
 import argparse
 import json
@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--sizes", default="8192,16384,32768")
     ap.add_argument("--only", default="")
     ap.add_argument("--no-flex", action="store_true")
+    ap.add_argument("--out", default="cuda-bwd-results.json", help="file name under $OUT")
     ap.add_argument("--compare", action="store_true", help="also time the deterministic flag and the mma.sync backward")
     args = ap.parse_args()
     torch._dynamo.config.cache_size_limit = 4096
@@ -129,15 +130,15 @@ def main():
             run.log(f"S={S} {cfg['id']:26s} attnc fwd {res['attnc_fwd_ms']:.3f} bwd {res['attnc_bwd_ms']:.3f} ms | flex fwd {fmt(res['flex_fwd_ms'], '.3f')} "
                     f"bwd {fmt(res['flex_bwd_ms'], '.3f')} ms | bwd x{fmt(res['bwd_vs_flex'], '.2f')} fwd+bwd x{fmt(res['fwd_bwd_vs_flex'], '.2f')} vs flex | "
                     f"{res['bwd_tile_tflops']:.0f} TFLOP/s, {res['bwd_pct_of_ideal']:.0f}% of ideal")
-            save(out)
-    save(out)
+            save(out, args.out)
+    save(out, args.out)
 
 
-def save(out):
+def save(out, name):
     os.makedirs(run.OUT, exist_ok=True)
-    tmp = os.path.join(run.OUT, "cuda-bwd-results.json.tmp")
+    tmp = os.path.join(run.OUT, name + ".tmp")
     json.dump(out, open(tmp, "w"), indent=1)
-    os.replace(tmp, os.path.join(run.OUT, "cuda-bwd-results.json"))
+    os.replace(tmp, os.path.join(run.OUT, name))
 
 
 if __name__ == "__main__":

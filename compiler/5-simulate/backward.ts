@@ -8,9 +8,10 @@
  * A preprocessing kernel (Delta = rowsum(dO * O)) streams O and dO first. Items are priced with
  * the tile cost model of the forward (simulate.ts: FULL tile, per mask operation and input read
  * of a PARTIAL tile, per item) and list-scheduled in the kernel's launch order: attnc's
- * Hopper backward interleaves the two kinds in one grid (column, row, column, ...), column
- * items in key-block order, row items last query block first; FlexAttention's launches, per
- * head, its column programs and then its row programs.
+ * Hopper backward takes each kind longest first by cost class (powers of two of the host plan's
+ * cost; block order within a class) and interleaves the two kinds in one grid (column, row,
+ * column, ...); FlexAttention launches, per head, its column programs in key-block order and
+ * then its row programs in query-block order.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
@@ -34,14 +35,17 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
   const perKv = shape.heads / shape.kvHeads;
 
   let full = 0, partial = 0, work = 0, maskWork = 0;
-  const item = (nf: number, np: number, tile: number) => {
+  /** An item's modelled time and its order class (the host plan's backwardCostClass). */
+  interface Item { readonly us: number; readonly cls: number }
+  const costClass = (nf: number, np: number) => Math.floor(Math.log2(4 * nf + 5 * np + 8));
+  const item = (nf: number, np: number, tile: number): Item => {
     work += (nf + np) * tile + np * maskUs;
     maskWork += np * maskUs;
-    return bm.itemUs + (nf + np) * tile + np * maskUs;
+    return { us: bm.itemUs + (nf + np) * tile + np * maskUs, cls: costClass(nf, np) };
   };
   /** Column items of (b, kv head) in key-block order, row items of (b, h) in query-block order. */
-  const columns = (b: number, kvh: number): number[] => {
-    const out: number[] = [];
+  const columns = (b: number, kvh: number): Item[] => {
+    const out: Item[] = [];
     for (let kb = 0; kb < nkv; kb++) {
       let nf = 0, np = 0;
       for (let h = kvh * perKv; h < (kvh + 1) * perKv; h++) {
@@ -53,9 +57,9 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
     }
     return out;
   };
-  const rows = (b: number, h: number): number[] => {
+  const rows = (b: number, h: number): Item[] => {
     const g = groupOf(b, h);
-    const out: number[] = [];
+    const out: Item[] = [];
     for (let qb = 0; qb < nq; qb++) {
       const nf = g.fullKvRowPtr[qb + 1] - g.fullKvRowPtr[qb];
       const np = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb];
@@ -66,24 +70,26 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
     return out;
   };
   /** The kernel's launch order of column items (per b, kv head) and row items (per b, head). */
-  const launchOrder = (cols: number[][], rws: number[][]): number[] => {
+  const launchOrder = (cols: Item[][], rws: Item[][]): number[] => {
     const out: number[] = [];
     if (bm.order === 'interleaved') {
-      // Both kinds longest first (the host plan's colOrder and rowOrder), then alternating.
-      const col = cols.flat().sort((x, y) => y - x), row = rws.flat().sort((x, y) => y - x);
+      // Both kinds longest class first, natural order within a class (the host plan's colOrder
+      // and rowOrder: floor(log2(4 FULL + 5 PARTIAL + 8))), then alternating.
+      const byClass = (xs: Item[]) => xs.map((x, i) => ({ ...x, i })).sort((a, b) => b.cls - a.cls || a.i - b.i).map((x) => x.us);
+      const col = byClass(cols.flat()), row = byClass(rws.flat());
       for (let i = 0; i < Math.max(col.length, row.length); i++) {
         if (i < col.length) out.push(col[i]);
         if (i < row.length) out.push(row[i]);
       }
     } else {
       for (let i = 0; i < cols.length; i++) {
-        out.push(...cols[i]);
-        for (let j = i * perKv; j < (i + 1) * perKv; j++) out.push(...rws[j]);
+        out.push(...cols[i].map((x) => x.us));
+        for (let j = i * perKv; j < (i + 1) * perKv; j++) out.push(...rws[j].map((x) => x.us));
       }
     }
     return out;
   };
-  const cols: number[][] = [], rws: number[][] = [];
+  const cols: Item[][] = [], rws: Item[][] = [];
   for (let b = 0; b < shape.batch; b++) for (let kvh = 0; kvh < shape.kvHeads; kvh++) cols.push(columns(b, kvh));
   for (let b = 0; b < shape.batch; b++) for (let h = 0; h < shape.heads; h++) rws.push(rows(b, h));
   const costs = launchOrder(cols, rws);
@@ -101,7 +107,7 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
 
   // The same kernel run dense, and the dense baseline (SDPA's backward) at the profile's rate.
   const denseCol = bm.itemUs + nq * perKv * colFull, denseRow = bm.itemUs + nkv * rowFull;
-  const denseCosts = launchOrder(cols.map((c) => c.map(() => denseCol)), rws.map((r) => r.map(() => denseRow)));
+  const denseCosts = launchOrder(cols.map((c) => c.map(() => ({ us: denseCol, cls: costClass(nq * perKv, 0) }))), rws.map((r) => r.map(() => ({ us: denseRow, cls: costClass(nkv, 0) }))));
   const denseUs = preprocessUs + listSchedule(denseCosts, slots) + bm.launchUs;
   const flops = 2.5 * 4 * shape.batch * shape.heads * shape.qLen * shape.kvLen * shape.headDim;
   const baselineUs = flops / ((gpu.denseBwdTflops ?? gpu.denseTflops) * 1e6);

@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import { lineCol } from '../diagnostics/span.ts';
 import { checkSource } from '../pipeline.ts';
 import { dumpProgram } from './dump.ts';
 import { EXIT, guard } from './report.ts';
@@ -11,6 +12,28 @@ import { addPlanOptions, type PlanOptions } from './plan-args.ts';
 import { runSchedule, runViz } from './schedule-cmds.ts';
 import { registerCompileCommands } from './compile-cmds.ts';
 import { registerSimulate } from './simulate-cmd.ts';
+
+/** `check --json`: the diagnostics as data, in source order. */
+function checkJson(files: number, patterns: number, diags: Diagnostics) {
+  const ds = diags.sorted();
+  return {
+    files,
+    patterns,
+    errors: ds.filter((d) => d.severity === 'error').length,
+    warnings: ds.filter((d) => d.severity === 'warning').length,
+    diagnostics: ds.map((d) => {
+      const end = d.span ? lineCol(d.span.file.text, d.span.end, d.span.file) : undefined;
+      return {
+        code: d.code,
+        severity: d.severity,
+        message: d.message,
+        ...(d.span ? { file: d.span.file.name, line: d.span.line, col: d.span.col, endLine: end!.line, endCol: end!.col, start: d.span.start, end: d.span.end } : {}),
+        notes: d.notes ?? [],
+      };
+    }),
+    dropped: Object.fromEntries(diags.dropped),
+  };
+}
 
 /** Runs the CLI on `argv` (as in `process.argv`) and returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -28,17 +51,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Parse and check .attn files; print every diagnostic (exit 1 if any error).')
     .argument('<files...>', '.attn files to check')
     .option('--quiet', 'print nothing when there are no diagnostics')
-    .action(async (files: string[], opts: { quiet?: boolean }) => {
+    .option('--json', 'print the diagnostics as JSON on stdout (code, severity, message, file, line, col, end, notes) instead of rendering them')
+    .action(async (files: string[], opts: { quiet?: boolean; json?: boolean }) => {
       const diags = new Diagnostics();
+      // With --json the findings go to stdout as data; `diags` keeps only what stops the command.
+      const found = opts.json ? new Diagnostics() : diags;
       status = await guard(diags, () => {
         let patterns = 0;
         for (const name of files) {
-          const src = readSource(name, diags);
+          const src = readSource(name, found);
           if (!src) continue;
-          const prog = checkSource(src, diags);
+          const prog = checkSource(src, found);
           patterns += prog?.patterns.length ?? 0;
         }
-        const errors = diags.items.filter((d) => d.severity === 'error').length;
+        const errors = found.items.filter((d) => d.severity === 'error').length;
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(checkJson(files.length, patterns, found), null, 2)}\n`);
+          return errors ? EXIT.user : EXIT.ok;
+        }
         if (!opts.quiet && errors === 0) {
           process.stdout.write(`checked ${files.length} file${files.length === 1 ? '' : 's'}, ${patterns} pattern${patterns === 1 ? '' : 's'}: no errors\n`);
         }

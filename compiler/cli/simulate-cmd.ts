@@ -16,7 +16,7 @@ import { collectParam, parseParamArgs, requireSource } from './source.ts';
 import { loadInputs } from './plan-args.ts';
 
 interface SimOptions {
-  pattern?: string; qLen: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
+  pattern?: string; qLen?: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
   kernel: string; pass: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
@@ -29,7 +29,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .description('Estimate a pattern\'s speedup over dense attention on a GPU, from its real schedule (see bench/results/simulator-validation.md).')
     .argument('<file>', '.attn file')
     .option('--pattern <name>', 'pattern to use when the file defines several')
-    .requiredOption('--q-len <n>', 'query length (4k = 4096)')
+    .option('--q-len <n>', 'query length (4k = 4096; not needed with --sweep q_len=...)')
     .option('--kv-len <n>', 'key/value length (default: --q-len)')
     .option('--heads <n>', 'heads', '16')
     .option('--kv-heads <n>', 'key/value heads (default: --heads)')
@@ -75,7 +75,13 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     diags.report('bad_param_value', `profile ${o.gpu} has no backward model for kernel \`${o.kernel}\` (${withBwd.length ? `kernels with one: ${withBwd.join(', ')}` : 'no kernel of this profile has one; the h200 profile does'})`);
     throw new UserError(diags);
   }
-  const sizes = { qLen: num(o.qLen), kvLen: num(o.kvLen ?? o.qLen), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
+  // With --sweep q_len=LO..HI the query length comes from the sweep.
+  const qLenText = o.qLen ?? /^q_len=(\w+)\.\./.exec(o.sweep ?? '')?.[1];
+  if (qLenText === undefined) {
+    diags.report('bad_size', '--q-len is required (or --sweep q_len=LO..HI)');
+    throw new UserError(diags);
+  }
+  const sizes = { qLen: num(qLenText), kvLen: num(o.kvLen ?? qLenText), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
   for (const [k, v] of Object.entries(sizes)) if (!Number.isSafeInteger(v) || v < 1) diags.report('bad_size', `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer`);
   const kvHeads = o.kvHeads === undefined ? sizes.heads : num(o.kvHeads);
   if (o.kvHeads !== undefined) {

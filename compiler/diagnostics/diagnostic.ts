@@ -26,6 +26,7 @@ export const MAX_DIAGNOSTICS_PER_FILE = 100;
 /** Collects diagnostics from all passes of one compilation. */
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
   /** Diagnostics not kept because their file reached `MAX_DIAGNOSTICS_PER_FILE`, by file name. */
   readonly dropped = new Map<string, number>();
   private readonly kept = new Map<string, number>();
@@ -34,6 +35,10 @@ export class Diagnostics {
   report(code: DiagnosticCode, message: string, span?: Span, notes?: readonly string[]): void {
     const severity = DIAGNOSTIC_CODES[code].severity;
     const file = span?.file.name ?? '';
+    // The same finding reached twice (a value checked by two passes) is reported once.
+    const id = `${code}\0${file}\0${span?.start ?? -1}\0${span?.end ?? -1}\0${message}`;
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
     const key = `${severity}:${file}`;
     const n = this.kept.get(key) ?? 0;
     if (n >= MAX_DIAGNOSTICS_PER_FILE) {

@@ -3,7 +3,8 @@
  * no kernels, no CUDA calls) and run on the CPU:
  * - the C++ schedule planner lists the same FULL and PARTIAL tiles per (b, h, qBlock) as
  *   attnc's own planner (runtime/schedule/plan.ts), and so does the backward planner (64 x 64
- *   tiles) in both orders: q-major rows and their k-major transpose;
+ *   tiles) in both orders: q-major rows and their k-major transpose, and the backward's item
+ *   orders are permutations, longest cost class first;
  * - the persistent kernel's work lists hold every work item exactly once, in longest-first
  *   order, dealt so that no CTA's load exceeds another's by more than one item's cost (LPT);
  * - the entry point's assert check refuses the shapes the pattern's asserts reject, with the
@@ -57,6 +58,7 @@ int main() {
     printf("bsizes %d %d %d\\n", w.sched_batch, w.num_q_blocks, w.num_kv_blocks);
     row("bGroupOf", w.groupOf); row("bRowPtr", w.rowPtr); row("bIdx", w.idx); row("bFullRowPtr", w.fullRowPtr); row("bFullIdx", w.fullIdx);
     row("bColPtr", w.colPtr); row("bQIdx", w.qIdx); row("bFullColPtr", w.fullColPtr); row("bFullQIdx", w.fullQIdx);
+    row("bColOrder", w.colOrder); row("bRowOrder", w.rowOrder);
     attnc::Params<Pattern, unsigned short> P{};
     P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
 ${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
@@ -138,6 +140,29 @@ function check(bp: BoundPattern, s: Problem, inputs: Record<string, Int32Array>,
         expect(list('bFullColPtr', 'bFullQIdx', g * (bnkv + 1) + kb), `${at} FULL column ${kb}`).toEqual([...ref.fullQIndices.slice(ref.fullQColPtr[kb], ref.fullQColPtr[kb + 1])]);
         expect(list('bColPtr', 'bQIdx', g * (bnkv + 1) + kb), `${at} PARTIAL column ${kb}`).toEqual([...ref.qIndices.slice(ref.qColPtr[kb], ref.qColPtr[kb + 1])]);
       }
+    }
+  }
+  // The backward's item orders: permutations of the kernels' items, longest class first (4 per FULL
+  // tile, 5 per PARTIAL, 8 per item; the harness has one kv head, so a column sums every head).
+  const span = (ptr: string, at: number) => r[ptr][at + 1] - r[ptr][at];
+  const bGroup = (b: number, h: number) => r.bGroupOf[(bBatch > 1 ? b : 0) * s.heads + h];
+  const rowCost = (it: number) => {
+    const qb = it % bnq, bh = Math.floor(it / bnq), g = bGroup(Math.floor(bh / s.heads), bh % s.heads), at = g * (bnq + 1) + qb;
+    return 4 * span('bFullRowPtr', at) + 5 * span('bRowPtr', at) + 8;
+  };
+  const colCost = (it: number) => {
+    const kb = it % bnkv, b = Math.floor(it / bnkv);
+    let c = 8;
+    for (let h = 0; h < s.heads; h++) { const at = bGroup(b, h) * (bnkv + 1) + kb; c += 4 * span('bFullColPtr', at) + 5 * span('bColPtr', at); }
+    return c;
+  };
+  for (const [name, n, c] of [['bRowOrder', s.batch * s.heads * bnq, rowCost], ['bColOrder', s.batch * bnkv, colCost]] as const) {
+    expect([...r[name]].sort((x, y) => x - y), `${what}: ${name} is a permutation`).toEqual(Array.from({ length: n }, (_, i) => i));
+    // Longest cost class (floor(log2(cost))) first; within a class, the natural order.
+    const cls = (it: number) => Math.floor(Math.log2(c(it)));
+    for (let i = 1; i < n; i++) {
+      const [a, b] = [r[name][i - 1], r[name][i]];
+      expect(cls(a) > cls(b) || (cls(a) === cls(b) && a < b), `${what}: ${name} at ${i}: ${a} (cost ${c(a)}) before ${b} (cost ${c(b)})`).toBe(true);
     }
   }
   // Work lists: each item once; longest first; LPT balance.

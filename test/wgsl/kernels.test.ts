@@ -5,9 +5,9 @@
  * f16), kv_len < q_len and q_len < kv_len, grouped-query heads.
  */
 import * as fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bindText } from '../helpers/compile.ts';
-import { expectClose, runKernelCases, webgpuUnavailable, type KernelCase } from './harness.ts';
+import { expectClose, runKernelCases, webgpuUnavailable, type CaseOutcome, type KernelCase } from './harness.ts';
 
 const fixture = (name: string) => bindText(fs.readFileSync(`test/wgsl/fixtures/${name}.attn`, 'utf8'));
 
@@ -23,7 +23,11 @@ describe.skipIf(webgpuUnavailable())('WGSL kernels on scratch patterns', () => {
     { name: 'wide f32 d128 default limits', bound: wide, batch: 1, heads: 4, kvHeads: 2, qLen: 75, kvLen: 133, headDim: 128, dtype: 'f32' },
     { name: 'wide f16 d128 default limits', bound: wide, batch: 1, heads: 2, kvHeads: 1, qLen: 133, kvLen: 75, headDim: 128, dtype: 'f16' },
   ];
-  const outcomes = runKernelCases(cases);
+  // Run in beforeAll, not while tests are collected: without WebGPU the suite is skipped and this never runs.
+  let outcomes: CaseOutcome[] = [];
+  beforeAll(() => {
+    outcomes = runKernelCases(cases);
+  }, 600_000);
 
   it('match the float64 reference, with no NaN and zero rows where nothing is allowed', () => {
     expect(outcomes.flatMap((o, i) => expectClose(o, cases[i].dtype))).toEqual([]);

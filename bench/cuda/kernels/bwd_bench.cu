@@ -1,3 +1,5 @@
+#include <algorithm>
+#include "attnc/plan_host.h"
 // Timing of the sm80 (mma.sync), sm90 (wgmma, deterministic) and sm90a (wgmma, atomic dQ: launchBackwardSm90Atomic)
 // backward on a causal pattern, RANDOM inputs (no reference).
 // Build (from the repository root):
@@ -36,6 +38,13 @@ template <int D> void bench(int B, int H, int L) {
   auto up = [](std::vector<int>& v) { v.push_back(0); void* d; cudaMalloc(&d, v.size() * 4); cudaMemcpy(d, v.data(), v.size() * 4, cudaMemcpyHostToDevice); return (int*)d; };
   p.group_of = up(go); p.kv_row_ptr = up(kvrp); p.kv_indices = up(kvi); p.full_kv_row_ptr = up(fkvrp); p.full_kv_indices = up(fkvi);
   p.q_col_ptr = up(qcp); p.q_indices = up(qi); p.full_q_col_ptr = up(fqcp); p.full_q_indices = up(fqi);
+  // Longest class first, as BackwardPlan orders them: key block kb has NB - kb tiles, query block qb has qb + 1.
+  std::vector<int> colOrder((size_t)B * H * NB), rowOrder((size_t)B * H * NB);
+  for (size_t i = 0; i < colOrder.size(); i++) colOrder[i] = rowOrder[i] = (int)i;
+  const auto cls = [&](int tiles) { return attnc::backwardCostClass(attnc::backwardItemCost(tiles, 0)); };
+  std::stable_sort(colOrder.begin(), colOrder.end(), [&](int x, int y) { return cls(NB - x % NB) > cls(NB - y % NB); });
+  std::stable_sort(rowOrder.begin(), rowOrder.end(), [&](int x, int y) { return cls(x % NB + 1) > cls(y % NB + 1); });
+  p.col_order = up(colOrder); p.row_order = up(rowOrder);
   const size_t n = (size_t)B * H * L * D;
   std::vector<T> h(5 * n);
   std::mt19937 rng(7);

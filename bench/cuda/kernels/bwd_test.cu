@@ -30,6 +30,7 @@ struct TP {
   static constexpr bool HAS_SCORE_MOD = false, MASK_DIAGONAL = false, DIAGONAL_BAND = false;
   static constexpr int MASK_UNROLL = 1;
   template <class PP> __host__ __device__ static bool mask(const PP& P, int b, int h, int q, int k) { return tmask(P.q_len, P.kv_len, h, P.p_window, q, k); }
+  template <class PP> __host__ __device__ static bool mask_eager(const PP& P, int b, int h, int q, int k) { return tmask(P.q_len, P.kv_len, h, P.p_window, q, k); }
   template <class PP> __host__ __device__ static float score(const PP&, int, int, int, int, float x) { return x; }
   template <class PP> __host__ __device__ static float score_grad(const PP&, int, int, int, int, float) { return 1.f; }
 };
@@ -39,6 +40,7 @@ struct TPC {
   static constexpr bool HAS_SCORE_MOD = true, MASK_DIAGONAL = false, DIAGONAL_BAND = false;
   static constexpr int MASK_UNROLL = 1;
   template <class PP> __host__ __device__ static bool mask(const PP& P, int b, int h, int q, int k) { return tmask(P.q_len, P.kv_len, h, P.p_window, q, k); }
+  template <class PP> __host__ __device__ static bool mask_eager(const PP& P, int b, int h, int q, int k) { return tmask(P.q_len, P.kv_len, h, P.p_window, q, k); }
   template <class PP> __host__ __device__ static float score(const PP& P, int b, int h, int q, int k, float x) { return P.p_cap * tanhf(x / P.p_cap) + 0.1f * ((q + 2 * k + h) % 5); }
   template <class PP> __host__ __device__ static float score_grad(const PP& P, int, int, int, int, float x) { const float t = tanhf(x / P.p_cap); return 1.f - t * t; }
 };
@@ -154,6 +156,11 @@ bool run(int B, int H, int HK, int QL, int KL, bool fullWin) {
   p.full_kv_row_ptr = (int*)up(fkvrp.data(), fkvrp.size() * 4); p.full_kv_indices = (int*)up(fkvi.data(), fkvi.size() * 4);
   p.q_col_ptr = (int*)up(qcp.data(), qcp.size() * 4); p.q_indices = (int*)up(qi.data(), qi.size() * 4);
   p.full_q_col_ptr = (int*)up(fqcp.data(), fqcp.size() * 4); p.full_q_indices = (int*)up(fqi.data(), fqi.size() * 4);
+  // Item orders: any permutation is correct; reversed, so that the test does not rely on the identity.
+  std::vector<int> colOrder((size_t)B * HK * p.num_kv_blocks), rowOrder((size_t)B * H * p.num_q_blocks);
+  for (size_t i = 0; i < colOrder.size(); i++) colOrder[i] = (int)(colOrder.size() - 1 - i);
+  for (size_t i = 0; i < rowOrder.size(); i++) rowOrder[i] = (int)(rowOrder.size() - 1 - i);
+  p.col_order = (int*)up(colOrder.data(), colOrder.size() * 4); p.row_order = (int*)up(rowOrder.data(), rowOrder.size() * 4);
   int rc = attnc::launchBackwardSm90<Pat, T, D>(p, 0);
   cudaError_t e = cudaDeviceSynchronize();
   std::vector<T> gdq(nq), gdk(nk), gdv(nk);

@@ -247,8 +247,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
   float* lseS = reinterpret_cast<float*>(dOs + 2 * BLOCK * D);  // 2 buffers
   float* deltaS = lseS + 2 * BLOCK;                              // 2 buffers
 
-  const int kvBlock = blockIdx.x % P.num_kv_blocks;
-  const int bk = blockIdx.x / P.num_kv_blocks;
+  const int item = P.col_order[blockIdx.x];
+  const int kvBlock = item % P.num_kv_blocks;
+  const int bk = item / P.num_kv_blocks;
   const int kvHead = bk % P.kv_heads, b = bk / P.kv_heads;
   const int groupSize = P.heads / P.kv_heads;
   const int hEnd = (kvHead + 1) * groupSize;
@@ -439,8 +440,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
   T* Ks = dOs + BLOCK * D;        // 2 buffers
   T* Vs = Ks + 2 * BLOCK * D;     // 2 buffers
 
-  const int qBlock = blockIdx.x % P.num_q_blocks;
-  const int bh = blockIdx.x / P.num_q_blocks;
+  const int item = P.row_order[blockIdx.x];
+  const int qBlock = item % P.num_q_blocks;
+  const int bh = item / P.num_q_blocks;
   const int h = bh % P.heads, b = bh / P.heads;
   const int kvHead = h / (P.heads / P.kv_heads);
   const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];

@@ -236,7 +236,7 @@ __device__ __forceinline__ void attnc_bwd_dkdv_tile_sm90(const BwdParams<Pat, T>
         x = st[4 * j + e] * P.scale_log2;
       }
       if (!IS_FULL) {
-        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
+        if (!((q < P.q_len) & (k < P.kv_len) & Pat::mask_eager(P, b, h, amin(q, P.q_len - 1), amin(k, P.kv_len - 1)))) x = -INFINITY;
       }
       const float p = exp2f(x - lse2[e & 1]);  // 0 where masked (lse2 is never -inf)
       st[4 * j + e] = p;
@@ -329,7 +329,7 @@ __device__ __forceinline__ void attnc_bwd_dkdv_dq_tile_sm90(const BwdParams<Pat,
         x = st[4 * j + e] * P.scale_log2;
       }
       if (!IS_FULL) {
-        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
+        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;  // short-circuit: the atomic tile has no registers to spare
       }
       const float p = exp2f(x - lse2[e & 1]);  // 0 where masked (lse2 is never -inf)
       st[4 * j + e] = p;
@@ -438,7 +438,7 @@ __device__ __forceinline__ void attnc_bwd_dq_tile_sm90(const BwdParams<Pat, T>& 
         x = s[4 * j + e] * P.scale_log2;
       }
       if (!IS_FULL) {
-        if (!(q < P.q_len && k < P.kv_len && Pat::mask(P, b, h, q, k))) x = -INFINITY;
+        if (!((q < P.q_len) & (k < P.kv_len) & Pat::mask_eager(P, b, h, amin(q, P.q_len - 1), amin(k, P.kv_len - 1)))) x = -INFINITY;
       }
       const float p = exp2f(x - lse2[e >> 1]);  // 0 where masked (lse2 is never -inf)
       s[4 * j + e] = p;
@@ -493,8 +493,9 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
   float* deltaS = lseS + 2 * BLOCK;                                                 // 2 buffers
   const int tid = threadIdx.x;
 
-  const int kvBlock = cta % P.num_kv_blocks;
-  const int bk = cta / P.num_kv_blocks;
+  const int item = P.col_order[cta];
+  const int kvBlock = item % P.num_kv_blocks;
+  const int bk = item / P.num_kv_blocks;
   const int kvHead = bk % P.kv_heads, b = bk / P.kv_heads;
   const int groupSize = P.heads / P.kv_heads;
   const int hEnd = (kvHead + 1) * groupSize;
@@ -599,9 +600,8 @@ __global__ void __launch_bounds__(bwd90::THREADS, 2) attnc_bwd_dkdv_sm90_kernel(
  * dQ: one CTA (one warpgroup) per (b, h, qBlock). Q, dO stay in shared memory, lse and Delta
  * of the thread's two rows in registers; it visits the FULL, then the PARTIAL key blocks of row
  * (group of (b, h), qBlock) of the q-major lists, double-buffering K and V with cp.async. Rows
- * with no key block write zeros; rows >= q_len are not written. Query blocks are taken in
- * reverse order of blockIdx (the last rows of causal-like patterns are the longest: they start
- * first, which shortens the tail).
+ * with no key block write zeros; rows >= q_len are not written. Items are taken longest first
+ * (P.row_order; the dK/dV CTAs likewise by P.col_order): the heaviest start in the first wave.
  */
 template <class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P, const int cta) {
@@ -613,8 +613,9 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
   const uint32_t Qs = base, dOs = Qs + TILE, Ks = dOs + TILE, Vs = Ks + 2 * TILE;  // Ks, Vs: 2 buffers
   const int tid = threadIdx.x;
 
-  const int qBlock = P.num_q_blocks - 1 - cta % P.num_q_blocks;
-  const int bh = cta / P.num_q_blocks;
+  const int item = P.row_order[cta];
+  const int qBlock = item % P.num_q_blocks;
+  const int bh = item / P.num_q_blocks;
   const int h = bh % P.heads, b = bh / P.heads;
   const int kvHead = h / (P.heads / P.kv_heads);
   const int grp = P.group_of[(P.sched_batch > 1 ? b : 0) * P.heads + h];
@@ -688,22 +689,19 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
 /**
  * dK/dV and dQ in one grid (as FlexAttention's backward): CTA i of the first 2 min(nKV, nQ)
  * alternates between the two kinds (even: dK/dV CTA i / 2, odd: dQ CTA i / 2), the rest are
- * the larger kind's. Each kind starts with its longest CTAs for causal-like patterns, so the
+ * the larger kind's. Each kind takes its items longest first (P.col_order, P.row_order), so the
  * mix keeps long CTAs first, and one kind's tail overlaps the other's work instead of
- * following it. Deterministic (each kind is the split kernels' body).
+ * following it. Deterministic (every gradient element is owned by one CTA).
  */
 template <class Pat, typename T, int D>
 __global__ void __launch_bounds__(bwd90::THREADS, 2) attnc_bwd_fused_sm90_kernel(const BwdParams<Pat, T> P, const int nKV, const int nQ) {
   const int i = (int)blockIdx.x;
   const int both = 2 * (nKV < nQ ? nKV : nQ);
-  if (i < both) {
-    if (i % 2 == 0) attnc_bwd_dkdv_cta_sm90<Pat, T, D, false>(P, i / 2);
-    else attnc_bwd_dq_cta_sm90<Pat, T, D>(P, i / 2);
-  } else if (nKV > nQ) {
-    attnc_bwd_dkdv_cta_sm90<Pat, T, D, false>(P, i - both / 2);
-  } else {
-    attnc_bwd_dq_cta_sm90<Pat, T, D>(P, i - both / 2);
-  }
+  // One call site per kind: each body is inlined once (two copies of a body cost registers).
+  const bool dq = i < both ? (i & 1) != 0 : nKV <= nQ;
+  const int cta = i < both ? i / 2 : i - both / 2;
+  if (dq) attnc_bwd_dq_cta_sm90<Pat, T, D>(P, cta);
+  else attnc_bwd_dkdv_cta_sm90<Pat, T, D, false>(P, cta);
 }
 
 /**

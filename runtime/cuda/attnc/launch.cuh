@@ -56,7 +56,7 @@ struct DeviceSchedule {
 };
 /** Device copy of one planned backward schedule. */
 struct DeviceBackwardSchedule {
-  DeviceArrays arrays;  // groupOf, rowPtr, idx, fullRowPtr, fullIdx, colPtr, qIdx, fullColPtr, fullQIdx
+  DeviceArrays arrays;  // groupOf, rowPtr, idx, fullRowPtr, fullIdx, colPtr, qIdx, fullColPtr, fullQIdx, colOrder, rowOrder
   int sched_batch = 1, num_q_blocks = 0, num_kv_blocks = 0;
 };
 
@@ -155,7 +155,7 @@ int planBackwardCached(const typename Pat::Args* a, DeviceBackwardSchedule* out)
   const BackwardPlan h = planBackward<Pat>(a, inputs);
   DeviceBackwardSchedule d;
   d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.num_kv_blocks = h.num_kv_blocks;
-  rc = d.arrays.upload({&h.groupOf, &h.rowPtr, &h.idx, &h.fullRowPtr, &h.fullIdx, &h.colPtr, &h.qIdx, &h.fullColPtr, &h.fullQIdx});
+  rc = d.arrays.upload({&h.groupOf, &h.rowPtr, &h.idx, &h.fullRowPtr, &h.fullIdx, &h.colPtr, &h.qIdx, &h.fullColPtr, &h.fullQIdx, &h.colOrder, &h.rowOrder});
   if (rc != ATTNC_OK) return rc;
   cache.put(key, d);
   *out = d;
@@ -339,6 +339,7 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
   p.q_col_ptr = d.at(5); p.q_indices = d.at(6); p.full_q_col_ptr = d.at(7); p.full_q_indices = d.at(8);
+  p.col_order = d.at(9); p.row_order = d.at(10);
   // Hopper: a dK/dV kernel and a dQ kernel that recomputes S and dP (deterministic), or on request
   // (atomicBackward) dQ accumulated with atomics in the dK/dV kernel. Elsewhere the mma.sync
   // kernels, also deterministic.

@@ -74,6 +74,9 @@ struct BwdParams : Pat::Values {
   const int* group_of;
   const int* kv_row_ptr; const int* kv_indices; const int* full_kv_row_ptr; const int* full_kv_indices;
   const int* q_col_ptr; const int* q_indices; const int* full_q_col_ptr; const int* full_q_indices;
+  // Item orders, longest first (BackwardPlan): CTA i of the dK/dV kind runs item col_order[i],
+  // item (b * kv_heads + kvHead) * num_kv_blocks + kb; of the dQ kind row_order[i], (b * heads + h) * num_q_blocks + qb.
+  const int* col_order; const int* row_order;
   float* dq_accum;  // launchBackwardSm90Atomic: fp32 dQ workspace [batch, heads, q_len, D], contiguous
 };
 

@@ -1,0 +1,38 @@
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+describe('CLI papercuts', () => {
+  const attnc = (...args: string[]) => spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8' });
+  it('simulate --sweep q_len=... needs no --q-len; without either, a coded error', () => {
+    const s = attnc('simulate', 'patterns/causal.attn', '--sweep', 'q_len=4k..8k');
+    expect(s.status).toBe(0);
+    expect(s.stdout).toContain('| 8192 x 8192');
+    const none = attnc('simulate', 'patterns/causal.attn');
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toContain('error[bad_size]: --q-len is required');
+  });
+  it('an unknown --param is reported once', () => {
+    const r = attnc('schedule', 'patterns/sliding-window.attn', '--q-len', '1k', '--param', 'nope=1');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.match(/error\[unknown_param\]/g)).toHaveLength(1);
+    expect(r.stderr).toContain('1 error');
+  });
+  it('check --json prints the diagnostics as data with positions, and the exit status', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-check-'));
+    const bad = path.join(dir, 'bad.attn');
+    fs.writeFileSync(bad, 'pattern p(w: int = 4) {\n  allow q - k < x\n}\n');
+    const r = attnc('check', '--json', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout);
+    expect(j.errors).toBe(1);
+    expect(j.diagnostics[0]).toMatchObject({ code: 'unknown_name', severity: 'error', file: bad, line: 2, col: 17, endLine: 2, endCol: 18 });
+    const ok = attnc('check', '--json', 'patterns/causal.attn');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ files: 1, patterns: 1, errors: 0, diagnostics: [] });
+  });
+});
