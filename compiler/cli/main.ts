@@ -113,7 +113,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   )
     .option('-o, --out <path>', 'output file: .svg or .png')
     .option('--format <format>', 'svg | png | term (default: from -o, else term)')
-    .action(async (file: string, opts: PlanOptions & { format?: string; out?: string }) => {
+    .option('--groups <n>', 'head groups drawn in SVG / PNG (heads with the same mask form a group)', '4')
+    .action(async (file: string, opts: PlanOptions & { format?: string; out?: string; groups: string }) => {
       const diags = new Diagnostics();
       status = await guard(diags, () => runViz(file, opts, diags));
     });

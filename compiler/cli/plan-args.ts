@@ -91,8 +91,8 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
 }
 
 
-/** Reads `--input name=file.npy` arrays for a pattern's `input` parameters (coded errors). */
-export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics): Record<string, Int32Array> {
+/** Reads `--input name=file.npy` arrays for a pattern's `input` parameters (coded errors; a missing one is an error unless `omitMissing`). */
+export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, omitMissing = false): Record<string, Int32Array> {
   const inputs: Record<string, Int32Array> = {};
   for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
     const decl = pattern.params.find((p) => p.name === name);
@@ -107,6 +107,14 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
     } catch (e) {
       const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
       diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);
+    }
+  }
+  if (!omitMissing) {
+    for (const p of pattern.params) {
+      if (p.mode === 'input' && !Object.hasOwn(raw, p.name)) {
+        const len = 'length' in p && p.length ? ` (${String(p.length)} entries)` : '';
+        diags.report('bad_input', `input array \`${p.name}\` is required: pass it with --input ${p.name}=FILE.npy${len}, a 1-D integer .npy file`);
+      }
     }
   }
   return inputs;

@@ -63,7 +63,12 @@ export function runSchedule(file: string, o: PlanOptions & { format: string; out
 }
 
 /** `attnc viz`. */
-export function runViz(file: string, o: PlanOptions & { format?: string; out?: string }, diags: Diagnostics): number {
+export function runViz(file: string, o: PlanOptions & { format?: string; out?: string; groups?: string }, diags: Diagnostics): number {
+  const maxGroups = Number(o.groups ?? '4');
+  if (!Number.isSafeInteger(maxGroups) || maxGroups < 1 || maxGroups > 64) {
+    diags.report('bad_param_value', `--groups must be an integer from 1 to 64, got \`${o.groups}\``);
+    throw new UserError(diags);
+  }
   const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : undefined;
   const format = o.format ?? (ext === 'png' || ext === 'svg' ? ext : o.out ? undefined : 'term');
   if (!format || !['svg', 'png', 'term'].includes(format)) {
@@ -73,7 +78,7 @@ export function runViz(file: string, o: PlanOptions & { format?: string; out?: s
   const { schedule } = planFromOptions(file, o, diags);
   if (format === 'term') emit(o.out, renderTerm(schedule, Math.min(100, (process.stdout.columns ?? 80) - 24)));
   else {
-    const svg = renderSvg(schedule);
+    const svg = renderSvg(schedule, { maxGroups });
     emit(o.out, format === 'svg' ? svg : svgToPng(svg));
   }
   return EXIT.ok;

@@ -96,7 +96,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
-  const inputs = loadInputs(pattern, o.input, diags);
+  const inputs = loadInputs(pattern, o.input, diags, Boolean(o.sweep));  // --sweep refuses input arrays below
   if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
   if (bound.inputs.length && o.sweep) {

@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -34,5 +34,23 @@ describe('CLI papercuts', () => {
     const ok = attnc('check', '--json', 'patterns/causal.attn');
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ files: 1, patterns: 1, errors: 0, diagnostics: [] });
+  });
+  it('viz --groups N draws N head groups, and the footer names that option', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-viz-'));
+    const src = path.join(dir, 'mix.attn');
+    fs.writeFileSync(src, 'pattern mix() {\n  causal\n  allow q - k < 64 * (h + 1)\n}\n');
+    const svg = path.join(dir, 'm.svg');
+    expect(attnc('viz', src, '--q-len', '1k', '--heads', '8', '-o', svg).status).toBe(0);
+    expect(fs.readFileSync(svg, 'utf8')).toContain('4 more groups not shown: attnc viz --groups N');
+    expect(attnc('viz', src, '--q-len', '1k', '--heads', '8', '--groups', '8', '-o', svg).status).toBe(0);
+    expect(fs.readFileSync(svg, 'utf8')).not.toContain('more groups not shown');
+    const bad = attnc('viz', src, '--q-len', '1k', '--groups', '0', '-o', svg);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('error[bad_param_value]: --groups');
+  });
+  it('a missing input array says how to pass it', () => {
+    const r = attnc('schedule', 'patterns/document.attn', '--q-len', '1k');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[bad_input]: input array `doc` is required: pass it with --input doc=FILE.npy');
   });
 });
