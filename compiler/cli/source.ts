@@ -1,11 +1,28 @@
 /** Reading source files named on the command line. */
+import * as fs from 'node:fs';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import type { SourceFile } from '../diagnostics/span.ts';
 import { readFromDisk } from '../pipeline.ts';
 import { setOwn } from '../2-check/bind.ts';
 
-/** Reads a source file or reports `file_not_found`. */
+let stdinText: string | undefined;
+function readStdin(): string | undefined {
+  try {
+    return fs.readFileSync(0, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a source file (`-`: standard input) or reports `file_not_found`. */
 export function readSource(name: string, diags: Diagnostics): SourceFile | undefined {
+  if (name === '-') {
+    // `-` is standard input, read once (its imports resolve from the working directory).
+    stdinText ??= readStdin();
+    if (stdinText !== undefined) return { name: '<stdin>', text: stdinText };
+    diags.report('file_not_found', 'cannot read standard input');
+    return undefined;
+  }
   const text = readFromDisk(name);
   if (text === undefined) {
     diags.report('file_not_found', `cannot read \`${name}\``);

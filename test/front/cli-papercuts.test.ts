@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -52,5 +52,14 @@ describe('CLI papercuts', () => {
     const r = attnc('schedule', 'patterns/document.attn', '--q-len', '1k');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error[bad_input]: input array `doc` is required: pass it with --input doc=FILE.npy');
+  });
+  it('- reads the pattern from standard input', () => {
+    const run = (input: string, ...args: string[]) => spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8', input });
+    const ok = run('pattern p() {\n  causal\n}\n', 'schedule', '-', '--q-len', '256', '--format', 'json');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).pattern).toBe('p');
+    const bad = run('pattern p() {\n  allow q - k < x\n}\n', 'check', '-');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--> <stdin>:2:17');
   });
 });
