@@ -206,6 +206,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     const lse = new Float32Array(lseRaw.buffer, lseRaw.byteOffset, lseRaw.byteLength / 4);
     if (o.lse) writeFileAtomic(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
     process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${r.fullTiles} full + ${r.partialTiles} partial tiles per head group; ${r.ms.toFixed(2)} ms\n`);
+    if (!o.out && !o.check) process.stderr.write('note: no -o given, so the output was not written (pass -o out.npy to keep it, --check to compare it with the reference)\n');
     if (!o.check) return EXIT.ok;
     const values = (a: NpyArray) => (a.dtype === 'f2' ? fromHalfArray(a.data as Uint16Array) : (a.data as Float32Array));
     const got = dtype === 'f16' ? fromHalfArray(outData as Uint16Array) : (outData as Float32Array);

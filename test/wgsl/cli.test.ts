@@ -71,6 +71,14 @@ describe('attnc run', () => {
     expect(r.stderr).toContain('error[bad_input]: --q');
   });
 
+  it.skipIf(webgpuUnavailable())('without -o says that the output was not written', () => {
+    const q = tensor('q2.npy', [1, 1, 16, 32]);
+    const r = attnc(['run', file, '--q', q, '--k', q, '--v', q]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ran win on');
+    expect(r.stderr).toContain('note: no -o given, so the output was not written');
+  });
+
   it.skipIf(webgpuUnavailable())('runs f32 with GQA and cross lengths, and checks against the reference', () => {
     const q = tensor('q.npy', [2, 4, 45, 32], 'f4', 1), k = tensor('k.npy', [2, 2, 61, 32], 'f4', 2), v = tensor('v.npy', [2, 2, 61, 32], 'f4', 3);
     const out = path.join(dir, 'o.npy'), lse = path.join(dir, 'lse.npy');
