@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -61,5 +61,11 @@ describe('CLI papercuts', () => {
     const bad = run('pattern p() {\n  allow q - k < x\n}\n', 'check', '-');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--> <stdin>:2:17');
+  });
+  it('generated Python docstrings carry the whole first paragraph of the pattern\'s doc, not its first line', () => {
+    const py = fs.readFileSync('generated/cuda/streaming/streaming.py', 'utf8');
+    const first = py.split('\n').find((l) => l.startsWith('"""'))!;
+    expect(first).toContain('Attention Sinks"): the first `sink` tokens');
+    expect(first.trimEnd().endsWith('most recent tokens.')).toBe(true);
   });
 });

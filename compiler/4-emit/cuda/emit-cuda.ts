@@ -103,7 +103,8 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
   // and the .py's `#` header and docstring.
   const userText = (comment: (s: string) => string, doc: (s: string) => string = comment) => ({
     source: comment(source),
-    doc: doc(bp.pattern.doc.split('\n')[0] ?? ''),
+    // The doc's first paragraph as one line (its first line alone can stop mid-sentence).
+    doc: doc((bp.pattern.doc.split(/\n\s*\n/)[0] ?? '').replace(/\s+/g, ' ').trim()),
     maskText: comment(oneLine(bp.mask)),
     biasText: comment(oneLine(bp.bias)),
     softcapText: comment(oneLine(bp.softcap)),
