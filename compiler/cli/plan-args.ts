@@ -5,11 +5,12 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues, setOwn } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
+import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
 import type { CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
@@ -52,6 +53,23 @@ function intOption(name: string, text: string, diags: Diagnostics): number {
   return v;
 }
 
+/**
+ * An `assert` that depends on the sizes or runtime values fails when planning: each failed one
+ * is reported at its line, with the values it was checked against. False when none could be
+ * matched to its source (the caller reports the planner's message).
+ */
+function reportFailedAsserts(bound: BoundPattern, planner: PlannerModule, sizes: { qLen: number; kvLen: number; heads: number }, runtime: Record<string, number | boolean>, diags: Diagnostics): boolean {
+  const failed = new Set(planner.failedAsserts(sizes, runtime));
+  const values = [`q_len = ${sizes.qLen}`, `kv_len = ${sizes.kvLen}`, `heads = ${sizes.heads}`, ...Object.entries(runtime).map(([k, v]) => `${k} = ${v}`)];
+  let n = 0;
+  for (const a of bound.pendingAsserts) {
+    if (!failed.has(a.message ?? `assertion failed: line ${a.span.line}`)) continue;
+    diags.report('assertion_failed', a.message ?? 'assertion failed', a.span, [`with ${values.join(', ')}`]);
+    n++;
+  }
+  return n > 0;
+}
+
 /** Checks, binds, lowers and plans; returns the verified schedule. Throws `UserError`. */
 export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics): { schedule: Schedule; plannerSource: string } {
   const src = requireSource(file, diags);
@@ -78,6 +96,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
     schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs }, progress.report, progress.afterMs);
   } catch (e) {
     if (e instanceof PlanError) {
+      if (e.code === 'assertion_failed' && reportFailedAsserts(bound, lowered.planner, { qLen, kvLen, heads }, runtimeValues, diags)) throw new UserError(diags);
       diags.report(e.code, e.message);
       throw new UserError(diags);
     }

@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -67,5 +67,12 @@ describe('CLI papercuts', () => {
     const first = py.split('\n').find((l) => l.startsWith('"""'))!;
     expect(first).toContain('Attention Sinks"): the first `sink` tokens');
     expect(first.trimEnd().endsWith('most recent tokens.')).toBe(true);
+  });
+  it('an assert that fails when planning is reported at its line, with the sizes it was checked against', () => {
+    const run = (input: string, ...args: string[]) => spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8', input });
+    const r = run('pattern p() {\n  assert q_len % 64 == 0, "q_len must be a multiple of 64"\n  causal\n}\n', 'schedule', '-', '--q-len', '100');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[assertion_failed]: q_len must be a multiple of 64\n --> <stdin>:2:3');
+    expect(r.stderr).toContain('= note: with q_len = 100, kv_len = 100, heads = 1');
   });
 });
