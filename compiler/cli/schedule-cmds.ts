@@ -75,6 +75,10 @@ export function runViz(file: string, o: PlanOptions & { format?: string; out?: s
     diags.report('bad_param_value', `cannot tell the picture format: use -o map.svg, -o map.png or --format term`);
     throw new UserError(diags);
   }
+  if (format === 'png' && !o.out && process.stdout.isTTY) {
+    diags.report('bad_param_value', 'a PNG is binary: give it a name with -o map.png (or pipe standard output)');
+    throw new UserError(diags);
+  }
   const { schedule } = planFromOptions(file, o, diags);
   if (format === 'term') emit(o.out, renderTerm(schedule, Math.min(100, (process.stdout.columns ?? 80) - 24)));
   else {

@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures, no PNG bytes to a terminal. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -74,5 +74,14 @@ describe('CLI papercuts', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error[assertion_failed]: q_len must be a multiple of 64\n --> <stdin>:2:3');
     expect(r.stderr).toContain('= note: with q_len = 100, kv_len = 100, heads = 1');
+  });
+  const haveScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!haveScript)('viz --format png refuses to write binary to a terminal, and writes it to a pipe', () => {
+    // `script` gives the command a terminal as its standard output.
+    const tty = spawnSync('script', ['-qec', `${process.execPath} bin/attnc.mjs viz patterns/causal.attn --q-len 1k --format png`, '/dev/null'], { encoding: 'utf8' });
+    expect(tty.stdout).toContain('error[bad_param_value]: a PNG is binary');
+    const piped = spawnSync(process.execPath, ['bin/attnc.mjs', 'viz', 'patterns/causal.attn', '--q-len', '1k', '--format', 'png']);
+    expect(piped.status).toBe(0);
+    expect(piped.stdout.subarray(1, 4).toString()).toBe('PNG');
   });
 });
