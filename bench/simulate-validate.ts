@@ -67,28 +67,36 @@ function predictMs(gpu: GpuProfile, kernel: string, id: string, S: number): numb
   return simulate(p.bp, p.planner, gpu, kernel, { batch: 1, heads: H, kvHeads: H, qLen: S, kvLen: S, headDim: D, dtypeBytes: 2, inputs: p.inputs }).sparseMs;
 }
 
-/** Fits the kernel's constants (log-space least squares, coordinate search). */
-function fit(gpu: GpuProfile, kernel: string, meas: Meas[], keys: (keyof KernelModel)[]): KernelModel {
-  let km: KernelModel = { ...gpu.kernels[kernel] };
-  const loss = (m: KernelModel) => {
-    const g = { ...gpu, kernels: { ...gpu.kernels, [kernel]: m } };
-    return meas.reduce((a, x) => a + Math.log(predictMs(g, kernel, x.id, x.S) / x.ms) ** 2, 0);
-  };
-  let best = loss(km);
+/**
+ * Coordinate search: each key of `start` in turn is scaled by 2, 1.25, 1.06 and 1.015 (up, then
+ * down) while `loss` falls, six rounds. `set` writes a value (with whatever is tied to it).
+ */
+function coordinateSearch<M>(start: M, keys: (keyof M)[], loss: (m: M) => number, set: (m: M, k: keyof M, v: number) => M = (m, k, v) => ({ ...m, [k]: v })): M {
+  let m = start;
+  let best = loss(m);
   for (let round = 0; round < 6; round++) {
     for (const k of keys) {
       for (const f of [2, 1.25, 1.06, 1.015]) {
         for (const dir of [f, 1 / f]) {
           for (;;) {
-            const cand = { ...km, [k]: Math.max(1e-4, (km[k] as number) * dir) } as KernelModel;
+            const cand = set(m, k, Math.max(1e-4, (m[k] as number) * dir));
             const l = loss(cand);
-            if (l < best - 1e-12) { best = l; km = cand; } else break;
+            if (l < best - 1e-12) { best = l; m = cand; } else break;
           }
         }
       }
     }
   }
-  return km;
+  return m;
+}
+
+/** Fits the kernel's constants (log-space least squares, coordinate search). */
+function fit(gpu: GpuProfile, kernel: string, meas: Meas[], keys: (keyof KernelModel)[]): KernelModel {
+  const loss = (m: KernelModel) => {
+    const g = { ...gpu, kernels: { ...gpu.kernels, [kernel]: m } };
+    return meas.reduce((a, x) => a + Math.log(predictMs(g, kernel, x.id, x.S) / x.ms) ** 2, 0);
+  };
+  return coordinateSearch({ ...gpu.kernels[kernel] }, keys, loss);
 }
 
 function validate(gpu: GpuProfile, kernel: string, meas: Meas[]) {
@@ -201,23 +209,8 @@ const predictBwdMs = (gpu: GpuProfile, kernel: string, id: string, S: number) =>
 function fitBwd(gpu: GpuProfile, kernel: string, meas: Meas[], keys: (keyof BackwardModel)[]): BackwardModel {
   const withModel = (m: BackwardModel): GpuProfile => ({ ...gpu, kernels: { ...gpu.kernels, [kernel]: { ...gpu.kernels[kernel], backward: m } } });
   const loss = (m: BackwardModel) => meas.reduce((a, x) => a + Math.log(predictBwdMs(withModel(m), kernel, x.id, x.S) / x.ms) ** 2, 0);
-  let bm = gpu.kernels[kernel].backward!;
-  let best = loss(bm);
-  for (let round = 0; round < 6; round++) {
-    for (const k of keys) {
-      for (const f of [2, 1.25, 1.06, 1.015]) {
-        for (const dir of [f, 1 / f]) {
-          for (;;) {
-            const v = Math.max(1e-4, (bm[k] as number) * dir);
-            const cand = { ...bm, [k]: v, ...(k === 'colTileUs' ? { rowTileUs: 0.75 * v } : {}) } as BackwardModel;
-            const l = loss(cand);
-            if (l < best - 1e-12) { best = l; bm = cand; } else break;
-          }
-        }
-      }
-    }
-  }
-  return bm;
+  // A row tile is tied to 3/4 of a column tile.
+  return coordinateSearch(gpu.kernels[kernel].backward!, keys, loss, (m, k, v) => ({ ...m, [k]: v, ...(k === 'colTileUs' ? { rowTileUs: 0.75 * v } : {}) }));
 }
 function validateBwd(gpu: GpuProfile, kernel: string, meas: Meas[]) {
   return meas.map((x) => {

@@ -16,7 +16,7 @@
 import type { BoundPattern } from '../2-check/bind.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import type { BackwardModel, GpuProfile } from './profile.ts';
-import { cachedPlan, checkSimSize, inputReads, listSchedule, maskOps, type SimResult, type SimShape } from './simulate.ts';
+import { cachedPlan, checkSimSize, inputReads, listSchedule, maskOps, toResult, type SimResult, type SimShape } from './simulate.ts';
 
 /** Simulates the backward pass of `kernel` on `gpu` for one problem. */
 export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
@@ -114,28 +114,14 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
   const totalTiles = nq * nkv * shape.batch * shape.heads;
   const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
   const idealUs = (denseUs - preprocessUs - bm.launchUs) / ideal;
-  return {
-    kernel,
-    pass: 'backward',
-    gpu: gpu.name,
-    calibrated: gpu.calibrated,
-    qLen: shape.qLen,
-    kvLen: shape.kvLen,
-    denseMs: denseUs / 1e3,
-    baselineMs: baselineUs / 1e3,
-    sparseMs: sparseUs / 1e3,
-    speedup: denseUs / sparseUs,
-    speedupVsBaseline: baselineUs / sparseUs,
-    idealSpeedup: ideal,
-    fullTiles: full,
-    partialTiles: partial,
-    workItems: costs.length,
-    gap: {
-      tileRateMs: (work - maskWork) / slots / 1e3 - idealUs / 1e3,
-      maskingMs: maskWork / slots / 1e3,
-      tailMs: Math.max(0, makespan - totalCost / slots) / 1e3,
-      overheadMs: (bm.itemUs * costs.length / slots + preprocessUs + bm.launchUs) / 1e3,
-      memoryMs: Math.max(0, memoryUs - makespan) / 1e3,
+  return toResult(kernel, 'backward', gpu, shape, {
+    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length,
+    gapUs: {
+      tileRate: (work - maskWork) / slots - idealUs,
+      masking: maskWork / slots,
+      tail: Math.max(0, makespan - totalCost / slots),
+      overhead: bm.itemUs * costs.length / slots + preprocessUs + bm.launchUs,
+      memory: Math.max(0, memoryUs - makespan),
     },
-  };
+  });
 }

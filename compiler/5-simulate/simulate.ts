@@ -164,29 +164,50 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
   const idealUs = (denseUs - km.launchUs) / ideal;
   const evenUs = totalCost / slots;
+  return toResult(kernel, 'forward', gpu, shape, {
+    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length,
+    gapUs: {
+      tileRate: (work - maskWork) / slots - idealUs,  // vs the dense kernel's rate
+      masking: maskWork / slots,
+      tail: Math.max(0, makespan - evenUs),
+      overhead: km.itemUs * costs.length / slots + km.launchUs,
+      memory: Math.max(0, memoryUs - makespan),
+    },
+  });
+}
+
+/** One simulated pass in microseconds, with its tiles and work items: what a SimResult is made of. */
+export interface PassTimes {
+  readonly denseUs: number;
+  readonly baselineUs: number;
+  readonly sparseUs: number;
+  readonly ideal: number;
+  readonly full: number;
+  readonly partial: number;
+  readonly workItems: number;
+  readonly gapUs: { readonly tileRate: number; readonly masking: number; readonly tail: number; readonly overhead: number; readonly memory: number };
+}
+
+/** The result of simulating `pass` (times in milliseconds, ratios derived). */
+export function toResult(kernel: string, pass: SimPass, gpu: GpuProfile, shape: SimShape, t: PassTimes): SimResult {
+  const g = t.gapUs;
   return {
     kernel,
-    pass: 'forward',
+    pass,
     gpu: gpu.name,
     calibrated: gpu.calibrated,
     qLen: shape.qLen,
     kvLen: shape.kvLen,
-    denseMs: denseUs / 1e3,
-    baselineMs: baselineUs / 1e3,
-    sparseMs: sparseUs / 1e3,
-    speedup: denseUs / sparseUs,
-    speedupVsBaseline: baselineUs / sparseUs,
-    idealSpeedup: ideal,
-    fullTiles: full,
-    partialTiles: partial,
-    workItems: costs.length,
-    gap: {
-      tileRateMs: (work - maskWork) / slots / 1e3 - idealUs / 1e3,  // vs the dense kernel's rate
-      maskingMs: maskWork / slots / 1e3,
-      tailMs: Math.max(0, makespan - evenUs) / 1e3,
-      overheadMs: (km.itemUs * costs.length / slots + km.launchUs) / 1e3,
-      memoryMs: Math.max(0, memoryUs - makespan) / 1e3,
-    },
+    denseMs: t.denseUs / 1e3,
+    baselineMs: t.baselineUs / 1e3,
+    sparseMs: t.sparseUs / 1e3,
+    speedup: t.denseUs / t.sparseUs,
+    speedupVsBaseline: t.baselineUs / t.sparseUs,
+    idealSpeedup: t.ideal,
+    fullTiles: t.full,
+    partialTiles: t.partial,
+    workItems: t.workItems,
+    gap: { tileRateMs: g.tileRate / 1e3, maskingMs: g.masking / 1e3, tailMs: g.tail / 1e3, overheadMs: g.overhead / 1e3, memoryMs: g.memory / 1e3 },
   };
 }
 

@@ -12,7 +12,7 @@ import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
-import type { CheckedPattern } from '../ir/program.ts';
+import { assertMessage, type CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { collectParam, parseParamArgs, requireSource } from './source.ts';
 import { planProgress } from './progress.ts';
@@ -63,7 +63,7 @@ function reportFailedAsserts(bound: BoundPattern, planner: PlannerModule, sizes:
   const values = [`q_len = ${sizes.qLen}`, `kv_len = ${sizes.kvLen}`, `heads = ${sizes.heads}`, ...Object.entries(runtime).map(([k, v]) => `${k} = ${v}`)];
   let n = 0;
   for (const a of bound.pendingAsserts) {
-    if (!failed.has(a.message ?? `assertion failed: line ${a.span.line}`)) continue;
+    if (!failed.has(assertMessage(a))) continue;
     diags.report('assertion_failed', a.message ?? 'assertion failed', a.span, [`with ${values.join(', ')}`]);
     n++;
   }

@@ -47,6 +47,11 @@ export interface CheckedAssert {
   readonly span: Span;
 }
 
+/** What a failed assert says (the planner's and the C entry points' message): its own text, or its line. */
+export function assertMessage(a: { readonly message?: string; readonly span: { readonly line: number } }): string {
+  return a.message ?? `assertion failed: line ${a.span.line}`;
+}
+
 /**
  * One checked pattern. The mask is
  * `(allows[0] || allows[1] || ... , or true if none) && requires[..] && !denies[..]`,

@@ -41,7 +41,7 @@ template <int D> void bench(int B, int H, int L) {
   // Longest class first, as BackwardPlan orders them: key block kb has NB - kb tiles, query block qb has qb + 1.
   std::vector<int> colOrder((size_t)B * H * NB), rowOrder((size_t)B * H * NB);
   for (size_t i = 0; i < colOrder.size(); i++) colOrder[i] = rowOrder[i] = (int)i;
-  const auto cls = [&](int tiles) { return attnc::backwardCostClass(attnc::backwardItemCost(tiles, 0)); };
+  const auto cls = [&](int tiles) { return attnc::backwardCostClass(attnc::itemCost(tiles, 0)); };
   std::stable_sort(colOrder.begin(), colOrder.end(), [&](int x, int y) { return cls(NB - x % NB) > cls(NB - y % NB); });
   std::stable_sort(rowOrder.begin(), rowOrder.end(), [&](int x, int y) { return cls(x % NB + 1) > cls(y % NB + 1); });
   p.col_order = up(colOrder); p.row_order = up(rowOrder);

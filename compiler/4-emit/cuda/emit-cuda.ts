@@ -14,7 +14,7 @@ import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
 import { children, show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
-import { inputLengthNeeds } from '../../ir/program.ts';
+import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
@@ -127,7 +127,7 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `      ${l}`).join('\n'),
     hostMask: printC(plan.mask, hostLeaves),
     asserts: [
-      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: cString(a.message ?? `assertion failed: line ${a.span.line}`) })),
+      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: cString(assertMessage(a)) })),
       // An input array read at every q (or k) needs that many entries: `doc: int[kv_len]` read
       // as doc[q] is refused when q_len > kv_len (the kernel would read past its end).
       ...inputLengthNeeds(plan.inputs).map((x) => ({ cond: `${x.need} <= ${x.have}`, message: cString(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.at}: ${x.need} must not exceed ${x.have}`) })),

@@ -15,6 +15,7 @@ import type { MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { some } from '../../ir/mask.ts';
 import { printInterval } from './print-interval.ts';
+import { assertMessage } from '../../ir/program.ts';
 import { printPoint } from './print-point.ts';
 
 const indent = (lines: readonly string[], pad: string) => lines.map((l) => (l ? pad + l : l)).join('\n');
@@ -60,7 +61,7 @@ export function printPlanner(plan: PlanIR): string {
     '  failedAsserts(sizes, params) {',
     indent(leafBindings(plan, assertExprs), '    '),
     '    const failed = [];',
-    ...plan.asserts.map((a) => `    if (!${printPoint(a.cond)}) failed.push(${JSON.stringify(a.message ?? `assertion failed: line ${a.span.line}`)});`),
+    ...plan.asserts.map((a) => `    if (!${printPoint(a.cond)}) failed.push(${JSON.stringify(assertMessage(a))});`),
     '    return failed;',
     '  },',
     '  slots(h, b, sizes, params) {',

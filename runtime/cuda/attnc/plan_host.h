@@ -71,6 +71,9 @@ inline void appendShifted(std::vector<int>& all, const std::vector<int>& part, i
   for (int x : part) all.push_back(base + x);
 }
 
+/** A work item's cost for ordering and dealing, forward and backward: 4 per FULL tile, 5 per PARTIAL, 8 per item (its own tile's load, the epilogue). */
+inline long long itemCost(long long full, long long partial) { return 4 * full + 5 * partial + 8; }
+
 /**
  * One planned forward schedule on the host: head groups, compressed FULL and PARTIAL rows per
  * group (absolute offsets into the joined index arrays), the work order (longest rows first)
@@ -84,10 +87,10 @@ struct HostPlan {
     const int bh = it / num_q_blocks, h = bh % heads, b = bh / heads;
     return groupOf[(size_t)(sched_batch > 1 ? b : 0) * heads + h] * (num_q_blocks + 1) + it % num_q_blocks;
   }
-  /** Work item `it`'s cost for ordering and dealing: 4 per FULL tile, 5 per PARTIAL, 8 per item (Q, epilogue). */
+  /** Work item `it`'s cost for ordering and dealing (itemCost). */
   long long cost(int it) const {
     const int r = row(it);
-    return 4LL * (fullRowPtr[r + 1] - fullRowPtr[r]) + 5LL * (rowPtr[r + 1] - rowPtr[r]) + 8;
+    return itemCost(fullRowPtr[r + 1] - fullRowPtr[r], rowPtr[r + 1] - rowPtr[r]);
   }
 };
 
@@ -186,8 +189,6 @@ struct BackwardPlan {
   std::vector<int> colOrder, rowOrder;
 };
 
-/** A backward item's cost for ordering: 4 per FULL tile, 5 per PARTIAL, 8 per item (as the forward's). */
-inline int backwardItemCost(int full, int partial) { return 4 * full + 5 * partial + 8; }
 /**
  * The class items are ordered by: floor(log2(cost)). Longest class first; within a class the
  * items keep their natural order, (b, head)-major, so the CTAs running together mostly belong
@@ -215,32 +216,35 @@ BackwardPlan planBackward(const typename Pat::Args* a, const HostInputs& inputs)
     d.qIdx.insert(d.qIdx.end(), qIdx.begin(), qIdx.end());
     d.fullQIdx.insert(d.fullQIdx.end(), fullQIdx.begin(), fullQIdx.end());
   }
-  // Item costs per (group, block), then the orders over every (b, head) of the call.
-  const int nq = gp.nq, nkv = gp.nkv, G = (int)gp.groups.size();
-  std::vector<int> rowCost((size_t)G * nq), colCost((size_t)G * nkv);
-  for (int g = 0; g < G; g++) {
-    const int r0 = g * (nq + 1), c0 = g * (nkv + 1);
-    for (int qb = 0; qb < nq; qb++) rowCost[(size_t)g * nq + qb] = backwardItemCost(d.fullRowPtr[r0 + qb + 1] - d.fullRowPtr[r0 + qb], d.rowPtr[r0 + qb + 1] - d.rowPtr[r0 + qb]);
-    for (int kb = 0; kb < nkv; kb++) colCost[(size_t)g * nkv + kb] = backwardItemCost(d.fullColPtr[c0 + kb + 1] - d.fullColPtr[c0 + kb], d.colPtr[c0 + kb + 1] - d.colPtr[c0 + kb]);
-  }
-  const int B = a->batch, H = a->heads, Hkv = a->kv_heads, per = H / Hkv;
-  const auto group = [&](int b, int h) { return d.groupOf[(size_t)(d.sched_batch > 1 ? b : 0) * H + h]; };
-  std::vector<long long> rc((size_t)B * H * nq), cc((size_t)B * Hkv * nkv, 0);
+  // Each item's cost class over every (b, head) of the call: a dQ item is one row; a dK/dV item
+  // visits the query heads of its kv head, so its column tiles add up over them.
+  const int nq = gp.nq, nkv = gp.nkv, B = a->batch, H = a->heads, Hkv = a->kv_heads, per = H / Hkv;
+  const auto span = [](const std::vector<int>& ptr, int i) { return ptr[i + 1] - ptr[i]; };
+  std::vector<int> rowClass((size_t)B * H * nq), colClass((size_t)B * Hkv * nkv);
+  std::vector<long long> colFull(colClass.size(), 0), colPartial(colClass.size(), 0);
   for (int b = 0; b < B; b++) {
     for (int h = 0; h < H; h++) {
-      const int g = group(b, h);
-      for (int qb = 0; qb < nq; qb++) rc[((size_t)b * H + h) * nq + qb] = rowCost[(size_t)g * nq + qb];
-      // dK/dV of a kv head visit the query heads of its group: their column costs add up.
-      for (int kb = 0; kb < nkv; kb++) cc[((size_t)b * Hkv + h / per) * nkv + kb] += colCost[(size_t)g * nkv + kb] - (h % per ? 8 : 0);
+      const int g = d.groupOf[(size_t)(d.sched_batch > 1 ? b : 0) * H + h];
+      for (int qb = 0; qb < nq; qb++) {
+        const int r = g * (nq + 1) + qb;
+        rowClass[((size_t)b * H + h) * nq + qb] = backwardCostClass(itemCost(span(d.fullRowPtr, r), span(d.rowPtr, r)));
+      }
+      for (int kb = 0; kb < nkv; kb++) {
+        const int c = g * (nkv + 1) + kb;
+        const size_t i = ((size_t)b * Hkv + h / per) * nkv + kb;
+        colFull[i] += span(d.fullColPtr, c);
+        colPartial[i] += span(d.colPtr, c);
+      }
     }
   }
-  const auto longestFirst = [](const std::vector<long long>& cost, std::vector<int>& order) {
-    order.resize(cost.size());
-    for (size_t i = 0; i < cost.size(); i++) order[i] = (int)i;
-    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return backwardCostClass(cost[x]) > backwardCostClass(cost[y]); });
+  for (size_t i = 0; i < colClass.size(); i++) colClass[i] = backwardCostClass(itemCost(colFull[i], colPartial[i]));
+  const auto longestFirst = [](const std::vector<int>& cls, std::vector<int>& order) {
+    order.resize(cls.size());
+    for (size_t i = 0; i < cls.size(); i++) order[i] = (int)i;
+    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return cls[x] > cls[y]; });
   };
-  longestFirst(rc, d.rowOrder);
-  longestFirst(cc, d.colOrder);
+  longestFirst(rowClass, d.rowOrder);
+  longestFirst(colClass, d.colOrder);
   return d;
 }
 
