@@ -31,7 +31,7 @@ export function findDeno(): string | undefined {
 /** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
 export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
   const deno = findDeno();
-  if (!deno) throw new NoWebGpuError('Deno is not installed (npm ci installs it as a dev dependency; or put `deno` on PATH)');
+  if (!deno) throw new NoWebGpuError('Deno is not installed (npm install --no-save @deno/linux-x64-glibc@2.9.6, or put `deno` on PATH)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-job-'));
   try {
     const jobFile = path.join(dir, 'job.json'), resultFile = path.join(dir, 'result.json');
