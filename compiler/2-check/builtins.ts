@@ -44,6 +44,11 @@ const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 /** The generated Python loader's own names: `attention`'s other arguments and the module's globals. */
 const PYTHON_LOADER_NAMES: ReadonlySet<string> = new Set(['v', 'scale', 'block_kv', 'return_lse', 'deterministic', 'os', 'define_attention', '_attention', 'attention']);
+/**
+ * The names the generated FlexAttention module's `mask_mod`, `score_mod` and `block_mask` take
+ * or read besides the pattern's own (`compiler/4-emit/flex/emit-flex.ts`).
+ */
+export const FLEX_MODULE_NAMES: ReadonlySet<string> = new Set(['batch', 'block_size', 'device', '_flex', '_PATTERN']);
 
 /**
  * Why a runtime value or input array cannot be called `name`, or undefined when it can. Each
@@ -55,6 +60,7 @@ const PYTHON_LOADER_NAMES: ReadonlySet<string> = new Set(['v', 'scale', 'block_k
 export function generatedNameConflict(name: string): string | undefined {
   if (PYTHON_KEYWORDS.has(name)) return `\`${name}\` is a Python keyword, so the generated Python \`attention\` cannot take it as an argument`;
   if (PYTHON_LOADER_NAMES.has(name)) return `\`${name}\` is a name of the generated Python loader (\`attention(q, k, v, *, scale, block_kv, return_lse, deterministic, ...)\` and its module's globals)`;
+  if (FLEX_MODULE_NAMES.has(name)) return `\`${name}\` is a name of the generated FlexAttention module (\`block_mask(q_len, kv_len, *, heads, batch, block_size, device, ...)\` and its module's globals)`;
   return undefined;
 }
 

@@ -108,3 +108,19 @@ export function pyDocstring(text: string): string {
 export function wgslLineComment(text: string): string {
   return oneLine(text);
 }
+
+const PY_ESCAPED = /[\0-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A double-quoted Python string literal whose value is `text`: backslashes and double quotes
+ * are escaped, control characters, line separators and bidirectional controls become `\x` or
+ * `\u` escapes (so the literal stays on one line and reads as it evaluates); unpaired
+ * surrogates, which UTF-8 cannot hold, become U+FFFD.
+ */
+export function pyString(text: string): string {
+  const hex = (c: string) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  };
+  return `"${text.replace(SURROGATE, REPLACEMENT).replace(/[\\"]/g, (c) => `\\${c}`).replace(PY_ESCAPED, hex)}"`;
+}

@@ -8,6 +8,7 @@ import type { LoweredPattern } from '../pipeline.ts';
 import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
+import { emitFlex } from './flex/emit-flex.ts';
 import { emitTs } from './ts/emit-ts.ts';
 import { emitWgsl, wgslModule, type WgslKernel } from './wgsl/emit-wgsl.ts';
 
@@ -68,6 +69,12 @@ export const TARGETS: Readonly<Record<string, Target>> = {
     description: '<pattern>.cu, <pattern>.h (extern "C" entry), <pattern>_torch.cpp and <pattern>.py (PyTorch loader): the CUDA kernel with its host-side planner',
     async emit({ bound, lowered, sourceName }) {
       return Object.entries(emitCuda(bound, lowered.plan, sourceName)).map(([name, contents]) => ({ name, contents }));
+    },
+  },
+  flex: {
+    description: '<pattern>_flex.py: PyTorch FlexAttention mask_mod, score_mod (bias, soft-cap) and block_mask(q_len, kv_len, ...) planned by attnc (needs runtime/python)',
+    async emit({ bound, lowered, sourceName }) {
+      return [{ name: `${bound.pattern.name}_flex.py`, contents: emitFlex(bound, lowered.plan, sourceName) }];
     },
   },
 };

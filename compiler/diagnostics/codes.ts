@@ -17,7 +17,7 @@ export const DIAGNOSTIC_CODES = {
   // 2-check: names and declarations
   unknown_name: { severity: 'error', summary: 'a name that is not defined in scope' },
   duplicate_definition: { severity: 'error', summary: 'two definitions of one name in the same scope' },
-  reserved_name: { severity: 'error', summary: 'a definition that shadows a built-in name (q, k, h, b, sizes, built-in functions), or a runtime value or input array named as the generated code cannot take (a Python keyword, or a name of the Python loader)' },
+  reserved_name: { severity: 'error', summary: 'a definition that shadows a built-in name (q, k, h, b, sizes, built-in functions), or a runtime value or input array named as the generated code cannot take (a Python keyword, or a name of the Python loader or FlexAttention module)' },
   recursive_fn: { severity: 'error', summary: 'a function that calls itself, directly or through others' },
   wrong_arity: { severity: 'error', summary: 'a call with the wrong number of arguments' },
   not_callable: { severity: 'error', summary: 'a call of something that is not a function' },

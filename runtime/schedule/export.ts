@@ -115,7 +115,9 @@ export const NPZ_MAX_ENTRIES = 1 << 28;
  * `kv_indices` [B, H, nq, nkv] int32 (row r's first kv_num_blocks entries valid, rest 0),
  * the `full_` pair likewise, and the transposed `q_*` arrays [B, H, nkv(, nq)].
  * `BlockMask.from_kv_blocks(kv_num_blocks, kv_indices, full_kv_num_blocks, full_kv_indices,
- * BLOCK_SIZE=(block_q, block_kv))` takes them directly.
+ * BLOCK_SIZE=(block_q, block_kv), seq_lengths=(q_len, kv_len))` takes them directly (the
+ * lengths and blocks are `seq_lengths_and_block_size`; without `seq_lengths` FlexAttention
+ * refuses lengths that are not block multiples).
  */
 export function scheduleToNpz(s: Schedule): Uint8Array {
   const B = s.batch, H = s.heads, nq = s.numQBlocks, nkv = s.numKvBlocks;

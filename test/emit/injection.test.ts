@@ -92,6 +92,8 @@ function checkTs(text: string) {
 
 const PY_CHECK = `
 import ast, sys
+ALLOWED_IMPORTS = ("import os", "from attnc.torch_ops import define_attention", "import math", "import torch",
+                   "from attnc import flex as _flex", "from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash")
 src = open(sys.argv[1], "rb").read()
 compile(src, sys.argv[1], "exec")  # a SyntaxError (also for repeated argument names) fails here
 tree = ast.parse(src)
@@ -99,7 +101,7 @@ bad = []
 for node in ast.walk(tree):
     if isinstance(node, ast.Call) and ("${MARK}" in ast.unparse(node) or "system" in ast.unparse(node.func)):
         bad.append(ast.unparse(node))
-    if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno > 1 and ast.unparse(node) not in ("import os", "from attnc.torch_ops import define_attention"):
+    if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno > 1 and ast.unparse(node) not in ALLOWED_IMPORTS:
         bad.append(ast.unparse(node))
 print("\\n".join(bad))
 `;
@@ -150,7 +152,7 @@ async function checkAll(doc: string, sourceName: string) {
   checkWgsl(files['evil.ts'].split('wgslBody = `')[1] ?? '');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-inject-'));
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  if (havePython) checkPy(path.join(dir, 'evil.py'));
+  if (havePython) for (const f of ['evil.py', 'evil_flex.py']) checkPy(path.join(dir, f));
   if (haveGpp) {
     for (const f of ['evil.h', 'evil.cu', 'evil_torch.cpp']) checkCComments(path.join(dir, f), 'c++');
     const stub = path.join(dir, 'stub');
@@ -203,5 +205,16 @@ describe('user text in generated code', () => {
       expect(execFileSync(exe, { encoding: 'utf8' })).toBe(MESSAGE);
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it.runIf(havePython && has('python3', ['-c', 'import torch']))('keeps an assert message intact in the FlexAttention module', async () => {
+    const bound = bindText(source('doc'));
+    const [file] = await TARGETS.flex.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'evil.attn', runtimeImport: '../runtime' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-inject-flex-'));
+    fs.writeFileSync(path.join(dir, file.name), file.contents);
+    const script = 'import sys; sys.path[:0] = sys.argv[1:3]; import evil_flex; sys.stdout.write("".join(evil_flex._failed_asserts(8, 8, 1, {"w": -1})))';
+    const out = execFileSync('python3', ['-c', script, dir, path.resolve('runtime/python')], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    expect(out).toBe(MESSAGE);
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

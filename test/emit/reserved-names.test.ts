@@ -50,6 +50,19 @@ describe('names the generated code reserves', () => {
     }
   });
 
+  it("refuses every name of the FlexAttention module's signatures and the globals they read", async () => {
+    const bound = bindText('pattern p() {\n  causal\n}\n');
+    const py = (await TARGETS.flex.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'p.attn', runtimeImport: '../runtime' }))[0].contents;
+    const signatures = [...py.matchAll(/^def (?:mask_mod|block_mask)\(([^)]*)\)/gm)].flatMap((m) => m[1].split(',').map((a) => a.trim().replace(/=.*$/, '')));
+    const bodies = [...py.matchAll(/^ {4}return (_\w+)\.\w+\((_\w+)/gm)].flatMap((m) => [m[1], m[2]]);
+    const names = [...new Set([...signatures, ...bodies])].filter((n) => n && n !== '*' && !['q_len', 'kv_len', 'heads'].includes(n));
+    expect(names.sort()).toEqual(['_PATTERN', '_flex', 'batch', 'block_size', 'device']);
+    for (const name of names) {
+      const { diags } = checkText(`pattern p(runtime ${name}: int = 1) {\n  allow q - k < ${name}\n}\n`);
+      expect(diags.items.map((d) => d.code), name).toEqual(['reserved_name']);
+    }
+  });
+
   it('lets a compile-time parameter take such a name (it is folded, not an argument)', () => {
     const { diags } = checkText('pattern p(def: int = 3, scale: int = 2) {\n  allow q - k < def * scale\n}\n');
     expect(diags.items.filter((d) => d.severity === 'error')).toEqual([]);
@@ -71,10 +84,12 @@ async function compilesEverywhere(text: string) {
   const bound = bindText(text);
   const lowered = lowerToPlanner(bound);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-names-'));
-  for (const t of ['cuda', 'ts']) for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: 'names.attn', runtimeImport: '../runtime' })) fs.writeFileSync(path.join(dir, f.name), f.contents);
+  for (const t of ['cuda', 'ts', 'flex']) for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: 'names.attn', runtimeImport: '../runtime' })) fs.writeFileSync(path.join(dir, f.name), f.contents);
   const tsOut = ts.transpileModule(fs.readFileSync(path.join(dir, 'names.ts'), 'utf8'), { reportDiagnostics: true });
   expect(tsOut.diagnostics ?? []).toEqual([]);
-  if (has('python3')) execFileSync('python3', ['-c', 'import sys; compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec")', path.join(dir, 'names.py')]);
+  if (has('python3')) {
+    for (const f of ['names.py', 'names_flex.py']) execFileSync('python3', ['-c', 'import sys; compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec")', path.join(dir, f)]);
+  }
   if (has('g++')) {
     fs.mkdirSync(path.join(dir, 'stub'));
     fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');

@@ -16,7 +16,7 @@ import { children, show, type MExpr } from '../../ir/mask.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
-import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
+import { cTernary, printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
 
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
@@ -31,6 +31,9 @@ const CPP_DIALECT: IntervalDialect = {
   floorDivPos: (a, c) => `attnc::host::fdiv(${a}, ${c})`,
   minmax: (fn, args) => (args.length === 1 ? args[0] : `std::${fn}<long long>({${args.join(', ')}})`),
   eq: '==',
+  ite: cTernary,
+  and: '&&',
+  or: '||',
 };
 
 const deviceLeaves: CLeaves = {

@@ -28,7 +28,15 @@ export interface IntervalDialect {
   floorDivPos(a: string, c: string): string;
   minmax(fn: 'min' | 'max', args: string[]): string;
   eq: string;
+  /** `a` when `cond` holds, else `b`. */
+  ite(cond: string, a: string, b: string): string;
+  /** The short-circuit connectives between conditions. */
+  and: string;
+  or: string;
 }
+
+/** `c ? a : b`: the conditional of JavaScript, C and C++. */
+export const cTernary = (cond: string, a: string, b: string) => `${cond} ? ${a} : ${b}`;
 
 /** JavaScript: the planner's own dialect. */
 export const JS_DIALECT: IntervalDialect = {
@@ -40,6 +48,9 @@ export const JS_DIALECT: IntervalDialect = {
   floorDivPos: (a, c) => `Math.floor(${a} / ${c})`,
   minmax: (fn, args) => `Math.${fn}(${args.join(', ')})`,
   eq: '===',
+  ite: cTernary,
+  and: '&&',
+  or: '||',
 };
 
 /**
@@ -137,13 +148,17 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
       case 'cmp': {
         const [al, ah] = go(x.a);
         const [bl, bh] = go(x.b);
+        const b01 = (c: string) => D.ite(c, '1', '0');
+        const b10 = (c: string) => D.ite(c, '0', '1');
+        const same = () => [`${al} ${D.eq} ${ah}`, `${bl} ${D.eq} ${bh}`, `${al} ${D.eq} ${bl}`].join(` ${D.and} `);
+        const apart = () => `${ah} < ${bl} ${D.or} ${bh} < ${al}`;
         switch (x.op) {
-          case '<': return fresh(`${ah} < ${bl} ? 1 : 0`, `${al} < ${bh} ? 1 : 0`);
-          case '<=': return fresh(`${ah} <= ${bl} ? 1 : 0`, `${al} <= ${bh} ? 1 : 0`);
-          case '>': return fresh(`${al} > ${bh} ? 1 : 0`, `${ah} > ${bl} ? 1 : 0`);
-          case '>=': return fresh(`${al} >= ${bh} ? 1 : 0`, `${ah} >= ${bl} ? 1 : 0`);
-          case '==': return fresh(`${al} ${D.eq} ${ah} && ${bl} ${D.eq} ${bh} && ${al} ${D.eq} ${bl} ? 1 : 0`, `${ah} < ${bl} || ${bh} < ${al} ? 0 : 1`);
-          case '!=': return fresh(`${ah} < ${bl} || ${bh} < ${al} ? 1 : 0`, `${al} ${D.eq} ${ah} && ${bl} ${D.eq} ${bh} && ${al} ${D.eq} ${bl} ? 0 : 1`);
+          case '<': return fresh(b01(`${ah} < ${bl}`), b01(`${al} < ${bh}`));
+          case '<=': return fresh(b01(`${ah} <= ${bl}`), b01(`${al} <= ${bh}`));
+          case '>': return fresh(b01(`${al} > ${bh}`), b01(`${ah} > ${bl}`));
+          case '>=': return fresh(b01(`${al} >= ${bh}`), b01(`${ah} >= ${bl}`));
+          case '==': return fresh(b01(same()), b10(apart()));
+          case '!=': return fresh(b01(apart()), b10(same()));
         }
         return assertNever(x as never);
       }
@@ -153,9 +168,9 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
           // `v in {c1, c2, ...}`: bound `v` once and test its range against the set's maximal
           // runs of consecutive values (exact for the range, one test per run).
           const [vl, vh] = go(set.value);
-          const within = set.runs.map(([a, b]) => `(${vl} >= ${a} && ${vh} <= ${b})`).join(' || ');
-          const meets = set.runs.map(([a, b]) => `(${vh} >= ${a} && ${vl} <= ${b})`).join(' || ');
-          return fresh(`${within} ? 1 : 0`, `${meets} ? 1 : 0`);
+          const within = set.runs.map(([a, b]) => `(${vl} >= ${a} ${D.and} ${vh} <= ${b})`).join(` ${D.or} `);
+          const meets = set.runs.map(([a, b]) => `(${vh} >= ${a} ${D.and} ${vl} <= ${b})`).join(` ${D.or} `);
+          return fresh(D.ite(within, '1', '0'), D.ite(meets, '1', '0'));
         }
         const parts = x.args.map(go);
         const f = x.kind === 'and' ? 'min' : 'max';
@@ -166,13 +181,13 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         switch (x.fn) {
           case 'abs': {
             const [l, h] = parts[0];
-            return fresh(`${l} >= 0 ? ${l} : ${h} <= 0 ? -${h} : 0`, D.minmax('max', [`-${l}`, h]));
+            return fresh(D.ite(`${l} >= 0`, l, D.ite(`${h} <= 0`, `-${h}`, '0')), D.minmax('max', [`-${l}`, h]));
           }
           case 'min': case 'max':
             return fresh(D.minmax(x.fn, parts.map((p) => p[0])), D.minmax(x.fn, parts.map((p) => p[1])));
           case 'select': {
             const [[cl, ch], [al, ah], [bl, bh]] = parts;
-            return fresh(`${cl} ${D.eq} 1 ? ${al} : ${ch} ${D.eq} 0 ? ${bl} : ${D.minmax('min', [al, bl])}`, `${cl} ${D.eq} 1 ? ${ah} : ${ch} ${D.eq} 0 ? ${bh} : ${D.minmax('max', [ah, bh])}`);
+            return fresh(D.ite(`${cl} ${D.eq} 1`, al, D.ite(`${ch} ${D.eq} 0`, bl, D.minmax('min', [al, bl]))), D.ite(`${cl} ${D.eq} 1`, ah, D.ite(`${ch} ${D.eq} 0`, bh, D.minmax('max', [ah, bh]))));
           }
           case 'hash':
             lines.push(D.hash(parts.flatMap(([l, h]) => [l, h])));
