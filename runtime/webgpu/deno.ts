@@ -5,25 +5,40 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunnerJob, RunnerResult } from './runner-protocol.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 
 /** No usable WebGPU implementation: no Deno, or no adapter (no Vulkan driver). */
 export class NoWebGpuError extends Error {}
 
-/** Path of a Deno binary, or undefined. `ATTNC_DENO` names the one to use. */
+/** npm's package of Deno's binary for this platform (an optional dependency of attnc). */
+function denoPackage(): string | undefined {
+  const arch = process.arch === 'x64' || process.arch === 'arm64' ? process.arch : undefined;
+  if (!arch) return undefined;
+  if (process.platform === 'linux') return `@deno/linux-${arch}-glibc`;
+  if (process.platform === 'darwin' || process.platform === 'win32') return `@deno/${process.platform}-${arch}`;
+  return undefined;
+}
+
+/** Path of a Deno binary, or undefined. `ATTNC_DENO` names the one to use; otherwise the npm
+ * package installed with attnc, then `deno` on PATH. */
 export function findDeno(): string | undefined {
   if (process.env.ATTNC_DENO !== undefined) return fs.existsSync(process.env.ATTNC_DENO) ? process.env.ATTNC_DENO : undefined;
-  const candidates = [
-    path.join(root, 'node_modules/@deno/linux-x64-glibc/deno'),
-    path.join(root, 'node_modules/deno/deno'),
-  ];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  const pkg = denoPackage();
+  if (pkg) {
+    try {
+      const dir = path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+      const bin = path.join(dir, process.platform === 'win32' ? 'deno.exe' : 'deno');
+      if (fs.existsSync(bin)) return bin;
+    } catch {
+      // not installed: optional dependencies are skipped on unsupported platforms
+    }
+  }
   const r = spawnSync('deno', ['--version'], { stdio: 'ignore' });
   return r.status === 0 ? 'deno' : undefined;
 }
@@ -31,7 +46,7 @@ export function findDeno(): string | undefined {
 /** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
 export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
   const deno = findDeno();
-  if (!deno) throw new NoWebGpuError('Deno is not installed (npm install --no-save @deno/linux-x64-glibc@2.9.6, or put `deno` on PATH)');
+  if (!deno) throw new NoWebGpuError(`Deno is not installed: npm installs it with attnc (optional dependency \`deno\`, package ${denoPackage() ?? '(none for this platform)'}); or put \`deno\` on PATH, or set ATTNC_DENO`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-job-'));
   try {
     const jobFile = path.join(dir, 'job.json'), resultFile = path.join(dir, 'result.json');
