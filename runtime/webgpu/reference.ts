@@ -116,6 +116,12 @@ export interface CheckResult {
   readonly magnitude: number;
   /** NaN or infinite outputs (any fails the check). */
   readonly nonFinite: number;
+  /**
+   * Rows whose scores are so large (magnitude 4e6 and more) that float32 cannot tell them
+   * apart to within 1: their weights, and so their output, may be anything, and their
+   * tolerance admits it. Say so: the check says nothing about them.
+   */
+  readonly unresolved: number;
 }
 
 /** float32's machine epsilon, 2^-23: the kernels compute scores, weights and sums in float32. */
@@ -143,7 +149,7 @@ const PER_MAGNITUDE = 2;
  * masked row must be exactly 0 (its magnitude is 0, and so is its want).
  */
 export function checkOutput(got: ArrayLike<number>, ref: Reference, vMax: number, headDim: number, dtype: 'f32' | 'f16'): CheckResult {
-  let scale = 0, maxAbs = 0, nonFinite = 0;
+  let scale = 0, maxAbs = 0, nonFinite = 0, unresolved = 0;
   for (let i = 0; i < ref.o.length; i++) scale = Math.max(scale, Math.abs(ref.o[i]));
   scale ||= 1;
   let worst = { ratio: -1, rel: 0, tolerance: 0, magnitude: 0 };
@@ -155,11 +161,12 @@ export function checkOutput(got: ArrayLike<number>, ref: Reference, vMax: number
     }
     if (Number.isFinite(err)) maxAbs = Math.max(maxAbs, err);
     const rel = err / scale;
+    if (PER_MAGNITUDE * EPS_F32 * ref.magnitude[row] >= 1) unresolved++;
     const tolerance = CHECK_TOLERANCE[dtype] + (PER_MAGNITUDE * EPS_F32 * ref.magnitude[row] * vMax) / scale;
     const ratio = rel / tolerance;
     if (ratio > worst.ratio) worst = { ratio, rel, tolerance, magnitude: ref.magnitude[row] };
   }
-  return { ok: nonFinite === 0 && worst.ratio < 1, maxAbs, rel: worst.rel, tolerance: worst.tolerance, magnitude: worst.magnitude, nonFinite };
+  return { ok: nonFinite === 0 && worst.ratio < 1, maxAbs, rel: worst.rel, tolerance: worst.tolerance, magnitude: worst.magnitude, nonFinite, unresolved };
 }
 
 /** max |x|. */
