@@ -67,9 +67,17 @@ export const wgslBody = `// Block-sparse flash attention (forward) for pattern \
 // (tile_full: no mask) and then the PARTIAL list (tile_partial: bounds checks and the
 // mask); EMPTY key blocks are never read.
 //
-// [Note: Fully masked rows] A row that no key reaches gets o = 0 and lse = LSE_EMPTY, a
-// finite stand-in for -inf. Masked scores are MASKED (finite; WGSL may assume no infinities)
-// and their weight is forced to 0, so no NaN can arise.
+// [Note: Masked scores] The score tile holds each score's bits (u32); a masked element holds
+// MASKED, the bits of -inf, which no finite score has. Masking is decided by comparing those
+// bits as integers, never by comparing a score with a finite sentinel, so a real score of
+// -1e31 (a large negative bias, huge inputs) is attended as the softmax says, and a masked
+// element's weight is exactly 0. No float arithmetic ever sees the infinity: WGSL
+// implementations may assume there are none (fast math), so -inf is only moved as bits. The
+// running max m_run is meaningful only once \`seen\` (an allowed key has been met); until then
+// nothing is rescaled, so (-inf) - (-inf) never happens.
+//
+// [Note: Fully masked rows] A row that no key reaches gets o = 0 and lse = -inf, the same as
+// the CUDA kernels and the float64 reference; -inf is stored as bits (LSE_EMPTY).
 
 struct Uniforms {
   q_len: i32,
@@ -104,17 +112,18 @@ const KROW: u32 = D4 + 1u;
 const SROW: u32 = KV_CHUNK + 1u;
 const ACC: u32 = D4 / LANES;
 const WG_SIZE: u32 = BLOCK_Q * LANES;
-const MASKED: f32 = -1.0e30f;
-const MASKED_HALF: f32 = -0.5e30f;
-const LSE_EMPTY: f32 = -3.40282347e38f;
+// The bits of -inf: a masked score, and the lse of a fully masked row (see the notes above).
+const MASKED: u32 = 0xff800000u;
+const LSE_EMPTY: u32 = 0xff800000u;
 
 var<workgroup> kTile: array<elem4, KV_CHUNK * KROW>;
 var<workgroup> vTile: array<elem4, KV_CHUNK * KROW>;
-var<workgroup> sTile: array<f32, BLOCK_Q * SROW>;
+var<workgroup> sTile: array<u32, BLOCK_Q * SROW>;
 var<private> qrow: array<vec4<f32>, D4>;
 var<private> acc: array<vec4<f32>, ACC>;
 var<private> m_run: f32;
 var<private> l_run: f32;
+var<private> seen: bool;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -182,24 +191,37 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = s;
+      sTile[c.row * SROW + j] = bitcast<u32>(s);
     }
     workgroupBarrier();
-    // Online softmax: rescale by exp(m_old - m_new), then accumulate p * v into this lane's columns.
+    // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
+    // takes the first allowed score as it is), then rescale by exp(m_old - m_new) and
+    // accumulate p * v into this lane's columns. Every lane of a row reads the same scores,
+    // so \`hit\` is the same across the row.
     var mx = m_run;
-    for (var j = 0u; j < KV_CHUNK; j++) { mx = max(mx, sTile[c.row * SROW + j]); }
-    let alpha = exp(m_run - mx);
-    l_run *= alpha;
-    for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
+    var hit = seen;
     for (var j = 0u; j < KV_CHUNK; j++) {
-      let s = sTile[c.row * SROW + j];
-      let p = exp(s - mx);
-      l_run += p;
-      for (var i = 0u; i < ACC; i++) {
-        acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
-      }
+      let bits = sTile[c.row * SROW + j];
+      let s = bitcast<f32>(bits);
+      mx = select(s, max(mx, s), hit);
+      hit = true;
     }
-    m_run = mx;
+    if (hit) {
+      // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+      let alpha = select(0.0f, exp(select(mx, m_run, seen) - mx), seen);
+      l_run *= alpha;
+      for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
+      for (var j = 0u; j < KV_CHUNK; j++) {
+        let bits = sTile[c.row * SROW + j];
+        let p = exp(bitcast<f32>(bits) - mx);
+        l_run += p;
+        for (var i = 0u; i < ACC; i++) {
+          acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
+        }
+      }
+      m_run = mx;
+      seen = true;
+    }
     workgroupBarrier();
   }
 }
@@ -234,25 +256,40 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      if (!(q < u.q_len && k < u.kv_len && (((q - k) < 2048i) && (attn_fmod((q - k), 2i) == 0i) && (k <= q)))) { s = MASKED; }
-      sTile[c.row * SROW + j] = s;
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && (((q - k) < 2048i) && (attn_fmod((q - k), 2i) == 0i) && (k <= q)));
     }
     workgroupBarrier();
-    // Online softmax: rescale by exp(m_old - m_new), then accumulate p * v into this lane's columns.
+    // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
+    // takes the first allowed score as it is), then rescale by exp(m_old - m_new) and
+    // accumulate p * v into this lane's columns. Every lane of a row reads the same scores,
+    // so \`hit\` is the same across the row.
     var mx = m_run;
-    for (var j = 0u; j < KV_CHUNK; j++) { mx = max(mx, sTile[c.row * SROW + j]); }
-    let alpha = exp(m_run - mx);
-    l_run *= alpha;
-    for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
+    var hit = seen;
     for (var j = 0u; j < KV_CHUNK; j++) {
-      let s = sTile[c.row * SROW + j];
-      let p = select(0.0f, exp(s - mx), s > MASKED_HALF);
-      l_run += p;
-      for (var i = 0u; i < ACC; i++) {
-        acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
+      let bits = sTile[c.row * SROW + j];
+      if (bits != MASKED) {
+        let s = bitcast<f32>(bits);
+        mx = select(s, max(mx, s), hit);
+        hit = true;
       }
     }
-    m_run = mx;
+    if (hit) {
+      // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+      let alpha = select(0.0f, exp(select(mx, m_run, seen) - mx), seen);
+      l_run *= alpha;
+      for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
+      for (var j = 0u; j < KV_CHUNK; j++) {
+        let bits = sTile[c.row * SROW + j];
+        let keep = bits != MASKED;
+        let p = select(0.0f, exp(select(mx, bitcast<f32>(bits), keep) - mx), keep);
+        l_run += p;
+        for (var i = 0u; i < ACC; i++) {
+          acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
+        }
+      }
+      m_run = mx;
+      seen = true;
+    }
     workgroupBarrier();
   }
 }
@@ -276,8 +313,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     if (qValid) { qrow[d] = vec4<f32>(qbuf[qAt + d]); }
   }
   for (var i = 0u; i < ACC; i++) { acc[i] = vec4<f32>(0.0f); }
-  m_run = MASKED;
+  m_run = 0.0f;
   l_run = 0.0f;
+  seen = false;
 
   let entry = u32(u.group_table + 4 * sched[bh]);
   let kvRowPtr = u32(sched[entry]);
@@ -294,13 +332,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   }
 
   if (qValid) {
-    let empty = l_run <= 0.0f;
-    let inv = select(1.0f / max(l_run, 1.0e-30f), 0.0f, empty);
+    // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+    let inv = select(0.0f, 1.0f / max(l_run, 1.0f), seen);
     for (var i = 0u; i < ACC; i++) {
       obuf[qAt + lane + i * LANES] = elem4(acc[i] * inv);
     }
     if (lane == 0u) {
-      lse[bh * u32(u.q_len) + q] = select(m_run + log(max(l_run, 1.0e-30f)), LSE_EMPTY, empty);
+      let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run + log(max(l_run, 1.0f))), seen);
+      lse[bh * u32(u.q_len) + q] = bitcast<f32>(lseBits);
     }
   }
 }

@@ -63,7 +63,11 @@ export interface RunOptions<P extends object = ParamValues, I extends object = I
 /** A tensor argument. */
 export type Tensor = GpuBuffer | Float32Array | Uint16Array;
 
-/** The result: the output and the log-sum-exp per row, in the kind of the inputs. */
+/**
+ * The result: the output and the log-sum-exp per row (natural log, float32), in the kind of
+ * the inputs. A row that attends to no key gets o = 0 and lse = -Infinity, as from the CUDA
+ * kernels and the float64 reference.
+ */
 export interface AttentionResult<T> {
   readonly o: T;
   readonly lse: T extends GpuBuffer ? GpuBuffer : Float32Array;

@@ -6,11 +6,16 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../runtime/io/npy.ts';
 import { toHalfArray } from '../../runtime/webgpu/f16.ts';
+import { checkOutput, maxAbsOf, referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
 import { random, webgpuUnavailable } from './harness.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-wgsl-cli-'));
 const file = path.join(dir, 'p.attn');
 fs.writeFileSync(file, '/// A window.\npattern win(window: int = 20) {\n  causal\n  allow q - k < window\n}\n');
+const causal = path.join(dir, 'causal.attn');
+fs.writeFileSync(causal, 'pattern c() {\n  causal\n}\n');
+const dense = path.join(dir, 'dense.attn');
+fs.writeFileSync(dense, 'pattern d() {\n  allow true\n}\n');
 const doc = path.join(dir, 'doc.attn');
 fs.writeFileSync(doc, 'pattern document(input doc: int[kv_len], runtime extra: int = 0) {\n  allow doc[q] == doc[k] && k <= q + extra\n}\n');
 
@@ -19,9 +24,9 @@ function attnc(args: string[], env: Record<string, string> = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function tensor(name: string, shape: number[], dtype: 'f4' | 'f2' = 'f4', seed = 7): string {
+function tensor(name: string, shape: number[], dtype: 'f4' | 'f2' = 'f4', seed = 7, scale = 1): string {
   const rnd = random(seed);
-  const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd);
+  const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd() * scale);
   const p = path.join(dir, name);
   fs.writeFileSync(p, writeNpy({ dtype, shape, data: dtype === 'f4' ? values : toHalfArray(values) }));
   return p;
@@ -104,4 +109,74 @@ describe('attnc run', () => {
     expect(r.stdout).toMatch(/relative error .*: ok/);
     expect(readNpy(new Uint8Array(fs.readFileSync(out))).dtype).toBe('f2');
   }, 60_000);
+
+  it.skipIf(webgpuUnavailable())('attends scores near -1e31 and writes lse = -inf, o = 0 for rows with no key', () => {
+    const q = tensor('dq.npy', [1, 1, 40, 32], 'f4', 11), k = tensor('dk.npy', [1, 1, 40, 32], 'f4', 12), v = tensor('dv.npy', [1, 1, 40, 32], 'f4', 13);
+    const out = path.join(dir, 'do.npy'), lse = path.join(dir, 'dl.npy');
+    const r = attnc(['run', 'test/wgsl/fixtures/deep.attn', '--q', q, '--k', k, '--v', v, '-o', out, '--lse', lse, '--check']);
+    // Scores near -1e31 are beyond what --check can judge (float32 rounds them by ~1e24); the
+    // rows are checked here instead (rows q % 4 == 1, and row 0, whose one key has k % 3 == 0).
+    expect(r.stderr).toBe('note: 11 rows have scores too large for float32 to resolve (magnitude 4e6 or more), so the check cannot judge their output\n');
+    expect(r.stdout).toMatch(/: ok$/m);
+    expect(r.status).toBe(0);
+    const o = readNpy(new Uint8Array(fs.readFileSync(out))).data as Float32Array;
+    const l = readNpy(new Uint8Array(fs.readFileSync(lse))).data as Float32Array;
+    const vv = readNpy(new Uint8Array(fs.readFileSync(v))).data as Float32Array;
+    for (let row = 0; row < 40; row++) {
+      const orow = Array.from(o.subarray(row * 32, (row + 1) * 32));
+      if (row % 4 === 3) {
+        expect(l[row]).toBe(-Infinity);
+        expect(orow.every((x) => x === 0)).toBe(true);
+      } else if (row % 4 === 1) {
+        // Only keys biased by -1e31 (even k) and -2e31 (odd k): the mean of v over the even keys.
+        expect(l[row] / -1e31).toBeCloseTo(1, 6);
+        const even = Array.from({ length: row + 1 }, (_, kk) => kk).filter((kk) => kk % 2 === 0);
+        const mean = Array.from({ length: 32 }, (_, d) => even.reduce((s, kk) => s + vv[kk * 32 + d], 0) / even.length);
+        orow.forEach((x, d) => expect(x).toBeCloseTo(mean[d], 5));
+      }
+    }
+  }, 60_000);
+
+  describe.skipIf(webgpuUnavailable())('--check scales its tolerance with the scores', () => {
+    const f32 = (file: string) => readNpy(new Uint8Array(fs.readFileSync(file))).data as Float32Array;
+
+    it('passes correct output at input scale 10 (head dim 128: scores up to ~400), which a fixed 1e-5 failed', () => {
+      const q = tensor('s10q.npy', [1, 2, 256, 128], 'f4', 4, 10), k = tensor('s10k.npy', [1, 2, 256, 128], 'f4', 5, 10), v = tensor('s10v.npy', [1, 2, 256, 128], 'f4', 6, 10);
+      const out = path.join(dir, 's10o.npy');
+      const r = attnc(['run', causal, '--q', q, '--k', k, '--v', v, '-o', out, '--check']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/relative error .* \(tolerance .* at score magnitude .*\): ok/);
+      expect(r.status).toBe(0);
+
+      // The same output, compared in-process: correct, yet over 1e-5 relative; one element off
+      // by 0.1% of the output's scale, or a mask missing the diagonal, fails.
+      const [qv, kv, vv, got] = [q, k, v, out].map(f32);
+      const shape = { batch: 1, heads: 2, kvHeads: 2, qLen: 256, kvLen: 256, headDim: 128 };
+      const ref = referenceAttention(qv, kv, vv, shape, { mask: (_b, _h, qi, ki) => ki <= qi });
+      expect(relativeError(got, ref.o).rel).toBeGreaterThan(1e-5);
+      expect(checkOutput(got, ref, maxAbsOf(vv), 128, 'f32').ok).toBe(true);
+      const bad = Float32Array.from(got);
+      bad[300 * 128 + 17] += 1e-3 * maxAbsOf(ref.o);
+      const c = checkOutput(bad, ref, maxAbsOf(vv), 128, 'f32');
+      expect(c.ok).toBe(false);
+      expect(c.rel).toBeGreaterThan(c.tolerance);
+      const strict = referenceAttention(qv, kv, vv, shape, { mask: (_b, _h, qi, ki) => ki < qi || qi === 0 });
+      expect(checkOutput(got, strict, maxAbsOf(vv), 128, 'f32').ok).toBe(false);
+      const nan = Float32Array.from(got);
+      nan[5] = NaN;
+      expect(checkOutput(nan, ref, maxAbsOf(vv), 128, 'f32')).toMatchObject({ ok: false, nonFinite: 1 });
+    }, 60_000);
+
+    it('passes correct output with --scale 10 (head dim 128, all keys)', () => {
+      const q = tensor('sc10q.npy', [1, 2, 256, 128], 'f4', 4), k = tensor('sc10k.npy', [1, 2, 256, 128], 'f4', 5), v = tensor('sc10v.npy', [1, 2, 256, 128], 'f4', 6);
+      const out = path.join(dir, 'sc10o.npy');
+      const r = attnc(['run', dense, '--q', q, '--k', k, '--v', v, '-o', out, '--scale', '10', '--check']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/: ok$/m);
+      expect(r.status).toBe(0);
+      const [qv, kv, vv, got] = [q, k, v, out].map(f32);
+      const ref = referenceAttention(qv, kv, vv, { batch: 1, heads: 2, kvHeads: 2, qLen: 256, kvLen: 256, headDim: 128, scale: 10 }, { mask: () => true });
+      expect(relativeError(got, ref.o).rel).toBeGreaterThan(1e-5);
+    }, 60_000);
+  });
 });
