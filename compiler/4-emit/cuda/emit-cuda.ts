@@ -31,6 +31,8 @@ const CPP_DIALECT: IntervalDialect = {
   floorDivPos: (a, c) => `attnc::host::fdiv(${a}, ${c})`,
   minmax: (fn, args) => (args.length === 1 ? args[0] : `std::${fn}<long long>({${args.join(', ')}})`),
   eq: '==',
+  // Sizes, runtime values and slots are `int`: their exact sums and products need 64 bits.
+  wide: (v) => (/^-?\d+$/.test(v) ? v : `(long long)${v}`),
 };
 
 const deviceLeaves: CLeaves = {
