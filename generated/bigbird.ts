@@ -391,10 +391,12 @@ export const planner = asPlannerModule(
               h6 = l5 < 1 ? 1 : 0;
             const l7 = Math.floor(q0 / 64),
               h7 = Math.floor(q1 / 64);
-            const l8 = q_len + 64,
-              h8 = q_len + 64;
-            const l9 = l8 - 1,
-              h9 = h8 - 1;
+            rt.ivInt(q_len + 64, q_len + 64);
+            const l8 = rt.R[0],
+              h8 = rt.R[1];
+            rt.ivInt(l8 - 1, h8 - 1);
+            const l9 = rt.R[0],
+              h9 = rt.R[1];
             const l10 = Math.floor(l9 / 64),
               h10 = Math.floor(h9 / 64);
             const l11 = l10 - 1,
@@ -407,10 +409,12 @@ export const planner = asPlannerModule(
               h14 = l13 < 1 ? 1 : 0;
             const l15 = Math.floor(k0 / 64),
               h15 = Math.floor(k1 / 64);
-            const l16 = kv_len + 64,
-              h16 = kv_len + 64;
-            const l17 = l16 - 1,
-              h17 = h16 - 1;
+            rt.ivInt(kv_len + 64, kv_len + 64);
+            const l16 = rt.R[0],
+              h16 = rt.R[1];
+            rt.ivInt(l16 - 1, h16 - 1);
+            const l17 = rt.R[0],
+              h17 = rt.R[1];
             const l18 = Math.floor(l17 / 64),
               h18 = Math.floor(h17 / 64);
             const l19 = l18 - 1,
@@ -424,10 +428,12 @@ export const planner = asPlannerModule(
             rt.ivHash([l21, h21, l22, h22, g_0, g_0, 0, 0]);
             const l23 = rt.R[0],
               h23 = rt.R[1];
-            const l24 = kv_len + 64,
-              h24 = kv_len + 64;
-            const l25 = l24 - 1,
-              h25 = h24 - 1;
+            rt.ivInt(kv_len + 64, kv_len + 64);
+            const l24 = rt.R[0],
+              h24 = rt.R[1];
+            rt.ivInt(l24 - 1, h24 - 1);
+            const l25 = rt.R[0],
+              h25 = rt.R[1];
             const l26 = Math.floor(l25 / 64),
               h26 = Math.floor(h25 / 64);
             rt.ivMod(l23, h23, l26, h26);
@@ -443,12 +449,12 @@ export const planner = asPlannerModule(
             return (
               Math.abs(Math.floor(q / 64) - Math.floor(k / 64)) <= 1 ||
               Math.floor(q / 64) < 1 ||
-              Math.floor(q / 64) >= Math.floor((q_len + 64 - 1) / 64) - 1 ||
+              Math.floor(q / 64) >= Math.floor(((((q_len + 64) | 0) - 1) | 0) / 64) - 1 ||
               Math.floor(k / 64) < 1 ||
-              Math.floor(k / 64) >= Math.floor((kv_len + 64 - 1) / 64) - 1 ||
+              Math.floor(k / 64) >= Math.floor(((((kv_len + 64) | 0) - 1) | 0) / 64) - 1 ||
               rt.fmod(
                 rt.hash(Math.floor(q / 64), Math.floor(k / 64), g_0, 0),
-                Math.floor((kv_len + 64 - 1) / 64),
+                Math.floor(((((kv_len + 64) | 0) - 1) | 0) / 64),
               ) < 3
             );
           },

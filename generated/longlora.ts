@@ -366,12 +366,14 @@ export const planner = asPlannerModule(
         const g_0 = slots[0];
         return {
           classify(q0, q1, k0, k1) {
-            const l0 = q0 + g_0,
-              h0 = q1 + g_0;
+            rt.ivInt(q0 + g_0, q1 + g_0);
+            const l0 = rt.R[0],
+              h0 = rt.R[1];
             const l1 = Math.floor(l0 / 2048),
               h1 = Math.floor(h0 / 2048);
-            const l2 = k0 + g_0,
-              h2 = k1 + g_0;
+            rt.ivInt(k0 + g_0, k1 + g_0);
+            const l2 = rt.R[0],
+              h2 = rt.R[1];
             const l3 = Math.floor(l2 / 2048),
               h3 = Math.floor(h2 / 2048);
             const l4 = l1 === h1 && l3 === h3 && l1 === l3 ? 1 : 0,
@@ -383,7 +385,7 @@ export const planner = asPlannerModule(
             return l6 === 1 ? 2 : h6 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return Math.floor((q + g_0) / 2048) === Math.floor((k + g_0) / 2048) && k <= q;
+            return Math.floor(((q + g_0) | 0) / 2048) === Math.floor(((k + g_0) | 0) / 2048) && k <= q;
           },
         };
       },

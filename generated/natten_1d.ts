@@ -376,12 +376,15 @@ export const planner = asPlannerModule(
               h0 = q1 - 3;
             const l1 = Math.max(l0, 0),
               h1 = Math.max(h0, 0);
-            const l2 = kv_len + 1,
-              h2 = kv_len + 1;
-            const l3 = l2 - 1,
-              h3 = h2 - 1;
-            const l4 = l3 - 7,
-              h4 = h3 - 7;
+            rt.ivInt(kv_len + 1, kv_len + 1);
+            const l2 = rt.R[0],
+              h2 = rt.R[1];
+            rt.ivInt(l2 - 1, h2 - 1);
+            const l3 = rt.R[0],
+              h3 = rt.R[1];
+            rt.ivInt(l3 - 7, h3 - 7);
+            const l4 = rt.R[0],
+              h4 = rt.R[1];
             const l5 = Math.min(l1, l4),
               h5 = Math.min(h1, h4);
             const l6 = h5 <= k0 ? 1 : 0,
@@ -390,16 +393,20 @@ export const planner = asPlannerModule(
               h7 = q1 - 3;
             const l8 = Math.max(l7, 0),
               h8 = Math.max(h7, 0);
-            const l9 = kv_len + 1,
-              h9 = kv_len + 1;
-            const l10 = l9 - 1,
-              h10 = h9 - 1;
-            const l11 = l10 - 7,
-              h11 = h10 - 7;
+            rt.ivInt(kv_len + 1, kv_len + 1);
+            const l9 = rt.R[0],
+              h9 = rt.R[1];
+            rt.ivInt(l9 - 1, h9 - 1);
+            const l10 = rt.R[0],
+              h10 = rt.R[1];
+            rt.ivInt(l10 - 7, h10 - 7);
+            const l11 = rt.R[0],
+              h11 = rt.R[1];
             const l12 = Math.min(l8, l11),
               h12 = Math.min(h8, h11);
-            const l13 = l12 + 7,
-              h13 = h12 + 7;
+            rt.ivInt(l12 + 7, h12 + 7);
+            const l13 = rt.R[0],
+              h13 = rt.R[1];
             const l14 = k1 < l13 ? 1 : 0,
               h14 = k0 < h13 ? 1 : 0;
             const l15 = Math.min(l6, l14),
@@ -408,8 +415,8 @@ export const planner = asPlannerModule(
           },
           mask(q, k) {
             return (
-              Math.min(Math.max(q - 3, 0), kv_len + 1 - 1 - 7) <= k &&
-              k < Math.min(Math.max(q - 3, 0), kv_len + 1 - 1 - 7) + 7
+              Math.min(Math.max(q - 3, 0), (((((kv_len + 1) | 0) - 1) | 0) - 7) | 0) <= k &&
+              k < ((Math.min(Math.max(q - 3, 0), (((((kv_len + 1) | 0) - 1) | 0) - 7) | 0) + 7) | 0)
             );
           },
         };

@@ -359,7 +359,7 @@ export const planner = asPlannerModule(
       },
       slots(h, b, sizes, params) {
         const heads = sizes.heads;
-        return [h * Math.max(1, rt.fdiv(8, heads))];
+        return [Math.imul(h, Math.max(1, rt.fdiv(8, heads)))];
       },
       bind(sizes, params, slots, inputs) {
         const g_0 = slots[0];
@@ -375,10 +375,12 @@ export const planner = asPlannerModule(
               h3 = l2 < 16 ? 1 : 0;
             const l4 = Math.floor(k0 / 64),
               h4 = Math.floor(k1 / 64);
-            const l5 = l4 + g_0,
-              h5 = h4 + g_0;
-            const l6 = l5 + 1,
-              h6 = h5 + 1;
+            rt.ivInt(l4 + g_0, h4 + g_0);
+            const l5 = rt.R[0],
+              h5 = rt.R[1];
+            rt.ivInt(l5 + 1, h5 + 1);
+            const l6 = rt.R[0],
+              h6 = rt.R[1];
             rt.ivMod(l6, h6, 8, 8);
             const l7 = rt.R[0],
               h7 = rt.R[1];
@@ -395,7 +397,7 @@ export const planner = asPlannerModule(
           mask(q, k) {
             return (
               (Math.floor(q / 64) - Math.floor(k / 64) < 16 ||
-                rt.fmod(Math.floor(k / 64) + g_0 + 1, 8) === 0) &&
+                rt.fmod((((Math.floor(k / 64) + g_0) | 0) + 1) | 0, 8) === 0) &&
               k <= q
             );
           },

@@ -1,11 +1,12 @@
 /**
  * The reference evaluator: computes mask(b, h, q, k) and the score bias of a bound pattern
- * by walking its IR, one point at a time, with the semantics of `ir/semantics.ts`. It is
+ * by walking its IR, one point at a time, with the semantics of `ir/semantics.ts` (ints are
+ * 32-bit and wrap). It is
  * deliberately simple: it is the oracle that lowering and the kernels are tested against.
  */
 import { invariant } from '../diagnostics/diagnostic.ts';
 import type { MExpr } from '../ir/mask.ts';
-import { applyArith, applyBuiltin, applyCmp } from '../ir/semantics.ts';
+import { applyArith, applyBuiltin, applyCmp, applyNeg } from '../ir/semantics.ts';
 import type { BoundPattern, ParamValue } from '../2-check/bind.ts';
 
 /** Problem sizes. */
@@ -50,7 +51,7 @@ export function evaluate(e: MExpr, p: Point, ctx: EvalContext): number | boolean
       invariant(i >= 0 && i < arr.length, `input ${e.name}[${i}] out of range`);
       return arr[i];
     }
-    case 'neg': return -(evaluate(e.x, p, ctx) as number);
+    case 'neg': return applyNeg(evaluate(e.x, p, ctx) as number, e.type === 'int');
     case 'not': return !evaluate(e.x, p, ctx);
     case 'toFloat': return Number(evaluate(e.x, p, ctx));
     case 'arith': return applyArith(e.op, evaluate(e.a, p, ctx) as number, evaluate(e.b, p, ctx) as number, e.type === 'int');
@@ -60,7 +61,7 @@ export function evaluate(e: MExpr, p: Point, ctx: EvalContext): number | boolean
     case 'or': return e.args.some((a) => evaluate(a, p, ctx));
     case 'call':
       if (e.fn === 'select') return evaluate(e.args[0], p, ctx) ? evaluate(e.args[1], p, ctx) : evaluate(e.args[2], p, ctx);
-      return applyBuiltin(e.fn, e.args.map((a) => evaluate(a, p, ctx)));
+      return applyBuiltin(e.fn, e.args.map((a) => evaluate(a, p, ctx)), e.type);
   }
 }
 

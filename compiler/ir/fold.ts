@@ -5,15 +5,15 @@
  * constant subtrees and drops neutral operands (`x + 0`, `true && x`, ...).
  */
 import { and, bool, float, int, mapChildren, or, type MExpr } from './mask.ts';
-import { applyArith, applyBuiltin, applyCmp } from './semantics.ts';
+import { applyArith, applyBuiltin, applyCmp, applyNeg } from './semantics.ts';
 
 const isConst = (e: MExpr): e is Extract<MExpr, { kind: 'const' }> => e.kind === 'const';
 
 /** The largest finite f32: the kernels compute floats in f32. */
 export const F32_MAX = 3.4028234663852886e38;
 /** The documented int range: 32-bit two's complement. */
-export const INT_MIN = -(2 ** 31);
-export const INT_MAX = 2 ** 31 - 1;
+export { INT_MAX, INT_MIN } from '../../runtime/schedule/int-semantics.ts';
+import { INT_MAX, INT_MIN } from '../../runtime/schedule/int-semantics.ts';
 
 /**
  * Why a constant of type `type` with value `value` cannot be computed by the kernels, or
@@ -41,7 +41,8 @@ export function fold(e: MExpr): MExpr {
 /**
  * Folds `e` like `fold` and calls `bad` for each innermost node that is, or folds to, a
  * constant the kernels cannot compute (`constantProblem`); such a node is left unfolded, so
- * the nodes above it are not reported again. Int arithmetic is judged on its exact result.
+ * the nodes above it are not reported again. Int arithmetic is judged on its exact result
+ * (`2147483647 + 1` is refused, though at run time it would wrap).
  */
 export function foldReporting(e: MExpr, bad: BadConstant): MExpr {
   return foldWith(e, bad);
@@ -55,9 +56,8 @@ function foldWith(e: MExpr, bad: BadConstant | undefined): MExpr {
     if (why) bad(x, why);
     return x;
   }
-  if (x.kind === 'arith' && x.type === 'int' && isConst(x.a) && isConst(x.b) && x.op !== '/' && x.op !== '%') {
-    const a = x.a.value as number, b = x.b.value as number;
-    const exact = x.op === '+' ? a + b : x.op === '-' ? a - b : a * b;
+  const exact = exactInt(x);
+  if (exact !== undefined) {
     const why = constantProblem('int', exact);
     if (why) {
       bad(x, why);
@@ -75,13 +75,30 @@ function foldWith(e: MExpr, bad: BadConstant | undefined): MExpr {
   return f;
 }
 
-/** Folds one node whose children are already folded. */
+/**
+ * The exact (unwrapped) value of an int operation on constants that can wrap (`+ - *`, `/ -1`,
+ * unary `-`, `abs`), or undefined. The language wraps at run time; a constant that would wrap
+ * is refused when checked instead, as almost surely a mistake.
+ */
+function exactInt(x: MExpr): number | undefined {
+  if (x.type !== 'int') return undefined;
+  if (x.kind === 'arith' && isConst(x.a) && isConst(x.b)) {
+    const a = x.a.value as number, b = x.b.value as number;
+    if (x.op === '/') return b === -1 ? -a : undefined;
+    return x.op === '+' ? a + b : x.op === '-' ? a - b : x.op === '*' ? a * b : undefined;
+  }
+  if (x.kind === 'neg' && isConst(x.x)) return -(x.x.value as number);
+  if (x.kind === 'call' && x.fn === 'abs' && isConst(x.args[0])) return Math.abs(x.args[0].value as number);
+  return undefined;
+}
+
+/** Folds one node whose children are already folded (int arithmetic wraps, as at run time). */
 function foldNode(x: MExpr, span: MExpr['span']): MExpr {
   switch (x.kind) {
     case 'const': case 'var': case 'size': case 'param': case 'input':
       return x;
     case 'neg':
-      return isConst(x.x) ? { ...x.x, value: -(x.x.value as number), span } : x;
+      return isConst(x.x) ? { ...x.x, value: applyNeg(x.x.value as number, x.type === 'int'), span } : x;
     case 'not':
       if (isConst(x.x)) return bool(!x.x.value, span);
       if (x.x.kind === 'not') return x.x.x;
@@ -121,7 +138,7 @@ function foldNode(x: MExpr, span: MExpr['span']): MExpr {
     case 'call': {
       if (x.fn === 'select' && isConst(x.args[0])) return x.args[0].value ? x.args[1] : x.args[2];
       if (!x.args.every(isConst)) return x;
-      const r = applyBuiltin(x.fn, x.args.map((a) => (a as { value: number | boolean }).value));
+      const r = applyBuiltin(x.fn, x.args.map((a) => (a as { value: number | boolean }).value), x.type);
       return typeof r === 'boolean' ? bool(r, span) : x.type === 'float' ? float(r, span) : int(r, span);
     }
   }

@@ -6,7 +6,8 @@
  * them into this small core, so passes have few node kinds to handle.
  *
  * Integer semantics (the same in the evaluator, TypeScript, CUDA and WGSL output):
- * `/` and `%` are floor division and floor modulo; division or modulo by zero gives 0.
+ * ints are 32-bit and `+ - *`, unary `-` and `abs` wrap; `/` and `%` are floor division and
+ * floor modulo; division or modulo by zero gives 0 (runtime/schedule/int-semantics.ts).
  */
 import type { Span } from '../diagnostics/span.ts';
 import type { ScalarType } from './ast.ts';

@@ -33,7 +33,7 @@ import math
 import torch
 
 from attnc import flex as _flex
-from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash
+from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
 def _failed_asserts(q_len, kv_len, heads, values):
@@ -58,16 +58,20 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l5, h5 = (q0 // 64), (q1 // 64)
         l6, h6 = (1 if h5 < 1 else 0), (1 if l5 < 1 else 0)
         l7, h7 = (q0 // 64), (q1 // 64)
-        l8, h8 = q_len + 64, q_len + 64
-        l9, h9 = l8 - 1, h8 - 1
+        r0, r1 = _flex.iv_int(q_len + 64, q_len + 64)
+        l8, h8 = r0, r1
+        r0, r1 = _flex.iv_int(l8 - 1, h8 - 1)
+        l9, h9 = r0, r1
         l10, h10 = (l9 // 64), (h9 // 64)
         l11, h11 = l10 - 1, h10 - 1
         l12, h12 = (1 if l7 >= h11 else 0), (1 if h7 >= l11 else 0)
         l13, h13 = (k0 // 64), (k1 // 64)
         l14, h14 = (1 if h13 < 1 else 0), (1 if l13 < 1 else 0)
         l15, h15 = (k0 // 64), (k1 // 64)
-        l16, h16 = kv_len + 64, kv_len + 64
-        l17, h17 = l16 - 1, h16 - 1
+        r0, r1 = _flex.iv_int(kv_len + 64, kv_len + 64)
+        l16, h16 = r0, r1
+        r0, r1 = _flex.iv_int(l16 - 1, h16 - 1)
+        l17, h17 = r0, r1
         l18, h18 = (l17 // 64), (h17 // 64)
         l19, h19 = l18 - 1, h18 - 1
         l20, h20 = (1 if l15 >= h19 else 0), (1 if h15 >= l19 else 0)
@@ -75,8 +79,10 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l22, h22 = (k0 // 64), (k1 // 64)
         r0, r1 = _flex.iv_hash((l21, h21, l22, h22, g_0, g_0, 0, 0), _hash)
         l23, h23 = r0, r1
-        l24, h24 = kv_len + 64, kv_len + 64
-        l25, h25 = l24 - 1, h24 - 1
+        r0, r1 = _flex.iv_int(kv_len + 64, kv_len + 64)
+        l24, h24 = r0, r1
+        r0, r1 = _flex.iv_int(l24 - 1, h24 - 1)
+        l25, h25 = r0, r1
         l26, h26 = (l25 // 64), (h25 // 64)
         r0, r1 = _flex.iv_mod(l23, h23, l26, h26)
         l27, h27 = r0, r1
@@ -85,7 +91,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         return 2 if l29 == 1 else 0 if h29 == 0 else 1
 
     def mask(q, k):
-        return ((abs(((q // 64) - (k // 64))) <= 1) or ((q // 64) < 1) or ((q // 64) >= ((((q_len + 64) - 1) // 64) - 1)) or ((k // 64) < 1) or ((k // 64) >= ((((kv_len + 64) - 1) // 64) - 1)) or (_fmod(_hash((q // 64), (k // 64), g_0, 0), (((kv_len + 64) - 1) // 64)) < 3))
+        return ((abs(((q // 64) - (k // 64))) <= 1) or ((q // 64) < 1) or ((q // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) or ((k // 64) < 1) or ((k // 64) >= ((_wrap(_wrap(kv_len + 64) - 1) // 64) - 1)) or (_fmod(_hash((q // 64), (k // 64), g_0, 0), (_wrap(_wrap(kv_len + 64) - 1) // 64)) < 3))
 
     return classify, mask
 
@@ -93,7 +99,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.abs(((q_idx // 64) - (kv_idx // 64))) <= 1) | ((q_idx // 64) < 1) | ((q_idx // 64) >= ((((q_len + 64) - 1) // 64) - 1)) | ((kv_idx // 64) < 1) | ((kv_idx // 64) >= ((((kv_len + 64) - 1) // 64) - 1)) | (_fmod(_hash((q_idx // 64), (kv_idx // 64), h, 0), (((kv_len + 64) - 1) // 64)) < 3))
+        return ((torch.abs(((q_idx // 64) - (kv_idx // 64))) <= 1) | ((q_idx // 64) < 1) | ((q_idx // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) | ((kv_idx // 64) < 1) | ((kv_idx // 64) >= ((_wrap(_wrap(kv_len + 64) - 1) // 64) - 1)) | (_fmod(_hash((q_idx // 64), (kv_idx // 64), h, 0), (_wrap(_wrap(kv_len + 64) - 1) // 64)) < 3))
 
     return mask_mod
 

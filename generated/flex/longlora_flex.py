@@ -32,7 +32,7 @@ import math
 import torch
 
 from attnc import flex as _flex
-from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash
+from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
 def _failed_asserts(q_len, kv_len, heads, values):
@@ -49,9 +49,11 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 
     def classify(q0, q1, k0, k1):
         """0: no element of the tile q0..q1 x k0..k1 allowed, 2: all, 1: undecided."""
-        l0, h0 = q0 + g_0, q1 + g_0
+        r0, r1 = _flex.iv_int(q0 + g_0, q1 + g_0)
+        l0, h0 = r0, r1
         l1, h1 = (l0 // 2048), (h0 // 2048)
-        l2, h2 = k0 + g_0, k1 + g_0
+        r0, r1 = _flex.iv_int(k0 + g_0, k1 + g_0)
+        l2, h2 = r0, r1
         l3, h3 = (l2 // 2048), (h2 // 2048)
         l4, h4 = (1 if l1 == h1 and l3 == h3 and l1 == l3 else 0), (0 if h1 < l3 or h3 < l1 else 1)
         l5, h5 = (1 if k1 <= q0 else 0), (1 if k0 <= q1 else 0)
@@ -59,7 +61,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         return 2 if l6 == 1 else 0 if h6 == 0 else 1
 
     def mask(q, k):
-        return ((((q + g_0) // 2048) == ((k + g_0) // 2048)) and (k <= q))
+        return (((_wrap(q + g_0) // 2048) == (_wrap(k + g_0) // 2048)) and (k <= q))
 
     return classify, mask
 
@@ -67,7 +69,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((((q_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048) == ((kv_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048)) & (kv_idx <= q_idx))
+        return (((_wrap(q_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048) == (_wrap(kv_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048)) & (kv_idx <= q_idx))
 
     return mask_mod
 

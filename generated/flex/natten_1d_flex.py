@@ -35,7 +35,7 @@ import math
 import torch
 
 from attnc import flex as _flex
-from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash
+from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
 def _failed_asserts(q_len, kv_len, heads, values):
@@ -57,24 +57,31 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         """0: no element of the tile q0..q1 x k0..k1 allowed, 2: all, 1: undecided."""
         l0, h0 = q0 - 3, q1 - 3
         l1, h1 = max(l0, 0), max(h0, 0)
-        l2, h2 = kv_len + 1, kv_len + 1
-        l3, h3 = l2 - 1, h2 - 1
-        l4, h4 = l3 - 7, h3 - 7
+        r0, r1 = _flex.iv_int(kv_len + 1, kv_len + 1)
+        l2, h2 = r0, r1
+        r0, r1 = _flex.iv_int(l2 - 1, h2 - 1)
+        l3, h3 = r0, r1
+        r0, r1 = _flex.iv_int(l3 - 7, h3 - 7)
+        l4, h4 = r0, r1
         l5, h5 = min(l1, l4), min(h1, h4)
         l6, h6 = (1 if h5 <= k0 else 0), (1 if l5 <= k1 else 0)
         l7, h7 = q0 - 3, q1 - 3
         l8, h8 = max(l7, 0), max(h7, 0)
-        l9, h9 = kv_len + 1, kv_len + 1
-        l10, h10 = l9 - 1, h9 - 1
-        l11, h11 = l10 - 7, h10 - 7
+        r0, r1 = _flex.iv_int(kv_len + 1, kv_len + 1)
+        l9, h9 = r0, r1
+        r0, r1 = _flex.iv_int(l9 - 1, h9 - 1)
+        l10, h10 = r0, r1
+        r0, r1 = _flex.iv_int(l10 - 7, h10 - 7)
+        l11, h11 = r0, r1
         l12, h12 = min(l8, l11), min(h8, h11)
-        l13, h13 = l12 + 7, h12 + 7
+        r0, r1 = _flex.iv_int(l12 + 7, h12 + 7)
+        l13, h13 = r0, r1
         l14, h14 = (1 if k1 < l13 else 0), (1 if k0 < h13 else 0)
         l15, h15 = min(l6, l14), min(h6, h14)
         return 2 if l15 == 1 else 0 if h15 == 0 else 1
 
     def mask(q, k):
-        return ((min(max((q - 3), 0), (((kv_len + 1) - 1) - 7)) <= k) and (k < (min(max((q - 3), 0), (((kv_len + 1) - 1) - 7)) + 7)))
+        return ((min(max((q - 3), 0), _wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) <= k) and (k < _wrap(min(max((q - 3), 0), _wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) + 7)))
 
     return classify, mask
 
@@ -82,7 +89,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.clamp(torch.clamp((q_idx - 3), min=0), max=(((kv_len + 1) - 1) - 7)) <= kv_idx) & (kv_idx < (torch.clamp(torch.clamp((q_idx - 3), min=0), max=(((kv_len + 1) - 1) - 7)) + 7)))
+        return ((torch.clamp(torch.clamp((q_idx - 3), min=0), max=_wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) <= kv_idx) & (kv_idx < _wrap(torch.clamp(torch.clamp((q_idx - 3), min=0), max=_wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) + 7)))
 
     return mask_mod
 

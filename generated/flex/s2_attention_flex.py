@@ -32,7 +32,7 @@ import math
 import torch
 
 from attnc import flex as _flex
-from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash
+from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
 def _failed_asserts(q_len, kv_len, heads, values):
@@ -41,7 +41,7 @@ def _failed_asserts(q_len, kv_len, heads, values):
 
 
 def _slots(h, b, q_len, kv_len, heads, values):
-    return ((h * max(1, _fdiv(8, heads))),)
+    return (_wrap(h * max(1, _fdiv(8, heads))),)
 
 
 def _planner(q_len, kv_len, heads, values, slots, tables):
@@ -54,8 +54,10 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l2, h2 = l0 - h1, h0 - l1
         l3, h3 = (1 if h2 < 16 else 0), (1 if l2 < 16 else 0)
         l4, h4 = (k0 // 64), (k1 // 64)
-        l5, h5 = l4 + g_0, h4 + g_0
-        l6, h6 = l5 + 1, h5 + 1
+        r0, r1 = _flex.iv_int(l4 + g_0, h4 + g_0)
+        l5, h5 = r0, r1
+        r0, r1 = _flex.iv_int(l5 + 1, h5 + 1)
+        l6, h6 = r0, r1
         r0, r1 = _flex.iv_mod(l6, h6, 8, 8)
         l7, h7 = r0, r1
         l8, h8 = (1 if l7 == h7 and 0 == 0 and l7 == 0 else 0), (0 if h7 < 0 or 0 < l7 else 1)
@@ -65,7 +67,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         return 2 if l11 == 1 else 0 if h11 == 0 else 1
 
     def mask(q, k):
-        return (((((q // 64) - (k // 64)) < 16) or (((((k // 64) + g_0) + 1) % 8) == 0)) and (k <= q))
+        return (((((q // 64) - (k // 64)) < 16) or ((_wrap(_wrap((k // 64) + g_0) + 1) % 8) == 0)) and (k <= q))
 
     return classify, mask
 
@@ -73,7 +75,7 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return (((((q_idx // 64) - (kv_idx // 64)) < 16) | (((((kv_idx // 64) + (h * max(1, _fdiv(8, heads)))) + 1) % 8) == 0)) & (kv_idx <= q_idx))
+        return (((((q_idx // 64) - (kv_idx // 64)) < 16) | ((_wrap(_wrap((kv_idx // 64) + _wrap(h * max(1, _fdiv(8, heads)))) + 1) % 8) == 0)) & (kv_idx <= q_idx))
 
     return mask_mod
 

@@ -30,7 +30,7 @@ import math
 import torch
 
 from attnc import flex as _flex
-from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash
+from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
 def _failed_asserts(q_len, kv_len, heads, values):

@@ -4,7 +4,9 @@
  * as C++ (`runtime/cuda/attnc/int_ops.h`) and WGSL (the kernel's `attn_fdiv`, `attn_fmod`,
  * `attn_hash_step`), and tests compare the compiled C++ with these functions.
  *
- *   fdiv(a, b)   floor division; b == 0 gives 0; b == -1 gives -a (no overflow trap)
+ *   ints         32-bit two's complement; `+ - *`, unary `-` and `abs` wrap modulo 2^32
+ *                (2147483647 + 1 == -2147483648, abs(-2147483648) == -2147483648)
+ *   fdiv(a, b)   floor division; b == 0 gives 0; b == -1 gives -a, wrapping (no overflow trap)
  *   fmod(a, b)   floor modulo, the result has b's sign; b == 0 and b == -1 give 0
  *   hash(...)    HASH.seed, then per argument: xor it in (as 32 bits) and apply HASH.mix;
  *                the result is the low 31 bits
@@ -17,10 +19,29 @@ export const HASH = {
   mask: 0x7fffffff,
 } as const;
 
-/** Floor division; division by zero gives 0. */
+/** The int range: 32-bit two's complement. */
+export const INT_MIN = -(2 ** 31);
+export const INT_MAX = 2 ** 31 - 1;
+
+/** An exact integer result reduced to 32 bits (two's complement wrapping). */
+export const wrap = (x: number): number => x | 0;
+
+/** `a + b`, `a - b`, `a * b`, `-a` and `abs(a)` on 32-bit ints, wrapping. */
+export const iadd = (a: number, b: number): number => (a + b) | 0;
+export const isub = (a: number, b: number): number => (a - b) | 0;
+export const imul = (a: number, b: number): number => Math.imul(a, b);
+export const ineg = (a: number): number => -a | 0;
+export const iabs = (a: number): number => (a < 0 ? -a | 0 : a);
+
+/**
+ * Floor division; division by zero gives 0 and division by -1 negates, wrapping. For 32-bit
+ * operands and any other divisor the quotient fits, and `Math.floor` of the double quotient
+ * is exact (the quotient is never within rounding distance of an integer it is not).
+ */
 export function fdiv(a: number, b: number): number {
   if (b === 0) return 0;
-  return Math.floor(a / b);
+  if (b === -1) return -a | 0;
+  return Math.floor(a / b) | 0; // | 0: -0 becomes 0
 }
 
 /** Floor modulo (the result has the divisor's sign); modulo by zero gives 0. */

@@ -3,33 +3,43 @@
  * zero divisor gives 0, the 31-bit hash) and interval arithmetic for the cases that are too
  * long to inline. Interval results are written to the scratch pair `R` to avoid allocation
  * on the planner's hot path. The integer operations are defined once, in `int-semantics.ts`.
+ *
+ * Ints wrap at 32 bits. Interval bounds are always in the int range; an operation's exact
+ * bounds (computed in doubles: sums are exact, products of 32-bit values round but never
+ * across the range's ends) that leave the range become the whole range (`ivInt`), because
+ * the wrapped values can then be anything. Tiles depending on them stay PARTIAL and are
+ * decided per point, with the same wrapping arithmetic as the kernels.
  */
 
 /** Scratch result of the last interval helper: `[lo, hi]`. */
 export const R = new Float64Array(2);
 
-import { fdiv, fmod, hash } from './int-semantics.ts';
+import { fdiv, fmod, hash, INT_MAX, INT_MIN } from './int-semantics.ts';
 
 export { fdiv, fmod, hash };
 
-/** Interval product. */
-export function ivMul(alo: number, ahi: number, blo: number, bhi: number): void {
-  const p1 = alo * blo, p2 = alo * bhi, p3 = ahi * blo, p4 = ahi * bhi;
-  R[0] = Math.min(p1, p2, p3, p4);
-  R[1] = Math.max(p1, p2, p3, p4);
+/** Bounds of a wrapped int result from the bounds of the exact one: the same when they fit, else the whole int range. */
+export function ivInt(lo: number, hi: number): void {
+  if (lo >= INT_MIN && hi <= INT_MAX) { R[0] = lo; R[1] = hi; return; }
+  R[0] = INT_MIN; R[1] = INT_MAX;
 }
 
-/** Interval floor division. A divisor interval containing 0 gives every possible result. */
+/** Interval product (wrapping). */
+export function ivMul(alo: number, ahi: number, blo: number, bhi: number): void {
+  const p1 = alo * blo, p2 = alo * bhi, p3 = ahi * blo, p4 = ahi * bhi;
+  ivInt(Math.min(p1, p2, p3, p4), Math.max(p1, p2, p3, p4));
+}
+
+/** Interval floor division (INT_MIN / -1 wraps). A divisor interval containing 0 gives every possible result. */
 export function ivDiv(alo: number, ahi: number, blo: number, bhi: number): void {
   if (blo <= 0 && bhi >= 0) {
     if (blo === 0 && bhi === 0) { R[0] = 0; R[1] = 0; return; }
     const m = Math.max(Math.abs(alo), Math.abs(ahi));
-    R[0] = -m; R[1] = m;
+    ivInt(-m, m);
     return;
   }
   const p1 = Math.floor(alo / blo), p2 = Math.floor(alo / bhi), p3 = Math.floor(ahi / blo), p4 = Math.floor(ahi / bhi);
-  R[0] = Math.min(p1, p2, p3, p4);
-  R[1] = Math.max(p1, p2, p3, p4);
+  ivInt(Math.min(p1, p2, p3, p4), Math.max(p1, p2, p3, p4));
 }
 
 /** Interval floor modulo. Exact when the dividend does not wrap and the divisor is fixed. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyArith, hash as refHash } from '../../compiler/ir/semantics.ts';
-import { fdiv, fmod, hash, InputTable, ivDiv, ivMod, ivMul, R } from '../../runtime/schedule/ops.ts';
+import { fdiv, fmod, hash, InputTable, ivDiv, ivInt, ivMod, ivMul, R } from '../../runtime/schedule/ops.ts';
 
 const iv = fc.tuple(fc.integer({ min: -40, max: 40 }), fc.nat(12)).map(([lo, w]) => [lo, lo + w] as const);
 
@@ -32,6 +32,20 @@ describe('interval helpers', () => {
     });
   }
 
+  it('bounds that leave the int range become the whole range (ints wrap)', () => {
+    const full = [-(2 ** 31), 2 ** 31 - 1];
+    ivMul(0, 511, 10000000, 10000000);
+    expect([R[0], R[1]]).toEqual(full);
+    ivMul(0, 214, 10000000, 10000000);
+    expect([R[0], R[1]]).toEqual([0, 2140000000]);
+    ivDiv(-(2 ** 31), -5, -1, -1);
+    expect([R[0], R[1]]).toEqual(full);
+    ivDiv(-(2 ** 31) + 1, -5, -1, -1);
+    expect([R[0], R[1]]).toEqual([5, 2 ** 31 - 1]);
+    ivInt(2 ** 31 - 2, 2 ** 31);
+    expect([R[0], R[1]]).toEqual(full);
+  });
+
   it('mod by a constant is exact when the dividend does not wrap', () => {
     ivMod(10, 13, 8, 8);
     expect([R[0], R[1]]).toEqual([2, 5]);
@@ -39,8 +53,8 @@ describe('interval helpers', () => {
 
   it('point helpers are floor division and floor modulo (0 for a zero divisor)', () => {
     fc.assert(fc.property(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -50, max: 50 }), (a, b) => {
-      // Independent definitions: the mathematical floor of the exact quotient.
-      const q = b === 0 ? 0 : Math.floor(a / b);
+      // Independent definitions: the mathematical floor of the exact quotient (+ 0: as ints, -0 is 0).
+      const q = b === 0 ? 0 : Math.floor(a / b) + 0;
       expect(fdiv(a, b)).toBe(q);
       expect(fmod(a, b) + 0).toBe(b === 0 ? 0 : a - b * q + 0);
       expect(applyArith('/', a, b, true)).toBe(q);

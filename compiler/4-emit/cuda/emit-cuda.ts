@@ -21,7 +21,8 @@ import { printC, type CLeaves } from './print-c.ts';
 
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
 
-const CPP_DIALECT: IntervalDialect = {
+/** The host planner's dialect: 64-bit bounds, helpers from runtime/cuda/attnc/planner.h. */
+export const CPP_DIALECT: IntervalDialect = {
   decl: (i, lo, hi) => `const long long l${i} = ${lo}, h${i} = ${hi};`,
   helper: (name, args) => `attnc::host::${name}(${args.join(', ')}, R);`,
   hash: (args) => `attnc::host::ivHash({${args.join(', ')}}, R);`,
@@ -34,6 +35,8 @@ const CPP_DIALECT: IntervalDialect = {
   ite: cTernary,
   and: '&&',
   or: '||',
+  // Sizes, runtime values and slots are `int`: their exact sums and products need 64 bits.
+  wide: (v) => (/^-?\d+$/.test(v) ? v : `(long long)${v}`),
 };
 
 const deviceLeaves: CLeaves = {

@@ -2,9 +2,13 @@
  * Prints mask IR as C++ for the CUDA backend: `device` code evaluates one (q, k) in the
  * kernel with 32-bit ints; `host` code (the planner's exact point mask and head slots)
  * uses 64-bit ints. Integer semantics follow `ir/semantics.ts` through `fdiv`/`fmod_`/
- * `hash_step`, defined once in the generated file for both sides.
+ * `hash_step`, defined once in the generated file for both sides. Ints wrap at 32 bits:
+ * where `+ - *`, unary `-` or `abs` can leave the int range (`ir/int-range.ts`) they are
+ * `iadd`/`isub`/`imul`/`ineg`/`iabs`, computed unsigned (signed overflow is undefined in C++);
+ * elsewhere they are plain `int` arithmetic, which then cannot overflow.
  */
 import { assertNever } from '../../diagnostics/diagnostic.ts';
+import { mayWrap } from '../../ir/int-range.ts';
 import { type MExpr } from '../../ir/mask.ts';
 
 /** How leaves (sizes, parameters, inputs, slots) are spelled in one context. */
@@ -39,7 +43,7 @@ export function printC(e: MExpr, L: CLeaves): string {
       case 'size': return L.size(x.name);
       case 'param': return L.param(x.name);
       case 'input': return L.input(x.name, x.index);
-      case 'neg': return `(-${go(x.x)})`;
+      case 'neg': return mayWrap(x) ? `${L.ns}ineg(${go(x.x)})` : `(-${go(x.x)})`;
       case 'not': return `(!${go(x.x)})`;
       case 'toFloat': return `((float)${go(x.x)})`;
       case 'arith': {
@@ -58,6 +62,7 @@ export function printC(e: MExpr, L: CLeaves): string {
           return c !== undefined ? `${L.ns}fmod_pos(${a}, ${b})` : `${L.ns}fmod_(${a}, ${b})`;
         }
         if (x.type === 'float' && x.op === '%') return `(${a} - ${b} * floorf(${a} / ${b}))`;
+        if (mayWrap(x)) return `${L.ns}${x.op === '+' ? 'iadd' : x.op === '-' ? 'isub' : 'imul'}(${a}, ${b})`;
         return `(${a} ${x.op} ${b})`;
       }
       case 'pow': return `powf(${go(x.a)}, ${go(x.b)})`;
@@ -68,7 +73,9 @@ export function printC(e: MExpr, L: CLeaves): string {
         const args = x.args.map(go);
         switch (x.fn) {
           case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
-          case 'abs': return x.type === 'float' ? `fabsf(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
+          case 'abs':
+            if (x.type === 'float') return `fabsf(${args[0]})`;
+            return mayWrap(x) ? `${L.ns}iabs(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
           case 'min': case 'max': {
             const f = x.fn === 'min' ? 'amin' : 'amax';
             return args.reduce((acc, a) => `${L.ns}${f}(${acc}, ${a})`);

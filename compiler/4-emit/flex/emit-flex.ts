@@ -32,6 +32,8 @@ const PY_DIALECT: IntervalDialect = {
   floorDivPos: (a, c) => `(${a} // ${c})`,
   minmax: (fn, args) => (args.length === 1 ? args[0] : `${fn}(${args.join(', ')})`),
   eq: '==',
+  // Python ints are exact: bounds need no widening.
+  wide: (v) => v,
   ite: (cond, a, b) => `(${a} if ${cond} else ${b})`,
   and: 'and',
   or: 'or',
@@ -148,7 +150,7 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     'import torch',
     '',
     'from attnc import flex as _flex',
-    'from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash',
+    'from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap',
     '',
     '',
     'def _failed_asserts(q_len, kv_len, heads, values):',

@@ -10,11 +10,13 @@
  * Integer semantics follow `runtime/schedule/int-semantics.ts`: Python's and PyTorch's `//`
  * and `%` on integers are floor division and modulo, used directly for a positive constant
  * divisor; any other divisor goes through `_fdiv`/`_fmod` (`runtime/python/attnc/int_ops.py`),
- * which give 0 for a zero divisor; `hash(...)` is `_hash`.
+ * which give 0 for a zero divisor; `hash(...)` is `_hash`. `+ - *`, unary `-` and `abs`
+ * wrap at 32 bits through `_wrap` where their result can leave the int range (`ir/int-range.ts`).
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
 import { some, type IndexVar, type MExpr } from '../../ir/mask.ts';
 import { leafName } from '../planner/names.ts';
+import { mayWrap } from '../../ir/int-range.ts';
 
 /** How index variables and input reads are spelled, and whether they are tensors. */
 export interface PyContext {
@@ -46,7 +48,7 @@ export function printPy(e: MExpr, C: PyContext): string {
       case 'var': return C.var(x.name);
       case 'size': case 'param': return leafName(x);
       case 'input': return C.input(leafName(x), C.var(x.index));
-      case 'neg': return `(-${go(x.x)})`;
+      case 'neg': return mayWrap(x) ? `_wrap(-${go(x.x)})` : `(-${go(x.x)})`;
       case 'not': return isT(x.x) ? `(~${go(x.x)})` : `(not ${go(x.x)})`;
       case 'toFloat':
         if (!isT(x.x)) return `float(${go(x.x)})`;
@@ -57,6 +59,7 @@ export function printPy(e: MExpr, C: PyContext): string {
         const posConst = x.b.kind === 'const' && typeof x.b.value === 'number' && x.b.value > 0;
         if (x.type === 'int' && x.op === '/') return posConst ? `(${a} // ${b})` : `_fdiv(${a}, ${b})`;
         if (x.type === 'int' && x.op === '%') return posConst ? `(${a} % ${b})` : `_fmod(${a}, ${b})`;
+        if (mayWrap(x)) return `_wrap(${a} ${x.op} ${b})`;
         return `(${a} ${x.op} ${b})`;
       }
       case 'pow': return `(${go(x.a)} ** ${go(x.b)})`;
@@ -71,7 +74,10 @@ export function printPy(e: MExpr, C: PyContext): string {
         const ts = x.args.map(isT);
         switch (x.fn) {
           case 'select': return ts[0] ? `torch.where(${args[0]}, ${args[1]}, ${args[2]})` : `(${args[1]} if ${args[0]} else ${args[2]})`;
-          case 'abs': return ts[0] ? `torch.abs(${args[0]})` : `abs(${args[0]})`;
+          case 'abs': {
+            const t = ts[0] ? `torch.abs(${args[0]})` : `abs(${args[0]})`;
+            return mayWrap(x) ? `_wrap(${t})` : t;
+          }
           case 'min': case 'max': {
             if (!ts.some(Boolean)) return `${x.fn}(${args.join(', ')})`;
             // Pairwise: torch.minimum for two tensors, torch.clamp for a tensor and a scalar.

@@ -4,8 +4,11 @@
  * booleans use 0 (false) and 1 (true), so `[1, 1]` is "true everywhere", `[0, 0]` "false
  * everywhere", `[0, 1]` "could be either". The bounds are sound (the true range lies
  * inside); they are exact for each sub-expression in which every variable occurs once.
+ * Ints wrap at 32 bits: where an operation can wrap (`ir/int-range.ts`), its exact bounds
+ * go through `ivInt`, which keeps them when they fit and else gives the whole int range.
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
+import { mayWrap } from '../../ir/int-range.ts';
 import { show, type MExpr } from '../../ir/mask.ts';
 import { leafName } from './names.ts';
 
@@ -21,7 +24,7 @@ export interface IntervalDialect {
   /** Declares the pair of locals `l<i>`, `h<i>`. */
   decl(i: number, lo: string, hi: string): string;
   /** Call of a helper that writes its result to the scratch pair `R`. */
-  helper(name: 'ivMul' | 'ivDiv' | 'ivMod', args: string[]): string;
+  helper(name: 'ivInt' | 'ivMul' | 'ivDiv' | 'ivMod', args: string[]): string;
   hash(args: string[]): string;
   inputRange(name: string, axis: 'q' | 'k', lo: string, hi: string): string;
   scratch: [string, string];
@@ -33,6 +36,8 @@ export interface IntervalDialect {
   /** The short-circuit connectives between conditions. */
   and: string;
   or: string;
+  /** A bound (a name or literal) as an operand whose sum or product with another bound is exact. */
+  wide(v: string): string;
 }
 
 /** `c ? a : b`: the conditional of JavaScript, C and C++. */
@@ -51,6 +56,7 @@ export const JS_DIALECT: IntervalDialect = {
   ite: cTernary,
   and: '&&',
   or: '||',
+  wide: (v) => v,
 };
 
 /**
@@ -90,6 +96,14 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
     return [`l${i}`, `h${i}`];
   };
   const fromR = () => fresh(D.scratch[0], D.scratch[1]);
+  /** Bounds of `x`'s result from the exact bounds `lo`, `hi`: through `ivInt` where `x` can wrap. */
+  const wrapped = (x: MExpr, lo: string, hi: string): [string, string] => {
+    if (!mayWrap(x)) return fresh(lo, hi);
+    lines.push(D.helper('ivInt', [lo, hi]));
+    return fromR();
+  };
+  /** Operands of `x` in the form that computes its exact bounds where it can wrap. */
+  const widen = (x: MExpr) => (v: string) => (mayWrap(x) ? D.wide(v) : v);
   const isLit = (s: string) => /^-?\d+$/.test(s);
   const lit = (s: string) => Number(s);
 
@@ -113,8 +127,8 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         return fromR();
       }
       case 'neg': {
-        const [l, h] = go(x.x);
-        return fresh(`-${h}`, `-${l}`);
+        const [l, h] = go(x.x).map(widen(x));
+        return wrapped(x, `-${h}`, `-${l}`);
       }
       case 'not': {
         const [l, h] = go(x.x);
@@ -124,13 +138,13 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         return go(x.x);
       case 'arith': {
         invariant(x.type === 'int', 'float arithmetic in a planner mask');
-        const [al, ah] = go(x.a);
-        const [bl, bh] = go(x.b);
+        const [al, ah] = go(x.a).map(widen(x));
+        const [bl, bh] = go(x.b).map(widen(x));
         switch (x.op) {
-          case '+': return fresh(`${al} + ${bl}`, `${ah} + ${bh}`);
-          case '-': return fresh(`${al} - ${bh}`, `${ah} - ${bl}`);
+          case '+': return wrapped(x, `${al} + ${bl}`, `${ah} + ${bh}`);
+          case '-': return wrapped(x, `${al} - ${bh}`, `${ah} - ${bl}`);
           case '*':
-            if (bl === bh && isLit(bl)) return lit(bl) >= 0 ? fresh(`${al} * ${bl}`, `${ah} * ${bl}`) : fresh(`${ah} * ${bl}`, `${al} * ${bl}`);
+            if (bl === bh && isLit(bl)) return lit(bl) >= 0 ? wrapped(x, `${al} * ${bl}`, `${ah} * ${bl}`) : wrapped(x, `${ah} * ${bl}`, `${al} * ${bl}`);
             lines.push(D.helper('ivMul', [al, ah, bl, bh]));
             return fromR();
           case '/':
@@ -180,8 +194,8 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         const parts = x.args.map(go);
         switch (x.fn) {
           case 'abs': {
-            const [l, h] = parts[0];
-            return fresh(D.ite(`${l} >= 0`, l, D.ite(`${h} <= 0`, `-${h}`, '0')), D.minmax('max', [`-${l}`, h]));
+            const [l, h] = parts[0].map(widen(x));
+            return wrapped(x, D.ite(`${l} >= 0`, l, D.ite(`${h} <= 0`, `-${h}`, '0')), D.minmax('max', [`-${l}`, h]));
           }
           case 'min': case 'max':
             return fresh(D.minmax(x.fn, parts.map((p) => p[0])), D.minmax(x.fn, parts.map((p) => p[1])));

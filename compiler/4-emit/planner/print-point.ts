@@ -1,9 +1,12 @@
 /**
  * Prints mask IR as a JavaScript expression that evaluates one point (q, k). Integer
  * semantics follow `ir/semantics.ts`: floor division and modulo through `rt.fdiv`/`rt.fmod`
- * unless the divisor is a positive constant (then `Math.floor` and a guarded `%` inline).
+ * unless the divisor is a positive constant (then `Math.floor` inline); `+ - *`, unary `-`
+ * and `abs` wrap at 32 bits (`| 0`, `Math.imul`) where their result can leave the int range
+ * (`ir/int-range.ts`), and are plain JavaScript arithmetic where it cannot.
  */
 import { assertNever } from '../../diagnostics/diagnostic.ts';
+import { mayWrap } from '../../ir/int-range.ts';
 import { fmtFloat, type MExpr } from '../../ir/mask.ts';
 import { leafName } from './names.ts';
 
@@ -16,7 +19,7 @@ export function printPoint(e: MExpr): string {
     case 'var': return e.name;
     case 'size': case 'param': return leafName(e);
     case 'input': return `${leafName(e)}.data[${e.index}]`;
-    case 'neg': return `(-${printPoint(e.x)})`;
+    case 'neg': return mayWrap(e) ? `(-${printPoint(e.x)} | 0)` : `(-${printPoint(e.x)})`;
     case 'not': return `(!${printPoint(e.x)})`;
     case 'toFloat': return printPoint(e.x);
     case 'arith': {
@@ -25,6 +28,7 @@ export function printPoint(e: MExpr): string {
       if (e.type === 'int' && e.op === '/') return posConst ? `Math.floor(${a} / ${b})` : `rt.fdiv(${a}, ${b})`;
       if (e.type === 'int' && e.op === '%') return `rt.fmod(${a}, ${b})`;
       if (e.type === 'float' && e.op === '%') return `(${a} - ${b} * Math.floor(${a} / ${b}))`;
+      if (mayWrap(e)) return e.op === '*' ? `Math.imul(${a}, ${b})` : `((${a} ${e.op} ${b}) | 0)`;
       return `(${a} ${e.op} ${b})`;
     }
     case 'pow': return `Math.pow(${printPoint(e.a)}, ${printPoint(e.b)})`;
@@ -44,7 +48,8 @@ export function printPoint(e: MExpr): string {
       switch (e.fn) {
         case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
         case 'hash': return `rt.hash(${args.join(', ')})`;
-        case 'abs': case 'min': case 'max': case 'exp': case 'log': case 'tanh': case 'sqrt':
+        case 'abs': return mayWrap(e) ? `(Math.abs(${args[0]}) | 0)` : `Math.abs(${args[0]})`;
+        case 'min': case 'max': case 'exp': case 'log': case 'tanh': case 'sqrt':
           return `Math.${e.fn}(${args.join(', ')})`;
       }
       return assertNever(e.fn);

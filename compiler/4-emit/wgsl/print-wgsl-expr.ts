@@ -3,7 +3,8 @@
  * floats `f32`. Integer semantics follow `ir/semantics.ts` exactly through helper functions
  * that the kernel template defines once (`attn_fdiv`, `attn_fmod`, `attn_hash_step`,
  * `attn_fpow`): WGSL's own `/` truncates and gives `x` for `x / 0`, the language floors and
- * gives 0. `+ - *` wrap at 32 bits in WGSL, as the language says ints are 32-bit.
+ * gives 0. `+ - *`, unary `-` and `abs` wrap at 32 bits in WGSL (`-i32(-2147483648)` and
+ * `abs` of it are themselves), which is the language's rule (runtime/schedule/int-semantics.ts).
  *
  * Leaves: the index variables are the kernel locals `q k h b`; sizes and runtime scalars are
  * fields of the uniform `u`; input arrays live in one storage buffer `inputs` at the offset

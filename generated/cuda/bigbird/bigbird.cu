@@ -42,12 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((((P.q_len + 64) - 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((((P.kv_len + 64) - 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (((P.kv_len + 64) - 1) >> 6)) < 3));
+    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6)) < 3));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) | ((q >> 6) < 1) | ((q >> 6) >= ((((P.q_len + 64) - 1) >> 6) - 1)) | ((k >> 6) < 1) | ((k >> 6) >= ((((P.kv_len + 64) - 1) >> 6) - 1)) | (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (((P.kv_len + 64) - 1) >> 6)) < 3));
+    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) | ((q >> 6) < 1) | ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) | ((k >> 6) < 1) | ((k >> 6) >= ((attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6) - 1)) | (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6)) < 3));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -79,16 +79,20 @@ struct Pattern {
       const long long l5 = attnc::host::fdiv(q0, 64), h5 = attnc::host::fdiv(q1, 64);
       const long long l6 = h5 < 1 ? 1 : 0, h6 = l5 < 1 ? 1 : 0;
       const long long l7 = attnc::host::fdiv(q0, 64), h7 = attnc::host::fdiv(q1, 64);
-      const long long l8 = q_len + 64, h8 = q_len + 64;
-      const long long l9 = l8 - 1, h9 = h8 - 1;
+      attnc::host::ivInt((long long)q_len + 64, (long long)q_len + 64, R);
+      const long long l8 = R[0], h8 = R[1];
+      attnc::host::ivInt((long long)l8 - 1, (long long)h8 - 1, R);
+      const long long l9 = R[0], h9 = R[1];
       const long long l10 = attnc::host::fdiv(l9, 64), h10 = attnc::host::fdiv(h9, 64);
       const long long l11 = l10 - 1, h11 = h10 - 1;
       const long long l12 = l7 >= h11 ? 1 : 0, h12 = h7 >= l11 ? 1 : 0;
       const long long l13 = attnc::host::fdiv(k0, 64), h13 = attnc::host::fdiv(k1, 64);
       const long long l14 = h13 < 1 ? 1 : 0, h14 = l13 < 1 ? 1 : 0;
       const long long l15 = attnc::host::fdiv(k0, 64), h15 = attnc::host::fdiv(k1, 64);
-      const long long l16 = kv_len + 64, h16 = kv_len + 64;
-      const long long l17 = l16 - 1, h17 = h16 - 1;
+      attnc::host::ivInt((long long)kv_len + 64, (long long)kv_len + 64, R);
+      const long long l16 = R[0], h16 = R[1];
+      attnc::host::ivInt((long long)l16 - 1, (long long)h16 - 1, R);
+      const long long l17 = R[0], h17 = R[1];
       const long long l18 = attnc::host::fdiv(l17, 64), h18 = attnc::host::fdiv(h17, 64);
       const long long l19 = l18 - 1, h19 = h18 - 1;
       const long long l20 = l15 >= h19 ? 1 : 0, h20 = h15 >= l19 ? 1 : 0;
@@ -96,8 +100,10 @@ struct Pattern {
       const long long l22 = attnc::host::fdiv(k0, 64), h22 = attnc::host::fdiv(k1, 64);
       attnc::host::ivHash({l21, h21, l22, h22, g_0, g_0, 0, 0}, R);
       const long long l23 = R[0], h23 = R[1];
-      const long long l24 = kv_len + 64, h24 = kv_len + 64;
-      const long long l25 = l24 - 1, h25 = h24 - 1;
+      attnc::host::ivInt((long long)kv_len + 64, (long long)kv_len + 64, R);
+      const long long l24 = R[0], h24 = R[1];
+      attnc::host::ivInt((long long)l24 - 1, (long long)h24 - 1, R);
+      const long long l25 = R[0], h25 = R[1];
       const long long l26 = attnc::host::fdiv(l25, 64), h26 = attnc::host::fdiv(h25, 64);
       attnc::host::ivMod(l23, h23, l26, h26, R);
       const long long l27 = R[0], h27 = R[1];
@@ -107,7 +113,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((((q_len + 64) - 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((((kv_len + 64) - 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(g_0)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (((kv_len + 64) - 1) >> 6)) < 3));
+      return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((attnc::isub(attnc::iadd(kv_len, 64), 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(g_0)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(kv_len, 64), 1) >> 6)) < 3));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

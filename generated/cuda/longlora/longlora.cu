@@ -42,12 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return ((((q + ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == ((k + ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) && (k <= q));
+    return (((attnc::iadd(q, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == (attnc::iadd(k, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) && (k <= q));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return ((((q + ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == ((k + ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) & (k <= q));
+    return (((attnc::iadd(q, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == (attnc::iadd(k, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) & (k <= q));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -71,9 +71,11 @@ struct Pattern {
     int classify(long long q0, long long q1, long long k0, long long k1) const {
       long long R[2];
       (void)R;
-      const long long l0 = q0 + g_0, h0 = q1 + g_0;
+      attnc::host::ivInt((long long)q0 + (long long)g_0, (long long)q1 + (long long)g_0, R);
+      const long long l0 = R[0], h0 = R[1];
       const long long l1 = attnc::host::fdiv(l0, 2048), h1 = attnc::host::fdiv(h0, 2048);
-      const long long l2 = k0 + g_0, h2 = k1 + g_0;
+      attnc::host::ivInt((long long)k0 + (long long)g_0, (long long)k1 + (long long)g_0, R);
+      const long long l2 = R[0], h2 = R[1];
       const long long l3 = attnc::host::fdiv(l2, 2048), h3 = attnc::host::fdiv(h2, 2048);
       const long long l4 = l1 == h1 && l3 == h3 && l1 == l3 ? 1 : 0, h4 = h1 < l3 || h3 < l1 ? 0 : 1;
       const long long l5 = k1 <= q0 ? 1 : 0, h5 = k0 <= q1 ? 1 : 0;
@@ -82,7 +84,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      return ((((q + g_0) >> 11) == ((k + g_0) >> 11)) && (k <= q));
+      return (((attnc::iadd(q, g_0) >> 11) == (attnc::iadd(k, g_0) >> 11)) && (k <= q));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

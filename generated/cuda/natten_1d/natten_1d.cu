@@ -42,12 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return ((attnc::amin(attnc::amax((q - 3), 0), (((P.kv_len + 1) - 1) - 7)) <= k) && (k < (attnc::amin(attnc::amax((q - 3), 0), (((P.kv_len + 1) - 1) - 7)) + 7)));
+    return ((attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(P.kv_len, 1), 1), 7)) <= k) && (k < attnc::iadd(attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(P.kv_len, 1), 1), 7)), 7)));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return ((attnc::amin(attnc::amax((q - 3), 0), (((P.kv_len + 1) - 1) - 7)) <= k) & (k < (attnc::amin(attnc::amax((q - 3), 0), (((P.kv_len + 1) - 1) - 7)) + 7)));
+    return ((attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(P.kv_len, 1), 1), 7)) <= k) & (k < attnc::iadd(attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(P.kv_len, 1), 1), 7)), 7)));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -74,25 +74,32 @@ struct Pattern {
       (void)R;
       const long long l0 = q0 - 3, h0 = q1 - 3;
       const long long l1 = std::max<long long>({l0, 0}), h1 = std::max<long long>({h0, 0});
-      const long long l2 = kv_len + 1, h2 = kv_len + 1;
-      const long long l3 = l2 - 1, h3 = h2 - 1;
-      const long long l4 = l3 - 7, h4 = h3 - 7;
+      attnc::host::ivInt((long long)kv_len + 1, (long long)kv_len + 1, R);
+      const long long l2 = R[0], h2 = R[1];
+      attnc::host::ivInt((long long)l2 - 1, (long long)h2 - 1, R);
+      const long long l3 = R[0], h3 = R[1];
+      attnc::host::ivInt((long long)l3 - 7, (long long)h3 - 7, R);
+      const long long l4 = R[0], h4 = R[1];
       const long long l5 = std::min<long long>({l1, l4}), h5 = std::min<long long>({h1, h4});
       const long long l6 = h5 <= k0 ? 1 : 0, h6 = l5 <= k1 ? 1 : 0;
       const long long l7 = q0 - 3, h7 = q1 - 3;
       const long long l8 = std::max<long long>({l7, 0}), h8 = std::max<long long>({h7, 0});
-      const long long l9 = kv_len + 1, h9 = kv_len + 1;
-      const long long l10 = l9 - 1, h10 = h9 - 1;
-      const long long l11 = l10 - 7, h11 = h10 - 7;
+      attnc::host::ivInt((long long)kv_len + 1, (long long)kv_len + 1, R);
+      const long long l9 = R[0], h9 = R[1];
+      attnc::host::ivInt((long long)l9 - 1, (long long)h9 - 1, R);
+      const long long l10 = R[0], h10 = R[1];
+      attnc::host::ivInt((long long)l10 - 7, (long long)h10 - 7, R);
+      const long long l11 = R[0], h11 = R[1];
       const long long l12 = std::min<long long>({l8, l11}), h12 = std::min<long long>({h8, h11});
-      const long long l13 = l12 + 7, h13 = h12 + 7;
+      attnc::host::ivInt((long long)l12 + 7, (long long)h12 + 7, R);
+      const long long l13 = R[0], h13 = R[1];
       const long long l14 = k1 < l13 ? 1 : 0, h14 = k0 < h13 ? 1 : 0;
       const long long l15 = std::min<long long>({l6, l14}), h15 = std::min<long long>({h6, h14});
       return l15 == 1 ? 2 : h15 == 0 ? 0 : 1;
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      return ((attnc::amin(attnc::amax((q - 3), 0), (((kv_len + 1) - 1) - 7)) <= k) && (k < (attnc::amin(attnc::amax((q - 3), 0), (((kv_len + 1) - 1) - 7)) + 7)));
+      return ((attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(kv_len, 1), 1), 7)) <= k) && (k < attnc::iadd(attnc::amin(attnc::amax((q - 3), 0), attnc::isub(attnc::isub(attnc::iadd(kv_len, 1), 1), 7)), 7)));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

@@ -42,12 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return (((((q >> 6) - (k >> 6)) < 16) || (((((k >> 6) + (h * attnc::amax(1, attnc::fdiv(8, P.heads)))) + 1) & 7) == 0)) && (k <= q));
+    return (((((q >> 6) - (k >> 6)) < 16) || ((attnc::iadd(attnc::iadd((k >> 6), attnc::imul(h, attnc::amax(1, attnc::fdiv(8, P.heads)))), 1) & 7) == 0)) && (k <= q));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    return (((((q >> 6) - (k >> 6)) < 16) | (((((k >> 6) + (h * attnc::amax(1, attnc::fdiv(8, P.heads)))) + 1) & 7) == 0)) & (k <= q));
+    return (((((q >> 6) - (k >> 6)) < 16) | ((attnc::iadd(attnc::iadd((k >> 6), attnc::imul(h, attnc::amax(1, attnc::fdiv(8, P.heads)))), 1) & 7) == 0)) & (k <= q));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -76,8 +76,10 @@ struct Pattern {
       const long long l2 = l0 - h1, h2 = h0 - l1;
       const long long l3 = h2 < 16 ? 1 : 0, h3 = l2 < 16 ? 1 : 0;
       const long long l4 = attnc::host::fdiv(k0, 64), h4 = attnc::host::fdiv(k1, 64);
-      const long long l5 = l4 + g_0, h5 = h4 + g_0;
-      const long long l6 = l5 + 1, h6 = h5 + 1;
+      attnc::host::ivInt((long long)l4 + (long long)g_0, (long long)h4 + (long long)g_0, R);
+      const long long l5 = R[0], h5 = R[1];
+      attnc::host::ivInt((long long)l5 + 1, (long long)h5 + 1, R);
+      const long long l6 = R[0], h6 = R[1];
       attnc::host::ivMod(l6, h6, 8, 8, R);
       const long long l7 = R[0], h7 = R[1];
       const long long l8 = l7 == h7 && 0 == 0 && l7 == 0 ? 1 : 0, h8 = h7 < 0 || 0 < l7 ? 0 : 1;
@@ -88,7 +90,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      return (((((q >> 6) - (k >> 6)) < 16) || (((((k >> 6) + g_0) + 1) & 7) == 0)) && (k <= q));
+      return (((((q >> 6) - (k >> 6)) < 16) || ((attnc::iadd(attnc::iadd((k >> 6), g_0), 1) & 7) == 0)) && (k <= q));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
@@ -102,7 +104,7 @@ struct Pattern {
   /** Head-group slot values of (b, h): heads with equal slots share one schedule. */
   static std::vector<long long> slots(const Host& P, int b, int h) {
     (void)h; (void)b; (void)P;
-    return { (long long)(h * attnc::amax(1, attnc::fdiv(8, P.heads))) };
+    return { (long long)attnc::imul(h, attnc::amax(1, attnc::fdiv(8, P.heads))) };
   }
   static void setSlots(Host& P, const std::vector<long long>& s) {
     (void)P; (void)s;

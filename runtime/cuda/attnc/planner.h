@@ -18,19 +18,27 @@ namespace host {
 inline long long fdiv(long long a, long long b) { return floor_div<long long>(a, b); }
 inline long long fmod_(long long a, long long b) { return floor_mod<long long>(a, b); }
 
-/** Interval helpers write their result to `R`. */
+/**
+ * Interval helpers write their result to `R`. Ints wrap at 32 bits: bounds always lie in the
+ * int range, and an operation's exact bounds (64-bit, which 32-bit operands cannot overflow)
+ * that leave it become the whole range (ivInt), as in runtime/schedule/ops.ts.
+ */
+inline void ivInt(long long lo, long long hi, long long* R) {
+  if (lo >= INT32_MIN && hi <= INT32_MAX) { R[0] = lo; R[1] = hi; return; }
+  R[0] = INT32_MIN; R[1] = INT32_MAX;
+}
 inline void ivMul(long long al, long long ah, long long bl, long long bh, long long* R) {
   long long p[4] = {al * bl, al * bh, ah * bl, ah * bh};
-  R[0] = *std::min_element(p, p + 4); R[1] = *std::max_element(p, p + 4);
+  ivInt(*std::min_element(p, p + 4), *std::max_element(p, p + 4), R);
 }
 inline void ivDiv(long long al, long long ah, long long bl, long long bh, long long* R) {
   if (bl <= 0 && bh >= 0) {
     if (bl == 0 && bh == 0) { R[0] = R[1] = 0; return; }
     long long m = std::max(al < 0 ? -al : al, ah < 0 ? -ah : ah);
-    R[0] = -m; R[1] = m; return;
+    ivInt(-m, m, R); return;
   }
   long long p[4] = {fdiv(al, bl), fdiv(al, bh), fdiv(ah, bl), fdiv(ah, bh)};
-  R[0] = *std::min_element(p, p + 4); R[1] = *std::max_element(p, p + 4);
+  ivInt(*std::min_element(p, p + 4), *std::max_element(p, p + 4), R);
 }
 inline void ivMod(long long al, long long ah, long long bl, long long bh, long long* R) {
   if (bl == bh) {

@@ -25,14 +25,23 @@ EMPTY, SOME, ALL = 0, 1, 2
 GROUP_REFINE_BUDGET = 1 << 22
 
 _INT_MAX = 2**31 - 1
+_INT_MIN = -(2**31)
 
 
 # Interval arithmetic for the printed classifiers (runtime/schedule/ops.ts): each returns
 # the (lo, hi) bounds of the operation over operands in [alo, ahi] and [blo, bhi].
 
+def iv_int(lo, hi):
+    """Bounds of a wrapped int result from those of the exact one: the same when they fit,
+    else the whole int range (the wrapped values can then be anything)."""
+    if lo >= _INT_MIN and hi <= _INT_MAX:
+        return lo, hi
+    return _INT_MIN, _INT_MAX
+
+
 def iv_mul(alo, ahi, blo, bhi):
     p = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
-    return min(p), max(p)
+    return iv_int(min(p), max(p))
 
 
 def iv_div(alo, ahi, blo, bhi):
@@ -40,9 +49,9 @@ def iv_div(alo, ahi, blo, bhi):
         if blo == 0 and bhi == 0:
             return 0, 0
         m = max(abs(alo), abs(ahi))
-        return -m, m
+        return iv_int(-m, m)
     p = (alo // blo, alo // bhi, ahi // blo, ahi // bhi)
-    return min(p), max(p)
+    return iv_int(min(p), max(p))
 
 
 def iv_mod(alo, ahi, blo, bhi):

@@ -3,7 +3,8 @@
 
 fdiv and fmod are floor division and modulo (the result of fmod has the divisor's sign);
 b == 0 gives 0, b == -1 gives -a and 0. hash(...) starts at HASH_SEED, xors each argument in
-(as 32 bits) and mixes; the result is the state & HASH_MASK.
+(as 32 bits) and mixes; the result is the state & HASH_MASK. wrap(x) is x as a 32-bit
+two's-complement int: ints wrap at 32 bits, as in the kernels.
 """
 import torch
 
@@ -11,15 +12,24 @@ HASH_SEED = 0x9e3779b9
 HASH_MASK = 0x7fffffff
 
 
+def wrap(x):
+    """x wrapped to a 32-bit two's-complement int (int32 tensors wrap by themselves)."""
+    if isinstance(x, torch.Tensor):
+        if x.dtype == torch.int32:
+            return x
+        return ((x.to(torch.int64) + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+    return ((x + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+
+
 def fdiv(a, b):
-    """Floor division a / b; b == 0 gives 0, b == -1 gives -a."""
+    """Floor division a / b; b == 0 gives 0, b == -1 gives -a (wrapping)."""
     if isinstance(b, torch.Tensor):
         odd = (b == 0) | (b == -1)
-        return torch.where(b == 0, 0, torch.where(b == -1, -a, a // torch.where(odd, 1, b)))
+        return torch.where(b == 0, 0, torch.where(b == -1, wrap(-a), a // torch.where(odd, 1, b)))
     if b == 0:
         return a * 0
     if b == -1:
-        return -a
+        return wrap(-a)
     return a // b
 
 
