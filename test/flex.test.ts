@@ -92,6 +92,8 @@ const VARIANTS: Variant[] = [
   { file: 'streaming.attn', consts: { sink: 4, window: 30 } },
   { file: 'strided.attn', consts: { stride: 12 } },
   { file: 'swin.attn', consts: { window: 4, shift: 2, height: 8, width: 12 }, sizes: [[96, 96], [128, 128], [77, 150]] },
+  // Products that wrap at 32 bits (test/lower/int-wrap.test.ts): mask_mod and the planner wrap as the evaluator does.
+  { file: 'test/flex/fixtures/wrap.attn', sizes: [[512, 512], [300, 333]], attention: true },
 ];
 const BLOCKS: [number, number][] = [[16, 16], [32, 16], [16, 32], [64, 128]];
 
@@ -118,7 +120,7 @@ function inputArray(kind: 'doc' | 'flags', n: number, seed: number): number[] {
 }
 
 function bind(file: string, consts: Record<string, number | boolean>): BoundPattern {
-  const name = `patterns/${file}`;
+  const name = file.includes('/') ? file : `patterns/${file}`;
   const diags = new Diagnostics();
   const prog = checkSource({ name, text: fs.readFileSync(name, 'utf8') }, diags);
   if (!prog || diags.hasErrors) throw new Error(renderDiagnostics(diags.sorted()));
@@ -135,7 +137,7 @@ async function writeCases(dir: string): Promise<number> {
     const lowered = lowerToPlanner(bound);
     const modDir = path.join(dir, `v${vi}`);
     fs.mkdirSync(modDir);
-    const [mod] = await TARGETS.flex.emit({ bound, lowered, sourceName: `patterns/${v.file}`, runtimeImport: '' });
+    const [mod] = await TARGETS.flex.emit({ bound, lowered, sourceName: v.file.includes('/') ? v.file : `patterns/${v.file}`, runtimeImport: '' });
     fs.writeFileSync(path.join(modDir, mod.name), mod.contents);
     for (const [si, [qLen, kvLen]] of (v.sizes ?? SIZES).entries()) {
       const [blockQ, blockKv] = BLOCKS[(vi + si) % BLOCKS.length];

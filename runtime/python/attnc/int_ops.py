@@ -13,10 +13,9 @@ HASH_MASK = 0x7fffffff
 
 
 def wrap(x):
-    """x wrapped to a 32-bit two's-complement int (int32 tensors wrap by themselves)."""
+    """x wrapped to a 32-bit two's-complement int (tensors: as int64)."""
     if isinstance(x, torch.Tensor):
-        if x.dtype == torch.int32:
-            return x
+        # In int64 even for int32 operands: compiled code may have computed them wider.
         return ((x.to(torch.int64) + 0x80000000) & 0xFFFFFFFF) - 0x80000000
     return ((x + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
