@@ -9,7 +9,6 @@ import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
 import { emitFlex } from './flex/emit-flex.ts';
-import { emitTs } from './ts/emit-ts.ts';
 import { emitWgsl, wgslModule, type WgslKernel } from './wgsl/emit-wgsl.ts';
 
 /** Everything a target may use. Emitters must not put dates or absolute paths in files. */
@@ -61,6 +60,8 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   ts: {
     description: '<pattern>.ts: typed WebGPU bindings (create(device, config).run(q, k, v, opts)) with the planner embedded',
     async emit({ bound, lowered, sourceName, runtimeImport }) {
+      // Loaded on first use: the TypeScript printer (ts-morph, prettier) is the CLI's heaviest import.
+      const { emitTs } = await import('./ts/emit-ts.ts');
       const contents = await emitTs({ bound, kernel: kernelOf(bound), plannerSource: lowered.plannerSource, header: generatedHeader(sourceName, jsLineComment), runtimeImport });
       return [{ name: `${bound.pattern.name}.ts`, contents }];
     },

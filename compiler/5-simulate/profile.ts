@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../runtime/io/package-root.ts';
 
 /** Cost model constants of one kernel on one GPU (times in microseconds, head dim 128). */
 export interface KernelModel {
@@ -78,7 +78,7 @@ export interface GpuProfile {
   readonly kernels: Readonly<Record<string, KernelModel>>;
 }
 
-const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../profiles');
+const DIR = packagePath('profiles');
 
 /** Names of the bundled profiles. */
 export function profileNames(): string[] {

@@ -11,7 +11,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
 import { F32_MAX } from '../ir/fold.ts';
@@ -29,8 +28,9 @@ import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/
 import { describeTiles } from '../../runtime/webgpu/tiles.ts';
 import { EXIT, guard } from './report.ts';
 import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { packagePath } from '../../runtime/io/package-root.ts';
 
-const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../runtime');
+const RUNTIME_DIR = packagePath('runtime');
 const BACKENDS = ['webgpu'] as const;
 
 interface CompileOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }

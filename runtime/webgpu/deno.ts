@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunnerJob, RunnerResult } from './runner-protocol.ts';
+import { packagePath } from '../io/package-root.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -43,6 +44,12 @@ export function findDeno(): string | undefined {
   return r.status === 0 ? 'deno' : undefined;
 }
 
+/** The script Deno runs: the source in a checkout, else the bundle the package ships. */
+function runnerPath(): string {
+  const source = path.join(here, 'deno-runner.ts');
+  return fs.existsSync(source) ? source : packagePath('dist/deno-runner.mjs');
+}
+
 /** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
 export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
   const deno = findDeno();
@@ -51,7 +58,7 @@ export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
   try {
     const jobFile = path.join(dir, 'job.json'), resultFile = path.join(dir, 'result.json');
     fs.writeFileSync(jobFile, JSON.stringify(job));
-    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', path.join(here, 'deno-runner.ts'), jobFile, resultFile], {
+    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', runnerPath(), jobFile, resultFile], {
       encoding: 'utf8',
       timeout: timeoutMs,
       env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },

@@ -8,7 +8,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
@@ -18,8 +17,9 @@ import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
 import { cTernary, printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printC, type CLeaves } from './print-c.ts';
+import { packagePath } from '../../../runtime/io/package-root.ts';
 
-const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../templates/cuda');
+const TEMPLATES = packagePath('templates/cuda');
 
 /** The host planner's dialect: 64-bit bounds, helpers from runtime/cuda/attnc/planner.h. */
 export const CPP_DIALECT: IntervalDialect = {

@@ -14,6 +14,7 @@ import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } f
 import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
 import { printWgsl } from './print-wgsl-expr.ts';
 import { intOpsWgsl } from '../int-ops.ts';
+import { packagePath } from '../../../runtime/io/package-root.ts';
 
 /** The template's view model. */
 export interface WgslViewModel {
@@ -40,7 +41,7 @@ let template: HandlebarsTemplateDelegate<WgslViewModel> | undefined;
 
 function attentionTemplate(): HandlebarsTemplateDelegate<WgslViewModel> {
   if (!template) {
-    const text = fs.readFileSync(new URL('../../../templates/wgsl/attention.wgsl.hbs', import.meta.url), 'utf8');
+    const text = fs.readFileSync(packagePath('templates/wgsl/attention.wgsl.hbs'), 'utf8');
     template = Handlebars.create().compile<WgslViewModel>(text, { noEscape: true, strict: true });
   }
   return template;
