@@ -117,7 +117,7 @@ describe('imports read only .attn files and never echo another file', () => {
     expect(link.stderr).toContain(`${file}:1:1`);
     expectCoded(spawnAttnc(['check', '/dev/zero']), 'not_a_regular_file', '`/dev/zero` is a character device, not a regular file');
     expectCoded(spawnAttnc(['schedule', 'patterns/document.attn', '--q-len', '256', '--input', 'doc=/dev/zero']), 'not_a_regular_file', 'input `doc`: /dev/zero is a character device');
-  });
+  }, 180_000);
 
   it('a parse error inside an imported .attn file shows its lines', async () => {
     const { file, dir } = source('import "lib.attn"\npattern p() { causal }\n');
