@@ -235,7 +235,11 @@ export class OutputBatch {
     else if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   }
 
-  /** Moves every staged file into place. Throws `FileWriteError` if a move fails. */
+  /**
+   * Moves every staged file into place. Throws `FileWriteError` if a move fails; the moves
+   * before it stay done (a rename within one folder fails only for reasons `add` has already
+   * checked, such as a folder at the target, unless the folder changes meanwhile).
+   */
   commit(): void {
     if (this.done) throw new Error('OutputBatch: commit after commit or abort');
     let i = 0;
