@@ -10,10 +10,9 @@
  * User mistakes are reported as diagnostics and surface here as a `UserError`; anything
  * else thrown is a compiler bug.
  */
-import * as fs from 'node:fs';
 import { Diagnostics, UserError } from './diagnostics/diagnostic.ts';
 import type { SourceFile } from './diagnostics/span.ts';
-import { loadProgram, type ReadFile } from './2-check/load.ts';
+import { loadProgram, type LoadOptions, type ReadFile } from './2-check/load.ts';
 import { checkProgram } from './2-check/check.ts';
 import type { CheckedPattern, CheckedProgram } from './ir/program.ts';
 import type { BoundPattern } from './2-check/bind.ts';
@@ -21,26 +20,35 @@ import { lowerPattern } from './3-lower/lower.ts';
 import { printPlanner } from './4-emit/planner/print-planner.ts';
 import type { PlanIR } from './ir/plan.ts';
 import { loadPlanner, type PlannerModule } from '../runtime/schedule/planner.ts';
+import { FileReadError, MAX_SOURCE_BYTES, readTextBounded } from '../runtime/io/files.ts';
 
-/** Reads files from disk; undefined when missing or unreadable. */
+/**
+ * Reads source files from disk: regular files of at most `MAX_SOURCE_BYTES` (see
+ * `readFileBounded`). Undefined when missing or unreadable; a refusal for a folder, device,
+ * /proc file or a file too large.
+ */
 export const readFromDisk: ReadFile = (name) => {
   try {
-    return fs.readFileSync(name, 'utf8');
-  } catch {
-    return undefined;
+    return readTextBounded(name, MAX_SOURCE_BYTES);
+  } catch (e) {
+    if (!(e instanceof FileReadError)) throw e;
+    return e.code === 'file_not_found' ? undefined : { code: e.code, reason: e.reason };
   }
 };
 
-/** Phases 1-2 on one source: parse (with imports) and check. Diagnostics go into `diags`. */
-export function checkSource(file: SourceFile, diags: Diagnostics, read: ReadFile = readFromDisk): CheckedProgram | undefined {
-  const files = loadProgram(file, read, diags);
+/**
+ * Phases 1-2 on one source: parse (with imports) and check. Diagnostics go into `diags`.
+ * `options.importRoots` confines imports to those folders (for untrusted sources).
+ */
+export function checkSource(file: SourceFile, diags: Diagnostics, read: ReadFile = readFromDisk, options: LoadOptions = {}): CheckedProgram | undefined {
+  const files = loadProgram(file, read, diags, options);
   if (!files) return undefined;
   return checkProgram(files, diags);
 }
 
 /** Checks and picks one pattern (by name, or the only one). Throws `UserError` on errors. */
-export function checkPatternFile(file: SourceFile, patternName: string | undefined, diags: Diagnostics, read: ReadFile = readFromDisk): CheckedPattern {
-  const prog = checkSource(file, diags, read);
+export function checkPatternFile(file: SourceFile, patternName: string | undefined, diags: Diagnostics, read: ReadFile = readFromDisk, options: LoadOptions = {}): CheckedPattern {
+  const prog = checkSource(file, diags, read, options);
   if (!prog) throw new UserError(diags);
   return selectPattern(prog, patternName, diags);
 }

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packagePath } from '../../runtime/io/package-root.ts';
+import { FileReadError, MAX_SOURCE_BYTES, readTextBounded } from '../../runtime/io/files.ts';
 
 /** Cost model constants of one kernel on one GPU (times in microseconds, head dim 128). */
 export interface KernelModel {
@@ -85,9 +86,19 @@ export function profileNames(): string[] {
   return fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-/** Loads a bundled profile by name (`h100`, `a100`, ...) or a JSON file path. */
+/**
+ * Loads a bundled profile by name (`h100`, `a100`, ...) or a JSON file path: undefined when
+ * there is no such file, `FileReadError` when it is not a regular file or over
+ * `MAX_SOURCE_BYTES`, `SyntaxError` when it is not JSON.
+ */
 export function loadProfile(nameOrPath: string): GpuProfile | undefined {
   const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(DIR, `${nameOrPath}.json`);
-  if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as GpuProfile;
+  let text: string;
+  try {
+    text = readTextBounded(file, MAX_SOURCE_BYTES);
+  } catch (e) {
+    if (e instanceof FileReadError && e.code === 'file_not_found') return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as GpuProfile;
 }

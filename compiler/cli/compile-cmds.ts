@@ -9,7 +9,6 @@
  * test/diagnostics/samples unless that test lists it as CLI-only, which this change does
  * not touch.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
@@ -20,25 +19,26 @@ import { biasAt, maskAt, softcapAt, type EvalContext } from '../eval/evaluate.ts
 import { TARGETS } from '../4-emit/targets.ts';
 import { emitWgsl } from '../4-emit/wgsl/emit-wgsl.ts';
 import { checkSource, lowerToPlanner } from '../pipeline.ts';
-import { writeFileAtomic } from '../../runtime/io/files.ts';
-import { NpyError, readNpy, toIntArray, writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
+import { OutputBatch } from '../../runtime/io/files.ts';
+import { NpyError, toIntArray, writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
 import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
 import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/reference.ts';
 import { describeTiles } from '../../runtime/webgpu/tiles.ts';
 import { EXIT, guard } from './report.ts';
-import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
+import { readNpyInput } from './plan-args.ts';
 import { packagePath } from '../../runtime/io/package-root.ts';
 
 const RUNTIME_DIR = packagePath('runtime');
 const BACKENDS = ['webgpu'] as const;
 
-interface CompileOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }
-interface RunOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean }
+interface CompileOptions extends SourceOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }
+interface RunOptions extends SourceOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean }
 
 /** Adds `compile` and `run` to the CLI. */
 export function registerCompileCommands(program: Command, setStatus: (n: number) => void): void {
-  program
+  addSourceOptions(program
     .command('compile')
     .description('Emit kernels and bindings for the patterns of a file (all of them unless --pattern).')
     .argument('<file>', '.attn file')
@@ -46,13 +46,13 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .requiredOption('--out <dir>', 'output folder')
     .option('--pattern <name>', 'compile only this pattern')
     .option('--param <name=value>', 'set a compile-time parameter (repeatable)', collectParam, {})
-    .option('--runtime-import <path>', "import path of attnc's runtime/ folder in generated TypeScript (default: relative to --out)")
+    .option('--runtime-import <path>', "import path of attnc's runtime/ folder in generated TypeScript (default: relative to --out)"))
     .action(async (file: string, o: CompileOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => runCompile(file, o, diags)));
     });
 
-  program
+  addSourceOptions(program
     .command('run')
     .description('Run a pattern on .npy tensors (float32/float16, [batch, heads, seq, head_dim]) and write the output.')
     .argument('<file>', '.attn file')
@@ -67,7 +67,7 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
     .option('--input <name=file.npy>', 'per-token input array (repeatable)', collectParam, {})
     .option('--check', 'also compute the float64 reference and print the error')
-    .option('--default-limits', "use WebGPU's default limits instead of the adapter's")
+    .option('--default-limits', "use WebGPU's default limits instead of the adapter's"))
     .action(async (file: string, o: RunOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => runRun(file, o, diags)));
@@ -85,8 +85,9 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   if (!names.length) diags.report('bad_param_value', `--target names no target (targets: ${Object.keys(TARGETS).join(', ')})`);
   for (const t of names) if (!Object.hasOwn(TARGETS, t)) diags.report('bad_param_value', `unknown target \`${t}\` (targets: ${Object.keys(TARGETS).join(', ')})`);
   const params = parseParamArgs(o.param, diags);
+  const load = loadOptions(o, diags);
   const src = requireSource(file, diags);
-  const prog = checkSource(src, diags);
+  const prog = checkSource(src, diags, undefined, load);
   if (!prog || diags.hasErrors) throw new UserError(diags);
   const patterns = o.pattern === undefined ? prog.patterns : prog.patterns.filter((p) => p.name === o.pattern);
   if (!patterns.length) {
@@ -94,20 +95,24 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
     throw new UserError(diags);
   }
   const runtimeImport = o.runtimeImport ?? toImportPath(path.relative(path.resolve(o.out), RUNTIME_DIR));
-  const written: string[] = [];
+  // Every file is produced before any is written, and all are written or none: a pattern
+  // that fails leaves no files of the others behind.
+  const outputs: { name: string; contents: string | Uint8Array }[] = [];
   for (const pattern of patterns) {
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
     const lowered = lowerToPlanner(bound);
     for (const t of names) {
       for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: displayName(file), runtimeImport })) {
-        writeFileAtomic(path.join(o.out, f.name), f.contents);
-        written.push(path.join(o.out, f.name));
+        outputs.push({ name: path.join(o.out, f.name), contents: f.contents });
       }
     }
   }
   if (diags.hasErrors) throw new UserError(diags);
-  process.stdout.write(`wrote ${written.join(', ')}\n`);
+  const batch = new OutputBatch();
+  for (const f of outputs) batch.add(f.name, f.contents);
+  batch.commit();
+  process.stdout.write(`wrote ${outputs.map((f) => f.name).join(', ')}\n`);
   return EXIT.ok;
 }
 
@@ -117,21 +122,19 @@ const toImportPath = (rel: string) => {
 };
 
 function readTensor(what: string, file: string, diags: Diagnostics): NpyArray | undefined {
-  try {
-    const a = readNpy(new Uint8Array(fs.readFileSync(file)));
-    if (a.dtype !== 'f4' && a.dtype !== 'f2') throw new NpyError(`expected float32 or float16, got dtype ${a.dtype}`);
-    if (a.shape.length !== 4) throw new NpyError(`expected shape [batch, heads, seq, head_dim], got (${a.shape.join(', ')})`);
-    return a;
-  } catch (e) {
-    const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
-    diags.report('bad_input', `--${what} ${file}: ${why}`);
-    return undefined;
-  }
+  const a = readNpyInput(`--${what}`, file, diags);
+  if (!a) return undefined;
+  const why = a.dtype !== 'f4' && a.dtype !== 'f2' ? `expected float32 or float16, got dtype ${a.dtype}`
+    : a.shape.length !== 4 ? `expected shape [batch, heads, seq, head_dim], got (${a.shape.join(', ')})` : undefined;
+  if (why === undefined) return a;
+  diags.report('bad_input', `--${what} ${file}: ${why}`);
+  return undefined;
 }
 
 function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: BoundPattern; runtime: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
   const params = parseParamArgs(o.param, diags);
-  const prog = checkSource(requireSource(file, diags), diags);
+  const load = loadOptions(o, diags);
+  const prog = checkSource(requireSource(file, diags), diags, undefined, load);
   if (!prog) throw new UserError(diags);
   const pattern = o.pattern === undefined && prog.patterns.length === 1 ? prog.patterns[0] : prog.patterns.find((p) => p.name === o.pattern);
   if (!pattern) {
@@ -143,10 +146,13 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: B
   const inputs: Record<string, Int32Array> = {};
   for (const [name, f] of Object.entries(parseParamArgs(o.input, diags))) {
     if (!bound?.inputs.some((p) => p.name === name)) { diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``); continue; }
+    const arr = readNpyInput(`input \`${name}\``, f, diags);
+    if (!arr) continue;
     try {
-      setOwn(inputs, name, toIntArray(readNpy(new Uint8Array(fs.readFileSync(f)))));
+      setOwn(inputs, name, toIntArray(arr));
     } catch (e) {
-      diags.report('bad_input', `input \`${name}\` from ${f}: ${e instanceof NpyError ? e.message : 'cannot read it'}`);
+      if (!(e instanceof NpyError)) throw e;
+      diags.report('bad_input', `input \`${name}\` from ${f}: ${e.message}`);
     }
   }
   if (bound) checkRuntimeValues(bound, runtime, diags);
@@ -200,9 +206,11 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     }
     const raw = files.read('o'), lseRaw = files.read('lse');
     const outData = dtype === 'f16' ? new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2) : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-    if (o.out) writeFileAtomic(o.out, writeNpy({ dtype: q.dtype, shape: q.shape, data: outData }));
     const lse = new Float32Array(lseRaw.buffer, lseRaw.byteOffset, lseRaw.byteLength / 4);
-    if (o.lse) writeFileAtomic(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
+    const batchOut = new OutputBatch();
+    if (o.out) batchOut.add(o.out, writeNpy({ dtype: q.dtype, shape: q.shape, data: outData }));
+    if (o.lse) batchOut.add(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
+    batchOut.commit();
     process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${r.fullTiles} full + ${r.partialTiles} partial tiles per head group; ${r.ms.toFixed(2)} ms\n`);
     if (!o.out && !o.check) process.stderr.write('note: no -o given, so the output was not written (pass -o out.npy to keep it, --check to compare it with the reference)\n');
     if (!o.check) return EXIT.ok;

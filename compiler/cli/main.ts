@@ -7,7 +7,7 @@ import { lineCol } from '../diagnostics/span.ts';
 import { checkSource } from '../pipeline.ts';
 import { dumpProgram } from './dump.ts';
 import { EXIT, guard } from './report.ts';
-import { readSource, requireSource } from './source.ts';
+import { addSourceOptions, loadOptions, readSource, requireSource, type SourceOptions } from './source.ts';
 import { addPlanOptions, type PlanOptions } from './plan-args.ts';
 import { runSchedule, runViz } from './schedule-cmds.ts';
 import { registerCompileCommands } from './compile-cmds.ts';
@@ -46,22 +46,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  addSourceOptions(program
     .command('check')
     .description('Parse and check .attn files; print every diagnostic (exit 1 if any error).')
     .argument('<files...>', '.attn files to check')
     .option('--quiet', 'print nothing when there are no diagnostics')
-    .option('--json', 'print the diagnostics as JSON on stdout (code, severity, message, file, line, col, end, notes) instead of rendering them')
-    .action(async (files: string[], opts: { quiet?: boolean; json?: boolean }) => {
+    .option('--json', 'print the diagnostics as JSON on stdout (code, severity, message, file, line, col, end, notes) instead of rendering them'))
+    .action(async (files: string[], opts: SourceOptions & { quiet?: boolean; json?: boolean }) => {
       const diags = new Diagnostics();
       // With --json the findings go to stdout as data; `diags` keeps only what stops the command.
       const found = opts.json ? new Diagnostics() : diags;
       status = await guard(diags, () => {
+        const load = loadOptions(opts, diags);
+        if (diags.hasErrors) throw new UserError(diags);
         let patterns = 0;
         for (const name of files) {
           const src = readSource(name, found);
           if (!src) continue;
-          const prog = checkSource(src, found);
+          const prog = checkSource(src, found, undefined, load);
           patterns += prog?.patterns.length ?? 0;
         }
         const errors = found.items.filter((d) => d.severity === 'error').length;
@@ -76,16 +78,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
-  program
+  addSourceOptions(program
     .command('ast')
     .description('Print a readable dump of the checked patterns in a file (parameters, clauses, combined mask IR).')
     .argument('<file>', '.attn file')
-    .option('--json', 'print the surface syntax tree as JSON instead')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--json', 'print the surface syntax tree as JSON instead'))
+    .action(async (file: string, opts: SourceOptions & { json?: boolean }) => {
       const diags = new Diagnostics();
       status = await guard(diags, () => {
+        const load = loadOptions(opts, diags);
         const src = requireSource(file, diags);
-        const prog = checkSource(src, diags);
+        if (diags.hasErrors) throw new UserError(diags);
+        const prog = checkSource(src, diags, undefined, load);
         if (!prog) throw new UserError(diags);
         process.stdout.write(opts.json ? `${JSON.stringify(prog.patterns, astJsonReplacer, 2)}\n` : dumpProgram(prog));
         return EXIT.ok;

@@ -3,22 +3,22 @@
  * file to a verified schedule (check, bind, lower, plan, verify), with every user mistake
  * turned into a coded diagnostic.
  */
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
-import { NpyError, readNpy, toIntArray } from '../../runtime/io/npy.ts';
+import { NpyError, readNpy, toIntArray, type NpyArray } from '../../runtime/io/npy.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
 import { assertMessage, type CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
-import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
+import { FileReadError, MAX_NPY_BYTES, readFileBounded } from '../../runtime/io/files.ts';
 import { planProgress } from './progress.ts';
 
 /** Options every planning command accepts. */
-export interface PlanOptions {
+export interface PlanOptions extends SourceOptions {
   pattern?: string;
   qLen: string;
   kvLen?: string;
@@ -32,7 +32,7 @@ export interface PlanOptions {
 
 /** Adds the planning options to a command. */
 export function addPlanOptions(cmd: Command): Command {
-  return cmd
+  return addSourceOptions(cmd)
     .option('--pattern <name>', 'pattern to use when the file defines several')
     .requiredOption('--q-len <n>', 'query sequence length (tokens; 4k = 4096)')
     .option('--kv-len <n>', 'key/value sequence length (default: --q-len)')
@@ -72,6 +72,7 @@ function reportFailedAsserts(bound: BoundPattern, planner: PlannerModule, sizes:
 
 /** Checks, binds, lowers and plans; returns the verified schedule. Throws `UserError`. */
 export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics): { schedule: Schedule; plannerSource: string } {
+  const load = loadOptions(o, diags);
   const src = requireSource(file, diags);
   const qLen = intOption('q-len', o.qLen, diags);
   const kvLen = o.kvLen === undefined ? qLen : intOption('kv-len', o.kvLen, diags);
@@ -82,7 +83,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const params = parseParamArgs(o.param, diags);
   if (diags.hasErrors) throw new UserError(diags);
 
-  const pattern = checkPatternFile(src, o.pattern, diags);
+  const pattern = checkPatternFile(src, o.pattern, diags, undefined, load);
   const bound = bindParams(pattern, params, diags);
   const runtimeValues = resolveParamValues(pattern, params, diags, ['runtime']);
   const inputs = loadInputs(pattern, o.input, diags);
@@ -119,13 +120,14 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
       diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``);
       continue;
     }
+    const arr = readNpyInput(`input \`${name}\``, path, diags);
+    if (!arr) continue;
     try {
-      const arr = readNpy(new Uint8Array(fs.readFileSync(path)));
       if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
       setOwn(inputs, name, toIntArray(arr));
     } catch (e) {
-      const why = e instanceof NpyError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
-      diags.report('bad_input', `input \`${name}\` from ${path}: ${why}`);
+      if (!(e instanceof NpyError)) throw e;
+      diags.report('bad_input', `input \`${name}\` from ${path}: ${e.message}`);
     }
   }
   if (!omitMissing) {
@@ -137,6 +139,24 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
     }
   }
   return inputs;
+}
+
+/**
+ * Reads a .npy file (a regular file of at most `MAX_NPY_BYTES`) for `what` (`--q`, `input
+ * \`doc\``), or reports why not: `bad_input` when it is missing or not a valid .npy,
+ * `not_a_regular_file` or `file_too_large`.
+ */
+export function readNpyInput(what: string, path: string, diags: Diagnostics): NpyArray | undefined {
+  try {
+    const bytes = readFileBounded(path, MAX_NPY_BYTES);
+    // A plain Uint8Array view: readNpy copies with `slice`, which on a Buffer would not copy.
+    return readNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (e) {
+    if (e instanceof FileReadError) diags.report(e.code === 'file_not_found' ? 'bad_input' : e.code, `${what}: ${path} ${e.reason}`);
+    else if (e instanceof NpyError) diags.report('bad_input', `${what} from ${path}: ${e.message}`);
+    else throw e;
+    return undefined;
+  }
 }
 
 /** [Note: Fully masked rows] is where the planner finds them; here the user hears of them. */

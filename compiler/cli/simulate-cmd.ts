@@ -1,5 +1,4 @@
 /** `attnc simulate`: estimated speedup of a pattern on a GPU, from its real schedule. */
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
@@ -9,13 +8,13 @@ import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profi
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
 import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
 import { checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
-import { writeFileAtomic } from '../../runtime/io/files.ts';
+import { MAX_SOURCE_BYTES, readTextBounded, writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
-import { collectParam, parseParamArgs, requireSource } from './source.ts';
+import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { loadInputs } from './plan-args.ts';
 
-interface SimOptions {
+interface SimOptions extends SourceOptions {
   pattern?: string; qLen?: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
   kernel: string; pass: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
@@ -24,7 +23,7 @@ const num = (s: string) => parseIntText(s) ?? NaN;
 
 /** Registers the command. */
 export function registerSimulate(program: Command, setStatus: (n: number) => void): void {
-  program
+  addSourceOptions(program
     .command('simulate')
     .description('Estimate a pattern\'s speedup over dense attention on a GPU, from its real schedule (see bench/results/simulator-validation.md).')
     .argument('<file>', '.attn file')
@@ -44,7 +43,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--sweep <var=lo..hi>', 'sweep q_len (and kv_len with it) over powers of two, e.g. q_len=4k..256k')
     .option('--results <file.json>', 'measured points to overlay on the sweep plot: [{"x": 8192, "speedup": 5.2}, ...]')
     .option('--format <f>', 'table | json', 'table')
-    .option('-o, --out <file>', 'sweep plot (.svg or .png), or the table/JSON output file')
+    .option('-o, --out <file>', 'sweep plot (.svg or .png), or the table/JSON output file'))
     .action(async (file: string, o: SimOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => run(file, o, diags)));
@@ -56,7 +55,14 @@ const FORMATS: readonly string[] = ['table', 'json'];
 
 function run(file: string, o: SimOptions, diags: Diagnostics): number {
   // A bundled profile by its exact name, or a .json file.
-  const gpu = o.gpu.endsWith('.json') || profileNames().includes(o.gpu) ? loadProfile(o.gpu) : undefined;
+  let gpu;
+  try {
+    gpu = o.gpu.endsWith('.json') || profileNames().includes(o.gpu) ? loadProfile(o.gpu) : undefined;
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    diags.report('bad_param_value', `profile ${o.gpu} is not valid JSON: ${e.message}`);
+    throw new UserError(diags);
+  }
   if (!gpu) {
     diags.report('bad_param_value', `no hardware profile \`${o.gpu}\` (bundled: ${profileNames().join(', ')})`);
     throw new UserError(diags);
@@ -93,7 +99,8 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   if (!FORMATS.includes(o.format)) diags.report('bad_param_value', `--format must be table or json, got \`${o.format}\``);
   if (diags.hasErrors) throw new UserError(diags);
   const params = parseParamArgs(o.param, diags);
-  const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags);
+  const load = loadOptions(o, diags);
+  const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags, undefined, load);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
   const inputs = loadInputs(pattern, o.input, diags, Boolean(o.sweep));  // --sweep refuses input arrays below
@@ -143,7 +150,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
       rows.push(r);
       points.push({ x, speedup: r.speedupVsBaseline, ideal: r.idealSpeedup * (r.baselineMs / r.denseMs) });
     }
-    const measured: SweepPoint[] = o.results ? JSON.parse(fs.readFileSync(o.results, 'utf8')) : [];
+    const measured = o.results ? readResults(o.results, diags) : [];
     const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}${pass === 'forward' ? '' : `, ${pass === 'both' ? 'forward + backward' : 'backward'}`}`;
     const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured);
     if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
@@ -155,6 +162,24 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   if (o.out) writeFileAtomic(o.out, text);
   else process.stdout.write(text);
   return EXIT.ok;
+}
+
+/** `--results`: a JSON list of measured points, `[{"x": 8192, "speedup": 5.2}, ...]`. */
+function readResults(file: string, diags: Diagnostics): SweepPoint[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(readTextBounded(file, MAX_SOURCE_BYTES));
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    diags.report('bad_param_value', `--results ${file} is not valid JSON: ${e.message}`);
+    throw new UserError(diags);
+  }
+  const ok = Array.isArray(data) && data.every((p) => p !== null && typeof p === 'object' && Number.isFinite((p as SweepPoint).x) && Number.isFinite((p as SweepPoint).speedup));
+  if (!ok) {
+    diags.report('bad_param_value', `--results ${file} must be a JSON list of points like [{"x": 8192, "speedup": 5.2}]`);
+    throw new UserError(diags);
+  }
+  return data as SweepPoint[];
 }
 
 /** The notes of the models a pass uses. */

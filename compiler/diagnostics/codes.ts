@@ -5,7 +5,10 @@
  */
 export const DIAGNOSTIC_CODES = {
   // input files
-  file_not_found: { severity: 'error', summary: 'a file named on the command line that cannot be read' },
+  file_not_found: { severity: 'error', summary: 'a file named on the command line that does not exist or cannot be read' },
+  not_a_regular_file: { severity: 'error', summary: 'a file to read (source, import, .npy array, JSON) that is a folder, a device such as /dev/zero, a fifo or socket, or a /proc or /sys file (whose size is not known in advance)' },
+  file_too_large: { severity: 'error', summary: 'a file to read over its size limit: 16 MiB for sources, imports and JSON files, 2 GiB for .npy files (and standard input as a source)' },
+  cannot_write: { severity: 'error', summary: 'an output file or folder that cannot be written (a folder where a file is wanted or the reverse, no permission, no space); nothing is written then' },
   // 1-parse
   unexpected_character: { severity: 'error', summary: 'a character that cannot start any token' },
   unterminated_string: { severity: 'error', summary: 'a string literal with no closing quote' },
@@ -14,6 +17,7 @@ export const DIAGNOSTIC_CODES = {
   // imports
   missing_import: { severity: 'error', summary: 'an imported file that does not exist or cannot be read' },
   import_cycle: { severity: 'error', summary: 'files that import each other' },
+  import_refused: { severity: 'error', summary: 'an import of a file that is not an `.attn` file, or of a file outside the folders given with `--import-root` (as written or after following links)' },
   // 2-check: names and declarations
   unknown_name: { severity: 'error', summary: 'a name that is not defined in scope' },
   duplicate_definition: { severity: 'error', summary: 'two definitions of one name in the same scope' },
