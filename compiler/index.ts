@@ -87,7 +87,7 @@ export const targets: readonly string[] = Object.keys(TARGETS);
 export interface EmitOptions {
   /** The source path generated files name in their header (default: the pattern's file). */
   readonly sourceName?: string;
-  /** For the `ts` target: the import path of attnc's `runtime/` folder from where the files will be written. */
+  /** For the `ts` target: where the binding imports attnc's WebGPU runtime from (default `attnc/webgpu`). */
   readonly runtimeImport?: string;
 }
 
@@ -98,12 +98,7 @@ export async function emit(p: Pattern, target: string, opts: EmitOptions = {}): 
     diags.report('bad_param_value', `unknown target \`${target}\` (targets: ${targets.join(', ')})`);
     fail(diags);
   }
-  if (target === 'ts' && opts.runtimeImport === undefined) {
-    const diags = new Diagnostics();
-    diags.report('bad_param_value', 'the `ts` target needs `runtimeImport`: the import path of attnc\'s runtime/ folder from the output folder');
-    fail(diags);
-  }
-  return TARGETS[target].emit({ bound: p.bound, lowered: p.lowered, sourceName: opts.sourceName ?? p.bound.pattern.file.name, runtimeImport: opts.runtimeImport ?? '' });
+  return TARGETS[target].emit({ bound: p.bound, lowered: p.lowered, sourceName: opts.sourceName ?? p.bound.pattern.file.name, runtimeImport: opts.runtimeImport ?? 'attnc/webgpu' });
 }
 
 /** Options of `simulate`: the GPU (a bundled profile name or a profile), the kernel and the shape. */

@@ -12,11 +12,16 @@
  *
  * Generated for pattern `bigbird` with `block = 64`, `window_blocks = 3`, `global_blocks = 1`, `random_blocks = 3`, `seed = 0`, `random_per_head = true`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `bigbird`, given at each call. */
 export interface BigbirdParams {}

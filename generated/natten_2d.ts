@@ -10,11 +10,16 @@
  *
  * Generated for pattern `natten_2d` with `kernel_y = 7`, `kernel_x = 7`, `dilation_y = 1`, `dilation_x = 1`, `height = 56`, `width = 56`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `natten_2d`, given at each call. */
 export interface Natten2dParams {}

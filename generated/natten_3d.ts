@@ -11,11 +11,16 @@
  *
  * Generated for pattern `natten_3d` with `kernel_t = 3`, `kernel_y = 7`, `kernel_x = 7`, `dilation_t = 1`, `dilation_y = 1`, `dilation_x = 1`, `frames = 16`, `height = 32`, `width = 32`, `causal_t = false`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `natten_3d`, given at each call. */
 export interface Natten3dParams {}

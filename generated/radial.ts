@@ -21,11 +21,16 @@
  *
  * Generated for pattern `radial` with `frame_tokens = 3600`, `frames = 33`, `window = 2048`, `min_window = 128`, `sink_frames = 1`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `radial`, given at each call. */
 export interface RadialParams {}

@@ -10,11 +10,16 @@
  *
  * Generated for pattern `s2_attention` with `block = 64`, `local_blocks = 16`, `vert_stride = 8`, `homo_head = false`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `s2_attention`, given at each call. */
 export interface S2AttentionParams {}

@@ -12,11 +12,16 @@
  *
  * Generated for pattern `swin` with `window = 7`, `shift = 0`, `height = 56`, `width = 56`.
  */
-import * as ops from '../runtime/schedule/ops.ts';
-import { asPlannerModule, type EmbeddedPlanner } from '../runtime/webgpu/embedded-planner.ts';
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import {
+  ops,
+  asPlannerModule,
+  createAttention,
+  type Attention,
+  type AttentionConfig,
+  type EmbeddedPlanner,
+  type GpuDevice,
+  type KernelSpec,
+} from '../runtime/webgpu/index.ts';
 
 /** Runtime parameters of `swin`, given at each call. */
 export interface SwinParams {}

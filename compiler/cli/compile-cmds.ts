@@ -9,6 +9,7 @@
  * test/diagnostics/samples unless that test lists it as CLI-only, which this change does
  * not touch.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
@@ -46,7 +47,7 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .requiredOption('--out <dir>', 'output folder')
     .option('--pattern <name>', 'compile only this pattern')
     .option('--param <name=value>', 'set a compile-time parameter (repeatable)', collectParam, {})
-    .option('--runtime-import <path>', "import path of attnc's runtime/ folder in generated TypeScript (default: relative to --out)"))
+    .option('--runtime-import <path>', "where generated TypeScript imports attnc's WebGPU runtime from: a package specifier (default for an installed attnc: attnc/webgpu) or the path of a checkout's runtime/ folder (default in a checkout: relative to --out)"))
     .action(async (file: string, o: CompileOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => runCompile(file, o, diags)));
@@ -94,7 +95,8 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
     diags.report('unknown_pattern', o.pattern === undefined ? `${file} defines no pattern` : `${file} has no pattern \`${o.pattern}\``);
     throw new UserError(diags);
   }
-  const runtimeImport = o.runtimeImport ?? toImportPath(path.relative(path.resolve(o.out), RUNTIME_DIR));
+  // An installed package ships the runtime built (`attnc/webgpu`); a checkout has its sources.
+  const runtimeImport = o.runtimeImport ?? (fs.existsSync(path.join(RUNTIME_DIR, 'webgpu', 'index.ts')) ? toImportPath(path.relative(path.resolve(o.out), RUNTIME_DIR)) : 'attnc/webgpu');
   // Every file is produced before any is written, and all are written or none: a pattern
   // that fails leaves no files of the others behind.
   const outputs: { name: string; contents: string | Uint8Array }[] = [];
