@@ -1,7 +1,9 @@
 /**
  * The slice of the WebGPU API that the attention runtime uses, as structural types, so the
  * runtime type-checks without DOM typings and a test can hand it a mock device. A real
- * `GPUDevice` (browser, Deno, Node with a WebGPU package) satisfies these interfaces.
+ * `GPUDevice` (browser, Deno, Node with a WebGPU package) satisfies these interfaces: every
+ * parameter is at least as wide as the standard's (`@webgpu/types`), checked by the package
+ * test (test/package), which type-checks a consumer passing a `GPUDevice`.
  * Flag values are the WebGPU spec's; the globals (`GPUBufferUsage`, ...) do not exist in
  * Node, so they are repeated here.
  */
@@ -50,7 +52,7 @@ export type GpuComputePipeline = object;
 /** A compute pass encoder. */
 export interface GpuComputePassEncoder {
   setPipeline(p: GpuComputePipeline): void;
-  setBindGroup(index: number, g: GpuBindGroup): void;
+  setBindGroup(index: number, g: GpuBindGroup | null | undefined): void;
   dispatchWorkgroups(x: number, y?: number, z?: number): void;
   end(): void;
 }
@@ -77,16 +79,17 @@ export interface GpuDevice {
   readonly limits: GpuLimits;
   readonly features: { has(name: string): boolean };
   readonly queue: {
-    writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBufferView | ArrayBuffer): void;
-    submit(cmds: readonly object[]): void;
+    // Wider than any WebGPU implementation's parameter, so that a real GPUDevice (@webgpu/types) is a GpuDevice.
+    writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void;
+    submit(cmds: Iterable<object>): void;
     onSubmittedWorkDone(): Promise<void>;
   };
   createBuffer(desc: { size: number; usage: number; mappedAtCreation?: boolean; label?: string }): GpuBuffer;
   createShaderModule(desc: { code: string; label?: string }): GpuShaderModule;
   createBindGroupLayout(desc: { entries: GpuBindGroupLayoutEntry[]; label?: string }): GpuBindGroupLayout;
-  createPipelineLayout(desc: { bindGroupLayouts: GpuBindGroupLayout[] }): GpuPipelineLayout;
-  createComputePipeline(desc: { layout: GpuPipelineLayout; compute: { module: GpuShaderModule; entryPoint: string }; label?: string }): GpuComputePipeline;
-  createBindGroup(desc: { layout: GpuBindGroupLayout; entries: { binding: number; resource: { buffer: GpuBuffer } }[] }): GpuBindGroup;
+  createPipelineLayout(desc: { bindGroupLayouts: Iterable<GpuBindGroupLayout | null | undefined> }): GpuPipelineLayout;
+  createComputePipeline(desc: { layout: GpuPipelineLayout | 'auto'; compute: { module: GpuShaderModule; entryPoint?: string }; label?: string }): GpuComputePipeline;
+  createBindGroup(desc: { layout: GpuBindGroupLayout; entries: Iterable<{ binding: number; resource: { buffer: GpuBuffer } | object }> }): GpuBindGroup;
   createCommandEncoder(): GpuCommandEncoder;
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
   popErrorScope(): Promise<{ readonly message: string } | null>;

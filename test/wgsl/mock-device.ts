@@ -38,7 +38,7 @@ export function mockDevice(features: string[] = []): { device: GpuDevice; log: M
     createBindGroupLayout: (d) => (log.layouts.push(d.entries), {}),
     createPipelineLayout: () => ({}),
     createComputePipeline: () => (log.pipelines++, {}),
-    createBindGroup: (d) => (log.bindGroups.push(d.entries.map((e) => ({ binding: e.binding, size: e.resource.buffer.size, usage: e.resource.buffer.usage }))), {}),
+    createBindGroup: (d) => (log.bindGroups.push(Array.from(d.entries, (e) => { const b = (e.resource as { buffer: GpuBuffer }).buffer; return { binding: e.binding, size: b.size, usage: b.usage }; })), {}),
     createCommandEncoder: () => ({
       beginComputePass: () => ({
         setPipeline: () => {},
