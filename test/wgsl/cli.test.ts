@@ -46,7 +46,7 @@ describe('attnc compile', () => {
     const ts = fs.readFileSync(path.join(out, 'win.ts'), 'utf8');
     expect(ts).toContain('export function create(device: GpuDevice, config: AttentionConfig)');
     expect(ts).toContain('A window.');
-    expect(ts).toMatch(/from '(\.\.\/)+.*runtime\/webgpu\/attention\.ts'/);
+    expect(ts).toMatch(/from '(\.\.\/)+.*runtime\/webgpu\/index\.ts'/);
   });
 
   it('reports unknown targets and parameters with codes', () => {
