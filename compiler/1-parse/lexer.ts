@@ -90,4 +90,7 @@ export const allTokens: TokenType[] = [
 ];
 
 /** The one lexer instance (chevrotain lexers are reusable and stateless between calls). */
-export const attnLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+let lexer: Lexer | undefined;
+
+/** The lexer, built on first use. */
+export const attnLexer = (): Lexer => (lexer ??= new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false }));

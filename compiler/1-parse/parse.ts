@@ -15,7 +15,7 @@ import { checkAstDepth, checkTokenNesting } from './limits.ts';
 
 /** Parses one file. Returns undefined (with diagnostics reported) if it has syntax errors. */
 export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undefined {
-  const lexed = attnLexer.tokenize(file.text);
+  const lexed = attnLexer().tokenize(file.text);
   let ok = true;
   for (const e of lexed.errors) {
     ok = false;
@@ -32,9 +32,10 @@ export function parseFile(file: SourceFile, diags: Diagnostics): FileAst | undef
   });
 
   if (!checkTokenNesting(file, tokens, diags)) return undefined;
-  attnParser.input = tokens;
-  const cst = attnParser.file();
-  for (const e of attnParser.errors) {
+  const parser = attnParser();
+  parser.input = tokens;
+  const cst = parser.file();
+  for (const e of parser.errors) {
     ok = false;
     diags.report('syntax_error', e.message, errorSpan(file, e.token, (e as { previousToken?: IToken }).previousToken, tokens));
   }

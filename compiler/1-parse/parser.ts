@@ -323,7 +323,10 @@ class AttnParser extends CstParser {
 }
 
 /** The shared parser instance. Set `.input` then call `.file()`. */
-export const attnParser = new AttnParser();
+let parser: AttnParser | undefined;
+
+/** The parser, built on first use (its grammar analysis is most of the CLI's start-up otherwise). */
+export const attnParser = (): AttnParser => (parser ??= new AttnParser());
 
 /** Concrete syntax tree of a whole file. */
 export type FileCst = CstNode;

@@ -9,14 +9,23 @@
  * to ~280 bytes per thread at head dim 128 today (patterns with long predicates or input
  * arrays: radial, document), a known gap; the test fails if that grows. Skipped only when
  * nvcc is absent.
+ *
+ * ptxas's reports are cached by content (test/cuda/nvcc-reports.json, committed): the key is
+ * a hash of nvcc's version, the flags, the generated .cu, its header and every file of the CUDA
+ * runtime it includes, so a report is reused only for exactly the input it was made from;
+ * anything else is compiled. Runs outside CI write the cache back (compiling all 32 units
+ * takes about 10 minutes on 2 cores; a cached run, seconds). The assertions are the same
+ * either way.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
+import { writeFileAtomic } from '../../runtime/io/files.ts';
 
 const run = promisify(execFile);
 const NVCC = fs.existsSync('/usr/local/cuda/bin/nvcc') ? '/usr/local/cuda/bin/nvcc' : 'nvcc';
@@ -35,12 +44,36 @@ const dirs = fs.readdirSync('generated/cuda').sort();
 const SM80_SUBSET = ['sliding_window', 'document', 'natten_2d', 'alibi'];
 
 interface KernelReport { name: string; spills: number; regs: number }
+interface Report { kernels: KernelReport[]; serialized: string[] }
+
+const CACHE_FILE = 'test/cuda/nvcc-reports.json';
+const nvccVersion = haveNvcc ? execFileSync(NVCC, ['--version'], { encoding: 'utf8' }).trim().split('\n').pop()! : '';
+const runtimeFiles = fs.readdirSync(path.join(CUDA_RUNTIME_INCLUDE, 'attnc')).sort().map((f) => path.join(CUDA_RUNTIME_INCLUDE, 'attnc', f));
+
+/** The cache key of one compile: everything its report depends on. */
+function cacheKey(dir: string, args: readonly string[]): string {
+  const h = createHash('sha256');
+  h.update(`${nvccVersion}\0${args.join(' ')}\0`);
+  for (const f of [path.join('generated/cuda', dir, `${dir}.cu`), path.join('generated/cuda', dir, `${dir}.h`), ...runtimeFiles]) h.update(`${path.basename(f)}\0`).update(fs.readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
+function readCache(): Record<string, Report> {
+  try {
+    return (JSON.parse(fs.readFileSync(CACHE_FILE, 'utf8')) as { reports: Record<string, Report> }).reports;
+  } catch {
+    return {};
+  }
+}
+
+const FLAGS = ['-std=c++17', '-O3', '-Xptxas', '-v', '-c'];
 
 /** Compiles one generated .cu; returns ptxas's report per kernel entry and its notes on serialized wgmma. */
-async function compile(dir: string, arch: string): Promise<{ kernels: KernelReport[]; serialized: string[] }> {
+async function compile(dir: string, arch: string): Promise<Report> {
   const cu = path.join('generated/cuda', dir, `${dir}.cu`);
   const out = path.join(os.tmpdir(), `attnc-${dir}-${arch.replace(/\W/g, '')}.o`);
-  const { stderr } = await run(NVCC, ['-std=c++17', '-O3', arch, '-I', CUDA_RUNTIME_INCLUDE, '-Xptxas', '-v', '-c', cu, '-o', out], { maxBuffer: 1 << 24 });
+  const { stderr } = await run(NVCC, [...FLAGS, arch, '-I', CUDA_RUNTIME_INCLUDE, cu, '-o', out], { maxBuffer: 1 << 24 });
+  fs.rmSync(out, { force: true });
   const kernels = stderr.split(/Compiling entry function /).slice(1).map((part) => ({
     name: /^'([^']+)'/.exec(part)?.[1] ?? '?',
     spills: Number(/(\d+) bytes spill stores/.exec(part)?.[1] ?? NaN),
@@ -67,7 +100,21 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
       ...dirs.map((d) => ({ d, arch: '-gencode=arch=compute_90a,code=sm_90a' })),
       ...SM80_SUBSET.filter((d) => dirs.includes(d)).map((d) => ({ d, arch: '-gencode=arch=compute_80,code=sm_80' })),
     ];
-    const results = await pool(jobs, Math.max(1, os.cpus().length), async (j) => ({ ...j, ...(await compile(j.d, j.arch)) }));
+    const cache = readCache();
+    const reports: Record<string, Report> = {};
+    let compiled = 0;
+    const results = await pool(jobs, Math.max(1, os.cpus().length), async (j) => {
+      const key = cacheKey(j.d, [...FLAGS, j.arch]);
+      if (!Object.hasOwn(cache, key)) compiled++;
+      const r = Object.hasOwn(cache, key) ? cache[key] : await compile(j.d, j.arch);
+      reports[key] = r;
+      return { ...j, ...r };
+    });
+    if (!process.env.CI && compiled > 0) {
+      const sorted = Object.fromEntries(Object.keys(reports).sort().map((k) => [k, reports[k]]));
+      writeFileAtomic(CACHE_FILE, `${JSON.stringify({ about: 'ptxas reports of test/cuda/nvcc.test.ts by content hash; written by that test outside CI', nvcc: nvccVersion, reports: sorted }, null, 1)}\n`);
+    }
+    console.log(`nvcc: ${compiled} of ${jobs.length} units compiled, ${jobs.length - compiled} reports reused from ${CACHE_FILE}`);
     for (const r of results) {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
       const sm80 = r.kernels.filter((k) => k.name.includes('attnc_forward_kernel'));
