@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bindParams, checkRuntimeValues, resolveParamValues } from '../../compiler/2-check/bind.ts';
+import { bindParams, checkRuntimeValues, resolveParamValues, withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { Diagnostics, UserError } from '../../compiler/diagnostics/diagnostic.ts';
 import { renderDiagnostics } from '../../compiler/diagnostics/render.ts';
 import { TARGETS } from '../../compiler/4-emit/targets.ts';
@@ -76,7 +76,7 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
             res.plans++;
             if (oracle) {
               phase = `oracle ${pattern.name} at ${JSON.stringify(z)}`;
-              const errs = compareWithOracle(bound, schedule, { sizes: z, params: runtime, inputs }, schedule.batch);
+              const errs = compareWithOracle(bound, schedule, { sizes: z, params: withRuntimeDefaults(bound, runtime), inputs }, schedule.batch);
               if (errs.length) res.oracle.push(`${pattern.name} at ${JSON.stringify(z)}: ${errs.slice(0, 3).join('; ')}`);
             }
           } catch (e) {
