@@ -9,8 +9,11 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { maskAt } from '../../compiler/eval/evaluate.ts';
+import { TARGETS } from '../../compiler/4-emit/targets.ts';
+import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
 import { bindText } from '../helpers/compile.ts';
+import { cppSyntaxErrors, has } from '../helpers/parse-output.ts';
 import { webgpuUnavailable } from '../wgsl/harness.ts';
 
 function attnc(...args: string[]) {
@@ -55,5 +58,15 @@ describe('runtime parameter defaults', () => {
     expect(r.stderr).toContain('with c = 0');
     expect(r.status).toBe(1);
     expect(attnc('schedule', f, '--q-len', '64', '--param', 'c=30.0').status).toBe(0);
+  });
+});
+
+describe.runIf(has('g++', ['--version']) && has('gcc', ['--version']))('the smallest int in C++', () => {
+  it('`-2147483647 - 1` compiles as an int (was: `amin(int&, long)` matched no function)', async () => {
+    const bound = bindText('pattern p() {\n  allow k == min(q, -2147483647 - 1)\n  allow select(q > k, -2147483647 - 1, 5) < k\n  allow q % (-2147483647 - 1) == 0 || q - k > -2147483647 - 1\n}\n');
+    const dir = tmpDir();
+    for (const f of await TARGETS.cuda.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'p.attn', runtimeImport: '../runtime' })) fs.writeFileSync(path.join(dir, f.name), f.contents);
+    expect(fs.readFileSync(path.join(dir, 'p.cu'), 'utf8')).toContain('attnc::amin(q, (-2147483647 - 1))');
+    expect(cppSyntaxErrors([{ dir, name: 'p' }])).toEqual([]);
   });
 });
