@@ -1,9 +1,11 @@
 /**
  * Runs the fuzzer (test/fuzz/driver.ts): `npx tsx scripts/fuzz.ts [--runs N] [--seed S]
- * [--only I] [--timeout MS] [--memory MB] [--oracle] [--show-program I]`. Prints the counts
- * and a reproducer for every failure; exits 1 when anything failed. Without `--seed` the
- * seed is random (and printed).
+ * [--only I] [--timeout MS] [--memory MB] [--oracle] [--show-program I] [--file F.attn]`.
+ * Prints the counts and a reproducer for every failure; exits 1 when anything failed.
+ * Without `--seed` the seed is random (and printed). `--file` runs the same checks on one
+ * program (default parameter values).
  */
+import * as fs from 'node:fs';
 import { fuzz, formatFailure, summarize } from '../test/fuzz/driver.ts';
 import { samplePrograms } from '../test/fuzz/generate.ts';
 
@@ -30,8 +32,10 @@ if (show !== undefined) {
   process.stdout.write(`${p.text}\n// values: ${JSON.stringify(p.values)}\n`);
   process.exit(0);
 }
+const file = opt('file');
 const report = await fuzz({
   seed,
+  programs: file === undefined ? undefined : [{ text: fs.readFileSync(file, 'utf8'), values: {} }],
   runs: num('runs', 200)!,
   only: num('only'),
   timeoutMs: num('timeout'),

@@ -37,6 +37,8 @@ export interface FuzzOptions {
   readonly oracle?: boolean;
   /** Only this program of the seed's sequence (to reproduce one). */
   readonly only?: number;
+  /** Run these programs instead of generated ones (`seed` and `runs` are then ignored). */
+  readonly programs?: readonly FuzzProgram[];
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -153,8 +155,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const memoryMb = o.memoryMb ?? 1536;
   const chunk = o.chunk ?? 200;
   const log = o.log ?? (() => {});
-  const all = samplePrograms(o.seed, o.only === undefined ? o.runs : o.only + 1);
-  const indices = o.only === undefined ? all.map((_, i) => i) : [o.only];
+  const all = o.programs ?? samplePrograms(o.seed, o.only === undefined ? o.runs : o.only + 1);
+  const indices = o.only === undefined || o.programs ? all.map((_, i) => i) : [o.only];
   const rep: FuzzReport = {
     seed: o.seed, programs: 0, checkedClean: 0, patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0,
     files: {}, parsed: {}, parseFailures: {}, skipped: {}, internalErrors: 0, timeouts: 0, memory: 0, crashes: 0,

@@ -101,7 +101,7 @@ const PY_RESERVED = new Set([
 ]);
 
 const SMALL_INTS = ['0', '1', '2', '3', '4', '7', '8', '16', '31', '64', '100', '128', '1_000'];
-const TRICKY_INTS = ['0', '-1', '2147483647', '2147483646', '-2147483647', '1073741824', '65536', '1000003', '46341', '32768'];
+const TRICKY_INTS = ['0', '-1', '2147483647', '2147483646', '-2147483647', '-2147483647 - 1', '1073741824', '65536', '1000003', '46341', '32768'];
 const FLOATS = ['0.5', '1.0', '2.0', '0.125', '1e-3', '30.0', '1.5e1', '3.0e38', '1e-38', '1e-45', '0.0', '100.0', '2.5'];
 /** Doc-comment and assert-message text: plain, and text that is code in some output language. */
 const TEXTS = [
@@ -262,7 +262,7 @@ function genParam(g: Gen, used: Set<string>, values: { params: Record<string, st
       decl += ` in ${lo < 0 ? `(${lo})` : lo}..${hi ?? ''}`;
     }
     const pickValue = () => {
-      const v = chance(g, 70) ? int(g, 0, 300) : Number(pick(g, TRICKY_INTS));
+      const v = chance(g, 70) ? int(g, 0, 300) : pick(g, [0, -1, 2147483647, 2147483646, -2147483647, 1073741824, 65536, 46341]);
       return lo === undefined ? v : hi === undefined ? Math.max(lo, v) : lo + (((v - lo) % (hi - lo)) + (hi - lo)) % (hi - lo);
     };
     if (chance(g, 85)) {
