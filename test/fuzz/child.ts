@@ -82,6 +82,7 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
           } catch (e) {
             if (!(e instanceof PlanError)) throw e;
             res.planUserErrors++;
+            if (!res.codes.includes(`plan:${e.code}`)) res.codes.push(`plan:${e.code}`);
           }
         }
       }

@@ -47,7 +47,8 @@ export type FailureKind = 'internal' | 'timeout' | 'memory' | 'crash' | 'parse' 
 
 export interface FuzzFailure {
   readonly kind: FailureKind;
-  readonly seed: number;
+  /** The generated program's seed and index; undefined for a given program. */
+  readonly seed?: number;
   readonly index: number;
   readonly program: FuzzProgram;
   readonly detail: string;
@@ -140,7 +141,7 @@ const LANG_OF: Record<string, string> = { '.ts': 'typescript', '.py': 'python', 
 /** Prints a failure as a reproducer. */
 export function formatFailure(f: FuzzFailure): string {
   return [
-    `${f.kind} (seed ${f.seed}, program ${f.index}; rerun: npx tsx scripts/fuzz.ts --seed ${f.seed} --only ${f.index}):`,
+    f.seed === undefined ? `${f.kind} (program ${f.index}):` : `${f.kind} (seed ${f.seed}, program ${f.index}; rerun: npx tsx scripts/fuzz.ts --seed ${f.seed} --only ${f.index}):`,
     `  ${f.detail.split('\n').slice(0, 12).join('\n  ')}`,
     '--- program ---',
     f.program.text.replace(/\r\n?/g, '\n'),
@@ -162,7 +163,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     files: {}, parsed: {}, parseFailures: {}, skipped: {}, internalErrors: 0, timeouts: 0, memory: 0, crashes: 0,
     oracleMismatches: 0, codes: {}, maxMs: 0, maxRssMb: 0, failures: [], ms: 0,
   };
-  const fail = (kind: FailureKind, index: number, detail: string) => rep.failures.push({ kind, seed: o.seed, index, program: all[index], detail });
+  const fail = (kind: FailureKind, index: number, detail: string) => rep.failures.push({ kind, seed: o.programs ? undefined : o.seed, index, program: all[index], detail });
   const bump = (rec: Record<string, number>, key: string, n = 1) => { rec[key] = (rec[key] ?? 0) + n; };
   const haveGpp = has('g++', ['--version']) && has('gcc', ['--version']);
   const havePython = has('python3', ['--version']);

@@ -24,7 +24,7 @@ export interface ProgramResult {
   id: number;
   /** Checked without errors. */
   clean: boolean;
-  /** Diagnostic codes reported (check and bind). */
+  /** Diagnostic codes reported (check and bind), and `plan:CODE` for plans refused. */
   codes: string[];
   patterns: number;
   bound: number;
