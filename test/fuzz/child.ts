@@ -69,7 +69,11 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
         for (const z of FUZZ_SIZES) {
           phase = `plan ${pattern.name} at ${JSON.stringify(z)}`;
           const inputs: Record<string, Int32Array> = {};
-          for (const [name, v] of Object.entries(values.inputs)) inputs[name] = fillInput(v.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed);
+          for (const p of bound.inputs) {
+            // Filled as the program says, or (a given program) with document ids.
+            const v = Object.hasOwn(values.inputs, p.name) ? values.inputs[p.name] : { fill: 'docs' as const, seed: 0 };
+            inputs[p.name] = fillInput(p.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed);
+          }
           try {
             const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs });
             verifySchedule(schedule);
