@@ -318,7 +318,6 @@ function genPattern(g: Gen, name: string, fileNames: Set<string>, fns: FnSig[]):
   if (chance(g, 25)) body.push(`softcap = ${chance(g, 50) ? pick(g, ['30.0', '50.0', '0.5', '1e-3', ...floats]) : floatExpr(g, fscope, 1)}`);
   if (chance(g, 25)) body.push(`assert ${boolExpr(g, sizeScope, 1)}, "${pick(g, TEXTS).replace(/["\n]/g, "'")}"`);
   if (chance(g, 10)) body.push(`let unused_${nat(g, 9)} = 1`);
-  // Reorder some clauses: statements may come in any order once their names are defined.
   const docs = chance(g, 30) ? `/// ${pick(g, TEXTS)}\n` : '';
   const plist = params.map((p) => `${chance(g, 15) ? `/// ${pick(g, TEXTS)}\n  ` : ''}${p.text}`);
   const sep = chance(g, 15) ? ';' : '';
