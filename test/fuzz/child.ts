@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bindParams, checkRuntimeValues, resolveParamValues, withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
+import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { Diagnostics, UserError } from '../../compiler/diagnostics/diagnostic.ts';
 import { renderDiagnostics } from '../../compiler/diagnostics/render.ts';
 import { TARGETS } from '../../compiler/4-emit/targets.ts';
@@ -72,7 +72,7 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
           for (const p of bound.inputs) {
             // Filled as the program says, or (a given program) with document ids.
             const v = Object.hasOwn(values.inputs, p.name) ? values.inputs[p.name] : { fill: 'docs' as const, seed: 0 };
-            inputs[p.name] = fillInput(p.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed);
+            setOwn(inputs, p.name, fillInput(p.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed));
           }
           try {
             const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs });
