@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { maskAt } from '../../compiler/eval/evaluate.ts';
 import { TARGETS } from '../../compiler/4-emit/targets.ts';
@@ -21,7 +21,13 @@ function attnc(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-fuzzreg-'));
+const dirs: string[] = [];
+const tmpDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-fuzzreg-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('runtime parameter defaults', () => {
   const window = 'pattern p(runtime w: int = 4) {\n  causal\n  allow q - k < w\n}\n';
