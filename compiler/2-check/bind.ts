@@ -184,11 +184,26 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
 }
 
 /**
- * Checks what the runtime values of a call make of the bound pattern's score modifications:
- * a soft-cap that becomes a constant must be positive, and constants must stay computable
- * (`constant_out_of_range`). Returns false on errors (reported).
+ * The runtime values a call uses: the given ones, and the declared default of each runtime
+ * parameter not given (the planner and the generated code fill defaults in the same way).
+ */
+export function withRuntimeDefaults(bound: BoundPattern, given: Readonly<Record<string, ParamValue>>): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const p of bound.runtimeParams) {
+    const v = getOwn(given, p.name) ?? p.default;
+    if (v !== undefined) setOwn(out, p.name, v);
+  }
+  return out;
+}
+
+/**
+ * Checks what the runtime values of a call (those given, defaults for the rest) make of the
+ * bound pattern's score modifications: a soft-cap that becomes a constant must be positive,
+ * and constants must stay computable (`constant_out_of_range`). Returns false on errors
+ * (reported).
  */
 export function checkRuntimeValues(bound: BoundPattern, runtime: Readonly<Record<string, ParamValue>>, diags: Diagnostics): boolean {
+  runtime = withRuntimeDefaults(bound, runtime);
   const given = Object.entries(runtime);
   if (!given.length) return true;
   const note = `with ${given.map(([k, v]) => `${k} = ${v}`).join(', ')}`;

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, type BoundPattern } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, withRuntimeDefaults, type BoundPattern } from '../2-check/bind.ts';
 import { F32_MAX } from '../ir/fold.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
@@ -159,7 +159,8 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: B
   }
   if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
-  return { bound, runtime, inputs };
+  // The reference evaluator (--check) reads every runtime value: defaults included.
+  return { bound, runtime: withRuntimeDefaults(bound, runtime), inputs };
 }
 
 async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<number> {

@@ -16,8 +16,8 @@ import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
 import { TARGETS, type EmittedFile } from '../../compiler/4-emit/targets.ts';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { bindText } from '../helpers/compile.ts';
+import { has, writeCppStubs } from '../helpers/parse-output.ts';
 
-const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const haveGpp = has('g++', ['--version']);
 const haveGcc = has('gcc', ['--version']);
 const havePython = has('python3', ['--version']);
@@ -156,14 +156,7 @@ async function checkAll(doc: string, sourceName: string) {
   if (haveGpp) {
     for (const f of ['evil.h', 'evil.cu', 'evil_torch.cpp']) checkCComments(path.join(dir, f), 'c++');
     const stub = path.join(dir, 'stub');
-    fs.mkdirSync(path.join(stub, 'attnc'), { recursive: true });
-    fs.writeFileSync(path.join(stub, 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
-    // Just enough of the PyTorch binding for a syntax check of the generated _torch.cpp.
-    fs.writeFileSync(path.join(stub, 'attnc', 'torch_binding.h'), [
-      '#include <cstdint>', '#include <vector>',
-      'namespace at { struct Tensor { template <class T> T* data_ptr() const { return nullptr; } }; }',
-      '#define ATTNC_TORCH_MODULE(B) static auto attnc_module_check = &B::setValues;', '',
-    ].join('\n'));
+    writeCppStubs(stub);
     compiles('g++', dir, ['-fsyntax-only', '-x', 'c++', '-I', stub, path.join(dir, 'evil.h')]);
     compiles('g++', dir, ['-fsyntax-only', '-std=c++17', '-I', stub, '-I', dir, path.join(dir, 'evil_torch.cpp')]);
     compiles('g++', dir, ['-fsyntax-only', '-x', 'c++', '-std=c++17', '-trigraphs', '-DATTNC_HOST_ONLY', '-I', stub, '-I', dir, '-I', CUDA_RUNTIME_INCLUDE, path.join(dir, 'evil.cu')]);

@@ -32,13 +32,20 @@ const floatLit = (x: number) => {
   return `${/[.eE]/.test(s) ? s : `${s}.0`}f`;
 };
 
+/**
+ * An int literal of type int. The smallest int is written `(-2147483647 - 1)`: C and C++
+ * read `-2147483648` as minus a literal that does not fit an int, which is a long, and a
+ * long argument makes calls such as `amin(int, long)` ambiguous.
+ */
+const intLit = (v: number) => (v === -2147483648 ? '(-2147483647 - 1)' : v < 0 ? `(${v})` : String(v));
+
 /** C++ source for `e`. */
 export function printC(e: MExpr, L: CLeaves): string {
   const go = (x: MExpr): string => {
     switch (x.kind) {
       case 'const':
         if (typeof x.value === 'boolean') return String(x.value);
-        return x.type === 'float' ? floatLit(x.value) : x.value < 0 ? `(${x.value})` : String(x.value);
+        return x.type === 'float' ? floatLit(x.value) : intLit(x.value);
       case 'var': return x.name;
       case 'size': return L.size(x.name);
       case 'param': return L.param(x.name);

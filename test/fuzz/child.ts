@@ -1,0 +1,118 @@
+/**
+ * The fuzzer's worker process (started by `driver.ts` with `node --import tsx`, so that a
+ * hang or a memory blow-up can be stopped from outside): receives programs over IPC, runs
+ * each through the pipeline as `attnc schedule` and `attnc compile` do, writes the emitted
+ * files under the program's folder and answers with what happened.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
+import { Diagnostics, UserError } from '../../compiler/diagnostics/diagnostic.ts';
+import { renderDiagnostics } from '../../compiler/diagnostics/render.ts';
+import { TARGETS } from '../../compiler/4-emit/targets.ts';
+import { checkSource, lowerToPlanner } from '../../compiler/pipeline.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { PlanError } from '../../runtime/schedule/types.ts';
+import { verifySchedule } from '../../runtime/schedule/verify.ts';
+import { compareWithOracle } from '../helpers/dense-check.ts';
+import type { FuzzProgram, InputFill } from './generate.ts';
+import { FUZZ_SIZES, type ChildRequest, type ProgramResult } from './protocol.ts';
+
+/** Deterministic input array contents. */
+export function fillInput(n: number, fill: InputFill, seed: number): Int32Array {
+  const a = new Int32Array(n);
+  let s = (seed * 2654435761 + 1) >>> 0;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+  let id = 0;
+  for (let i = 0; i < n; i++) {
+    const r = next();
+    if (fill === 'docs') {
+      if (r % 17 === 0) id++;
+      a[i] = id;
+    } else if (fill === 'small') a[i] = r % 5;
+    else if (fill === 'negative') a[i] = -(r % 7) - 1;
+    else if (fill === 'large') a[i] = r % 2 ? 2147483647 - (r % 3) : -2147483648 + (r % 3);
+    else a[i] = 0;
+  }
+  return a;
+}
+
+const isUserError = (e: unknown) => e instanceof UserError || e instanceof PlanError;
+
+async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle: boolean): Promise<ProgramResult> {
+  const res: ProgramResult = { id, clean: false, codes: [], patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0, files: [], oracle: [] };
+  let phase = 'check';
+  try {
+    const diags = new Diagnostics();
+    const checked = checkSource({ name: 'fuzz.attn', text: prog.text }, diags, () => undefined);
+    renderDiagnostics(diags.sorted(), diags.dropped);
+    res.codes = [...new Set(diags.items.map((d) => d.code))];
+    if (!checked || diags.hasErrors) return res;
+    res.clean = true;
+    const dir = path.join(outDir, String(id));
+    fs.mkdirSync(dir, { recursive: true });
+    for (const pattern of checked.patterns) {
+      res.patterns++;
+      const values = Object.hasOwn(prog.values, pattern.name) ? prog.values[pattern.name] : { params: {}, inputs: {} };
+      phase = `bind ${pattern.name}`;
+      const bdiags = new Diagnostics();
+      const bound = bindParams(pattern, values.params, bdiags);
+      const runtime = resolveParamValues(pattern, values.params, bdiags, ['runtime']);
+      if (bound) checkRuntimeValues(bound, runtime, bdiags);
+      renderDiagnostics(bdiags.sorted(), bdiags.dropped);
+      for (const d of bdiags.items) if (!res.codes.includes(d.code)) res.codes.push(d.code);
+      if (!bound) continue;
+      res.bound++;
+      phase = `lower ${pattern.name}`;
+      const lowered = lowerToPlanner(bound);
+      if (!bdiags.hasErrors) {
+        for (const z of FUZZ_SIZES) {
+          phase = `plan ${pattern.name} at ${JSON.stringify(z)}`;
+          const inputs: Record<string, Int32Array> = {};
+          for (const p of bound.inputs) {
+            // Filled as the program says, or (a given program) with document ids.
+            const v = Object.hasOwn(values.inputs, p.name) ? values.inputs[p.name] : { fill: 'docs' as const, seed: 0 };
+            setOwn(inputs, p.name, fillInput(p.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed));
+          }
+          try {
+            const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs });
+            verifySchedule(schedule);
+            res.plans++;
+            if (oracle) {
+              phase = `oracle ${pattern.name} at ${JSON.stringify(z)}`;
+              const errs = compareWithOracle(bound, schedule, { sizes: z, params: withRuntimeDefaults(bound, runtime), inputs }, schedule.batch);
+              if (errs.length) res.oracle.push(`${pattern.name} at ${JSON.stringify(z)}: ${errs.slice(0, 3).join('; ')}`);
+            }
+          } catch (e) {
+            if (!(e instanceof PlanError)) throw e;
+            res.planUserErrors++;
+            if (!res.codes.includes(`plan:${e.code}`)) res.codes.push(`plan:${e.code}`);
+          }
+        }
+      }
+      for (const t of Object.keys(TARGETS)) {
+        phase = `emit ${t} ${pattern.name}`;
+        for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: 'fuzz.attn', runtimeImport: '../runtime' })) {
+          fs.writeFileSync(path.join(dir, f.name), f.contents);
+          res.files.push({ pattern: pattern.name, target: t, name: f.name });
+        }
+      }
+      res.emitted++;
+    }
+  } catch (e) {
+    if (isUserError(e)) res.userError = phase;
+    else res.internal = { phase, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), stack: e instanceof Error ? e.stack : undefined };
+  }
+  return res;
+}
+
+process.on('message', (m: ChildRequest) => {
+  void (async () => {
+    const t0 = performance.now();
+    const result = await runProgram(m.id, m.program, m.outDir, m.oracle);
+    result.ms = performance.now() - t0;
+    result.rssMb = process.memoryUsage().rss / 2 ** 20;
+    process.send!(result);
+  })();
+});
+process.send!({ ready: true });

@@ -1,0 +1,78 @@
+/**
+ * Bugs the fuzzer (fuzz.test.ts, scripts/fuzz.ts) found, one test each, with the program it
+ * found them with reduced to its core.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
+import { maskAt } from '../../compiler/eval/evaluate.ts';
+import { TARGETS } from '../../compiler/4-emit/targets.ts';
+import { lowerToPlanner } from '../../compiler/pipeline.ts';
+import { writeNpy } from '../../runtime/io/npy.ts';
+import { bindText } from '../helpers/compile.ts';
+import { cppSyntaxErrors, has } from '../helpers/parse-output.ts';
+import { webgpuUnavailable } from '../wgsl/harness.ts';
+
+function attnc(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dirs: string[] = [];
+const tmpDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-fuzzreg-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+describe('runtime parameter defaults', () => {
+  const window = 'pattern p(runtime w: int = 4) {\n  causal\n  allow q - k < w\n}\n';
+
+  it('the reference evaluator sees the defaults of runtime values not given', () => {
+    const bound = bindText(window);
+    const ctx = { sizes: { qLen: 8, kvLen: 8, heads: 1 }, params: withRuntimeDefaults(bound, {}), inputs: {} };
+    expect(ctx.params).toEqual({ w: 4 });
+    expect(maskAt(bound, { b: 0, h: 0, q: 5, k: 2 }, ctx)).toBe(true);
+    expect(maskAt(bound, { b: 0, h: 0, q: 6, k: 2 }, ctx)).toBe(false);
+    expect(withRuntimeDefaults(bound, { w: 9 })).toEqual({ w: 9 });
+  });
+
+  it.skipIf(webgpuUnavailable())('`run --check` with a runtime value left at its default (was: internal error "no value for parameter w")', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'p.attn');
+    fs.writeFileSync(f, window);
+    let s = 1;
+    const rnd = () => ((s = (s * 48271) % 2147483647) / 2147483647) * 2 - 1;
+    for (const n of ['q', 'k', 'v']) {
+      fs.writeFileSync(path.join(dir, `${n}.npy`), writeNpy({ dtype: 'f4', shape: [1, 1, 40, 32], data: Float32Array.from({ length: 40 * 32 }, rnd) }));
+    }
+    const r = attnc('run', f, '--q', path.join(dir, 'q.npy'), '--k', path.join(dir, 'k.npy'), '--v', path.join(dir, 'v.npy'), '--check');
+    expect(r.stderr).not.toContain('internal compiler error');
+    expect(r.stdout).toMatch(/check against the float64 reference: .*: ok/);
+    expect(r.status).toBe(0);
+  });
+
+  it('a runtime soft-cap whose default is 0 is bad_softcap when planned without a value', () => {
+    const f = path.join(tmpDir(), 's.attn');
+    fs.writeFileSync(f, 'pattern p(runtime c: float = 0.0) {\n  causal\n  softcap = c\n}\n');
+    const r = attnc('schedule', f, '--q-len', '64');
+    expect(r.stderr).toContain('error[bad_softcap]');
+    expect(r.stderr).toContain('with c = 0');
+    expect(r.status).toBe(1);
+    expect(attnc('schedule', f, '--q-len', '64', '--param', 'c=30.0').status).toBe(0);
+  });
+});
+
+describe.runIf(has('g++', ['--version']) && has('gcc', ['--version']))('the smallest int in C++', () => {
+  it('`-2147483647 - 1` compiles as an int (was: `amin(int&, long)` matched no function)', async () => {
+    const bound = bindText('pattern p() {\n  allow k == min(q, -2147483647 - 1)\n  allow select(q > k, -2147483647 - 1, 5) < k\n  allow q % (-2147483647 - 1) == 0 || q - k > -2147483647 - 1\n}\n');
+    const dir = tmpDir();
+    for (const f of await TARGETS.cuda.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'p.attn', runtimeImport: '../runtime' })) fs.writeFileSync(path.join(dir, f.name), f.contents);
+    expect(fs.readFileSync(path.join(dir, 'p.cu'), 'utf8')).toContain('attnc::amin(q, (-2147483647 - 1))');
+    expect(cppSyntaxErrors([{ dir, name: 'p' }])).toEqual([]);
+  });
+});
