@@ -100,12 +100,17 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   // Every file is produced before any is written, and all are written or none: a pattern
   // that fails leaves no files of the others behind.
   const outputs: { name: string; contents: string | Uint8Array }[] = [];
+  const producer = new Map<string, string>();
   for (const pattern of patterns) {
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
     const lowered = lowerToPlanner(bound);
     for (const t of names) {
       for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: displayName(file), runtimeImport })) {
+        const what = `the ${t} output of pattern \`${pattern.name}\``;
+        const earlier = producer.get(f.name);
+        if (earlier !== undefined) diags.report('output_conflict', `\`${f.name}\` would be both ${earlier} and ${what}: rename a pattern, or compile them separately`);
+        producer.set(f.name, what);
         outputs.push({ name: path.join(o.out, f.name), contents: f.contents });
       }
     }

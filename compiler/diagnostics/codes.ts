@@ -8,6 +8,7 @@ export const DIAGNOSTIC_CODES = {
   file_not_found: { severity: 'error', summary: 'a file named on the command line that does not exist or cannot be read' },
   not_a_regular_file: { severity: 'error', summary: 'a file to read (source, import, .npy array, JSON) that is a folder, a device such as /dev/zero, a fifo or socket, or a /proc or /sys file (whose size is not known in advance)' },
   file_too_large: { severity: 'error', summary: 'a file to read over its size limit: 16 MiB for sources, imports and JSON files, 2 GiB for .npy files (and standard input as a source)' },
+  output_conflict: { severity: 'error', summary: 'two files of one `compile` would have the same name (patterns `x` and `x_flex` with `--target cuda,flex`); nothing is written then' },
   cannot_write: { severity: 'error', summary: 'an output file or folder that cannot be written (a folder where a file is wanted or the reverse, no permission, no space); nothing is written then' },
   // 1-parse
   unexpected_character: { severity: 'error', summary: 'a character that cannot start any token' },

@@ -330,6 +330,14 @@ describe('output files', () => {
     expect(fs.readdirSync(out)).toEqual(['b.ts']);
   });
 
+  it('compile refuses two outputs with one name (patterns x and x_flex) and writes nothing', async () => {
+    const { file } = source('pattern x() {\n  causal\n}\npattern x_flex() {\n  allow q - k < 4\n}\n', 'clash.attn');
+    const out = tmpDir();
+    const r = await attnc(['compile', file, '--out', out, '--target', 'cuda,flex']);
+    expectCoded(r, 'output_conflict', '`x_flex.py` would be both the flex output of pattern `x` and the cuda output of pattern `x_flex`');
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
   it('-o a folder and --out a file are coded user errors naming the path', async () => {
     const dir = tmpDir();
     const sched = await attnc(['schedule', 'patterns/causal.attn', '--q-len', '256', '-o', dir]);
