@@ -55,6 +55,14 @@ describe('soft-cap must be positive', () => {
     expectCoded(attnc('compile', f, '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-rel-')), '--param', 'cap=1e-400'), 'bad_softcap');
   });
 
+  it('a runtime value whose default makes it 0 is refused when bound (compile), a positive default is not', () => {
+    expect(check('pattern p(runtime c: float = 0.0) {\n  causal\n  softcap = c\n}\n', {}).diags.map((d) => [d.code, d.notes])).toEqual([['bad_softcap', ['with the defaults of the runtime values: c = 0']]]);
+    expect(check('pattern p(runtime c: float = 2.0) {\n  causal\n  softcap = c\n}\n', {}).diags).toEqual([]);
+    expect(check('pattern p(runtime c: float) {\n  causal\n  softcap = c\n}\n', {}).diags).toEqual([]);
+    const f = tmpFile('pattern p(runtime c: float = -1.0) {\n  causal\n  softcap = 2.0 * c\n}\n');
+    expectCoded(attnc('compile', f, '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-rel-')), '--target', 'cuda'), 'bad_softcap');
+  });
+
   it('a runtime value that makes it 0 is refused by schedule and simulate', () => {
     const f = tmpFile('pattern p(runtime cap: float) {\n  causal\n  softcap = cap\n}\n');
     expectCoded(attnc('schedule', f, '--q-len', '256', '--param', 'cap=0'), 'bad_softcap');
