@@ -103,17 +103,25 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
     const cache = readCache();
     const reports: Record<string, Report> = {};
     let compiled = 0;
+    // Outside CI the cache is written after each compile (an interrupted run keeps its work),
+    // holding this run's reports and, until the run ends, the earlier ones.
+    const save = (final: boolean) => {
+      const all: Record<string, Report> = final ? reports : { ...cache, ...reports };
+      const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+      writeFileAtomic(CACHE_FILE, `${JSON.stringify({ about: 'ptxas reports of test/cuda/nvcc.test.ts by content hash; written by that test outside CI', nvcc: nvccVersion, reports: sorted }, null, 1)}\n`);
+    };
     const results = await pool(jobs, Math.max(1, os.cpus().length), async (j) => {
       const key = cacheKey(j.d, [...FLAGS, j.arch]);
-      if (!Object.hasOwn(cache, key)) compiled++;
-      const r = Object.hasOwn(cache, key) ? cache[key] : await compile(j.d, j.arch);
+      const hit = Object.hasOwn(cache, key);
+      const r = hit ? cache[key] : await compile(j.d, j.arch);
       reports[key] = r;
+      if (!hit) {
+        compiled++;
+        if (!process.env.CI) save(false);
+      }
       return { ...j, ...r };
     });
-    if (!process.env.CI && compiled > 0) {
-      const sorted = Object.fromEntries(Object.keys(reports).sort().map((k) => [k, reports[k]]));
-      writeFileAtomic(CACHE_FILE, `${JSON.stringify({ about: 'ptxas reports of test/cuda/nvcc.test.ts by content hash; written by that test outside CI', nvcc: nvccVersion, reports: sorted }, null, 1)}\n`);
-    }
+    if (!process.env.CI && (compiled > 0 || Object.keys(cache).length !== Object.keys(reports).length)) save(true);
     console.log(`nvcc: ${compiled} of ${jobs.length} units compiled, ${jobs.length - compiled} reports reused from ${CACHE_FILE}`);
     for (const r of results) {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
