@@ -169,13 +169,6 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   const softcap = pattern.softcap && foldReporting(sub(pattern.softcap), bad);
   const layout = pattern.layout?.map((a) => ({ name: a.name, size: foldReporting(sub(a.size), bad) }));
   if (softcap && !checkSoftcap(softcap, diags, [note])) ok = false;
-  if (softcap && softcap.kind !== 'const') {
-    // A call that does not give the runtime values gets their defaults: those must make a valid soft-cap too.
-    const defaults: Record<string, ParamValue> = {};
-    for (const p of pattern.params) if (p.mode === 'runtime' && p.default !== undefined) setOwn(defaults, p.name, p.default);
-    const given = Object.entries(defaults);
-    if (given.length && !checkSoftcap(fold(substitute(softcap, defaults)), diags, [`with the defaults of the runtime values: ${given.map(([k, v]) => `${k} = ${v}`).join(', ')}`])) ok = false;
-  }
   if (!ok) return undefined;
   return {
     pattern,

@@ -104,6 +104,8 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   for (const pattern of patterns) {
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
+    // A call that gives no runtime values uses their defaults: they must make valid score modifications.
+    if (!checkRuntimeValues(bound, {}, diags)) continue;
     const lowered = lowerToPlanner(bound);
     for (const t of names) {
       for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: displayName(file), runtimeImport })) {
