@@ -12,7 +12,6 @@ torch.cuda.set_sync_debug_mode("error")); bad arguments raise Python errors nami
 Writes $OUT/cuda-op-check.json.
 """
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -23,13 +22,10 @@ import torch
 
 
 def load(pattern):
-    path = os.path.join("generated/cuda", pattern, pattern + ".py")
-    name = f"attnc_generated_{pattern}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # torch.compile re-imports the modules of the functions it traces
-    spec.loader.exec_module(mod)
-    return mod.attention
+    import attnc  # runtime/python on PYTHONPATH (or pip install -e runtime/python)
+
+    # As attnc.patterns.<pattern>: torch.compile finds the traced functions' module by that name.
+    return attnc.load(os.path.join("generated/cuda", pattern)).attention
 
 
 def masks(S, doc, prefix):

@@ -1,0 +1,1 @@
+"""Generated pattern modules loaded with `attnc.load(path)` live here (`attnc.patterns.<name>`)."""
