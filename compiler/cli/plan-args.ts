@@ -36,7 +36,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--pattern <name>', 'pattern to use when the file defines several')
     .requiredOption('--q-len <n>', 'query sequence length (tokens; 4k = 4096)')
     .option('--kv-len <n>', 'key/value sequence length (default: --q-len)')
-    .option('--heads <n>', 'number of heads', '1')
+    .option('--heads <n>', 'number of heads (the same default as simulate)', '16')
     .option('--batch <n>', 'batch size (matters only for masks that use b)', '1')
     .option('--block-q <n>', 'query block size: a power of two, 16..256', '128')
     .option('--block-kv <n>', 'key/value block size: a power of two, 16..256', '128')

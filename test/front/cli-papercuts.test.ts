@@ -15,6 +15,14 @@ describe('CLI papercuts', () => {
     expect(none.status).not.toBe(0);
     expect(none.stderr).toContain('error[bad_size]: --q-len is required');
   });
+  it('--heads has one default (16) in schedule, viz and simulate', () => {
+    expect(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '--format', 'text').stdout).toMatch(/heads=16 /);
+    expect(JSON.parse(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '--format', 'json').stdout).heads).toBe(16);
+    const sim = (...more: string[]) => JSON.parse(attnc('simulate', 'patterns/causal.attn', '--q-len', '4k', '--format', 'json', ...more).stdout).fullTiles;
+    expect(sim()).toBe(sim('--heads', '16'));
+    expect(sim()).not.toBe(sim('--heads', '1'));
+  });
+
   it('an unknown --param is reported once', () => {
     const r = attnc('schedule', 'patterns/sliding-window.attn', '--q-len', '1k', '--param', 'nope=1');
     expect(r.status).not.toBe(0);
