@@ -118,9 +118,9 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
   });
   const counters: Counters = { classifierCalls: 0, pointEvaluations: 0, refinedTiles: 0, unproven: 0, groupSteps: 0 };
   const budget = cfg.refineBudget ?? 2 * blockQ * blockKv;
-  const groups = groupSlots.map((slots, g) =>
-    planGroup(mod.bind(sizes, params, slots, inputs), cfg, budget, counters, Int32Array.from(members[g]), tick && ((qb: number) => tick(g, qb))),
-  );
+  const bound = groupSlots.map((slots) => mod.bind(sizes, params, slots, inputs));
+  const planned = bound.map((p, g) => planGroup(p, cfg, budget, counters, Int32Array.from(members[g]), tick && ((qb: number) => tick(g, qb))));
+  const groups = mergeEqualGroups(planned, bound, cfg, groupOf, counters);
   let fullTiles = 0, partialTiles = 0;
   for (const g of groups) {
     fullTiles += g.fullKvIndices.length;
@@ -142,6 +142,57 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
       pointEvaluations: counters.pointEvaluations,
     },
   };
+}
+
+/** Point evaluations the merge of equal head groups may spend in all. */
+const MERGE_POINT_BUDGET = 1 << 22;
+
+const sameInts = (a: Int32Array, b: Int32Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Heads whose slot values differ can still have equal masks (`window * (h - 1)` under
+ * `require k <= q` allows nothing for h = 0 and h = 1 alike). Groups with the same FULL and
+ * PARTIAL lists whose masks agree at every point of their PARTIAL tiles (within a budget of
+ * point evaluations) are one mask: they become one group, and `groupOf` is rewritten. Groups
+ * that are not proven equal stay apart, which is always correct.
+ */
+function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: PlanConfig, groupOf: Int32Array, ctr: Counters): GroupSchedule[] {
+  if (groups.length < 2) return groups;
+  const { qLen, kvLen, blockQ, blockKv } = cfg;
+  let spent = 0;
+  const sameMask = (a: number, b: number): boolean => {
+    const ga = groups[a], gb = groups[b];
+    if (!sameInts(ga.kvNumBlocks, gb.kvNumBlocks) || !sameInts(ga.kvIndices, gb.kvIndices) || !sameInts(ga.fullKvIndices, gb.fullKvIndices) || !sameInts(ga.fullKvNumBlocks, gb.fullKvNumBlocks)) return false;
+    const nq = ga.kvNumBlocks.length;
+    let points = 0;
+    for (let qb = 0; qb < nq; qb++) points += ga.kvNumBlocks[qb] * blockQ * blockKv;
+    if (spent + points > MERGE_POINT_BUDGET) return false;
+    spent += points;
+    ctr.pointEvaluations += points;
+    const ma = bound[a], mb = bound[b];
+    for (let qb = 0; qb < nq; qb++) {
+      const q1 = Math.min((qb + 1) * blockQ, qLen);
+      for (let i = ga.kvRowPtr[qb]; i < ga.kvRowPtr[qb + 1]; i++) {
+        const k0 = ga.kvIndices[i] * blockKv, k1 = Math.min(k0 + blockKv, kvLen);
+        for (let q = qb * blockQ; q < q1; q++) for (let k = k0; k < k1; k++) if (!ma.mask(q, k) !== !mb.mask(q, k)) return false;
+      }
+    }
+    return true;
+  };
+  const into = groups.map((_, g) => g);
+  const kept: number[] = [];
+  for (let g = 0; g < groups.length; g++) {
+    const same = kept.find((k) => sameMask(k, g));
+    if (same !== undefined) into[g] = same;
+    else kept.push(g);
+  }
+  if (kept.length === groups.length) return groups;
+  const index = new Map(kept.map((g, i) => [g, i]));
+  for (let m = 0; m < groupOf.length; m++) groupOf[m] = index.get(into[groupOf[m]])!;
+  return kept.map((g) => {
+    const members = groups.flatMap((_, h) => (into[h] === g ? Array.from(groups[h].members) : [])).sort((x, y) => x - y);
+    return { ...groups[g], members: Int32Array.from(members) };
+  });
 }
 
 function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array, tick?: (qb: number) => void): GroupSchedule {

@@ -23,6 +23,17 @@ describe('CLI papercuts', () => {
     expect(sim()).not.toBe(sim('--heads', '1'));
   });
 
+  it('heads whose masks are equal share a group even when their slot values differ', () => {
+    // h = 0 and h = 1 allow nothing beyond the sinks (q - k < -64 and q - k < 0 under causal); h = 2.. differ.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-groups-'));
+    const f = path.join(dir, 'mix.attn');
+    fs.writeFileSync(f, 'pattern mix(window: int = 64) {\n  causal\n  allow q - k < window * (h - 1)\n  allow k < 4\n}\n');
+    const s = JSON.parse(attnc('schedule', f, '--q-len', '1000', '--heads', '6', '--format', 'json').stdout);
+    expect(s.groups.map((g: { members: number[] }) => g.members)).toEqual([[0, 1], [2], [3], [4], [5]]);
+    expect(s.head_group).toEqual([[0, 0, 1, 2, 3, 4]]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('an unknown --param is reported once', () => {
     const r = attnc('schedule', 'patterns/sliding-window.attn', '--q-len', '1k', '--param', 'nope=1');
     expect(r.status).not.toBe(0);
