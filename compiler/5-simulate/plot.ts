@@ -11,7 +11,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const fmtX = (x: number) => (x >= 1 << 20 && x % (1 << 20) === 0 ? `${x >> 20}M` : x >= 1024 && x % 1024 === 0 ? `${x >> 10}k` : `${x}`);
 
 /** Line plot on log2 x and log2 y axes; measured points drawn as dots. */
-export function sweepSvg(title: string, xLabel: string, predicted: readonly SweepPoint[], measured: readonly SweepPoint[] = []): string {
+export function sweepSvg(title: string, xLabel: string, predicted: readonly SweepPoint[], measured: readonly SweepPoint[] = [], seriesLabel = 'predicted speedup'): string {
   const W = 720, Hh = 440, L = 70, R = 30, T = 60, B = 60;
   const xs = [...predicted, ...measured].map((p) => p.x);
   const ys = [...predicted.flatMap((p) => [p.speedup, p.ideal ?? p.speedup]), ...measured.map((p) => p.speedup), 1];
@@ -36,7 +36,7 @@ export function sweepSvg(title: string, xLabel: string, predicted: readonly Swee
   for (const m of measured) out.push(`<circle cx="${px(m.x).toFixed(1)}" cy="${py(m.speedup).toFixed(1)}" r="4.5" fill="#f28e2b" stroke="#333"/>`);
   out.push(`<line x1="${L}" y1="${Hh - B}" x2="${W - R}" y2="${Hh - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${Hh - B}" stroke="#333"/>`);
   out.push(`<text x="${(L + W - R) / 2}" y="${Hh - 18}" font-size="12" text-anchor="middle">${esc(xLabel)}</text>`);
-  out.push(`<text x="${L}" y="46" font-size="12"><tspan fill="#1f4e9c">— predicted speedup</tspan>   <tspan fill="#999">- - tile ideal</tspan>${measured.length ? '   <tspan fill="#f28e2b">● measured</tspan>' : ''}</text>`);
+  out.push(`<text x="${L}" y="46" font-size="12"><tspan fill="#1f4e9c">— ${esc(seriesLabel)}</tspan>   <tspan fill="#999">- - tile ideal</tspan>${measured.length ? '   <tspan fill="#f28e2b">● measured</tspan>' : ''}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

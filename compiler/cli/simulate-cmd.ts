@@ -152,7 +152,8 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     }
     const measured = o.results ? readResults(o.results, diags) : [];
     const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}${pass === 'forward' ? '' : `, ${pass === 'both' ? 'forward + backward' : 'backward'}`}`;
-    const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured);
+    // The plotted speedup is over the profile's dense baseline (SDPA), the `vs baseline` column.
+    const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured, 'predicted speedup over dense SDPA (the table\'s vs baseline)');
     if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
     process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated, notes(gpu.kernels[o.kernel], pass)));
     return EXIT.ok;

@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures, no PNG bytes to a terminal. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures, no PNG bytes to a terminal, one --heads default, equal-mask head groups, the sweep plot's label. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +15,19 @@ describe('CLI papercuts', () => {
     expect(none.status).not.toBe(0);
     expect(none.stderr).toContain('error[bad_size]: --q-len is required');
   });
+  it('the sweep plot names what it plots: the speedup over dense SDPA (the vs baseline column), not the same-kernel speedup', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-sweep-'));
+    const svg = path.join(dir, 'sweep.svg');
+    const r = attnc('simulate', 'patterns/causal.attn', '--sweep', 'q_len=4k..16k', '--format', 'json', '-o', svg);
+    expect(r.status).toBe(0);
+    const text = fs.readFileSync(svg, 'utf8');
+    expect(text).toContain('predicted speedup over dense SDPA');
+    const rows = JSON.parse(r.stdout) as { speedup: number; speedupVsBaseline: number }[];
+    // The two speedups differ, so which one the line shows matters.
+    expect(rows.some((x) => Math.abs(x.speedup - x.speedupVsBaseline) > 0.01)).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('--heads has one default (16) in schedule, viz and simulate', () => {
     expect(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '--format', 'text').stdout).toMatch(/heads=16 /);
     expect(JSON.parse(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '--format', 'json').stdout).heads).toBe(16);
