@@ -13,6 +13,7 @@ import { bindParams } from '../compiler/2-check/bind.ts';
 import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
 import { renderDiagnostics } from '../compiler/diagnostics/render.ts';
 import { intOpsPython } from '../compiler/4-emit/int-ops.ts';
+import { attnTextMateJson } from '../compiler/4-emit/editors/textmate.ts';
 import { TARGETS } from '../compiler/4-emit/targets.ts';
 import { checkSource, lowerToPlanner } from '../compiler/pipeline.ts';
 
@@ -24,6 +25,7 @@ export const GENERATED_TARGETS = { wgsl: '', ts: '', flex: 'flex/' } as const;
 /** Runtime files printed by the compiler, by path from the repository root. */
 export const PRINTED_RUNTIME: Readonly<Record<string, () => string>> = {
   'runtime/python/attnc/int_ops.py': intOpsPython,
+  'generated/editors/attn.tmLanguage.json': attnTextMateJson,
 };
 
 /** Emits every bundled pattern; returns file name -> contents (names relative to the out folder). */
@@ -73,6 +75,11 @@ export async function writeGenerated(dir: string): Promise<number> {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2] ?? path.join(root, 'generated');
   const n = await writeGenerated(dir);
-  if (!process.argv[2]) for (const [f, text] of Object.entries(PRINTED_RUNTIME)) fs.writeFileSync(path.join(root, f), text());
+  if (!process.argv[2]) {
+    for (const [f, text] of Object.entries(PRINTED_RUNTIME)) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.writeFileSync(path.join(root, f), text());
+    }
+  }
   process.stdout.write(`wrote ${n} files to ${path.relative(process.cwd(), dir) || '.'}\n`);
 }
