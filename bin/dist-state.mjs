@@ -21,7 +21,7 @@ function newest(dir) {
 }
 
 /** The folders whose sources the bundle is built from. */
-export const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io'];
+const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io'];
 
 /** Whether `root`'s dist/ is built and current (an installed package has no sources). */
 export function distIsCurrent(root) {

@@ -20,7 +20,7 @@ import { checkSource, lowerToPlanner } from '../compiler/pipeline.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The targets generated for every bundled pattern, and the subfolder each writes to. */
-export const GENERATED_TARGETS = { wgsl: '', ts: '', flex: 'flex/' } as const;
+const GENERATED_TARGETS = { wgsl: '', ts: '', flex: 'flex/' } as const;
 
 /** Runtime files printed by the compiler, by path from the repository root. */
 export const PRINTED_RUNTIME: Readonly<Record<string, () => string>> = {

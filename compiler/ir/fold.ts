@@ -11,8 +11,7 @@ const isConst = (e: MExpr): e is Extract<MExpr, { kind: 'const' }> => e.kind ===
 
 /** The largest finite f32: the kernels compute floats in f32. */
 export const F32_MAX = 3.4028234663852886e38;
-/** The documented int range: 32-bit two's complement. */
-export { INT_MAX, INT_MIN } from '../../runtime/schedule/int-semantics.ts';
+// The documented int range: 32-bit two's complement.
 import { INT_MAX, INT_MIN } from '../../runtime/schedule/int-semantics.ts';
 
 /**

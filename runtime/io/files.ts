@@ -46,7 +46,7 @@ const ERRNO_REASON: Readonly<Record<string, string>> = {
 };
 
 /** Words for a size limit: "16 MiB". */
-export function describeBytes(n: number): string {
+function describeBytes(n: number): string {
   return n >= 1024 * MiB && n % (1024 * MiB) === 0 ? `${n / (1024 * MiB)} GiB` : n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${n} bytes`;
 }
 
@@ -99,6 +99,13 @@ function readAtMost(fd: number, limit: number, sizeHint: number): Buffer {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
 
+/** A read failure as a `FileReadError` (one already is stays as it is). */
+function readError(file: string, e: unknown): FileReadError {
+  if (e instanceof FileReadError) return e;
+  const errno = (e as NodeJS.ErrnoException).code ?? '';
+  return new FileReadError(file, errno === 'EISDIR' ? 'not_a_regular_file' : 'file_not_found', ERRNO_REASON[errno] ?? `cannot be read (${errno || 'error'})`);
+}
+
 /**
  * Reads a regular file of at most `limit` bytes. Throws `FileReadError` (never another
  * error) for a missing or unreadable file, a file that is not regular, or one too large.
@@ -109,8 +116,7 @@ export function readFileBounded(file: string, limit: number): Buffer {
     // O_NONBLOCK: opening a fifo does not wait for a writer (it is refused below).
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOCTTY ?? 0));
   } catch (e) {
-    const errno = (e as NodeJS.ErrnoException).code ?? '';
-    throw new FileReadError(file, errno === 'EISDIR' ? 'not_a_regular_file' : 'file_not_found', ERRNO_REASON[errno] ?? `cannot be read (${errno || 'error'})`);
+    throw readError(file, e);
   }
   try {
     let st: fs.Stats;
@@ -121,9 +127,7 @@ export function readFileBounded(file: string, limit: number): Buffer {
       if (st.size > limit) throw new FileReadError(file, 'file_too_large', `is ${describeBytes(st.size)}; the limit is ${describeBytes(limit)}`);
       data = readAtMost(fd, limit, st.size);
     } catch (e) {
-      if (e instanceof FileReadError) throw e;
-      const errno = (e as NodeJS.ErrnoException).code ?? '';
-      throw new FileReadError(file, errno === 'EISDIR' ? 'not_a_regular_file' : 'file_not_found', ERRNO_REASON[errno] ?? `cannot be read (${errno || 'error'})`);
+      throw readError(file, e);
     }
     if (data.length > limit) throw new FileReadError(file, 'file_too_large', `is larger than the limit of ${describeBytes(limit)}`);
     // /proc and /sys files say size 0 and have content; a file being written grows.

@@ -23,9 +23,6 @@ export const HASH = {
 export const INT_MIN = -(2 ** 31);
 export const INT_MAX = 2 ** 31 - 1;
 
-/** An exact integer result reduced to 32 bits (two's complement wrapping). */
-export const wrap = (x: number): number => x | 0;
-
 /** `a + b`, `a - b`, `a * b`, `-a` and `abs(a)` on 32-bit ints, wrapping. */
 export const iadd = (a: number, b: number): number => (a + b) | 0;
 export const isub = (a: number, b: number): number => (a - b) | 0;

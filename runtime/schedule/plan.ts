@@ -164,8 +164,7 @@ function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: P
     const ga = groups[a], gb = groups[b];
     if (!sameInts(ga.kvNumBlocks, gb.kvNumBlocks) || !sameInts(ga.kvIndices, gb.kvIndices) || !sameInts(ga.fullKvIndices, gb.fullKvIndices) || !sameInts(ga.fullKvNumBlocks, gb.fullKvNumBlocks)) return false;
     const nq = ga.kvNumBlocks.length;
-    let points = 0;
-    for (let qb = 0; qb < nq; qb++) points += ga.kvNumBlocks[qb] * blockQ * blockKv;
+    const points = ga.kvIndices.length * blockQ * blockKv;
     if (spent + points > MERGE_POINT_BUDGET) return false;
     spent += points;
     ctr.pointEvaluations += points;
@@ -188,11 +187,9 @@ function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: P
   }
   if (kept.length === groups.length) return groups;
   const index = new Map(kept.map((g, i) => [g, i]));
-  for (let m = 0; m < groupOf.length; m++) groupOf[m] = index.get(into[groupOf[m]])!;
-  return kept.map((g) => {
-    const members = groups.flatMap((_, h) => (into[h] === g ? Array.from(groups[h].members) : [])).sort((x, y) => x - y);
-    return { ...groups[g], members: Int32Array.from(members) };
-  });
+  const members = kept.map(() => [] as number[]);
+  for (let m = 0; m < groupOf.length; m++) members[(groupOf[m] = index.get(into[groupOf[m]])!)].push(m);
+  return kept.map((g, i) => ({ ...groups[g], members: Int32Array.from(members[i]) }));
 }
 
 function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array, tick?: (qb: number) => void): GroupSchedule {

@@ -50,27 +50,36 @@ function runnerPath(): string {
   return fs.existsSync(source) ? source : packagePath('dist/deno-runner.mjs');
 }
 
-/** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
-export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
+/**
+ * Runs a Deno script on WebGPU: `script input.json result.json`, with `input` written as JSON;
+ * returns the parsed result. Throws `NoWebGpuError` when there is no Deno, or no adapter
+ * (the script exits 3); `what` names the script in other failures.
+ */
+export function runDenoScript<T>(script: string, input: unknown, what: string, timeoutMs = 600_000): T {
   const deno = findDeno();
   if (!deno) throw new NoWebGpuError(`Deno is not installed: npm installs it with attnc (optional dependency \`deno\`, package ${denoPackage() ?? '(none for this platform)'}); or put \`deno\` on PATH, or set ATTNC_DENO`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-job-'));
   try {
     const jobFile = path.join(dir, 'job.json'), resultFile = path.join(dir, 'result.json');
-    fs.writeFileSync(jobFile, JSON.stringify(job));
-    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', runnerPath(), jobFile, resultFile], {
+    fs.writeFileSync(jobFile, JSON.stringify(input));
+    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', script, jobFile, resultFile], {
       encoding: 'utf8',
       timeout: timeoutMs,
       env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
     });
     if (r.status === 3) throw new NoWebGpuError(`Deno found no WebGPU adapter: install a Vulkan driver (Debian: apt-get install mesa-vulkan-drivers libvulkan1)`);
     if (r.status !== 0 || !fs.existsSync(resultFile)) {
-      throw new Error(`the Deno WebGPU runner failed (${r.error ? r.error.message : `exit ${r.status ?? r.signal}`}): ${(r.stderr ?? '').trim().split('\n').slice(-20).join('\n')}`);
+      throw new Error(`${what} failed (${r.error ? r.error.message : `exit ${r.status ?? r.signal}`}): ${(r.stderr ?? '').trim().split('\n').slice(-20).join('\n')}`);
     }
-    return JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RunnerResult[];
+    return JSON.parse(fs.readFileSync(resultFile, 'utf8')) as T;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `job` in Deno; throws `NoWebGpuError` when there is no WebGPU to run on. */
+export function runInDeno(job: RunnerJob, timeoutMs = 600_000): RunnerResult[] {
+  return runDenoScript<RunnerResult[]>(runnerPath(), job, 'the Deno WebGPU runner', timeoutMs);
 }
 
 /** A temporary folder for tensor files, removed by the returned function. */

@@ -128,7 +128,7 @@ export interface CheckResult {
 const EPS_F32 = 2 ** -23;
 
 /** The part of the tolerance that does not depend on the scores, relative to max |want|. */
-export const CHECK_TOLERANCE = { f32: 1e-5, f16: 5e-3 } as const;
+const CHECK_TOLERANCE = { f32: 1e-5, f16: 5e-3 } as const;
 
 /**
  * The part that does: an error of `PER_MAGNITUDE * EPS_F32 * magnitude * max |v|` in a row.
@@ -149,9 +149,8 @@ const PER_MAGNITUDE = 2;
  * masked row must be exactly 0 (its magnitude is 0, and so is its want).
  */
 export function checkOutput(got: ArrayLike<number>, ref: Reference, vMax: number, headDim: number, dtype: 'f32' | 'f16'): CheckResult {
-  let scale = 0, maxAbs = 0, nonFinite = 0, unresolved = 0;
-  for (let i = 0; i < ref.o.length; i++) scale = Math.max(scale, Math.abs(ref.o[i]));
-  scale ||= 1;
+  const scale = maxAbsOf(ref.o) || 1;
+  let maxAbs = 0, nonFinite = 0, unresolved = 0;
   let worst = { ratio: -1, rel: 0, tolerance: 0, magnitude: 0 };
   for (let row = 0; row < ref.magnitude.length; row++) {
     let err = 0;

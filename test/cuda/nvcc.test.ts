@@ -29,12 +29,13 @@ import { writeFileAtomic } from '../../runtime/io/files.ts';
 
 const run = promisify(execFile);
 const NVCC = fs.existsSync('/usr/local/cuda/bin/nvcc') ? '/usr/local/cuda/bin/nvcc' : 'nvcc';
-let haveNvcc = true;
+let nvccVersion = '';
 try {
-  execFileSync(NVCC, ['--version'], { stdio: 'ignore' });
+  nvccVersion = execFileSync(NVCC, ['--version'], { encoding: 'utf8' }).trim().split('\n').pop()!;
 } catch {
-  haveNvcc = false;
+  // no nvcc: skipped
 }
+const haveNvcc = nvccVersion !== '';
 
 const SPILL_BUDGET = 320;
 const SM90_WIDE_SPILL_BUDGET = 64;
@@ -47,14 +48,15 @@ interface KernelReport { name: string; spills: number; regs: number }
 interface Report { kernels: KernelReport[]; serialized: string[] }
 
 const CACHE_FILE = 'test/cuda/nvcc-reports.json';
-const nvccVersion = haveNvcc ? execFileSync(NVCC, ['--version'], { encoding: 'utf8' }).trim().split('\n').pop()! : '';
-const runtimeFiles = fs.readdirSync(path.join(CUDA_RUNTIME_INCLUDE, 'attnc')).sort().map((f) => path.join(CUDA_RUNTIME_INCLUDE, 'attnc', f));
+/** The CUDA runtime's files (name, contents), read once: every key hashes them. */
+const runtimeFiles = fs.readdirSync(path.join(CUDA_RUNTIME_INCLUDE, 'attnc')).sort().map((f) => ({ name: f, data: fs.readFileSync(path.join(CUDA_RUNTIME_INCLUDE, 'attnc', f)) }));
 
 /** The cache key of one compile: everything its report depends on. */
 function cacheKey(dir: string, args: readonly string[]): string {
   const h = createHash('sha256');
   h.update(`${nvccVersion}\0${args.join(' ')}\0`);
-  for (const f of [path.join('generated/cuda', dir, `${dir}.cu`), path.join('generated/cuda', dir, `${dir}.h`), ...runtimeFiles]) h.update(`${path.basename(f)}\0`).update(fs.readFileSync(f)).update('\0');
+  const unit = [`${dir}.cu`, `${dir}.h`].map((name) => ({ name, data: fs.readFileSync(path.join('generated/cuda', dir, name)) }));
+  for (const f of [...unit, ...runtimeFiles]) h.update(`${f.name}\0`).update(f.data).update('\0');
   return h.digest('hex');
 }
 

@@ -100,8 +100,7 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
       res.emitted++;
     }
   } catch (e) {
-    if (isUserError(e)) res.userError = phase;
-    else res.internal = { phase, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), stack: e instanceof Error ? e.stack : undefined };
+    if (!isUserError(e)) res.internal = { phase, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), stack: e instanceof Error ? e.stack : undefined };
   }
   return res;
 }

@@ -282,7 +282,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         b.units.push(u);
       }
       for (const b of batches) {
-        for (const u of b.units) bump(rep.parsed, 'c/c++', 3);
+        bump(rep.parsed, 'c/c++', 3 * b.units.length);
         if (!cppSyntaxErrors(b.units.map((u) => u.unit)).length) continue;
         // Find the culprits one by one.
         for (const u of b.units) {

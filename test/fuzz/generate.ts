@@ -14,6 +14,7 @@
  * values as `--param` text, runtime values, and how to fill each input array.
  */
 import fc from 'fast-check';
+import { setOwn } from '../../compiler/2-check/bind.ts';
 
 /** How the driver fills an input array (deterministically, from `seed`). */
 export type InputFill = 'docs' | 'small' | 'negative' | 'large' | 'zero';
@@ -58,8 +59,6 @@ const nat = (g: Gen, max: number) => g(fc.nat, { max });
 const int = (g: Gen, min: number, max: number) => g(fc.integer, { min, max });
 const pick = <T>(g: Gen, xs: readonly T[]): T => xs[nat(g, xs.length - 1)];
 const chance = (g: Gen, percent: number) => nat(g, 99) < percent;
-/** Sets an own property, also for names such as `__proto__`. */
-const setOwn = <T>(rec: Record<string, T>, key: string, value: T) => Object.defineProperty(rec, key, { value, enumerable: true, writable: true, configurable: true });
 
 /**
  * Identifier pools. Besides plain names: Python soft keywords, C/C++/WGSL/TypeScript

@@ -37,8 +37,6 @@ export interface ProgramResult {
   files: { pattern: string; target: string; name: string }[];
   /** Schedule tiles that disagree with the dense oracle (when asked to compare). */
   oracle: string[];
-  /** A UserError thrown outside the phases that expect one (phase name). */
-  userError?: string;
   internal?: { phase: string; message: string; stack?: string };
   ms?: number;
   rssMb?: number;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
-import { findDeno } from '../../runtime/webgpu/deno.ts';
+import { NoWebGpuError, runDenoScript } from '../../runtime/webgpu/deno.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -95,12 +95,17 @@ export function cppSyntaxErrors(units: readonly CppUnit[], opts: { c?: boolean }
     units.forEach((u, i) => cpp.push(inc(u, `${u.name}.h`), inc(u, `${u.name}.cu`), `namespace attnc_fuzz_unit_${i} {`, inc(u, `${u.name}_torch.cpp`), '}'));
     fs.writeFileSync(path.join(dir, 'all.cpp'), `${cpp.join('\n')}\n`);
     const errs: string[] = [];
+    // A failed run's error lines, or its whole output when it printed none in that form.
+    const failed = (r: { status: number | null; stderr: string }, tool: string) => {
+      const lines = errorLines(r.stderr);
+      return lines.length ? lines : [r.stderr || `${tool} exit ${r.status}`];
+    };
     const cxx = spawnSync('g++', ['-fsyntax-only', '-x', 'c++', '-std=c++17', '-trigraphs', '-Werror=comment', '-DATTNC_HOST_ONLY', '-I', stub, '-I', CUDA_RUNTIME_INCLUDE, path.join(dir, 'all.cpp')], { encoding: 'utf8' });
-    if (cxx.status !== 0) errs.push(...errorLines(cxx.stderr), ...(errorLines(cxx.stderr).length ? [] : [cxx.stderr || `g++ exit ${cxx.status}`]));
+    if (cxx.status !== 0) errs.push(...failed(cxx, 'g++'));
     if (opts.c !== false) {
       fs.writeFileSync(path.join(dir, 'all.c'), `${units.map((u) => inc(u, `${u.name}.h`)).join('\n')}\n`);
       const c = spawnSync('gcc', ['-fsyntax-only', '-x', 'c', '-Werror=comment', '-I', stub, path.join(dir, 'all.c')], { encoding: 'utf8' });
-      if (c.status !== 0) errs.push(...errorLines(c.stderr), ...(errorLines(c.stderr).length ? [] : [c.stderr || `gcc exit ${c.status}`]));
+      if (c.status !== 0) errs.push(...failed(c, 'gcc'));
     }
     return errs;
   } finally {
@@ -118,21 +123,10 @@ let wgslUnavailable: string | undefined;
 export function wgslErrors(files: readonly string[]): { errors: Map<string, string>; unavailable?: string } {
   if (wgslUnavailable) return { errors: new Map(), unavailable: wgslUnavailable };
   if (!files.length) return { errors: new Map() };
-  const deno = findDeno();
-  if (!deno) return { errors: new Map(), unavailable: (wgslUnavailable = 'Deno is not installed') };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-wgsl-'));
   try {
-    const list = path.join(dir, 'files.json'), result = path.join(dir, 'result.json');
-    fs.writeFileSync(list, JSON.stringify(files));
-    const r = spawnSync(deno, ['run', '--quiet', '--allow-read', '--allow-write', '--no-config', '--no-lock', path.join(here, 'wgsl-validate.deno.ts'), list, result], {
-      encoding: 'utf8',
-      timeout: 600_000,
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-    });
-    if (r.status === 3) return { errors: new Map(), unavailable: (wgslUnavailable = 'Deno found no WebGPU adapter (no Vulkan driver)') };
-    if (r.status !== 0 || !fs.existsSync(result)) throw new Error(`the Deno WGSL check failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-20).join('\n')}`);
-    return { errors: new Map(Object.entries(JSON.parse(fs.readFileSync(result, 'utf8')) as Record<string, string>)) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    return { errors: new Map(Object.entries(runDenoScript<Record<string, string>>(path.join(here, 'wgsl-validate.deno.ts'), files, 'the Deno WGSL check'))) };
+  } catch (e) {
+    if (e instanceof NoWebGpuError) return { errors: new Map(), unavailable: (wgslUnavailable = e.message) };
+    throw e;
   }
 }

@@ -38,7 +38,7 @@ export function pyFloat(x: number): string {
 
 /** Python source for `e` in context `C`. */
 export function printPy(e: MExpr, C: PyContext): string {
-  const isT = (x: MExpr) => C.tensors && some(x, (n) => n.kind === 'var' || n.kind === 'input');
+  const isT = (x: MExpr) => C.tensors && isTensorExpr(x);
   const go = (x: MExpr): string => {
     switch (x.kind) {
       case 'const':

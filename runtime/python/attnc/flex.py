@@ -182,7 +182,7 @@ def _inputs(pat, q_len, kv_len, inputs, device):
             need = q_len if axis == "q" else kv_len
             if t.numel() < need:
                 raise ValueError(f"input array `{name}` is read at every {axis} ({need} tokens) but has {t.numel()} entries")
-        if t.dtype != torch.int32 and t.numel() and (int(t.min()) < -_INT_MAX or int(t.max()) > _INT_MAX):
+        if t.dtype != torch.int32 and t.numel() and (int(t.min()) < _INT_MIN or int(t.max()) > _INT_MAX):
             raise ValueError(f"input array `{name}` must hold 32-bit integers")
         out[name] = t.to(device=device, dtype=torch.int32)
     return out

@@ -19,7 +19,7 @@ def load(path, name=None):
     loaded is refused (pass `name=`)."""
     file = os.path.abspath(os.fspath(path))
     if os.path.isdir(file):
-        file = os.path.join(file, os.path.basename(file.rstrip(os.sep)) + ".py")
+        file = os.path.join(file, os.path.basename(file) + ".py")
     if not file.endswith(".py") or not os.path.isfile(file):
         raise FileNotFoundError(f"attnc.load: no generated module at {os.fspath(path)!r} (give a .py file, or a folder holding <folder name>.py)")
     stem = name if name is not None else os.path.splitext(os.path.basename(file))[0]
