@@ -1,7 +1,7 @@
 /**
  * Inline-PTX wrappers for Hopper's warpgroup MMA (`wgmma.mma_async`, sm_90a), printed rather
  * than written out: one m64nNk16 instruction names N/2 accumulator registers, so each wrapper's
- * operand list is generated here for N = 64 and 128 and both 16-bit input types.
+ * operand list is generated here for N = 64, 128 and 256 and both 16-bit input types.
  *
  *   wgmma_ss<T, N>(d, descA, descB, accumulate)   D (+)= A B, A and B in shared memory (K-major)
  *   wgmma_rs<T, N>(d, a, descB)                   D += A B, A in registers, B MN-major (transposed)
@@ -13,7 +13,7 @@ const TYPES = [
   { ctype: '__nv_bfloat16', ptx: 'bf16' },
   { ctype: '__half', ptx: 'f16' },
 ] as const;
-const WIDTHS = [64, 128] as const;
+const WIDTHS = [64, 128, 256] as const;
 
 function regList(from: number, count: number): string {
   return Array.from({ length: count }, (_, i) => `%${from + i}`).join(', ');

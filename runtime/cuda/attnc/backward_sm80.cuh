@@ -43,6 +43,16 @@ constexpr int NUM_THREADS = NUM_WARPS * 32;
  */
 template <int D> struct DkdvQSub { static constexpr int value = D <= 64 ? 64 : 16; };
 
+/**
+ * Head-dim columns of dK, dV (or dQ) one CTA accumulates: all of them up to 128. Past that the
+ * CTAs of a block split them in chunks of 128 (CTA index % Chunk<D>::COUNT = the chunk), each
+ * recomputing S and dP: 256 accumulators per thread would not fit in registers.
+ */
+template <int D> struct Chunk {
+  static constexpr int COLS = D > 128 ? 128 : D;
+  static constexpr int COUNT = D / COLS;
+};
+
 /** Dynamic shared memory of the dK/dV kernel: K, V, then two buffers of Q, dO, lse, Delta. */
 template <typename T, int D> constexpr size_t dkdv_smem_bytes() { return (size_t)6 * BLOCK * D * sizeof(T) + (size_t)4 * BLOCK * sizeof(float); }
 /** Dynamic shared memory of the dQ kernel: Q, dO, then two buffers of K, V. */
@@ -115,6 +125,7 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS) attnc_bwd_preprocess_kernel(
   float sum = 0.f;
   #pragma unroll
   for (int c = 2 * lane; c < D; c += 64) {
+    if (c >= P.head_dim) break;  // padding columns (head dim < D)
     const float2 o = bwd::to_float2(*reinterpret_cast<const V2*>(og + c));
     const float2 d = bwd::to_float2(*reinterpret_cast<const V2*>(dg + c));
     sum += o.x * d.x + o.y * d.y;
@@ -136,8 +147,8 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS) attnc_bwd_preprocess_kernel(
  */
 template <bool IS_FULL, class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_bwd_dkdv_tile(const BwdParams<Pat, T>& P, const T* Ks, const T* Vs, const T* Qs, const T* dOs,
-                                                    const float* lseS, const float* deltaS, int b, int h, int q0, int k0,
-                                                    float (&dk)[D / 8][4], float (&dv)[D / 8][4]) {
+                                                    const float* lseS, const float* deltaS, int b, int h, int q0, int k0, int c0,
+                                                    float (&dk)[bwd::Chunk<D>::COLS / 8][4], float (&dv)[bwd::Chunk<D>::COLS / 8][4]) {
   constexpr int QS = bwd::DkdvQSub<D>::value;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
@@ -156,7 +167,7 @@ __device__ __forceinline__ void attnc_bwd_dkdv_tile(const BwdParams<Pat, T>& P, 
 
     // S^T = K Q^T and dP^T = V dO^T: A = K, V rows of this warp; B = Q, dO stored [query][d] (as the forward's K).
     const uint32_t qA = bwd::smem_addr(Qs) + qs0 * D * 2, oA = bwd::smem_addr(dOs) + qs0 * D * 2;
-    #pragma unroll
+    #pragma unroll (D > 128 ? 4 : D / 16)  // head dim 256: not all 16 steps at once (their fragments would be held across tiles)
     for (int kk = 0; kk < D / 16; kk++) {
       uint32_t ak[4], av[4];
       bwd::ldsm_x4(ak, kA + (offA ^ (kk << 5)));
@@ -213,10 +224,10 @@ __device__ __forceinline__ void attnc_bwd_dkdv_tile(const BwdParams<Pat, T>& P, 
       bwd::c_to_a<T>(ap, st[2 * kk], st[2 * kk + 1]);
       bwd::c_to_a<T>(ads, dpt[2 * kk], dpt[2 * kk + 1]);
       #pragma unroll
-      for (int d = 0; d < D / 8; d += 2) {
+      for (int d = 0; d < bwd::Chunk<D>::COLS / 8; d += 2) {
         uint32_t bo[4], bq[4];
-        bwd::ldsm_x4_trans(bo, oA + kk * 16 * D * 2 + (offA ^ (d << 4)));
-        bwd::ldsm_x4_trans(bq, qA + kk * 16 * D * 2 + (offA ^ (d << 4)));
+        bwd::ldsm_x4_trans(bo, oA + kk * 16 * D * 2 + (offA ^ ((c0 + d) << 4)));
+        bwd::ldsm_x4_trans(bq, qA + kk * 16 * D * 2 + (offA ^ ((c0 + d) << 4)));
         const uint32_t bo0[2] = {bo[0], bo[1]}, bo1[2] = {bo[2], bo[3]};
         const uint32_t bq0[2] = {bq[0], bq[1]}, bq1[2] = {bq[2], bq[3]};
         mma16816<T>(dv[d], ap, bo0);
@@ -247,7 +258,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
   float* lseS = reinterpret_cast<float*>(dOs + 2 * BLOCK * D);  // 2 buffers
   float* deltaS = lseS + 2 * BLOCK;                              // 2 buffers
 
-  const int item = P.col_order[blockIdx.x];
+  constexpr int DC = Chunk<D>::COLS;
+  const int item = P.col_order[blockIdx.x / Chunk<D>::COUNT];
+  const int c0 = (int)(blockIdx.x % Chunk<D>::COUNT) * (DC / 8);  // the chunk's first 8-column group
   const int kvBlock = item % P.num_kv_blocks;
   const int bk = item / P.num_kv_blocks;
   const int kvHead = bk % P.kv_heads, b = bk / P.kv_heads;
@@ -255,8 +268,8 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
   const int hEnd = (kvHead + 1) * groupSize;
   const int k0 = kvBlock * BLOCK;
 
-  load_tile<T, D, BLOCK, NUM_THREADS>(Ks, P.k + b * P.k_stride_b + kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-  load_tile<T, D, BLOCK, NUM_THREADS>(Vs, P.v + b * P.v_stride_b + kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+  load_tile<T, D, BLOCK, NUM_THREADS>(Ks, P.k + b * P.k_stride_b + kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0, P.head_dim);
+  load_tile<T, D, BLOCK, NUM_THREADS>(Vs, P.v + b * P.v_stride_b + kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0, P.head_dim);
 
   // The walk over (head, query block): item i of head h's column; FULL items come first.
   struct Cursor { int h, i, fullBegin, nFull, partBegin, nAll; };
@@ -276,8 +289,8 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
     return (c.i < c.nFull ? P.full_q_indices[c.fullBegin + c.i] : P.q_indices[c.partBegin + c.i - c.nFull]) * BLOCK;
   };
   auto issue = [&](int hh, int q0, int buf) {
-    load_tile<T, D, BLOCK, NUM_THREADS>(Qs + buf * BLOCK * D, P.q + b * P.q_stride_b + hh * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-    load_tile<T, D, BLOCK, NUM_THREADS>(dOs + buf * BLOCK * D, P.dout + b * P.do_stride_b + hh * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+    load_tile<T, D, BLOCK, NUM_THREADS>(Qs + buf * BLOCK * D, P.q + b * P.q_stride_b + hh * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0, P.head_dim);
+    load_tile<T, D, BLOCK, NUM_THREADS>(dOs + buf * BLOCK * D, P.dout + b * P.do_stride_b + hh * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0, P.head_dim);
     const int64_t r = ((int64_t)b * P.heads + hh) * P.q_len + q0;
     load_row_floats(lseS + buf * BLOCK, P.lse + r, P.q_len - q0);
     load_row_floats(deltaS + buf * BLOCK, P.delta + r, P.q_len - q0);
@@ -290,9 +303,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
   if (cur.h < hEnd) { q0 = qStart(cur); issue(cur.h, q0, 0); }
   cp_async_commit();
 
-  float dk[D / 8][4], dv[D / 8][4];
+  float dk[DC / 8][4], dv[DC / 8][4];
   #pragma unroll
-  for (int d = 0; d < D / 8; d++) {
+  for (int d = 0; d < DC / 8; d++) {
     dk[d][0] = dk[d][1] = dk[d][2] = dk[d][3] = 0.f;
     dv[d][0] = dv[d][1] = dv[d][2] = dv[d][3] = 0.f;
   }
@@ -309,8 +322,8 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
     cp_async_commit();
     const T* Qb = Qs + buf * BLOCK * D;
     const T* dOb = dOs + buf * BLOCK * D;
-    if (cur.i < cur.nFull) attnc_bwd_dkdv_tile<true, Pat, T, D>(P, Ks, Vs, Qb, dOb, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
-    else attnc_bwd_dkdv_tile<false, Pat, T, D>(P, Ks, Vs, Qb, dOb, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
+    if (cur.i < cur.nFull) attnc_bwd_dkdv_tile<true, Pat, T, D>(P, Ks, Vs, Qb, dOb, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, c0, dk, dv);
+    else attnc_bwd_dkdv_tile<false, Pat, T, D>(P, Ks, Vs, Qb, dOb, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, c0, dk, dv);
     cur = nxt;
     q0 = q1;
     buf ^= 1;
@@ -327,9 +340,11 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
       T* dkg = P.dk + b * P.dk_stride_b + kvHead * P.dk_stride_h + (int64_t)k * P.dk_stride_s;
       T* dvg = P.dv + b * P.dv_stride_b + kvHead * P.dv_stride_h + (int64_t)k * P.dv_stride_s;
       #pragma unroll
-      for (int d = 0; d < D / 8; d++) {
-        *reinterpret_cast<uint32_t*>(dkg + d * 8 + 2 * t) = pack2<T>(dk[d][2 * r] * P.scale, dk[d][2 * r + 1] * P.scale);
-        *reinterpret_cast<uint32_t*>(dvg + d * 8 + 2 * t) = pack2<T>(dv[d][2 * r], dv[d][2 * r + 1]);
+      for (int d = 0; d < DC / 8; d++) {
+        const int col = (c0 + d) * 8;
+        if (col >= P.head_dim) continue;  // a padding column group (head dim < D)
+        *reinterpret_cast<uint32_t*>(dkg + col + 2 * t) = pack2<T>(dk[d][2 * r] * P.scale, dk[d][2 * r + 1] * P.scale);
+        *reinterpret_cast<uint32_t*>(dvg + col + 2 * t) = pack2<T>(dv[d][2 * r], dv[d][2 * r + 1]);
       }
     }
   }
@@ -346,8 +361,8 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dkdv_kernel(con
  */
 template <bool IS_FULL, class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_bwd_dq_tile(const BwdParams<Pat, T>& P, const T* Qs, const T* dOs, const T* Ks, const T* Vs,
-                                                  int b, int h, int q0, int k0, const float (&lse2)[2], const float (&delta)[2],
-                                                  float (&dq)[D / 8][4]) {
+                                                  int b, int h, int q0, int k0, const float (&lse2)[2], const float (&delta)[2], int c0,
+                                                  float (&dq)[bwd::Chunk<D>::COLS / 8][4]) {
   constexpr int N = bwd::BLOCK;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
@@ -364,7 +379,7 @@ __device__ __forceinline__ void attnc_bwd_dq_tile(const BwdParams<Pat, T>& P, co
   }
 
   // S = Q K^T and dP = dO V^T: A = Q, dO rows of this warp; B = K, V stored [key][d].
-  #pragma unroll
+  #pragma unroll (D > 128 ? 4 : D / 16)  // head dim 256: not all 16 steps at once (their fragments would be held across tiles)
   for (int kk = 0; kk < D / 16; kk++) {
     uint32_t aq[4], ao[4];
     bwd::ldsm_x4(aq, qA + (offA ^ (kk << 5)));
@@ -414,9 +429,9 @@ __device__ __forceinline__ void attnc_bwd_dq_tile(const BwdParams<Pat, T>& P, co
     uint32_t ads[4];
     bwd::c_to_a<T>(ads, dp[2 * kk], dp[2 * kk + 1]);
     #pragma unroll
-    for (int d = 0; d < D / 8; d += 2) {
+    for (int d = 0; d < bwd::Chunk<D>::COLS / 8; d += 2) {
       uint32_t bk[4];
-      bwd::ldsm_x4_trans(bk, kA + kk * 16 * D * 2 + (offA ^ (d << 4)));
+      bwd::ldsm_x4_trans(bk, kA + kk * 16 * D * 2 + (offA ^ ((c0 + d) << 4)));
       const uint32_t bk0[2] = {bk[0], bk[1]}, bk1[2] = {bk[2], bk[3]};
       mma16816<T>(dq[d], ads, bk0);
       mma16816<T>(dq[d + 1], ads, bk1);
@@ -440,7 +455,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
   T* Ks = dOs + BLOCK * D;        // 2 buffers
   T* Vs = Ks + 2 * BLOCK * D;     // 2 buffers
 
-  const int item = P.row_order[blockIdx.x];
+  constexpr int DC = Chunk<D>::COLS;
+  const int item = P.row_order[blockIdx.x / Chunk<D>::COUNT];
+  const int c0 = (int)(blockIdx.x % Chunk<D>::COUNT) * (DC / 8);  // the chunk's first 8-column group
   const int qBlock = item % P.num_q_blocks;
   const int bh = item / P.num_q_blocks;
   const int h = bh % P.heads, b = bh / P.heads;
@@ -456,12 +473,12 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
   const T* vg = P.v + b * P.v_stride_b + kvHead * P.v_stride_h;
   auto kvStart = [&](int i) { return (i < nFull ? P.full_kv_indices[fullBegin + i] : P.kv_indices[partBegin + i - nFull]) * BLOCK; };
 
-  load_tile<T, D, BLOCK, NUM_THREADS>(Qs, P.q + b * P.q_stride_b + h * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-  load_tile<T, D, BLOCK, NUM_THREADS>(dOs, P.dout + b * P.do_stride_b + h * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+  load_tile<T, D, BLOCK, NUM_THREADS>(Qs, P.q + b * P.q_stride_b + h * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0, P.head_dim);
+  load_tile<T, D, BLOCK, NUM_THREADS>(dOs, P.dout + b * P.do_stride_b + h * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0, P.head_dim);
   if (nIter > 0) {
     const int k0 = kvStart(0);
-    load_tile<T, D, BLOCK, NUM_THREADS>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-    load_tile<T, D, BLOCK, NUM_THREADS>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+    load_tile<T, D, BLOCK, NUM_THREADS>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0, P.head_dim);
+    load_tile<T, D, BLOCK, NUM_THREADS>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0, P.head_dim);
   }
   cp_async_commit();
 
@@ -476,9 +493,9 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
     delta[r] = q < P.q_len ? P.delta[idx] : 0.f;
   }
 
-  float dq[D / 8][4];
+  float dq[DC / 8][4];
   #pragma unroll
-  for (int d = 0; d < D / 8; d++) dq[d][0] = dq[d][1] = dq[d][2] = dq[d][3] = 0.f;
+  for (int d = 0; d < DC / 8; d++) dq[d][0] = dq[d][1] = dq[d][2] = dq[d][3] = 0.f;
 
   for (int i = 0; i < nIter; i++) {
     cp_async_wait<0>();
@@ -486,14 +503,14 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
     if (i + 1 < nIter) {
       const int k1 = kvStart(i + 1);
       const int nb = (i + 1) & 1;
-      load_tile<T, D, BLOCK, NUM_THREADS>(Ks + nb * BLOCK * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
-      load_tile<T, D, BLOCK, NUM_THREADS>(Vs + nb * BLOCK * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+      load_tile<T, D, BLOCK, NUM_THREADS>(Ks + nb * BLOCK * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1, P.head_dim);
+      load_tile<T, D, BLOCK, NUM_THREADS>(Vs + nb * BLOCK * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1, P.head_dim);
     }
     cp_async_commit();
     const int cb = i & 1;
     const int k0 = kvStart(i);
-    if (i < nFull) attnc_bwd_dq_tile<true, Pat, T, D>(P, Qs, dOs, Ks + cb * BLOCK * D, Vs + cb * BLOCK * D, b, h, q0, k0, lse2, delta, dq);
-    else attnc_bwd_dq_tile<false, Pat, T, D>(P, Qs, dOs, Ks + cb * BLOCK * D, Vs + cb * BLOCK * D, b, h, q0, k0, lse2, delta, dq);
+    if (i < nFull) attnc_bwd_dq_tile<true, Pat, T, D>(P, Qs, dOs, Ks + cb * BLOCK * D, Vs + cb * BLOCK * D, b, h, q0, k0, lse2, delta, c0, dq);
+    else attnc_bwd_dq_tile<false, Pat, T, D>(P, Qs, dOs, Ks + cb * BLOCK * D, Vs + cb * BLOCK * D, b, h, q0, k0, lse2, delta, c0, dq);
   }
   cp_async_wait<0>();
 
@@ -504,8 +521,11 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
     if (q < P.q_len) {
       T* dqg = P.dq + b * P.dq_stride_b + h * P.dq_stride_h + (int64_t)q * P.dq_stride_s;
       #pragma unroll
-      for (int d = 0; d < D / 8; d++)
-        *reinterpret_cast<uint32_t*>(dqg + d * 8 + 2 * t) = pack2<T>(dq[d][2 * r] * P.scale, dq[d][2 * r + 1] * P.scale);
+      for (int d = 0; d < DC / 8; d++) {
+        const int col = (c0 + d) * 8;
+        if (col >= P.head_dim) continue;  // a padding column group (head dim < D)
+        *reinterpret_cast<uint32_t*>(dqg + col + 2 * t) = pack2<T>(dq[d][2 * r] * P.scale, dq[d][2 * r + 1] * P.scale);
+      }
     }
   }
 #else
@@ -519,7 +539,7 @@ __global__ void __launch_bounds__(bwd::NUM_THREADS, 2) attnc_bwd_dq_kernel(const
  */
 template <class Pat, typename T, int D>
 int launchBackwardSm80(const BwdParams<Pat, T>& p, cudaStream_t stream) {
-  static_assert(D == 64 || D == 128, "head dim");
+  static_assert(D == 64 || D == 128 || D == 256, "head dim");
   static_assert(sizeof(T) == 2, "16-bit element type (the ldmatrix byte offsets assume it)");
   constexpr int NT = bwd::NUM_THREADS;
   const int64_t rows = (int64_t)p.batch * p.heads * p.q_len;
@@ -528,14 +548,14 @@ int launchBackwardSm80(const BwdParams<Pat, T>& p, cudaStream_t stream) {
     attnc_bwd_preprocess_kernel<Pat, T, D><<<(unsigned)blocks, NT, 0, stream>>>(p);
     if (cudaGetLastError() != cudaSuccess) return 3;
   }
-  const int64_t dkdvBlocks = (int64_t)p.batch * p.kv_heads * p.num_kv_blocks;
+  const int64_t dkdvBlocks = (int64_t)p.batch * p.kv_heads * p.num_kv_blocks * bwd::Chunk<D>::COUNT;
   if (dkdvBlocks > 0) {
     constexpr size_t smem = bwd::dkdv_smem_bytes<T, D>();
     if (smem > 48 * 1024 && cudaFuncSetAttribute(attnc_bwd_dkdv_kernel<Pat, T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return 3;
     attnc_bwd_dkdv_kernel<Pat, T, D><<<(unsigned)dkdvBlocks, NT, smem, stream>>>(p);
     if (cudaGetLastError() != cudaSuccess) return 3;
   }
-  const int64_t dqBlocks = (int64_t)p.batch * p.heads * p.num_q_blocks;
+  const int64_t dqBlocks = (int64_t)p.batch * p.heads * p.num_q_blocks * bwd::Chunk<D>::COUNT;
   if (dqBlocks > 0) {
     constexpr size_t smem = bwd::dq_smem_bytes<T, D>();
     if (smem > 48 * 1024 && cudaFuncSetAttribute(attnc_bwd_dq_kernel<Pat, T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess) return 3;

@@ -193,8 +193,9 @@ __device__ __forceinline__ void red_dq_half(float* row0, bool in0, bool in1, con
  */
 template <bool IS_FULL, class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_bwd_dkdv_tile_sm90(const BwdParams<Pat, T>& P, uint32_t Ks, uint32_t Vs, uint32_t Qs, uint32_t dOs,
-                                                         const float* lseS, const float* deltaS, int b, int h, int q0, int k0,
-                                                         float (&dk)[D / 2], float (&dv)[D / 2]) {
+                                                         const float* lseS, const float* deltaS, int b, int h, int q0, int k0, uint32_t coff,
+                                                         float (&dk)[bwd::Chunk<D>::COLS / 2], float (&dv)[bwd::Chunk<D>::COLS / 2]) {
+  constexpr int DC = bwd::Chunk<D>::COLS;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   float st[32], dpt[32];
@@ -251,7 +252,7 @@ __device__ __forceinline__ void attnc_bwd_dkdv_tile_sm90(const BwdParams<Pat, T>
   if constexpr (!Pat::HAS_SCORE_MOD) {
     // dV += P^T dO runs while dS^T is computed (groups retire in order: wait<1> = dP^T done).
     wgmma_fence();
-    bwd90::issue_rs_mnmajor<T, D>(ap, dOs, dv);
+    bwd90::issue_rs_mnmajor<T, DC>(ap, dOs + coff, dv);
     wgmma_commit();
     wgmma_wait<1>();
     fence_regs(dpt);
@@ -265,13 +266,13 @@ __device__ __forceinline__ void attnc_bwd_dkdv_tile_sm90(const BwdParams<Pat, T>
     }
     bwd90::acc_to_a<T>(ads, dpt);
     wgmma_fence();
-    bwd90::issue_rs_mnmajor<T, D>(ads, Qs, dk);
+    bwd90::issue_rs_mnmajor<T, DC>(ads, Qs + coff, dk);
     wgmma_commit();
   } else {
     bwd90::acc_to_a<T>(ads, dpt);
     wgmma_fence();
-    bwd90::issue_rs_mnmajor<T, D>(ap, dOs, dv);
-    bwd90::issue_rs_mnmajor<T, D>(ads, Qs, dk);
+    bwd90::issue_rs_mnmajor<T, DC>(ap, dOs + coff, dv);
+    bwd90::issue_rs_mnmajor<T, DC>(ads, Qs + coff, dk);
     wgmma_commit();
   }
   wgmma_wait<0>();
@@ -406,7 +407,7 @@ __device__ __forceinline__ void attnc_bwd_dkdv_dq_tile_sm90(const BwdParams<Pat,
 template <bool IS_FULL, class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_bwd_dq_tile_sm90(const BwdParams<Pat, T>& P, uint32_t Qs, uint32_t dOs, uint32_t Ks, uint32_t Vs,
                                                        int b, int h, int q0, int k0, const float (&lse2)[2], const float (&delta)[2],
-                                                       float (&dq)[D / 2]) {
+                                                       uint32_t coff, float (&dq)[bwd::Chunk<D>::COLS / 2]) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   float s[32], dp[32];
@@ -460,7 +461,7 @@ __device__ __forceinline__ void attnc_bwd_dq_tile_sm90(const BwdParams<Pat, T>& 
   uint32_t ads[4][4];
   bwd90::acc_to_a<T>(ads, dp);
   wgmma_fence();
-  bwd90::issue_rs_mnmajor<T, D>(ads, Ks, dq);
+  bwd90::issue_rs_mnmajor<T, bwd::Chunk<D>::COLS>(ads, Ks + coff, dq);
   wgmma_commit();
   wgmma_wait<0>();
   fence_regs(dq);
@@ -493,7 +494,11 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
   float* deltaS = lseS + 2 * BLOCK;                                                 // 2 buffers
   const int tid = threadIdx.x;
 
-  const int item = P.col_order[cta];
+  // Past head dim 128 the CTAs of a key block split dK, dV in chunks of DC columns (bwd::Chunk).
+  constexpr int DC = bwd::Chunk<D>::COLS;
+  const int item = P.col_order[cta / bwd::Chunk<D>::COUNT];
+  const int chunk = cta % bwd::Chunk<D>::COUNT;
+  const uint32_t coff = (uint32_t)chunk * (DC / 64) * BLOCK * 128;  // the chunk's first panel
   const int kvBlock = item % P.num_kv_blocks;
   const int bk = item / P.num_kv_blocks;
   const int kvHead = bk % P.kv_heads, b = bk / P.kv_heads;
@@ -501,8 +506,8 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
   const int hEnd = (kvHead + 1) * groupSize;
   const int k0 = kvBlock * BLOCK;
 
-  load_panels<T, D, BLOCK>(tid, Ks, P.k + b * P.k_stride_b + kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-  load_panels<T, D, BLOCK>(tid, Vs, P.v + b * P.v_stride_b + kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+  load_panels<T, D, BLOCK>(tid, Ks, P.k + b * P.k_stride_b + kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0, P.head_dim);
+  load_panels<T, D, BLOCK>(tid, Vs, P.v + b * P.v_stride_b + kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0, P.head_dim);
 
   // The walk over (head, query block): item i of head h's column; FULL items come first.
   struct Cursor { int h, i, fullBegin, nFull, partBegin, nAll; };
@@ -522,8 +527,8 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
     return (c.i < c.nFull ? P.full_q_indices[c.fullBegin + c.i] : P.q_indices[c.partBegin + c.i - c.nFull]) * BLOCK;
   };
   auto issue = [&](int hh, int q0, int buf) {
-    load_panels<T, D, BLOCK>(tid, Qs + buf * TILE, P.q + b * P.q_stride_b + hh * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-    load_panels<T, D, BLOCK>(tid, dOs + buf * TILE, P.dout + b * P.do_stride_b + hh * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+    load_panels<T, D, BLOCK>(tid, Qs + buf * TILE, P.q + b * P.q_stride_b + hh * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0, P.head_dim);
+    load_panels<T, D, BLOCK>(tid, dOs + buf * TILE, P.dout + b * P.do_stride_b + hh * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0, P.head_dim);
     const int64_t r = ((int64_t)b * P.heads + hh) * P.q_len + q0;
     bwd::load_row_floats(lseS + buf * BLOCK, P.lse + r, P.q_len - q0);
     bwd::load_row_floats(deltaS + buf * BLOCK, P.delta + r, P.q_len - q0);
@@ -536,9 +541,9 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
   if (cur.h < hEnd) { q0 = qStart(cur); issue(cur.h, q0, 0); }
   cp_async_commit();
 
-  float dk[D / 2], dv[D / 2];
+  float dk[DC / 2], dv[DC / 2];
   #pragma unroll
-  for (int i = 0; i < D / 2; i++) dk[i] = dv[i] = 0.f;
+  for (int i = 0; i < DC / 2; i++) dk[i] = dv[i] = 0.f;
 
   int buf = 0;
   while (cur.h < hEnd) {
@@ -562,9 +567,9 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
     } else {
       (void)DSs;
       if (cur.i < cur.nFull)
-        attnc_bwd_dkdv_tile_sm90<true, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
+        attnc_bwd_dkdv_tile_sm90<true, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, coff, dk, dv);
       else
-        attnc_bwd_dkdv_tile_sm90<false, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, dk, dv);
+        attnc_bwd_dkdv_tile_sm90<false, Pat, T, D>(P, Ks, Vs, Qs + buf * TILE, dOs + buf * TILE, lseS + buf * BLOCK, deltaS + buf * BLOCK, b, cur.h, q0, k0, coff, dk, dv);
     }
     cur = nxt;
     q0 = q1;
@@ -582,9 +587,11 @@ __device__ __forceinline__ void attnc_bwd_dkdv_cta_sm90(const BwdParams<Pat, T>&
       T* dkg = P.dk + b * P.dk_stride_b + kvHead * P.dk_stride_h + (int64_t)k * P.dk_stride_s;
       T* dvg = P.dv + b * P.dv_stride_b + kvHead * P.dv_stride_h + (int64_t)k * P.dv_stride_s;
       #pragma unroll
-      for (int j = 0; j < D / 8; j++) {
-        *reinterpret_cast<uint32_t*>(dkg + j * 8 + 2 * t) = pack2<T>(dk[4 * j + 2 * r] * P.scale, dk[4 * j + 2 * r + 1] * P.scale);
-        *reinterpret_cast<uint32_t*>(dvg + j * 8 + 2 * t) = pack2<T>(dv[4 * j + 2 * r], dv[4 * j + 2 * r + 1]);
+      for (int j = 0; j < DC / 8; j++) {
+        const int col = chunk * DC + j * 8;
+        if (col >= P.head_dim) continue;  // a padding column group (head dim < D)
+        *reinterpret_cast<uint32_t*>(dkg + col + 2 * t) = pack2<T>(dk[4 * j + 2 * r] * P.scale, dk[4 * j + 2 * r + 1] * P.scale);
+        *reinterpret_cast<uint32_t*>(dvg + col + 2 * t) = pack2<T>(dv[4 * j + 2 * r], dv[4 * j + 2 * r + 1]);
       }
     }
   }
@@ -613,7 +620,10 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
   const uint32_t Qs = base, dOs = Qs + TILE, Ks = dOs + TILE, Vs = Ks + 2 * TILE;  // Ks, Vs: 2 buffers
   const int tid = threadIdx.x;
 
-  const int item = P.row_order[cta];
+  constexpr int DC = bwd::Chunk<D>::COLS;
+  const int item = P.row_order[cta / bwd::Chunk<D>::COUNT];
+  const int chunk = cta % bwd::Chunk<D>::COUNT;
+  const uint32_t coff = (uint32_t)chunk * (DC / 64) * BLOCK * 128;  // the chunk's first panel
   const int qBlock = item % P.num_q_blocks;
   const int bh = item / P.num_q_blocks;
   const int h = bh % P.heads, b = bh / P.heads;
@@ -630,11 +640,11 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
   auto kvStart = [&](int i) { return (i < nFull ? P.full_kv_indices[fullBegin + i] : P.kv_indices[partBegin + i - nFull]) * BLOCK; };
 
   if (nIter > 0) {
-    load_panels<T, D, BLOCK>(tid, Qs, P.q + b * P.q_stride_b + h * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
-    load_panels<T, D, BLOCK>(tid, dOs, P.dout + b * P.do_stride_b + h * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0);
+    load_panels<T, D, BLOCK>(tid, Qs, P.q + b * P.q_stride_b + h * P.q_stride_h + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0, P.head_dim);
+    load_panels<T, D, BLOCK>(tid, dOs, P.dout + b * P.do_stride_b + h * P.do_stride_h + (int64_t)q0 * P.do_stride_s, P.do_stride_s, P.q_len - q0, P.head_dim);
     const int k0 = kvStart(0);
-    load_panels<T, D, BLOCK>(tid, Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-    load_panels<T, D, BLOCK>(tid, Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+    load_panels<T, D, BLOCK>(tid, Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0, P.head_dim);
+    load_panels<T, D, BLOCK>(tid, Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0, P.head_dim);
   }
   cp_async_commit();
 
@@ -649,9 +659,9 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
     delta[r] = q < P.q_len ? P.delta[idx] : 0.f;
   }
 
-  float dq[D / 2];
+  float dq[DC / 2];
   #pragma unroll
-  for (int i = 0; i < D / 2; i++) dq[i] = 0.f;
+  for (int i = 0; i < DC / 2; i++) dq[i] = 0.f;
 
   for (int i = 0; i < nIter; i++) {
     // As in the dK/dV kernel: landed, visible to the async proxy, published; the other buffer is free.
@@ -661,14 +671,14 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
     if (i + 1 < nIter) {
       const int k1 = kvStart(i + 1);
       const uint32_t nb = ((i + 1) & 1) * TILE;
-      load_panels<T, D, BLOCK>(tid, Ks + nb, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
-      load_panels<T, D, BLOCK>(tid, Vs + nb, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+      load_panels<T, D, BLOCK>(tid, Ks + nb, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1, P.head_dim);
+      load_panels<T, D, BLOCK>(tid, Vs + nb, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1, P.head_dim);
     }
     cp_async_commit();
     const uint32_t cb = (i & 1) * TILE;
     const int k0 = kvStart(i);
-    if (i < nFull) attnc_bwd_dq_tile_sm90<true, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, dq);
-    else attnc_bwd_dq_tile_sm90<false, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, dq);
+    if (i < nFull) attnc_bwd_dq_tile_sm90<true, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, coff, dq);
+    else attnc_bwd_dq_tile_sm90<false, Pat, T, D>(P, Qs, dOs, Ks + cb, Vs + cb, b, h, q0, k0, lse2, delta, coff, dq);
   }
   cp_async_wait<0>();
 
@@ -679,8 +689,11 @@ __device__ __forceinline__ void attnc_bwd_dq_cta_sm90(const BwdParams<Pat, T>& P
     if (q < P.q_len) {
       T* dqg = P.dq + b * P.dq_stride_b + h * P.dq_stride_h + (int64_t)q * P.dq_stride_s;
       #pragma unroll
-      for (int j = 0; j < D / 8; j++)
-        *reinterpret_cast<uint32_t*>(dqg + j * 8 + 2 * t) = pack2<T>(dq[4 * j + 2 * r] * P.scale, dq[4 * j + 2 * r + 1] * P.scale);
+      for (int j = 0; j < DC / 8; j++) {
+        const int col = chunk * DC + j * 8;
+        if (col >= P.head_dim) continue;  // a padding column group (head dim < D)
+        *reinterpret_cast<uint32_t*>(dqg + col + 2 * t) = pack2<T>(dq[4 * j + 2 * r] * P.scale, dq[4 * j + 2 * r + 1] * P.scale);
+      }
     }
   }
 #endif  // __CUDA_ARCH_FEAT_SM90_ALL
@@ -711,7 +724,7 @@ __global__ void __launch_bounds__(bwd90::THREADS, 2) attnc_bwd_fused_sm90_kernel
  */
 template <class Pat, typename T, int D>
 int launchBackwardSm90(const BwdParams<Pat, T>& p, cudaStream_t stream) {
-  static_assert(D == 64 || D == 128, "head dim");
+  static_assert(D == 64 || D == 128 || D == 256, "head dim");
   static_assert(sizeof(T) == 2, "16-bit element type");
   const int64_t rows = (int64_t)p.batch * p.heads * p.q_len;
   if (rows > 0) {
@@ -719,8 +732,8 @@ int launchBackwardSm90(const BwdParams<Pat, T>& p, cudaStream_t stream) {
     attnc_bwd_preprocess_kernel<Pat, T, D><<<(unsigned)blocks, bwd::NUM_THREADS, 0, stream>>>(p);
     if (cudaGetLastError() != cudaSuccess) return 3;
   }
-  const int64_t dkdvBlocks = (int64_t)p.batch * p.kv_heads * p.num_kv_blocks;
-  const int64_t dqBlocks = (int64_t)p.batch * p.heads * p.num_q_blocks;
+  const int64_t dkdvBlocks = (int64_t)p.batch * p.kv_heads * p.num_kv_blocks * bwd::Chunk<D>::COUNT;
+  const int64_t dqBlocks = (int64_t)p.batch * p.heads * p.num_q_blocks * bwd::Chunk<D>::COUNT;
   if (dkdvBlocks + dqBlocks == 0) return 0;
   if (dkdvBlocks + dqBlocks > 0x7fffffff) return 3;
   constexpr size_t smem = bwd90::dkdv_smem_bytes<D>() > bwd90::dq_smem_bytes<D>() ? bwd90::dkdv_smem_bytes<D>() : bwd90::dq_smem_bytes<D>();
@@ -740,6 +753,7 @@ __global__ void __launch_bounds__(bwd90::CONVERT_THREADS) attnc_bwd_dq_convert_k
   const int64_t i = ((int64_t)blockIdx.x * bwd90::CONVERT_THREADS + threadIdx.x) * 4;
   if (i >= (int64_t)P.batch * P.heads * P.q_len * D) return;
   const int col = (int)(i % D);
+  if (col >= P.head_dim) return;  // padding columns (head dim < D)
   const int64_t row = i / D;
   const int q = (int)(row % P.q_len);
   const int bh = (int)(row / P.q_len);

@@ -6,7 +6,8 @@
 //
 // Notation (the same words as the schedule and the .attn language):
 //   q, k          query / key token index;  b, h: batch, head;  kvHead = h / (heads / kvHeads)
-//   qBlock        BLOCK_M = 128 query rows, one CTA; 4 warps, each owning 32 rows (M_TILES = 2 MMA row tiles)
+//   qBlock        BLOCK_M = 128 query rows, one CTA; 4 warps, each owning 32 rows (M_TILES = 2 MMA row tiles),
+//                 or at head dim 256 8 warps of 16 rows (Fwd80)
 //   kvBlock       a schedule tile of blockKv keys, visited as blockKv / BLOCK_N sub-tiles
 //   FULL tile     every element allowed: no mask evaluation (IS_FULL = true)
 //   PARTIAL tile  the pattern's predicate is evaluated per element (IS_FULL = false)
@@ -20,16 +21,22 @@ namespace attnc {
 
 constexpr int BLOCK_M = 128;
 constexpr int BLOCK_N = 64;
-constexpr int NUM_WARPS = 4;
-constexpr int M_TILES = BLOCK_M / NUM_WARPS / 16;
-constexpr int NUM_THREADS = NUM_WARPS * 32;
+/**
+ * Row tiles of 16 per warp: 2 (4 warps) up to head dim 128; 1 (8 warps) at 256, where 2 would
+ * need 256 O accumulators per thread.
+ */
+template <int D> struct Fwd80 {
+  static constexpr int M_TILES = D > 128 ? 1 : 2;
+  static constexpr int THREADS = BLOCK_M / 16 / M_TILES * 32;
+};
 /**
  * One kv sub-tile of BLOCK_N keys starting at `k0`: S = Q K^T, the mask (PARTIAL only) and
  * score modifications, the online-softmax update, and O += P V.
  */
 template <bool IS_FULL, class Pat, typename T, int D>
 __device__ __forceinline__ void attnc_tile(const Params<Pat, T>& P, const T* Qs, const T* Ks, const T* Vs, int b, int h, int q0, int k0,
-                                           float (&o)[M_TILES][D / 8][4], float (&m)[M_TILES][2], float (&l)[M_TILES][2]) {
+                                           float (&o)[Fwd80<D>::M_TILES][D / 8][4], float (&m)[Fwd80<D>::M_TILES][2], float (&l)[Fwd80<D>::M_TILES][2]) {
+  constexpr int M_TILES = Fwd80<D>::M_TILES;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   float s[M_TILES][BLOCK_N / 8][4];
@@ -137,7 +144,8 @@ __device__ __forceinline__ void attnc_tile(const Params<Pat, T>& P, const T* Qs,
  * never touched. K/V sub-tiles are double-buffered with cp.async.
  */
 template <class Pat, typename T, int D>
-__global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Params<Pat, T> P) {
+__global__ void __launch_bounds__(Fwd80<D>::THREADS, D > 128 ? 1 : 2) attnc_forward_kernel(const Params<Pat, T> P) {
+  constexpr int M_TILES = Fwd80<D>::M_TILES, NUM_THREADS = Fwd80<D>::THREADS;
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* Qs = reinterpret_cast<T*>(smem_raw);
   T* Ks = Qs + BLOCK_M * D;
@@ -165,11 +173,11 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     return tile * P.block_kv + (i % sub) * BLOCK_N;
   };
 
-  load_tile<T, D, BLOCK_M, NUM_THREADS>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0);
+  load_tile<T, D, BLOCK_M, NUM_THREADS>(Qs, qg + (int64_t)q0 * P.q_stride_s, P.q_stride_s, P.q_len - q0, P.head_dim);
   if (nIter > 0) {
     const int k0 = kvStart(0);
-    load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0);
-    load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0);
+    load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks, kg + (int64_t)k0 * P.k_stride_s, P.k_stride_s, P.kv_len - k0, P.head_dim);
+    load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs, vg + (int64_t)k0 * P.v_stride_s, P.v_stride_s, P.kv_len - k0, P.head_dim);
   }
   cp_async_commit();
 
@@ -189,8 +197,8 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
     if (i + 1 < nIter) {
       const int k1 = kvStart(i + 1);
       const int nb = (i + 1) & 1;
-      load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1);
-      load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1);
+      load_tile<T, D, BLOCK_N, NUM_THREADS>(Ks + nb * BLOCK_N * D, kg + (int64_t)k1 * P.k_stride_s, P.k_stride_s, P.kv_len - k1, P.head_dim);
+      load_tile<T, D, BLOCK_N, NUM_THREADS>(Vs + nb * BLOCK_N * D, vg + (int64_t)k1 * P.v_stride_s, P.v_stride_s, P.kv_len - k1, P.head_dim);
     }
     cp_async_commit();
     const int cb = i & 1;
@@ -215,6 +223,7 @@ __global__ void __launch_bounds__(NUM_THREADS, 2) attnc_forward_kernel(const Par
         T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
         #pragma unroll
         for (int d = 0; d < D / 8; d++) {
+          if (d * 8 >= P.head_dim) continue;  // a padding column group (head dim < D)
           auto v = Vec2<T>::pack(o[mt][d][2 * r] * inv, o[mt][d][2 * r + 1] * inv);
           *reinterpret_cast<typename Vec2<T>::type*>(og + d * 8 + 2 * t) = v;
         }

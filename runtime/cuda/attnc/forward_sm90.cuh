@@ -31,10 +31,13 @@ constexpr int SM90_BARRIER_BYTES = 128;
 // allocation: a consumer's increase waits until the producer's decrease has freed enough, so a
 // split over the allocation never completes (the kernel hangs); it is checked below. The widest
 // tile (head dim 128, 128 keys) gives the consumers 240 and leaves the producer 24, where ptxas
-// parks a few words of its copy loop; the others fit 232 and give the producer 32.
+// parks a few words of its copy loop; the others fit 232 and give the producer 32. Head dim
+// 256 (64 keys only: 128 keys would need 320 KB of shared memory) holds 128 O accumulators per
+// thread and takes the 240 / 24 split too.
 template <int D, int BN> struct Sm90Regs {
-  static constexpr int producer = D == 128 && BN == 128 ? 24 : 32;
-  static constexpr int consumer = D == 128 && BN == 128 ? 240 : 232;
+  static constexpr bool wide = (D == 128 && BN == 128) || D == 256;
+  static constexpr int producer = wide ? 24 : 32;
+  static constexpr int consumer = wide ? 240 : 232;
   static_assert(128 * (producer + 2 * consumer) <= SM90_THREADS * 168, "setmaxnreg split exceeds the CTA's registers");
   static_assert(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg counts");
 };
@@ -106,22 +109,36 @@ __device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo, uint3
 }
 
 /**
- * Copies ROWS rows of D elements into the panel layout; rows >= `len` become zeros. Producer
+ * Copies ROWS rows of D elements into the panel layout; rows >= `len` and columns >= `cols`
+ * (the tensor's head dim) become zeros. Producer
  * thread `tid` (of 128) owns 16-byte chunk tid % (D / 8) of every (128 / (D / 8))-th row.
  */
 template <typename T, int D, int ROWS>
-__device__ __forceinline__ void load_panels(int tid, uint32_t smem, const T* gmem, int64_t row_stride, int len) {
+__device__ __forceinline__ void load_panels(int tid, uint32_t smem, const T* gmem, int64_t row_stride, int len, int cols) {
   constexpr int CHUNKS = D / 8;
   constexpr int ROWS_PER_PASS = 128 / CHUNKS;
-  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
+  static_assert(ROWS % ROWS_PER_PASS == 0 && (ROWS_PER_PASS % 8 == 0 || 8 % ROWS_PER_PASS == 0), "tile shape");
   const int c = tid % CHUNKS, r0 = tid / CHUNKS;
-  uint32_t s = smem + (c / 8) * ROWS * 128 + r0 * 128 + (((c % 8) ^ (r0 & 7)) << 4);
+  if (c * 8 >= cols) len = 0;  // a padding column: zeros in every row
   const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
-  #pragma unroll 1
-  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(r < len ? g : gmem), "r"(r < len ? 16 : 0));
-    s += ROWS_PER_PASS * 128;
-    g += ROWS_PER_PASS * row_stride;
+  if constexpr (ROWS_PER_PASS % 8 == 0) {
+    // The row's swizzle (r % 8) is the same on every pass: the address just advances.
+    uint32_t s = smem + (c / 8) * ROWS * 128 + r0 * 128 + (((c % 8) ^ (r0 & 7)) << 4);
+    #pragma unroll 1
+    for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(r < len ? g : gmem), "r"(r < len ? 16 : 0));
+      s += ROWS_PER_PASS * 128;
+      g += ROWS_PER_PASS * row_stride;
+    }
+  } else {
+    // Head dim 256: 4 rows per pass, so the swizzle alternates; the address is formed per row.
+    const uint32_t panel = smem + (c / 8) * ROWS * 128;
+    #pragma unroll 1
+    for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+      const uint32_t s = panel + r * 128 + (((c % 8) ^ (r & 7)) << 4);
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(s), "l"(r < len ? g : gmem), "r"(r < len ? 16 : 0));
+      g += ROWS_PER_PASS * row_stride;
+    }
   }
 }
 
@@ -377,17 +394,17 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       // recomputed per step from (b, kvHead) rather than held.
       const WorkItem w = decode_item(P, P.cta_items[pos]);
       mbar_wait(emptyQ, (j & 1) ^ 1);
-      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0);
+      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0, P.head_dim);
       cp_async_arrive(fullQ);
       #pragma unroll 1
       for (int i = 0; i < w.nIter; i++, step++) {
         const int st = step & 1, phase = (step >> 1) & 1;
         const int k0 = kv_start<Pat, T, BN>(P, w, i);
         mbar_wait(emptyK + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0);
+        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0, P.head_dim);
         cp_async_arrive(fullK + 8 * st);
         mbar_wait(emptyV + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0);
+        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0, P.head_dim);
         cp_async_arrive(fullV + 8 * st);
       }
     }
@@ -399,6 +416,10 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   // while the second product is on the tensor cores. The two consumers take turns to issue
   // (named barriers 1 and 2, "ping-pong"): one's products run while the other's softmax does.
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::consumer));
+  // SERIAL (head dim 256): a consumer's softmax of S_i waits for its own P_{i-1} V_{i-1} (the
+  // other consumer's products still run beside it), so P needs one register copy, not two: 128
+  // O accumulators leave no room for the second.
+  constexpr bool SERIAL = D > 128;
   const int tid = threadIdx.x - 128, wg = tid / 128;
   int step = 0, j = 0;
   #pragma unroll 1
@@ -442,7 +463,8 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
         if (!M.enabled) fence_proxy_async();
         issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
         yieldTurn(i);
-        wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
+        if constexpr (SERIAL) wgmma_wait<0>();  // both retired: P_i may overwrite p
+        else wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
       } else {
         yieldTurn(i);
         wgmma_wait<0>();
@@ -451,18 +473,27 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       mbar_arrive(emptyK + 8 * st);
       if (i == nIter - 1) mbar_arrive(emptyQ);  // Q is no longer read: the next item's may land
       float alpha[2];
-      uint32_t pn[BN / 16][4];
-      if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
-      else if (band) softmax_step<BandMask<BN>, Pat, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
-      else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
-      wgmma_wait<0>();
-      fence_regs(o);
-      if (i > 0) mbar_arrive(emptyV + 8 * pst);
-      // Here, not between the next step's two issues: rescaling O there (S_i running) measured
-      // 12-27% slower on an H200 (the rescale A/B in bench/results, cuda-h200-ab-rescale-*.json).
-      rescale<D>(o, alpha);
-      #pragma unroll
-      for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
+      if constexpr (SERIAL) {
+        fence_regs(o);
+        if (i > 0) mbar_arrive(emptyV + 8 * pst);
+        if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, p);
+        else if (band) softmax_step<BandMask<BN>, Pat, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, p);
+        else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, p);
+        rescale<D>(o, alpha);
+      } else {
+        uint32_t pn[BN / 16][4];
+        if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, pn);
+        else if (band) softmax_step<BandMask<BN>, Pat, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, pn);
+        else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
+        wgmma_wait<0>();
+        fence_regs(o);
+        if (i > 0) mbar_arrive(emptyV + 8 * pst);
+        // Here, not between the next step's two issues: rescaling O there (S_i running) measured
+        // 12-27% slower on an H200 (the rescale A/B in bench/results, cuda-h200-ab-rescale-*.json).
+        rescale<D>(o, alpha);
+        #pragma unroll
+        for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
+      }
     }
     if (nIter > 0) {
       const int last = step + nIter - 1;
@@ -503,6 +534,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
         #pragma unroll
         for (int i = 0; i < D / 32; i++) {
           T* dst = og + 8 * (4 * i + t);
+          if (8 * (4 * i + t) >= P.head_dim) continue;  // a padding column group (head dim < D)
           if (vec) *reinterpret_cast<uint4*>(dst) = make_uint4(w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
           else {
             #pragma unroll

@@ -118,8 +118,12 @@ int shapeKey(const typename Pat::Args* a, const std::string& prefix, std::string
 
 /** The forward schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
 template <class Pat>
-int planForward(const typename Pat::Args* a, DeviceSchedule* out) {
+int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
   static ScheduleCache<DeviceSchedule> cache;
+  // Past head dim 128 the Hopper kernel has 64-key tiles only (shared memory): plan those.
+  typename Pat::Args wide;
+  const typename Pat::Args* a = args;
+  if (kernelHeadDim(args->head_dim) > 128) { wide = *args; wide.block_kv = 64; a = &wide; }
   int dev = 0, sms = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
   if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
@@ -204,6 +208,7 @@ Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& 
   p.v_stride_b = a->v_stride[0]; p.v_stride_h = a->v_stride[1]; p.v_stride_s = a->v_stride[2];
   p.o_stride_b = a->o_stride[0]; p.o_stride_h = a->o_stride[1]; p.o_stride_s = a->o_stride[2];
   p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
+  p.head_dim = a->head_dim;
   p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
   p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch;
   const DeviceArrays& d = s.arrays;
@@ -267,8 +272,10 @@ int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_
   // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
-  maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, D, BLOCK_M) &&
-                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, D, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, D, BN);
+  // The maps span the tensors' own head dim: columns past it (up to the kernel's D) arrive as zeros.
+  const int hd = a->head_dim;
+  maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, hd, BLOCK_M) &&
+                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, hd, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, hd, BN);
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
@@ -279,13 +286,16 @@ int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_
 
 template <class Pat, typename T, int D>
 int launchForward(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_t stream) {
-  if (sm90Available()) return s.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, s, stream) : launchSm90<Pat, T, D, 64>(a, s, stream);
+  if (sm90Available()) {
+    if constexpr (D == 256) return launchSm90<Pat, T, D, 64>(a, s, stream);  // planned with 64 keys only (planForward)
+    else return s.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, s, stream) : launchSm90<Pat, T, D, 64>(a, s, stream);
+  }
   const Params<Pat, T> p = forwardParams<Pat, T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_kernel<Pat, T, D>, smem, configured)) return ATTNC_ERR_CUDA;
   if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_kernel<Pat, T, D><<<s.work_items, NUM_THREADS, smem, stream>>>(p);
+  attnc_forward_kernel<Pat, T, D><<<s.work_items, Fwd80<D>::THREADS, smem, stream>>>(p);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
@@ -296,8 +306,9 @@ int checkCommon(const typename Pat::Args* a) {
   if (a->batch < 1 || a->heads < 1 || a->kv_heads < 1 || a->heads % a->kv_heads != 0 || a->q_len < 1 || a->kv_len < 1) return ATTNC_ERR_ARGS;
   if (!(a->scale > 0.f)) return ATTNC_ERR_ARGS;
   if (check<Pat>(a)) return ATTNC_ERR_ASSERT;
-  if (a->head_dim != 64 && a->head_dim != 128) return ATTNC_ERR_UNSUPPORTED;
+  if (kernelHeadDim(a->head_dim) == 0) return ATTNC_ERR_UNSUPPORTED;
   if (a->block_kv != 0 && a->block_kv != 64 && a->block_kv != 128) return ATTNC_ERR_UNSUPPORTED;
+  if (a->block_kv == 128 && kernelHeadDim(a->head_dim) > 128) return ATTNC_ERR_UNSUPPORTED;  // 64-key tiles only past head dim 128
   if (a->dtype != ATTNC_BF16 && a->dtype != ATTNC_FP16) return ATTNC_ERR_UNSUPPORTED;
   if (a->q_stride[3] != 1 || a->k_stride[3] != 1 || a->v_stride[3] != 1 || a->o_stride[3] != 1) return ATTNC_ERR_UNSUPPORTED;
   for (int i = 0; i < Pat::NUM_INPUTS; i++) if (!Pat::inputPtr(a, i)) return ATTNC_ERR_ARGS;
@@ -313,8 +324,11 @@ int forward(const typename Pat::Args* a, cudaStream_t stream) {
   rc = planForward<Pat>(a, &s);
   if (rc != ATTNC_OK) return rc;
   const bool bf = a->dtype == ATTNC_BF16;
-  if (a->head_dim == 64) return bf ? launchForward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchForward<Pat, __half, 64>(a, s, stream);
-  return bf ? launchForward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchForward<Pat, __half, 128>(a, s, stream);
+  switch (kernelHeadDim(a->head_dim)) {
+    case 64: return bf ? launchForward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchForward<Pat, __half, 64>(a, s, stream);
+    case 128: return bf ? launchForward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchForward<Pat, __half, 128>(a, s, stream);
+    default: return bf ? launchForward<Pat, __nv_bfloat16, 256>(a, s, stream) : launchForward<Pat, __half, 256>(a, s, stream);
+  }
 }
 
 template <class Pat, typename T, int D>
@@ -334,6 +348,7 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   strides(a->dk_stride, p.dk_stride_b, p.dk_stride_h, p.dk_stride_s);
   strides(a->dv_stride, p.dv_stride_b, p.dv_stride_h, p.dv_stride_s);
   p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
+  p.head_dim = a->head_dim;
   p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
   p.num_q_blocks = s.num_q_blocks; p.num_kv_blocks = s.num_kv_blocks; p.sched_batch = s.sched_batch;
   const DeviceArrays& d = s.arrays;
@@ -344,10 +359,14 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   // (atomicBackward) dQ accumulated with atomics in the dK/dV kernel. Elsewhere the mma.sync
   // kernels, also deterministic.
   if (sm90Available() && !envIs("ATTNC_CUDA_BWD", "sm80")) {
-    if (!atomicBackward(a)) return launchBackwardSm90<Pat, T, D>(p, stream);
-    const size_t rows = (size_t)a->batch * a->heads * a->q_len;
-    p.dq_accum = a->workspace + (rows + 3) / 4 * 4;  // after delta, 16-byte aligned (backwardWorkspace)
-    return launchBackwardSm90Atomic<Pat, T, D>(p, stream);
+    if constexpr (D <= 128) {  // atomicBackward is false past head dim 128
+      if (atomicBackward(a)) {
+        const size_t rows = (size_t)a->batch * a->heads * a->q_len;
+        p.dq_accum = a->workspace + (rows + 3) / 4 * 4;  // after delta, 16-byte aligned (backwardWorkspace)
+        return launchBackwardSm90Atomic<Pat, T, D>(p, stream);
+      }
+    }
+    return launchBackwardSm90<Pat, T, D>(p, stream);
   }
   return launchBackwardSm80<Pat, T, D>(p, stream);
 }
@@ -366,8 +385,11 @@ int backward(const typename Pat::Args* a, cudaStream_t stream) {
   rc = planBackwardCached<Pat>(a, &s);
   if (rc != ATTNC_OK) return rc;
   const bool bf = a->dtype == ATTNC_BF16;
-  if (a->head_dim == 64) return bf ? launchBackward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchBackward<Pat, __half, 64>(a, s, stream);
-  return bf ? launchBackward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchBackward<Pat, __half, 128>(a, s, stream);
+  switch (kernelHeadDim(a->head_dim)) {
+    case 64: return bf ? launchBackward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchBackward<Pat, __half, 64>(a, s, stream);
+    case 128: return bf ? launchBackward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchBackward<Pat, __half, 128>(a, s, stream);
+    default: return bf ? launchBackward<Pat, __nv_bfloat16, 256>(a, s, stream) : launchBackward<Pat, __half, 256>(a, s, stream);
+  }
 }
 
 }  // namespace attnc

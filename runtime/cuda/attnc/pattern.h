@@ -24,6 +24,14 @@
 
 namespace attnc {
 
+/**
+ * The head dim a kernel is built for: 64, 128 or 256, the smallest not below `d`; 0 where `d`
+ * is not a multiple of 16 in [16, 256]. A call with head dim d runs the kernel of
+ * kernelHeadDim(d) columns: columns d .. of Q, K and V read as zeros in shared memory (they add
+ * nothing to Q K^T), and columns d .. of O and the gradients are never stored.
+ */
+constexpr int kernelHeadDim(int d) { return d < 16 || d > 256 || d % 16 != 0 ? 0 : d <= 64 ? 64 : d <= 128 ? 128 : 256; }
+
 /** Everything the forward kernels read, by value (one struct, no global state). */
 template <class Pat, typename T>
 struct Params : Pat::Values {
@@ -33,6 +41,7 @@ struct Params : Pat::Values {
   int64_t v_stride_b, v_stride_h, v_stride_s;
   int64_t o_stride_b, o_stride_h, o_stride_s;
   int batch, heads, kv_heads, q_len, kv_len;
+  int head_dim;  // the tensors' head dim (kernelHeadDim(head_dim) = the kernel's D)
   float scale, scale_log2;
   int num_q_blocks, block_kv, sched_batch;
   const int* group_of;
@@ -69,6 +78,7 @@ struct BwdParams : Pat::Values {
   int64_t dk_stride_b, dk_stride_h, dk_stride_s;
   int64_t dv_stride_b, dv_stride_h, dv_stride_s;
   int batch, heads, kv_heads, q_len, kv_len;
+  int head_dim;  // the tensors' head dim (kernelHeadDim(head_dim) = the kernel's D)
   float scale, scale_log2;
   int num_q_blocks, num_kv_blocks, sched_batch;
   const int* group_of;

@@ -258,13 +258,14 @@ BackwardPlan planBackward(const typename Pat::Args* a, const HostInputs& inputs)
 template <class Args>
 bool atomicBackward(const Args* a) {
   const char* e = std::getenv("ATTNC_CUDA_BWD");
-  return !a->deterministic && e && std::strcmp(e, "atomic") == 0;
+  // Head dims past 128 always take the deterministic kernels (the dK/dV CTA splits the head dim).
+  return !a->deterministic && a->head_dim <= 128 && e && std::strcmp(e, "atomic") == 0;
 }
 
 /**
  * The backward pass's workspace in bytes: delta (batch x heads x q_len floats), and for the
- * atomic kernels (atomicBackward) the fp32 dQ accumulator (batch x heads x q_len x head_dim
- * floats, from a 16-byte boundary). Read the size right before the call: it depends on the
+ * atomic kernels (atomicBackward) the fp32 dQ accumulator (batch x heads x q_len x
+ * kernelHeadDim(head_dim) floats, from a 16-byte boundary). Read the size right before the call: it depends on the
  * environment as the choice of kernels does.
  */
 template <class Args>
@@ -272,7 +273,7 @@ size_t backwardWorkspace(const Args* a) {
   if (!a) return 0;
   const size_t rows = (size_t)a->batch * a->heads * a->q_len;
   const size_t delta = (rows + 3) / 4 * 4;
-  return sizeof(float) * (delta + (atomicBackward(a) ? rows * (size_t)a->head_dim : 0));
+  return sizeof(float) * (delta + (atomicBackward(a) ? rows * (size_t)kernelHeadDim(a->head_dim) : 0));
 }
 
 /** The first of the pattern's asserts that `a`'s sizes and runtime values fail, or null. */

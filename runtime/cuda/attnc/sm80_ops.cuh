@@ -52,23 +52,34 @@ template <int D> __device__ __forceinline__ int swz(int r, int c) { return r * D
 
 /**
  * Copies ROWS rows of D elements (row 0 = the tile's first token) into a swizzled tile with
- * THREADS threads; rows >= `len` become zeros. Each thread owns one 16-byte column `c` and
- * every ROWS_PER_PASS-th row, so its swizzled smem offset and global pointer just advance by a
- * constant (ROWS_PER_PASS is a multiple of 8, so `r & 7` never changes): few registers.
+ * THREADS threads; rows >= `len` and columns >= `cols` (the tensor's head dim) become zeros.
+ * Each thread owns one 16-byte column `c` and every ROWS_PER_PASS-th row; where ROWS_PER_PASS
+ * is a multiple of 8 (`r & 7` never changes) its swizzled smem offset and global pointer just
+ * advance by a constant: few registers.
  */
 template <typename T, int D, int ROWS, int THREADS>
-__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int len) {
+__device__ __forceinline__ void load_tile(T* smem, const T* gmem, int64_t row_stride, int len, int cols) {
   constexpr int CHUNKS = D / 8;
   constexpr int ROWS_PER_PASS = THREADS / CHUNKS;
-  static_assert(ROWS_PER_PASS % 8 == 0 && ROWS % ROWS_PER_PASS == 0, "tile shape");
+  static_assert(ROWS % ROWS_PER_PASS == 0 && (ROWS_PER_PASS % 8 == 0 || 8 % ROWS_PER_PASS == 0), "tile shape");
   const int c = threadIdx.x % CHUNKS, r0 = threadIdx.x / CHUNKS;
-  T* s = smem + swz<D>(r0, c);
+  if (c * 8 >= cols) len = 0;  // a padding column: zeros in every row
   const T* g = gmem + (int64_t)r0 * row_stride + c * 8;
-  #pragma unroll 1
-  for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
-    cp_async16(s, r < len ? g : gmem, r < len ? 16 : 0);
-    s += ROWS_PER_PASS * D;
-    g += ROWS_PER_PASS * row_stride;
+  if constexpr (ROWS_PER_PASS % 8 == 0) {
+    T* s = smem + swz<D>(r0, c);
+    #pragma unroll 1
+    for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+      cp_async16(s, r < len ? g : gmem, r < len ? 16 : 0);
+      s += ROWS_PER_PASS * D;
+      g += ROWS_PER_PASS * row_stride;
+    }
+  } else {
+    // Fewer than 8 rows per pass (head dim 256 on 128 threads): the swizzle is formed per row.
+    #pragma unroll 1
+    for (int r = r0; r < ROWS; r += ROWS_PER_PASS) {
+      cp_async16(smem + swz<D>(r, c), r < len ? g : gmem, r < len ? 16 : 0);
+      g += ROWS_PER_PASS * row_stride;
+    }
   }
 }
 

@@ -164,7 +164,7 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
         """Attention under the pattern's mask; returns out, or (out, lse) with return_lse."""
         validate.check_qkv(q, k, v, p.cuda_only)
         scale = validate.check_scale(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
-        block_kv = validate.check_block_kv(block_kv)
+        block_kv = validate.check_block_kv(block_kv, q.shape[3])
         validate.check_names(p.params, p.inputs, values)
         floats = [validate.runtime_value(n, t, values[n]) for n, t in p.params]
         sizes = {"q_len": q.shape[2], "kv_len": k.shape[2]}

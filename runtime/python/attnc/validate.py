@@ -9,7 +9,7 @@ import numbers
 import torch
 
 DTYPES = (torch.bfloat16, torch.float16)
-HEAD_DIMS = (64, 128)
+HEAD_DIMS = tuple(range(16, 257, 16))  # multiples of 16 up to 256 (see docs/cuda.md)
 BLOCK_KVS = (0, 64, 128)
 _NUMBER = (numbers.Real, torch.SymInt, torch.SymFloat, torch.SymBool)
 
@@ -49,7 +49,7 @@ def check_qkv(q, k, v, cuda_only):
             f"attention: `q`'s heads ({q.shape[1]}) must be a multiple of `k`'s kv_heads ({k.shape[1]})"
         )
     if q.shape[3] not in HEAD_DIMS:
-        raise ValueError(f"attention: `q` has head_dim {q.shape[3]}; supported head dims are 64 and 128")
+        raise ValueError(f"attention: `q` has head_dim {q.shape[3]}; supported head dims are the multiples of 16 from 16 to 256")
 
 
 def check_scale(scale):
@@ -61,10 +61,12 @@ def check_scale(scale):
     return float(scale)
 
 
-def check_block_kv(block_kv):
-    """The key block of the schedule: 64 or 128, or 0 to let the runtime choose per shape."""
+def check_block_kv(block_kv, head_dim=None):
+    """The key block of the schedule: 64 or 128 (64 only past head dim 128), or 0 to let the runtime choose per shape."""
     if isinstance(block_kv, torch.Tensor) or not isinstance(block_kv, _NUMBER) or block_kv not in BLOCK_KVS:
         raise ValueError(f"attention: `block_kv` must be 0, 64 or 128, got {block_kv!r}")
+    if head_dim is not None and head_dim > 128 and block_kv == 128:
+        raise ValueError(f"attention: `block_kv` 128 needs head_dim <= 128 (got {head_dim}); use 0 or 64")
     return int(block_kv)
 
 
