@@ -170,7 +170,7 @@ def use_path(path):
     os.environ["ATTNC_CUDA_CTAS"] = "3" if path.endswith("few") else "0"
 
 
-def correctness(manifest, compiled, paths, only=()):
+def correctness(manifest, compiled, paths, only=(), dims=(64, 128)):
     results = []
     torch.manual_seed(0)
     for entry in manifest["correctness"]:
@@ -189,9 +189,9 @@ def correctness(manifest, compiled, paths, only=()):
             bias = torch.from_numpy(load("bias.npy")).cuda() if "bias.npy" in z.namelist() else None
             inputs = {n: torch.from_numpy(load(f"input_{n}.npy")).int().cuda() for n in case["inputs"]}
             B, H, Hkv, Sq, Skv = case["batch"], case["heads"], case["kvHeads"], case["qLen"], case["kvLen"]
-            for D in (64, 128):
+            for D in dims:
                 for dtype in (torch.bfloat16, torch.float16):
-                    for block_kv, path in [(bk, p) for bk in (0, 64, 128) for p in paths]:
+                    for block_kv, path in [(bk, p) for bk in (0, 64, 128) for p in paths if not (D > 128 and bk == 128)]:
                         use_path(path)
                         q = torch.randn(B, H, Sq, D, device="cuda", dtype=dtype)
                         k = torch.randn(B, Hkv, Skv, D, device="cuda", dtype=dtype)
@@ -251,7 +251,7 @@ def flex_mask_mod(expr, doc):
     return ns["mask_mod"]
 
 
-def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
+def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",), dims=(128,), shape=(1, 16, 16), block_kvs=(0, 64, 128)):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     import triton.testing as tt
@@ -265,18 +265,24 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
     if hasattr(torch._dynamo.config, "accumulated_recompile_limit"):
         torch._dynamo.config.accumulated_recompile_limit = 4096
     flex = torch.compile(flex_attention, dynamic=False)
-    B, H, D = 1, 16, 128
+    B, H, Hkv = shape
     rows, dense = [], {}
-    for S in sizes:
+    for D, S in [(d, s_) for d in dims for s_ in sizes]:
         q = torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16)
-        k = torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16)
-        v = torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16)
+        k = torch.randn(B, Hkv, S, D, device="cuda", dtype=torch.bfloat16)
+        v = torch.randn(B, Hkv, S, D, device="cuda", dtype=torch.bfloat16)
+        kd, vd = (k, v) if Hkv == H else (k.repeat_interleave(H // Hkv, 1), v.repeat_interleave(H // Hkv, 1))  # dense SDPA: heads repeated beforehand
         flops = 4 * B * H * S * S * D
         for backend, name in ((SDPBackend.FLASH_ATTENTION, "fa2"), (SDPBackend.CUDNN_ATTENTION, "cudnn")):
-            with sdpa_kernel(backend):
-                ms = tt.do_bench(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v), warmup=50, rep=300, return_mode="median")
+            try:
+                with sdpa_kernel(backend):
+                    ms = tt.do_bench(lambda: torch.nn.functional.scaled_dot_product_attention(q, kd, vd), warmup=50, rep=300, return_mode="median")
+            except RuntimeError as e:  # a backend without this head dim
+                log(f"S={S} D={D} dense {name}: not available ({str(e)[:80]})")
+                ms = None
             dense[(S, name)] = ms
-            log(f"S={S} dense {name}: {ms:.3f} ms ({flops / ms / 1e9:.0f} TFLOP/s)")
+            if ms:
+                log(f"S={S} D={D} dense {name}: {ms:.3f} ms ({flops / ms / 1e9:.0f} TFLOP/s)")
         for cfg in manifest["perf"]:
             if cfg["S"] != S or (only and cfg["id"] not in only):
                 continue
@@ -288,11 +294,11 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
             kern = Kernel(build, [], list(inputs.keys()))
             o = torch.empty_like(q)
             lse = torch.empty(B, H, S, device="cuda")
-            res = {"id": cfg["id"], "S": S, "ideal_128": cfg["ideal128"]}
+            res = {"id": cfg["id"], "S": S, "D": D, "B": B, "H": H, "Hkv": Hkv, "ideal_128": cfg["ideal128"], "dense_cudnn_ms": dense[(S, "cudnn")], "dense_fa2_ms": dense[(S, "fa2")]}
             for path in paths:
                 use_path(path)
                 suffix = "" if path == paths[0] else "_" + path
-                for block_kv in (0, 64, 128):  # 0: the host picks the key block (the loader's default)
+                for block_kv in [bk for bk in block_kvs if not (D > 128 and bk == 128)]:  # 0: the host picks the key block (the loader's default)
                     a = kern.args(q, k, v, o, lse, block_kv, {}, inputs)
                     t0 = time.perf_counter()
                     kern(a)
@@ -318,7 +324,7 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 bm2 = create_block_mask(mask_mod, 1, 1, S, S, device="cuda", _compile=True)
                 torch.cuda.synchronize()
                 res["flex_cbm_ms"] = (time.perf_counter() - t0) * 1e3
-                fn = lambda: flex(q, k, v, block_mask=bm)
+                fn = lambda: flex(q, k, v, block_mask=bm, enable_gqa=Hkv != H)
                 of = fn()
                 torch.cuda.synchronize()
                 res["flex_compile_s"] = time.perf_counter() - t_compile
@@ -326,7 +332,7 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
                 # Sanity check at full size (many work items per CTA): the headline path against FlexAttention's output.
                 use_path(paths[0])
                 o.fill_(float("nan"))
-                kern(kern.args(q, k, v, o, lse, 128, {}, inputs))
+                kern(kern.args(q, k, v, o, lse, 0, {}, inputs))
                 torch.cuda.synchronize()
                 res["rel_diff_vs_flex"] = rel(o, of)
                 if not res["rel_diff_vs_flex"] < 2e-2:
@@ -344,21 +350,23 @@ def bench(manifest, compiled, sizes, only, with_flex=True, paths=("sm90",)):
             # The headline is what a caller gets by default: the host's own choice of key block.
             best = res["attnc_bk0_ms"]
             res["attnc_ms"] = best
-            res["attnc_best_fixed_ms"] = min(res["attnc_bk64_ms"], res["attnc_bk128_ms"])
-            res["speedup_vs_fa2"] = dense[(S, "fa2")] / best
+            fixed = [res[f"attnc_bk{bk}_ms"] for bk in (64, 128) if f"attnc_bk{bk}_ms" in res]
+            res["attnc_best_fixed_ms"] = min(fixed) if fixed else None
+            res["speedup_vs_fa2"] = dense[(S, "fa2")] / best if dense[(S, "fa2")] else None
+            res["vs_cudnn_dense"] = dense[(S, "cudnn")] / best if dense[(S, "cudnn")] else None
             res["vs_flex"] = res["flex_ms"] / best if res["flex_ms"] else None
             # As report.ts: cuDNN's dense time over the ideal (its tiles at cuDNN's rate), over attnc's.
-            res["pct_of_ideal"] = 100 * dense[(S, "cudnn")] / best / res["ideal_128"] if res["ideal_128"] else None
+            res["pct_of_ideal"] = 100 * dense[(S, "cudnn")] / best / res["ideal_128"] if res["ideal_128"] and dense[(S, "cudnn")] else None
             rows.append(res)
             fmt = lambda x, f: "-" if x is None else format(x, f)
             for path in paths[1:]:
                 res[f"attnc_{path}_ms"] = res[f"attnc_{path}_bk0_ms"]
             other = "".join(f" {p} {res[f'attnc_{p}_ms']:.3f}" for p in paths[1:])
-            log(f"S={S} {cfg['id']:26s} attnc {best:.3f} ms (auto; bk64 {res['attnc_bk64_ms']:.3f}, bk128 {res['attnc_bk128_ms']:.3f}{other}) "
-                f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  {res['speedup_vs_fa2']:.2f}x vs FA2  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
+            log(f"S={S} D={D} B{B} H{H}/{Hkv} {cfg['id']:26s} attnc {best:.3f} ms (auto; bk64 {fmt(res.get('attnc_bk64_ms'), '.3f')}, bk128 {fmt(res.get('attnc_bk128_ms'), '.3f')}{other}) "
+                f"flex {fmt(res['flex_ms'], '.3f')} ms  x{fmt(res['vs_flex'], '.2f')} vs flex  x{fmt(res['vs_cudnn_dense'], '.2f')} vs cuDNN dense  ideal {fmt(res['ideal_128'], '.2f')}x ({fmt(res['pct_of_ideal'], '.0f')}%)")
             # Also store the schedule-shape facts the simulator is validated with.
             res["work_items"] = B * H * (S // 128)
-            save({"bench": rows, "dense": {f"{S_}_{n}": ms for (S_, n), ms in dense.items()}})  # partial results survive a time limit
+            save({"bench": rows})  # partial results survive a time limit
     return rows, {f"{S}_{n}": ms for (S, n), ms in dense.items()}
 
 
@@ -372,6 +380,10 @@ def main():
     ap.add_argument("--paths", default="sm90,sm90few,sm80", help="kernel paths to check and time (see use_path); the first is the headline")
     ap.add_argument("--bench-paths", default="", help="kernel paths to time (default: --paths)")
     ap.add_argument("--check-only", default="", help="builds to check for correctness (default: all)")
+    ap.add_argument("--check-dims", default="64,128", help="head dims of the correctness check")
+    ap.add_argument("--dims", default="128", help="head dims of the benchmark")
+    ap.add_argument("--shape", default="1,16,16", help="benchmark batch, heads, kv heads")
+    ap.add_argument("--block-kvs", default="0,64,128", help="key blocks timed (0: the host's choice, the headline)")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(WORK, "manifest.json")))
     check_only = set(filter(None, args.check_only.split(",")))
@@ -386,10 +398,11 @@ def main():
     out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python3"] + sys.argv)}
     paths = tuple(filter(None, args.paths.split(",")))
     if not args.skip_correctness:
-        out["correctness"] = correctness(manifest, compiled, paths, check_only)
+        out["correctness"] = correctness(manifest, compiled, paths, check_only, tuple(int(d) for d in args.check_dims.split(",")))
     if not args.skip_bench:
         bench_paths = tuple(filter(None, args.bench_paths.split(","))) or paths
-        out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, bench_paths)
+        out["bench"], out["dense"] = bench(manifest, compiled, sizes, only, not args.no_flex, bench_paths, tuple(int(d) for d in args.dims.split(",")),
+                                           tuple(int(x) for x in args.shape.split(",")), tuple(int(x) for x in args.block_kvs.split(",")))
     save(out)
 
 
