@@ -10,7 +10,7 @@ import { fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { generatedNameConflict, isReserved } from './builtins.ts';
-import { elaborate, expect, expectNum, type Binding, type FnInfo, type Scope } from './elaborate.ts';
+import { elaborate, expect, expectNum, type Binding, type Budget, type FnInfo, type Scope } from './elaborate.ts';
 
 /** Checks `p`; returns undefined if it has errors (reported). */
 export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>, diags: Diagnostics): CheckedPattern | undefined {
@@ -35,7 +35,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     declared.set(n.text, n.span);
     return true;
   };
-  const budget = { nodes: 0, reported: false };
+  const budget: Budget = { nodes: 0, reported: false };
   const baseScope = (): Scope => ({ bindings, layout, fns, expanding: new Set(), diags, siteDiags: diags, budget });
   const exactSeen = new Set<M.MExpr>();
 
@@ -78,6 +78,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
 
   for (const s of p.body) {
     const scope = baseScope();
+    budget.at = s.span;
     switch (s.kind) {
       case 'causal':
         requires.push(M.cmp('<=', M.v('k'), M.v('q'), s.span));

@@ -43,7 +43,14 @@ export interface Scope {
   /** Where call-site-dependent errors (layout axes) go while a `fn` body is expanded silently. */
   readonly siteDiags: Diagnostics;
   /** Nodes elaborated so far for one pattern or `fn` (`MAX_EXPR_NODES`); shared by the scopes of its `fn` expansions. */
-  readonly budget?: { nodes: number; reported: boolean };
+  readonly budget?: Budget;
+}
+
+/** Elaboration work of one pattern or `fn`; `at` is the statement or body being elaborated (where a refusal points). */
+export interface Budget {
+  nodes: number;
+  reported: boolean;
+  at?: Span;
 }
 
 const ERR: Typed = { e: M.int(0), t: 'error' };
@@ -86,7 +93,7 @@ export function elaborate(x: A.Expr, scope: Scope): Typed {
     if (budget.nodes >= MAX_EXPR_NODES) {
       if (!budget.reported) {
         budget.reported = true;
-        scope.siteDiags.report('expression_too_large', `expression too large: elaborating it, with \`let\`s and repeated \`fn\` calls shared, takes more than ${MAX_EXPR_NODES} nodes`, x.span, ['each call of a `fn` with new arguments expands its body again; compute less per element, or use a runtime parameter or input array']);
+        scope.siteDiags.report('expression_too_large', `expression too large: elaborating it, with \`let\`s and repeated \`fn\` calls shared, takes more than ${MAX_EXPR_NODES} nodes`, budget.at ?? x.span, ['each call of a `fn` with new arguments expands its body again; compute less per element, or use a runtime parameter or input array']);
       }
       return ERR;
     }

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
-import { sharedCost, show, some, type MExpr } from '../../ir/mask.ts';
+import { show, some, type MExpr } from '../../ir/mask.ts';
+import { exprShape } from '../../2-check/elaborate.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
@@ -68,11 +69,12 @@ function templates(): Templates {
 }
 
 /**
- * Nodes of a mask expression as the kernel computes it (a shared node once, `printCLets`): a
- * measure of the registers its evaluation keeps live.
+ * Nodes of a mask expression, expanded (a shared node counted at each use, saturating at
+ * 2^53): a measure of the registers its evaluation keeps live, and the one the threshold
+ * below was measured with. Memoised per node, so linear in the DAG.
  */
 export function maskSize(x: MExpr): number {
-  return sharedCost([x], () => 1);
+  return exprShape(x).size;
 }
 
 /** Whether the mask divides by, or takes a remainder by, a value that is not a compile-time constant. */

@@ -37,7 +37,7 @@ struct Pattern {
   /** The Hopper kernel evaluates PARTIAL tiles once per diagonal (diagonal masks without score modifications). */
   static constexpr bool DIAGONAL_BAND = false;
   /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
-  static constexpr int MASK_UNROLL = 16;
+  static constexpr int MASK_UNROLL = 2;
 
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
