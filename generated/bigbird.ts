@@ -183,6 +183,12 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = attn_fdiv(((u.kv_len + 64i) - 1i), 64i);
+  return ((abs((attn_fdiv(q, 64i) - attn_fdiv(k, 64i))) <= 1i) || (attn_fdiv(q, 64i) < 1i) || (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)) || (attn_fdiv(k, 64i) < 1i) || (attn_fdiv(k, 64i) >= (t_0 - 1i)) || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(attn_fdiv(q, 64i))), bitcast<u32>(attn_fdiv(k, 64i))), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), t_0) < 3i));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -272,7 +278,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((abs((attn_fdiv(q, 64i) - attn_fdiv(k, 64i))) <= 1i) || (attn_fdiv(q, 64i) < 1i) || (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)) || (attn_fdiv(k, 64i) < 1i) || (attn_fdiv(k, 64i) >= (attn_fdiv(((u.kv_len + 64i) - 1i), 64i) - 1i)) || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(attn_fdiv(q, 64i))), bitcast<u32>(attn_fdiv(k, 64i))), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), attn_fdiv(((u.kv_len + 64i) - 1i), 64i)) < 3i)));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
@@ -390,77 +396,55 @@ export const planner = asPlannerModule(
               h3 = Math.max(-l2, h2);
             const l4 = h3 <= 1 ? 1 : 0,
               h4 = l3 <= 1 ? 1 : 0;
-            const l5 = Math.floor(q0 / 64),
-              h5 = Math.floor(q1 / 64);
-            const l6 = h5 < 1 ? 1 : 0,
-              h6 = l5 < 1 ? 1 : 0;
-            const l7 = Math.floor(q0 / 64),
-              h7 = Math.floor(q1 / 64);
+            const l5 = h0 < 1 ? 1 : 0,
+              h5 = l0 < 1 ? 1 : 0;
             rt.ivInt(q_len + 64, q_len + 64);
-            const l8 = rt.R[0],
-              h8 = rt.R[1];
-            rt.ivInt(l8 - 1, h8 - 1);
-            const l9 = rt.R[0],
-              h9 = rt.R[1];
-            const l10 = Math.floor(l9 / 64),
-              h10 = Math.floor(h9 / 64);
-            const l11 = l10 - 1,
-              h11 = h10 - 1;
-            const l12 = l7 >= h11 ? 1 : 0,
-              h12 = h7 >= l11 ? 1 : 0;
-            const l13 = Math.floor(k0 / 64),
-              h13 = Math.floor(k1 / 64);
-            const l14 = h13 < 1 ? 1 : 0,
-              h14 = l13 < 1 ? 1 : 0;
-            const l15 = Math.floor(k0 / 64),
-              h15 = Math.floor(k1 / 64);
+            const l6 = rt.R[0],
+              h6 = rt.R[1];
+            rt.ivInt(l6 - 1, h6 - 1);
+            const l7 = rt.R[0],
+              h7 = rt.R[1];
+            const l8 = Math.floor(l7 / 64),
+              h8 = Math.floor(h7 / 64);
+            const l9 = l8 - 1,
+              h9 = h8 - 1;
+            const l10 = l0 >= h9 ? 1 : 0,
+              h10 = h0 >= l9 ? 1 : 0;
+            const l11 = h1 < 1 ? 1 : 0,
+              h11 = l1 < 1 ? 1 : 0;
             rt.ivInt(kv_len + 64, kv_len + 64);
-            const l16 = rt.R[0],
-              h16 = rt.R[1];
-            rt.ivInt(l16 - 1, h16 - 1);
+            const l12 = rt.R[0],
+              h12 = rt.R[1];
+            rt.ivInt(l12 - 1, h12 - 1);
+            const l13 = rt.R[0],
+              h13 = rt.R[1];
+            const l14 = Math.floor(l13 / 64),
+              h14 = Math.floor(h13 / 64);
+            const l15 = l14 - 1,
+              h15 = h14 - 1;
+            const l16 = l1 >= h15 ? 1 : 0,
+              h16 = h1 >= l15 ? 1 : 0;
+            rt.ivHash([l0, h0, l1, h1, g_0, g_0, 0, 0]);
             const l17 = rt.R[0],
               h17 = rt.R[1];
-            const l18 = Math.floor(l17 / 64),
-              h18 = Math.floor(h17 / 64);
-            const l19 = l18 - 1,
-              h19 = h18 - 1;
-            const l20 = l15 >= h19 ? 1 : 0,
-              h20 = h15 >= l19 ? 1 : 0;
-            const l21 = Math.floor(q0 / 64),
-              h21 = Math.floor(q1 / 64);
-            const l22 = Math.floor(k0 / 64),
-              h22 = Math.floor(k1 / 64);
-            rt.ivHash([l21, h21, l22, h22, g_0, g_0, 0, 0]);
-            const l23 = rt.R[0],
-              h23 = rt.R[1];
-            rt.ivInt(kv_len + 64, kv_len + 64);
-            const l24 = rt.R[0],
-              h24 = rt.R[1];
-            rt.ivInt(l24 - 1, h24 - 1);
-            const l25 = rt.R[0],
-              h25 = rt.R[1];
-            const l26 = Math.floor(l25 / 64),
-              h26 = Math.floor(h25 / 64);
-            rt.ivMod(l23, h23, l26, h26);
-            const l27 = rt.R[0],
-              h27 = rt.R[1];
-            const l28 = h27 < 3 ? 1 : 0,
-              h28 = l27 < 3 ? 1 : 0;
-            const l29 = Math.max(l4, l6, l12, l14, l20, l28),
-              h29 = Math.max(h4, h6, h12, h14, h20, h28);
-            return l29 === 1 ? 2 : h29 === 0 ? 0 : 1;
+            rt.ivMod(l17, h17, l14, h14);
+            const l18 = rt.R[0],
+              h18 = rt.R[1];
+            const l19 = h18 < 3 ? 1 : 0,
+              h19 = l18 < 3 ? 1 : 0;
+            const l20 = Math.max(l4, l5, l10, l11, l16, l19),
+              h20 = Math.max(h4, h5, h10, h11, h16, h19);
+            return l20 === 1 ? 2 : h20 === 0 ? 0 : 1;
           },
           mask(q, k) {
+            const t_0 = Math.floor(((((kv_len + 64) | 0) - 1) | 0) / 64);
             return (
               Math.abs(Math.floor(q / 64) - Math.floor(k / 64)) <= 1 ||
               Math.floor(q / 64) < 1 ||
               Math.floor(q / 64) >= Math.floor(((((q_len + 64) | 0) - 1) | 0) / 64) - 1 ||
               Math.floor(k / 64) < 1 ||
-              Math.floor(k / 64) >= Math.floor(((((kv_len + 64) | 0) - 1) | 0) / 64) - 1 ||
-              rt.fmod(
-                rt.hash(Math.floor(q / 64), Math.floor(k / 64), g_0, 0),
-                Math.floor(((((kv_len + 64) | 0) - 1) | 0) / 64),
-              ) < 3
+              Math.floor(k / 64) >= t_0 - 1 ||
+              rt.fmod(rt.hash(Math.floor(q / 64), Math.floor(k / 64), g_0, 0), t_0) < 3
             );
           },
         };

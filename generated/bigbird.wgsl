@@ -129,6 +129,12 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = attn_fdiv(((u.kv_len + 64i) - 1i), 64i);
+  return ((abs((attn_fdiv(q, 64i) - attn_fdiv(k, 64i))) <= 1i) || (attn_fdiv(q, 64i) < 1i) || (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)) || (attn_fdiv(k, 64i) < 1i) || (attn_fdiv(k, 64i) >= (t_0 - 1i)) || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(attn_fdiv(q, 64i))), bitcast<u32>(attn_fdiv(k, 64i))), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), t_0) < 3i));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -218,7 +224,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((abs((attn_fdiv(q, 64i) - attn_fdiv(k, 64i))) <= 1i) || (attn_fdiv(q, 64i) < 1i) || (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)) || (attn_fdiv(k, 64i) < 1i) || (attn_fdiv(k, 64i) >= (attn_fdiv(((u.kv_len + 64i) - 1i), 64i) - 1i)) || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(attn_fdiv(q, 64i))), bitcast<u32>(attn_fdiv(k, 64i))), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), attn_fdiv(((u.kv_len + 64i) - 1i), 64i)) < 3i)));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none

@@ -177,6 +177,12 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = min(max((q - 3i), 0i), (((u.kv_len + 1i) - 1i) - 7i));
+  return ((t_0 <= k) && (k < (t_0 + 7i)));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -266,7 +272,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((min(max((q - 3i), 0i), (((u.kv_len + 1i) - 1i) - 7i)) <= k) && (k < (min(max((q - 3i), 0i), (((u.kv_len + 1i) - 1i) - 7i)) + 7i))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
@@ -394,35 +400,18 @@ export const planner = asPlannerModule(
               h5 = Math.min(h1, h4);
             const l6 = h5 <= k0 ? 1 : 0,
               h6 = l5 <= k1 ? 1 : 0;
-            const l7 = q0 - 3,
-              h7 = q1 - 3;
-            const l8 = Math.max(l7, 0),
-              h8 = Math.max(h7, 0);
-            rt.ivInt(kv_len + 1, kv_len + 1);
-            const l9 = rt.R[0],
-              h9 = rt.R[1];
-            rt.ivInt(l9 - 1, h9 - 1);
-            const l10 = rt.R[0],
-              h10 = rt.R[1];
-            rt.ivInt(l10 - 7, h10 - 7);
-            const l11 = rt.R[0],
-              h11 = rt.R[1];
-            const l12 = Math.min(l8, l11),
-              h12 = Math.min(h8, h11);
-            rt.ivInt(l12 + 7, h12 + 7);
-            const l13 = rt.R[0],
-              h13 = rt.R[1];
-            const l14 = k1 < l13 ? 1 : 0,
-              h14 = k0 < h13 ? 1 : 0;
-            const l15 = Math.min(l6, l14),
-              h15 = Math.min(h6, h14);
-            return l15 === 1 ? 2 : h15 === 0 ? 0 : 1;
+            rt.ivInt(l5 + 7, h5 + 7);
+            const l7 = rt.R[0],
+              h7 = rt.R[1];
+            const l8 = k1 < l7 ? 1 : 0,
+              h8 = k0 < h7 ? 1 : 0;
+            const l9 = Math.min(l6, l8),
+              h9 = Math.min(h6, h8);
+            return l9 === 1 ? 2 : h9 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return (
-              Math.min(Math.max(q - 3, 0), (((((kv_len + 1) | 0) - 1) | 0) - 7) | 0) <= k &&
-              k < ((Math.min(Math.max(q - 3, 0), (((((kv_len + 1) | 0) - 1) | 0) - 7) | 0) + 7) | 0)
-            );
+            const t_0 = Math.min(Math.max(q - 3, 0), (((((kv_len + 1) | 0) - 1) | 0) - 7) | 0);
+            return t_0 <= k && k < ((t_0 + 7) | 0);
           },
         };
       },

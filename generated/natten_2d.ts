@@ -181,6 +181,13 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i);
+  let t_1 = min(max((attn_fmod(q, 56i) - 3i), 0i), 49i);
+  return ((t_0 <= attn_fdiv(k, 56i)) && (attn_fdiv(k, 56i) < (t_0 + 7i)) && (t_1 <= attn_fmod(k, 56i)) && (attn_fmod(k, 56i) < (t_1 + 7i)));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -270,7 +277,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i) <= attn_fdiv(k, 56i)) && (attn_fdiv(k, 56i) < (min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i) + 7i)) && (min(max((attn_fmod(q, 56i) - 3i), 0i), 49i) <= attn_fmod(k, 56i)) && (attn_fmod(k, 56i) < (min(max((attn_fmod(q, 56i) - 3i), 0i), 49i) + 7i))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
@@ -387,60 +394,40 @@ export const planner = asPlannerModule(
               h4 = Math.floor(k1 / 56);
             const l5 = h3 <= l4 ? 1 : 0,
               h5 = l3 <= h4 ? 1 : 0;
-            const l6 = Math.floor(k0 / 56),
-              h6 = Math.floor(k1 / 56);
-            const l7 = Math.floor(q0 / 56),
-              h7 = Math.floor(q1 / 56);
-            const l8 = l7 - 3,
-              h8 = h7 - 3;
-            const l9 = Math.max(l8, 0),
-              h9 = Math.max(h8, 0);
-            const l10 = Math.min(l9, 49),
-              h10 = Math.min(h9, 49);
-            const l11 = l10 + 7,
-              h11 = h10 + 7;
-            const l12 = h6 < l11 ? 1 : 0,
-              h12 = l6 < h11 ? 1 : 0;
+            const l6 = l3 + 7,
+              h6 = h3 + 7;
+            const l7 = h4 < l6 ? 1 : 0,
+              h7 = l4 < h6 ? 1 : 0;
             rt.ivMod(q0, q1, 56, 56);
-            const l13 = rt.R[0],
-              h13 = rt.R[1];
-            const l14 = l13 - 3,
-              h14 = h13 - 3;
-            const l15 = Math.max(l14, 0),
-              h15 = Math.max(h14, 0);
-            const l16 = Math.min(l15, 49),
-              h16 = Math.min(h15, 49);
+            const l8 = rt.R[0],
+              h8 = rt.R[1];
+            const l9 = l8 - 3,
+              h9 = h8 - 3;
+            const l10 = Math.max(l9, 0),
+              h10 = Math.max(h9, 0);
+            const l11 = Math.min(l10, 49),
+              h11 = Math.min(h10, 49);
             rt.ivMod(k0, k1, 56, 56);
-            const l17 = rt.R[0],
-              h17 = rt.R[1];
-            const l18 = h16 <= l17 ? 1 : 0,
-              h18 = l16 <= h17 ? 1 : 0;
-            rt.ivMod(k0, k1, 56, 56);
-            const l19 = rt.R[0],
-              h19 = rt.R[1];
-            rt.ivMod(q0, q1, 56, 56);
-            const l20 = rt.R[0],
-              h20 = rt.R[1];
-            const l21 = l20 - 3,
-              h21 = h20 - 3;
-            const l22 = Math.max(l21, 0),
-              h22 = Math.max(h21, 0);
-            const l23 = Math.min(l22, 49),
-              h23 = Math.min(h22, 49);
-            const l24 = l23 + 7,
-              h24 = h23 + 7;
-            const l25 = h19 < l24 ? 1 : 0,
-              h25 = l19 < h24 ? 1 : 0;
-            const l26 = Math.min(l5, l12, l18, l25),
-              h26 = Math.min(h5, h12, h18, h25);
-            return l26 === 1 ? 2 : h26 === 0 ? 0 : 1;
+            const l12 = rt.R[0],
+              h12 = rt.R[1];
+            const l13 = h11 <= l12 ? 1 : 0,
+              h13 = l11 <= h12 ? 1 : 0;
+            const l14 = l11 + 7,
+              h14 = h11 + 7;
+            const l15 = h12 < l14 ? 1 : 0,
+              h15 = l12 < h14 ? 1 : 0;
+            const l16 = Math.min(l5, l7, l13, l15),
+              h16 = Math.min(h5, h7, h13, h15);
+            return l16 === 1 ? 2 : h16 === 0 ? 0 : 1;
           },
           mask(q, k) {
+            const t_0 = Math.min(Math.max(Math.floor(q / 56) - 3, 0), 49);
+            const t_1 = Math.min(Math.max(rt.fmod(q, 56) - 3, 0), 49);
             return (
-              Math.min(Math.max(Math.floor(q / 56) - 3, 0), 49) <= Math.floor(k / 56) &&
-              Math.floor(k / 56) < Math.min(Math.max(Math.floor(q / 56) - 3, 0), 49) + 7 &&
-              Math.min(Math.max(rt.fmod(q, 56) - 3, 0), 49) <= rt.fmod(k, 56) &&
-              rt.fmod(k, 56) < Math.min(Math.max(rt.fmod(q, 56) - 3, 0), 49) + 7
+              t_0 <= Math.floor(k / 56) &&
+              Math.floor(k / 56) < t_0 + 7 &&
+              t_1 <= rt.fmod(k, 56) &&
+              rt.fmod(k, 56) < t_1 + 7
             );
           },
         };

@@ -129,6 +129,13 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i);
+  let t_1 = min(max((attn_fmod(q, 56i) - 3i), 0i), 49i);
+  return ((t_0 <= attn_fdiv(k, 56i)) && (attn_fdiv(k, 56i) < (t_0 + 7i)) && (t_1 <= attn_fmod(k, 56i)) && (attn_fmod(k, 56i) < (t_1 + 7i)));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -218,7 +225,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i) <= attn_fdiv(k, 56i)) && (attn_fdiv(k, 56i) < (min(max((attn_fdiv(q, 56i) - 3i), 0i), 49i) + 7i)) && (min(max((attn_fmod(q, 56i) - 3i), 0i), 49i) <= attn_fmod(k, 56i)) && (attn_fmod(k, 56i) < (min(max((attn_fmod(q, 56i) - 3i), 0i), 49i) + 7i))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none

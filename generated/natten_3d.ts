@@ -186,6 +186,15 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = min(max((attn_fdiv(q, 1024i) - 1i), 0i), 13i);
+  let t_1 = min(max((attn_fmod(attn_fdiv(q, 32i), 32i) - 3i), 0i), 25i);
+  let t_2 = attn_fmod(attn_fdiv(k, 32i), 32i);
+  let t_3 = min(max((attn_fmod(q, 32i) - 3i), 0i), 25i);
+  return ((t_0 <= attn_fdiv(k, 1024i)) && (attn_fdiv(k, 1024i) < (t_0 + 3i)) && (t_1 <= t_2) && (t_2 < (t_1 + 7i)) && (t_3 <= attn_fmod(k, 32i)) && (attn_fmod(k, 32i) < (t_3 + 7i)));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -275,7 +284,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((min(max((attn_fdiv(q, 1024i) - 1i), 0i), 13i) <= attn_fdiv(k, 1024i)) && (attn_fdiv(k, 1024i) < (min(max((attn_fdiv(q, 1024i) - 1i), 0i), 13i) + 3i)) && (min(max((attn_fmod(attn_fdiv(q, 32i), 32i) - 3i), 0i), 25i) <= attn_fmod(attn_fdiv(k, 32i), 32i)) && (attn_fmod(attn_fdiv(k, 32i), 32i) < (min(max((attn_fmod(attn_fdiv(q, 32i), 32i) - 3i), 0i), 25i) + 7i)) && (min(max((attn_fmod(q, 32i) - 3i), 0i), 25i) <= attn_fmod(k, 32i)) && (attn_fmod(k, 32i) < (min(max((attn_fmod(q, 32i) - 3i), 0i), 25i) + 7i))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
@@ -392,102 +401,66 @@ export const planner = asPlannerModule(
               h4 = Math.floor(k1 / 1024);
             const l5 = h3 <= l4 ? 1 : 0,
               h5 = l3 <= h4 ? 1 : 0;
-            const l6 = Math.floor(k0 / 1024),
-              h6 = Math.floor(k1 / 1024);
-            const l7 = Math.floor(q0 / 1024),
-              h7 = Math.floor(q1 / 1024);
-            const l8 = l7 - 1,
-              h8 = h7 - 1;
-            const l9 = Math.max(l8, 0),
-              h9 = Math.max(h8, 0);
-            const l10 = Math.min(l9, 13),
-              h10 = Math.min(h9, 13);
-            const l11 = l10 + 3,
-              h11 = h10 + 3;
-            const l12 = h6 < l11 ? 1 : 0,
-              h12 = l6 < h11 ? 1 : 0;
-            const l13 = Math.floor(q0 / 32),
-              h13 = Math.floor(q1 / 32);
+            const l6 = l3 + 3,
+              h6 = h3 + 3;
+            const l7 = h4 < l6 ? 1 : 0,
+              h7 = l4 < h6 ? 1 : 0;
+            const l8 = Math.floor(q0 / 32),
+              h8 = Math.floor(q1 / 32);
+            rt.ivMod(l8, h8, 32, 32);
+            const l9 = rt.R[0],
+              h9 = rt.R[1];
+            const l10 = l9 - 3,
+              h10 = h9 - 3;
+            const l11 = Math.max(l10, 0),
+              h11 = Math.max(h10, 0);
+            const l12 = Math.min(l11, 25),
+              h12 = Math.min(h11, 25);
+            const l13 = Math.floor(k0 / 32),
+              h13 = Math.floor(k1 / 32);
             rt.ivMod(l13, h13, 32, 32);
             const l14 = rt.R[0],
               h14 = rt.R[1];
-            const l15 = l14 - 3,
-              h15 = h14 - 3;
-            const l16 = Math.max(l15, 0),
-              h16 = Math.max(h15, 0);
-            const l17 = Math.min(l16, 25),
-              h17 = Math.min(h16, 25);
-            const l18 = Math.floor(k0 / 32),
-              h18 = Math.floor(k1 / 32);
-            rt.ivMod(l18, h18, 32, 32);
-            const l19 = rt.R[0],
-              h19 = rt.R[1];
-            const l20 = h17 <= l19 ? 1 : 0,
-              h20 = l17 <= h19 ? 1 : 0;
-            const l21 = Math.floor(k0 / 32),
-              h21 = Math.floor(k1 / 32);
-            rt.ivMod(l21, h21, 32, 32);
+            const l15 = h12 <= l14 ? 1 : 0,
+              h15 = l12 <= h14 ? 1 : 0;
+            const l16 = l12 + 7,
+              h16 = h12 + 7;
+            const l17 = h14 < l16 ? 1 : 0,
+              h17 = l14 < h16 ? 1 : 0;
+            rt.ivMod(q0, q1, 32, 32);
+            const l18 = rt.R[0],
+              h18 = rt.R[1];
+            const l19 = l18 - 3,
+              h19 = h18 - 3;
+            const l20 = Math.max(l19, 0),
+              h20 = Math.max(h19, 0);
+            const l21 = Math.min(l20, 25),
+              h21 = Math.min(h20, 25);
+            rt.ivMod(k0, k1, 32, 32);
             const l22 = rt.R[0],
               h22 = rt.R[1];
-            const l23 = Math.floor(q0 / 32),
-              h23 = Math.floor(q1 / 32);
-            rt.ivMod(l23, h23, 32, 32);
-            const l24 = rt.R[0],
-              h24 = rt.R[1];
-            const l25 = l24 - 3,
-              h25 = h24 - 3;
-            const l26 = Math.max(l25, 0),
-              h26 = Math.max(h25, 0);
-            const l27 = Math.min(l26, 25),
-              h27 = Math.min(h26, 25);
-            const l28 = l27 + 7,
-              h28 = h27 + 7;
-            const l29 = h22 < l28 ? 1 : 0,
-              h29 = l22 < h28 ? 1 : 0;
-            rt.ivMod(q0, q1, 32, 32);
-            const l30 = rt.R[0],
-              h30 = rt.R[1];
-            const l31 = l30 - 3,
-              h31 = h30 - 3;
-            const l32 = Math.max(l31, 0),
-              h32 = Math.max(h31, 0);
-            const l33 = Math.min(l32, 25),
-              h33 = Math.min(h32, 25);
-            rt.ivMod(k0, k1, 32, 32);
-            const l34 = rt.R[0],
-              h34 = rt.R[1];
-            const l35 = h33 <= l34 ? 1 : 0,
-              h35 = l33 <= h34 ? 1 : 0;
-            rt.ivMod(k0, k1, 32, 32);
-            const l36 = rt.R[0],
-              h36 = rt.R[1];
-            rt.ivMod(q0, q1, 32, 32);
-            const l37 = rt.R[0],
-              h37 = rt.R[1];
-            const l38 = l37 - 3,
-              h38 = h37 - 3;
-            const l39 = Math.max(l38, 0),
-              h39 = Math.max(h38, 0);
-            const l40 = Math.min(l39, 25),
-              h40 = Math.min(h39, 25);
-            const l41 = l40 + 7,
-              h41 = h40 + 7;
-            const l42 = h36 < l41 ? 1 : 0,
-              h42 = l36 < h41 ? 1 : 0;
-            const l43 = Math.min(l5, l12, l20, l29, l35, l42),
-              h43 = Math.min(h5, h12, h20, h29, h35, h42);
-            return l43 === 1 ? 2 : h43 === 0 ? 0 : 1;
+            const l23 = h21 <= l22 ? 1 : 0,
+              h23 = l21 <= h22 ? 1 : 0;
+            const l24 = l21 + 7,
+              h24 = h21 + 7;
+            const l25 = h22 < l24 ? 1 : 0,
+              h25 = l22 < h24 ? 1 : 0;
+            const l26 = Math.min(l5, l7, l15, l17, l23, l25),
+              h26 = Math.min(h5, h7, h15, h17, h23, h25);
+            return l26 === 1 ? 2 : h26 === 0 ? 0 : 1;
           },
           mask(q, k) {
+            const t_0 = Math.min(Math.max(Math.floor(q / 1024) - 1, 0), 13);
+            const t_1 = Math.min(Math.max(rt.fmod(Math.floor(q / 32), 32) - 3, 0), 25);
+            const t_2 = rt.fmod(Math.floor(k / 32), 32);
+            const t_3 = Math.min(Math.max(rt.fmod(q, 32) - 3, 0), 25);
             return (
-              Math.min(Math.max(Math.floor(q / 1024) - 1, 0), 13) <= Math.floor(k / 1024) &&
-              Math.floor(k / 1024) < Math.min(Math.max(Math.floor(q / 1024) - 1, 0), 13) + 3 &&
-              Math.min(Math.max(rt.fmod(Math.floor(q / 32), 32) - 3, 0), 25) <=
-                rt.fmod(Math.floor(k / 32), 32) &&
-              rt.fmod(Math.floor(k / 32), 32) <
-                Math.min(Math.max(rt.fmod(Math.floor(q / 32), 32) - 3, 0), 25) + 7 &&
-              Math.min(Math.max(rt.fmod(q, 32) - 3, 0), 25) <= rt.fmod(k, 32) &&
-              rt.fmod(k, 32) < Math.min(Math.max(rt.fmod(q, 32) - 3, 0), 25) + 7
+              t_0 <= Math.floor(k / 1024) &&
+              Math.floor(k / 1024) < t_0 + 3 &&
+              t_1 <= t_2 &&
+              t_2 < t_1 + 7 &&
+              t_3 <= rt.fmod(k, 32) &&
+              rt.fmod(k, 32) < t_3 + 7
             );
           },
         };

@@ -191,6 +191,13 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i)));
+  let t_1 = select(select(select(select(select(select(select(select(select(select(1i, 2i, (t_0 >= 2i)), 4i, (t_0 >= 4i)), 8i, (t_0 >= 8i)), 16i, (t_0 >= 16i)), 32i, (t_0 >= 32i)), 64i, (t_0 >= 64i)), 128i, (t_0 >= 128i)), 256i, (t_0 >= 256i)), 512i, (t_0 >= 512i)), 1024i, (t_0 >= 1024i));
+  return ((q >= 118800i) || (k >= 118800i) || (attn_fdiv(k, 3600i) < 1i) || (t_0 <= 1i) || ((abs((attn_fmod(q, 3600i) - attn_fmod(k, 3600i))) <= max(attn_fdiv(2048i, t_1), 128i)) && ((2048i >= (128i * t_1)) || (attn_fmod(t_0, attn_fdiv((128i * t_1), 2048i)) == 0i))));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -280,7 +287,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((q >= 118800i) || (k >= 118800i) || (attn_fdiv(k, 3600i) < 1i) || (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) <= 1i) || ((abs((attn_fmod(q, 3600i) - attn_fmod(k, 3600i))) <= max(attn_fdiv(2048i, select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i))), 128i)) && ((2048i >= (128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i)))) || (attn_fmod(abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))), attn_fdiv((128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i))), 2048i)) == 0i)))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
@@ -413,488 +420,107 @@ export const planner = asPlannerModule(
               h11 = h9 - l10;
             const l12 = l11 >= 0 ? l11 : h11 <= 0 ? -h11 : 0,
               h12 = Math.max(-l11, h11);
-            const l13 = Math.floor(q0 / 3600),
-              h13 = Math.floor(q1 / 3600);
-            const l14 = Math.floor(k0 / 3600),
-              h14 = Math.floor(k1 / 3600);
-            const l15 = l13 - h14,
-              h15 = h13 - l14;
-            const l16 = l15 >= 0 ? l15 : h15 <= 0 ? -h15 : 0,
-              h16 = Math.max(-l15, h15);
-            const l17 = l16 >= 1024 ? 1 : 0,
-              h17 = h16 >= 1024 ? 1 : 0;
-            const l18 = Math.floor(q0 / 3600),
-              h18 = Math.floor(q1 / 3600);
-            const l19 = Math.floor(k0 / 3600),
-              h19 = Math.floor(k1 / 3600);
-            const l20 = l18 - h19,
-              h20 = h18 - l19;
-            const l21 = l20 >= 0 ? l20 : h20 <= 0 ? -h20 : 0,
-              h21 = Math.max(-l20, h20);
-            const l22 = l21 >= 512 ? 1 : 0,
-              h22 = h21 >= 512 ? 1 : 0;
-            const l23 = Math.floor(q0 / 3600),
-              h23 = Math.floor(q1 / 3600);
-            const l24 = Math.floor(k0 / 3600),
-              h24 = Math.floor(k1 / 3600);
-            const l25 = l23 - h24,
-              h25 = h23 - l24;
-            const l26 = l25 >= 0 ? l25 : h25 <= 0 ? -h25 : 0,
-              h26 = Math.max(-l25, h25);
-            const l27 = l26 >= 256 ? 1 : 0,
-              h27 = h26 >= 256 ? 1 : 0;
-            const l28 = Math.floor(q0 / 3600),
-              h28 = Math.floor(q1 / 3600);
-            const l29 = Math.floor(k0 / 3600),
-              h29 = Math.floor(k1 / 3600);
-            const l30 = l28 - h29,
-              h30 = h28 - l29;
-            const l31 = l30 >= 0 ? l30 : h30 <= 0 ? -h30 : 0,
-              h31 = Math.max(-l30, h30);
-            const l32 = l31 >= 128 ? 1 : 0,
-              h32 = h31 >= 128 ? 1 : 0;
-            const l33 = Math.floor(q0 / 3600),
-              h33 = Math.floor(q1 / 3600);
-            const l34 = Math.floor(k0 / 3600),
-              h34 = Math.floor(k1 / 3600);
-            const l35 = l33 - h34,
-              h35 = h33 - l34;
-            const l36 = l35 >= 0 ? l35 : h35 <= 0 ? -h35 : 0,
-              h36 = Math.max(-l35, h35);
-            const l37 = l36 >= 64 ? 1 : 0,
-              h37 = h36 >= 64 ? 1 : 0;
-            const l38 = Math.floor(q0 / 3600),
-              h38 = Math.floor(q1 / 3600);
-            const l39 = Math.floor(k0 / 3600),
-              h39 = Math.floor(k1 / 3600);
-            const l40 = l38 - h39,
-              h40 = h38 - l39;
-            const l41 = l40 >= 0 ? l40 : h40 <= 0 ? -h40 : 0,
-              h41 = Math.max(-l40, h40);
-            const l42 = l41 >= 32 ? 1 : 0,
-              h42 = h41 >= 32 ? 1 : 0;
-            const l43 = Math.floor(q0 / 3600),
-              h43 = Math.floor(q1 / 3600);
-            const l44 = Math.floor(k0 / 3600),
-              h44 = Math.floor(k1 / 3600);
-            const l45 = l43 - h44,
-              h45 = h43 - l44;
-            const l46 = l45 >= 0 ? l45 : h45 <= 0 ? -h45 : 0,
-              h46 = Math.max(-l45, h45);
-            const l47 = l46 >= 16 ? 1 : 0,
-              h47 = h46 >= 16 ? 1 : 0;
-            const l48 = Math.floor(q0 / 3600),
-              h48 = Math.floor(q1 / 3600);
-            const l49 = Math.floor(k0 / 3600),
-              h49 = Math.floor(k1 / 3600);
-            const l50 = l48 - h49,
-              h50 = h48 - l49;
-            const l51 = l50 >= 0 ? l50 : h50 <= 0 ? -h50 : 0,
-              h51 = Math.max(-l50, h50);
-            const l52 = l51 >= 8 ? 1 : 0,
-              h52 = h51 >= 8 ? 1 : 0;
-            const l53 = Math.floor(q0 / 3600),
-              h53 = Math.floor(q1 / 3600);
-            const l54 = Math.floor(k0 / 3600),
-              h54 = Math.floor(k1 / 3600);
-            const l55 = l53 - h54,
-              h55 = h53 - l54;
-            const l56 = l55 >= 0 ? l55 : h55 <= 0 ? -h55 : 0,
-              h56 = Math.max(-l55, h55);
-            const l57 = l56 >= 4 ? 1 : 0,
-              h57 = h56 >= 4 ? 1 : 0;
-            const l58 = Math.floor(q0 / 3600),
-              h58 = Math.floor(q1 / 3600);
-            const l59 = Math.floor(k0 / 3600),
-              h59 = Math.floor(k1 / 3600);
-            const l60 = l58 - h59,
-              h60 = h58 - l59;
-            const l61 = l60 >= 0 ? l60 : h60 <= 0 ? -h60 : 0,
-              h61 = Math.max(-l60, h60);
-            const l62 = l61 >= 2 ? 1 : 0,
-              h62 = h61 >= 2 ? 1 : 0;
-            const l63 = l62 === 1 ? 2 : h62 === 0 ? 1 : Math.min(2, 1),
-              h63 = l62 === 1 ? 2 : h62 === 0 ? 1 : Math.max(2, 1);
-            const l64 = l57 === 1 ? 4 : h57 === 0 ? l63 : Math.min(4, l63),
-              h64 = l57 === 1 ? 4 : h57 === 0 ? h63 : Math.max(4, h63);
-            const l65 = l52 === 1 ? 8 : h52 === 0 ? l64 : Math.min(8, l64),
-              h65 = l52 === 1 ? 8 : h52 === 0 ? h64 : Math.max(8, h64);
-            const l66 = l47 === 1 ? 16 : h47 === 0 ? l65 : Math.min(16, l65),
-              h66 = l47 === 1 ? 16 : h47 === 0 ? h65 : Math.max(16, h65);
-            const l67 = l42 === 1 ? 32 : h42 === 0 ? l66 : Math.min(32, l66),
-              h67 = l42 === 1 ? 32 : h42 === 0 ? h66 : Math.max(32, h66);
-            const l68 = l37 === 1 ? 64 : h37 === 0 ? l67 : Math.min(64, l67),
-              h68 = l37 === 1 ? 64 : h37 === 0 ? h67 : Math.max(64, h67);
-            const l69 = l32 === 1 ? 128 : h32 === 0 ? l68 : Math.min(128, l68),
-              h69 = l32 === 1 ? 128 : h32 === 0 ? h68 : Math.max(128, h68);
-            const l70 = l27 === 1 ? 256 : h27 === 0 ? l69 : Math.min(256, l69),
-              h70 = l27 === 1 ? 256 : h27 === 0 ? h69 : Math.max(256, h69);
-            const l71 = l22 === 1 ? 512 : h22 === 0 ? l70 : Math.min(512, l70),
-              h71 = l22 === 1 ? 512 : h22 === 0 ? h70 : Math.max(512, h70);
-            const l72 = l17 === 1 ? 1024 : h17 === 0 ? l71 : Math.min(1024, l71),
-              h72 = l17 === 1 ? 1024 : h17 === 0 ? h71 : Math.max(1024, h71);
-            rt.ivDiv(2048, 2048, l72, h72);
-            const l73 = rt.R[0],
-              h73 = rt.R[1];
-            const l74 = Math.max(l73, 128),
-              h74 = Math.max(h73, 128);
-            const l75 = h12 <= l74 ? 1 : 0,
-              h75 = l12 <= h74 ? 1 : 0;
-            const l76 = Math.floor(q0 / 3600),
-              h76 = Math.floor(q1 / 3600);
-            const l77 = Math.floor(k0 / 3600),
-              h77 = Math.floor(k1 / 3600);
-            const l78 = l76 - h77,
-              h78 = h76 - l77;
-            const l79 = l78 >= 0 ? l78 : h78 <= 0 ? -h78 : 0,
-              h79 = Math.max(-l78, h78);
-            const l80 = l79 >= 1024 ? 1 : 0,
-              h80 = h79 >= 1024 ? 1 : 0;
-            const l81 = Math.floor(q0 / 3600),
-              h81 = Math.floor(q1 / 3600);
-            const l82 = Math.floor(k0 / 3600),
-              h82 = Math.floor(k1 / 3600);
-            const l83 = l81 - h82,
-              h83 = h81 - l82;
-            const l84 = l83 >= 0 ? l83 : h83 <= 0 ? -h83 : 0,
-              h84 = Math.max(-l83, h83);
-            const l85 = l84 >= 512 ? 1 : 0,
-              h85 = h84 >= 512 ? 1 : 0;
-            const l86 = Math.floor(q0 / 3600),
-              h86 = Math.floor(q1 / 3600);
-            const l87 = Math.floor(k0 / 3600),
-              h87 = Math.floor(k1 / 3600);
-            const l88 = l86 - h87,
-              h88 = h86 - l87;
-            const l89 = l88 >= 0 ? l88 : h88 <= 0 ? -h88 : 0,
-              h89 = Math.max(-l88, h88);
-            const l90 = l89 >= 256 ? 1 : 0,
-              h90 = h89 >= 256 ? 1 : 0;
-            const l91 = Math.floor(q0 / 3600),
-              h91 = Math.floor(q1 / 3600);
-            const l92 = Math.floor(k0 / 3600),
-              h92 = Math.floor(k1 / 3600);
-            const l93 = l91 - h92,
-              h93 = h91 - l92;
-            const l94 = l93 >= 0 ? l93 : h93 <= 0 ? -h93 : 0,
-              h94 = Math.max(-l93, h93);
-            const l95 = l94 >= 128 ? 1 : 0,
-              h95 = h94 >= 128 ? 1 : 0;
-            const l96 = Math.floor(q0 / 3600),
-              h96 = Math.floor(q1 / 3600);
-            const l97 = Math.floor(k0 / 3600),
-              h97 = Math.floor(k1 / 3600);
-            const l98 = l96 - h97,
-              h98 = h96 - l97;
-            const l99 = l98 >= 0 ? l98 : h98 <= 0 ? -h98 : 0,
-              h99 = Math.max(-l98, h98);
-            const l100 = l99 >= 64 ? 1 : 0,
-              h100 = h99 >= 64 ? 1 : 0;
-            const l101 = Math.floor(q0 / 3600),
-              h101 = Math.floor(q1 / 3600);
-            const l102 = Math.floor(k0 / 3600),
-              h102 = Math.floor(k1 / 3600);
-            const l103 = l101 - h102,
-              h103 = h101 - l102;
-            const l104 = l103 >= 0 ? l103 : h103 <= 0 ? -h103 : 0,
-              h104 = Math.max(-l103, h103);
-            const l105 = l104 >= 32 ? 1 : 0,
-              h105 = h104 >= 32 ? 1 : 0;
-            const l106 = Math.floor(q0 / 3600),
-              h106 = Math.floor(q1 / 3600);
-            const l107 = Math.floor(k0 / 3600),
-              h107 = Math.floor(k1 / 3600);
-            const l108 = l106 - h107,
-              h108 = h106 - l107;
-            const l109 = l108 >= 0 ? l108 : h108 <= 0 ? -h108 : 0,
-              h109 = Math.max(-l108, h108);
-            const l110 = l109 >= 16 ? 1 : 0,
-              h110 = h109 >= 16 ? 1 : 0;
-            const l111 = Math.floor(q0 / 3600),
-              h111 = Math.floor(q1 / 3600);
-            const l112 = Math.floor(k0 / 3600),
-              h112 = Math.floor(k1 / 3600);
-            const l113 = l111 - h112,
-              h113 = h111 - l112;
-            const l114 = l113 >= 0 ? l113 : h113 <= 0 ? -h113 : 0,
-              h114 = Math.max(-l113, h113);
-            const l115 = l114 >= 8 ? 1 : 0,
-              h115 = h114 >= 8 ? 1 : 0;
-            const l116 = Math.floor(q0 / 3600),
-              h116 = Math.floor(q1 / 3600);
-            const l117 = Math.floor(k0 / 3600),
-              h117 = Math.floor(k1 / 3600);
-            const l118 = l116 - h117,
-              h118 = h116 - l117;
-            const l119 = l118 >= 0 ? l118 : h118 <= 0 ? -h118 : 0,
-              h119 = Math.max(-l118, h118);
-            const l120 = l119 >= 4 ? 1 : 0,
-              h120 = h119 >= 4 ? 1 : 0;
-            const l121 = Math.floor(q0 / 3600),
-              h121 = Math.floor(q1 / 3600);
-            const l122 = Math.floor(k0 / 3600),
-              h122 = Math.floor(k1 / 3600);
-            const l123 = l121 - h122,
-              h123 = h121 - l122;
-            const l124 = l123 >= 0 ? l123 : h123 <= 0 ? -h123 : 0,
-              h124 = Math.max(-l123, h123);
-            const l125 = l124 >= 2 ? 1 : 0,
-              h125 = h124 >= 2 ? 1 : 0;
-            const l126 = l125 === 1 ? 2 : h125 === 0 ? 1 : Math.min(2, 1),
-              h126 = l125 === 1 ? 2 : h125 === 0 ? 1 : Math.max(2, 1);
-            const l127 = l120 === 1 ? 4 : h120 === 0 ? l126 : Math.min(4, l126),
-              h127 = l120 === 1 ? 4 : h120 === 0 ? h126 : Math.max(4, h126);
-            const l128 = l115 === 1 ? 8 : h115 === 0 ? l127 : Math.min(8, l127),
-              h128 = l115 === 1 ? 8 : h115 === 0 ? h127 : Math.max(8, h127);
-            const l129 = l110 === 1 ? 16 : h110 === 0 ? l128 : Math.min(16, l128),
-              h129 = l110 === 1 ? 16 : h110 === 0 ? h128 : Math.max(16, h128);
-            const l130 = l105 === 1 ? 32 : h105 === 0 ? l129 : Math.min(32, l129),
-              h130 = l105 === 1 ? 32 : h105 === 0 ? h129 : Math.max(32, h129);
-            const l131 = l100 === 1 ? 64 : h100 === 0 ? l130 : Math.min(64, l130),
-              h131 = l100 === 1 ? 64 : h100 === 0 ? h130 : Math.max(64, h130);
-            const l132 = l95 === 1 ? 128 : h95 === 0 ? l131 : Math.min(128, l131),
-              h132 = l95 === 1 ? 128 : h95 === 0 ? h131 : Math.max(128, h131);
-            const l133 = l90 === 1 ? 256 : h90 === 0 ? l132 : Math.min(256, l132),
-              h133 = l90 === 1 ? 256 : h90 === 0 ? h132 : Math.max(256, h132);
-            const l134 = l85 === 1 ? 512 : h85 === 0 ? l133 : Math.min(512, l133),
-              h134 = l85 === 1 ? 512 : h85 === 0 ? h133 : Math.max(512, h133);
-            const l135 = l80 === 1 ? 1024 : h80 === 0 ? l134 : Math.min(1024, l134),
-              h135 = l80 === 1 ? 1024 : h80 === 0 ? h134 : Math.max(1024, h134);
-            rt.ivMul(128, 128, l135, h135);
-            const l136 = rt.R[0],
-              h136 = rt.R[1];
-            const l137 = 2048 >= h136 ? 1 : 0,
-              h137 = 2048 >= l136 ? 1 : 0;
-            const l138 = Math.floor(q0 / 3600),
-              h138 = Math.floor(q1 / 3600);
-            const l139 = Math.floor(k0 / 3600),
-              h139 = Math.floor(k1 / 3600);
-            const l140 = l138 - h139,
-              h140 = h138 - l139;
-            const l141 = l140 >= 0 ? l140 : h140 <= 0 ? -h140 : 0,
-              h141 = Math.max(-l140, h140);
-            const l142 = Math.floor(q0 / 3600),
-              h142 = Math.floor(q1 / 3600);
-            const l143 = Math.floor(k0 / 3600),
-              h143 = Math.floor(k1 / 3600);
-            const l144 = l142 - h143,
-              h144 = h142 - l143;
-            const l145 = l144 >= 0 ? l144 : h144 <= 0 ? -h144 : 0,
-              h145 = Math.max(-l144, h144);
-            const l146 = l145 >= 1024 ? 1 : 0,
-              h146 = h145 >= 1024 ? 1 : 0;
-            const l147 = Math.floor(q0 / 3600),
-              h147 = Math.floor(q1 / 3600);
-            const l148 = Math.floor(k0 / 3600),
-              h148 = Math.floor(k1 / 3600);
-            const l149 = l147 - h148,
-              h149 = h147 - l148;
-            const l150 = l149 >= 0 ? l149 : h149 <= 0 ? -h149 : 0,
-              h150 = Math.max(-l149, h149);
-            const l151 = l150 >= 512 ? 1 : 0,
-              h151 = h150 >= 512 ? 1 : 0;
-            const l152 = Math.floor(q0 / 3600),
-              h152 = Math.floor(q1 / 3600);
-            const l153 = Math.floor(k0 / 3600),
-              h153 = Math.floor(k1 / 3600);
-            const l154 = l152 - h153,
-              h154 = h152 - l153;
-            const l155 = l154 >= 0 ? l154 : h154 <= 0 ? -h154 : 0,
-              h155 = Math.max(-l154, h154);
-            const l156 = l155 >= 256 ? 1 : 0,
-              h156 = h155 >= 256 ? 1 : 0;
-            const l157 = Math.floor(q0 / 3600),
-              h157 = Math.floor(q1 / 3600);
-            const l158 = Math.floor(k0 / 3600),
-              h158 = Math.floor(k1 / 3600);
-            const l159 = l157 - h158,
-              h159 = h157 - l158;
-            const l160 = l159 >= 0 ? l159 : h159 <= 0 ? -h159 : 0,
-              h160 = Math.max(-l159, h159);
-            const l161 = l160 >= 128 ? 1 : 0,
-              h161 = h160 >= 128 ? 1 : 0;
-            const l162 = Math.floor(q0 / 3600),
-              h162 = Math.floor(q1 / 3600);
-            const l163 = Math.floor(k0 / 3600),
-              h163 = Math.floor(k1 / 3600);
-            const l164 = l162 - h163,
-              h164 = h162 - l163;
-            const l165 = l164 >= 0 ? l164 : h164 <= 0 ? -h164 : 0,
-              h165 = Math.max(-l164, h164);
-            const l166 = l165 >= 64 ? 1 : 0,
-              h166 = h165 >= 64 ? 1 : 0;
-            const l167 = Math.floor(q0 / 3600),
-              h167 = Math.floor(q1 / 3600);
-            const l168 = Math.floor(k0 / 3600),
-              h168 = Math.floor(k1 / 3600);
-            const l169 = l167 - h168,
-              h169 = h167 - l168;
-            const l170 = l169 >= 0 ? l169 : h169 <= 0 ? -h169 : 0,
-              h170 = Math.max(-l169, h169);
-            const l171 = l170 >= 32 ? 1 : 0,
-              h171 = h170 >= 32 ? 1 : 0;
-            const l172 = Math.floor(q0 / 3600),
-              h172 = Math.floor(q1 / 3600);
-            const l173 = Math.floor(k0 / 3600),
-              h173 = Math.floor(k1 / 3600);
-            const l174 = l172 - h173,
-              h174 = h172 - l173;
-            const l175 = l174 >= 0 ? l174 : h174 <= 0 ? -h174 : 0,
-              h175 = Math.max(-l174, h174);
-            const l176 = l175 >= 16 ? 1 : 0,
-              h176 = h175 >= 16 ? 1 : 0;
-            const l177 = Math.floor(q0 / 3600),
-              h177 = Math.floor(q1 / 3600);
-            const l178 = Math.floor(k0 / 3600),
-              h178 = Math.floor(k1 / 3600);
-            const l179 = l177 - h178,
-              h179 = h177 - l178;
-            const l180 = l179 >= 0 ? l179 : h179 <= 0 ? -h179 : 0,
-              h180 = Math.max(-l179, h179);
-            const l181 = l180 >= 8 ? 1 : 0,
-              h181 = h180 >= 8 ? 1 : 0;
-            const l182 = Math.floor(q0 / 3600),
-              h182 = Math.floor(q1 / 3600);
-            const l183 = Math.floor(k0 / 3600),
-              h183 = Math.floor(k1 / 3600);
-            const l184 = l182 - h183,
-              h184 = h182 - l183;
-            const l185 = l184 >= 0 ? l184 : h184 <= 0 ? -h184 : 0,
-              h185 = Math.max(-l184, h184);
-            const l186 = l185 >= 4 ? 1 : 0,
-              h186 = h185 >= 4 ? 1 : 0;
-            const l187 = Math.floor(q0 / 3600),
-              h187 = Math.floor(q1 / 3600);
-            const l188 = Math.floor(k0 / 3600),
-              h188 = Math.floor(k1 / 3600);
-            const l189 = l187 - h188,
-              h189 = h187 - l188;
-            const l190 = l189 >= 0 ? l189 : h189 <= 0 ? -h189 : 0,
-              h190 = Math.max(-l189, h189);
-            const l191 = l190 >= 2 ? 1 : 0,
-              h191 = h190 >= 2 ? 1 : 0;
-            const l192 = l191 === 1 ? 2 : h191 === 0 ? 1 : Math.min(2, 1),
-              h192 = l191 === 1 ? 2 : h191 === 0 ? 1 : Math.max(2, 1);
-            const l193 = l186 === 1 ? 4 : h186 === 0 ? l192 : Math.min(4, l192),
-              h193 = l186 === 1 ? 4 : h186 === 0 ? h192 : Math.max(4, h192);
-            const l194 = l181 === 1 ? 8 : h181 === 0 ? l193 : Math.min(8, l193),
-              h194 = l181 === 1 ? 8 : h181 === 0 ? h193 : Math.max(8, h193);
-            const l195 = l176 === 1 ? 16 : h176 === 0 ? l194 : Math.min(16, l194),
-              h195 = l176 === 1 ? 16 : h176 === 0 ? h194 : Math.max(16, h194);
-            const l196 = l171 === 1 ? 32 : h171 === 0 ? l195 : Math.min(32, l195),
-              h196 = l171 === 1 ? 32 : h171 === 0 ? h195 : Math.max(32, h195);
-            const l197 = l166 === 1 ? 64 : h166 === 0 ? l196 : Math.min(64, l196),
-              h197 = l166 === 1 ? 64 : h166 === 0 ? h196 : Math.max(64, h196);
-            const l198 = l161 === 1 ? 128 : h161 === 0 ? l197 : Math.min(128, l197),
-              h198 = l161 === 1 ? 128 : h161 === 0 ? h197 : Math.max(128, h197);
-            const l199 = l156 === 1 ? 256 : h156 === 0 ? l198 : Math.min(256, l198),
-              h199 = l156 === 1 ? 256 : h156 === 0 ? h198 : Math.max(256, h198);
-            const l200 = l151 === 1 ? 512 : h151 === 0 ? l199 : Math.min(512, l199),
-              h200 = l151 === 1 ? 512 : h151 === 0 ? h199 : Math.max(512, h199);
-            const l201 = l146 === 1 ? 1024 : h146 === 0 ? l200 : Math.min(1024, l200),
-              h201 = l146 === 1 ? 1024 : h146 === 0 ? h200 : Math.max(1024, h200);
-            rt.ivMul(128, 128, l201, h201);
-            const l202 = rt.R[0],
-              h202 = rt.R[1];
-            const l203 = Math.floor(l202 / 2048),
-              h203 = Math.floor(h202 / 2048);
-            rt.ivMod(l141, h141, l203, h203);
-            const l204 = rt.R[0],
-              h204 = rt.R[1];
-            const l205 = l204 === h204 && 0 === 0 && l204 === 0 ? 1 : 0,
-              h205 = h204 < 0 || 0 < l204 ? 0 : 1;
-            const l206 = Math.max(l137, l205),
-              h206 = Math.max(h137, h205);
-            const l207 = Math.min(l75, l206),
-              h207 = Math.min(h75, h206);
-            const l208 = Math.max(l0, l1, l3, l8, l207),
-              h208 = Math.max(h0, h1, h3, h8, h207);
-            return l208 === 1 ? 2 : h208 === 0 ? 0 : 1;
+            const l13 = l7 >= 1024 ? 1 : 0,
+              h13 = h7 >= 1024 ? 1 : 0;
+            const l14 = l7 >= 512 ? 1 : 0,
+              h14 = h7 >= 512 ? 1 : 0;
+            const l15 = l7 >= 256 ? 1 : 0,
+              h15 = h7 >= 256 ? 1 : 0;
+            const l16 = l7 >= 128 ? 1 : 0,
+              h16 = h7 >= 128 ? 1 : 0;
+            const l17 = l7 >= 64 ? 1 : 0,
+              h17 = h7 >= 64 ? 1 : 0;
+            const l18 = l7 >= 32 ? 1 : 0,
+              h18 = h7 >= 32 ? 1 : 0;
+            const l19 = l7 >= 16 ? 1 : 0,
+              h19 = h7 >= 16 ? 1 : 0;
+            const l20 = l7 >= 8 ? 1 : 0,
+              h20 = h7 >= 8 ? 1 : 0;
+            const l21 = l7 >= 4 ? 1 : 0,
+              h21 = h7 >= 4 ? 1 : 0;
+            const l22 = l7 >= 2 ? 1 : 0,
+              h22 = h7 >= 2 ? 1 : 0;
+            const l23 = l22 === 1 ? 2 : h22 === 0 ? 1 : Math.min(2, 1),
+              h23 = l22 === 1 ? 2 : h22 === 0 ? 1 : Math.max(2, 1);
+            const l24 = l21 === 1 ? 4 : h21 === 0 ? l23 : Math.min(4, l23),
+              h24 = l21 === 1 ? 4 : h21 === 0 ? h23 : Math.max(4, h23);
+            const l25 = l20 === 1 ? 8 : h20 === 0 ? l24 : Math.min(8, l24),
+              h25 = l20 === 1 ? 8 : h20 === 0 ? h24 : Math.max(8, h24);
+            const l26 = l19 === 1 ? 16 : h19 === 0 ? l25 : Math.min(16, l25),
+              h26 = l19 === 1 ? 16 : h19 === 0 ? h25 : Math.max(16, h25);
+            const l27 = l18 === 1 ? 32 : h18 === 0 ? l26 : Math.min(32, l26),
+              h27 = l18 === 1 ? 32 : h18 === 0 ? h26 : Math.max(32, h26);
+            const l28 = l17 === 1 ? 64 : h17 === 0 ? l27 : Math.min(64, l27),
+              h28 = l17 === 1 ? 64 : h17 === 0 ? h27 : Math.max(64, h27);
+            const l29 = l16 === 1 ? 128 : h16 === 0 ? l28 : Math.min(128, l28),
+              h29 = l16 === 1 ? 128 : h16 === 0 ? h28 : Math.max(128, h28);
+            const l30 = l15 === 1 ? 256 : h15 === 0 ? l29 : Math.min(256, l29),
+              h30 = l15 === 1 ? 256 : h15 === 0 ? h29 : Math.max(256, h29);
+            const l31 = l14 === 1 ? 512 : h14 === 0 ? l30 : Math.min(512, l30),
+              h31 = l14 === 1 ? 512 : h14 === 0 ? h30 : Math.max(512, h30);
+            const l32 = l13 === 1 ? 1024 : h13 === 0 ? l31 : Math.min(1024, l31),
+              h32 = l13 === 1 ? 1024 : h13 === 0 ? h31 : Math.max(1024, h31);
+            rt.ivDiv(2048, 2048, l32, h32);
+            const l33 = rt.R[0],
+              h33 = rt.R[1];
+            const l34 = Math.max(l33, 128),
+              h34 = Math.max(h33, 128);
+            const l35 = h12 <= l34 ? 1 : 0,
+              h35 = l12 <= h34 ? 1 : 0;
+            rt.ivMul(128, 128, l32, h32);
+            const l36 = rt.R[0],
+              h36 = rt.R[1];
+            const l37 = 2048 >= h36 ? 1 : 0,
+              h37 = 2048 >= l36 ? 1 : 0;
+            rt.ivMul(128, 128, l32, h32);
+            const l38 = rt.R[0],
+              h38 = rt.R[1];
+            const l39 = Math.floor(l38 / 2048),
+              h39 = Math.floor(h38 / 2048);
+            rt.ivMod(l7, h7, l39, h39);
+            const l40 = rt.R[0],
+              h40 = rt.R[1];
+            const l41 = l40 === h40 && 0 === 0 && l40 === 0 ? 1 : 0,
+              h41 = h40 < 0 || 0 < l40 ? 0 : 1;
+            const l42 = Math.max(l37, l41),
+              h42 = Math.max(h37, h41);
+            const l43 = Math.min(l35, l42),
+              h43 = Math.min(h35, h42);
+            const l44 = Math.max(l0, l1, l3, l8, l43),
+              h44 = Math.max(h0, h1, h3, h8, h43);
+            return l44 === 1 ? 2 : h44 === 0 ? 0 : 1;
           },
           mask(q, k) {
+            const t_0 = Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600));
+            const t_1 =
+              t_0 >= 1024
+                ? 1024
+                : t_0 >= 512
+                  ? 512
+                  : t_0 >= 256
+                    ? 256
+                    : t_0 >= 128
+                      ? 128
+                      : t_0 >= 64
+                        ? 64
+                        : t_0 >= 32
+                          ? 32
+                          : t_0 >= 16
+                            ? 16
+                            : t_0 >= 8
+                              ? 8
+                              : t_0 >= 4
+                                ? 4
+                                : t_0 >= 2
+                                  ? 2
+                                  : 1;
             return (
               q >= 118800 ||
               k >= 118800 ||
               Math.floor(k / 3600) < 1 ||
-              Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) <= 1 ||
-              (Math.max(
-                rt.fdiv(
-                  2048,
-                  Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 1024
-                    ? 1024
-                    : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 512
-                      ? 512
-                      : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 256
-                        ? 256
-                        : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 128
-                          ? 128
-                          : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 64
-                            ? 64
-                            : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 32
-                              ? 32
-                              : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 16
-                                ? 16
-                                : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 8
-                                  ? 8
-                                  : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 4
-                                    ? 4
-                                    : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 2
-                                      ? 2
-                                      : 1,
-                ),
-                128,
-              ) >= Math.abs(rt.fmod(q, 3600) - rt.fmod(k, 3600)) &&
-                (2048 >=
-                  128 *
-                    (Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 1024
-                      ? 1024
-                      : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 512
-                        ? 512
-                        : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 256
-                          ? 256
-                          : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 128
-                            ? 128
-                            : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 64
-                              ? 64
-                              : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 32
-                                ? 32
-                                : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 16
-                                  ? 16
-                                  : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 8
-                                    ? 8
-                                    : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 4
-                                      ? 4
-                                      : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 2
-                                        ? 2
-                                        : 1) ||
-                  rt.fmod(
-                    Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)),
-                    Math.floor(
-                      (128 *
-                        (Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 1024
-                          ? 1024
-                          : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 512
-                            ? 512
-                            : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 256
-                              ? 256
-                              : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 128
-                                ? 128
-                                : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 64
-                                  ? 64
-                                  : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 32
-                                    ? 32
-                                    : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 16
-                                      ? 16
-                                      : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 8
-                                        ? 8
-                                        : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 4
-                                          ? 4
-                                          : Math.abs(Math.floor(q / 3600) - Math.floor(k / 3600)) >= 2
-                                            ? 2
-                                            : 1)) /
-                        2048,
-                    ),
-                  ) === 0))
+              t_0 <= 1 ||
+              (Math.abs(rt.fmod(q, 3600) - rt.fmod(k, 3600)) <= Math.max(rt.fdiv(2048, t_1), 128) &&
+                (2048 >= 128 * t_1 || rt.fmod(t_0, Math.floor((128 * t_1) / 2048)) === 0))
             );
           },
         };

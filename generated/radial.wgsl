@@ -129,6 +129,13 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let t_0 = abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i)));
+  let t_1 = select(select(select(select(select(select(select(select(select(select(1i, 2i, (t_0 >= 2i)), 4i, (t_0 >= 4i)), 8i, (t_0 >= 8i)), 16i, (t_0 >= 16i)), 32i, (t_0 >= 32i)), 64i, (t_0 >= 64i)), 128i, (t_0 >= 128i)), 256i, (t_0 >= 256i)), 512i, (t_0 >= 512i)), 1024i, (t_0 >= 1024i));
+  return ((q >= 118800i) || (k >= 118800i) || (attn_fdiv(k, 3600i) < 1i) || (t_0 <= 1i) || ((abs((attn_fmod(q, 3600i) - attn_fmod(k, 3600i))) <= max(attn_fdiv(2048i, t_1), 128i)) && ((2048i >= (128i * t_1)) || (attn_fmod(t_0, attn_fdiv((128i * t_1), 2048i)) == 0i))));
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -218,7 +225,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
       s *= u.scale;
       let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((q >= 118800i) || (k >= 118800i) || (attn_fdiv(k, 3600i) < 1i) || (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) <= 1i) || ((abs((attn_fmod(q, 3600i) - attn_fmod(k, 3600i))) <= max(attn_fdiv(2048i, select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i))), 128i)) && ((2048i >= (128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i)))) || (attn_fmod(abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))), attn_fdiv((128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 2i)), 4i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 4i)), 8i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 8i)), 16i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 16i)), 32i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 32i)), 64i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 64i)), 128i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 128i)), 256i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 256i)), 512i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 512i)), 1024i, (abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i))) >= 1024i))), 2048i)) == 0i)))));
+      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
     // Online softmax over this chunk's allowed keys: the new max (a row that has seen none

@@ -378,26 +378,24 @@ export const planner = asPlannerModule(
               h2 = h0 - l1;
             const l3 = h2 < 16 ? 1 : 0,
               h3 = l2 < 16 ? 1 : 0;
-            const l4 = Math.floor(k0 / 64),
-              h4 = Math.floor(k1 / 64);
-            rt.ivInt(l4 + g_0, h4 + g_0);
+            rt.ivInt(l1 + g_0, h1 + g_0);
+            const l4 = rt.R[0],
+              h4 = rt.R[1];
+            rt.ivInt(l4 + 1, h4 + 1);
             const l5 = rt.R[0],
               h5 = rt.R[1];
-            rt.ivInt(l5 + 1, h5 + 1);
+            rt.ivMod(l5, h5, 8, 8);
             const l6 = rt.R[0],
               h6 = rt.R[1];
-            rt.ivMod(l6, h6, 8, 8);
-            const l7 = rt.R[0],
-              h7 = rt.R[1];
-            const l8 = l7 === h7 && 0 === 0 && l7 === 0 ? 1 : 0,
-              h8 = h7 < 0 || 0 < l7 ? 0 : 1;
-            const l9 = Math.max(l3, l8),
-              h9 = Math.max(h3, h8);
-            const l10 = k1 <= q0 ? 1 : 0,
-              h10 = k0 <= q1 ? 1 : 0;
-            const l11 = Math.min(l9, l10),
-              h11 = Math.min(h9, h10);
-            return l11 === 1 ? 2 : h11 === 0 ? 0 : 1;
+            const l7 = l6 === h6 && 0 === 0 && l6 === 0 ? 1 : 0,
+              h7 = h6 < 0 || 0 < l6 ? 0 : 1;
+            const l8 = Math.max(l3, l7),
+              h8 = Math.max(h3, h7);
+            const l9 = k1 <= q0 ? 1 : 0,
+              h9 = k0 <= q1 ? 1 : 0;
+            const l10 = Math.min(l8, l9),
+              h10 = Math.min(h8, h9);
+            return l10 === 1 ? 2 : h10 === 0 ? 0 : 1;
           },
           mask(q, k) {
             return (

@@ -105,19 +105,26 @@ export function resolveParamValues(
   return out;
 }
 
-/** Replaces parameters that have values by constants. */
-export function substitute(e: M.MExpr, values: Readonly<Record<string, ParamValue>>): M.MExpr {
+/** Replaces parameters that have values by constants; a shared node is rebuilt once (`memo`), so sharing survives. */
+export function substitute(e: M.MExpr, values: Readonly<Record<string, ParamValue>>, memo: Map<M.MExpr, M.MExpr> = new Map()): M.MExpr {
+  const hit = memo.get(e);
+  if (hit) return hit;
+  let r: M.MExpr;
   if (e.kind === 'param' && Object.hasOwn(values, e.name)) {
     const v = values[e.name];
-    return { kind: 'const', type: e.type, value: e.type === 'float' ? Number(v) : v, span: e.span };
-  }
-  return M.mapChildren(e, (c) => substitute(c, values));
+    r = { kind: 'const', type: e.type, value: e.type === 'float' ? Number(v) : v, span: e.span };
+  } else r = M.mapChildren(e, (c) => substitute(c, values, memo));
+  memo.set(e, r);
+  return r;
 }
 
 /** Reports `/ 0` or `% 0` that parameter values created. */
 function reportZeroDivisors(e: M.MExpr, diags: Diagnostics, note: string): boolean {
   let ok = true;
+  const seen = new Set<M.MExpr>();
   const walk = (x: M.MExpr) => {
+    if (seen.has(x)) return;
+    seen.add(x);
     if (x.kind === 'arith' && (x.op === '/' || x.op === '%') && x.type === 'int') {
       const d = fold(x.b);
       if (d.kind === 'const' && d.value === 0) {
@@ -147,7 +154,8 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   }
   if (diags.items.slice(before).some((d) => d.severity === 'error')) return undefined;
   const note = `with ${Object.entries(constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'no parameters'}`;
-  const sub = (e: M.MExpr) => substitute(e, constValues);
+  const subMemo = new Map<M.MExpr, M.MExpr>();
+  const sub = (e: M.MExpr) => substitute(e, constValues, subMemo);
   const raw = [pattern.mask, pattern.bias, pattern.softcap, ...(pattern.layout ?? []).map((a) => a.size)];
   let ok = true;
   for (const e of raw) if (e && !reportZeroDivisors(sub(e), diags, note)) ok = false;
@@ -164,10 +172,12 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   if (!ok) return undefined;
   const report = badConstantReporter(diags, [note]);
   const bad = (node: M.MExpr, why: string) => { ok = false; report(node, why); };
-  const mask = foldReporting(sub(pattern.mask), bad);
-  const bias = pattern.bias && foldReporting(sub(pattern.bias), bad);
-  const softcap = pattern.softcap && foldReporting(sub(pattern.softcap), bad);
-  const layout = pattern.layout?.map((a) => ({ name: a.name, size: foldReporting(sub(a.size), bad) }));
+  // One fold for all of them: a node that the mask, bias and soft-cap share stays shared.
+  const foldMemo = new Map<M.MExpr, M.MExpr>();
+  const mask = foldReporting(sub(pattern.mask), bad, foldMemo);
+  const bias = pattern.bias && foldReporting(sub(pattern.bias), bad, foldMemo);
+  const softcap = pattern.softcap && foldReporting(sub(pattern.softcap), bad, foldMemo);
+  const layout = pattern.layout?.map((a) => ({ name: a.name, size: foldReporting(sub(a.size), bad, foldMemo) }));
   if (softcap && !checkSoftcap(softcap, diags, [note])) ok = false;
   if (!ok) return undefined;
   return {
@@ -210,7 +220,9 @@ export function checkRuntimeValues(bound: BoundPattern, runtime: Readonly<Record
   let ok = true;
   const report = badConstantReporter(diags, [note]);
   const bad = (node: M.MExpr, why: string) => { ok = false; report(node, why); };
-  if (bound.bias) foldReporting(substitute(bound.bias, runtime), bad);
-  if (bound.softcap && !checkSoftcap(foldReporting(substitute(bound.softcap, runtime), bad), diags, [note])) ok = false;
+  const subMemo = new Map<M.MExpr, M.MExpr>();
+  const foldMemo = new Map<M.MExpr, M.MExpr>();
+  if (bound.bias) foldReporting(substitute(bound.bias, runtime, subMemo), bad, foldMemo);
+  if (bound.softcap && !checkSoftcap(foldReporting(substitute(bound.softcap, runtime, subMemo), bad, foldMemo), diags, [note])) ok = false;
   return ok;
 }

@@ -111,7 +111,7 @@ function checkBody(fn: A.FnDecl, infos: ReadonlyMap<string, FnInfo>, diags: Diag
     }
     bindings.set(p.name.text, { kind: 'value', e: { kind: 'param', type: p.type.name, name: p.name.text, mode: 'runtime' }, t: p.type.name });
   }
-  const body = elaborate(fn.body, { bindings, layout: 'any', fns: infos, expanding: new Set([fn.name.text]), diags, siteDiags: diags });
+  const body = elaborate(fn.body, { bindings, layout: 'any', fns: infos, expanding: new Set([fn.name.text]), diags, siteDiags: diags, budget: { nodes: 0, reported: false, at: fn.body.span } });
   if (!ok || body.t === 'error') return 'error';
   const declared = fn.returns;
   if (!declared) return body.t;

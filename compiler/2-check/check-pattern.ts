@@ -10,7 +10,7 @@ import { fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { generatedNameConflict, isReserved } from './builtins.ts';
-import { elaborate, expect, expectNum, type Binding, type FnInfo, type Scope } from './elaborate.ts';
+import { elaborate, expect, expectNum, type Binding, type Budget, type FnInfo, type Scope } from './elaborate.ts';
 
 /** Checks `p`; returns undefined if it has errors (reported). */
 export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>, diags: Diagnostics): CheckedPattern | undefined {
@@ -35,7 +35,9 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     declared.set(n.text, n.span);
     return true;
   };
-  const baseScope = (): Scope => ({ bindings, layout, fns, expanding: new Set(), diags, siteDiags: diags });
+  const budget: Budget = { nodes: 0, reported: false };
+  const baseScope = (): Scope => ({ bindings, layout, fns, expanding: new Set(), diags, siteDiags: diags, budget });
+  const exactSeen = new Set<M.MExpr>();
 
   // Parameters.
   const params: Omit<ParamInfo, 'used' | 'indexedBy'>[] = [];
@@ -76,13 +78,14 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
 
   for (const s of p.body) {
     const scope = baseScope();
+    budget.at = s.span;
     switch (s.kind) {
       case 'causal':
         requires.push(M.cmp('<=', M.v('k'), M.v('q'), s.span));
         break;
       case 'allow': case 'require': case 'deny': {
         const r = elaborate(s.cond, scope);
-        if (!expect(r, 'bool', s.cond.span, diags) || !exactInts(r.e, diags)) break;
+        if (!expect(r, 'bool', s.cond.span, diags) || !exactInts(r.e, diags, exactSeen)) break;
         (s.kind === 'allow' ? allows : s.kind === 'require' ? requires : denies).push(r.e);
         break;
       }
@@ -115,9 +118,11 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
 
   const any = allows.length === 0 ? M.bool(true) : M.or(allows);
   const bad = badConstantReporter(diags);
-  const mask = foldReporting(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]), bad);
-  for (const e of [bias, ...(layout ?? []).map((a) => a.size), ...asserts.map((a) => a.cond)]) if (e) foldReporting(e, bad);
-  if (softcap) checkSoftcap(foldReporting(softcap, bad), diags);
+  // One fold memo: a node shared by the mask, bias, soft-cap, ... is judged (and reported) once.
+  const folded = new Map<M.MExpr, M.MExpr>();
+  const mask = foldReporting(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]), bad, folded);
+  for (const e of [bias, ...(layout ?? []).map((a) => a.size), ...asserts.map((a) => a.cond)]) if (e) foldReporting(e, bad, folded);
+  if (softcap) checkSoftcap(foldReporting(softcap, bad, folded), diags);
 
   const failed = diags.items.filter((d) => d.severity === 'error').length > before;
   // Unused-name warnings only for patterns that check: after an error they are mostly noise.
@@ -184,10 +189,12 @@ function assertUsesOnlyValues(e: M.MExpr, span: Span, diags: Diagnostics): boole
   return false;
 }
 
-/** A mask compares exact integers: a float anywhere under a comparison is an error. */
-function exactInts(e: M.MExpr, diags: Diagnostics): boolean {
+/** A mask compares exact integers: a float anywhere under a comparison is an error. Nodes in `seen` (shared with earlier clauses) were judged already. */
+function exactInts(e: M.MExpr, diags: Diagnostics, seen: Set<M.MExpr>): boolean {
   let ok = true;
   const walk = (x: M.MExpr) => {
+    if (seen.has(x)) return;
+    seen.add(x);
     if (x.kind === 'cmp' && (x.a.type === 'float' || x.b.type === 'float')) {
       diags.report('float_in_mask', 'this comparison uses float values: masks are exact integer arithmetic', x.span, ['floats are allowed only in `bias` and `softcap`']);
       ok = false;

@@ -42,23 +42,35 @@ export interface Scope {
   readonly diags: Diagnostics;
   /** Where call-site-dependent errors (layout axes) go while a `fn` body is expanded silently. */
   readonly siteDiags: Diagnostics;
+  /** Nodes elaborated so far for one pattern or `fn` (`MAX_EXPR_NODES`); shared by the scopes of its `fn` expansions. */
+  readonly budget?: Budget;
+}
+
+/** Elaboration work of one pattern or `fn`; `at` is the statement or body being elaborated (where a refusal points). */
+export interface Budget {
+  nodes: number;
+  reported: boolean;
+  at?: Span;
 }
 
 const ERR: Typed = { e: M.int(0), t: 'error' };
 const isNum = (t: Ty) => t === 'int' || t === 'float';
 
 /**
- * Limits on an elaborated expression. `let` and `fn` expansion share subexpressions, but the
- * later passes and the printed kernels see a tree, so its expanded size (each shared node
- * counted once per use) and depth are bounded; past either, `expression_too_large` is
- * reported at the expression that crossed it.
+ * Limits on elaborated expressions. `let`s and calls of a `fn` with the same arguments are
+ * shared, not copied: the mask IR is a DAG, and every later pass and printer handles each
+ * shared node once (the printed kernels bind it to a local). So what is bounded is the work
+ * of elaboration, `MAX_EXPR_NODES` nodes per pattern (or `fn`) after sharing, which only
+ * `fn` calls with ever new arguments can reach, and the depth of an expression counted
+ * through its `let`s and calls, `MAX_EXPANDED_DEPTH` (later passes recurse over it). Past
+ * either, `expression_too_large` is reported at the expression that crossed it.
  */
-export const MAX_EXPANDED_NODES = 100_000;
+export const MAX_EXPR_NODES = 100_000;
 export const MAX_EXPANDED_DEPTH = 256;
 
 const SHAPE = new WeakMap<M.MExpr, { size: number; depth: number }>();
 
-/** Expanded tree size and depth of `e`, memoised per node (linear in the DAG). */
+/** Expanded tree size (saturating) and depth of `e`, memoised per node (linear in the DAG). */
 export function exprShape(e: M.MExpr): { size: number; depth: number } {
   const hit = SHAPE.get(e);
   if (hit) return hit;
@@ -76,12 +88,22 @@ export function exprShape(e: M.MExpr): { size: number; depth: number } {
 
 /** Elaborates `x` in `scope`. */
 export function elaborate(x: A.Expr, scope: Scope): Typed {
+  const budget = scope.budget;
+  if (budget) {
+    if (budget.nodes >= MAX_EXPR_NODES) {
+      if (!budget.reported) {
+        budget.reported = true;
+        scope.siteDiags.report('expression_too_large', `expression too large: elaborating it, with \`let\`s and repeated \`fn\` calls shared, takes more than ${MAX_EXPR_NODES} nodes`, budget.at ?? x.span, ['each call of a `fn` with new arguments expands its body again; compute less per element, or use a runtime parameter or input array']);
+      }
+      return ERR;
+    }
+    budget.nodes++;
+  }
   const r = elaborateNode(x, scope);
   if (r.t === 'error') return r;
-  const { size, depth } = exprShape(r.e);
-  if (size > MAX_EXPANDED_NODES || depth > MAX_EXPANDED_DEPTH) {
-    const what = size > MAX_EXPANDED_NODES ? `${size} nodes, limit ${MAX_EXPANDED_NODES}` : `${depth} levels deep, limit ${MAX_EXPANDED_DEPTH}`;
-    scope.diags.report('expression_too_large', `expression too large after expanding \`let\` and \`fn\`: ${what}`, x.span, ['each use of a `let` or `fn` copies its expression into the kernels; compute less per element, or use a runtime parameter or input array']);
+  const { depth } = exprShape(r.e);
+  if (depth > MAX_EXPANDED_DEPTH) {
+    scope.diags.report('expression_too_large', `expression too large after expanding \`let\` and \`fn\`: ${depth} levels deep, limit ${MAX_EXPANDED_DEPTH}`, x.span, ['split the computation differently, or use a runtime parameter or input array']);
     return ERR;
   }
   return r;
@@ -368,7 +390,9 @@ function callUser(fn: FnInfo, x: Extract<A.Expr, { kind: 'call' }>, args: readon
   const hit = memo.get(key);
   if (hit) return hit;
   const result = expandUser(fn, bindings, scope);
-  memo.set(key, result);
+  // Not an expansion cut short by the node budget: another pattern, with its own budget,
+  // must expand (and report) it itself.
+  if (!scope.budget?.reported) memo.set(key, result);
   return result;
 }
 
@@ -419,6 +443,7 @@ function expandUser(fn: FnInfo, bindings: Map<string, Binding>, scope: Scope): T
     expanding: new Set([...scope.expanding, decl.name.text]),
     diags: new Diagnostics(),
     siteDiags: scope.siteDiags,
+    budget: scope.budget,
   };
   const body = elaborate(decl.body, inner);
   if (body.t === 'error') return ERR;

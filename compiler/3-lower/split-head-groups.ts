@@ -3,7 +3,7 @@
  * but not on `q`, `k` or input arrays by a slot (`$g0`, `$g1`, ...). What remains of the mask
  * is the same for all heads that agree on the slot values, so the planner groups heads by
  * evaluating the slots once per (b, h): O(heads x slots), never O(heads x tiles).
- * Identical sub-expressions share one slot.
+ * Identical sub-expressions share one slot. Shared nodes are rewritten once (linear in the DAG).
  */
 import * as M from '../ir/mask.ts';
 import type { HeadSlot } from '../ir/plan.ts';
@@ -11,16 +11,25 @@ import type { HeadSlot } from '../ir/plan.ts';
 /** Extracts head/batch slots from `mask`. */
 export function splitHeadGroups(mask: M.MExpr): { mask: M.MExpr; slots: HeadSlot[]; dependsOnBatch: boolean } {
   const slots: HeadSlot[] = [];
-  const byText = new Map<string, string>();
+  const byStruct = new Map<number, string>();
+  const memo = new Map<M.MExpr, M.MExpr>();
   const headOnly = (e: M.MExpr) =>
     (M.usesVar(e, 'h') || M.usesVar(e, 'b')) && !M.usesVar(e, 'q') && !M.usesVar(e, 'k');
   const walk = (e: M.MExpr): M.MExpr => {
+    let r = memo.get(e);
+    if (!r) {
+      r = rewrite(e);
+      memo.set(e, r);
+    }
+    return r;
+  };
+  const rewrite = (e: M.MExpr): M.MExpr => {
     if (headOnly(e)) {
-      const text = M.show(e);
-      let name = byText.get(text);
+      const id = M.structId(e);
+      let name = byStruct.get(id);
       if (!name) {
         name = `$g${slots.length}`;
-        byText.set(text, name);
+        byStruct.set(id, name);
         slots.push({ name, expr: e });
       }
       return { kind: 'param', type: e.type, name, mode: 'runtime', span: e.span };

@@ -9,7 +9,7 @@
  * overheads (per item and per launch), plus the memory floor for very short queries.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
-import { children, type MExpr } from '../ir/mask.ts';
+import { sharedCost, type MExpr } from '../ir/mask.ts';
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
@@ -63,32 +63,33 @@ export interface SimResult {
  * Integer operations the kernel executes per element of a PARTIAL tile, weighted by what the
  * emitted code does: `hash` mixes each argument with 9 operations; floor division and modulo
  * cost 1 (power-of-two constant: shift/mask), 4 (other constants: multiply-high and a fix-up)
- * or 10 (variable divisor); input-array reads are counted apart (they are memory loads).
+ * or 10 (variable divisor); input-array reads are counted apart (they are memory loads). A
+ * shared node counts once, as the kernel binds it to a local (`printCLets`).
  */
 export function maskOps(e: MExpr): number {
-  let own = 0;
+  return sharedCost([e], ownOps);
+}
+
+function ownOps(e: MExpr): number {
   switch (e.kind) {
     case 'const': case 'var': case 'size': case 'param': case 'input':
-      own = 0;
-      break;
+      return 0;
     case 'call':
-      own = e.fn === 'hash' ? 9 * e.args.length : 1;
-      break;
+      return e.fn === 'hash' ? 9 * e.args.length : 1;
     case 'arith':
       if ((e.op === '/' || e.op === '%') && e.type === 'int') {
         const c = e.b.kind === 'const' ? (e.b.value as number) : undefined;
-        own = c === undefined ? 10 : c > 0 && (c & (c - 1)) === 0 ? 1 : 4;
-      } else own = 1;
-      break;
+        return c === undefined ? 10 : c > 0 && (c & (c - 1)) === 0 ? 1 : 4;
+      }
+      return 1;
     default:
-      own = 1;
+      return 1;
   }
-  return own + children(e).reduce((n, c) => n + maskOps(c), 0);
 }
 
-/** Input-array reads per element of a PARTIAL tile. */
+/** Input-array reads per element of a PARTIAL tile (a shared read once, as the kernel binds it). */
 export function inputReads(e: MExpr): number {
-  return (e.kind === 'input' ? 1 : 0) + children(e).reduce((n, c) => n + inputReads(c), 0);
+  return sharedCost([e], (n) => (n.kind === 'input' ? 1 : 0));
 }
 
 /** Most work items (batch x heads x query blocks) one simulation lists. */

@@ -33,7 +33,7 @@ export const DIAGNOSTIC_CODES = {
   not_indexable: { severity: 'error', summary: 'indexing something that is not an input array, or an input array used without an index' },
   unknown_axis: { severity: 'error', summary: 'a layout coordinate that the layout does not define, or a coordinate with no layout' },
   duplicate_clause: { severity: 'error', summary: 'a clause that may appear once (layout, bias, softcap) appearing twice' },
-  expression_too_large: { severity: 'error', summary: 'an expression whose expansion of `let`s and `fn` calls has more than 100,000 nodes or 256 levels' },
+  expression_too_large: { severity: 'error', summary: 'a pattern or `fn` whose elaboration, with `let`s and repeated calls shared, creates more than 100,000 nodes, or an expression more than 256 levels deep' },
   division_by_zero: { severity: 'error', summary: 'division or modulo by a constant zero' },
   constant_out_of_range: { severity: 'error', summary: 'a constant expression whose value the kernels cannot compute: an int outside 32 bits, or a float that is not finite or outside the f32 range' },
   bad_softcap: { severity: 'error', summary: 'a soft-cap value that is not greater than 0' },

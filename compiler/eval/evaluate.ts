@@ -5,7 +5,7 @@
  * deliberately simple: it is the oracle that lowering and the kernels are tested against.
  */
 import { invariant } from '../diagnostics/diagnostic.ts';
-import type { MExpr } from '../ir/mask.ts';
+import { children, type MExpr } from '../ir/mask.ts';
 import { applyArith, applyBuiltin, applyCmp, applyNeg } from '../ir/semantics.ts';
 import type { BoundPattern, ParamValue } from '../2-check/bind.ts';
 
@@ -33,8 +33,51 @@ export interface Point {
   k: number;
 }
 
-/** Evaluates `e` at point `p`. */
+const SHARED = new WeakMap<MExpr, ReadonlySet<MExpr>>();
+
+/** The nodes under `root` with more than one parent (`let`s, repeated `fn` calls), found once per root. */
+function sharedUnder(root: MExpr): ReadonlySet<MExpr> {
+  let s = SHARED.get(root);
+  if (!s) {
+    const seen = new Set<MExpr>();
+    const shared = new Set<MExpr>();
+    const visit = (x: MExpr) => {
+      if (seen.has(x)) { shared.add(x); return; }
+      seen.add(x);
+      children(x).forEach(visit);
+    };
+    visit(root);
+    SHARED.set(root, (s = shared));
+  }
+  return s;
+}
+
+/**
+ * Evaluates `e` at point `p`. A node shared by several parents is evaluated at most once per
+ * point (the value is kept for the other uses), so the work is linear in the DAG; evaluation
+ * is still lazy (`&&`, `||` and `select` evaluate only what they need), as written.
+ */
 export function evaluate(e: MExpr, p: Point, ctx: EvalContext): number | boolean {
+  const shared = sharedUnder(e);
+  return evalNode(e, p, ctx, shared.size ? { shared, values: new Map() } : undefined);
+}
+
+interface Memo {
+  readonly shared: ReadonlySet<MExpr>;
+  readonly values: Map<MExpr, number | boolean>;
+}
+
+function evalNode(e: MExpr, p: Point, ctx: EvalContext, memo: Memo | undefined): number | boolean {
+  if (!memo?.shared.has(e)) return evalOne(e, p, ctx, memo);
+  const hit = memo.values.get(e);
+  if (hit !== undefined) return hit;
+  const v = evalOne(e, p, ctx, memo);
+  memo.values.set(e, v);
+  return v;
+}
+
+function evalOne(e: MExpr, p: Point, ctx: EvalContext, memo: Memo | undefined): number | boolean {
+  const evaluate = (x: MExpr, pp: Point, c: EvalContext) => evalNode(x, pp, c, memo);
   switch (e.kind) {
     case 'const': return e.value;
     case 'var': return p[e.name];

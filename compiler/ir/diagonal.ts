@@ -13,14 +13,19 @@ import { children, type MExpr } from './mask.ts';
 const isQK = (a: MExpr, b: MExpr) =>
   a.kind === 'var' && b.kind === 'var' && ((a.name === 'q' && b.name === 'k') || (a.name === 'k' && b.name === 'q'));
 
-/** True when `x` is a function of q - k, b, h, sizes and parameters only. */
+const DIAGONAL = new WeakMap<MExpr, boolean>();
+
+/** True when `x` is a function of q - k, b, h, sizes and parameters only (memoised per node). */
 export function dependsOnlyOnDiagonal(x: MExpr): boolean {
-  if (x.kind === 'var') return x.name !== 'q' && x.name !== 'k';
-  if (x.kind === 'input') return false;
-  if ((x.kind === 'arith' && x.op === '-') || x.kind === 'cmp') {
-    if (isQK(x.a, x.b)) return true;
-  }
-  return children(x).every(dependsOnlyOnDiagonal);
+  const hit = DIAGONAL.get(x);
+  if (hit !== undefined) return hit;
+  let r: boolean;
+  if (x.kind === 'var') r = x.name !== 'q' && x.name !== 'k';
+  else if (x.kind === 'input') r = false;
+  else if (((x.kind === 'arith' && x.op === '-') || x.kind === 'cmp') && isQK(x.a, x.b)) r = true;
+  else r = children(x).every(dependsOnlyOnDiagonal);
+  DIAGONAL.set(x, r);
+  return r;
 }
 
 /**

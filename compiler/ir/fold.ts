@@ -32,9 +32,17 @@ export function constantProblem(type: MExpr['type'], value: number | boolean): s
 /** Called with a constant (or a node that folds to one) whose value `constantProblem` rejects. */
 export type BadConstant = (node: MExpr, why: string) => void;
 
-/** Folds `e` bottom-up. */
+/** Folded nodes, by the node they came from. */
+interface FoldMemo {
+  get(e: MExpr): MExpr | undefined;
+  set(e: MExpr, f: MExpr): unknown;
+}
+
+const FOLDED = new WeakMap<MExpr, MExpr>();
+
+/** Folds `e` bottom-up. Memoised per node (folding is pure), so shared nodes fold once. */
 export function fold(e: MExpr): MExpr {
-  return foldWith(e, undefined);
+  return foldWith(e, undefined, FOLDED);
 }
 
 /**
@@ -43,12 +51,21 @@ export function fold(e: MExpr): MExpr {
  * the nodes above it are not reported again. Int arithmetic is judged on its exact result
  * (`2147483647 + 1` is refused, though at run time it would wrap).
  */
-export function foldReporting(e: MExpr, bad: BadConstant): MExpr {
-  return foldWith(e, bad);
+export function foldReporting(e: MExpr, bad: BadConstant, memo: Map<MExpr, MExpr> = new Map()): MExpr {
+  return foldWith(e, bad, memo);
 }
 
-function foldWith(e: MExpr, bad: BadConstant | undefined): MExpr {
-  const x = mapChildren(e, (c) => foldWith(c, bad));
+/** One node of `fold` or `foldReporting`, each shared node once (`memo`). */
+function foldWith(e: MExpr, bad: BadConstant | undefined, memo: FoldMemo): MExpr {
+  const hit = memo.get(e);
+  if (hit) return hit;
+  const r = foldOne(e, bad, memo);
+  memo.set(e, r);
+  return r;
+}
+
+function foldOne(e: MExpr, bad: BadConstant | undefined, memo: FoldMemo): MExpr {
+  const x = mapChildren(e, (c) => foldWith(c, bad, memo));
   if (!bad) return foldNode(x, e.span);
   if (x.kind === 'const') {
     const why = constantProblem(x.type, x.value);

@@ -101,26 +101,165 @@ export function mapChildren(e: MExpr, f: (c: MExpr) => MExpr): MExpr {
   }
 }
 
-/** True when some node in `e` satisfies `pred`. */
+/**
+ * True when some node in `e` satisfies `pred`. `let`s and repeated `fn` calls make the IR a
+ * DAG (one node, several parents): each node is visited once, so this is linear in the DAG.
+ */
 export function some(e: MExpr, pred: (n: MExpr) => boolean): boolean {
-  return pred(e) || children(e).some((c) => some(c, pred));
+  const seen = new Set<MExpr>();
+  const go = (x: MExpr): boolean => {
+    if (seen.has(x)) return false;
+    seen.add(x);
+    return pred(x) || children(x).some(go);
+  };
+  return go(e);
+}
+
+const VAR_BIT: Record<IndexVar, number> = { q: 1, k: 2, h: 4, b: 8 };
+/** Set in `varBits` when an `input` array is read. */
+export const INPUT_BIT = 16;
+const VAR_BITS = new WeakMap<MExpr, number>();
+
+/**
+ * The index variables `e` depends on, as bits (q 1, k 2, h 4, b 8; an `input` read sets its
+ * index's bit and `INPUT_BIT`), memoised per node: constant time after one linear pass.
+ */
+export function varBits(e: MExpr): number {
+  const hit = VAR_BITS.get(e);
+  if (hit !== undefined) return hit;
+  let bits = e.kind === 'var' ? VAR_BIT[e.name] : e.kind === 'input' ? VAR_BIT[e.index] | INPUT_BIT : 0;
+  for (const c of children(e)) bits |= varBits(c);
+  VAR_BITS.set(e, bits);
+  return bits;
 }
 
 /** Does `e` depend on index variable `name`? (`input` arrays depend on their index.) */
 export function usesVar(e: MExpr, name: IndexVar): boolean {
-  return some(e, (n) => (n.kind === 'var' && n.name === name) || (n.kind === 'input' && n.index === name));
+  return (varBits(e) & VAR_BIT[name]) !== 0;
 }
 
 const PREC: Record<string, number> = { '||': 1, '&&': 2, cmp: 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, unary: 6, '**': 7, atom: 8 };
 
-/** Prints an expression in `.attn` syntax (fully explicit, minimal parentheses). */
-export function show(e: MExpr): string {
-  return showP(e).text;
+/**
+ * Nodes at least this large (counted as printed, a shared node below them as one name) are
+ * printed once and named when more than one parent uses them; smaller ones (`q - k`) are
+ * printed at each use. Any constant bound keeps printed code linear in the DAG.
+ */
+export const MIN_SHARED_SIZE = 4;
+
+/**
+ * The nodes of the DAG under `roots` that a printer binds to a local once (`const t_0 = ...`)
+ * instead of printing at each use: used by two or more parents (or roots), not leaves, at
+ * least `MIN_SHARED_SIZE` large as printed, and accepted by `canShare`. In dependency order
+ * (a node after the shared nodes it uses). Linear in the DAG.
+ */
+export function sharedNodes(roots: readonly MExpr[], canShare: (e: MExpr) => boolean = () => true): MExpr[] {
+  const refs = new Map<MExpr, number>();
+  const post: MExpr[] = [];
+  const visit = (e: MExpr) => {
+    const n = refs.get(e);
+    if (n !== undefined) { refs.set(e, n + 1); return; }
+    refs.set(e, 1);
+    for (const c of children(e)) visit(c);
+    post.push(e);
+  };
+  roots.forEach(visit);
+  const size = new Map<MExpr, number>();
+  const shared = new Set<MExpr>();
+  for (const e of post) {
+    const cs = children(e);
+    let s = 1;
+    for (const c of cs) s = Math.min(Number.MAX_SAFE_INTEGER, s + (shared.has(c) ? 1 : size.get(c)!));
+    size.set(e, s);
+    if (cs.length > 0 && refs.get(e)! >= 2 && s >= MIN_SHARED_SIZE && canShare(e)) shared.add(e);
+  }
+  return post.filter((e) => shared.has(e));
 }
 
-function showP(e: MExpr): { text: string; prec: number } {
+/**
+ * Prints `roots` with their shared nodes (`sharedNodes`) named `<prefix>0`, `<prefix>1`, ...:
+ * `print(e, names)` prints one node, writing a node found in `names` as its name. Returns the
+ * bindings in dependency order and the roots' texts. Each node is printed once (a shared one)
+ * or at most `MIN_SHARED_SIZE` times per use of a named one, so the text is linear in the DAG.
+ */
+export function printShared(
+  roots: readonly MExpr[],
+  print: (e: MExpr, names: ReadonlyMap<MExpr, string>) => string,
+  options: { prefix?: string; canShare?: (e: MExpr) => boolean } = {},
+): { lets: { name: string; node: MExpr; text: string }[]; exprs: string[] } {
+  const names = new Map<MExpr, string>();
+  const lets = sharedNodes(roots, options.canShare).map((node, i) => {
+    const text = print(node, names);
+    const name = `${options.prefix ?? 't_'}${i}`;
+    names.set(node, name);
+    return { name, node, text };
+  });
+  return { lets, exprs: roots.map((r) => print(r, names)) };
+}
+
+/**
+ * The cost of evaluating `roots` as printed with `printShared`: the sum of `own` over every
+ * node occurrence in the printed code (a shared node once, in its binding).
+ */
+export function sharedCost(roots: readonly MExpr[], own: (e: MExpr) => number, canShare?: (e: MExpr) => boolean): number {
+  const shared = new Set(sharedNodes(roots, canShare));
+  const memo = new Map<MExpr, number>();
+  const cost = (e: MExpr): number => {
+    const hit = memo.get(e);
+    if (hit !== undefined) return hit;
+    let c = own(e);
+    for (const x of children(e)) c += shared.has(x) ? 0 : cost(x);
+    memo.set(e, c);
+    return c;
+  };
+  let total = 0;
+  for (const s of shared) total += cost(s);
+  for (const r of roots) if (!shared.has(r)) total += cost(r);
+  return total;
+}
+
+const STRUCT_IDS = new WeakMap<MExpr, number>();
+const STRUCT_TABLE = new Map<string, number>();
+
+/**
+ * A number that two nodes share exactly when they are structurally equal (same operators,
+ * leaves and constants; spans ignored). Memoised per node: linear in the DAG, where
+ * comparing printed text would be exponential.
+ */
+export function structId(e: MExpr): number {
+  const hit = STRUCT_IDS.get(e);
+  if (hit !== undefined) return hit;
+  let own: string;
+  switch (e.kind) {
+    case 'const': own = `c${e.type}:${Object.is(e.value, -0) ? '-0' : String(e.value)}`; break;
+    case 'var': case 'size': own = `${e.kind}:${e.name}`; break;
+    case 'param': own = `p${e.type}:${e.mode}:${e.name}`; break;
+    case 'input': own = `i:${e.name}:${e.index}`; break;
+    case 'arith': case 'cmp': own = `${e.kind}${e.type}${e.op}`; break;
+    case 'call': own = `call${e.type}${e.fn}`; break;
+    default: own = `${e.kind}${e.type}`;
+  }
+  const key = `${own}(${children(e).map(structId).join(',')})`;
+  let id = STRUCT_TABLE.get(key);
+  if (id === undefined) STRUCT_TABLE.set(key, (id = STRUCT_TABLE.size));
+  STRUCT_IDS.set(e, id);
+  return id;
+}
+
+/**
+ * Prints an expression in `.attn` syntax (fully explicit, minimal parentheses). A shared
+ * sub-expression (`sharedNodes`) is printed once, as `let $0 = ...; ` before the expression.
+ */
+export function show(e: MExpr): string {
+  const { lets, exprs } = printShared([e], (x, names) => showP(x, names).text, { prefix: '$' });
+  return [...lets.map((l) => `let ${l.name} = ${l.text}; `), exprs[0]].join('');
+}
+
+function showP(e: MExpr, names: ReadonlyMap<MExpr, string>): { text: string; prec: number } {
+  const named = names.get(e);
+  if (named !== undefined) return { text: named, prec: PREC.atom };
   const wrap = (x: MExpr, min: number) => {
-    const p = showP(x);
+    const p = showP(x, names);
     return p.prec < min ? `(${p.text})` : p.text;
   };
   switch (e.kind) {
@@ -135,7 +274,7 @@ function showP(e: MExpr): { text: string; prec: number } {
     case 'not':
       return { text: `!${wrap(e.x, PREC.unary)}`, prec: PREC.unary };
     case 'toFloat':
-      return { text: `float(${show(e.x)})`, prec: PREC.atom };
+      return { text: `float(${showP(e.x, names).text})`, prec: PREC.atom };
     case 'arith': {
       const p = PREC[e.op];
       return { text: `${wrap(e.a, p)} ${e.op} ${wrap(e.b, p + 1)}`, prec: p };
@@ -149,7 +288,7 @@ function showP(e: MExpr): { text: string; prec: number } {
     case 'or':
       return { text: e.args.map((a) => wrap(a, PREC['||'] + 1)).join(' || '), prec: PREC['||'] };
     case 'call':
-      return { text: `${e.fn}(${e.args.map(show).join(', ')})`, prec: PREC.atom };
+      return { text: `${e.fn}(${e.args.map((a) => showP(a, names).text).join(', ')})`, prec: PREC.atom };
   }
 }
 

@@ -55,43 +55,33 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l2, h2 = l0 - h1, h0 - l1
         l3, h3 = (l2 if l2 >= 0 else (-h2 if h2 <= 0 else 0)), max(-l2, h2)
         l4, h4 = (1 if h3 <= 1 else 0), (1 if l3 <= 1 else 0)
-        l5, h5 = (q0 // 64), (q1 // 64)
-        l6, h6 = (1 if h5 < 1 else 0), (1 if l5 < 1 else 0)
-        l7, h7 = (q0 // 64), (q1 // 64)
+        l5, h5 = (1 if h0 < 1 else 0), (1 if l0 < 1 else 0)
         r0, r1 = _flex.iv_int(q_len + 64, q_len + 64)
-        l8, h8 = r0, r1
-        r0, r1 = _flex.iv_int(l8 - 1, h8 - 1)
-        l9, h9 = r0, r1
-        l10, h10 = (l9 // 64), (h9 // 64)
-        l11, h11 = l10 - 1, h10 - 1
-        l12, h12 = (1 if l7 >= h11 else 0), (1 if h7 >= l11 else 0)
-        l13, h13 = (k0 // 64), (k1 // 64)
-        l14, h14 = (1 if h13 < 1 else 0), (1 if l13 < 1 else 0)
-        l15, h15 = (k0 // 64), (k1 // 64)
+        l6, h6 = r0, r1
+        r0, r1 = _flex.iv_int(l6 - 1, h6 - 1)
+        l7, h7 = r0, r1
+        l8, h8 = (l7 // 64), (h7 // 64)
+        l9, h9 = l8 - 1, h8 - 1
+        l10, h10 = (1 if l0 >= h9 else 0), (1 if h0 >= l9 else 0)
+        l11, h11 = (1 if h1 < 1 else 0), (1 if l1 < 1 else 0)
         r0, r1 = _flex.iv_int(kv_len + 64, kv_len + 64)
-        l16, h16 = r0, r1
-        r0, r1 = _flex.iv_int(l16 - 1, h16 - 1)
+        l12, h12 = r0, r1
+        r0, r1 = _flex.iv_int(l12 - 1, h12 - 1)
+        l13, h13 = r0, r1
+        l14, h14 = (l13 // 64), (h13 // 64)
+        l15, h15 = l14 - 1, h14 - 1
+        l16, h16 = (1 if l1 >= h15 else 0), (1 if h1 >= l15 else 0)
+        r0, r1 = _flex.iv_hash((l0, h0, l1, h1, g_0, g_0, 0, 0), _hash)
         l17, h17 = r0, r1
-        l18, h18 = (l17 // 64), (h17 // 64)
-        l19, h19 = l18 - 1, h18 - 1
-        l20, h20 = (1 if l15 >= h19 else 0), (1 if h15 >= l19 else 0)
-        l21, h21 = (q0 // 64), (q1 // 64)
-        l22, h22 = (k0 // 64), (k1 // 64)
-        r0, r1 = _flex.iv_hash((l21, h21, l22, h22, g_0, g_0, 0, 0), _hash)
-        l23, h23 = r0, r1
-        r0, r1 = _flex.iv_int(kv_len + 64, kv_len + 64)
-        l24, h24 = r0, r1
-        r0, r1 = _flex.iv_int(l24 - 1, h24 - 1)
-        l25, h25 = r0, r1
-        l26, h26 = (l25 // 64), (h25 // 64)
-        r0, r1 = _flex.iv_mod(l23, h23, l26, h26)
-        l27, h27 = r0, r1
-        l28, h28 = (1 if h27 < 3 else 0), (1 if l27 < 3 else 0)
-        l29, h29 = max(l4, l6, l12, l14, l20, l28), max(h4, h6, h12, h14, h20, h28)
-        return 2 if l29 == 1 else 0 if h29 == 0 else 1
+        r0, r1 = _flex.iv_mod(l17, h17, l14, h14)
+        l18, h18 = r0, r1
+        l19, h19 = (1 if h18 < 3 else 0), (1 if l18 < 3 else 0)
+        l20, h20 = max(l4, l5, l10, l11, l16, l19), max(h4, h5, h10, h11, h16, h19)
+        return 2 if l20 == 1 else 0 if h20 == 0 else 1
 
     def mask(q, k):
-        return ((abs(((q // 64) - (k // 64))) <= 1) or ((q // 64) < 1) or ((q // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) or ((k // 64) < 1) or ((k // 64) >= ((_wrap(_wrap(kv_len + 64) - 1) // 64) - 1)) or (_fmod(_hash((q // 64), (k // 64), g_0, 0), (_wrap(_wrap(kv_len + 64) - 1) // 64)) < 3))
+        t_0 = (_wrap(_wrap(kv_len + 64) - 1) // 64)
+        return ((abs(((q // 64) - (k // 64))) <= 1) or ((q // 64) < 1) or ((q // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) or ((k // 64) < 1) or ((k // 64) >= (t_0 - 1)) or (_fmod(_hash((q // 64), (k // 64), g_0, 0), t_0) < 3))
 
     return classify, mask
 
@@ -99,7 +89,8 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.abs(((q_idx // 64) - (kv_idx // 64))) <= 1) | ((q_idx // 64) < 1) | ((q_idx // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) | ((kv_idx // 64) < 1) | ((kv_idx // 64) >= ((_wrap(_wrap(kv_len + 64) - 1) // 64) - 1)) | (_fmod(_hash((q_idx // 64), (kv_idx // 64), h, 0), (_wrap(_wrap(kv_len + 64) - 1) // 64)) < 3))
+        t_0 = (_wrap(_wrap(kv_len + 64) - 1) // 64)
+        return ((torch.abs(((q_idx // 64) - (kv_idx // 64))) <= 1) | ((q_idx // 64) < 1) | ((q_idx // 64) >= ((_wrap(_wrap(q_len + 64) - 1) // 64) - 1)) | ((kv_idx // 64) < 1) | ((kv_idx // 64) >= (t_0 - 1)) | (_fmod(_hash((q_idx // 64), (kv_idx // 64), h, 0), t_0) < 3))
 
     return mask_mod
 

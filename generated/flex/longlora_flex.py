@@ -69,7 +69,8 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return (((_wrap(q_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048) == (_wrap(kv_idx + torch.where((h < (heads // 2)), 0, 1024)) // 2048)) & (kv_idx <= q_idx))
+        t_0 = torch.where((h < (heads // 2)), 0, 1024)
+        return (((_wrap(q_idx + t_0) // 2048) == (_wrap(kv_idx + t_0) // 2048)) & (kv_idx <= q_idx))
 
     return mask_mod
 

@@ -65,23 +65,15 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l4, h4 = r0, r1
         l5, h5 = min(l1, l4), min(h1, h4)
         l6, h6 = (1 if h5 <= k0 else 0), (1 if l5 <= k1 else 0)
-        l7, h7 = q0 - 3, q1 - 3
-        l8, h8 = max(l7, 0), max(h7, 0)
-        r0, r1 = _flex.iv_int(kv_len + 1, kv_len + 1)
-        l9, h9 = r0, r1
-        r0, r1 = _flex.iv_int(l9 - 1, h9 - 1)
-        l10, h10 = r0, r1
-        r0, r1 = _flex.iv_int(l10 - 7, h10 - 7)
-        l11, h11 = r0, r1
-        l12, h12 = min(l8, l11), min(h8, h11)
-        r0, r1 = _flex.iv_int(l12 + 7, h12 + 7)
-        l13, h13 = r0, r1
-        l14, h14 = (1 if k1 < l13 else 0), (1 if k0 < h13 else 0)
-        l15, h15 = min(l6, l14), min(h6, h14)
-        return 2 if l15 == 1 else 0 if h15 == 0 else 1
+        r0, r1 = _flex.iv_int(l5 + 7, h5 + 7)
+        l7, h7 = r0, r1
+        l8, h8 = (1 if k1 < l7 else 0), (1 if k0 < h7 else 0)
+        l9, h9 = min(l6, l8), min(h6, h8)
+        return 2 if l9 == 1 else 0 if h9 == 0 else 1
 
     def mask(q, k):
-        return ((min(max((q - 3), 0), _wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) <= k) and (k < _wrap(min(max((q - 3), 0), _wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) + 7)))
+        t_0 = min(max((q - 3), 0), _wrap(_wrap(_wrap(kv_len + 1) - 1) - 7))
+        return ((t_0 <= k) and (k < _wrap(t_0 + 7)))
 
     return classify, mask
 
@@ -89,7 +81,8 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.clamp(torch.clamp((q_idx - 3), min=0), max=_wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) <= kv_idx) & (kv_idx < _wrap(torch.clamp(torch.clamp((q_idx - 3), min=0), max=_wrap(_wrap(_wrap(kv_len + 1) - 1) - 7)) + 7)))
+        t_0 = torch.clamp(torch.clamp((q_idx - 3), min=0), max=_wrap(_wrap(_wrap(kv_len + 1) - 1) - 7))
+        return ((t_0 <= kv_idx) & (kv_idx < _wrap(t_0 + 7)))
 
     return mask_mod
 

@@ -54,35 +54,25 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l3, h3 = min(l2, 49), min(h2, 49)
         l4, h4 = (k0 // 56), (k1 // 56)
         l5, h5 = (1 if h3 <= l4 else 0), (1 if l3 <= h4 else 0)
-        l6, h6 = (k0 // 56), (k1 // 56)
-        l7, h7 = (q0 // 56), (q1 // 56)
-        l8, h8 = l7 - 3, h7 - 3
-        l9, h9 = max(l8, 0), max(h8, 0)
-        l10, h10 = min(l9, 49), min(h9, 49)
-        l11, h11 = l10 + 7, h10 + 7
-        l12, h12 = (1 if h6 < l11 else 0), (1 if l6 < h11 else 0)
+        l6, h6 = l3 + 7, h3 + 7
+        l7, h7 = (1 if h4 < l6 else 0), (1 if l4 < h6 else 0)
         r0, r1 = _flex.iv_mod(q0, q1, 56, 56)
-        l13, h13 = r0, r1
-        l14, h14 = l13 - 3, h13 - 3
-        l15, h15 = max(l14, 0), max(h14, 0)
-        l16, h16 = min(l15, 49), min(h15, 49)
+        l8, h8 = r0, r1
+        l9, h9 = l8 - 3, h8 - 3
+        l10, h10 = max(l9, 0), max(h9, 0)
+        l11, h11 = min(l10, 49), min(h10, 49)
         r0, r1 = _flex.iv_mod(k0, k1, 56, 56)
-        l17, h17 = r0, r1
-        l18, h18 = (1 if h16 <= l17 else 0), (1 if l16 <= h17 else 0)
-        r0, r1 = _flex.iv_mod(k0, k1, 56, 56)
-        l19, h19 = r0, r1
-        r0, r1 = _flex.iv_mod(q0, q1, 56, 56)
-        l20, h20 = r0, r1
-        l21, h21 = l20 - 3, h20 - 3
-        l22, h22 = max(l21, 0), max(h21, 0)
-        l23, h23 = min(l22, 49), min(h22, 49)
-        l24, h24 = l23 + 7, h23 + 7
-        l25, h25 = (1 if h19 < l24 else 0), (1 if l19 < h24 else 0)
-        l26, h26 = min(l5, l12, l18, l25), min(h5, h12, h18, h25)
-        return 2 if l26 == 1 else 0 if h26 == 0 else 1
+        l12, h12 = r0, r1
+        l13, h13 = (1 if h11 <= l12 else 0), (1 if l11 <= h12 else 0)
+        l14, h14 = l11 + 7, h11 + 7
+        l15, h15 = (1 if h12 < l14 else 0), (1 if l12 < h14 else 0)
+        l16, h16 = min(l5, l7, l13, l15), min(h5, h7, h13, h15)
+        return 2 if l16 == 1 else 0 if h16 == 0 else 1
 
     def mask(q, k):
-        return ((min(max(((q // 56) - 3), 0), 49) <= (k // 56)) and ((k // 56) < (min(max(((q // 56) - 3), 0), 49) + 7)) and (min(max(((q % 56) - 3), 0), 49) <= (k % 56)) and ((k % 56) < (min(max(((q % 56) - 3), 0), 49) + 7)))
+        t_0 = min(max(((q // 56) - 3), 0), 49)
+        t_1 = min(max(((q % 56) - 3), 0), 49)
+        return ((t_0 <= (k // 56)) and ((k // 56) < (t_0 + 7)) and (t_1 <= (k % 56)) and ((k % 56) < (t_1 + 7)))
 
     return classify, mask
 
@@ -90,7 +80,9 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.clamp(torch.clamp(((q_idx // 56) - 3), min=0), max=49) <= (kv_idx // 56)) & ((kv_idx // 56) < (torch.clamp(torch.clamp(((q_idx // 56) - 3), min=0), max=49) + 7)) & (torch.clamp(torch.clamp(((q_idx % 56) - 3), min=0), max=49) <= (kv_idx % 56)) & ((kv_idx % 56) < (torch.clamp(torch.clamp(((q_idx % 56) - 3), min=0), max=49) + 7)))
+        t_0 = torch.clamp(torch.clamp(((q_idx // 56) - 3), min=0), max=49)
+        t_1 = torch.clamp(torch.clamp(((q_idx % 56) - 3), min=0), max=49)
+        return ((t_0 <= (kv_idx // 56)) & ((kv_idx // 56) < (t_0 + 7)) & (t_1 <= (kv_idx % 56)) & ((kv_idx % 56) < (t_1 + 7)))
 
     return mask_mod
 

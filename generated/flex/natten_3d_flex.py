@@ -54,56 +54,39 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l3, h3 = min(l2, 13), min(h2, 13)
         l4, h4 = (k0 // 1024), (k1 // 1024)
         l5, h5 = (1 if h3 <= l4 else 0), (1 if l3 <= h4 else 0)
-        l6, h6 = (k0 // 1024), (k1 // 1024)
-        l7, h7 = (q0 // 1024), (q1 // 1024)
-        l8, h8 = l7 - 1, h7 - 1
-        l9, h9 = max(l8, 0), max(h8, 0)
-        l10, h10 = min(l9, 13), min(h9, 13)
-        l11, h11 = l10 + 3, h10 + 3
-        l12, h12 = (1 if h6 < l11 else 0), (1 if l6 < h11 else 0)
-        l13, h13 = (q0 // 32), (q1 // 32)
+        l6, h6 = l3 + 3, h3 + 3
+        l7, h7 = (1 if h4 < l6 else 0), (1 if l4 < h6 else 0)
+        l8, h8 = (q0 // 32), (q1 // 32)
+        r0, r1 = _flex.iv_mod(l8, h8, 32, 32)
+        l9, h9 = r0, r1
+        l10, h10 = l9 - 3, h9 - 3
+        l11, h11 = max(l10, 0), max(h10, 0)
+        l12, h12 = min(l11, 25), min(h11, 25)
+        l13, h13 = (k0 // 32), (k1 // 32)
         r0, r1 = _flex.iv_mod(l13, h13, 32, 32)
         l14, h14 = r0, r1
-        l15, h15 = l14 - 3, h14 - 3
-        l16, h16 = max(l15, 0), max(h15, 0)
-        l17, h17 = min(l16, 25), min(h16, 25)
-        l18, h18 = (k0 // 32), (k1 // 32)
-        r0, r1 = _flex.iv_mod(l18, h18, 32, 32)
-        l19, h19 = r0, r1
-        l20, h20 = (1 if h17 <= l19 else 0), (1 if l17 <= h19 else 0)
-        l21, h21 = (k0 // 32), (k1 // 32)
-        r0, r1 = _flex.iv_mod(l21, h21, 32, 32)
+        l15, h15 = (1 if h12 <= l14 else 0), (1 if l12 <= h14 else 0)
+        l16, h16 = l12 + 7, h12 + 7
+        l17, h17 = (1 if h14 < l16 else 0), (1 if l14 < h16 else 0)
+        r0, r1 = _flex.iv_mod(q0, q1, 32, 32)
+        l18, h18 = r0, r1
+        l19, h19 = l18 - 3, h18 - 3
+        l20, h20 = max(l19, 0), max(h19, 0)
+        l21, h21 = min(l20, 25), min(h20, 25)
+        r0, r1 = _flex.iv_mod(k0, k1, 32, 32)
         l22, h22 = r0, r1
-        l23, h23 = (q0 // 32), (q1 // 32)
-        r0, r1 = _flex.iv_mod(l23, h23, 32, 32)
-        l24, h24 = r0, r1
-        l25, h25 = l24 - 3, h24 - 3
-        l26, h26 = max(l25, 0), max(h25, 0)
-        l27, h27 = min(l26, 25), min(h26, 25)
-        l28, h28 = l27 + 7, h27 + 7
-        l29, h29 = (1 if h22 < l28 else 0), (1 if l22 < h28 else 0)
-        r0, r1 = _flex.iv_mod(q0, q1, 32, 32)
-        l30, h30 = r0, r1
-        l31, h31 = l30 - 3, h30 - 3
-        l32, h32 = max(l31, 0), max(h31, 0)
-        l33, h33 = min(l32, 25), min(h32, 25)
-        r0, r1 = _flex.iv_mod(k0, k1, 32, 32)
-        l34, h34 = r0, r1
-        l35, h35 = (1 if h33 <= l34 else 0), (1 if l33 <= h34 else 0)
-        r0, r1 = _flex.iv_mod(k0, k1, 32, 32)
-        l36, h36 = r0, r1
-        r0, r1 = _flex.iv_mod(q0, q1, 32, 32)
-        l37, h37 = r0, r1
-        l38, h38 = l37 - 3, h37 - 3
-        l39, h39 = max(l38, 0), max(h38, 0)
-        l40, h40 = min(l39, 25), min(h39, 25)
-        l41, h41 = l40 + 7, h40 + 7
-        l42, h42 = (1 if h36 < l41 else 0), (1 if l36 < h41 else 0)
-        l43, h43 = min(l5, l12, l20, l29, l35, l42), min(h5, h12, h20, h29, h35, h42)
-        return 2 if l43 == 1 else 0 if h43 == 0 else 1
+        l23, h23 = (1 if h21 <= l22 else 0), (1 if l21 <= h22 else 0)
+        l24, h24 = l21 + 7, h21 + 7
+        l25, h25 = (1 if h22 < l24 else 0), (1 if l22 < h24 else 0)
+        l26, h26 = min(l5, l7, l15, l17, l23, l25), min(h5, h7, h15, h17, h23, h25)
+        return 2 if l26 == 1 else 0 if h26 == 0 else 1
 
     def mask(q, k):
-        return ((min(max(((q // 1024) - 1), 0), 13) <= (k // 1024)) and ((k // 1024) < (min(max(((q // 1024) - 1), 0), 13) + 3)) and (min(max((((q // 32) % 32) - 3), 0), 25) <= ((k // 32) % 32)) and (((k // 32) % 32) < (min(max((((q // 32) % 32) - 3), 0), 25) + 7)) and (min(max(((q % 32) - 3), 0), 25) <= (k % 32)) and ((k % 32) < (min(max(((q % 32) - 3), 0), 25) + 7)))
+        t_0 = min(max(((q // 1024) - 1), 0), 13)
+        t_1 = min(max((((q // 32) % 32) - 3), 0), 25)
+        t_2 = ((k // 32) % 32)
+        t_3 = min(max(((q % 32) - 3), 0), 25)
+        return ((t_0 <= (k // 1024)) and ((k // 1024) < (t_0 + 3)) and (t_1 <= t_2) and (t_2 < (t_1 + 7)) and (t_3 <= (k % 32)) and ((k % 32) < (t_3 + 7)))
 
     return classify, mask
 
@@ -111,7 +94,11 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((torch.clamp(torch.clamp(((q_idx // 1024) - 1), min=0), max=13) <= (kv_idx // 1024)) & ((kv_idx // 1024) < (torch.clamp(torch.clamp(((q_idx // 1024) - 1), min=0), max=13) + 3)) & (torch.clamp(torch.clamp((((q_idx // 32) % 32) - 3), min=0), max=25) <= ((kv_idx // 32) % 32)) & (((kv_idx // 32) % 32) < (torch.clamp(torch.clamp((((q_idx // 32) % 32) - 3), min=0), max=25) + 7)) & (torch.clamp(torch.clamp(((q_idx % 32) - 3), min=0), max=25) <= (kv_idx % 32)) & ((kv_idx % 32) < (torch.clamp(torch.clamp(((q_idx % 32) - 3), min=0), max=25) + 7)))
+        t_0 = torch.clamp(torch.clamp(((q_idx // 1024) - 1), min=0), max=13)
+        t_1 = torch.clamp(torch.clamp((((q_idx // 32) % 32) - 3), min=0), max=25)
+        t_2 = ((kv_idx // 32) % 32)
+        t_3 = torch.clamp(torch.clamp(((q_idx % 32) - 3), min=0), max=25)
+        return ((t_0 <= (kv_idx // 1024)) & ((kv_idx // 1024) < (t_0 + 3)) & (t_1 <= t_2) & (t_2 < (t_1 + 7)) & (t_3 <= (kv_idx % 32)) & ((kv_idx % 32) < (t_3 + 7)))
 
     return mask_mod
 

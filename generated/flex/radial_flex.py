@@ -72,210 +72,48 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l10, h10 = r0, r1
         l11, h11 = l9 - h10, h9 - l10
         l12, h12 = (l11 if l11 >= 0 else (-h11 if h11 <= 0 else 0)), max(-l11, h11)
-        l13, h13 = (q0 // 3600), (q1 // 3600)
-        l14, h14 = (k0 // 3600), (k1 // 3600)
-        l15, h15 = l13 - h14, h13 - l14
-        l16, h16 = (l15 if l15 >= 0 else (-h15 if h15 <= 0 else 0)), max(-l15, h15)
-        l17, h17 = (1 if l16 >= 1024 else 0), (1 if h16 >= 1024 else 0)
-        l18, h18 = (q0 // 3600), (q1 // 3600)
-        l19, h19 = (k0 // 3600), (k1 // 3600)
-        l20, h20 = l18 - h19, h18 - l19
-        l21, h21 = (l20 if l20 >= 0 else (-h20 if h20 <= 0 else 0)), max(-l20, h20)
-        l22, h22 = (1 if l21 >= 512 else 0), (1 if h21 >= 512 else 0)
-        l23, h23 = (q0 // 3600), (q1 // 3600)
-        l24, h24 = (k0 // 3600), (k1 // 3600)
-        l25, h25 = l23 - h24, h23 - l24
-        l26, h26 = (l25 if l25 >= 0 else (-h25 if h25 <= 0 else 0)), max(-l25, h25)
-        l27, h27 = (1 if l26 >= 256 else 0), (1 if h26 >= 256 else 0)
-        l28, h28 = (q0 // 3600), (q1 // 3600)
-        l29, h29 = (k0 // 3600), (k1 // 3600)
-        l30, h30 = l28 - h29, h28 - l29
-        l31, h31 = (l30 if l30 >= 0 else (-h30 if h30 <= 0 else 0)), max(-l30, h30)
-        l32, h32 = (1 if l31 >= 128 else 0), (1 if h31 >= 128 else 0)
-        l33, h33 = (q0 // 3600), (q1 // 3600)
-        l34, h34 = (k0 // 3600), (k1 // 3600)
-        l35, h35 = l33 - h34, h33 - l34
-        l36, h36 = (l35 if l35 >= 0 else (-h35 if h35 <= 0 else 0)), max(-l35, h35)
-        l37, h37 = (1 if l36 >= 64 else 0), (1 if h36 >= 64 else 0)
-        l38, h38 = (q0 // 3600), (q1 // 3600)
-        l39, h39 = (k0 // 3600), (k1 // 3600)
-        l40, h40 = l38 - h39, h38 - l39
-        l41, h41 = (l40 if l40 >= 0 else (-h40 if h40 <= 0 else 0)), max(-l40, h40)
-        l42, h42 = (1 if l41 >= 32 else 0), (1 if h41 >= 32 else 0)
-        l43, h43 = (q0 // 3600), (q1 // 3600)
-        l44, h44 = (k0 // 3600), (k1 // 3600)
-        l45, h45 = l43 - h44, h43 - l44
-        l46, h46 = (l45 if l45 >= 0 else (-h45 if h45 <= 0 else 0)), max(-l45, h45)
-        l47, h47 = (1 if l46 >= 16 else 0), (1 if h46 >= 16 else 0)
-        l48, h48 = (q0 // 3600), (q1 // 3600)
-        l49, h49 = (k0 // 3600), (k1 // 3600)
-        l50, h50 = l48 - h49, h48 - l49
-        l51, h51 = (l50 if l50 >= 0 else (-h50 if h50 <= 0 else 0)), max(-l50, h50)
-        l52, h52 = (1 if l51 >= 8 else 0), (1 if h51 >= 8 else 0)
-        l53, h53 = (q0 // 3600), (q1 // 3600)
-        l54, h54 = (k0 // 3600), (k1 // 3600)
-        l55, h55 = l53 - h54, h53 - l54
-        l56, h56 = (l55 if l55 >= 0 else (-h55 if h55 <= 0 else 0)), max(-l55, h55)
-        l57, h57 = (1 if l56 >= 4 else 0), (1 if h56 >= 4 else 0)
-        l58, h58 = (q0 // 3600), (q1 // 3600)
-        l59, h59 = (k0 // 3600), (k1 // 3600)
-        l60, h60 = l58 - h59, h58 - l59
-        l61, h61 = (l60 if l60 >= 0 else (-h60 if h60 <= 0 else 0)), max(-l60, h60)
-        l62, h62 = (1 if l61 >= 2 else 0), (1 if h61 >= 2 else 0)
-        l63, h63 = (2 if l62 == 1 else (1 if h62 == 0 else min(2, 1))), (2 if l62 == 1 else (1 if h62 == 0 else max(2, 1)))
-        l64, h64 = (4 if l57 == 1 else (l63 if h57 == 0 else min(4, l63))), (4 if l57 == 1 else (h63 if h57 == 0 else max(4, h63)))
-        l65, h65 = (8 if l52 == 1 else (l64 if h52 == 0 else min(8, l64))), (8 if l52 == 1 else (h64 if h52 == 0 else max(8, h64)))
-        l66, h66 = (16 if l47 == 1 else (l65 if h47 == 0 else min(16, l65))), (16 if l47 == 1 else (h65 if h47 == 0 else max(16, h65)))
-        l67, h67 = (32 if l42 == 1 else (l66 if h42 == 0 else min(32, l66))), (32 if l42 == 1 else (h66 if h42 == 0 else max(32, h66)))
-        l68, h68 = (64 if l37 == 1 else (l67 if h37 == 0 else min(64, l67))), (64 if l37 == 1 else (h67 if h37 == 0 else max(64, h67)))
-        l69, h69 = (128 if l32 == 1 else (l68 if h32 == 0 else min(128, l68))), (128 if l32 == 1 else (h68 if h32 == 0 else max(128, h68)))
-        l70, h70 = (256 if l27 == 1 else (l69 if h27 == 0 else min(256, l69))), (256 if l27 == 1 else (h69 if h27 == 0 else max(256, h69)))
-        l71, h71 = (512 if l22 == 1 else (l70 if h22 == 0 else min(512, l70))), (512 if l22 == 1 else (h70 if h22 == 0 else max(512, h70)))
-        l72, h72 = (1024 if l17 == 1 else (l71 if h17 == 0 else min(1024, l71))), (1024 if l17 == 1 else (h71 if h17 == 0 else max(1024, h71)))
-        r0, r1 = _flex.iv_div(2048, 2048, l72, h72)
-        l73, h73 = r0, r1
-        l74, h74 = max(l73, 128), max(h73, 128)
-        l75, h75 = (1 if h12 <= l74 else 0), (1 if l12 <= h74 else 0)
-        l76, h76 = (q0 // 3600), (q1 // 3600)
-        l77, h77 = (k0 // 3600), (k1 // 3600)
-        l78, h78 = l76 - h77, h76 - l77
-        l79, h79 = (l78 if l78 >= 0 else (-h78 if h78 <= 0 else 0)), max(-l78, h78)
-        l80, h80 = (1 if l79 >= 1024 else 0), (1 if h79 >= 1024 else 0)
-        l81, h81 = (q0 // 3600), (q1 // 3600)
-        l82, h82 = (k0 // 3600), (k1 // 3600)
-        l83, h83 = l81 - h82, h81 - l82
-        l84, h84 = (l83 if l83 >= 0 else (-h83 if h83 <= 0 else 0)), max(-l83, h83)
-        l85, h85 = (1 if l84 >= 512 else 0), (1 if h84 >= 512 else 0)
-        l86, h86 = (q0 // 3600), (q1 // 3600)
-        l87, h87 = (k0 // 3600), (k1 // 3600)
-        l88, h88 = l86 - h87, h86 - l87
-        l89, h89 = (l88 if l88 >= 0 else (-h88 if h88 <= 0 else 0)), max(-l88, h88)
-        l90, h90 = (1 if l89 >= 256 else 0), (1 if h89 >= 256 else 0)
-        l91, h91 = (q0 // 3600), (q1 // 3600)
-        l92, h92 = (k0 // 3600), (k1 // 3600)
-        l93, h93 = l91 - h92, h91 - l92
-        l94, h94 = (l93 if l93 >= 0 else (-h93 if h93 <= 0 else 0)), max(-l93, h93)
-        l95, h95 = (1 if l94 >= 128 else 0), (1 if h94 >= 128 else 0)
-        l96, h96 = (q0 // 3600), (q1 // 3600)
-        l97, h97 = (k0 // 3600), (k1 // 3600)
-        l98, h98 = l96 - h97, h96 - l97
-        l99, h99 = (l98 if l98 >= 0 else (-h98 if h98 <= 0 else 0)), max(-l98, h98)
-        l100, h100 = (1 if l99 >= 64 else 0), (1 if h99 >= 64 else 0)
-        l101, h101 = (q0 // 3600), (q1 // 3600)
-        l102, h102 = (k0 // 3600), (k1 // 3600)
-        l103, h103 = l101 - h102, h101 - l102
-        l104, h104 = (l103 if l103 >= 0 else (-h103 if h103 <= 0 else 0)), max(-l103, h103)
-        l105, h105 = (1 if l104 >= 32 else 0), (1 if h104 >= 32 else 0)
-        l106, h106 = (q0 // 3600), (q1 // 3600)
-        l107, h107 = (k0 // 3600), (k1 // 3600)
-        l108, h108 = l106 - h107, h106 - l107
-        l109, h109 = (l108 if l108 >= 0 else (-h108 if h108 <= 0 else 0)), max(-l108, h108)
-        l110, h110 = (1 if l109 >= 16 else 0), (1 if h109 >= 16 else 0)
-        l111, h111 = (q0 // 3600), (q1 // 3600)
-        l112, h112 = (k0 // 3600), (k1 // 3600)
-        l113, h113 = l111 - h112, h111 - l112
-        l114, h114 = (l113 if l113 >= 0 else (-h113 if h113 <= 0 else 0)), max(-l113, h113)
-        l115, h115 = (1 if l114 >= 8 else 0), (1 if h114 >= 8 else 0)
-        l116, h116 = (q0 // 3600), (q1 // 3600)
-        l117, h117 = (k0 // 3600), (k1 // 3600)
-        l118, h118 = l116 - h117, h116 - l117
-        l119, h119 = (l118 if l118 >= 0 else (-h118 if h118 <= 0 else 0)), max(-l118, h118)
-        l120, h120 = (1 if l119 >= 4 else 0), (1 if h119 >= 4 else 0)
-        l121, h121 = (q0 // 3600), (q1 // 3600)
-        l122, h122 = (k0 // 3600), (k1 // 3600)
-        l123, h123 = l121 - h122, h121 - l122
-        l124, h124 = (l123 if l123 >= 0 else (-h123 if h123 <= 0 else 0)), max(-l123, h123)
-        l125, h125 = (1 if l124 >= 2 else 0), (1 if h124 >= 2 else 0)
-        l126, h126 = (2 if l125 == 1 else (1 if h125 == 0 else min(2, 1))), (2 if l125 == 1 else (1 if h125 == 0 else max(2, 1)))
-        l127, h127 = (4 if l120 == 1 else (l126 if h120 == 0 else min(4, l126))), (4 if l120 == 1 else (h126 if h120 == 0 else max(4, h126)))
-        l128, h128 = (8 if l115 == 1 else (l127 if h115 == 0 else min(8, l127))), (8 if l115 == 1 else (h127 if h115 == 0 else max(8, h127)))
-        l129, h129 = (16 if l110 == 1 else (l128 if h110 == 0 else min(16, l128))), (16 if l110 == 1 else (h128 if h110 == 0 else max(16, h128)))
-        l130, h130 = (32 if l105 == 1 else (l129 if h105 == 0 else min(32, l129))), (32 if l105 == 1 else (h129 if h105 == 0 else max(32, h129)))
-        l131, h131 = (64 if l100 == 1 else (l130 if h100 == 0 else min(64, l130))), (64 if l100 == 1 else (h130 if h100 == 0 else max(64, h130)))
-        l132, h132 = (128 if l95 == 1 else (l131 if h95 == 0 else min(128, l131))), (128 if l95 == 1 else (h131 if h95 == 0 else max(128, h131)))
-        l133, h133 = (256 if l90 == 1 else (l132 if h90 == 0 else min(256, l132))), (256 if l90 == 1 else (h132 if h90 == 0 else max(256, h132)))
-        l134, h134 = (512 if l85 == 1 else (l133 if h85 == 0 else min(512, l133))), (512 if l85 == 1 else (h133 if h85 == 0 else max(512, h133)))
-        l135, h135 = (1024 if l80 == 1 else (l134 if h80 == 0 else min(1024, l134))), (1024 if l80 == 1 else (h134 if h80 == 0 else max(1024, h134)))
-        r0, r1 = _flex.iv_mul(128, 128, l135, h135)
-        l136, h136 = r0, r1
-        l137, h137 = (1 if 2048 >= h136 else 0), (1 if 2048 >= l136 else 0)
-        l138, h138 = (q0 // 3600), (q1 // 3600)
-        l139, h139 = (k0 // 3600), (k1 // 3600)
-        l140, h140 = l138 - h139, h138 - l139
-        l141, h141 = (l140 if l140 >= 0 else (-h140 if h140 <= 0 else 0)), max(-l140, h140)
-        l142, h142 = (q0 // 3600), (q1 // 3600)
-        l143, h143 = (k0 // 3600), (k1 // 3600)
-        l144, h144 = l142 - h143, h142 - l143
-        l145, h145 = (l144 if l144 >= 0 else (-h144 if h144 <= 0 else 0)), max(-l144, h144)
-        l146, h146 = (1 if l145 >= 1024 else 0), (1 if h145 >= 1024 else 0)
-        l147, h147 = (q0 // 3600), (q1 // 3600)
-        l148, h148 = (k0 // 3600), (k1 // 3600)
-        l149, h149 = l147 - h148, h147 - l148
-        l150, h150 = (l149 if l149 >= 0 else (-h149 if h149 <= 0 else 0)), max(-l149, h149)
-        l151, h151 = (1 if l150 >= 512 else 0), (1 if h150 >= 512 else 0)
-        l152, h152 = (q0 // 3600), (q1 // 3600)
-        l153, h153 = (k0 // 3600), (k1 // 3600)
-        l154, h154 = l152 - h153, h152 - l153
-        l155, h155 = (l154 if l154 >= 0 else (-h154 if h154 <= 0 else 0)), max(-l154, h154)
-        l156, h156 = (1 if l155 >= 256 else 0), (1 if h155 >= 256 else 0)
-        l157, h157 = (q0 // 3600), (q1 // 3600)
-        l158, h158 = (k0 // 3600), (k1 // 3600)
-        l159, h159 = l157 - h158, h157 - l158
-        l160, h160 = (l159 if l159 >= 0 else (-h159 if h159 <= 0 else 0)), max(-l159, h159)
-        l161, h161 = (1 if l160 >= 128 else 0), (1 if h160 >= 128 else 0)
-        l162, h162 = (q0 // 3600), (q1 // 3600)
-        l163, h163 = (k0 // 3600), (k1 // 3600)
-        l164, h164 = l162 - h163, h162 - l163
-        l165, h165 = (l164 if l164 >= 0 else (-h164 if h164 <= 0 else 0)), max(-l164, h164)
-        l166, h166 = (1 if l165 >= 64 else 0), (1 if h165 >= 64 else 0)
-        l167, h167 = (q0 // 3600), (q1 // 3600)
-        l168, h168 = (k0 // 3600), (k1 // 3600)
-        l169, h169 = l167 - h168, h167 - l168
-        l170, h170 = (l169 if l169 >= 0 else (-h169 if h169 <= 0 else 0)), max(-l169, h169)
-        l171, h171 = (1 if l170 >= 32 else 0), (1 if h170 >= 32 else 0)
-        l172, h172 = (q0 // 3600), (q1 // 3600)
-        l173, h173 = (k0 // 3600), (k1 // 3600)
-        l174, h174 = l172 - h173, h172 - l173
-        l175, h175 = (l174 if l174 >= 0 else (-h174 if h174 <= 0 else 0)), max(-l174, h174)
-        l176, h176 = (1 if l175 >= 16 else 0), (1 if h175 >= 16 else 0)
-        l177, h177 = (q0 // 3600), (q1 // 3600)
-        l178, h178 = (k0 // 3600), (k1 // 3600)
-        l179, h179 = l177 - h178, h177 - l178
-        l180, h180 = (l179 if l179 >= 0 else (-h179 if h179 <= 0 else 0)), max(-l179, h179)
-        l181, h181 = (1 if l180 >= 8 else 0), (1 if h180 >= 8 else 0)
-        l182, h182 = (q0 // 3600), (q1 // 3600)
-        l183, h183 = (k0 // 3600), (k1 // 3600)
-        l184, h184 = l182 - h183, h182 - l183
-        l185, h185 = (l184 if l184 >= 0 else (-h184 if h184 <= 0 else 0)), max(-l184, h184)
-        l186, h186 = (1 if l185 >= 4 else 0), (1 if h185 >= 4 else 0)
-        l187, h187 = (q0 // 3600), (q1 // 3600)
-        l188, h188 = (k0 // 3600), (k1 // 3600)
-        l189, h189 = l187 - h188, h187 - l188
-        l190, h190 = (l189 if l189 >= 0 else (-h189 if h189 <= 0 else 0)), max(-l189, h189)
-        l191, h191 = (1 if l190 >= 2 else 0), (1 if h190 >= 2 else 0)
-        l192, h192 = (2 if l191 == 1 else (1 if h191 == 0 else min(2, 1))), (2 if l191 == 1 else (1 if h191 == 0 else max(2, 1)))
-        l193, h193 = (4 if l186 == 1 else (l192 if h186 == 0 else min(4, l192))), (4 if l186 == 1 else (h192 if h186 == 0 else max(4, h192)))
-        l194, h194 = (8 if l181 == 1 else (l193 if h181 == 0 else min(8, l193))), (8 if l181 == 1 else (h193 if h181 == 0 else max(8, h193)))
-        l195, h195 = (16 if l176 == 1 else (l194 if h176 == 0 else min(16, l194))), (16 if l176 == 1 else (h194 if h176 == 0 else max(16, h194)))
-        l196, h196 = (32 if l171 == 1 else (l195 if h171 == 0 else min(32, l195))), (32 if l171 == 1 else (h195 if h171 == 0 else max(32, h195)))
-        l197, h197 = (64 if l166 == 1 else (l196 if h166 == 0 else min(64, l196))), (64 if l166 == 1 else (h196 if h166 == 0 else max(64, h196)))
-        l198, h198 = (128 if l161 == 1 else (l197 if h161 == 0 else min(128, l197))), (128 if l161 == 1 else (h197 if h161 == 0 else max(128, h197)))
-        l199, h199 = (256 if l156 == 1 else (l198 if h156 == 0 else min(256, l198))), (256 if l156 == 1 else (h198 if h156 == 0 else max(256, h198)))
-        l200, h200 = (512 if l151 == 1 else (l199 if h151 == 0 else min(512, l199))), (512 if l151 == 1 else (h199 if h151 == 0 else max(512, h199)))
-        l201, h201 = (1024 if l146 == 1 else (l200 if h146 == 0 else min(1024, l200))), (1024 if l146 == 1 else (h200 if h146 == 0 else max(1024, h200)))
-        r0, r1 = _flex.iv_mul(128, 128, l201, h201)
-        l202, h202 = r0, r1
-        l203, h203 = (l202 // 2048), (h202 // 2048)
-        r0, r1 = _flex.iv_mod(l141, h141, l203, h203)
-        l204, h204 = r0, r1
-        l205, h205 = (1 if l204 == h204 and 0 == 0 and l204 == 0 else 0), (0 if h204 < 0 or 0 < l204 else 1)
-        l206, h206 = max(l137, l205), max(h137, h205)
-        l207, h207 = min(l75, l206), min(h75, h206)
-        l208, h208 = max(l0, l1, l3, l8, l207), max(h0, h1, h3, h8, h207)
-        return 2 if l208 == 1 else 0 if h208 == 0 else 1
+        l13, h13 = (1 if l7 >= 1024 else 0), (1 if h7 >= 1024 else 0)
+        l14, h14 = (1 if l7 >= 512 else 0), (1 if h7 >= 512 else 0)
+        l15, h15 = (1 if l7 >= 256 else 0), (1 if h7 >= 256 else 0)
+        l16, h16 = (1 if l7 >= 128 else 0), (1 if h7 >= 128 else 0)
+        l17, h17 = (1 if l7 >= 64 else 0), (1 if h7 >= 64 else 0)
+        l18, h18 = (1 if l7 >= 32 else 0), (1 if h7 >= 32 else 0)
+        l19, h19 = (1 if l7 >= 16 else 0), (1 if h7 >= 16 else 0)
+        l20, h20 = (1 if l7 >= 8 else 0), (1 if h7 >= 8 else 0)
+        l21, h21 = (1 if l7 >= 4 else 0), (1 if h7 >= 4 else 0)
+        l22, h22 = (1 if l7 >= 2 else 0), (1 if h7 >= 2 else 0)
+        l23, h23 = (2 if l22 == 1 else (1 if h22 == 0 else min(2, 1))), (2 if l22 == 1 else (1 if h22 == 0 else max(2, 1)))
+        l24, h24 = (4 if l21 == 1 else (l23 if h21 == 0 else min(4, l23))), (4 if l21 == 1 else (h23 if h21 == 0 else max(4, h23)))
+        l25, h25 = (8 if l20 == 1 else (l24 if h20 == 0 else min(8, l24))), (8 if l20 == 1 else (h24 if h20 == 0 else max(8, h24)))
+        l26, h26 = (16 if l19 == 1 else (l25 if h19 == 0 else min(16, l25))), (16 if l19 == 1 else (h25 if h19 == 0 else max(16, h25)))
+        l27, h27 = (32 if l18 == 1 else (l26 if h18 == 0 else min(32, l26))), (32 if l18 == 1 else (h26 if h18 == 0 else max(32, h26)))
+        l28, h28 = (64 if l17 == 1 else (l27 if h17 == 0 else min(64, l27))), (64 if l17 == 1 else (h27 if h17 == 0 else max(64, h27)))
+        l29, h29 = (128 if l16 == 1 else (l28 if h16 == 0 else min(128, l28))), (128 if l16 == 1 else (h28 if h16 == 0 else max(128, h28)))
+        l30, h30 = (256 if l15 == 1 else (l29 if h15 == 0 else min(256, l29))), (256 if l15 == 1 else (h29 if h15 == 0 else max(256, h29)))
+        l31, h31 = (512 if l14 == 1 else (l30 if h14 == 0 else min(512, l30))), (512 if l14 == 1 else (h30 if h14 == 0 else max(512, h30)))
+        l32, h32 = (1024 if l13 == 1 else (l31 if h13 == 0 else min(1024, l31))), (1024 if l13 == 1 else (h31 if h13 == 0 else max(1024, h31)))
+        r0, r1 = _flex.iv_div(2048, 2048, l32, h32)
+        l33, h33 = r0, r1
+        l34, h34 = max(l33, 128), max(h33, 128)
+        l35, h35 = (1 if h12 <= l34 else 0), (1 if l12 <= h34 else 0)
+        r0, r1 = _flex.iv_mul(128, 128, l32, h32)
+        l36, h36 = r0, r1
+        l37, h37 = (1 if 2048 >= h36 else 0), (1 if 2048 >= l36 else 0)
+        r0, r1 = _flex.iv_mul(128, 128, l32, h32)
+        l38, h38 = r0, r1
+        l39, h39 = (l38 // 2048), (h38 // 2048)
+        r0, r1 = _flex.iv_mod(l7, h7, l39, h39)
+        l40, h40 = r0, r1
+        l41, h41 = (1 if l40 == h40 and 0 == 0 and l40 == 0 else 0), (0 if h40 < 0 or 0 < l40 else 1)
+        l42, h42 = max(l37, l41), max(h37, h41)
+        l43, h43 = min(l35, l42), min(h35, h42)
+        l44, h44 = max(l0, l1, l3, l8, l43), max(h0, h1, h3, h8, h43)
+        return 2 if l44 == 1 else 0 if h44 == 0 else 1
 
     def mask(q, k):
-        return ((q >= 118800) or (k >= 118800) or ((k // 3600) < 1) or (abs(((q // 3600) - (k // 3600))) <= 1) or ((abs(((q % 3600) - (k % 3600))) <= max(_fdiv(2048, (1024 if (abs(((q // 3600) - (k // 3600))) >= 1024) else (512 if (abs(((q // 3600) - (k // 3600))) >= 512) else (256 if (abs(((q // 3600) - (k // 3600))) >= 256) else (128 if (abs(((q // 3600) - (k // 3600))) >= 128) else (64 if (abs(((q // 3600) - (k // 3600))) >= 64) else (32 if (abs(((q // 3600) - (k // 3600))) >= 32) else (16 if (abs(((q // 3600) - (k // 3600))) >= 16) else (8 if (abs(((q // 3600) - (k // 3600))) >= 8) else (4 if (abs(((q // 3600) - (k // 3600))) >= 4) else (2 if (abs(((q // 3600) - (k // 3600))) >= 2) else 1))))))))))), 128)) and ((2048 >= (128 * (1024 if (abs(((q // 3600) - (k // 3600))) >= 1024) else (512 if (abs(((q // 3600) - (k // 3600))) >= 512) else (256 if (abs(((q // 3600) - (k // 3600))) >= 256) else (128 if (abs(((q // 3600) - (k // 3600))) >= 128) else (64 if (abs(((q // 3600) - (k // 3600))) >= 64) else (32 if (abs(((q // 3600) - (k // 3600))) >= 32) else (16 if (abs(((q // 3600) - (k // 3600))) >= 16) else (8 if (abs(((q // 3600) - (k // 3600))) >= 8) else (4 if (abs(((q // 3600) - (k // 3600))) >= 4) else (2 if (abs(((q // 3600) - (k // 3600))) >= 2) else 1)))))))))))) or (_fmod(abs(((q // 3600) - (k // 3600))), ((128 * (1024 if (abs(((q // 3600) - (k // 3600))) >= 1024) else (512 if (abs(((q // 3600) - (k // 3600))) >= 512) else (256 if (abs(((q // 3600) - (k // 3600))) >= 256) else (128 if (abs(((q // 3600) - (k // 3600))) >= 128) else (64 if (abs(((q // 3600) - (k // 3600))) >= 64) else (32 if (abs(((q // 3600) - (k // 3600))) >= 32) else (16 if (abs(((q // 3600) - (k // 3600))) >= 16) else (8 if (abs(((q // 3600) - (k // 3600))) >= 8) else (4 if (abs(((q // 3600) - (k // 3600))) >= 4) else (2 if (abs(((q // 3600) - (k // 3600))) >= 2) else 1))))))))))) // 2048)) == 0))))
+        t_0 = abs(((q // 3600) - (k // 3600)))
+        t_1 = (1024 if (t_0 >= 1024) else (512 if (t_0 >= 512) else (256 if (t_0 >= 256) else (128 if (t_0 >= 128) else (64 if (t_0 >= 64) else (32 if (t_0 >= 32) else (16 if (t_0 >= 16) else (8 if (t_0 >= 8) else (4 if (t_0 >= 4) else (2 if (t_0 >= 2) else 1))))))))))
+        return ((q >= 118800) or (k >= 118800) or ((k // 3600) < 1) or (t_0 <= 1) or ((abs(((q % 3600) - (k % 3600))) <= max(_fdiv(2048, t_1), 128)) and ((2048 >= (128 * t_1)) or (_fmod(t_0, ((128 * t_1) // 2048)) == 0))))
 
     return classify, mask
 
@@ -283,7 +121,9 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
 def _mask_mod(q_len, kv_len, heads, values, inputs):
 
     def mask_mod(b, h, q_idx, kv_idx):
-        return ((q_idx >= 118800) | (kv_idx >= 118800) | ((kv_idx // 3600) < 1) | (torch.abs(((q_idx // 3600) - (kv_idx // 3600))) <= 1) | ((torch.abs(((q_idx % 3600) - (kv_idx % 3600))) <= torch.clamp(_fdiv(2048, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 1024), 1024, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 512), 512, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 256), 256, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 128), 128, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 64), 64, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 32), 32, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 16), 16, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 8), 8, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 4), 4, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 2), 2, 1))))))))))), min=128)) & ((2048 >= (128 * torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 1024), 1024, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 512), 512, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 256), 256, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 128), 128, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 64), 64, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 32), 32, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 16), 16, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 8), 8, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 4), 4, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 2), 2, 1)))))))))))) | (_fmod(torch.abs(((q_idx // 3600) - (kv_idx // 3600))), ((128 * torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 1024), 1024, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 512), 512, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 256), 256, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 128), 128, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 64), 64, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 32), 32, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 16), 16, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 8), 8, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 4), 4, torch.where((torch.abs(((q_idx // 3600) - (kv_idx // 3600))) >= 2), 2, 1))))))))))) // 2048)) == 0))))
+        t_0 = torch.abs(((q_idx // 3600) - (kv_idx // 3600)))
+        t_1 = torch.where((t_0 >= 1024), 1024, torch.where((t_0 >= 512), 512, torch.where((t_0 >= 256), 256, torch.where((t_0 >= 128), 128, torch.where((t_0 >= 64), 64, torch.where((t_0 >= 32), 32, torch.where((t_0 >= 16), 16, torch.where((t_0 >= 8), 8, torch.where((t_0 >= 4), 4, torch.where((t_0 >= 2), 2, 1))))))))))
+        return ((q_idx >= 118800) | (kv_idx >= 118800) | ((kv_idx // 3600) < 1) | (t_0 <= 1) | ((torch.abs(((q_idx % 3600) - (kv_idx % 3600))) <= torch.clamp(_fdiv(2048, t_1), min=128)) & ((2048 >= (128 * t_1)) | (_fmod(t_0, ((128 * t_1) // 2048)) == 0))))
 
     return mask_mod
 

@@ -53,18 +53,17 @@ def _planner(q_len, kv_len, heads, values, slots, tables):
         l1, h1 = (k0 // 64), (k1 // 64)
         l2, h2 = l0 - h1, h0 - l1
         l3, h3 = (1 if h2 < 16 else 0), (1 if l2 < 16 else 0)
-        l4, h4 = (k0 // 64), (k1 // 64)
-        r0, r1 = _flex.iv_int(l4 + g_0, h4 + g_0)
+        r0, r1 = _flex.iv_int(l1 + g_0, h1 + g_0)
+        l4, h4 = r0, r1
+        r0, r1 = _flex.iv_int(l4 + 1, h4 + 1)
         l5, h5 = r0, r1
-        r0, r1 = _flex.iv_int(l5 + 1, h5 + 1)
+        r0, r1 = _flex.iv_mod(l5, h5, 8, 8)
         l6, h6 = r0, r1
-        r0, r1 = _flex.iv_mod(l6, h6, 8, 8)
-        l7, h7 = r0, r1
-        l8, h8 = (1 if l7 == h7 and 0 == 0 and l7 == 0 else 0), (0 if h7 < 0 or 0 < l7 else 1)
-        l9, h9 = max(l3, l8), max(h3, h8)
-        l10, h10 = (1 if k1 <= q0 else 0), (1 if k0 <= q1 else 0)
-        l11, h11 = min(l9, l10), min(h9, h10)
-        return 2 if l11 == 1 else 0 if h11 == 0 else 1
+        l7, h7 = (1 if l6 == h6 and 0 == 0 and l6 == 0 else 0), (0 if h6 < 0 or 0 < l6 else 1)
+        l8, h8 = max(l3, l7), max(h3, h7)
+        l9, h9 = (1 if k1 <= q0 else 0), (1 if k0 <= q1 else 0)
+        l10, h10 = min(l8, l9), min(h8, h9)
+        return 2 if l10 == 1 else 0 if h10 == 0 else 1
 
     def mask(q, k):
         return (((((q // 64) - (k // 64)) < 16) or ((_wrap(_wrap((k // 64) + g_0) + 1) % 8) == 0)) and (k <= q))

@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CPP_DIALECT } from '../../compiler/4-emit/cuda/emit-cuda.ts';
-import { printC, type CLeaves } from '../../compiler/4-emit/cuda/print-c.ts';
+import { printCLets, type CLeaves } from '../../compiler/4-emit/cuda/print-c.ts';
 import { printInterval } from '../../compiler/4-emit/planner/print-interval.ts';
 import { CUDA_RUNTIME_INCLUDE } from '../../bench/cuda/host.ts';
-import { intCases, P_VALUES, refValue } from '../helpers/int-exprs.ts';
+import { intCases, P_VALUES, refValue, sharedIntCases } from '../helpers/int-exprs.ts';
 
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
@@ -25,11 +25,13 @@ const leaves: CLeaves = { size: (n) => n, param: (n) => `p_${n}`, input: () => {
 
 describe.skipIf(!haveGpp)('integer semantics in C++ (g++, UBSan)', () => {
   it('kernel expressions wrap like the definition; host interval classes equal the TypeScript planner\'s', () => {
-    const cases = intCases(120, 20240611);
+    // With 24 nested `let`s each using the one before twice: printed once per level (locals).
+    const cases = [...intCases(120, 20240611), ...sharedIntCases(12, 20261202)];
     const fns = cases.map((c, i) => {
       const iv = printInterval(c.lowered.plan.mask, CPP_DIALECT);
+      const code = printCLets([c.expr], leaves);
       return [
-        `static int e${i}(int q, int k, int p_p, int q_len, int kv_len) { (void)q; (void)k; (void)p_p; (void)q_len; (void)kv_len; return ${printC(c.expr, leaves)}; }`,
+        `static int e${i}(int q, int k, int p_p, int q_len, int kv_len) { (void)q; (void)k; (void)p_p; (void)q_len; (void)kv_len; ${code.lets.join(' ')} return ${code.exprs[0]}; }`,
         `static int c${i}(long long q0, long long q1, long long k0, long long k1, int p_p, int q_len, int kv_len) {`,
         '  (void)q0; (void)q1; (void)k0; (void)k1; (void)p_p; (void)q_len; (void)kv_len; long long R[2]; (void)R;',
         ...iv.lines.map((l) => `  ${l}`),

@@ -64,6 +64,31 @@ export function intCases(n: number, seed: number): IntCase[] {
   return out;
 }
 
+/** One `let` level: an expression that uses the previous level `X` at least twice. */
+const LEVELS = ['(X + X)', '(X * 3 - X)', '(X / 7 + X)', '(X % 1000003 - X)', 'max(X, -X)', 'select(X < 0, X + 1, X - 1)', '(X * X)', 'min(X, X + p)', 'abs(X - X / 2)'];
+
+/**
+ * Like `intCases`, but each expression is a chain of `levels` nested `let`s, each using the one
+ * before it at least twice (`let x3 = x2 * x2`): expanded, the expression would double in size
+ * at each level; shared, it stays small, and every backend prints each level once.
+ */
+export function sharedIntCases(n: number, seed: number, levels = 24): IntCase[] {
+  const samples = fc.sample(fc.tuple(intExpr(3), fc.array(fc.integer({ min: 0, max: LEVELS.length - 1 }), { minLength: levels, maxLength: levels }), constant), { numRuns: n * 3, seed });
+  const out: IntCase[] = [];
+  for (const [e, picks, c] of samples) {
+    if (out.length === n) break;
+    const lets = picks.map((i, j) => `  let x${j + 1} = ${LEVELS[i].replace(/X/g, `x${j}`)}`);
+    const source = `pattern wrap(runtime p: int) {\n  let x0 = ${e}\n${lets.join('\n')}\n  allow x${levels} < ${c}\n}\n`;
+    let bound: BoundPattern;
+    try { bound = bindText(source); } catch { continue; }
+    const lowered = lowerToPlanner(bound);
+    const m = lowered.plan.mask;
+    if (m.kind !== 'cmp' || m.a.kind === 'const') continue;
+    out.push({ source, bound, lowered, expr: m.a });
+  }
+  return out;
+}
+
 /** Values of p the cases are evaluated with. */
 export const P_VALUES = [2147483647, -2147483648, 1073741824, 46341, -1, 0, 7];
 
@@ -74,7 +99,14 @@ const W = (x: bigint) => BigInt.asIntN(32, x);
 
 /** The semantics, independently: exact BigInt arithmetic reduced to 32 bits after each operation. */
 export function refValue(e: MExpr, env: Env): bigint | boolean {
+  // Each node once (a shared `let` value has several parents): linear in the DAG.
+  const memo = new Map<MExpr, bigint | boolean>();
   const go = (x: MExpr): bigint | boolean => {
+    let v = memo.get(x);
+    if (v === undefined) memo.set(x, (v = value(x)));
+    return v;
+  };
+  const value = (x: MExpr): bigint | boolean => {
     const n = (y: MExpr) => go(y) as bigint;
     switch (x.kind) {
       case 'const': return typeof x.value === 'boolean' ? x.value : BigInt(x.value);

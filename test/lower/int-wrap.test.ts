@@ -13,10 +13,10 @@ import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import * as ops from '../../runtime/schedule/ops.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
-import { printPoint } from '../../compiler/4-emit/planner/print-point.ts';
+import { printPoint, printPointLets } from '../../compiler/4-emit/planner/print-point.ts';
 import { bindText, checkText } from '../helpers/compile.ts';
 import { compareWithOracle } from '../helpers/dense-check.ts';
-import { intCases, P_VALUES, refValue, type Env } from '../helpers/int-exprs.ts';
+import { intCases, P_VALUES, refValue, sharedIntCases, type Env } from '../helpers/int-exprs.ts';
 
 /** The reproducer: q * 10000000 overflows from q = 215 on. */
 export const WRAP_SOURCE = `pattern wrap() {\n  allow (q * 10000000 + k) % 7 == 0 || q - k < 3\n  require k <= q\n}\n`;
@@ -112,6 +112,39 @@ describe('ints wrap at 32 bits', () => {
       }
     }
     expect(decided).toBeGreaterThan(500);
+  });
+
+  it('24 nested lets, each using the one before twice: evaluator, point planner, interval classes and schedules agree with the definition', () => {
+    const shared = sharedIntCases(12, 20261202);
+    expect(shared.length).toBeGreaterThan(8);
+    const rnd = fc.sample(fc.tuple(fc.nat(299), fc.nat(299)), { numRuns: 20, seed: 7 });
+    const rects = fc.sample(fc.tuple(fc.nat(290), fc.nat(7), fc.nat(290), fc.nat(7)), { numRuns: 8, seed: 11 });
+    for (const c of shared) {
+      const code = printPointLets([c.expr]);
+      expect(code.lets.length, c.source).toBeGreaterThan(0);
+      expect(code.lets.join('').length + code.exprs[0].length, 'printed once per level, not expanded').toBeLessThan(20_000);
+      const point = new Function('rt', 'q', 'k', 'p_p', 'q_len', `${code.lets.join('\n')}\nreturn ${code.exprs[0]};`) as (rt: typeof ops, q: number, k: number, p: number, qLen: number) => number;
+      for (const p of P_VALUES) {
+        const ctx: EvalContext = { sizes: { qLen: 300, kvLen: 300, heads: 1 }, params: { p }, inputs: {} };
+        for (const [q, k] of rnd) {
+          const want = Number(refValue(c.expr, { q, k, p, q_len: 300, kv_len: 300 }));
+          const what = `${c.source} at q ${q} k ${k} p ${p}`;
+          expect(evaluate(c.expr, { b: 0, h: 0, q, k }, ctx), `evaluator: ${what}`).toBe(want);
+          expect(point(ops, q, k, p, 300) + 0, `point planner: ${what}`).toBe(want);
+        }
+        const sizes = { qLen: 300, kvLen: 300, heads: 1 };
+        const bound = c.lowered.planner.bind(sizes, { p }, c.lowered.planner.slots(0, 0, sizes, { p }), {});
+        for (const [q0, dq, k0, dk] of rects) {
+          const cls = bound.classify(q0, q0 + dq, k0, k0 + dk);
+          if (cls === 1) continue;
+          for (let q = q0; q <= q0 + dq; q++) for (let k = k0; k <= k0 + dk; k++) {
+            expect(refValue(c.lowered.plan.mask, { q, k, p, q_len: 300, kv_len: 300 }), `${c.source} p ${p}: tile classified ${cls}, wrong at q ${q} k ${k}`).toBe(cls === 2);
+          }
+        }
+      }
+      const s = planSchedule(c.lowered.planner, { qLen: 45, kvLen: 50, heads: 1, batch: 1, blockQ: 16, blockKv: 16, params: { p: P_VALUES[2] }, inputs: {} });
+      expect(compareWithOracle(c.bound, s, { sizes: { qLen: 45, kvLen: 50, heads: 1 }, params: { p: P_VALUES[2] }, inputs: {} }, 1), c.source).toEqual([]);
+    }
   });
 });
 

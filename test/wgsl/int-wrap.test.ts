@@ -15,10 +15,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { intOpsWgsl } from '../../compiler/4-emit/int-ops.ts';
-import { printWgsl, type WgslLeaves } from '../../compiler/4-emit/wgsl/print-wgsl-expr.ts';
+import { printWgslLets, type WgslLeaves } from '../../compiler/4-emit/wgsl/print-wgsl-expr.ts';
 import { findDeno } from '../../runtime/webgpu/deno.ts';
 import { bindText } from '../helpers/compile.ts';
-import { intCases, P_VALUES, refValue } from '../helpers/int-exprs.ts';
+import { intCases, P_VALUES, refValue, sharedIntCases } from '../helpers/int-exprs.ts';
 import { expectClose, runKernelCases, webgpuUnavailable, type CaseOutcome } from './harness.ts';
 
 const WRAP_SOURCE = `pattern wrap() {\n  allow (q * 10000000 + k) % 7 == 0 || q - k < 3\n  require k <= q\n}\n`;
@@ -63,14 +63,18 @@ describe.skipIf(webgpuUnavailable())('WGSL ints wrap at 32 bits', () => {
   });
 
   it('random expressions with large constants equal the definition', () => {
-    const cases = intCases(120, 20240611);
+    // With 24 nested `let`s each using the one before twice: printed once per level (locals).
+    const cases = [...intCases(120, 20240611), ...sharedIntCases(12, 20261202)];
     const pts = fc.sample(fc.tuple(fc.nat(299), fc.nat(299)), { numRuns: 16, seed: 7 }).flatMap(([q, k]) => P_VALUES.map((p) => [q, k, p] as const));
     const n = pts.length;
     const shader = [
       intOpsWgsl(),
       '@group(0) @binding(0) var<storage, read> pts: array<vec4<i32>>;',
       '@group(0) @binding(1) var<storage, read_write> outs: array<i32>;',
-      ...cases.map((c, i) => `fn e${i}(q: i32, k: i32, p_p: i32, q_len: i32) -> i32 { return ${printWgsl(c.expr, leaves)}; }`),
+      ...cases.map((c, i) => {
+        const code = printWgslLets([c.expr], leaves);
+        return `fn e${i}(q: i32, k: i32, p_p: i32, q_len: i32) -> i32 { ${code.lets.join(' ')} return ${code.exprs[0]}; }`;
+      }),
       '@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {',
       `  let j = id.x; if (j >= ${n}u) { return; }`,
       '  let t = pts[j];',

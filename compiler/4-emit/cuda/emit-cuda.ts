@@ -11,12 +11,13 @@ import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
-import { children, show, type MExpr } from '../../ir/mask.ts';
+import { show, some, type MExpr } from '../../ir/mask.ts';
+import { exprShape } from '../../2-check/elaborate.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
 import { cTernary, printInterval, type IntervalDialect } from '../planner/print-interval.ts';
-import { printC, type CLeaves } from './print-c.ts';
+import { printCLets, type CLeaves } from './print-c.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
 
 const TEMPLATES = packagePath('templates/cuda');
@@ -67,16 +68,22 @@ function templates(): Templates {
   return compiled;
 }
 
-/** Nodes of a mask expression: a measure of the registers its evaluation keeps live. */
+/**
+ * Nodes of a mask expression, expanded (a shared node counted at each use, saturating at
+ * 2^53): a measure of the registers its evaluation keeps live, and the one the threshold
+ * below was measured with. Memoised per node, so linear in the DAG.
+ */
 export function maskSize(x: MExpr): number {
-  return 1 + children(x).reduce((n, c) => n + maskSize(c), 0);
+  return exprShape(x).size;
 }
 
 /** Whether the mask divides by, or takes a remainder by, a value that is not a compile-time constant. */
 function hasRuntimeDivision(x: MExpr): boolean {
-  if (x.kind === 'arith' && (x.op === '/' || x.op === '%') && x.b.kind !== 'const') return true;
-  return children(x).some(hasRuntimeDivision);
+  return some(x, (n) => n.kind === 'arith' && (n.op === '/' || n.op === '%') && n.b.kind !== 'const');
 }
+
+/** `lets` as statements of a function body indented by `pad` (each line ends the statement), or ''. */
+const statements = (lets: readonly string[], pad: string) => lets.map((l) => `${pad}${l}\n`).join('');
 
 /**
  * Masks up to this size evaluate all 16 column groups of a PARTIAL tile together, so that the
@@ -117,6 +124,14 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     runtimeParams: plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ctype: ctype(p.type), doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
     inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
   });
+  // Each function of the Pattern binds the nodes its expressions share to locals once.
+  const deviceMask = printCLets([bp.mask], deviceLeaves);
+  const eagerMask = printCLets([bp.mask], maskLeaves);
+  const score = printCLets([bp.softcap, bp.bias].filter((e): e is MExpr => Boolean(e)), deviceLeaves);
+  const grad = printCLets(bp.softcap ? [bp.softcap] : [], deviceLeaves);
+  const hostMask = printCLets([plan.mask], hostLeaves);
+  const asserts = printCLets(plan.asserts.map((a) => a.cond), hostLeaves);
+  const slots = printCLets(plan.headSlots.map((s) => s.expr), slotLeaves);
   const view = {
     name,
     constText: Object.entries(bp.constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'none',
@@ -126,19 +141,26 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     maskDiagonal: dependsOnlyOnDiagonal(bp.mask),
     diagonalBand: usesDiagonalBand(bp),
     maskUnroll: maskUnroll(bp),
-    deviceMask: printC(bp.mask, deviceLeaves),
-    eagerMask: printC(bp.mask, maskLeaves),
-    softcap: bp.softcap ? printC(bp.softcap, deviceLeaves) : '',
-    bias: bp.bias ? printC(bp.bias, deviceLeaves) : '',
+    deviceMask: deviceMask.exprs[0],
+    deviceMaskLets: statements(deviceMask.lets, '    '),
+    eagerMask: eagerMask.exprs[0],
+    eagerMaskLets: statements(eagerMask.lets, '    '),
+    softcap: bp.softcap ? score.exprs[0] : '',
+    bias: bp.bias ? score.exprs[score.exprs.length - 1] : '',
+    scoreLets: statements(score.lets, '    '),
+    gradLets: statements(grad.lets, '    '),
     classifyBody: [...iv.lines, `return ${iv.lo} == 1 ? 2 : ${iv.hi} == 0 ? 0 : 1;`].map((l) => `      ${l}`).join('\n'),
-    hostMask: printC(plan.mask, hostLeaves),
+    hostMask: hostMask.exprs[0],
+    hostMaskLets: statements(hostMask.lets, '      '),
+    assertLets: statements(asserts.lets, '      '),
     asserts: [
-      ...plan.asserts.map((a) => ({ cond: printC(a.cond, hostLeaves), message: cString(assertMessage(a)) })),
+      ...plan.asserts.map((a, i) => ({ cond: asserts.exprs[i], message: cString(assertMessage(a)) })),
       // An input array read at every q (or k) needs that many entries: `doc: int[kv_len]` read
       // as doc[q] is refused when q_len > kv_len (the kernel would read past its end).
       ...inputLengthNeeds(plan.inputs).map((x) => ({ cond: `${x.need} <= ${x.have}`, message: cString(`input array \`${x.name}\` has ${x.have} entries but is read at every ${x.at}: ${x.need} must not exceed ${x.have}`) })),
     ],
-    slotValues: plan.headSlots.map((s) => (s.expr.type === 'bool' ? `${printC(s.expr, slotLeaves)} ? 1 : 0` : `(long long)${printC(s.expr, slotLeaves)}`)).join(', '),
+    slotLets: statements(slots.lets, '    '),
+    slotValues: plan.headSlots.map((s, i) => (s.expr.type === 'bool' ? `${slots.exprs[i]} ? 1 : 0` : `(long long)${slots.exprs[i]}`)).join(', '),
   };
   return {
     [`${name}.cu`]: t.cu({ ...view, ...userText(cLineComment) }),

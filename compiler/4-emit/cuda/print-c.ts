@@ -5,11 +5,13 @@
  * `hash_step`, defined once in the generated file for both sides. Ints wrap at 32 bits:
  * where `+ - *`, unary `-` or `abs` can leave the int range (`ir/int-range.ts`) they are
  * `iadd`/`isub`/`imul`/`ineg`/`iabs`, computed unsigned (signed overflow is undefined in C++);
- * elsewhere they are plain `int` arithmetic, which then cannot overflow.
+ * elsewhere they are plain `int` arithmetic, which then cannot overflow. A shared node
+ * (`sharedNodes`: `let`s, repeated `fn` calls) becomes a local `const auto t_<i> = ...;`
+ * printed once (`printCLets`); `auto` gives it the type it has inline.
  */
 import { assertNever } from '../../diagnostics/diagnostic.ts';
 import { mayWrap } from '../../ir/int-range.ts';
-import { type MExpr } from '../../ir/mask.ts';
+import { printShared, type MExpr } from '../../ir/mask.ts';
 
 /** How leaves (sizes, parameters, inputs, slots) are spelled in one context. */
 export interface CLeaves {
@@ -39,9 +41,23 @@ const floatLit = (x: number) => {
  */
 const intLit = (v: number) => (v === -2147483648 ? '(-2147483647 - 1)' : v < 0 ? `(${v})` : String(v));
 
-/** C++ source for `e`. */
-export function printC(e: MExpr, L: CLeaves): string {
+/**
+ * C++ for `roots`: `lets` (`const auto t_<i> = ...;`, the shared nodes) are statements that
+ * go before the code that uses `exprs`.
+ */
+export function printCLets(roots: readonly MExpr[], L: CLeaves): { lets: string[]; exprs: string[] } {
+  const { lets, exprs } = printShared(roots, (e, names) => printC(e, L, names));
+  return { lets: lets.map((l) => `const auto ${l.name} = ${l.text};`), exprs };
+}
+
+/** The longest operand printed more than once (`abs`); a longer one goes through a helper. */
+const MAX_REPEATED_OPERAND = 48;
+
+/** C++ source for `e`, with the nodes in `names` written as those names. */
+export function printC(e: MExpr, L: CLeaves, names: ReadonlyMap<MExpr, string> = new Map()): string {
   const go = (x: MExpr): string => {
+    const named = names.get(x);
+    if (named !== undefined) return named;
     switch (x.kind) {
       case 'const':
         if (typeof x.value === 'boolean') return String(x.value);
@@ -82,7 +98,8 @@ export function printC(e: MExpr, L: CLeaves): string {
           case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
           case 'abs':
             if (x.type === 'float') return `fabsf(${args[0]})`;
-            return mayWrap(x) ? `${L.ns}iabs(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
+            // Inline, the operand is written three times: only a short one (nested `abs` would triple each level).
+            return mayWrap(x) || args[0].length > MAX_REPEATED_OPERAND ? `${L.ns}iabs(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
           case 'min': case 'max': {
             const f = x.fn === 'min' ? 'amin' : 'amax';
             return args.reduce((acc, a) => `${L.ns}${f}(${acc}, ${a})`);

@@ -20,7 +20,7 @@ import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage } from '../../ir/program.ts';
 import { pyDocstring, pyLineComment, pyString } from '../escape.ts';
 import { printInterval, type IntervalDialect } from '../planner/print-interval.ts';
-import { printPy, isTensorExpr, pyFloat, type PyContext } from './print-torch.ts';
+import { printPyLets, isTensorExpr, pyFloat, type PyContext } from './print-torch.ts';
 
 /** The interval classifier in Python: tuples for pairs, helpers from `attnc.flex`. */
 const PY_DIALECT: IntervalDialect = {
@@ -93,13 +93,19 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     ...bindings(bp, [plan.mask], (n) => `in_${n}, tq_in_${n}, tk_in_${n} = tables[${pyString(n)}]`),
     ...plan.headSlots.flatMap((s, i) => (some(plan.mask, (n) => n.kind === 'param' && n.name === s.name) ? [`g_${i} = slots[${i}]`] : [])),
   ];
-  const slotValue = (e: MExpr) => (e.type === 'bool' ? `(1 if ${printPy(e, scalarContext)} else 0)` : printPy(e, scalarContext));
+  // Each function binds the nodes its expressions share (`let`s, repeated `fn` calls) to locals once.
+  const slotCode = printPyLets(slotExprs, scalarContext);
+  const slotValue = (e: MExpr, i: number) => (e.type === 'bool' ? `(1 if ${slotCode.exprs[i]} else 0)` : slotCode.exprs[i]);
+  const assertCode = printPyLets(assertExprs, scalarContext);
+  const pointMask = printPyLets([plan.mask], scalarContext);
   const tensorInputs = (n: string) => `in_${n} = inputs[${pyString(n)}]`;
 
   // mask_mod and score_mod, over the bound pattern's mask (which reads h and b).
-  const maskExpr = printPy(bp.mask, maskContext);
+  const maskCode = printPyLets([bp.mask], maskContext);
+  const maskExpr = maskCode.exprs[0];
   const maskValue = isTensorExpr(bp.mask) ? maskExpr : `torch.full_like(q_idx, ${maskExpr}, dtype=torch.bool)`;
   const scoreExprs = [bp.softcap, bp.bias].filter((e): e is MExpr => Boolean(e));
+  const scoreCode = printPyLets(scoreExprs, scoreContext);
 
   const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
   const doc = pyDocstring(oneLine(bp.pattern.doc.split(/\n\s*\n/)[0] ?? ''));
@@ -156,13 +162,15 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     'def _failed_asserts(q_len, kv_len, heads, values):',
     ...pad(slotBinds(assertExprs), 4),
     '    failed = []',
-    ...plan.asserts.flatMap((a) => [`    if not ${printPy(a.cond, scalarContext)}:`, `        failed.append(${pyString(assertMessage(a))})`]),
+    ...pad(assertCode.lets, 4),
+    ...plan.asserts.flatMap((a, i) => [`    if not ${assertCode.exprs[i]}:`, `        failed.append(${pyString(assertMessage(a))})`]),
     '    return failed',
     '',
     '',
     'def _slots(h, b, q_len, kv_len, heads, values):',
     ...pad(slotBinds(slotExprs), 4),
-    `    return (${slotExprs.map((e) => `${slotValue(e)},`).join(' ')})`,
+    ...pad(slotCode.lets, 4),
+    `    return (${slotExprs.map((e, i) => `${slotValue(e, i)},`).join(' ')})`,
     '',
     '',
     'def _planner(q_len, kv_len, heads, values, slots, tables):',
@@ -174,7 +182,8 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     `        return 2 if ${iv.lo} == 1 else 0 if ${iv.hi} == 0 else 1`,
     '',
     '    def mask(q, k):',
-    `        return ${printPy(plan.mask, scalarContext)}`,
+    ...pad(pointMask.lets, 8),
+    `        return ${pointMask.exprs[0]}`,
     '',
     '    return classify, mask',
     '',
@@ -183,6 +192,7 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     ...pad(bindings(bp, [bp.mask], tensorInputs), 4),
     '',
     '    def mask_mod(b, h, q_idx, kv_idx):',
+    ...pad(maskCode.lets, 8),
     `        return ${maskValue}`,
     '',
     '    return mask_mod',
@@ -194,8 +204,9 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
         ...pad(bindings(bp, scoreExprs, tensorInputs), 4),
         '',
         '    def score_mod(score, b, h, q_idx, kv_idx):',
-        ...(bp.softcap ? [`        cap = ${printPy(bp.softcap, scoreContext)}`, '        score = cap * torch.tanh(score / cap)'] : []),
-        ...(bp.bias ? [`        score = score + ${printPy(bp.bias, scoreContext)}`] : []),
+        ...pad(scoreCode.lets, 8),
+        ...(bp.softcap ? [`        cap = ${scoreCode.exprs[0]}`, '        score = cap * torch.tanh(score / cap)'] : []),
+        ...(bp.bias ? [`        score = score + ${scoreCode.exprs[scoreCode.exprs.length - 1]}`] : []),
         '        return score',
         '',
         '    return score_mod',

@@ -14,7 +14,7 @@
  * wrap at 32 bits through `_wrap` where their result can leave the int range (`ir/int-range.ts`).
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
-import { some, type IndexVar, type MExpr } from '../../ir/mask.ts';
+import { INPUT_BIT, children, printShared, varBits, type IndexVar, type MExpr } from '../../ir/mask.ts';
 import { leafName } from '../planner/names.ts';
 import { mayWrap } from '../../ir/int-range.ts';
 
@@ -36,10 +36,44 @@ export function pyFloat(x: number): string {
   return x < 0 ? `(${lit})` : lit;
 }
 
-/** Python source for `e` in context `C`. */
-export function printPy(e: MExpr, C: PyContext): string {
+/**
+ * Python for `roots` in context `C`: `lets` (`t_<i> = ...`, the nodes they share: `let`s,
+ * repeated `fn` calls) are statements that go before the code that uses `exprs`.
+ *
+ * A binding is evaluated where it stands, before the expression, while Python's `x if c else
+ * y`, `and` and `or` evaluate only what they need; Python floats can raise (`1.0 / 0.0`,
+ * `math.log(-1.0)`). So a float computed on scalars that only a branch not taken might have
+ * needed (or a scalar that computes one) is not bound but printed at its uses, as before;
+ * everything else is shared.
+ */
+export function printPyLets(roots: readonly MExpr[], C: PyContext): { lets: string[]; exprs: string[] } {
+  const isT = (x: MExpr) => C.tensors && isTensorExpr(x);
+  const always = new Set<MExpr>();
+  const visit = (x: MExpr) => {
+    if (always.has(x)) return;
+    always.add(x);
+    if (x.kind === 'call' && x.fn === 'select' && !isT(x.args[0])) visit(x.args[0]);
+    else if ((x.kind === 'and' || x.kind === 'or') && !x.args.some(isT)) visit(x.args[0]);
+    else children(x).forEach(visit);
+  };
+  roots.forEach(visit);
+  const floats = new Map<MExpr, boolean>();
+  const hasFloat = (x: MExpr): boolean => {
+    let r = floats.get(x);
+    if (r === undefined) floats.set(x, (r = x.type === 'float' || children(x).some(hasFloat)));
+    return r;
+  };
+  const canShare = (x: MExpr) => isT(x) || always.has(x) || !hasFloat(x);
+  const { lets, exprs } = printShared(roots, (e, names) => printPy(e, C, names), { canShare });
+  return { lets: lets.map((l) => `${l.name} = ${l.text}`), exprs };
+}
+
+/** Python source for `e` in context `C`, with the nodes in `names` written as those names. */
+export function printPy(e: MExpr, C: PyContext, names: ReadonlyMap<MExpr, string> = new Map()): string {
   const isT = (x: MExpr) => C.tensors && isTensorExpr(x);
   const go = (x: MExpr): string => {
+    const named = names.get(x);
+    if (named !== undefined) return named;
     switch (x.kind) {
       case 'const':
         if (typeof x.value === 'boolean') return x.value ? 'True' : 'False';
@@ -107,5 +141,5 @@ export function printPy(e: MExpr, C: PyContext): string {
 
 /** Whether `e` is a tensor in the tensor context (reads an index variable or an input array). */
 export function isTensorExpr(e: MExpr): boolean {
-  return some(e, (n) => n.kind === 'var' || n.kind === 'input');
+  return (varBits(e) & (15 | INPUT_BIT)) !== 0;
 }

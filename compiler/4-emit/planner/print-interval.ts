@@ -6,10 +6,12 @@
  * inside); they are exact for each sub-expression in which every variable occurs once.
  * Ints wrap at 32 bits: where an operation can wrap (`ir/int-range.ts`), its exact bounds
  * go through `ivInt`, which keeps them when they fit and else gives the whole int range.
+ * A node shared by several parents (`let`s, repeated `fn` calls) is bounded once: its pair
+ * of locals serves every use, so the code is linear in the DAG.
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
 import { mayWrap } from '../../ir/int-range.ts';
-import { show, type MExpr } from '../../ir/mask.ts';
+import { structId, type MExpr } from '../../ir/mask.ts';
 import { leafName } from './names.ts';
 
 /** Straight-line code plus the names (or literals) holding the final bounds. */
@@ -68,11 +70,11 @@ function setMembership(args: readonly MExpr[]): { value: MExpr; runs: [number, n
   if (args.length < 2) return undefined;
   const first = args[0];
   if (first.kind !== 'cmp') return undefined;
-  const key = show(first.a);
+  const key = structId(first.a);
   const values: number[] = [];
   for (const a of args) {
     if (a.kind !== 'cmp' || a.op !== '==' || a.b.kind !== 'const' || typeof a.b.value !== 'number' || a.b.type !== 'int') return undefined;
-    if (a.a !== first.a && show(a.a) !== key) return undefined;
+    if (a.a !== first.a && structId(a.a) !== key) return undefined;
     values.push(a.b.value);
   }
   values.sort((p, q) => p - q);
@@ -107,7 +109,16 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
   const isLit = (s: string) => /^-?\d+$/.test(s);
   const lit = (s: string) => Number(s);
 
+  const done = new Map<MExpr, [string, string]>();
   const go = (x: MExpr): [string, string] => {
+    let r = done.get(x);
+    if (!r) {
+      r = bound(x);
+      done.set(x, r);
+    }
+    return r;
+  };
+  const bound = (x: MExpr): [string, string] => {
     switch (x.kind) {
       case 'const': {
         invariant(x.type !== 'float', 'float in a mask reached the planner');

@@ -16,7 +16,7 @@ import type { PlanIR } from '../../ir/plan.ts';
 import { some } from '../../ir/mask.ts';
 import { printInterval } from './print-interval.ts';
 import { assertMessage } from '../../ir/program.ts';
-import { printPoint } from './print-point.ts';
+import { printPointLets } from './print-point.ts';
 
 const indent = (lines: readonly string[], pad: string) => lines.map((l) => (l ? pad + l : l)).join('\n');
 
@@ -44,7 +44,10 @@ export function printPlanner(plan: PlanIR): string {
   const iv = printInterval(plan.mask);
   const slotExprs = plan.headSlots.map((s) => s.expr);
   const slotLeaves = leafBindings(plan, slotExprs).filter((l) => !l.startsWith('const g_'));
-  const slotValues = slotExprs.map((e) => (e.type === 'bool' ? `${printPoint(e)} ? 1 : 0` : printPoint(e)));
+  const slotCode = printPointLets(slotExprs);
+  const slotValues = slotCode.exprs.map((text, i) => (slotExprs[i].type === 'bool' ? `${text} ? 1 : 0` : text));
+  const assertCode = printPointLets(plan.asserts.map((a) => a.cond));
+  const maskCode = printPointLets([plan.mask]);
   const bindLeaves = leafBindings(plan, [plan.mask]);
   const assertExprs = plan.asserts.map((a) => a.cond);
   const meta = {
@@ -61,11 +64,13 @@ export function printPlanner(plan: PlanIR): string {
     '  failedAsserts(sizes, params) {',
     indent(leafBindings(plan, assertExprs), '    '),
     '    const failed = [];',
-    ...plan.asserts.map((a) => `    if (!${printPoint(a.cond)}) failed.push(${JSON.stringify(assertMessage(a))});`),
+    ...assertCode.lets.map((l) => `    ${l}`),
+    ...plan.asserts.map((a, i) => `    if (!${assertCode.exprs[i]}) failed.push(${JSON.stringify(assertMessage(a))});`),
     '    return failed;',
     '  },',
     '  slots(h, b, sizes, params) {',
     indent(slotLeaves, '    '),
+    ...slotCode.lets.map((l) => `    ${l}`),
     `    return [${slotValues.join(', ')}];`,
     '  },',
     '  bind(sizes, params, slots, inputs) {',
@@ -76,7 +81,8 @@ export function printPlanner(plan: PlanIR): string {
     `        return ${iv.lo} === 1 ? 2 : ${iv.hi} === 0 ? 0 : 1;`,
     '      },',
     '      mask(q, k) {',
-    `        return ${printPoint(plan.mask)};`,
+    ...maskCode.lets.map((l) => `        ${l}`),
+    `        return ${maskCode.exprs[0]};`,
     '      },',
     '    };',
     '  },',

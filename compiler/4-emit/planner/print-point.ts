@@ -3,15 +3,28 @@
  * semantics follow `ir/semantics.ts`: floor division and modulo through `rt.fdiv`/`rt.fmod`
  * unless the divisor is a positive constant (then `Math.floor` inline); `+ - *`, unary `-`
  * and `abs` wrap at 32 bits (`| 0`, `Math.imul`) where their result can leave the int range
- * (`ir/int-range.ts`), and are plain JavaScript arithmetic where it cannot.
+ * (`ir/int-range.ts`), and are plain JavaScript arithmetic where it cannot. A shared node
+ * (`sharedNodes`) becomes a local `const t_<i> = ...;` printed once (`printPointLets`).
  */
 import { assertNever } from '../../diagnostics/diagnostic.ts';
 import { mayWrap } from '../../ir/int-range.ts';
-import { fmtFloat, type MExpr } from '../../ir/mask.ts';
+import { fmtFloat, printShared, type MExpr } from '../../ir/mask.ts';
 import { leafName } from './names.ts';
 
-/** JS source for `e` at a point. Inputs are read as `in_<name>.data[q]`. */
-export function printPoint(e: MExpr): string {
+/**
+ * JS statements and expressions for `roots` at a point: `lets` (`const t_<i> = ...;`, the
+ * shared nodes) go before the code that uses `exprs`.
+ */
+export function printPointLets(roots: readonly MExpr[]): { lets: string[]; exprs: string[] } {
+  const { lets, exprs } = printShared(roots, printPoint);
+  return { lets: lets.map((l) => `const ${l.name} = ${l.text};`), exprs };
+}
+
+/** JS source for `e` at a point, with the nodes in `names` written as those names. Inputs are read as `in_<name>.data[q]`. */
+export function printPoint(e: MExpr, names: ReadonlyMap<MExpr, string> = new Map()): string {
+  const named = names.get(e);
+  if (named !== undefined) return named;
+  const printPoint = (x: MExpr) => printPointIn(x, names);
   switch (e.kind) {
     case 'const':
       if (typeof e.value === 'boolean') return String(e.value);
@@ -41,10 +54,10 @@ export function printPoint(e: MExpr): string {
       const op = e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
       return `(${a} ${op} ${b})`;
     }
-    case 'and': return `(${e.args.map(printPoint).join(' && ')})`;
-    case 'or': return `(${e.args.map(printPoint).join(' || ')})`;
+    case 'and': return `(${e.args.map((a) => printPoint(a)).join(' && ')})`;
+    case 'or': return `(${e.args.map((a) => printPoint(a)).join(' || ')})`;
     case 'call': {
-      const args = e.args.map(printPoint);
+      const args = e.args.map((a) => printPoint(a));
       switch (e.fn) {
         case 'select': return `(${args[0]} ? ${args[1]} : ${args[2]})`;
         case 'hash': return `rt.hash(${args.join(', ')})`;
@@ -57,3 +70,5 @@ export function printPoint(e: MExpr): string {
   }
   return assertNever(e);
 }
+
+const printPointIn = (e: MExpr, names: ReadonlyMap<MExpr, string>) => printPoint(e, names);

@@ -9,10 +9,11 @@
 import * as fs from 'node:fs';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
+import type * as M from '../../ir/mask.ts';
 import { invariant } from '../../diagnostics/diagnostic.ts';
 import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
 import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
-import { printWgsl } from './print-wgsl-expr.ts';
+import { printWgslLets } from './print-wgsl-expr.ts';
 import { intOpsWgsl } from '../int-ops.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
 
@@ -29,6 +30,11 @@ export interface WgslViewModel {
   readonly softcap: string;
   /** The integer operations' helpers (compiler/4-emit/int-ops.ts). */
   readonly intOps: string;
+  /**
+   * Functions `attn_mask`, `attn_softcap`, `attn_bias` of (q, k, h, b) for the expressions with
+   * shared nodes (`let`s, repeated `fn` calls), which bind them to locals once; '' if none.
+   */
+  readonly functions: string;
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -60,14 +66,28 @@ export function patternKernelSpec(bp: BoundPattern): KernelSpec {
 /** Builds the view model of a bound pattern. */
 export function wgslViewModel(bp: BoundPattern): WgslViewModel {
   const spec = patternKernelSpec(bp);
+  const functions: string[] = [];
+  // An expression without shared nodes is printed in place; one with them becomes a function
+  // whose body binds them (called where the expression was, so it runs under the same guards).
+  const expr = (e: M.MExpr | undefined, name: string, type: string): string => {
+    if (!e) return '';
+    const { lets, exprs } = printWgslLets([e]);
+    if (!lets.length) return exprs[0];
+    functions.push([`fn ${name}(q: i32, k: i32, h: i32, b: i32) -> ${type} {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
+    return `${name}(q, k, h, b)`;
+  };
+  const mask = expr(bp.mask, 'attn_mask', 'bool');
+  const softcap = expr(bp.softcap, 'attn_softcap', 'f32');
+  const bias = expr(bp.bias, 'attn_bias', 'f32');
   return {
     pattern: bp.pattern.name,
     uniforms: spec.uniforms,
     bindings: spec.bindings,
-    mask: printWgsl(bp.mask),
-    bias: bp.bias ? printWgsl(bp.bias) : '',
-    softcap: bp.softcap ? printWgsl(bp.softcap) : '',
+    mask,
+    bias,
+    softcap,
     intOps: intOpsWgsl(),
+    functions: functions.join('\n'),
   };
 }
 

@@ -11,7 +11,7 @@
  * `u.in_<name>` (see `runtime/webgpu/interface.ts`).
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
-import type { MExpr } from '../../ir/mask.ts';
+import { printShared, type MExpr } from '../../ir/mask.ts';
 import { HASH } from '../../../runtime/schedule/int-semantics.ts';
 
 const hex32 = (x: number) => `0x${(x >>> 0).toString(16)}`;
@@ -46,9 +46,20 @@ export function wgslInt(x: number): string {
   return x < 0 ? `(${x}i)` : `${x}i`;
 }
 
-/** WGSL source for `e`. */
-export function printWgsl(e: MExpr, L: WgslLeaves = KERNEL_LEAVES): string {
+/**
+ * WGSL for `roots`: `lets` (`let t_<i> = ...;`, the nodes they share: `let`s, repeated `fn`
+ * calls) are statements that go before the code that uses `exprs`.
+ */
+export function printWgslLets(roots: readonly MExpr[], L: WgslLeaves = KERNEL_LEAVES): { lets: string[]; exprs: string[] } {
+  const { lets, exprs } = printShared(roots, (e, names) => printWgsl(e, L, names));
+  return { lets: lets.map((l) => `let ${l.name} = ${l.text};`), exprs };
+}
+
+/** WGSL source for `e`, with the nodes in `names` written as those names. */
+export function printWgsl(e: MExpr, L: WgslLeaves = KERNEL_LEAVES, names: ReadonlyMap<MExpr, string> = new Map()): string {
   const go = (x: MExpr): string => {
+    const named = names.get(x);
+    if (named !== undefined) return named;
     switch (x.kind) {
       case 'const':
         if (typeof x.value === 'boolean') return String(x.value);

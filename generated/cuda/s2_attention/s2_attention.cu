@@ -75,18 +75,17 @@ struct Pattern {
       const long long l1 = attnc::host::fdiv(k0, 64), h1 = attnc::host::fdiv(k1, 64);
       const long long l2 = l0 - h1, h2 = h0 - l1;
       const long long l3 = h2 < 16 ? 1 : 0, h3 = l2 < 16 ? 1 : 0;
-      const long long l4 = attnc::host::fdiv(k0, 64), h4 = attnc::host::fdiv(k1, 64);
-      attnc::host::ivInt((long long)l4 + (long long)g_0, (long long)h4 + (long long)g_0, R);
+      attnc::host::ivInt((long long)l1 + (long long)g_0, (long long)h1 + (long long)g_0, R);
+      const long long l4 = R[0], h4 = R[1];
+      attnc::host::ivInt((long long)l4 + 1, (long long)h4 + 1, R);
       const long long l5 = R[0], h5 = R[1];
-      attnc::host::ivInt((long long)l5 + 1, (long long)h5 + 1, R);
+      attnc::host::ivMod(l5, h5, 8, 8, R);
       const long long l6 = R[0], h6 = R[1];
-      attnc::host::ivMod(l6, h6, 8, 8, R);
-      const long long l7 = R[0], h7 = R[1];
-      const long long l8 = l7 == h7 && 0 == 0 && l7 == 0 ? 1 : 0, h8 = h7 < 0 || 0 < l7 ? 0 : 1;
-      const long long l9 = std::max<long long>({l3, l8}), h9 = std::max<long long>({h3, h8});
-      const long long l10 = k1 <= q0 ? 1 : 0, h10 = k0 <= q1 ? 1 : 0;
-      const long long l11 = std::min<long long>({l9, l10}), h11 = std::min<long long>({h9, h10});
-      return l11 == 1 ? 2 : h11 == 0 ? 0 : 1;
+      const long long l7 = l6 == h6 && 0 == 0 && l6 == 0 ? 1 : 0, h7 = h6 < 0 || 0 < l6 ? 0 : 1;
+      const long long l8 = std::max<long long>({l3, l7}), h8 = std::max<long long>({h3, h7});
+      const long long l9 = k1 <= q0 ? 1 : 0, h9 = k0 <= q1 ? 1 : 0;
+      const long long l10 = std::min<long long>({l8, l9}), h10 = std::min<long long>({h8, h9});
+      return l10 == 1 ? 2 : h10 == 0 ? 0 : 1;
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
