@@ -9,7 +9,7 @@ import { EditorState } from '@codemirror/state';
 import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
-import { forceLinting, linter, lintGutter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { linter, setDiagnostics, lintGutter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { zipSync, strToU8 } from 'fflate';
 import assets from 'attnc:assets';
 import {
@@ -20,6 +20,7 @@ import { loadProfile } from '../../compiler/5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../../compiler/5-simulate/plot.ts';
 import { parseIntText } from '../../compiler/2-check/bind.ts';
 import { attnLanguage } from './highlight.ts';
+import { summaryOf } from './gallery.ts';
 import { download, fill, h, svgImage } from './dom.ts';
 import { runOnWebGpu } from './webgpu.ts';
 
@@ -29,20 +30,6 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 
 /** The bundled patterns (patterns/*.attn), by file name. */
 const GALLERY = Object.keys(assets).filter((k) => /^patterns\/[^/]+\.attn$/.test(k)).map((k) => k.slice('patterns/'.length)).sort();
-
-/** The first sentence of a source's first `///` doc comment (a period or colon outside brackets, not "al."). */
-export function summaryOf(text: string): string {
-  const lines = text.split('\n').filter((l) => l.startsWith('///')).map((l) => l.slice(3).trim());
-  const para = lines.slice(0, lines.indexOf('') < 0 ? lines.length : lines.indexOf('')).join(' ');
-  let depth = 0;
-  for (let i = 0; i < para.length; i++) {
-    const c = para[i];
-    if (c === '(' || c === '[') depth++;
-    else if ((c === ')' || c === ']') && depth > 0) depth--;
-    else if ((c === '.' || c === ':') && depth === 0 && (i + 1 === para.length || para[i + 1] === ' ') && !para.slice(0, i).endsWith(' al')) return para.slice(0, c === ':' ? i : i + 1);
-  }
-  return para;
-}
 
 /** Imports resolve among the bundled patterns. */
 const readBundled = (name: string) => assets[`patterns/${name.split('/').pop()}`];
@@ -383,7 +370,7 @@ function renderDownloads(): void {
 let pending: ReturnType<typeof setTimeout> | undefined;
 function refresh(): void {
   clearTimeout(pending);
-  pending = setTimeout(() => forceLinting(view), 150);
+  pending = setTimeout(() => view.dispatch(setDiagnostics(view.state, analyze(view.state.doc.toString()))), 150);
 }
 
 function field(label: string, value: string, set: (v: string) => void, attrs: Record<string, unknown> = {}): HTMLLabelElement {
