@@ -3,8 +3,8 @@
  * never a downloaded browser), WebGPU through its built-in SwiftShader. Starts `attnc
  * playground` (the page built into dist/playground/ by the test setup), types a pattern with
  * an error and finds the diagnostic at its line, fixes it and finds the tile counts attnc's
- * planner gives, runs it on WebGPU and finds it matches the reference; also the gallery, a
- * download, and that text from the source reaches the page as text, not markup.
+ * planner gives, runs it on WebGPU and finds it matches the reference; also the gallery,
+ * downloads (the same files as the library emits), and that text from the source reaches the page as text, not markup.
  * Skipped, saying so, when Chromium is not installed (README: apt-get install chromium).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +13,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { bind, check, plan, summarize } from '../../compiler/index.ts';
+import { bind, check, emit, plan, summarize } from '../../compiler/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.ATTNC_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SKIP = CHROMIUM ? '' : ' (skipped: Chromium is not installed; on Debian/Ubuntu `apt-get install chromium`, or set ATTNC_CHROMIUM to its path)';
+/** Chromium: ATTNC_CHROMIUM when set, else Debian's (or Ubuntu's) package. */
+const CHROMIUM = (process.env.ATTNC_CHROMIUM ? [process.env.ATTNC_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => fs.existsSync(p));
+const SKIP = CHROMIUM ? '' : process.env.ATTNC_CHROMIUM ? ` (skipped: ATTNC_CHROMIUM names ${process.env.ATTNC_CHROMIUM}, which does not exist)` : ' (skipped: Chromium is not installed; on Debian/Ubuntu `apt-get install chromium`, or set ATTNC_CHROMIUM to its path)';
 if (!CHROMIUM) console.warn(`test/playground/browser.test.ts${SKIP}`);
 
 /** The flags of ../shared/gpu/README.md: headless, WebGPU on SwiftShader, nothing fetched. */
@@ -110,11 +111,15 @@ describe.skipIf(!CHROMIUM)(`playground in headless Chromium${SKIP}`, () => {
     expect(text).toMatch(/[\d.]+ ms per run/);
   }, 50_000);
 
-  it('downloads a target\'s output', async () => {
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button[data-target=flex]')]);
-    expect(dl.suggestedFilename()).toBe('mine_flex.py');
-    const file = await dl.path();
-    expect(fs.readFileSync(file, 'utf8')).toContain('def mask_mod');
+  it('downloads each target\'s output, the same as the library emits', async () => {
+    // The page still holds the fixed pattern with window = 64, under the name it was opened as.
+    const p = bind(check(FIXED, { name: 'sliding-window.attn' }).patterns[0], { window: '64' });
+    for (const target of ['flex', 'ts']) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-target=${target}]`)]);
+      const [want] = await emit(p, target, { sourceName: 'sliding-window.attn' });
+      expect(dl.suggestedFilename()).toBe(want.name);
+      expect(fs.readFileSync(await dl.path(), 'utf8'), target).toBe(want.contents);
+    }
   });
 
   it('loads a pattern from the gallery', async () => {
