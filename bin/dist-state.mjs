@@ -20,8 +20,8 @@ function newest(dir) {
   return t;
 }
 
-/** The folders whose sources the bundle is built from. */
-const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io'];
+/** The folders whose sources the bundle is built from (the playground embeds templates, profiles and patterns). */
+const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io', 'playground', 'templates', 'profiles', 'patterns'];
 
 /** Whether `root`'s dist/ is built and current (an installed package has no sources). */
 export function distIsCurrent(root) {

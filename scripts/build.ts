@@ -5,6 +5,7 @@
  *   dist/index.mjs         the library API (compiler/index.ts),
  *   dist/webgpu.mjs        the WebGPU runtime for browsers (runtime/webgpu/index.ts),
  *   dist/deno-runner.mjs   the script `attnc run --backend webgpu` hands to Deno,
+ *   dist/playground/       the playground page `attnc playground` serves (scripts/build-playground.ts),
  * and tsc writes the type declarations under dist/types/. The parser's libraries are bundled
  * (the CLI starts in a fraction of the time their hundreds of modules take to load); packages
  * with native code or loaded on first use stay dependencies. The build goes to a temporary
@@ -16,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { buildPlayground } from './build-playground.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -46,6 +48,7 @@ async function main() {
     for (const [name, entry, platform] of [['webgpu', 'runtime/webgpu/index.ts', 'browser'], ['deno-runner', 'runtime/webgpu/deno-runner.ts', 'neutral']] as const) {
       await build({ absWorkingDir: ROOT, entryPoints: [entry], outfile: path.join(TMP, `${name}.mjs`), bundle: true, format: 'esm', platform, target: 'es2022', logLevel: 'warning' });
     }
+    await buildPlayground(path.join(TMP, 'playground'));
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', path.join(TMP, 'types')], { cwd: ROOT, stdio: 'inherit' });
     fs.rmSync(DIST, { recursive: true, force: true });
     fs.renameSync(TMP, DIST);

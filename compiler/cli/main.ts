@@ -12,6 +12,7 @@ import { addPlanOptions, type PlanOptions } from './plan-args.ts';
 import { runSchedule, runViz } from './schedule-cmds.ts';
 import { registerCompileCommands } from './compile-cmds.ts';
 import { registerSimulate } from './simulate-cmd.ts';
+import { registerPlayground } from './playground.ts';
 
 /** `check --json`: the diagnostics as data, in source order. */
 function checkJson(files: number, patterns: number, diags: Diagnostics) {
@@ -125,6 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   registerCompileCommands(program, (n) => { status = n; });
   registerSimulate(program, (n) => { status = n; });
+  registerPlayground(program, (n) => { status = n; });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -3,12 +3,12 @@
  * into a fresh project (dependencies from npm's cache, as `npm ci` left it), then
  *   - the tarball holds the built package and none of the repository's tests, benchmarks or
  *     TypeScript sources;
- *   - the installed CLI runs (version, check, schedule, compile);
+ *   - the installed CLI runs (version, check, schedule, compile) and `attnc playground` serves its page;
  *   - a consumer of the library API and of a generated binding (importing `attnc/webgpu`,
  *     given a standard `GPUDevice` from @webgpu/types) type-checks with the package's
  *     declarations (skipLibCheck off), bundles with esbuild (browser and Node), and runs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -48,11 +48,29 @@ afterAll(() => {
 
 describe('the npm package', () => {
   it('holds the built package, not the repository', () => {
-    for (const f of ['bin/attnc.mjs', 'dist/cli.mjs', 'dist/index.mjs', 'dist/webgpu.mjs', 'dist/deno-runner.mjs', 'dist/types/compiler/index.d.ts', 'dist/types/runtime/webgpu/index.d.ts', 'templates/wgsl/attention.wgsl.hbs', 'profiles/h200.json', 'patterns/streaming.attn', 'runtime/cuda/attnc/runtime.h', 'runtime/python/attnc/flex.py', 'README.md']) {
+    for (const f of ['bin/attnc.mjs', 'dist/cli.mjs', 'dist/index.mjs', 'dist/webgpu.mjs', 'dist/deno-runner.mjs', 'dist/types/compiler/index.d.ts', 'dist/types/runtime/webgpu/index.d.ts', 'templates/wgsl/attention.wgsl.hbs', 'profiles/h200.json', 'patterns/streaming.attn', 'runtime/cuda/attnc/runtime.h', 'runtime/python/attnc/flex.py', 'README.md', 'dist/playground/index.html', 'dist/playground/main.js', 'dist/playground/style.css']) {
       expect(files, f).toContain(f);
     }
     const unwanted = files.filter((f) => /^(test|bench|generated|scripts|compiler)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')));
     expect(unwanted).toEqual([]);
+  });
+
+  it('serves the playground from the installed package', async () => {
+    const server = spawn(process.execPath, [path.join(proj, 'node_modules/attnc/bin/attnc.mjs'), 'playground', '--port', '0'], { cwd: proj, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (d) => { out += d; const m = /http:\/\/\S+/.exec(out); if (m) resolve(m[0]); });
+        server.once('exit', (code) => reject(new Error(`attnc playground exited ${code}: ${out}`)));
+      });
+      const page = await fetch(url);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('<script type="module" src="main.js">');
+      expect((await fetch(new URL('main.js', url))).status).toBe(200);
+      expect((await fetch(new URL('../package.json', url))).status).toBe(404);
+    } finally {
+      server.kill();
+    }
   });
 
   it('installs a CLI that runs', () => {
