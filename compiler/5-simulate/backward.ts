@@ -15,7 +15,7 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
-import type { BackwardModel, GpuProfile } from './profile.ts';
+import { headDimScale, type BackwardModel, type GpuProfile } from './profile.ts';
 import { cachedPlan, checkSimSize, inputReads, listSchedule, maskOps, toResult, type SimResult, type SimShape } from './simulate.ts';
 
 /** Simulates the backward pass of `kernel` on `gpu` for one problem. */
@@ -27,7 +27,7 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: bm.blockQ, blockKv: bm.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * bm.blockQ * bm.blockKv,
   });
-  const dScale = shape.headDim / 128;
+  const dScale = headDimScale(undefined, shape.headDim)  // the backward's head-dim factors are not measured yet: linear;
   const colFull = bm.colTileUs * dScale, rowFull = bm.rowTileUs * dScale;
   const maskUs = bm.maskOpUs * maskOps(bp.mask) + (bm.inputReadUs ?? 0) * inputReads(bp.mask);
   const nq = s.numQBlocks, nkv = s.numKvBlocks;

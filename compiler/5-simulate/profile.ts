@@ -39,6 +39,22 @@ export interface KernelModel {
   readonly note?: string;
   /** The kernel's backward pass (backward.ts), where it has been modelled. */
   readonly backward?: BackwardModel;
+  /**
+   * Measured tile time at other head dims relative to 128, by the head dims the kernel is
+   * built for (a head dim between them runs the next wider kernel: headDimScale). Without it a
+   * tile's time scales with head dim / 128.
+   */
+  readonly headDimScale?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A full tile's time at `headDim` relative to head dim 128: from a model's headDimScale table,
+ * the factor of the narrowest kernel width at or above it; without a table, headDim / 128.
+ */
+export function headDimScale(table: Readonly<Record<string, number>> | undefined, headDim: number): number {
+  if (!table) return headDim / 128;
+  const widths = Object.keys(table).map(Number).filter((w) => w >= headDim).sort((a, b) => a - b);
+  return widths.length ? table[String(widths[0])] : headDim / 128;
 }
 
 /**

@@ -14,7 +14,7 @@ import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { PlanError, type PlanConfig } from '../../runtime/schedule/types.ts';
-import type { GpuProfile, KernelModel } from './profile.ts';
+import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 
 /** Problem shape. */
 export interface SimShape {
@@ -120,7 +120,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
   });
-  const dScale = shape.headDim / 128;
+  const dScale = headDimScale(km.headDimScale, shape.headDim);
   const tFull = km.fullTileUs * dScale;
   const band = km.diagonalBand && usesDiagonalBand(bp);
   const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);

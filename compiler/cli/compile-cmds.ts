@@ -25,7 +25,7 @@ import { NpyError, toIntArray, writeNpy, type NpyArray } from '../../runtime/io/
 import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
 import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/reference.ts';
-import { describeTiles } from '../../runtime/webgpu/tiles.ts';
+import { describeTiles, HEAD_DIMS } from '../../runtime/webgpu/tiles.ts';
 import { EXIT, guard } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { readNpyInput } from './plan-args.ts';
@@ -182,7 +182,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     if (k.dtype !== q.dtype || v.dtype !== q.dtype) diags.report('bad_input', 'q, k and v must have the same dtype');
     if (kb !== B || kd !== D || v.shape.join() !== k.shape.join()) diags.report('bad_input', `shapes do not agree: q (${q.shape.join(', ')}), k (${k.shape.join(', ')}), v (${v.shape.join(', ')})`);
     else if (H % kvh !== 0) diags.report('bad_input', `k has ${kvh} heads, which must divide the ${H} heads of q`);
-    if (![32, 64, 128].includes(D)) diags.report('bad_size', `head_dim ${D} is not supported (32, 64 or 128)`);
+    if (!HEAD_DIMS.includes(D)) diags.report('bad_size', `head_dim ${D} is not supported (a multiple of 16 from 16 to 256)`);
     void S; void skv;
   }
   const { bound, runtime, inputs } = bindForRun(file, o, diags);

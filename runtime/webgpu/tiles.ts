@@ -40,8 +40,11 @@ export const DEFAULT_LIMITS: GpuLimits = {
   maxStorageBufferBindingSize: 134217728,
 };
 
-/** Head dims the kernel supports. */
-export const HEAD_DIMS: readonly number[] = [32, 64, 128];
+/**
+ * Head dims the kernel supports: the multiples of 16 from 16 to 256 (each of the 4 lanes of a
+ * query row owns whole vec4 column groups), as the CUDA kernels.
+ */
+export const HEAD_DIMS: readonly number[] = Array.from({ length: 16 }, (_, i) => 16 * (i + 1));
 
 /** Workgroup bytes of a specialisation. */
 export function workgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number): number {
@@ -55,7 +58,7 @@ export function workgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kv
  * (up to 64) whose tiles fit the workgroup memory. `override` fixes any field by hand.
  */
 export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>> = {}): TileConfig {
-  if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use ${HEAD_DIMS.join(', ')})`);
+  if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use a multiple of 16 from 16 to 256)`);
   const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
   const lanes = override.lanes ?? 4;
   let blockQ = override.blockQ ?? 64;

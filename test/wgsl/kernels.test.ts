@@ -27,6 +27,10 @@ describe.skipIf(webgpuUnavailable())('WGSL kernels on scratch patterns', () => {
     { name: 'deep f16', bound: deep, batch: 1, heads: 1, kvHeads: 1, qLen: 70, kvLen: 70, headDim: 64, dtype: 'f16' },
     { name: 'causal f32 scale 1e31', bound: causal, batch: 1, heads: 2, kvHeads: 2, qLen: 80, kvLen: 80, headDim: 32, scale: 1e31, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 } },
     { name: 'wide f16 d128 default limits', bound: wide, batch: 1, heads: 2, kvHeads: 1, qLen: 133, kvLen: 75, headDim: 128, dtype: 'f16' },
+    // Head dims past 128 and between the powers of two (default limits: 256 stages 4 keys at a time in f32).
+    { name: 'causal f32 d256 default limits', bound: causal, batch: 1, heads: 2, kvHeads: 1, qLen: 70, kvLen: 70, headDim: 256, dtype: 'f32' },
+    { name: 'docs f16 d96', bound: docs, batch: 2, heads: 2, kvHeads: 2, qLen: 61, kvLen: 61, headDim: 96, dtype: 'f16', inputs: { doc: doc(61) } },
+    { name: 'holes f32 d48', bound: holes, batch: 1, heads: 2, kvHeads: 1, qLen: 45, kvLen: 45, headDim: 48, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 } },
   ];
   // Run in beforeAll, not while tests are collected: without WebGPU the suite is skipped and this never runs.
   let outcomes: CaseOutcome[] = [];
