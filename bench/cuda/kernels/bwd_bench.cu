@@ -30,7 +30,7 @@ struct Causal {
 template <int D> void bench(int B, int H, int L) {
   using T = __nv_bfloat16;
   attnc::BwdParams<Causal, T> p{};
-  p.batch = B; p.heads = H; p.kv_heads = H; p.q_len = L; p.kv_len = L; p.scale = 1.f / sqrtf((float)D); p.scale_log2 = p.scale * attnc::LOG2E;
+  p.batch = B; p.heads = H; p.kv_heads = H; p.q_len = L; p.kv_len = L; p.head_dim = D; p.scale = 1.f / sqrtf((float)D); p.scale_log2 = p.scale * attnc::LOG2E;
   const int NB = L / 64; p.num_q_blocks = NB; p.num_kv_blocks = NB; p.sched_batch = 1;
   std::vector<int> go(H, 0), kvrp, kvi, fkvrp, fkvi, qcp, qi, fqcp, fqi;
   for (int qb = 0; qb <= NB; qb++) { kvrp.push_back(kvi.size()); fkvrp.push_back(fkvi.size()); if (qb == NB) break; kvi.push_back(qb); for (int kb = qb - 1; kb >= 0; kb--) fkvi.push_back(kb); }

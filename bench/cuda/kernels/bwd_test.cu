@@ -58,7 +58,7 @@ bool run(int B, int H, int HK, int QL, int KL, bool fullWin) {
   BP p{};
   p.p_window = fullWin ? 100000 : 150;
   p.p_cap = 2.0f;
-  p.batch = B; p.heads = H; p.kv_heads = HK; p.q_len = QL; p.kv_len = KL;
+  p.batch = B; p.heads = H; p.kv_heads = HK; p.q_len = QL; p.kv_len = KL; p.head_dim = D;
   p.scale = 1.f / sqrtf((float)D) * (Pat::HAS_SCORE_MOD ? 3.f : 1.f); p.scale_log2 = p.scale * attnc::LOG2E;
   const int NQB = (QL + 63) / 64, NKB = (KL + 63) / 64, G = 2;
   p.num_q_blocks = NQB; p.num_kv_blocks = NKB; p.sched_batch = 1;
