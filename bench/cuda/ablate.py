@@ -4,7 +4,7 @@ time is read) and reports each variant's time against the unchanged kernel's.
 
 Prepared by `npx tsx bench/cuda/prepare.ts` here; on the GPU machine, from the repo root:
 
-    python3 bench/cuda/ablate.py [--builds chunk2048,causal] [--S 16384] [--block-kv 128]
+    python3 bench/cuda/ablate.py [--builds chunk2048,causal] [--S 16384] [--D 128] [--block-kv 128]
         [--variants base,no_exp,...] [--ref DIR] [--rounds 3]
 
 Each variant is timed --rounds times, the variants interleaved, and the median is reported, so
@@ -20,6 +20,8 @@ Variants (text edits of forward_sm90.cuh, in a copy of the runtime each variant 
   ref           (with --ref DIR) the same build from another checkout's prepare.ts: DIR/<build>/ and
                 its runtime DIR/../include/ (prepare.ts copies it there)
   no_store      the epilogue computes O but does not store it
+  serial        the softmax of S_i waits for the consumer's own P_{i-1} V_{i-1} at every head dim
+                (as head dim 256 runs): what the in-warpgroup overlap is worth
 Writes $OUT/cuda-ablate.json.
 """
 import argparse
@@ -43,6 +45,7 @@ VARIANTS = {
     "no_pingpong": [("named_sync(1 + wg, 256);", "(void)0;"), ("named_arrive(2 - wg, 256);", "(void)0;"), ("if (wg == 1 && nIter > 0) named_arrive(1, 256);", "")],
     "no_pv": [("issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);", ""), ("issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);", "")],
     "no_store": [("if (vec) *reinterpret_cast<uint4*>(dst)", "if (inv == 12345.f) *reinterpret_cast<uint4*>(dst)")],
+    "serial": [("constexpr bool SERIAL = D > 128;", "constexpr bool SERIAL = true;")],
 }
 
 
@@ -97,6 +100,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builds", default="chunk2048,causal")
     ap.add_argument("--S", type=int, default=16384)
+    ap.add_argument("--D", type=int, default=128, help="head dim")
     ap.add_argument("--block-kv", type=int, default=128)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--ref", default="")
@@ -110,7 +114,7 @@ def main():
         variants.append("ref")
         names.update({(b, "ref"): make_ref(b, args.ref) for b in builds})
     compiled = run.compile_all(sorted(set(names.values())))
-    B, H, S, D = 1, 16, args.S, 128
+    B, H, S, D = 1, 16, args.S, args.D
     q, k, v = (torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16) for _ in range(3))
     o = torch.empty_like(q)
     lse = torch.empty(B, H, S, device="cuda")
@@ -143,7 +147,7 @@ def main():
             run.log(f"{b:20s} {var:12s} {ms:.3f} ms  {rel}  {tflops:.0f} TFLOP/s  ({' '.join(f'{t:.3f}' for t in ts)})")
     os.makedirs(run.OUT, exist_ok=True)
     out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
-           "command": " ".join(["python3"] + sys.argv), "S": S, "block_kv": args.block_kv, "rows": rows}
+           "command": " ".join(["python3"] + sys.argv), "S": S, "D": D, "block_kv": args.block_kv, "rows": rows}
     tmp = os.path.join(run.OUT, "cuda-ablate.json.tmp")
     json.dump(out, open(tmp, "w"), indent=1)
     os.replace(tmp, os.path.join(run.OUT, "cuda-ablate.json"))

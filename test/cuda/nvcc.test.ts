@@ -137,10 +137,11 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
       }
       expect(r.serialized, `${r.d} ${r.arch}: ptxas serialized warpgroup MMAs`).toEqual([]);
       for (const k of sm80) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(SPILL_BUDGET);
-      // preprocess, dK/dV and dQ (mma.sync); dK/dV, dK/dV with atomic dQ, dQ and the dQ conversion (wgmma): 7 x 2 types x 2 head dims;
-      // head dim 256 has no atomic path: preprocess, the two mma.sync kernels and the fused wgmma one, x 2 types.
-      expect(bwd.length, `${r.d} ${r.arch}: backward kernels`).toBe(36);
+      // Head dims 64 and 128: preprocess, dK/dV and dQ (mma.sync), the fused dK/dV + dQ grid, dK/dV with atomic dQ and the
+      // dQ conversion (wgmma): 6 x 2 types x 2 head dims. Head dim 256 has no atomic path: preprocess, the two mma.sync
+      // kernels and the fused grid, x 2 types.
+      expect(bwd.length, `${r.d} ${r.arch}: backward kernels`).toBe(32);
       for (const k of bwd) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(BACKWARD_SPILL_BUDGET);
     }
-  }, 900_000);
+  }, process.env.CI ? 900_000 : 2_400_000);  // a full refresh of the cache takes ~20 min on 2 cores
 });

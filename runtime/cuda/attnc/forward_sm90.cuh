@@ -394,17 +394,17 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       // recomputed per step from (b, kvHead) rather than held.
       const WorkItem w = decode_item(P, P.cta_items[pos]);
       mbar_wait(emptyQ, (j & 1) ^ 1);
-      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0, P.head_dim);
+      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0, D);  // unpadded here: launchSm90
       cp_async_arrive(fullQ);
       #pragma unroll 1
       for (int i = 0; i < w.nIter; i++, step++) {
         const int st = step & 1, phase = (step >> 1) & 1;
         const int k0 = kv_start<Pat, T, BN>(P, w, i);
         mbar_wait(emptyK + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0, P.head_dim);
+        load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0, D);  // unpadded here: launchSm90
         cp_async_arrive(fullK + 8 * st);
         mbar_wait(emptyV + 8 * st, phase ^ 1);
-        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0, P.head_dim);
+        load_panels<T, D, BN>(tid, Vs + st * KV_BYTES, P.v + (w.b * P.v_stride_b + w.kvHead * P.v_stride_h + (int64_t)k0 * P.v_stride_s), P.v_stride_s, P.kv_len - k0, D);  // unpadded here: launchSm90
         cp_async_arrive(fullV + 8 * st);
       }
     }

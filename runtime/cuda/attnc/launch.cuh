@@ -27,6 +27,9 @@
 
 namespace attnc {
 
+/** launchSm90's answer where the mma.sync kernel must run the call instead (never returned to callers). */
+constexpr int ATTNC_FALLBACK = -1;
+
 /** Whether environment variable `name` is set to `value`. Read on every call, not cached. */
 inline bool envIs(const char* name, const char* value) {
   const char* e = std::getenv(name);
@@ -276,6 +279,9 @@ int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_
   const int hd = a->head_dim;
   maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, hd, BLOCK_M) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, hd, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, hd, BN);
+  // The cp.async producer does not zero padding columns (a check there costs the 24-register
+  // producer of the widest tiles more spills): a padded head dim without TMA runs the mma.sync kernel.
+  if (!maps.enabled && hd != D) return ATTNC_FALLBACK;
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
@@ -287,8 +293,10 @@ int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_
 template <class Pat, typename T, int D>
 int launchForward(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_t stream) {
   if (sm90Available()) {
-    if constexpr (D == 256) return launchSm90<Pat, T, D, 64>(a, s, stream);  // planned with 64 keys only (planForward)
-    else return s.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, s, stream) : launchSm90<Pat, T, D, 64>(a, s, stream);
+    int rc;
+    if constexpr (D == 256) rc = launchSm90<Pat, T, D, 64>(a, s, stream);  // planned with 64 keys only (planForward)
+    else rc = s.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, s, stream) : launchSm90<Pat, T, D, 64>(a, s, stream);
+    if (rc != ATTNC_FALLBACK) return rc;
   }
   const Params<Pat, T> p = forwardParams<Pat, T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
