@@ -60,6 +60,21 @@ def apply_edits(text, edits, where):
     return head + tail
 
 
+def symbol(build, name):
+    """The pattern name in a variant's symbols. Variants loaded into one process must not share
+    names: the runtime's function-local statics (schedule caches, the shared-memory attribute
+    flags) are unique symbols that the dynamic linker shares between libraries."""
+    return f"{build}_v_{name}"
+
+
+def rename_symbols(dst, build, name):
+    """Renames the pattern's symbols in a variant's own files (not its runtime copy) to symbol(build, name)."""
+    for f in os.listdir(dst):
+        path = os.path.join(dst, f)
+        if os.path.isfile(path) and f.endswith((".cu", ".h")):
+            open(path, "w").write(open(path).read().replace(f"attnc_{build}", f"attnc_{symbol(build, name)}"))
+
+
 def make_variant(build, name, edits):
     """The build under a variant name, with its own copy of the runtime (dst/include/attnc) edited."""
     src_dir = os.path.join(WORK, "src", build)
@@ -68,6 +83,7 @@ def make_variant(build, name, edits):
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src_dir, dst)
     os.rename(os.path.join(dst, build + ".cu"), os.path.join(dst, vname + ".cu"))
+    rename_symbols(dst, build, name)
     shutil.copytree("runtime/cuda/attnc", os.path.join(dst, "include", "attnc"))
     kernel = os.path.join(dst, "include", "attnc", os.path.basename(KERNEL))
     open(kernel, "w").write(apply_edits(open(KERNEL).read(), edits, f"{build} ({name})"))
@@ -84,6 +100,7 @@ def make_ref(build, ref_dir):
     include = os.path.join(ref_dir, "..", "include")
     if os.path.isdir(include):
         shutil.copytree(include, os.path.join(dst, "include"))
+    rename_symbols(dst, build, "ref")
     return vname
 
 
@@ -128,8 +145,7 @@ def main():
             if compiled[n][1] != 0:
                 rows.append({"build": b, "variant": var, "error": "compile failed"})
                 continue
-            # The symbol keeps the pattern's name: a variant's .cu is the pattern's with edits.
-            kern = run.Kernel(n, [], list(inputs), pattern=b)
+            kern = run.Kernel(n, [], list(inputs), pattern=symbol(b, var))
             a = kern.args(q, k, v, o, lse, args.block_kv, {}, inputs)
             kern(a)
             torch.cuda.synchronize()
