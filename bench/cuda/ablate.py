@@ -72,7 +72,8 @@ def rename_symbols(dst, build, name):
     for f in os.listdir(dst):
         path = os.path.join(dst, f)
         if os.path.isfile(path) and f.endswith((".cu", ".h")):
-            open(path, "w").write(open(path).read().replace(f"attnc_{build}", f"attnc_{symbol(build, name)}"))
+            text = open(path).read()  # read before opening for writing (which empties the file)
+            open(path, "w").write(text.replace(f"attnc_{build}", f"attnc_{symbol(build, name)}"))
 
 
 def make_variant(build, name, edits):
