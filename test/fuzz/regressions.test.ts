@@ -14,7 +14,7 @@ import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
 import { checkSource, lowerToPlanner, readFromDisk } from '../../compiler/pipeline.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
 import { bindText } from '../helpers/compile.ts';
-import { cppSyntaxErrors, has } from '../helpers/parse-output.ts';
+import { cppSyntaxErrors, has, tsTypeErrors } from '../helpers/parse-output.ts';
 import { webgpuUnavailable } from '../wgsl/harness.ts';
 
 function attnc(...args: string[]) {
@@ -104,4 +104,34 @@ describe('imports', () => {
     expect(cycle.match(/main\.attn/g)).toHaveLength(2);
     expect(cycle.match(/b\.attn/g)).toHaveLength(1);
   });
+});
+
+describe('generated TypeScript type-checks as a strict consumer compiles it', () => {
+  /** Emits `<name>.ts` importing `attnc/webgpu` into a fresh ES-module folder; its type errors. */
+  const typeErrors = async (source: string) => {
+    const bound = bindText(source);
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    const files: string[] = [];
+    for (const f of await TARGETS.ts.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'p.attn', runtimeImport: 'attnc/webgpu' })) {
+      fs.writeFileSync(path.join(dir, f.name), f.contents);
+      files.push(path.join(dir, f.name));
+    }
+    return { text: fs.readFileSync(files[0], 'utf8'), errors: [...tsTypeErrors(files).values()].flat() };
+  };
+
+  it('a mask whose tiles are decided by constants (was: TS2367 on `return 0 === 1 ? 2 : 0 === 0 ? 0 : 1`)', async () => {
+    // A compile-time flag that turns the mask off, and one that turns it fully on.
+    for (const [src, cls] of [['pattern p(on: bool = false) {\n  allow on\n}\n', '0'], ['pattern p(on: bool = true) {\n  allow on || q < k\n}\n', '2']]) {
+      const r = await typeErrors(src);
+      expect(r.errors, src).toEqual([]);
+      expect(r.text).toMatch(new RegExp(`classify\\(q0, q1, k0, k1\\) \\{\\s*return ${cls};`));
+    }
+  }, 60_000);
+
+  it('interval helpers under noUncheckedIndexedAccess (was: TS18048 `l6` is possibly undefined, from `rt.R[0]`)', async () => {
+    const r = await typeErrors('pattern p() {\n  causal\n  allow (q_len + 64 - 1) / 64 > k / 64\n}\n');
+    expect(r.text).toContain('rt.R[0]');
+    expect(r.errors).toEqual([]);
+  }, 60_000);
 });
