@@ -30,6 +30,8 @@ const show = num('show-program');
 if (show !== undefined) {
   const p = samplePrograms(seed, show + 1)[show];
   process.stdout.write(`${p.text}\n// values: ${JSON.stringify(p.values)}\n`);
+  for (const [name, text] of Object.entries(p.files ?? {})) process.stdout.write(`// --- root/${name}\n${text}\n`);
+  if (p.files) process.stdout.write(`// entry root/main.attn${p.importRoot ? ', --import-root root' : ''}${p.links ? `; links ${JSON.stringify(p.links)}` : ''}${p.dirs ? `; folders ${JSON.stringify(p.dirs)}` : ''}${p.expectCodes ? `; must report ${p.expectCodes.join(', ') || 'no import error'}` : ''}\n`);
   process.exit(0);
 }
 const file = opt('file');
