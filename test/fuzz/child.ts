@@ -16,6 +16,7 @@ import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { compareWithOracle } from '../helpers/dense-check.ts';
+import { writeProgramFiles } from './files.ts';
 import type { FuzzProgram, InputFill } from './generate.ts';
 import { FUZZ_SIZES, type ChildRequest, type ProgramResult } from './protocol.ts';
 
@@ -39,29 +40,6 @@ export function fillInput(n: number, fill: InputFill, seed: number): Int32Array 
 }
 
 const isUserError = (e: unknown) => e instanceof UserError || e instanceof PlanError;
-
-/**
- * Writes a multi-file program under `dir/src/root/` (the entry is `main.attn` there; other
- * files may lie beside `root/`), with its links and folders. Returns the entry's path.
- */
-export function writeProgramFiles(prog: FuzzProgram, dir: string): string {
-  const root = path.join(dir, 'src', 'root');
-  fs.mkdirSync(root, { recursive: true });
-  const entry = path.join(root, 'main.attn');
-  fs.writeFileSync(entry, prog.text);
-  for (const [name, text] of Object.entries(prog.files ?? {})) {
-    const f = path.join(root, name);
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    fs.writeFileSync(f, text);
-  }
-  for (const d of prog.dirs ?? []) fs.mkdirSync(path.join(root, d), { recursive: true });
-  for (const [name, target] of Object.entries(prog.links ?? {})) {
-    const f = path.join(root, name);
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    fs.symlinkSync(target, f);
-  }
-  return entry;
-}
 
 const codesOf = (d: Diagnostics) => [...new Set(d.items.map((x) => x.code))].sort();
 

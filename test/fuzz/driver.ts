@@ -60,6 +60,8 @@ export interface FuzzReport {
   /** Programs of several files (with imports), and those of them whose imports all load. */
   multiFile: number;
   multiFileLoaded: number;
+  /** Multi-file programs by the hostile import they have (generate.ts `HOSTILE`). */
+  hostile: Record<string, number>;
   checkedClean: number;
   patterns: number;
   bound: number;
@@ -172,7 +174,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const all = o.programs ?? samplePrograms(o.seed, o.only === undefined ? o.runs : o.only + 1);
   const indices = o.only === undefined || o.programs ? all.map((_, i) => i) : [o.only];
   const rep: FuzzReport = {
-    seed: o.seed, programs: 0, multiFile: 0, multiFileLoaded: 0, checkedClean: 0, patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0,
+    seed: o.seed, programs: 0, multiFile: 0, multiFileLoaded: 0, hostile: {}, checkedClean: 0, patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0,
     files: {}, parsed: {}, parseFailures: {}, typeChecked: 0, typeCheckFailures: 0, importFailures: 0, skipped: {}, internalErrors: 0, timeouts: 0, memory: 0, crashes: 0,
     oracleMismatches: 0, codes: {}, maxMs: 0, maxRssMb: 0, failures: [], ms: 0,
   };
@@ -192,6 +194,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         for (const index of indices.slice(c, c + chunk)) {
           rep.programs++;
           if (all[index].files) rep.multiFile++;
+          if (all[index].hostile) bump(rep.hostile, all[index].hostile!);
           const out = await worker.run({ id: index, program: all[index], outDir, oracle: o.oracle ?? false }, timeoutMs);
           if ('timeout' in out) {
             rep.timeouts++;
@@ -334,7 +337,7 @@ export function summarize(r: FuzzReport): string {
   return [
     `seed ${r.seed}: ${r.programs} programs, ${r.checkedClean} checked clean, ${r.patterns} patterns, ${r.bound} bound, ${r.plans} schedules planned (${r.planUserErrors} refused with a coded error), ${r.emitted} emitted for every target, in ${(r.ms / 1000).toFixed(1)} s (slowest ${Math.round(r.maxMs)} ms, worker rss up to ${Math.round(r.maxRssMb)} MiB)`,
     `files: ${kv(r.files)}; parsed: ${kv(r.parsed)}${Object.keys(r.skipped).length ? `; not parsed: ${kv(r.skipped)}` : ''}`,
-    `multi-file programs ${r.multiFile} (${r.multiFileLoaded} with every import loaded), import expectation failures ${r.importFailures}; TypeScript files type-checked ${r.typeChecked}, with type errors ${r.typeCheckFailures}`,
+    `multi-file programs ${r.multiFile} (${r.multiFileLoaded} with every import loaded; hostile imports: ${kv(r.hostile)}), import expectation failures ${r.importFailures}; TypeScript files type-checked ${r.typeChecked}, with type errors ${r.typeCheckFailures}`,
     `parse failures: ${kv(r.parseFailures)}; internal errors ${r.internalErrors}, timeouts ${r.timeouts}, memory ${r.memory}, crashes ${r.crashes}, oracle mismatches ${r.oracleMismatches}`,
     `diagnostic codes (programs): ${kv(r.codes)}`,
   ].join('\n');

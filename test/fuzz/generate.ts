@@ -43,6 +43,8 @@ export interface FuzzProgram {
   readonly links?: Record<string, string>;
   /** Folders to create (relative to `root/`), such as a folder named `dir.attn`. */
   readonly dirs?: readonly string[];
+  /** The hostile import it has, if any (`HOSTILE`). */
+  readonly hostile?: string;
   /** Load with `--import-root root/`. */
   readonly importRoot?: boolean;
   /** Diagnostic codes the check must report (for the hostile imports the program has). */
@@ -363,7 +365,7 @@ function importPath(g: Gen, from: string, to: string): string {
 }
 
 /** Hostile imports: each sets what the loader must report (`expectCodes`, `[]` for none). */
-const HOSTILE = ['cycle', 'self', 'missing', 'not_attn', 'folder', 'escape', 'link_escape', 'link_not_attn', 'link_dangling', 'collide_fn', 'collide_pattern', 'dup_import', 'deep'] as const;
+export const HOSTILE = ['cycle', 'self', 'missing', 'not_attn', 'folder', 'escape', 'link_escape', 'link_not_attn', 'link_dangling', 'collide_fn', 'collide_pattern', 'dup_import', 'deep'] as const;
 
 /** A file of a multi-file program (or a link to one). */
 interface FileNode {
@@ -444,8 +446,9 @@ export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
   const lib = () => pick(g, libs);
   const anyNode = () => pick(g, nodes);
   const extra: FileNode[] = [];
-  if (chance(g, 40)) {
-    switch (pick(g, HOSTILE)) {
+  const hostile = chance(g, 40) ? pick(g, HOSTILE) : undefined;
+  if (hostile) {
+    switch (hostile) {
       case 'cycle': {
         // A library imports one of the files that lead to it: the entry or an ancestor.
         const n = lib();
@@ -517,15 +520,15 @@ export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
         expectCodes = ['duplicate_definition'];
         break;
       case 'dup_import': {
-        // The same file imported twice by one file (spelled two ways, maybe).
-        const l = lib();
-        const n = pick(g, nodes.filter((x) => x !== l));
-        n.imports.push(l, l);
+        // The same file imported twice by one file (spelled two ways, maybe): a file before
+        // it in the graph's order, so that no cycle arises.
+        const j = int(g, 1, nodes.length - 1);
+        nodes[nat(g, j - 1)].imports.push(nodes[j], nodes[j]);
         break;
       }
       case 'deep': {
         // A chain of files, each importing the next; the last defines a fn the entry uses.
-        const len = pick(g, [20, 100, 100, 600, 2000]);
+        const len = pick(g, [20, 100, 100, 300, 1000]);
         const fname = freshName(g, used);
         for (let i = 0; i < len; i++) extra.push({ path: `chain/c${i}.attn`, imports: [], decls: i + 1 < len ? [] : [`fn ${fname}() = ${nat(g, 9)}`], fnNames: [] });
         for (let i = 0; i + 1 < len; i++) extra[i].imports.push(extra[i + 1]);
@@ -543,6 +546,7 @@ export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
     text, values, files,
     ...(Object.keys(links).length ? { links } : {}),
     ...(dirs.length ? { dirs } : {}),
+    ...(hostile ? { hostile } : {}),
     importRoot,
     ...(expectCodes ? { expectCodes } : {}),
     ...(flat !== undefined ? { flat } : {}),
