@@ -365,7 +365,7 @@ function importPath(g: Gen, from: string, to: string): string {
 }
 
 /** Hostile imports: each sets what the loader must report (`expectCodes`, `[]` for none). */
-export const HOSTILE = ['cycle', 'self', 'missing', 'not_attn', 'folder', 'escape', 'link_escape', 'link_not_attn', 'link_dangling', 'collide_fn', 'collide_pattern', 'dup_import', 'deep'] as const;
+export const HOSTILE = ['cycle', 'self', 'missing', 'not_attn', 'folder', 'escape', 'link_escape', 'link_not_attn', 'link_dangling', 'collide_fn', 'collide_pattern', 'dup_import', 'deep', 'odd_path'] as const;
 
 /** A file of a multi-file program (or a link to one). */
 interface FileNode {
@@ -524,6 +524,15 @@ export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
         // it in the graph's order, so that no cycle arises.
         const j = int(g, 1, nodes.length - 1);
         nodes[nat(g, j - 1)].imports.push(nodes[j], nodes[j]);
+        break;
+      }
+      case 'odd_path': {
+        // Paths that name no file: a NUL byte, over-long names, a file used as a folder,
+        // absolute and URL-like paths, a link to itself; far up and out of the folder.
+        const odd = pick(g, ['a\0b.attn', `${'x'.repeat(300)}.attn`, `${`${'y'.repeat(200)}/`.repeat(30)}z.attn`, 'main.attn/x.attn', '/etc/passwd.attn', '%2e%2e/x.attn', 'file:///etc/x.attn', '\\\\server\\share\\x.attn', 'loop.attn', '../../../../../../../../../../nope.attn']);
+        if (odd === 'loop.attn') links['loop.attn'] = 'loop.attn';
+        anyNode().imports.push(odd);
+        expectCodes = [importRoot && odd.startsWith('../') ? 'import_refused' : 'missing_import'];
         break;
       }
       case 'deep': {
