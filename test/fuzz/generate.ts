@@ -34,6 +34,8 @@ export interface FuzzProgram {
   readonly text: string;
   /** Per pattern name. */
   readonly values: Record<string, PatternValues>;
+  /** A program given as a file on disk (`--file`): its path, so that its imports load. */
+  readonly entryPath?: string;
   /**
    * The other files of a multi-file program, by path relative to the entry's folder `root/`
    * (`../outside/x.attn` lies outside it); written to a fresh folder per program.
@@ -354,8 +356,17 @@ const LIB_PATHS = [
 ];
 
 /** How a file at `from` (relative to root) writes an import of `to`: plain, `./`, or with a detour. */
+/**
+ * The path from folder `fromDir` to `to`, both relative to root: computed as on disk, where
+ * root is `src/root/` of the program's folder (so `../outside/x` is `src/outside/x`).
+ */
+function relativeTo(fromDir: string, to: string): string {
+  const base = '/src/root';
+  return path.posix.relative(path.posix.join(base, fromDir), path.posix.join(base, to));
+}
+
 function importPath(g: Gen, from: string, to: string): string {
-  const rel = path.posix.relative(path.posix.dirname(from), to);
+  const rel = relativeTo(path.posix.dirname(from), to);
   switch (nat(g, 5)) {
     case 0: return rel.startsWith('.') ? rel : `./${rel}`;
     case 1: return `zz/../${rel}`;
@@ -489,7 +500,7 @@ export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
         const l = lib();
         l.path = `../outside/${nat(g, 9)}.attn`;
         l.importAs = `lnk/${pick(g, ['a', 'b c', 'é'])}.attn`;
-        links[l.importAs] = path.posix.relative(path.posix.dirname(l.importAs), l.path);
+        links[l.importAs] = relativeTo(path.posix.dirname(l.importAs), l.path);
         expectCodes = importRoot ? ['import_refused'] : [];
         flatOk = !importRoot;
         break;
