@@ -76,52 +76,73 @@ export function loadProgram(entry: SourceFile, read: ReadFile, diags: Diagnostic
   const loaded = new Map<string, LoadedFile>();
   const roots = options.importRoots ? resolveRoots(options.importRoots) : undefined;
   let ok = true;
-  const visit = (file: SourceFile, stack: readonly string[]) => {
+  // Depth-first, with an explicit stack rather than recursion: a chain of thousands of
+  // imports must not overflow the call stack. `chain` is the import path to the file being
+  // read (for cycles); names are compared normalised, so an entry given as `./main.attn` is
+  // the same file as `main.attn` imported back.
+  interface Frame { readonly file: SourceFile; readonly imports: FileAst['imports']; next: number }
+  const frames: Frame[] = [];
+  const chain: string[] = [];
+  const onChain = new Set<string>();
+  const enter = (file: SourceFile) => {
     const ast = parseFile(file, diags);
     if (!ast) { ok = false; return; }
-    loaded.set(file.name, { file, ast });
-    for (const imp of ast.imports) {
-      const target = path.normalize(path.join(path.dirname(file.name), imp.path));
-      if (!target.endsWith(SOURCE_EXTENSION) || path.basename(target) === SOURCE_EXTENSION) {
-        diags.report('import_refused', `\`${imp.path}\` is not an .attn file; only .attn files can be imported`, imp.span);
-        ok = false;
-        continue;
-      }
-      if (stack.includes(target) || target === file.name) {
-        diags.report('import_cycle', `\`${imp.path}\` imports back into ${file.name}`, imp.span, [`cycle: ${[...stack, file.name, target].join(' -> ')}`]);
-        ok = false;
-        continue;
-      }
-      if (loaded.has(target)) continue;
-      const abs = path.resolve(target);
-      const real = realpath(abs);
-      if (real !== undefined && !real.endsWith(SOURCE_EXTENSION)) {
-        diags.report('import_refused', `\`${imp.path}\` is a link to a file that is not an .attn file; only .attn files can be imported`, imp.span);
-        ok = false;
-        continue;
-      }
-      if (roots) {
-        const outside = !roots.lexical.some((r) => isInside(abs, r)) ? abs : real !== undefined && !roots.real.some((r) => isInside(real, r)) ? real : undefined;
-        if (outside !== undefined) {
-          diags.report('import_refused', `\`${imp.path}\` is outside the folders imports may come from`, imp.span, [`it resolves to ${outside}`, `imports are allowed from: ${roots.lexical.join(', ')}`]);
-          ok = false;
-          continue;
-        }
-      }
-      const text = read(target);
-      if (text === undefined) {
-        diags.report('missing_import', `cannot read imported file \`${imp.path}\` (looked for ${target})`, imp.span);
-        ok = false;
-        continue;
-      }
-      if (typeof text !== 'string') {
-        diags.report(text.code, `imported file \`${imp.path}\` ${text.reason}`, imp.span);
-        ok = false;
-        continue;
-      }
-      visit({ name: target, text }, [...stack, file.name]);
-    }
+    const key = path.normalize(file.name);
+    loaded.set(key, { file, ast });
+    frames.push({ file, imports: ast.imports, next: 0 });
+    chain.push(file.name);
+    onChain.add(key);
   };
-  visit(entry, []);
+  enter(entry);
+  while (frames.length) {
+    const top = frames[frames.length - 1];
+    if (top.next >= top.imports.length) {
+      frames.pop();
+      chain.pop();
+      onChain.delete(path.normalize(top.file.name));
+      continue;
+    }
+    const file = top.file;
+    const imp = top.imports[top.next++];
+    const target = path.normalize(path.join(path.dirname(file.name), imp.path));
+    if (!target.endsWith(SOURCE_EXTENSION) || path.basename(target) === SOURCE_EXTENSION) {
+      diags.report('import_refused', `\`${imp.path}\` is not an .attn file; only .attn files can be imported`, imp.span);
+      ok = false;
+      continue;
+    }
+    if (onChain.has(target)) {
+      diags.report('import_cycle', `\`${imp.path}\` imports back into ${file.name}`, imp.span, [`cycle: ${[...chain, target].join(' -> ')}`]);
+      ok = false;
+      continue;
+    }
+    if (loaded.has(target)) continue;
+    const abs = path.resolve(target);
+    const real = realpath(abs);
+    if (real !== undefined && !real.endsWith(SOURCE_EXTENSION)) {
+      diags.report('import_refused', `\`${imp.path}\` is a link to a file that is not an .attn file; only .attn files can be imported`, imp.span);
+      ok = false;
+      continue;
+    }
+    if (roots) {
+      const outside = !roots.lexical.some((r) => isInside(abs, r)) ? abs : real !== undefined && !roots.real.some((r) => isInside(real, r)) ? real : undefined;
+      if (outside !== undefined) {
+        diags.report('import_refused', `\`${imp.path}\` is outside the folders imports may come from`, imp.span, [`it resolves to ${outside}`, `imports are allowed from: ${roots.lexical.join(', ')}`]);
+        ok = false;
+        continue;
+      }
+    }
+    const text = read(target);
+    if (text === undefined) {
+      diags.report('missing_import', `cannot read imported file \`${imp.path}\` (looked for ${target})`, imp.span);
+      ok = false;
+      continue;
+    }
+    if (typeof text !== 'string') {
+      diags.report(text.code, `imported file \`${imp.path}\` ${text.reason}`, imp.span);
+      ok = false;
+      continue;
+    }
+    enter({ name: target, text });
+  }
   return ok ? [...loaded.values()] : undefined;
 }

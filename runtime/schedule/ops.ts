@@ -11,8 +11,11 @@
  * decided per point, with the same wrapping arithmetic as the kernels.
  */
 
-/** Scratch result of the last interval helper: `[lo, hi]`. */
-export const R = new Float64Array(2);
+/**
+ * Scratch result of the last interval helper: `[lo, hi]`. Typed with its two elements, so
+ * that generated planners read `R[0]` as a number under `noUncheckedIndexedAccess` too.
+ */
+export const R: Float64Array & { 0: number; 1: number } = new Float64Array(2) as Float64Array & { 0: number; 1: number };
 
 import { fdiv, fmod, hash, INT_MAX, INT_MIN } from './int-semantics.ts';
 

@@ -5,16 +5,19 @@
  * files under the program's folder and answers with what happened.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { Diagnostics, UserError } from '../../compiler/diagnostics/diagnostic.ts';
 import { renderDiagnostics } from '../../compiler/diagnostics/render.ts';
 import { TARGETS } from '../../compiler/4-emit/targets.ts';
-import { checkSource, lowerToPlanner } from '../../compiler/pipeline.ts';
+import { checkSource, lowerToPlanner, readFromDisk } from '../../compiler/pipeline.ts';
+import type { CheckedProgram } from '../../compiler/ir/program.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { compareWithOracle } from '../helpers/dense-check.ts';
+import { writeProgramFiles } from './files.ts';
 import type { FuzzProgram, InputFill } from './generate.ts';
 import { FUZZ_SIZES, type ChildRequest, type ProgramResult } from './protocol.ts';
 
@@ -39,18 +42,46 @@ export function fillInput(n: number, fill: InputFill, seed: number): Int32Array 
 
 const isUserError = (e: unknown) => e instanceof UserError || e instanceof PlanError;
 
+const codesOf = (d: Diagnostics) => [...new Set(d.items.map((x) => x.code))].sort();
+
 async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle: boolean): Promise<ProgramResult> {
-  const res: ProgramResult = { id, clean: false, codes: [], patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0, files: [], oracle: [] };
+  const res: ProgramResult = { id, clean: false, codes: [], patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0, files: [], oracle: [], expect: [] };
   let phase = 'check';
   try {
-    const diags = new Diagnostics();
-    const checked = checkSource({ name: 'fuzz.attn', text: prog.text }, diags, () => undefined);
-    renderDiagnostics(diags.sorted(), diags.dropped);
-    res.codes = [...new Set(diags.items.map((d) => d.code))];
-    if (!checked || diags.hasErrors) return res;
-    res.clean = true;
     const dir = path.join(outDir, String(id));
     fs.mkdirSync(dir, { recursive: true });
+    const diags = new Diagnostics();
+    let checked: CheckedProgram | undefined;
+    let sourceName = 'fuzz.attn';
+    if (prog.files) {
+      // A multi-file program: loaded from disk, as `attnc check root/main.attn [--import-root root]`.
+      phase = 'write files';
+      const entry = writeProgramFiles(prog, dir);
+      phase = 'check';
+      sourceName = 'main.attn';
+      checked = checkSource({ name: entry, text: prog.text }, diags, readFromDisk, prog.importRoot ? { importRoots: [path.dirname(entry)] } : {});
+    } else if (prog.entryPath !== undefined) {
+      sourceName = path.basename(prog.entryPath);
+      checked = checkSource({ name: prog.entryPath, text: prog.text }, diags, readFromDisk);
+    } else checked = checkSource({ name: sourceName, text: prog.text }, diags, () => undefined);
+    renderDiagnostics(diags.sorted(), diags.dropped);
+    res.codes = [...new Set(diags.items.map((d) => d.code))];
+    for (const c of prog.expectCodes ?? []) if (!res.codes.includes(c)) res.expect.push(`expected \`${c}\`, got: ${res.codes.join(', ') || 'no diagnostics'}`);
+    if (prog.expectCodes?.length === 0 && res.codes.some((c) => /import|not_a_regular_file|file_too_large/.test(c))) res.expect.push(`expected the imports to load, got: ${res.codes.join(', ')}`);
+    // The same program in one file must check the same, and plan its patterns the same.
+    let flat: CheckedProgram | undefined;
+    if (prog.flat !== undefined) {
+      phase = 'check flat';
+      const fdiags = new Diagnostics();
+      flat = checkSource({ name: 'flat.attn', text: prog.flat }, fdiags, () => undefined);
+      renderDiagnostics(fdiags.sorted(), fdiags.dropped);
+      const a = codesOf(diags).join(', ');
+      const b = codesOf(fdiags).join(', ');
+      if (a !== b) res.expect.push(`with imports the program reports [${a}], in one file [${b}]`);
+      phase = 'check';
+    }
+    if (!checked || diags.hasErrors) return res;
+    res.clean = true;
     for (const pattern of checked.patterns) {
       res.patterns++;
       const values = Object.hasOwn(prog.values, pattern.name) ? prog.values[pattern.name] : { params: {}, inputs: {} };
@@ -65,6 +96,14 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
       res.bound++;
       phase = `lower ${pattern.name}`;
       const lowered = lowerToPlanner(bound);
+      const twin = flat?.patterns.find((p) => p.name === pattern.name);
+      if (flat && !twin) res.expect.push(`pattern \`${pattern.name}\` is missing from the one-file program`);
+      if (twin) {
+        phase = `bind ${pattern.name} (one file)`;
+        const fb = bindParams(twin, values.params, new Diagnostics());
+        if (!fb) res.expect.push(`pattern \`${pattern.name}\` binds with imports, not in one file`);
+        else if (lowerToPlanner(fb).plannerSource !== lowered.plannerSource) res.expect.push(`pattern \`${pattern.name}\` plans differently with imports than in one file`);
+      }
       if (!bdiags.hasErrors) {
         for (const z of FUZZ_SIZES) {
           phase = `plan ${pattern.name} at ${JSON.stringify(z)}`;
@@ -92,7 +131,7 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
       }
       for (const t of Object.keys(TARGETS)) {
         phase = `emit ${t} ${pattern.name}`;
-        for (const f of await TARGETS[t].emit({ bound, lowered, sourceName: 'fuzz.attn', runtimeImport: '../runtime' })) {
+        for (const f of await TARGETS[t].emit({ bound, lowered, sourceName, runtimeImport: 'attnc/webgpu' })) {
           fs.writeFileSync(path.join(dir, f.name), f.contents);
           res.files.push({ pattern: pattern.name, target: t, name: f.name });
         }
@@ -114,4 +153,14 @@ process.on('message', (m: ChildRequest) => {
     process.send!(result);
   })();
 });
+// Warm up before saying ready: the first program's check, plan and emit load and compile
+// much of the compiler (seconds on a busy machine), which is not the program's time.
+{
+  const warm = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-fuzz-warm-'));
+  try {
+    await runProgram(-1, { text: 'pattern warm(runtime w: int = 4, input d: int[kv_len]) {\n  causal\n  allow q - k < w || d[q] == d[k]\n  bias = float(k - q)\n}\n', values: {} }, warm, true);
+  } finally {
+    fs.rmSync(warm, { recursive: true, force: true });
+  }
+}
 process.send!({ ready: true });

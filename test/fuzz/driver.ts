@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cppSyntaxErrors, has, pythonSyntaxErrors, tsSyntaxErrors, wgslErrors, type CppUnit } from '../helpers/parse-output.ts';
+import { cppSyntaxErrors, has, pythonSyntaxErrors, tsSyntaxErrors, tsTypeErrors, wgslErrors, type CppUnit } from '../helpers/parse-output.ts';
 import { samplePrograms, type FuzzProgram } from './generate.ts';
 import type { ChildRequest, ProgramResult } from './protocol.ts';
 
@@ -43,7 +43,7 @@ export interface FuzzOptions {
   readonly log?: (line: string) => void;
 }
 
-export type FailureKind = 'internal' | 'timeout' | 'memory' | 'crash' | 'parse' | 'oracle';
+export type FailureKind = 'internal' | 'timeout' | 'memory' | 'crash' | 'parse' | 'typecheck' | 'imports' | 'oracle';
 
 export interface FuzzFailure {
   readonly kind: FailureKind;
@@ -57,6 +57,11 @@ export interface FuzzFailure {
 export interface FuzzReport {
   seed: number;
   programs: number;
+  /** Programs of several files (with imports), and those of them whose imports all load. */
+  multiFile: number;
+  multiFileLoaded: number;
+  /** Multi-file programs by the hostile import they have (generate.ts `HOSTILE`). */
+  hostile: Record<string, number>;
   checkedClean: number;
   patterns: number;
   bound: number;
@@ -67,6 +72,11 @@ export interface FuzzReport {
   files: Record<string, number>;
   parsed: Record<string, number>;
   parseFailures: Record<string, number>;
+  /** TypeScript files type-checked (strict, as a consumer), and those with type errors. */
+  typeChecked: number;
+  typeCheckFailures: number;
+  /** Multi-file programs that did not report what their imports must, or differ from one file. */
+  importFailures: number;
   /** Why a language was not parsed (tool missing). */
   skipped: Record<string, string>;
   internalErrors: number;
@@ -145,6 +155,11 @@ export function formatFailure(f: FuzzFailure): string {
     `  ${f.detail.split('\n').slice(0, 12).join('\n  ')}`,
     '--- program ---',
     f.program.text.replace(/\r\n?/g, '\n'),
+    ...Object.entries(f.program.files ?? {}).filter(([name]) => !name.startsWith('chain/')).flatMap(([name, text]) => [`--- file root/${name} ---`, text.replace(/\r\n?/g, '\n')]),
+    ...(f.program.files && Object.keys(f.program.files).some((n) => n.startsWith('chain/')) ? [`--- and root/chain/c0.attn .. c${Object.keys(f.program.files).filter((n) => n.startsWith('chain/')).length - 1}.attn, each importing the next ---`] : []),
+    ...(f.program.links ? [`--- links: ${JSON.stringify(f.program.links)}`] : []),
+    ...(f.program.dirs ? [`--- folders: ${JSON.stringify(f.program.dirs)}`] : []),
+    ...(f.program.files ? [`--- entry root/main.attn${f.program.importRoot ? ', --import-root root' : ''}`] : []),
     `--- values: ${JSON.stringify(f.program.values)}`,
   ].join('\n');
 }
@@ -159,8 +174,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const all = o.programs ?? samplePrograms(o.seed, o.only === undefined ? o.runs : o.only + 1);
   const indices = o.only === undefined || o.programs ? all.map((_, i) => i) : [o.only];
   const rep: FuzzReport = {
-    seed: o.seed, programs: 0, checkedClean: 0, patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0,
-    files: {}, parsed: {}, parseFailures: {}, skipped: {}, internalErrors: 0, timeouts: 0, memory: 0, crashes: 0,
+    seed: o.seed, programs: 0, multiFile: 0, multiFileLoaded: 0, hostile: {}, checkedClean: 0, patterns: 0, bound: 0, plans: 0, planUserErrors: 0, emitted: 0,
+    files: {}, parsed: {}, parseFailures: {}, typeChecked: 0, typeCheckFailures: 0, importFailures: 0, skipped: {}, internalErrors: 0, timeouts: 0, memory: 0, crashes: 0,
     oracleMismatches: 0, codes: {}, maxMs: 0, maxRssMb: 0, failures: [], ms: 0,
   };
   const fail = (kind: FailureKind, index: number, detail: string) => rep.failures.push({ kind, seed: o.programs ? undefined : o.seed, index, program: all[index], detail });
@@ -178,6 +193,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       try {
         for (const index of indices.slice(c, c + chunk)) {
           rep.programs++;
+          if (all[index].files) rep.multiFile++;
+          if (all[index].hostile) bump(rep.hostile, all[index].hostile!);
           const out = await worker.run({ id: index, program: all[index], outDir, oracle: o.oracle ?? false }, timeoutMs);
           if ('timeout' in out) {
             rep.timeouts++;
@@ -194,6 +211,11 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
           const r = out.result;
           results.push(r);
           if (r.clean) rep.checkedClean++;
+          if (all[index].files && !r.codes.some((c) => /import|not_a_regular_file/.test(c))) rep.multiFileLoaded++;
+          if (r.expect.length) {
+            rep.importFailures++;
+            fail('imports', index, r.expect.join('\n'));
+          }
           for (const code of r.codes) bump(rep.codes, code);
           rep.patterns += r.patterns;
           rep.bound += r.bound;
@@ -245,12 +267,26 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     };
     let tl = Date.now();
     const lap = (what: string) => { log(`  ${what}: ${Date.now() - tl} ms`); tl = Date.now(); };
+    const parsedTs: { index: number; file: string }[] = [];
     for (const f of byLang.typescript ?? []) {
       bump(rep.parsed, 'typescript');
       const errs = tsSyntaxErrors(fs.readFileSync(f.file, 'utf8'), f.file);
       if (errs.length) parseFail('typescript', f.index, f.file, errs.join('; '));
+      else parsedTs.push(f);
     }
     lap('typescript');
+    // Type-check what parsed, as a strict consumer's project would: one program for the chunk.
+    if (parsedTs.length) {
+      fs.writeFileSync(path.join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
+      const bad = tsTypeErrors(parsedTs.map((f) => f.file));
+      rep.typeChecked += parsedTs.length;
+      for (const f of parsedTs) {
+        if (!bad.has(f.file)) continue;
+        rep.typeCheckFailures++;
+        fail('typecheck', f.index, `${path.basename(f.file)} does not type-check: ${bad.get(f.file)!.slice(0, 8).join('\n')}`);
+      }
+    }
+    lap('typescript types');
     if (havePython && byLang.python) {
       const bad = pythonSyntaxErrors(byLang.python.map((f) => f.file));
       for (const f of byLang.python) {
@@ -301,6 +337,7 @@ export function summarize(r: FuzzReport): string {
   return [
     `seed ${r.seed}: ${r.programs} programs, ${r.checkedClean} checked clean, ${r.patterns} patterns, ${r.bound} bound, ${r.plans} schedules planned (${r.planUserErrors} refused with a coded error), ${r.emitted} emitted for every target, in ${(r.ms / 1000).toFixed(1)} s (slowest ${Math.round(r.maxMs)} ms, worker rss up to ${Math.round(r.maxRssMb)} MiB)`,
     `files: ${kv(r.files)}; parsed: ${kv(r.parsed)}${Object.keys(r.skipped).length ? `; not parsed: ${kv(r.skipped)}` : ''}`,
+    `multi-file programs ${r.multiFile} (${r.multiFileLoaded} with every import loaded; hostile imports: ${kv(r.hostile)}), import expectation failures ${r.importFailures}; TypeScript files type-checked ${r.typeChecked}, with type errors ${r.typeCheckFailures}`,
     `parse failures: ${kv(r.parseFailures)}; internal errors ${r.internalErrors}, timeouts ${r.timeouts}, memory ${r.memory}, crashes ${r.crashes}, oracle mismatches ${r.oracleMismatches}`,
     `diagnostic codes (programs): ${kv(r.codes)}`,
   ].join('\n');

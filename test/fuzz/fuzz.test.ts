@@ -1,6 +1,8 @@
 /**
  * The fuzzer in CI (issue 16, section 6): generated programs that check clean must bind,
- * plan, compile for every target and produce files that parse in their languages; an
+ * plan, compile for every target and produce files that parse in their languages (and
+ * TypeScript that type-checks for a strict consumer); multi-file programs must report what
+ * their hostile imports must, and otherwise check as the same program in one file; an
  * internal error, a program over the time limit or a worker over the memory limit fails.
  * Two seeds: a fixed one, and one that changes every day (or ATTNC_FUZZ_SEED), printed in
  * the test name and in every failure, so a failure reproduces with
@@ -26,6 +28,8 @@ describe('fuzzer', () => {
       expect(r.checkedClean).toBeGreaterThanOrEqual(RUNS * 0.6);
       expect(r.plans).toBeGreaterThan(0);
       expect(r.emitted).toBeGreaterThan(0);
+      expect(r.multiFile).toBeGreaterThan(0);
+      expect(r.typeChecked).toBe(r.parsed.typescript);
       for (const lang of ['typescript', 'python', 'c/c++', 'wgsl']) if (!r.skipped[lang]) expect(r.parsed[lang], lang).toBeGreaterThan(0);
     }, 150_000);
   }

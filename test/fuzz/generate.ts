@@ -13,6 +13,7 @@
  * Each program comes with the values the driver binds and plans it with: compile-time
  * values as `--param` text, runtime values, and how to fill each input array.
  */
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { setOwn } from '../../compiler/2-check/bind.ts';
 
@@ -29,9 +30,33 @@ export interface PatternValues {
 
 /** A generated program. */
 export interface FuzzProgram {
+  /** The entry file's text (`root/main.attn` of the program's folder when it has `files`). */
   readonly text: string;
   /** Per pattern name. */
   readonly values: Record<string, PatternValues>;
+  /** A program given as a file on disk (`--file`): its path, so that its imports load. */
+  readonly entryPath?: string;
+  /**
+   * The other files of a multi-file program, by path relative to the entry's folder `root/`
+   * (`../outside/x.attn` lies outside it); written to a fresh folder per program.
+   */
+  readonly files?: Record<string, string>;
+  /** Symbolic links to create: path (relative to `root/`) -> target as the link holds it. */
+  readonly links?: Record<string, string>;
+  /** Folders to create (relative to `root/`), such as a folder named `dir.attn`. */
+  readonly dirs?: readonly string[];
+  /** The hostile import it has, if any (`HOSTILE`). */
+  readonly hostile?: string;
+  /** Load with `--import-root root/`. */
+  readonly importRoot?: boolean;
+  /** Diagnostic codes the check must report (for the hostile imports the program has). */
+  readonly expectCodes?: readonly string[];
+  /**
+   * The same program in one file (imports dropped, every file's fns and patterns inlined),
+   * when its imports all load: it must check with the same codes and, when clean, plan the
+   * entry's patterns the same.
+   */
+  readonly flat?: string;
 }
 
 type Gen = fc.GeneratorValue;
@@ -209,7 +234,7 @@ function call(g: Gen, s: Scope, ret: Ty, depth: number): string | undefined {
 }
 
 /** File-level fns: each may call the ones before it (never itself). */
-function genFns(g: Gen, used: Set<string>): { text: string[]; fns: FnSig[] } {
+function genFns(g: Gen, used: Set<string>, before: readonly FnSig[] = []): { text: string[]; fns: FnSig[] } {
   const fns: FnSig[] = [];
   const text: string[] = [];
   for (let n = nat(g, 3); n > 0; n--) {
@@ -223,7 +248,7 @@ function genFns(g: Gen, used: Set<string>): { text: string[]; fns: FnSig[] } {
     const scope: Scope = {
       ints: uniq.filter((p) => p.t === 'int').map((p) => p.name),
       bools: uniq.filter((p) => p.t === 'bool').map((p) => p.name),
-      floats: [], inputs: [], axes: [], fns: [...fns], point: !names.has('q') || !names.has('k'),
+      floats: [], inputs: [], axes: [], fns: [...before, ...fns], point: !names.has('q') || !names.has('k'),
     };
     const body = exprOf(g, scope, ret, 2);
     const decl = chance(g, 50) || ret === 'float' ? ` -> ${ret}` : '';
@@ -324,21 +349,228 @@ function genPattern(g: Gen, name: string, fileNames: Set<string>, fns: FnSig[]):
   return { text: `${header} {\n${body.map((l) => `  ${l}${sep}`).join('\n')}\n}`, values };
 }
 
+/** Where library files go (relative to the entry's folder); names with spaces, dots, non-ASCII. */
+const LIB_PATHS = [
+  'common.attn', 'lib/util.attn', 'lib/deep/more.attn', 'a b/sp ace.attn', 'é/ü 中.attn', 'lib/common.attn', '.hidden.attn',
+  'x.y.attn', 'lib/deep/er/est.attn', 'attn.attn', 'lib/main.attn', '-dash.attn', 'lib\\back.attn',
+];
+
+/** How a file at `from` (relative to root) writes an import of `to`: plain, `./`, or with a detour. */
+/**
+ * The path from folder `fromDir` to `to`, both relative to root: computed as on disk, where
+ * root is `src/root/` of the program's folder (so `../outside/x` is `src/outside/x`).
+ */
+function relativeTo(fromDir: string, to: string): string {
+  const base = '/src/root';
+  return path.posix.relative(path.posix.join(base, fromDir), path.posix.join(base, to));
+}
+
+function importPath(g: Gen, from: string, to: string): string {
+  const rel = relativeTo(path.posix.dirname(from), to);
+  switch (nat(g, 5)) {
+    case 0: return rel.startsWith('.') ? rel : `./${rel}`;
+    case 1: return `zz/../${rel}`;
+    case 2: return `./x/./../${rel}`;
+    default: return rel;
+  }
+}
+
+/** Hostile imports: each sets what the loader must report (`expectCodes`, `[]` for none). */
+export const HOSTILE = ['cycle', 'self', 'missing', 'not_attn', 'folder', 'escape', 'link_escape', 'link_not_attn', 'link_dangling', 'collide_fn', 'collide_pattern', 'dup_import', 'deep', 'odd_path'] as const;
+
+/** A file of a multi-file program (or a link to one). */
+interface FileNode {
+  /** Where it is, relative to the entry's folder. */
+  path: string;
+  /** The path its importers name (a link to it); its own imports are relative to this. */
+  importAs?: string;
+  /** Imports: of a file, or written as is. */
+  imports: (FileNode | string)[];
+  decls: string[];
+  parent?: FileNode;
+  fnNames: string[];
+}
+
+const written = (n: FileNode) => n.importAs ?? n.path;
+
+function assemble(g: Gen, n: FileNode): string {
+  const parts = [...n.decls];
+  // Imports anywhere in the file: first (usually), between declarations, last.
+  for (const imp of n.imports) {
+    const text = typeof imp === 'string' ? imp : importPath(g, written(n), written(imp));
+    parts.splice(chance(g, 70) ? 0 : nat(g, parts.length), 0, `import "${text}"${chance(g, 15) ? ';' : ''}`);
+  }
+  return `${parts.join('\n')}\n`;
+}
+
 /** The program arbitrary. */
 export const programArb: fc.Arbitrary<FuzzProgram> = fc.gen().map((g) => {
   const used = new Set<string>();
-  const { text: fnText, fns } = genFns(g, used);
+  const multi = chance(g, 35);
+  // Library files (multi-file programs): fns and sometimes patterns; later files' fns call
+  // earlier ones', which is fine wherever each file sits, as fns share one namespace.
+  const libs: FileNode[] = [];
+  const libFns: FnSig[] = [];
+  if (multi) {
+    const paths = [...LIB_PATHS];
+    for (let n = int(g, 1, 4); n > 0; n--) {
+      const p = paths.splice(nat(g, paths.length - 1), 1)[0];
+      const { text, fns } = genFns(g, used, libFns);
+      const decls = [...text];
+      if (chance(g, 20)) decls.push(genPattern(g, freshName(g, used, PATTERN_NAMES), used, [...libFns, ...fns]).text);
+      libs.push({ path: p, imports: [], decls, fnNames: fns.map((f) => f.name) });
+      libFns.push(...fns);
+    }
+  }
+  const { text: fnText, fns } = genFns(g, used, libFns);
   const patterns: string[] = [];
   const values: Record<string, PatternValues> = {};
+  const patternNames: string[] = [];
   for (let n = chance(g, 85) ? 1 : 2; n > 0; n--) {
     const name = freshName(g, used, PATTERN_NAMES);
-    const p = genPattern(g, name, used, fns);
+    const p = genPattern(g, name, used, [...libFns, ...fns]);
     patterns.push(p.text);
+    patternNames.push(name);
     setOwn(values, name, p.values);
   }
-  const parts = chance(g, 50) ? [...fnText, ...patterns] : [...patterns, ...fnText];
   const eol = pick(g, ['\n', '\n', '\n', '\r\n', '\r']);
-  return { text: `${parts.join('\n')}\n`.replace(/\n/g, eol), values };
+  const withEol = (t: string) => t.replace(/\n/g, eol);
+  const entryDecls = chance(g, 50) ? [...fnText, ...patterns] : [...patterns, ...fnText];
+  if (!multi) return { text: withEol(`${entryDecls.join('\n')}\n`), values };
+
+  // The import graph: each library is imported by the entry or an earlier library (its
+  // parent, so every one is loaded), plus some more edges forward (diamonds); never
+  // backward, so no cycles.
+  const entry: FileNode = { path: 'main.attn', imports: [], decls: entryDecls, fnNames: fns.map((f) => f.name) };
+  const nodes = [entry, ...libs];
+  for (let j = 1; j < nodes.length; j++) {
+    nodes[j].parent = nodes[nat(g, j - 1)];
+    nodes[j].parent!.imports.push(nodes[j]);
+    if (j >= 2 && chance(g, 25)) nodes[nat(g, j - 1)].imports.push(nodes[j]);
+  }
+  const files: Record<string, string> = {};
+  const links: Record<string, string> = {};
+  const dirs: string[] = [];
+  const importRoot = chance(g, 50);
+  let expectCodes: string[] | undefined;
+  let flatOk = true;
+  const lib = () => pick(g, libs);
+  const anyNode = () => pick(g, nodes);
+  const extra: FileNode[] = [];
+  const hostile = chance(g, 40) ? pick(g, HOSTILE) : undefined;
+  if (hostile) {
+    switch (hostile) {
+      case 'cycle': {
+        // A library imports one of the files that lead to it: the entry or an ancestor.
+        const n = lib();
+        const ancestors: FileNode[] = [];
+        for (let a = n.parent; a; a = a.parent) ancestors.push(a);
+        n.imports.push(pick(g, ancestors));
+        expectCodes = ['import_cycle'];
+        break;
+      }
+      case 'self': {
+        const n = anyNode();
+        n.imports.push(chance(g, 50) ? path.posix.basename(n.path) : n);
+        expectCodes = ['import_cycle'];
+        break;
+      }
+      case 'missing':
+        anyNode().imports.push(pick(g, ['missing.attn', 'lib/nope.attn', 'no/such/dir/x.attn', 'MAIN.attn']));
+        expectCodes = ['missing_import'];
+        break;
+      case 'not_attn':
+        files['notes.txt'] = 'pattern p() { causal }\n';
+        anyNode().imports.push(pick(g, ['notes.txt', '.attn', 'lib', 'lib/', 'main.attn.txt', 'common.ATTN', '']));
+        expectCodes = ['import_refused'];
+        break;
+      case 'folder':
+        dirs.push('dir.attn');
+        entry.imports.push('dir.attn');
+        expectCodes = ['not_a_regular_file'];
+        break;
+      case 'escape':
+        // A library outside the entry's folder: refused under --import-root, loaded without.
+        lib().path = `../outside/${nat(g, 9)}.attn`;
+        expectCodes = importRoot ? ['import_refused'] : [];
+        flatOk = !importRoot;
+        break;
+      case 'link_escape': {
+        // A link inside the folder to a file outside it: the same.
+        const l = lib();
+        l.path = `../outside/${nat(g, 9)}.attn`;
+        l.importAs = `lnk/${pick(g, ['a', 'b c', 'é'])}.attn`;
+        links[l.importAs] = relativeTo(path.posix.dirname(l.importAs), l.path);
+        expectCodes = importRoot ? ['import_refused'] : [];
+        flatOk = !importRoot;
+        break;
+      }
+      case 'link_not_attn':
+        files['notes.txt'] = 'fn x() = 1\n';
+        links['lnk/notes.attn'] = '../notes.txt';
+        anyNode().imports.push({ path: 'lnk/notes.attn', imports: [], decls: [], fnNames: [] });
+        expectCodes = ['import_refused'];
+        break;
+      case 'link_dangling':
+        links['gone.attn'] = 'nowhere.attn';
+        anyNode().imports.push({ path: 'gone.attn', imports: [], decls: [], fnNames: [] });
+        expectCodes = ['missing_import'];
+        break;
+      case 'collide_fn': {
+        const all = nodes.flatMap((n) => n.fnNames);
+        if (all.length) lib().decls.push(`fn ${pick(g, all)}() = 1`);
+        else {
+          lib().decls.push('fn dup() = 1');
+          entry.decls.push('fn dup() = 2');
+        }
+        expectCodes = ['duplicate_definition'];
+        break;
+      }
+      case 'collide_pattern':
+        lib().decls.push(`pattern ${pick(g, patternNames)}() {\n  causal\n}`);
+        expectCodes = ['duplicate_definition'];
+        break;
+      case 'dup_import': {
+        // The same file imported twice by one file (spelled two ways, maybe): a file before
+        // it in the graph's order, so that no cycle arises.
+        const j = int(g, 1, nodes.length - 1);
+        nodes[nat(g, j - 1)].imports.push(nodes[j], nodes[j]);
+        break;
+      }
+      case 'odd_path': {
+        // Paths that name no file: a NUL byte, over-long names, a file used as a folder,
+        // absolute and URL-like paths, a link to itself; far up and out of the folder.
+        const odd = pick(g, ['a\0b.attn', `${'x'.repeat(300)}.attn`, `${`${'y'.repeat(200)}/`.repeat(30)}z.attn`, 'main.attn/x.attn', '/etc/passwd.attn', '%2e%2e/x.attn', 'file:///etc/x.attn', '\\\\server\\share\\x.attn', 'loop.attn', '../../../../../../../../../../nope.attn']);
+        if (odd === 'loop.attn') links['loop.attn'] = 'loop.attn';
+        anyNode().imports.push(odd);
+        expectCodes = [importRoot && odd.startsWith('../') ? 'import_refused' : 'missing_import'];
+        break;
+      }
+      case 'deep': {
+        // A chain of files, each importing the next; the last defines a fn the entry uses.
+        const len = pick(g, [20, 100, 100, 300, 1000]);
+        const fname = freshName(g, used);
+        for (let i = 0; i < len; i++) extra.push({ path: `chain/c${i}.attn`, imports: [], decls: i + 1 < len ? [] : [`fn ${fname}() = ${nat(g, 9)}`], fnNames: [] });
+        for (let i = 0; i + 1 < len; i++) extra[i].imports.push(extra[i + 1]);
+        entry.imports.push(extra[0]);
+        entry.decls.push(`pattern chain_p() {\n  allow q - k < ${fname}()\n}`);
+        break;
+      }
+    }
+  }
+  for (const n of [...libs, ...extra]) files[n.path] = withEol(assemble(g, n));
+  const text = withEol(assemble(g, entry));
+  const loads = expectCodes === undefined || expectCodes.length === 0 || expectCodes[0] === 'duplicate_definition';
+  const flat = flatOk && loads ? withEol(`${[...nodes, ...extra].flatMap((n) => n.decls).join('\n')}\n`) : undefined;
+  return {
+    text, values, files,
+    ...(Object.keys(links).length ? { links } : {}),
+    ...(dirs.length ? { dirs } : {}),
+    ...(hostile ? { hostile } : {}),
+    importRoot,
+    ...(expectCodes ? { expectCodes } : {}),
+    ...(flat !== undefined ? { flat } : {}),
+  };
 });
 
 /** `count` programs from `seed` (deterministic). */

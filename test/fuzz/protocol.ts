@@ -37,6 +37,11 @@ export interface ProgramResult {
   files: { pattern: string; target: string; name: string }[];
   /** Schedule tiles that disagree with the dense oracle (when asked to compare). */
   oracle: string[];
+  /**
+   * What a multi-file program did other than it must: an expected code missing, imports
+   * that do not load, or a result that differs from the same program in one file.
+   */
+  expect: string[];
   internal?: { phase: string; message: string; stack?: string };
   ms?: number;
   rssMb?: number;

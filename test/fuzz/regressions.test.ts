@@ -10,10 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withRuntimeDefaults } from '../../compiler/2-check/bind.ts';
 import { maskAt } from '../../compiler/eval/evaluate.ts';
 import { TARGETS } from '../../compiler/4-emit/targets.ts';
-import { lowerToPlanner } from '../../compiler/pipeline.ts';
+import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
+import { checkSource, lowerToPlanner, readFromDisk } from '../../compiler/pipeline.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
 import { bindText } from '../helpers/compile.ts';
-import { cppSyntaxErrors, has } from '../helpers/parse-output.ts';
+import { cppSyntaxErrors, has, tsTypeErrors } from '../helpers/parse-output.ts';
 import { webgpuUnavailable } from '../wgsl/harness.ts';
 
 function attnc(...args: string[]) {
@@ -75,4 +76,62 @@ describe.runIf(has('g++', ['--version']) && has('gcc', ['--version']))('the smal
     expect(fs.readFileSync(path.join(dir, 'p.cu'), 'utf8')).toContain('attnc::amin(q, (-2147483647 - 1))');
     expect(cppSyntaxErrors([{ dir, name: 'p' }])).toEqual([]);
   });
+});
+
+describe('imports', () => {
+  it('a chain of 6000 imports loads (was: internal error "Maximum call stack size exceeded")', () => {
+    const dir = tmpDir();
+    const n = 6000;
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, `f${i}.attn`), i + 1 < n ? `import "f${i + 1}.attn"\n` : 'fn leaf() = 3\n');
+    const main = path.join(dir, 'main.attn');
+    fs.writeFileSync(main, 'import "f0.attn"\npattern p() {\n  allow q - k < leaf()\n}\n');
+    const diags = new Diagnostics();
+    const prog = checkSource({ name: main, text: fs.readFileSync(main, 'utf8') }, diags, readFromDisk, { importRoots: [dir] });
+    expect(diags.items.map((d) => d.code)).toEqual([]);
+    expect(prog?.patterns.map((p) => p.name)).toEqual(['p']);
+  });
+
+  it('an entry named `./x/main.attn` that is imported back as `main.attn` is one file in a cycle (was: loaded twice)', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'b.attn'), 'import "main.attn"\nfn fb() = 2\n');
+    const text = 'import "b.attn"\npattern p() {\n  allow k < fb()\n}\n';
+    fs.writeFileSync(path.join(dir, 'main.attn'), text);
+    const name = `.${path.sep}${path.relative(process.cwd(), path.join(dir, 'main.attn'))}`;
+    const diags = new Diagnostics();
+    expect(checkSource({ name, text }, diags, readFromDisk)).toBeUndefined();
+    expect(diags.items.map((d) => d.code)).toEqual(['import_cycle']);
+    const cycle = diags.items[0].notes?.join(' ') ?? '';
+    expect(cycle.match(/main\.attn/g)).toHaveLength(2);
+    expect(cycle.match(/b\.attn/g)).toHaveLength(1);
+  });
+});
+
+describe('generated TypeScript type-checks as a strict consumer compiles it', () => {
+  /** Emits `<name>.ts` importing `attnc/webgpu` into a fresh ES-module folder; its type errors. */
+  const typeErrors = async (source: string) => {
+    const bound = bindText(source);
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    const files: string[] = [];
+    for (const f of await TARGETS.ts.emit({ bound, lowered: lowerToPlanner(bound), sourceName: 'p.attn', runtimeImport: 'attnc/webgpu' })) {
+      fs.writeFileSync(path.join(dir, f.name), f.contents);
+      files.push(path.join(dir, f.name));
+    }
+    return { text: fs.readFileSync(files[0], 'utf8'), errors: [...tsTypeErrors(files).values()].flat() };
+  };
+
+  it('a mask whose tiles are decided by constants (was: TS2367 on `return 0 === 1 ? 2 : 0 === 0 ? 0 : 1`)', async () => {
+    // A compile-time flag that turns the mask off, and one that turns it fully on.
+    for (const [src, cls] of [['pattern p(on: bool = false) {\n  allow on\n}\n', '0'], ['pattern p(on: bool = true) {\n  allow on || q < k\n}\n', '2']]) {
+      const r = await typeErrors(src);
+      expect(r.errors, src).toEqual([]);
+      expect(r.text).toMatch(new RegExp(`classify\\(q0, q1, k0, k1\\) \\{\\s*return ${cls};`));
+    }
+  }, 60_000);
+
+  it('interval helpers under noUncheckedIndexedAccess (was: TS18048 `l6` is possibly undefined, from `rt.R[0]`)', async () => {
+    const r = await typeErrors('pattern p() {\n  causal\n  allow (q_len + 64 - 1) / 64 > k / 64\n}\n');
+    expect(r.text).toContain('rt.R[0]');
+    expect(r.errors).toEqual([]);
+  }, 60_000);
 });

@@ -25,6 +25,60 @@ export function tsSyntaxErrors(text: string, fileName = 'out.ts'): string[] {
   return diags.map((d) => `${d.start}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
+/**
+ * The compiler options of a strict consumer of generated TypeScript: `strict` and the checks
+ * people add to it, ES modules under Node's resolution, no DOM and no `@types`. `attnc/webgpu`
+ * resolves to the runtime's sources in this checkout (what the package's types are built from).
+ */
+export function tsConsumerOptions(): ts.CompilerOptions {
+  return {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts'],
+    types: [],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    noImplicitOverride: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    noPropertyAccessFromIndexSignature: true,
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    skipLibCheck: true,
+    paths: { 'attnc/webgpu': [path.resolve(here, '../../runtime/webgpu/index.ts')] },
+  };
+}
+
+/**
+ * Type errors of generated TypeScript files (importing `attnc/webgpu`), with the options of
+ * `tsConsumerOptions`: one program for all the files, so the runtime and the standard library
+ * are checked once. Only the given files' own diagnostics count. Files in a folder whose
+ * `package.json` does not say `"type": "module"` are CommonJS to NodeNext: write one.
+ */
+export function tsTypeErrors(files: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!files.length) return out;
+  const program = ts.createProgram({ rootNames: files, options: tsConsumerOptions() });
+  for (const f of files) {
+    const sf = program.getSourceFile(f);
+    if (!sf) {
+      out.set(f, ['not part of the program']);
+      continue;
+    }
+    const diags = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+    if (!diags.length) continue;
+    out.set(f, diags.map((d) => {
+      const at = d.start !== undefined ? sf.getLineAndCharacterOfPosition(d.start) : undefined;
+      return `${at ? `${at.line + 1}:${at.character + 1}: ` : ''}TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    }));
+  }
+  return out;
+}
+
 const PY_BATCH = `
 import ast, json, sys
 bad = {}

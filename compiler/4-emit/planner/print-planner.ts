@@ -39,6 +39,19 @@ function leafBindings(plan: PlanIR, exprs: readonly MExpr[]): string[] {
   return out;
 }
 
+/**
+ * The tile class from the mask's interval `[lo, hi]` (1 = true): 2 (all attend) when `lo` is
+ * 1, 0 (none) when `hi` is 0, else 1 (partial). A bound that is a literal is decided here, so
+ * the source never compares two literals (`0 === 1`), which TypeScript rejects (TS2367) in
+ * the generated bindings.
+ */
+function printClass(lo: string, hi: string): string {
+  const isLit = (s: string) => /^-?\d+$/.test(s);
+  if (isLit(lo) && Number(lo) === 1) return '2';
+  const rest = isLit(hi) ? (Number(hi) === 0 ? '0' : '1') : `${hi} === 0 ? 0 : 1`;
+  return isLit(lo) ? rest : `${lo} === 1 ? 2 : ${rest}`;
+}
+
 /** JS source of the planner factory body (`rt` is the planner runtime, `runtime/schedule/ops.ts`). */
 export function printPlanner(plan: PlanIR): string {
   const iv = printInterval(plan.mask);
@@ -78,7 +91,7 @@ export function printPlanner(plan: PlanIR): string {
     '    return {',
     '      classify(q0, q1, k0, k1) {',
     indent(iv.lines, '        '),
-    `        return ${iv.lo} === 1 ? 2 : ${iv.hi} === 0 ? 0 : 1;`,
+    `        return ${printClass(iv.lo, iv.hi)};`,
     '      },',
     '      mask(q, k) {',
     ...maskCode.lets.map((l) => `        ${l}`),
