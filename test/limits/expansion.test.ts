@@ -73,6 +73,28 @@ describe('fn and let sharing', () => {
     }
   }, 30_000);
 
+  it('float lets that only an untaken branch reads are shared in every target too (the Python float helpers never raise)', async () => {
+    // Each level's float value is read only under select(): before, the FlexAttention printer
+    // inlined such values at every use (Python floats raise), doubling its output per level.
+    const src = [
+      'pattern p(runtime c: float = 0.0) {',
+      '  let y0 = 1.0 / c',
+      ...Array.from({ length: 24 }, (_, i) => `  let y${i + 1} = select(c > 0.5, log(y${i}) + exp(y${i}) / c, 0.0) + select(c > 0.25, y${i} % c, 1.0)`),
+      '  bias = select(c > 1.0, y24, 0.0)',
+      '}',
+    ].join('\n') + '\n';
+    const { patterns, diagnostics } = checkApi(src, { name: 'x.attn' });
+    expect(diagnostics.map((d) => d.code)).toEqual([]);
+    const p = bind(patterns[0], {});
+    for (const target of ['wgsl', 'ts', 'cuda', 'flex'] as const) {
+      const files = await emit(p, target);
+      for (const f of files) expect(f.contents.length, `${target} ${f.name}`).toBeLessThan(120_000);
+    }
+    const flex = (await emit(p, 'flex')).map((f) => f.contents).join('\n');
+    expect(flex).toMatch(/_fdivf\(/);
+    expect(flex).toMatch(/_logf\(/);
+  }, 30_000);
+
   it('the evaluator computes a 24-level chain per point in linear time, with the value of the definition', () => {
     const { prog } = check(letLevels(24));
     const mask = prog!.patterns[0].mask;

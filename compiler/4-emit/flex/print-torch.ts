@@ -12,9 +12,12 @@
  * divisor; any other divisor goes through `_fdiv`/`_fmod` (`runtime/python/attnc/int_ops.py`),
  * which give 0 for a zero divisor; `hash(...)` is `_hash`. `+ - *`, unary `-` and `abs`
  * wrap at 32 bits through `_wrap` where their result can leave the int range (`ir/int-range.ts`).
+ * Float `/`, `%`, `**`, `exp`, `log` and `sqrt` on scalars go through `_fdivf`, `_fmodf`,
+ * `_powf`, `_expf`, `_logf`, `_sqrtf` (`runtime/python/attnc/float_ops.py`), which return
+ * inf or nan where Python would raise, as the other targets' float arithmetic does.
  */
 import { assertNever, invariant } from '../../diagnostics/diagnostic.ts';
-import { INPUT_BIT, children, printShared, varBits, type IndexVar, type MExpr } from '../../ir/mask.ts';
+import { INPUT_BIT, printShared, varBits, type IndexVar, type MExpr } from '../../ir/mask.ts';
 import { leafName } from '../planner/names.ts';
 import { mayWrap } from '../../ir/int-range.ts';
 
@@ -38,33 +41,13 @@ export function pyFloat(x: number): string {
 
 /**
  * Python for `roots` in context `C`: `lets` (`t_<i> = ...`, the nodes they share: `let`s,
- * repeated `fn` calls) are statements that go before the code that uses `exprs`.
- *
- * A binding is evaluated where it stands, before the expression, while Python's `x if c else
- * y`, `and` and `or` evaluate only what they need; Python floats can raise (`1.0 / 0.0`,
- * `math.log(-1.0)`). So a float computed on scalars that only a branch not taken might have
- * needed (or a scalar that computes one) is not bound but printed at its uses, as before;
- * everything else is shared.
+ * repeated `fn` calls) are statements that go before the code that uses `exprs`. A binding is
+ * evaluated where it stands, even where the branch that uses it (`x if c else y`, `and`, `or`)
+ * is not taken: nothing printed here raises (integer division by zero is 0, float arithmetic
+ * goes through the IEEE helpers), so every shared node is bound once.
  */
 export function printPyLets(roots: readonly MExpr[], C: PyContext): { lets: string[]; exprs: string[] } {
-  const isT = (x: MExpr) => C.tensors && isTensorExpr(x);
-  const always = new Set<MExpr>();
-  const visit = (x: MExpr) => {
-    if (always.has(x)) return;
-    always.add(x);
-    if (x.kind === 'call' && x.fn === 'select' && !isT(x.args[0])) visit(x.args[0]);
-    else if ((x.kind === 'and' || x.kind === 'or') && !x.args.some(isT)) visit(x.args[0]);
-    else children(x).forEach(visit);
-  };
-  roots.forEach(visit);
-  const floats = new Map<MExpr, boolean>();
-  const hasFloat = (x: MExpr): boolean => {
-    let r = floats.get(x);
-    if (r === undefined) floats.set(x, (r = x.type === 'float' || children(x).some(hasFloat)));
-    return r;
-  };
-  const canShare = (x: MExpr) => isT(x) || always.has(x) || !hasFloat(x);
-  const { lets, exprs } = printShared(roots, (e, names) => printPy(e, C, names), { canShare });
+  const { lets, exprs } = printShared(roots, (e, names) => printPy(e, C, names));
   return { lets: lets.map((l) => `${l.name} = ${l.text}`), exprs };
 }
 
@@ -93,10 +76,11 @@ export function printPy(e: MExpr, C: PyContext, names: ReadonlyMap<MExpr, string
         const posConst = x.b.kind === 'const' && typeof x.b.value === 'number' && x.b.value > 0;
         if (x.type === 'int' && x.op === '/') return posConst ? `(${a} // ${b})` : `_fdiv(${a}, ${b})`;
         if (x.type === 'int' && x.op === '%') return posConst ? `(${a} % ${b})` : `_fmod(${a}, ${b})`;
+        if (x.type === 'float' && (x.op === '/' || x.op === '%') && !isT(x.a) && !isT(x.b)) return `${x.op === '/' ? '_fdivf' : '_fmodf'}(${a}, ${b})`;
         if (mayWrap(x)) return `_wrap(${a} ${x.op} ${b})`;
         return `(${a} ${x.op} ${b})`;
       }
-      case 'pow': return `(${go(x.a)} ** ${go(x.b)})`;
+      case 'pow': return isT(x.a) || isT(x.b) ? `(${go(x.a)} ** ${go(x.b)})` : `_powf(${go(x.a)}, ${go(x.b)})`;
       case 'cmp': return `(${go(x.a)} ${x.op} ${go(x.b)})`;
       case 'and': case 'or': {
         const t = x.args.some(isT);
@@ -128,8 +112,9 @@ export function printPy(e: MExpr, C: PyContext, names: ReadonlyMap<MExpr, string
             return acc;
           }
           case 'hash': return `_hash(${args.join(', ')})`;
-          case 'exp': case 'log': case 'tanh': case 'sqrt':
-            return ts[0] ? `torch.${x.fn}(${args[0]})` : `math.${x.fn}(${args[0]})`;
+          case 'tanh': return ts[0] ? `torch.tanh(${args[0]})` : `math.tanh(${args[0]})`;
+          case 'exp': case 'log': case 'sqrt':
+            return ts[0] ? `torch.${x.fn}(${args[0]})` : `_${x.fn}f(${args[0]})`;
         }
         return assertNever(x.fn);
       }
