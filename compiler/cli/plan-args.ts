@@ -122,11 +122,11 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
  * Reads `--input name=file.npy` arrays, flattened row-major: shape `[len]` for `int[q_len]`/
  * `int[kv_len]`, `[batch]` for `int[batch]`, `[batch, len]` for `int[batch, kv_len]`. `batch`
  * is the batch size their shapes agree on (undefined when no array has a batch dimension);
- * each must match `wantBatch` (`--batch`) when that is given.
+ * each must match `wantBatch` (named `batchSource`: `--batch`) when that is given.
  */
-export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, wantBatch?: number, omitMissing = false): { inputs: Record<string, Int32Array>; batch?: number } {
+export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, wantBatch?: number, omitMissing = false, batchSource = '--batch'): { inputs: Record<string, Int32Array>; batch?: number } {
   const inputs: Record<string, Int32Array> = {};
-  let batch: { n: number; from: string } | undefined = wantBatch === undefined ? undefined : { n: wantBatch, from: '--batch' };
+  let batch: { n: number; from?: string } | undefined = wantBatch === undefined ? undefined : { n: wantBatch };
   for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
     const decl = pattern.params.find((p) => p.name === name);
     if (!decl || decl.mode !== 'input') {
@@ -142,7 +142,7 @@ export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, str
       if (arr.shape.length !== dims) throw new NpyError(`\`${name}\` is ${type}: expected a ${dims}-D array${decl.batched ? ` of shape [batch, ${decl.length}]` : ''}, got shape (${arr.shape.join(', ')})`);
       if (perBatch) {
         const n = arr.shape[0];
-        if (batch && batch.n !== n) throw new NpyError(`\`${name}\` is ${type} with batch ${n}, but ${batch.from === '--batch' ? '--batch is' : `input \`${batch.from}\` has batch`} ${batch.n}`);
+        if (batch && batch.n !== n) throw new NpyError(`\`${name}\` is ${type} with batch ${n}, but ${batch.from === undefined ? `${batchSource} is` : `input \`${batch.from}\` has batch`} ${batch.n}`);
         batch ??= { n, from: name };
       }
       setOwn(inputs, name, toIntArray(arr));
