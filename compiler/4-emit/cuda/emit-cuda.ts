@@ -133,6 +133,7 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
         countArrow: p.batched ? `a->batch * a->${last}` : `a->${last}`,
         countDot: p.batched ? `a.batch * a.${last}` : `a.${last}`,
         shape: p.batched ? `batch,${last}` : last,
+        pyLength: p.batched ? `a [batch, ${last}] tensor` : `${last} entries`,
         doc: doc(p.doc.replace(/\s+/g, ' ').trim()),
       };
     }),

@@ -22,7 +22,7 @@ kernels today.
 
 Input arrays (1-D integer tensors, converted to int32 on q's device; pass them on that device
 already to avoid a copy per call, which CUDA graphs require):
-    doc (batch * kv_len entries): Document id of every token of every sequence, given per call: one row of `kv_len` ids per batch element (`doc[b, k]`). The mask only compares ids within a row, so any labelling works.
+    doc (a [batch, kv_len] tensor): Document id of every token of every sequence, given per call: one row of `kv_len` ids per batch element (`doc[b, k]`). The mask only compares ids within a row, so any labelling works.
 
 The CUDA source next to this file is compiled with torch.utils.cpp_extension on first use.
 This module needs the attnc runtime package (`pip install <attnc>/runtime/python`).
