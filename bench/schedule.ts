@@ -46,6 +46,8 @@ function runtimeFor(mod: PlannerModule, S: number): Pick<PlanConfig, 'params' | 
   for (const p of mod.meta.runtimeParams) params[p.name] = Math.floor(S / 4);
   const inputs: Record<string, Int32Array> = {};
   for (const inp of mod.meta.inputs) {
+    // Planned at batch 1: an int[batch] array holds one value (S/4), an int[batch, len] array one row.
+    if (inp.length === 'batch') { inputs[inp.name] = Int32Array.of(Math.floor(S / 4)); continue; }
     const a = new Int32Array(S);
     let id = 0, left = 0, seed = 12345;
     for (let i = 0; i < S; i++) {

@@ -52,8 +52,8 @@ interface Variant {
   file: string;
   consts?: Record<string, number | boolean>;
   values?: Record<string, number | boolean>;
-  /** Input arrays by name: 'doc' (runs of document ids) or 'flags' (sparse 0/1). */
-  inputs?: Record<string, 'doc' | 'flags'>;
+  /** Input arrays by name: 'doc' (runs of document ids), 'flags' (sparse 0/1), 'prefix' (per batch element: 0, then lengths up to kv_len); per-batch arrays get a row per batch element. */
+  inputs?: Record<string, 'doc' | 'flags' | 'prefix'>;
   /** Heads to pass (patterns whose mask or score reads the head); otherwise heads=None. */
   heads?: number;
   batch?: number;
@@ -74,6 +74,7 @@ const VARIANTS: Variant[] = [
   { file: 'cross-causal.attn' },
   { file: 'dilated.attn', consts: { window: 10, dilation: 3 } },
   { file: 'document.attn', inputs: { doc: 'doc' }, attention: true },
+  { file: 'document-per-seq.attn', inputs: { doc: 'doc' }, batch: 3, attention: true },
   { file: 'duo.attn', consts: { sink: 4, recent: 30 }, heads: 6 },
   { file: 'fixed.attn', consts: { stride: 32, c: 4 } },
   { file: 'global-tokens.attn', consts: { window: 20 }, inputs: { is_global: 'flags' } },
@@ -94,6 +95,8 @@ const VARIANTS: Variant[] = [
   { file: 'swin.attn', consts: { window: 4, shift: 2, height: 8, width: 12 }, sizes: [[96, 96], [128, 128], [77, 150]] },
   // Products that wrap at 32 bits (test/lower/int-wrap.test.ts): mask_mod and the planner wrap as the evaluator does.
   { file: 'test/flex/fixtures/wrap.attn', sizes: [[512, 512], [300, 333]], attention: true },
+  // Per-batch values: a prefix per sequence (0 for the first: rows with no key) and a row of flags per sequence.
+  { file: 'test/batch/fixtures/per-batch-mix.attn', inputs: { prefix: 'prefix', live: 'doc' }, batch: 3, sizes: [[128, 128], [77, 150]], attention: true },
 ];
 const BLOCKS: [number, number][] = [[16, 16], [32, 16], [16, 32], [64, 128]];
 
@@ -144,14 +147,23 @@ async function writeCases(dir: string): Promise<number> {
       const heads = v.heads ?? 1;
       const batch = v.batch ?? 1;
       const inputs: Record<string, number[]> = {};
+      // As Python sees them: 1-D, or one row per batch element (flat for the planner and evaluator).
+      const callInputs: Record<string, number[] | number[][]> = {};
       for (const [name, kind] of Object.entries(v.inputs ?? {})) {
         const decl = bound.inputs.find((p) => p.name === name)!;
-        inputs[name] = inputArray(kind, (decl.length ?? 'kv_len') === 'q_len' ? qLen : kvLen, 1000 * vi + si);
+        if (kind === 'prefix' || decl.length === 'batch') {
+          inputs[name] = callInputs[name] = Array.from({ length: batch }, (_, b) => (b * 53) % (kvLen + 1));
+          continue;
+        }
+        const n = (decl.length ?? 'kv_len') === 'q_len' ? qLen : kvLen;
+        const rows = Array.from({ length: decl.batched ? batch : 1 }, (_, r) => inputArray(kind, n, 1000 * vi + si + 17 * r));
+        inputs[name] = rows.flat();
+        callInputs[name] = decl.batched ? rows : rows[0];
       }
       const id = `c${cases.length}`;
       const c: Record<string, unknown> = {
         id, dir: `v${vi}`, module: mod.name.replace(/\.py$/, ''), pattern: bound.pattern.name, q_len: qLen, kv_len: kvLen,
-        heads: v.heads ?? null, batch: v.batch ?? null, block: [blockQ, blockKv], values: v.values ?? {}, inputs,
+        heads: v.heads ?? null, batch: v.batch ?? null, block: [blockQ, blockKv], values: v.values ?? {}, inputs: callInputs,
         attention: Boolean(v.attention) && si === 0,
       };
       try {

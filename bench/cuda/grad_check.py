@@ -74,12 +74,12 @@ def sdpa_grads(q, k, v, do, mask, bias, live):
     masked problem."""
     B, H, Sq, _ = q.shape
     rep = H // k.shape[1]
-    am = mask.bool()[None].expand(B, H, Sq, -1).clone()
+    am = run.batched(mask.bool()).expand(B, H, Sq, -1).clone()
     dead = ~live.expand(B, H, Sq)
     am[dead] = True
     fmask = torch.zeros(am.shape, device="cuda", dtype=torch.float32)
     if bias is not None:
-        fmask = fmask + bias[None]
+        fmask = fmask + run.batched(bias)
     fmask = fmask.masked_fill(~am, float("-inf")).to(q.dtype)
     qs, ks, vs = (t.detach().clone().requires_grad_() for t in (q, k, v))
     out = torch.nn.functional.scaled_dot_product_attention(qs, ks.repeat_interleave(rep, 1), vs.repeat_interleave(rep, 1), attn_mask=fmask)

@@ -30,7 +30,10 @@ export function readProblem(bp: BoundPattern): string {
     'const bool ok = scanf("%d %d %d %d %d %d", &a.q_len, &a.kv_len, &a.heads, &a.batch, &a.block_kv, &ctas) == 6;',
     'a.kv_heads = 1;',
     ...bp.runtimeParams.map((p) => `if (ok) scanf("%lf", &a.p_${p.name});`),
-    ...bp.inputs.map((p) => `std::vector<int> in_${p.name}(ok ? (size_t)a.${p.length === 'q_len' ? 'q_len' : 'kv_len'} : 0); for (auto& x : in_${p.name}) scanf("%d", &x);`),
+    ...bp.inputs.map((p) => {
+      const n = p.length === 'q_len' ? 'a.q_len' : p.length === 'batch' ? 'a.batch' : 'a.kv_len';
+      return `std::vector<int> in_${p.name}(ok ? (size_t)${p.batched ? `a.batch * ${n}` : n} : 0); for (auto& x : in_${p.name}) scanf("%d", &x);`;
+    }),
   ].join('\n    ');
 }
 

@@ -12,9 +12,10 @@ import type { BoundPattern } from '../../compiler/2-check/bind.ts';
 import { lowerPattern } from '../../compiler/3-lower/lower.ts';
 import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
 import { inputLengthNeeds } from '../../compiler/ir/program.ts';
+import { usesVar } from '../../compiler/ir/mask.ts';
 import { biasAt, denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
 import { writeNpy } from '../../runtime/io/npy.ts';
-import { bindSmall, docIds, globalFlags, SUITE } from './suite.ts';
+import { bindSmall, docIds, globalFlags, inputsFor, SUITE } from './suite.ts';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { summarize } from '../../runtime/schedule/export.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
@@ -51,22 +52,26 @@ for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).so
     // ... and so are input arrays read past their end (doc: int[kv_len] read as doc[q] with q_len > kv_len).
     const len = (size: 'q_len' | 'kv_len') => (size === 'q_len' ? qLen : kvLen);
     if (inputLengthNeeds(bp.inputs).some((x) => len(x.need) > len(x.have))) continue;
-    const inputs: Record<string, Int32Array> = {};
-    for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? qLen : kvLen, 60, 7 + ci);
+    // The cases run batch 2: per-batch input arrays get rows that differ, and a mask that reads b
+    // gets its reference per batch element ([batch, heads, q, kv]; else [heads, q, kv]).
+    const batch = 2;
+    const inputs = inputsFor(bp.inputs, { qLen, kvLen, batch }, (n, row) => docIds(n, 60, 7 + ci + 101 * row));
     const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params, inputs };
     const files: Record<string, Uint8Array> = {};
-    const mask = new Uint8Array(heads * qLen * kvLen);
-    for (let h = 0; h < heads; h++) mask.set(denseMask(bp, 0, h, ctx), h * qLen * kvLen);
-    files['mask.npy'] = writeNpy({ dtype: 'u1', shape: [heads, qLen, kvLen], data: mask });
+    const mb = usesVar(bp.mask, 'b') || (bp.bias !== undefined && usesVar(bp.bias, 'b')) ? batch : 1;
+    const shape = mb > 1 ? [mb, heads, qLen, kvLen] : [heads, qLen, kvLen];
+    const mask = new Uint8Array(mb * heads * qLen * kvLen);
+    for (let b = 0; b < mb; b++) for (let h = 0; h < heads; h++) mask.set(denseMask(bp, b, h, ctx), (b * heads + h) * qLen * kvLen);
+    files['mask.npy'] = writeNpy({ dtype: 'u1', shape, data: mask });
     if (bp.bias) {
-      const bias = new Float32Array(heads * qLen * kvLen);
-      for (let h = 0; h < heads; h++) for (let q = 0; q < qLen; q++) for (let k = 0; k < kvLen; k++) bias[(h * qLen + q) * kvLen + k] = biasAt(bp, { b: 0, h, q, k }, ctx);
-      files['bias.npy'] = writeNpy({ dtype: 'f4', shape: [heads, qLen, kvLen], data: bias });
+      const bias = new Float32Array(mb * heads * qLen * kvLen);
+      for (let b = 0; b < mb; b++) for (let h = 0; h < heads; h++) for (let q = 0; q < qLen; q++) for (let k = 0; k < kvLen; k++) bias[((b * heads + h) * qLen + q) * kvLen + k] = biasAt(bp, { b, h, q, k }, ctx);
+      files['bias.npy'] = writeNpy({ dtype: 'f4', shape, data: bias });
     }
     for (const [n, arr] of Object.entries(inputs)) files[`input_${n}.npy`] = writeNpy({ dtype: 'i4', shape: [arr.length], data: arr });
     const caseFile = `${name}_case${ci}.npz`;
     fs.writeFileSync(path.join(OUT, caseFile), zipSync(files, { level: 6 }));
-    cases.push({ file: caseFile, qLen, kvLen, heads, kvHeads: 2, batch: 2, params, inputs: Object.keys(inputs) });
+    cases.push({ file: caseFile, qLen, kvLen, heads, kvHeads: 2, batch, params, inputs: Object.keys(inputs) });
   }
   manifest.correctness.push({
     build: name,

@@ -122,8 +122,13 @@ class Kernel:
             raise RuntimeError(f"attnc kernel returned {rc}")
 
 
+def batched(x):
+    """A reference mask or bias as [batch or 1, heads, q, kv]: [heads, q, kv] ones are the same for every batch element."""
+    return x if x.dim() == 4 else x[None]
+
+
 def reference(q, k, v, mask, bias, softcap, kv_heads):
-    """float64 attention; fully masked rows give 0."""
+    """float64 attention; fully masked rows give 0. mask and bias: [heads, q, kv] or [batch, heads, q, kv]."""
     B, H, S, D = q.shape
     rep = H // kv_heads
     q64, k64, v64 = q.double(), k.double().repeat_interleave(rep, 1), v.double().repeat_interleave(rep, 1)
@@ -131,8 +136,8 @@ def reference(q, k, v, mask, bias, softcap, kv_heads):
     if softcap:
         s = softcap * torch.tanh(s / softcap)
     if bias is not None:
-        s = s + bias.double()[None]
-    m = mask.bool()[None]
+        s = s + batched(bias.double())
+    m = batched(mask.bool())
     s = s.masked_fill(~m, float("-inf"))
     mx = s.amax(-1, keepdim=True)
     mx = torch.where(torch.isinf(mx), torch.zeros_like(mx), mx)
@@ -207,16 +212,16 @@ def correctness(manifest, compiled, paths, only=(), dims=(64, 128)):
                         dead_ok = bool((o[dead] == 0).all().item()) if dead.any() else True
                         lse_err = rel(lse, ref_lse, live.expand(B, H, Sq)) if live.any() else 0.0
                         # PyTorch's own bf16/fp16 error on the same problem (SDPA, math on the low-precision inputs).
-                        am = mask.bool()[None].expand(B, H, Sq, Skv)
-                        fmask = torch.zeros(H, Sq, Skv, device="cuda", dtype=torch.float32)
+                        am = batched(mask.bool()).expand(B, H, Sq, Skv)
+                        fmask = torch.zeros(B, H, Sq, Skv, device="cuda", dtype=torch.float32)
                         if bias is not None:
-                            fmask = fmask + bias
-                        fmask = fmask.masked_fill(~am[0], float("-inf")).to(dtype)
+                            fmask = fmask + batched(bias)
+                        fmask = fmask.masked_fill(~am, float("-inf")).to(dtype)
                         rep = H // Hkv
                         if entry["softcap"]:
                             sdpa_err = None
                         else:
-                            sd = torch.nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), attn_mask=fmask[None])
+                            sd = torch.nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), attn_mask=fmask)
                             lv = live.expand(B, H, Sq)
                             sdpa_err = rel(sd, ref, lv) if lv.any() else 0.0
                         our_live = rel(o, ref, live.expand(B, H, Sq)) if live.any() else 0.0

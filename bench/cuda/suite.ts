@@ -61,6 +61,33 @@ export function docIds(n: number, meanLen: number, seed: number): Int32Array {
   return a;
 }
 
+/**
+ * Input arrays of a pattern for one problem, flat and row-major: `tokens(n, row)` gives a
+ * per-token array (`row` 0 for `int[kv_len]`, the batch element for a row of
+ * `int[batch, kv_len]`: rows differ), and an `int[batch]` array holds `perBatch(b)`: by default
+ * values from 0 to kv_len, 0 included (a prefix of 0 masks whole rows of prefix-LM masks).
+ */
+export function inputsFor(
+  inputs: readonly { readonly name: string; readonly length?: string; readonly batched?: boolean }[],
+  sizes: { readonly qLen: number; readonly kvLen: number; readonly batch: number },
+  tokens: (n: number, row: number) => Int32Array,
+  perBatch: (b: number) => number = (b) => (b * 37) % (sizes.kvLen + 1),
+): Record<string, Int32Array> {
+  const out: Record<string, Int32Array> = {};
+  for (const p of inputs) {
+    if (p.length === 'batch') {
+      out[p.name] = Int32Array.from({ length: sizes.batch }, (_, b) => perBatch(b));
+      continue;
+    }
+    const n = p.length === 'q_len' ? sizes.qLen : sizes.kvLen;
+    const rows = p.batched ? sizes.batch : 1;
+    const a = new Int32Array(rows * n);
+    for (let r = 0; r < rows; r++) a.set(tokens(n, r), r * n);
+    out[p.name] = a;
+  }
+  return out;
+}
+
 /** Small parameter values for correctness checks at a few hundred tokens (so masks are not trivial). */
 export const SMALL: Record<string, string> = {
   window: '40', sink: '3', globals: '5', recent: '24', dilation: '3', stride: '16', chunk: '24', block: '16', c: '4',

@@ -66,6 +66,10 @@ class AttnParser extends CstParser {
           this.OPTION(() => {
             this.CONSUME(T.LBracket);
             this.CONSUME(T.Identifier);
+            this.OPTION2(() => {
+              this.CONSUME(T.Comma);
+              this.CONSUME2(T.Identifier);
+            });
             this.CONSUME(T.RBracket);
           });
         },
@@ -275,15 +279,20 @@ class AttnParser extends CstParser {
             this.CONSUME(T.Identifier);
           },
         },
-        {
-          ALT: () => {
-            this.CONSUME(T.LBracket);
-            this.SUBRULE(this.expr);
-            this.CONSUME(T.RBracket);
-          },
-        },
+        { ALT: () => this.SUBRULE(this.indexSuffix) },
       ]);
     });
+  });
+
+  /** `[i]` or `[i, j]` (a per-batch array read as `doc[b, k]`). */
+  indexSuffix = this.RULE('indexSuffix', () => {
+    this.CONSUME(T.LBracket);
+    this.SUBRULE(this.expr);
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.expr);
+    });
+    this.CONSUME(T.RBracket);
   });
 
   primary = this.RULE('primary', () => {

@@ -91,11 +91,11 @@ export class AstBuilder {
     const span = this.span(n);
     if (c.Kw_float) return { kind: 'scalar', name: 'float', span };
     if (c.Kw_bool) return { kind: 'scalar', name: 'bool', span };
-    const len = this.toks(c, 'Identifier')[0];
-    if (!len) return { kind: 'scalar', name: 'int', span };
-    // The length name is validated by the checker (`bad_param_default` is wrong here:
+    const dims = this.toks(c, 'Identifier');
+    if (!dims.length) return { kind: 'scalar', name: 'int', span };
+    // The dimension names are validated by the checker (`bad_param_default` is wrong here:
     // an unknown length is an unknown name).
-    return { kind: 'array', elem: 'int', length: len.image as 'q_len' | 'kv_len', span };
+    return { kind: 'array', elem: 'int', dims: dims.map((d) => this.name(d)), span };
   }
 
   private patternDecl(n: CstNode): A.PatternDecl {
@@ -228,16 +228,15 @@ export class AstBuilder {
     let acc = this.primary(this.node(c, 'primary'));
     // Dots/fields and brackets/indices interleave; walk them in source order.
     const fields = this.toks(c, 'Identifier');
-    const indices = this.nodes(c, 'expr');
     const steps = [
       ...this.toks(c, 'Dot').map((t, i) => ({ at: t.startOffset, field: fields[i] })),
-      ...this.toks(c, 'LBracket').map((t, i) => ({ at: t.startOffset, index: indices[i], close: this.tok(c, 'RBracket', i) })),
+      ...this.nodes(c, 'indexSuffix').map((s) => ({ at: this.tok(s.children, 'LBracket').startOffset, index: this.nodes(s.children, 'expr'), close: this.tok(s.children, 'RBracket') })),
     ].sort((a, b) => a.at - b.at);
     for (const s of steps) {
       if ('field' in s && s.field) {
         acc = { kind: 'member', object: acc, field: this.name(s.field), span: spanOf(this.file, acc.span.start, s.field.endOffset! + 1) };
-      } else if ('index' in s && s.index) {
-        acc = { kind: 'index', array: acc, index: this.expr(s.index), span: spanOf(this.file, acc.span.start, s.close.endOffset! + 1) };
+      } else if ('index' in s && s.index?.length) {
+        acc = { kind: 'index', array: acc, indices: s.index.map((x) => this.expr(x)), span: spanOf(this.file, acc.span.start, s.close.endOffset! + 1) };
       }
     }
     return acc;

@@ -61,7 +61,7 @@ function callsIn(x: A.Expr): { callee: string; span: Span }[] {
     switch (e.kind) {
       case 'int': case 'float': case 'bool': case 'name': return;
       case 'member': return walk(e.object);
-      case 'index': walk(e.array); return walk(e.index);
+      case 'index': walk(e.array); e.indices.forEach(walk); return;
       case 'call': out.push({ callee: e.callee.text, span: e.callee.span }); e.args.forEach(walk); return;
       case 'unary': return walk(e.operand);
       case 'binary': walk(e.left); return walk(e.right);

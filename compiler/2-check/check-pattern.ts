@@ -17,7 +17,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
   const before = diags.items.filter((d) => d.severity === 'error').length;
   const bindings = new Map<string, Binding>();
   const used = new Set<string>();
-  const indexedBy = new Map<string, Set<'q' | 'k'>>();
+  const indexedBy = new Map<string, Set<'q' | 'k' | 'b'>>();
   const declared = new Map<string, Span>();
   if (p.name.text.length > MAX_PATTERN_NAME) {
     diags.report('name_too_long', `pattern name is ${p.name.text.length} characters long; the limit is ${MAX_PATTERN_NAME} (it names the generated files)`, p.name.span);
@@ -55,7 +55,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     params.push(info);
     const name = decl.name.text;
     if (info.mode === 'input') {
-      bindings.set(name, { kind: 'input', name, onUse: (i) => { used.add(name); (indexedBy.get(name) ?? indexedBy.set(name, new Set()).get(name)!).add(i); } });
+      bindings.set(name, { kind: 'input', name, length: info.length ?? 'kv_len', batched: info.batched ?? false, onUse: (i) => { used.add(name); (indexedBy.get(name) ?? indexedBy.set(name, new Set()).get(name)!).add(i); } });
     } else {
       const t = info.type as A.ScalarType;
       bindings.set(name, { kind: 'value', e: { kind: 'param', type: t, name, mode: info.mode, span: decl.name.span }, t, onUse: () => used.add(name) });
@@ -211,18 +211,20 @@ function checkParam(decl: A.ParamDecl, diags: Diagnostics): Omit<ParamInfo, 'use
   const base = { name: decl.name.text, mode: decl.mode, doc: decl.doc, span: decl.name.span };
   if (decl.mode === 'input') {
     if (decl.type.kind !== 'array') {
-      diags.report('type_mismatch', 'an `input` parameter is a per-token array: declare it `int[q_len]` or `int[kv_len]`', decl.type.span);
+      diags.report('type_mismatch', 'an `input` parameter is an array: declare it `int[q_len]` or `int[kv_len]` (one int per token), `int[batch]` (one per batch element) or `int[batch, kv_len]` (a row per batch element)', decl.type.span);
       return undefined;
     }
-    if (!arrayLengthOk(decl.type, diags)) return undefined;
+    const shape = arrayShape(decl.type, diags);
+    if (!shape) return undefined;
     if (decl.default || decl.range) {
       diags.report('bad_param_default', 'an `input` array has no default or range; it is passed at call time', (decl.default ?? decl.range!).span);
       return undefined;
     }
-    return { ...base, type: 'int[]', length: decl.type.length };
+    return { ...base, type: 'int[]', length: shape.length, ...(shape.batched ? { batched: true } : {}) };
   }
   if (decl.type.kind === 'array') {
-    diags.report('type_mismatch', 'per-token arrays must be declared `input`', decl.type.span);
+    const batch = decl.type.dims.some((d) => d.text === 'batch');
+    diags.report('type_mismatch', batch && decl.mode === 'runtime' ? `per-batch values are input arrays: declare it \`input ${decl.name.text}: int[batch]\`` : 'arrays must be declared `input`', decl.type.span);
     return undefined;
   }
   const t = decl.type.name;
@@ -264,10 +266,22 @@ function checkParam(decl: A.ParamDecl, diags: Diagnostics): Omit<ParamInfo, 'use
   return { ...base, type: t, default: def, range };
 }
 
-function arrayLengthOk(t: Extract<A.TypeAst, { kind: 'array' }>, diags: Diagnostics): boolean {
-  if (t.length === 'q_len' || t.length === 'kv_len') return true;
-  diags.report('unknown_name', `an input array's length is \`q_len\` or \`kv_len\`, not \`${t.length}\``, t.span);
-  return false;
+/** The shape of an input array's type: `int[L]` or `int[batch, L]` with L `q_len`/`kv_len`, or `int[batch]`. */
+function arrayShape(t: Extract<A.TypeAst, { kind: 'array' }>, diags: Diagnostics): { length: 'q_len' | 'kv_len' | 'batch'; batched: boolean } | undefined {
+  const names = t.dims.map((d) => d.text);
+  let ok = true;
+  for (const d of t.dims) {
+    if (d.text !== 'q_len' && d.text !== 'kv_len' && d.text !== 'batch') {
+      diags.report('unknown_name', `an input array's dimension is \`q_len\`, \`kv_len\` or \`batch\`, not \`${d.text}\``, d.span);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  if (names.length === 1) return { length: names[0] as 'q_len' | 'kv_len' | 'batch', batched: false };
+  if (names[0] === 'batch' && names[1] !== 'batch') return { length: names[1] as 'q_len' | 'kv_len', batched: true };
+  const fix = names[1] === 'batch' && names[0] !== 'batch' ? [`write \`int[batch, ${names[0]}]\`: one row of ${names[0]} entries per batch element`] : ['two dimensions are `int[batch, q_len]` or `int[batch, kv_len]`'];
+  diags.report('type_mismatch', `an input array of two dimensions has the batch first and a token dimension second, not \`int[${names.join(', ')}]\``, t.span, fix);
+  return undefined;
 }
 
 /** Is `v` in the half-open range? */

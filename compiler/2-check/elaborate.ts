@@ -5,11 +5,11 @@
  * silently, so one mistake yields one diagnostic, not a cascade.
  */
 import { assertNever, Diagnostics } from '../diagnostics/diagnostic.ts';
-import type { Span } from '../diagnostics/span.ts';
+import { spanOf, type Span } from '../diagnostics/span.ts';
 import type * as A from '../ir/ast.ts';
 import * as M from '../ir/mask.ts';
 import { fold } from '../ir/fold.ts';
-import type { LayoutAxis } from '../ir/program.ts';
+import { inputTypeText, type InputLength, type LayoutAxis } from '../ir/program.ts';
 import { BUILTIN_FNS, INDEX_VARS, SIZE_NAMES, suggest } from './builtins.ts';
 
 /** A type, or `error` after a reported mistake. */
@@ -23,7 +23,7 @@ export interface Typed {
 /** What a name refers to in a scope. */
 export type Binding =
   | { readonly kind: 'value'; readonly e: M.MExpr; readonly t: Ty; readonly onUse?: () => void }
-  | { readonly kind: 'input'; readonly name: string; readonly onUse?: (index: 'q' | 'k') => void };
+  | { readonly kind: 'input'; readonly name: string; readonly length: InputLength; readonly batched: boolean; readonly onUse?: (index: 'q' | 'k' | 'b') => void };
 
 /** A checked `fn`: its declaration and its result type. */
 export interface FnInfo {
@@ -192,7 +192,7 @@ function name(n: string, span: Span, scope: Scope): Typed {
   const b = scope.bindings.get(n);
   if (b) {
     if (b.kind === 'input') {
-      scope.diags.report('not_indexable', `\`${n}\` is an input array: read it as \`${n}[q]\` or \`${n}[k]\``, span);
+      scope.diags.report('not_indexable', `\`${n}\` is an input array: read it as ${readForms(b)}`, span);
       return ERR;
     }
     b.onUse?.();
@@ -258,13 +258,43 @@ function index(x: Extract<A.Expr, { kind: 'index' }>, scope: Scope): Typed {
     scope.diags.report('not_indexable', 'only `input` arrays can be indexed', arr.span);
     return ERR;
   }
-  const i = x.index;
-  if (i.kind !== 'name' || (i.name !== 'q' && i.name !== 'k') || scope.bindings.has(i.name)) {
-    scope.diags.report('bad_index', `input array \`${b.name}\` can only be indexed by \`q\` or \`k\``, i.span, ['per-token inputs are read at the query or key position; compute other indices in the array itself']);
+  const idx = (e: A.Expr): 'q' | 'k' | 'b' | 'h' | undefined =>
+    e.kind === 'name' && (['q', 'k', 'b', 'h'] as const).includes(e.name as 'q') && !scope.bindings.has(e.name) ? (e.name as 'q' | 'k' | 'b' | 'h') : undefined;
+  const fail = (msg: string, span: Span, notes: string[] = []): Typed => {
+    scope.diags.report('bad_index', msg, span, notes);
     return ERR;
+  };
+  const typeText = inputTypeText(b);
+  const want = readForms(b);
+  const n = x.indices.length;
+  const idxSpan = spanOf(x.indices[0].span.file, x.indices[0].span.start, x.indices[n - 1].span.end);
+  if (b.batched && n !== 2) return fail(`input array \`${b.name}\` is \`${typeText}\`, one row per batch element: read it as ${want}`, idxSpan);
+  if (!b.batched && n !== 1) {
+    return fail(`input array \`${b.name}\` is \`${typeText}\` and takes one index: read it as ${want}`, idxSpan,
+      b.length === 'batch' ? [] : [`for a row per batch element, declare it \`int[batch, ${b.length}]\` and read it as \`${b.name}[b, ${b.length === 'q_len' ? 'q' : 'k'}]\``]);
   }
-  b.onUse?.(i.name);
-  return { e: { kind: 'input', type: 'int', name: b.name, index: i.name, span: x.span }, t: 'int' };
+  if (b.batched) {
+    const r = idx(x.indices[0]);
+    if (r !== 'b') return fail(`the first index of \`${b.name}\` (\`${typeText}\`) is the batch element: \`b\``, x.indices[0].span, [`read it as ${want}`]);
+  }
+  const last = x.indices[n - 1];
+  const i = idx(last);
+  if (b.length === 'batch') {
+    if (i !== 'b') return fail(`input array \`${b.name}\` has one entry per batch element: index it by \`b\``, last.span, [`read it as ${want}; per-token values need \`int[q_len]\`, \`int[kv_len]\` or \`int[batch, kv_len]\``]);
+  } else if (i !== 'q' && i !== 'k') {
+    return fail(`input array \`${b.name}\` (\`${typeText}\`) can only be indexed by ${b.batched ? '`b` and then `q` or `k`' : '`q` or `k`'}`, last.span,
+      i === 'b' && !b.batched ? [`for a value per batch element, declare \`input ${b.name}: int[batch]\` and read it as \`${b.name}[b]\`; for a row per batch element, \`int[batch, ${b.length}]\` read as \`${b.name}[b, k]\``] : ['per-token inputs are read at the query or key position; compute other indices in the array itself']);
+  }
+  b.onUse?.(i);
+  const len = b.length === 'q_len' || b.length === 'kv_len' ? b.length : undefined;
+  const offset: M.MExpr | undefined = b.batched && len ? { kind: 'arith', type: 'int', op: '*', a: { kind: 'var', type: 'int', name: 'b', span: x.indices[0].span }, b: { kind: 'size', type: 'int', name: len }, span: x.indices[0].span } : undefined;
+  return { e: { kind: 'input', type: 'int', name: b.name, index: i, ...(offset ? { offset } : {}), span: x.span }, t: 'int' };
+}
+
+/** How an input array is read, in words: `` `doc[q]` or `doc[k]` ``. */
+function readForms(b: { readonly name: string; readonly length: InputLength; readonly batched: boolean }): string {
+  if (b.length === 'batch') return `\`${b.name}[b]\``;
+  return b.batched ? `\`${b.name}[b, q]\` or \`${b.name}[b, k]\`` : `\`${b.name}[q]\` or \`${b.name}[k]\``;
 }
 
 function binary(x: Extract<A.Expr, { kind: 'binary' }>, scope: Scope): Typed {
@@ -428,7 +458,7 @@ function exprKey(e: M.MExpr): string {
     case 'const': return `c:${e.type}:${String(e.value)}`;
     case 'var': case 'size': return `${e.kind}:${e.name}`;
     case 'param': return `p:${e.type}:${e.mode}:${e.name}`;
-    case 'input': return `i:${e.name}:${e.index}`;
+    case 'input': return `i:${e.name}:${e.index}:${e.offset ? 'b' : ''}`;
     case 'toFloat': return `f(${exprKey(e.x)})`;
     default: return `#${idOf(e)}:${e.type}`;
   }

@@ -1,6 +1,8 @@
 /**
  * Pass: split head groups. Replaces every maximal sub-expression that depends on `h` or `b`
- * but not on `q`, `k` or input arrays by a slot (`$g0`, `$g1`, ...). What remains of the mask
+ * but not on `q`, `k` or per-token input arrays by a slot (`$g0`, `$g1`, ...): per-batch values
+ * (`prefix[b]`) and the row offsets of per-batch arrays (`doc[b, k]` reads at `b * kv_len`) are
+ * slots too, so batch elements whose values agree share a schedule. What remains of the mask
  * is the same for all heads that agree on the slot values, so the planner groups heads by
  * evaluating the slots once per (b, h): O(heads x slots), never O(heads x tiles).
  * Identical sub-expressions share one slot. Shared nodes are rewritten once (linear in the DAG).

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { bindParams, checkRuntimeValues, resolveParamValues, setOwn, withRuntimeDefaults, type BoundPattern } from '../2-check/bind.ts';
+import { bindParams, checkRuntimeValues, resolveParamValues, withRuntimeDefaults, type BoundPattern } from '../2-check/bind.ts';
 import { F32_MAX } from '../ir/fold.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
@@ -21,14 +21,14 @@ import { TARGETS } from '../4-emit/targets.ts';
 import { emitWgsl } from '../4-emit/wgsl/emit-wgsl.ts';
 import { checkSource, lowerToPlanner } from '../pipeline.ts';
 import { OutputBatch } from '../../runtime/io/files.ts';
-import { NpyError, toIntArray, writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
+import { writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
 import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
 import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/reference.ts';
 import { describeTiles, HEAD_DIMS } from '../../runtime/webgpu/tiles.ts';
 import { EXIT, guard } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
-import { readNpyInput } from './plan-args.ts';
+import { loadInputArrays, readNpyInput } from './plan-args.ts';
 import { packagePath } from '../../runtime/io/package-root.ts';
 
 const RUNTIME_DIR = packagePath('runtime');
@@ -140,7 +140,7 @@ function readTensor(what: string, file: string, diags: Diagnostics): NpyArray | 
   return undefined;
 }
 
-function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: BoundPattern; runtime: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
+function bindForRun(file: string, o: RunOptions, diags: Diagnostics, batch?: number): { bound: BoundPattern; runtime: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
   const params = parseParamArgs(o.param, diags);
   const load = loadOptions(o, diags);
   const prog = checkSource(requireSource(file, diags), diags, undefined, load);
@@ -152,18 +152,8 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics): { bound: B
   }
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
-  const inputs: Record<string, Int32Array> = {};
-  for (const [name, f] of Object.entries(parseParamArgs(o.input, diags))) {
-    if (!bound?.inputs.some((p) => p.name === name)) { diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``); continue; }
-    const arr = readNpyInput(`input \`${name}\``, f, diags);
-    if (!arr) continue;
-    try {
-      setOwn(inputs, name, toIntArray(arr));
-    } catch (e) {
-      if (!(e instanceof NpyError)) throw e;
-      diags.report('bad_input', `input \`${name}\` from ${f}: ${e.message}`);
-    }
-  }
+  // Shapes as declared: [len], [batch] or [batch, len], whose batch must be q's.
+  const { inputs } = loadInputArrays(pattern, o.input, diags, batch, true, "q's batch");
   if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
   // The reference evaluator (--check) reads every runtime value: defaults included.
@@ -185,7 +175,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     if (!HEAD_DIMS.includes(D)) diags.report('bad_size', `head_dim ${D} is not supported (a multiple of 16 from 16 to 256)`);
     void S; void skv;
   }
-  const { bound, runtime, inputs } = bindForRun(file, o, diags);
+  const { bound, runtime, inputs } = bindForRun(file, o, diags, q?.shape[0]);
   if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
   const [batch, heads, qLen, headDim] = q.shape, [, kvHeads, kvLen] = k.shape;
   const dtype = q.dtype === 'f2' ? 'f16' : 'f32';

@@ -1,6 +1,6 @@
 /** `attnc ast`: a readable dump of a checked program. */
 import { show } from '../ir/mask.ts';
-import type { CheckedPattern, CheckedProgram } from '../ir/program.ts';
+import { inputTypeText, type CheckedPattern, type CheckedProgram } from '../ir/program.ts';
 
 /** Renders every pattern of a program as indented text. */
 export function dumpProgram(prog: CheckedProgram): string {
@@ -11,7 +11,7 @@ function dumpPattern(p: CheckedPattern): string {
   const lines = [`pattern ${p.name}  (${p.file.name}:${p.span.line})`];
   if (p.doc) lines.push(...p.doc.split('\n').map((l) => `  /// ${l}`));
   for (const prm of p.params) {
-    const type = prm.type === 'int[]' ? `int[${prm.length}]` : prm.type;
+    const type = prm.type === 'int[]' ? inputTypeText(prm) : prm.type;
     const extra = [
       prm.default !== undefined ? `default ${prm.default}` : '',
       prm.range ? `range ${prm.range.lo}..${prm.range.hi ?? ''}` : '',

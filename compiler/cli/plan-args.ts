@@ -11,7 +11,7 @@ import { NpyError, readNpy, toIntArray, type NpyArray } from '../../runtime/io/n
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { PlanError, type Schedule } from '../../runtime/schedule/types.ts';
-import { assertMessage, type CheckedPattern } from '../ir/program.ts';
+import { assertMessage, inputTypeText, type CheckedPattern } from '../ir/program.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { FileReadError, MAX_NPY_BYTES, readFileBounded } from '../../runtime/io/files.ts';
@@ -23,7 +23,7 @@ export interface PlanOptions extends SourceOptions {
   qLen: string;
   kvLen?: string;
   heads: string;
-  batch: string;
+  batch?: string;
   blockQ: string;
   blockKv: string;
   param: Record<string, string>;
@@ -37,11 +37,11 @@ export function addPlanOptions(cmd: Command): Command {
     .requiredOption('--q-len <n>', 'query sequence length (tokens; 4k = 4096)')
     .option('--kv-len <n>', 'key/value sequence length (default: --q-len)')
     .option('--heads <n>', 'number of heads (the same default as simulate)', '16')
-    .option('--batch <n>', 'batch size (matters only for masks that use b)', '1')
+    .option('--batch <n>', 'batch size (matters only for masks that use b; default: the batch of per-batch --input arrays, else 1)')
     .option('--block-q <n>', 'query block size: a power of two, 16..256', '128')
     .option('--block-kv <n>', 'key/value block size: a power of two, 16..256', '128')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
-    .option('--input <name=file.npy>', 'per-token input array from a .npy file (repeatable)', collectParam, {});
+    .option('--input <name=file.npy>', 'input array from a .npy file: shape [len], [batch] or [batch, len] as declared (repeatable)', collectParam, {});
 }
 
 function intOption(name: string, text: string, diags: Diagnostics): number {
@@ -77,7 +77,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const qLen = intOption('q-len', o.qLen, diags);
   const kvLen = o.kvLen === undefined ? qLen : intOption('kv-len', o.kvLen, diags);
   const heads = intOption('heads', o.heads, diags);
-  const batch = intOption('batch', o.batch, diags);
+  const batchOpt = o.batch === undefined ? undefined : intOption('batch', o.batch, diags);
   const blockQ = intOption('block-q', o.blockQ, diags);
   const blockKv = intOption('block-kv', o.blockKv, diags);
   const params = parseParamArgs(o.param, diags);
@@ -86,7 +86,9 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const pattern = checkPatternFile(src, o.pattern, diags, undefined, load);
   const bound = bindParams(pattern, params, diags);
   const runtimeValues = resolveParamValues(pattern, params, diags, ['runtime']);
-  const inputs = loadInputs(pattern, o.input, diags);
+  const loaded = loadInputArrays(pattern, o.input, diags, batchOpt);
+  const inputs = loaded.inputs;
+  const batch = batchOpt ?? loaded.batch ?? 1;
   if (bound) checkRuntimeValues(bound, runtimeValues, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
 
@@ -113,7 +115,18 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
 
 /** Reads `--input name=file.npy` arrays for a pattern's `input` parameters (coded errors; a missing one is an error unless `omitMissing`). */
 export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, omitMissing = false): Record<string, Int32Array> {
+  return loadInputArrays(pattern, raw, diags, undefined, omitMissing).inputs;
+}
+
+/**
+ * Reads `--input name=file.npy` arrays, flattened row-major: shape `[len]` for `int[q_len]`/
+ * `int[kv_len]`, `[batch]` for `int[batch]`, `[batch, len]` for `int[batch, kv_len]`. `batch`
+ * is the batch size their shapes agree on (undefined when no array has a batch dimension);
+ * each must match `wantBatch` (named `batchSource`: `--batch`) when that is given.
+ */
+export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, wantBatch?: number, omitMissing = false, batchSource = '--batch'): { inputs: Record<string, Int32Array>; batch?: number } {
   const inputs: Record<string, Int32Array> = {};
+  let batch: { n: number; from?: string } | undefined = wantBatch === undefined ? undefined : { n: wantBatch };
   for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
     const decl = pattern.params.find((p) => p.name === name);
     if (!decl || decl.mode !== 'input') {
@@ -122,8 +135,16 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
     }
     const arr = readNpyInput(`input \`${name}\``, path, diags);
     if (!arr) continue;
+    const type = inputTypeText(decl);
+    const perBatch = decl.batched || decl.length === 'batch';
     try {
-      if (arr.shape.length !== 1) throw new NpyError(`expected a 1-D array, got shape (${arr.shape.join(', ')})`);
+      const dims = decl.batched ? 2 : 1;
+      if (arr.shape.length !== dims) throw new NpyError(`\`${name}\` is ${type}: expected a ${dims}-D array${decl.batched ? ` of shape [batch, ${decl.length}]` : ''}, got shape (${arr.shape.join(', ')})`);
+      if (perBatch) {
+        const n = arr.shape[0];
+        if (batch && batch.n !== n) throw new NpyError(`\`${name}\` is ${type} with batch ${n}, but ${batch.from === undefined ? `${batchSource} is` : `input \`${batch.from}\` has batch`} ${batch.n}`);
+        batch ??= { n, from: name };
+      }
       setOwn(inputs, name, toIntArray(arr));
     } catch (e) {
       if (!(e instanceof NpyError)) throw e;
@@ -133,12 +154,12 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
   if (!omitMissing) {
     for (const p of pattern.params) {
       if (p.mode === 'input' && !Object.hasOwn(raw, p.name)) {
-        const len = 'length' in p && p.length ? ` (${String(p.length)} entries)` : '';
-        diags.report('bad_input', `input array \`${p.name}\` is required: pass it with --input ${p.name}=FILE.npy${len}, a 1-D integer .npy file`);
+        const shape = p.batched ? `a 2-D integer .npy file of shape [batch, ${p.length}]` : p.length === 'batch' ? 'a 1-D integer .npy file of one entry per batch element' : `a 1-D integer .npy file (${String(p.length ?? 'kv_len')} entries)`;
+        diags.report('bad_input', `input array \`${p.name}\` is required: pass it with --input ${p.name}=FILE.npy, ${shape}`);
       }
     }
   }
-  return inputs;
+  return { inputs, batch: batch?.n };
 }
 
 /**

@@ -12,10 +12,10 @@ import { MAX_SOURCE_BYTES, readTextBounded, writeFileAtomic } from '../../runtim
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
-import { loadInputs } from './plan-args.ts';
+import { loadInputArrays } from './plan-args.ts';
 
 interface SimOptions extends SourceOptions {
-  pattern?: string; qLen?: string; kvLen?: string; heads: string; kvHeads?: string; batch: string; headDim: string; dtype: string;
+  pattern?: string; qLen?: string; kvLen?: string; heads: string; kvHeads?: string; batch?: string; headDim: string; dtype: string;
   kernel: string; pass: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
@@ -32,7 +32,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--kv-len <n>', 'key/value length (default: --q-len)')
     .option('--heads <n>', 'heads', '16')
     .option('--kv-heads <n>', 'key/value heads (default: --heads)')
-    .option('--batch <n>', 'batch', '1')
+    .option('--batch <n>', 'batch (default: the batch of per-batch --input arrays, else 1)')
     .option('--head-dim <n>', 'head dimension', '128')
     .option('--dtype <t>', 'bf16 | f16 | f32', 'bf16')
     .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
@@ -87,7 +87,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     diags.report('bad_size', '--q-len is required (or --sweep q_len=LO..HI)');
     throw new UserError(diags);
   }
-  const sizes = { qLen: num(qLenText), kvLen: num(o.kvLen ?? qLenText), heads: num(o.heads), batch: num(o.batch), headDim: num(o.headDim) };
+  const sizes = { qLen: num(qLenText), kvLen: num(o.kvLen ?? qLenText), heads: num(o.heads), batch: o.batch === undefined ? 1 : num(o.batch), headDim: num(o.headDim) };
   for (const [k, v] of Object.entries(sizes)) if (!Number.isSafeInteger(v) || v < 1) diags.report('bad_size', `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer`);
   const kvHeads = o.kvHeads === undefined ? sizes.heads : num(o.kvHeads);
   if (o.kvHeads !== undefined) {
@@ -103,7 +103,9 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags, undefined, load);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
-  const inputs = loadInputs(pattern, o.input, diags, Boolean(o.sweep));  // --sweep refuses input arrays below
+  const loaded = loadInputArrays(pattern, o.input, diags, o.batch === undefined ? undefined : sizes.batch, Boolean(o.sweep));  // --sweep refuses input arrays below
+  const inputs = loaded.inputs;
+  sizes.batch = loaded.batch ?? sizes.batch;
   if (bound) checkRuntimeValues(bound, runtime, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
   if (bound.inputs.length && o.sweep) {

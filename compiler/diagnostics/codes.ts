@@ -29,7 +29,7 @@ export const DIAGNOSTIC_CODES = {
   // 2-check: types
   type_mismatch: { severity: 'error', summary: 'an expression of the wrong type (bool, int, float)' },
   float_in_mask: { severity: 'error', summary: 'a float value where the mask needs exact integers' },
-  bad_index: { severity: 'error', summary: 'an input array indexed by something other than q or k' },
+  bad_index: { severity: 'error', summary: 'an input array indexed other than as declared: `doc[q]`/`doc[k]`, `prefix[b]`, `doc[b, q]`/`doc[b, k]`' },
   not_indexable: { severity: 'error', summary: 'indexing something that is not an input array, or an input array used without an index' },
   unknown_axis: { severity: 'error', summary: 'a layout coordinate that the layout does not define, or a coordinate with no layout' },
   duplicate_clause: { severity: 'error', summary: 'a clause that may appear once (layout, bias, softcap) appearing twice' },

@@ -21,7 +21,7 @@ export interface EvalContext {
   readonly sizes: Sizes;
   /** Runtime scalar values (and any parameter not yet folded). */
   readonly params: Readonly<Record<string, ParamValue>>;
-  /** Input arrays, one int per token. */
+  /** Input arrays, flat: one int per token, per batch element (`int[batch]`), or rows of tokens per batch element, row-major (`int[batch, kv_len]`). */
   readonly inputs: Readonly<Record<string, ArrayLike<number>>>;
 }
 
@@ -90,7 +90,7 @@ function evalOne(e: MExpr, p: Point, ctx: EvalContext, memo: Memo | undefined): 
     case 'input': {
       const arr = Object.hasOwn(ctx.inputs, e.name) ? ctx.inputs[e.name] : undefined;
       invariant(arr !== undefined, `no input array ${e.name}`);
-      const i = p[e.index];
+      const i = (e.offset ? (evaluate(e.offset, p, ctx) as number) : 0) + p[e.index];
       invariant(i >= 0 && i < arr.length, `input ${e.name}[${i}] out of range`);
       return arr[i];
     }

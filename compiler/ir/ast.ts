@@ -24,10 +24,13 @@ export interface ImportDecl {
 /** Scalar types of the language. */
 export type ScalarType = 'int' | 'float' | 'bool';
 
-/** A type written in source: a scalar, or a per-token input array `int[q_len]`/`int[kv_len]`. */
+/**
+ * A type written in source: a scalar, or an input array with its dimensions as written
+ * (`int[kv_len]`, `int[batch]`, `int[batch, kv_len]`; the checker validates the names).
+ */
 export type TypeAst =
   | { readonly kind: 'scalar'; readonly name: ScalarType; readonly span: Span }
-  | { readonly kind: 'array'; readonly elem: 'int'; readonly length: 'q_len' | 'kv_len'; readonly span: Span };
+  | { readonly kind: 'array'; readonly elem: 'int'; readonly dims: readonly Name[]; readonly span: Span };
 
 /** A named thing with the span of its name. */
 export interface Name {
@@ -100,7 +103,7 @@ export type Expr =
   | { readonly kind: 'bool'; readonly value: boolean; readonly span: Span }
   | { readonly kind: 'name'; readonly name: string; readonly span: Span }
   | { readonly kind: 'member'; readonly object: Expr; readonly field: Name; readonly span: Span }
-  | { readonly kind: 'index'; readonly array: Expr; readonly index: Expr; readonly span: Span }
+  | { readonly kind: 'index'; readonly array: Expr; readonly indices: readonly Expr[]; readonly span: Span }
   | { readonly kind: 'call'; readonly callee: Name; readonly args: readonly Expr[]; readonly span: Span }
   | { readonly kind: 'unary'; readonly op: '-' | '!'; readonly operand: Expr; readonly span: Span }
   | { readonly kind: 'binary'; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr; readonly span: Span }

@@ -29,7 +29,12 @@ export type MExpr =
   | { readonly kind: 'var'; readonly type: 'int'; readonly name: IndexVar; readonly span?: Span }
   | { readonly kind: 'size'; readonly type: 'int'; readonly name: SizeName; readonly span?: Span }
   | { readonly kind: 'param'; readonly type: ScalarType; readonly name: string; readonly mode: 'const' | 'runtime'; readonly span?: Span }
-  | { readonly kind: 'input'; readonly type: 'int'; readonly name: string; readonly index: 'q' | 'k'; readonly span?: Span }
+  /**
+   * An input array read: `doc[k]` (index `k`), `prefix[b]` (index `b`), or a row of a
+   * per-batch array, `doc[b, k]`: index `k` at `offset` (`b * kv_len`), i.e. the flat entry
+   * `offset + k` of the row-major `[batch, kv_len]` array. `offset` is a child of the node.
+   */
+  | { readonly kind: 'input'; readonly type: 'int'; readonly name: string; readonly index: 'q' | 'k' | 'b'; readonly offset?: MExpr; readonly span?: Span }
   | { readonly kind: 'neg'; readonly type: 'int' | 'float'; readonly x: MExpr; readonly span?: Span }
   | { readonly kind: 'not'; readonly type: 'bool'; readonly x: MExpr; readonly span?: Span }
   | { readonly kind: 'arith'; readonly type: 'int' | 'float'; readonly op: ArithOp; readonly a: MExpr; readonly b: MExpr; readonly span?: Span }
@@ -76,7 +81,9 @@ export const not = (x: MExpr, span?: Span): MExpr => ({ kind: 'not', type: 'bool
 /** Children of a node, in order. */
 export function children(e: MExpr): readonly MExpr[] {
   switch (e.kind) {
-    case 'const': case 'var': case 'size': case 'param': case 'input':
+    case 'input':
+      return e.offset ? [e.offset] : [];
+    case 'const': case 'var': case 'size': case 'param':
       return [];
     case 'neg': case 'not': case 'toFloat':
       return [e.x];
@@ -90,7 +97,9 @@ export function children(e: MExpr): readonly MExpr[] {
 /** Rebuilds `e` with each child replaced by `f(child)` (shallow). */
 export function mapChildren(e: MExpr, f: (c: MExpr) => MExpr): MExpr {
   switch (e.kind) {
-    case 'const': case 'var': case 'size': case 'param': case 'input':
+    case 'input':
+      return e.offset ? { ...e, offset: f(e.offset) } : e;
+    case 'const': case 'var': case 'size': case 'param':
       return e;
     case 'neg': case 'not': case 'toFloat':
       return { ...e, x: f(e.x) };
@@ -268,7 +277,10 @@ function showP(e: MExpr, names: ReadonlyMap<MExpr, string>): { text: string; pre
     case 'var': case 'size': case 'param':
       return { text: e.name, prec: PREC.atom };
     case 'input':
-      return { text: `${e.name}[${e.index}]`, prec: PREC.atom };
+      if (!e.offset) return { text: `${e.name}[${e.index}]`, prec: PREC.atom };
+      // `doc[b, k]` reads at offset `b * kv_len`; other offsets (head slots) print as they are.
+      if (e.offset.kind === 'arith' && e.offset.op === '*' && e.offset.a.kind === 'var' && !names.has(e.offset)) return { text: `${e.name}[${e.offset.a.name}, ${e.index}]`, prec: PREC.atom };
+      return { text: `${e.name}[${showP(e.offset, names).text} + ${e.index}]`, prec: PREC.atom };
     case 'neg':
       return { text: `-${wrap(e.x, PREC.unary)}`, prec: PREC.unary };
     case 'not':

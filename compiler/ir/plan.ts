@@ -13,7 +13,7 @@ import type { CheckedAssert, ParamInfo } from './program.ts';
 
 /**
  * A head-group slot: a sub-expression that depends on `h` or `b` (and sizes, runtime
- * scalars) but never on `q`, `k` or inputs. The planner evaluates the slots for every
+ * scalars, per-batch values such as `prefix[b]`) but never on `q`, `k` or per-token inputs. The planner evaluates the slots for every
  * (b, h); heads whose slot values agree have the same mask and share one schedule.
  */
 export interface HeadSlot {

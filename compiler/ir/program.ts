@@ -10,12 +10,17 @@ import type { MExpr } from './mask.ts';
 export interface ParamInfo {
   readonly name: string;
   readonly mode: ParamMode;
-  /** Scalar type, or `int[]` for an input array (one int per token). */
+  /** Scalar type, or `int[]` for an input array. */
   readonly type: ScalarType | 'int[]';
-  /** For input arrays: the size the array must have (`q_len` or `kv_len`). */
-  readonly length?: 'q_len' | 'kv_len';
-  /** Which index variables an input array is read with (so the planner can check its length). */
-  readonly indexedBy?: readonly ('q' | 'k')[];
+  /**
+   * For input arrays: the last dimension's size, `q_len` or `kv_len` (one int per token) or
+   * `batch` (one int per batch element, `int[batch]`).
+   */
+  readonly length?: InputLength;
+  /** For input arrays: true for `int[batch, q_len]`/`int[batch, kv_len]`, one row per batch element (row-major). */
+  readonly batched?: boolean;
+  /** Which index variables an input array is read with (so the planner can check its length); `b` for `int[batch]`. */
+  readonly indexedBy?: readonly ('q' | 'k' | 'b')[];
   readonly default?: number | boolean;
   /** Allowed values, half-open: `lo <= value < hi` (`hi` absent: no upper bound). */
   readonly range?: { readonly lo: number; readonly hi?: number };
@@ -24,13 +29,27 @@ export interface ParamInfo {
   readonly span: Span;
 }
 
+/** The last dimension of an input array. */
+export type InputLength = 'q_len' | 'kv_len' | 'batch';
+
+/** An input array's type as written: `int[kv_len]`, `int[batch]`, `int[batch, kv_len]`. */
+export function inputTypeText(p: { readonly length?: InputLength; readonly batched?: boolean }): string {
+  return `int[${p.batched ? 'batch, ' : ''}${p.length ?? 'kv_len'}]`;
+}
+
+/** How many entries an input array holds for the given sizes. */
+export function inputEntries(p: { readonly length?: InputLength; readonly batched?: boolean }, sizes: { readonly qLen: number; readonly kvLen: number; readonly batch: number }): number {
+  const last = p.length === 'q_len' ? sizes.qLen : p.length === 'batch' ? sizes.batch : sizes.kvLen;
+  return p.batched ? sizes.batch * last : last;
+}
+
 /**
  * The input arrays read at more tokens than they hold for some sizes: `doc: int[kv_len]` read
  * as `doc[q]` needs `q_len <= kv_len`. One entry per (array, index variable) whose size
  * (`need`) is not the array's declared length (`have`).
  */
 export function inputLengthNeeds(inputs: readonly ParamInfo[]): { name: string; at: 'q' | 'k'; need: 'q_len' | 'kv_len'; have: 'q_len' | 'kv_len' }[] {
-  return inputs.flatMap((p) => (p.indexedBy ?? []).map((at) => ({ name: p.name, at, need: at === 'q' ? ('q_len' as const) : ('kv_len' as const), have: p.length ?? ('kv_len' as const) })))
+  return inputs.flatMap((p) => (p.indexedBy ?? []).flatMap((at) => (at === 'b' || p.length === 'batch' ? [] : [{ name: p.name, at, need: at === 'q' ? ('q_len' as const) : ('kv_len' as const), have: p.length ?? ('kv_len' as const) }])))
     .filter((x) => x.need !== x.have);
 }
 

@@ -111,6 +111,23 @@ export function inputArray(spec: string, length: number): Int32Array {
   return Int32Array.from({ length }, (_, i) => vals[Math.floor((i * vals.length) / length)]);
 }
 
+/**
+ * Values of any input array: per token (`rows` undefined: `spec` as in `inputArray`), per batch
+ * element (`rows` 'batch': the values of `spec`, cycled over `length` batch elements), or `rows`
+ * rows of `length` tokens, one spec per row separated by `;` (row b uses spec b mod n).
+ */
+export function batchInputArray(spec: string, length: number, rows?: number | 'batch'): Int32Array {
+  if (rows === undefined) return inputArray(spec, length);
+  if (rows === 'batch') {
+    const vals = inputArray(spec, spec.split(',').filter((s) => s.trim()).length || 1);
+    return Int32Array.from({ length }, (_, b) => vals[b % vals.length]);
+  }
+  const specs = spec.split(';');
+  const out = new Int32Array(rows * length);
+  for (let r = 0; r < rows; r++) out.set(inputArray(specs[r % specs.length], length), r * length);
+  return out;
+}
+
 let paramKey = '';
 function renderParamControls(p: CheckedPattern): void {
   const key = JSON.stringify(p.params.map((x) => [x.name, x.mode, x.type, x.default ?? null]));
@@ -118,7 +135,11 @@ function renderParamControls(p: CheckedPattern): void {
   paramKey = key;
   const box = $('params');
   fill(box, ...p.params.map((x) => {
-    const hint = x.mode === 'input' ? `comma-separated ints: equal runs over ${x.length ?? 'kv_len'} tokens` : x.default !== undefined ? `default ${String(x.default)}` : 'required';
+    const hint = x.mode === 'input'
+      ? x.length === 'batch' ? 'comma-separated ints: one per batch element (cycled)'
+        : x.batched ? `rows separated by ;, each comma-separated ints: equal runs over ${x.length} tokens (row b uses row b mod rows)`
+          : `comma-separated ints: equal runs over ${x.length ?? 'kv_len'} tokens`
+      : x.default !== undefined ? `default ${String(x.default)}` : 'required';
     const input = h('input', {
       name: `param-${x.name}`, 'data-param': x.name, value: state.params.get(x.name) ?? (x.mode === 'input' ? '0,1' : ''),
       placeholder: x.default !== undefined ? String(x.default) : '', title: x.doc, oninput: (e: Event) => { state.params.set(x.name, (e.target as HTMLInputElement).value); refresh(); },
@@ -137,7 +158,7 @@ function constValues(p: CheckedPattern): Record<string, string> {
 }
 
 /** Runtime scalars and input arrays (for `plan`, `simulate` and runs) at the given lengths. */
-function runtimeValues(p: CheckedPattern, qLen: number, kvLen: number): { params: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
+function runtimeValues(p: CheckedPattern, qLen: number, kvLen: number, batch = 1): { params: Record<string, number | boolean>; inputs: Record<string, Int32Array> } {
   const params: Record<string, number | boolean> = {}, inputs: Record<string, Int32Array> = {};
   for (const x of p.params) {
     const text = (state.params.get(x.name) ?? '').trim();
@@ -151,7 +172,7 @@ function runtimeValues(p: CheckedPattern, qLen: number, kvLen: number): { params
         if (v === undefined || !Number.isFinite(v)) throw new InputError(`runtime ${x.name} is ${x.type === 'int' ? 'an int' : 'a number'}, got \`${text}\``);
         params[x.name] = text.startsWith('-') ? -v : v;
       }
-    } else if (x.mode === 'input') inputs[x.name] = inputArray(text, x.length === 'q_len' ? qLen : kvLen);
+    } else if (x.mode === 'input') inputs[x.name] = batchInputArray(text, x.length === 'q_len' ? qLen : x.length === 'batch' ? batch : kvLen, x.length === 'batch' ? 'batch' : x.batched ? batch : undefined);
   }
   return { params, inputs };
 }
@@ -304,7 +325,7 @@ async function runGpu(): Promise<void> {
   try {
     const r = state.run;
     const qLen = num(r.qLen, 'run q_len'), heads = num(r.heads, 'run heads'), batch = num(r.batch, 'batch'), headDim = num(r.headDim, 'head dim');
-    const { params, inputs } = runtimeValues(p.bound.pattern, qLen, qLen);
+    const { params, inputs } = runtimeValues(p.bound.pattern, qLen, qLen, batch);
     const rep = await runOnWebGpu(p, { batch, heads, qLen, kvLen: qLen, headDim, params, inputs });
     const c = rep.check;
     out.dataset.ok = String(c.ok);

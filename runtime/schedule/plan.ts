@@ -89,7 +89,7 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
   const members: number[][] = [];
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
-      const s = mod.slots(h, b, sizes, params);
+      const s = mod.slots(h, b, sizes, params, inputs);
       const key = s.join(',');
       let g = keys.get(key);
       if (g === undefined) {
@@ -405,11 +405,19 @@ function buildInputs(mod: PlannerModule, cfg: PlanConfig): PlannerInputs {
   for (const inp of mod.meta.inputs) {
     const data = cfg.inputs?.[inp.name];
     if (!data) throw new PlanError('bad_input', `input array \`${inp.name}\` is required`);
-    const want = inp.length === 'q_len' ? cfg.qLen : cfg.kvLen;
-    if (data.length !== want) throw new PlanError('bad_input', `input array \`${inp.name}\` is declared int[${inp.length}] = ${want} entries, got ${data.length}`);
+    const batch = cfg.batch ?? 1;
+    const last = inp.length === 'q_len' ? cfg.qLen : inp.length === 'batch' ? batch : cfg.kvLen;
+    const want = inp.batched ? batch * last : last;
+    const type = `int[${inp.batched ? 'batch, ' : ''}${inp.length ?? 'kv_len'}]`;
+    if (want > 2 ** 31 - 1) throw new PlanError('bad_size', `input array \`${inp.name}\` is declared ${type} = ${batch} x ${last} entries, more than 2^31 - 1`);
+    if (data.length !== want) {
+      const how = inp.batched ? `${batch} x ${last} = ${want}` : `${want}`;
+      throw new PlanError('bad_input', `input array \`${inp.name}\` is declared ${type} = ${how} entries${inp.batched || inp.length === 'batch' ? ` (batch ${batch})` : ''}, got ${data.length}`);
+    }
     for (const ix of inp.indexedBy) {
+      if (ix === 'b') continue;
       const need = ix === 'q' ? cfg.qLen : cfg.kvLen;
-      if (data.length < need) throw new PlanError('bad_input', `input array \`${inp.name}\` is read at every ${ix} (${need} tokens) but has ${data.length} entries`);
+      if (last < need) throw new PlanError('bad_input', `input array \`${inp.name}\` is read at every ${ix} (${need} tokens) but has ${last} entries`);
     }
     for (let i = 0; i < data.length; i++) {
       if (!Number.isInteger(data[i]) || Math.abs(data[i]) > 2 ** 31 - 1) throw new PlanError('bad_input', `input array \`${inp.name}\` must hold 32-bit integers (entry ${i} is ${data[i]})`);

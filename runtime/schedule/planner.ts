@@ -17,7 +17,11 @@ export interface PlannerMeta {
   readonly pattern: string;
   readonly dependsOnBatch: boolean;
   readonly runtimeParams: readonly { name: string; type: string; range?: { lo: number; hi?: number }; default?: number | boolean }[];
-  readonly inputs: readonly { name: string; length?: 'q_len' | 'kv_len'; indexedBy: readonly ('q' | 'k')[] }[];
+  /**
+   * Input arrays: `length` is the last dimension (`batch` for one int per batch element);
+   * `batched` arrays hold one row per batch element (`int[batch, kv_len]`, row-major).
+   */
+  readonly inputs: readonly { name: string; length?: 'q_len' | 'kv_len' | 'batch'; batched?: boolean; indexedBy: readonly ('q' | 'k' | 'b')[] }[];
 }
 
 /** Input array tables: one per axis the array is indexed by. */
@@ -34,7 +38,7 @@ export interface BoundPlanner {
 export interface PlannerModule {
   readonly meta: PlannerMeta;
   failedAsserts(sizes: PlannerSizes, params: Record<string, number | boolean>): string[];
-  slots(h: number, b: number, sizes: PlannerSizes, params: Record<string, number | boolean>): (number | boolean)[];
+  slots(h: number, b: number, sizes: PlannerSizes, params: Record<string, number | boolean>, inputs?: PlannerInputs): (number | boolean)[];
   bind(sizes: PlannerSizes, params: Record<string, number | boolean>, slots: readonly (number | boolean)[], inputs: PlannerInputs): BoundPlanner;
 }
 

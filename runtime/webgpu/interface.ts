@@ -37,10 +37,14 @@ export interface RuntimeScalar {
   readonly default?: number | boolean;
 }
 
-/** A per-token input array of the pattern. */
+/**
+ * An input array of the pattern: one int per token (`length` `q_len`/`kv_len`), per batch
+ * element (`batch`), or, when `batched`, a row of tokens per batch element (row-major).
+ */
 export interface InputArray {
   readonly name: string;
-  readonly length: 'q_len' | 'kv_len';
+  readonly length: 'q_len' | 'kv_len' | 'batch';
+  readonly batched?: boolean;
 }
 
 /** Everything the host needs to know about one pattern's kernel. */

@@ -11,7 +11,8 @@
  *   planner's message;
  * - the kernels' mask functions, the short-circuit form (mma.sync kernel) and the branch-free
  *   form (Hopper kernel), agree with the reference evaluator on every point.
- * Small parameter values (bench/cuda/suite.ts) and sizes that are not block multiples.
+ * Small parameter values (bench/cuda/suite.ts) and sizes that are not block multiples; also a
+ * scratch pattern with per-batch input arrays (test/batch/fixtures), whose rows differ.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,7 +24,7 @@ import { denseMask } from '../../compiler/eval/evaluate.ts';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { buildHost, inputArgs, problemText, readProblem, type Problem } from '../../bench/cuda/host.ts';
-import { bindSmall, docIds } from '../../bench/cuda/suite.ts';
+import { bindSmall, docIds, inputsFor } from '../../bench/cuda/suite.ts';
 
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
@@ -78,7 +79,7 @@ ${bp.inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
 
 function stdinFor(bp: BoundPattern, s: Problem): { text: string; inputs: Record<string, Int32Array> } {
   const inputs: Record<string, Int32Array> = {};
-  for (const p of bp.inputs) inputs[p.name] = docIds(p.length === 'q_len' ? s.qLen : s.kvLen, 60, 7 + s.qLen);
+  Object.assign(inputs, inputsFor(bp.inputs, s, (n, row) => docIds(n, 60, 7 + s.qLen + 101 * row)));
   const params = Object.fromEntries(bp.runtimeParams.map((p) => [p.name, PARAM_VALUE]));
   return { text: problemText(bp, s, params, inputs), inputs };
 }
@@ -194,7 +195,8 @@ describe.skipIf(!haveGpp)('generated CUDA host code', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-host-'));
     const files = fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort();
     expect(files.length).toBeGreaterThan(20);
-    const jobs = files.map((f) => bindSmall(`patterns/${f}`));
+    // Plus scratch patterns of what no bundled pattern reads (per-batch values: int[batch], int[batch, q_len]).
+    const jobs = [...files.map((f) => `patterns/${f}`), 'test/batch/fixtures/per-batch-mix.attn'].map((f) => bindSmall(f));
     const workers = Math.max(1, os.cpus().length);
     let next = 0;
     const worker = async () => {

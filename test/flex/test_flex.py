@@ -141,9 +141,17 @@ def test_generated_module_plans_as_create_block_mask(path):
     q_len = kv_len = 300
     heads = 4 if pat.mask_uses_heads else None
     args = {name: 100 for name, *_ in pat.params}
-    args.update({name: torch.arange(kv_len) // 70 for name, *_ in pat.inputs})
+    # Per-batch arrays: 3 batch elements, rows that differ (int[batch, kv_len]) or values per element (int[batch]).
+    batch = 3 if any(shape.startswith("batch") for _, shape, _ in pat.inputs) else None
+    for name, shape, _ in pat.inputs:
+        if shape == "batch":
+            args[name] = torch.tensor([0, 100, 300])
+        elif shape.startswith("batch,"):
+            args[name] = torch.stack([(torch.arange(kv_len) + 40 * r) // 70 for r in range(batch)])
+        else:
+            args[name] = torch.arange(kv_len) // 70
     bm = mod.block_mask(q_len, kv_len, heads=heads, block_size=(128, 64), **args)
-    ref = create_block_mask(mod.mask_mod(q_len, kv_len, heads=heads, **args), None, heads, q_len, kv_len,
+    ref = create_block_mask(mod.mask_mod(q_len, kv_len, heads=heads, **args), batch, heads, q_len, kv_len,
                             device="cpu", BLOCK_SIZE=(128, 64))
     assert bm.seq_lengths == (q_len, kv_len)
     assert_same_blocks(bm, ref)

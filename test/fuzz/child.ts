@@ -111,7 +111,9 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
           for (const p of bound.inputs) {
             // Filled as the program says, or (a given program) with document ids.
             const v = Object.hasOwn(values.inputs, p.name) ? values.inputs[p.name] : { fill: 'docs' as const, seed: 0 };
-            setOwn(inputs, p.name, fillInput(p.length === 'q_len' ? z.qLen : z.kvLen, v.fill, v.seed));
+            // Flat: per token, per batch element (int[batch]) or batch rows of tokens (int[batch, len]).
+            const n = p.length === 'q_len' ? z.qLen : p.length === 'batch' ? z.batch : z.kvLen;
+            setOwn(inputs, p.name, fillInput(p.batched ? z.batch * n : n, v.fill, v.seed));
           }
           try {
             const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs });

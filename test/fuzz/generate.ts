@@ -25,7 +25,7 @@ export interface PatternValues {
   /** Compile-time and runtime values, as `--param name=value` text. */
   readonly params: Record<string, string>;
   /** Input arrays: the length they are declared with and how to fill them. */
-  readonly inputs: Record<string, { readonly length: 'q_len' | 'kv_len'; readonly fill: InputFill; readonly seed: number }>;
+  readonly inputs: Record<string, { readonly length: 'q_len' | 'kv_len' | 'batch'; readonly batched?: boolean; readonly fill: InputFill; readonly seed: number }>;
 }
 
 /** A generated program. */
@@ -73,7 +73,8 @@ interface Scope {
   ints: string[];
   bools: string[];
   floats: string[];
-  inputs: string[];
+  /** How each input array in scope may be read: `doc[q]`, `prefix[b]`, `rows[b, k]`, ... */
+  inputs: (readonly string[])[];
   axes: string[];
   fns: FnSig[];
   /** Whether q, k, h, b may appear (not in asserts, layout sizes or parameter defaults). */
@@ -178,7 +179,7 @@ function intLeaf(g: Gen, s: Scope): string {
   const options: (() => string)[] = [() => intLit(g), () => pick(g, ['q_len', 'kv_len', 'heads'])];
   if (s.point) options.push(() => pick(g, ['q', 'k', 'q', 'k', 'h', 'b']), () => pick(g, ['q - k', 'k - q', 'q', 'k']));
   if (s.ints.length) options.push(() => pick(g, s.ints), () => pick(g, s.ints));
-  if (s.point && s.inputs.length) options.push(() => `${pick(g, s.inputs)}[${pick(g, ['q', 'k'])}]`);
+  if (s.point && s.inputs.length) options.push(() => pick(g, pick(g, s.inputs)));
   if (s.point && s.axes.length) options.push(() => `${pick(g, ['q', 'k'])}.${pick(g, s.axes)}`, () => `${pick(g, ['q', 'k'])}.${pick(g, s.axes)}`);
   return pick(g, options)();
 }
@@ -264,6 +265,8 @@ interface ParamDecl {
   readonly mode: 'const' | 'runtime' | 'input';
   readonly type: Ty;
   readonly text: string;
+  /** For input arrays: how the array may be read. */
+  readonly reads?: readonly string[];
 }
 
 function genParam(g: Gen, used: Set<string>, values: { params: Record<string, string>; inputs: PatternValues['inputs'] }): ParamDecl {
@@ -271,9 +274,13 @@ function genParam(g: Gen, used: Set<string>, values: { params: Record<string, st
   let name = freshName(g, used);
   if (mode !== 'const' && PY_RESERVED.has(name)) name = freshName(g, used, ['w', 'n', 'x', 'seg', 'win', 'blk', 'sink', 'doc2', 'pos', 'cap', 'y2']);
   if (mode === 'input') {
-    const length = chance(g, 80) ? 'kv_len' : 'q_len';
-    setOwn(values.inputs, name, { length, fill: pick(g, ['docs', 'docs', 'small', 'negative', 'large', 'zero'] as const), seed: nat(g, 1000) });
-    return { name, mode, type: 'int', text: `input ${name}: int[${length}]` };
+    const token = chance(g, 80) ? 'kv_len' : 'q_len';
+    // Per-batch arrays: one value per batch element, or a row of tokens per batch element.
+    const kind = pick(g, ['token', 'token', 'token', 'batch', 'rows'] as const);
+    const length = kind === 'batch' ? 'batch' : token;
+    setOwn(values.inputs, name, { length, ...(kind === 'rows' ? { batched: true } : {}), fill: pick(g, ['docs', 'docs', 'small', 'negative', 'large', 'zero'] as const), seed: nat(g, 1000) });
+    const reads = kind === 'batch' ? [`${name}[b]`] : kind === 'rows' ? [`${name}[b, q]`, `${name}[b, k]`] : [`${name}[q]`, `${name}[k]`];
+    return { name, mode, type: 'int', text: `input ${name}: int[${kind === 'rows' ? 'batch, ' : ''}${length}]`, reads };
   }
   const type: Ty = pick(g, ['int', 'int', 'int', 'bool', 'float']);
   let decl = `${mode === 'runtime' ? 'runtime ' : ''}${name}: ${type}`;
@@ -315,7 +322,7 @@ function genPattern(g: Gen, name: string, fileNames: Set<string>, fns: FnSig[]):
     ints: params.filter((p) => p.mode !== 'input' && p.type === 'int').map((p) => p.name),
     bools: params.filter((p) => p.type === 'bool').map((p) => p.name),
     floats: [],
-    inputs: params.filter((p) => p.mode === 'input').map((p) => p.name),
+    inputs: params.filter((p) => p.mode === 'input').map((p) => p.reads ?? []),
     axes: [], fns, point: true,
   };
   const floats = params.filter((p) => p.type === 'float').map((p) => p.name);

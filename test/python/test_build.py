@@ -55,7 +55,7 @@ VIEW = {
         {"name": "strict", "type": "bool", "ctype": "bool", "doc": ""},
         {"name": "slope", "type": "float", "ctype": "float", "doc": "Score slope."},
     ],
-    "inputs": [{"name": "doc", "length": "kv_len", "doc": "Document ids."}, {"name": "live", "length": "q_len", "doc": ""}],
+    "inputs": [{"name": "doc", "length": "kv_len", "shape": "kv_len", "pyLength": "kv_len entries", "doc": "Document ids."}, {"name": "live", "length": "q_len", "shape": "q_len", "pyLength": "q_len entries", "doc": ""}],
 }
 RENDER = """
 const H = require('handlebars'), fs = require('fs');

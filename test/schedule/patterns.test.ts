@@ -11,6 +11,7 @@ import { checkSource, lowerToPlanner } from '../../compiler/pipeline.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { compareWithOracle } from '../helpers/dense-check.ts';
+import { inputsFor } from '../../bench/cuda/suite.ts';
 
 const files = fs.readdirSync('patterns').filter((f) => f.endsWith('.attn')).sort();
 
@@ -47,15 +48,12 @@ describe('bundled patterns', () => {
           const sizes = { qLen, kvLen, heads: 4 };
           const params: Record<string, number> = {};
           for (const p of pat.params) if (p.mode === 'runtime') params[p.name] = 37;
-          const inputs: Record<string, Int32Array> = {};
-          for (const p of pat.params) {
-            if (p.mode !== 'input') continue;
-            const n = p.length === 'q_len' ? sizes.qLen : sizes.kvLen;
-            inputs[p.name] = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 23) + (i % 41 === 0 ? 1 : 0));
-          }
-          const s = planSchedule(planner, { ...sizes, batch: 1, blockQ: bq, blockKv: bk, params, inputs });
+          // Patterns with per-batch input arrays plan 3 batch elements whose rows differ.
+          const batch = bound!.inputs.some((p) => p.batched || p.length === 'batch') ? 3 : 1;
+          const inputs = inputsFor(bound!.inputs, { ...sizes, batch }, (n, r) => Int32Array.from({ length: n }, (_, i) => Math.floor((i + 7 * r) / 23) + ((i + 7 * r) % 41 === 0 ? 1 : 0)));
+          const s = planSchedule(planner, { ...sizes, batch, blockQ: bq, blockKv: bk, params, inputs });
           verifySchedule(s);
-          const errs = compareWithOracle(bound!, s, { sizes, params, inputs }, 1);
+          const errs = compareWithOracle(bound!, s, { sizes, params, inputs }, batch);
           expect(errs, `${pat.name} at ${qLen}x${kvLen} blocks ${bq}x${bk}`).toEqual([]);
         }
       }

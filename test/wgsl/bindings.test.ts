@@ -107,7 +107,8 @@ describe('generated bindings (mocked device)', () => {
       const mod = (await import(`../../generated/${m}`)) as GeneratedModule;
       const { device, log } = mockDevice();
       const att = mod.create(device, { headDim: 32 });
-      const inputs = Object.fromEntries(mod.spec.inputs.map((a) => [a.name, new Int32Array(70)]));
+      // Per token (70), per batch element (2), or a row of 70 per batch element.
+      const inputs = Object.fromEntries(mod.spec.inputs.map((a) => [a.name, new Int32Array(a.length === 'batch' ? 2 : a.batched ? 2 * 70 : 70)]));
       const params = Object.fromEntries(mod.spec.runtimeParams.map((p) => [p.name, p.type === 'bool' ? true : 7]));
       const res = await att.run(f32(2 * 2 * 70 * 32), f32(2 * 2 * 70 * 32), f32(2 * 2 * 70 * 32), { batch: 2, heads: 2, qLen: 70, inputs, params });
       expect(log.dispatches).toEqual([[2, 4, 1]]);

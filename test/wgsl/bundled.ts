@@ -9,6 +9,7 @@ import { bindParams } from '../../compiler/2-check/bind.ts';
 import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
 import { checkSource } from '../../compiler/pipeline.ts';
 import type { KernelCase } from './harness.ts';
+import { inputsFor as batchInputs } from '../../bench/cuda/suite.ts';
 
 /** Small parameter values (the same as the schedule tests'). */
 const SMALL: Record<string, string> = {
@@ -38,14 +39,13 @@ export function bundledCases(shard: number, of: number): KernelCase[] {
       for (const p of bound.runtimeParams) params[p.name] = 37;
       // Input arrays read at q, and asserts (e.g. self-attention only), want q_len == kv_len.
       const square = bound.inputs.length > 0 || bound.pendingAsserts.length > 0;
-      const inputsFor = (qLen: number, kvLen: number) => Object.fromEntries(bound.inputs.map((p) => {
-        const n = p.length === 'q_len' ? qLen : kvLen;
-        return [p.name, Int32Array.from({ length: n }, (_, i) => Math.floor(i / 23) + (i % 41 === 0 ? 1 : 0))];
-      }));
+      // Rows of per-batch arrays differ: row r shifts the runs by 7 r tokens.
+      const inputsFor = (qLen: number, kvLen: number, batch: number) => batchInputs(bound.inputs, { qLen, kvLen, batch },
+        (n, r) => Int32Array.from({ length: n }, (_, i) => Math.floor((i + 7 * r) / 23) + ((i + 7 * r) % 41 === 0 ? 1 : 0)));
       const common = { bound, params };
-      out.push({ ...common, name: `${pat.name} f32 d32 150x150 blocks 16x16`, batch: 2, heads: 4, kvHeads: 2, qLen: 150, kvLen: 150, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 }, inputs: inputsFor(150, 150) });
+      out.push({ ...common, name: `${pat.name} f32 d32 150x150 blocks 16x16`, batch: 2, heads: 4, kvHeads: 2, qLen: 150, kvLen: 150, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16 }, inputs: inputsFor(150, 150, 2) });
       const [q2, kv2] = square ? [97, 97] : [97, 131];
-      out.push({ ...common, name: `${pat.name} f16 d64 ${q2}x${kv2} default tiles`, batch: 1, heads: 4, kvHeads: 4, qLen: q2, kvLen: kv2, headDim: 64, dtype: 'f16', inputs: inputsFor(q2, kv2) });
+      out.push({ ...common, name: `${pat.name} f16 d64 ${q2}x${kv2} default tiles`, batch: 1, heads: 4, kvHeads: 4, qLen: q2, kvLen: kv2, headDim: 64, dtype: 'f16', inputs: inputsFor(q2, kv2, 1) });
     }
   });
   return out;

@@ -54,7 +54,7 @@ const hostLeaves: CLeaves = {
   input: (n, i) => `in_${n}[${i}]`,
   ns: 'attnc::',
 };
-const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) => `P.p_${n}` };
+const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) => `P.p_${n}`, input: (n, i) => `P.in_${n}[${i}]` };
 
 const ctype = (t: string) => (t === 'float' ? 'float' : t === 'bool' ? 'bool' : 'int');
 
@@ -122,7 +122,21 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     biasText: comment(oneLine(bp.bias)),
     softcapText: comment(oneLine(bp.softcap)),
     runtimeParams: plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ctype: ctype(p.type), doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
-    inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', doc: doc(p.doc.replace(/\s+/g, ' ').trim()) })),
+    inputs: plan.inputs.map((p) => {
+      // `length` is what comments and the loader's docstring say; `count*` the C expressions of the
+      // entries (`batch * kv_len` for a row per batch element, flat and row-major); `shape` the
+      // loader's declaration (`batch,kv_len`), which the Python runtime checks and flattens.
+      const last = p.length ?? 'kv_len';
+      return {
+        name: p.name,
+        length: p.batched ? `batch * ${last}` : last,
+        countArrow: p.batched ? `a->batch * a->${last}` : `a->${last}`,
+        countDot: p.batched ? `a.batch * a.${last}` : `a.${last}`,
+        shape: p.batched ? `batch,${last}` : last,
+        pyLength: p.batched ? `a [batch, ${last}] tensor` : `${last} entries`,
+        doc: doc(p.doc.replace(/\s+/g, ' ').trim()),
+      };
+    }),
   });
   // Each function of the Pattern binds the nodes its expressions share to locals once.
   const deviceMask = printCLets([bp.mask], deviceLeaves);

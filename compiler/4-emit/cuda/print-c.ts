@@ -17,7 +17,8 @@ import { printShared, type MExpr } from '../../ir/mask.ts';
 export interface CLeaves {
   size(name: string): string;
   param(name: string): string;
-  input(name: string, index: 'q' | 'k'): string;
+  /** An input read; `index` is printed (`q`, `k`, `b`, or a row's offset plus `q` or `k`). */
+  input(name: string, index: string): string;
   readonly ns: string;
   /**
    * Print `and` / `or` without short-circuit (`&`, `|`): every operand is evaluated, so the
@@ -65,7 +66,7 @@ export function printC(e: MExpr, L: CLeaves, names: ReadonlyMap<MExpr, string> =
       case 'var': return x.name;
       case 'size': return L.size(x.name);
       case 'param': return L.param(x.name);
-      case 'input': return L.input(x.name, x.index);
+      case 'input': return L.input(x.name, x.offset ? `${go(x.offset)} + ${x.index}` : x.index);
       case 'neg': return mayWrap(x) ? `${L.ns}ineg(${go(x.x)})` : `(-${go(x.x)})`;
       case 'not': return `(!${go(x.x)})`;
       case 'toFloat': return `((float)${go(x.x)})`;

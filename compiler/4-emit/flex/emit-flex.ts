@@ -89,6 +89,10 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
   const slotExprs = plan.headSlots.map((s) => s.expr);
   const iv = printInterval(plan.mask, PY_DIALECT);
   const slotBinds = (exprs: readonly MExpr[]) => bindings(bp, exprs, () => '');
+  // `int[batch]` arrays are read in the slots (`prefix[b]`): their `_slots` takes the tables too
+  // (attnc/flex.py passes them exactly when the pattern declares such an array).
+  const batchArrays = bp.inputs.some((p) => p.length === 'batch');
+  const slotInputBinds = bindings(bp, slotExprs, (n) => `in_${n} = tables[${pyString(n)}][0]`).filter((l) => l.startsWith('in_'));
   const plannerBinds = [
     ...bindings(bp, [plan.mask], (n) => `in_${n}, tq_in_${n}, tk_in_${n} = tables[${pyString(n)}]`),
     ...plan.headSlots.flatMap((s, i) => (some(plan.mask, (n) => n.kind === 'param' && n.name === s.name) ? [`g_${i} = slots[${i}]`] : [])),
@@ -146,7 +150,10 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     'arrays given as tensors, else the CPU.',
     ...(bp.runtimeParams.length ? ['', 'Runtime values:', ...bp.runtimeParams.flatMap((p) => wrap(`    ${p.name} (${p.type})${p.doc.trim() ? `: ${pyDocstring(oneLine(p.doc))}` : ''}`, 92, '        '))] : []),
     ...(bp.inputs.length
-      ? ['', 'Input arrays (1-D integer tensors or sequences, one int per token):', ...bp.inputs.flatMap((p) => wrap(`    ${p.name} (${p.length ?? 'kv_len'} entries)${p.doc.trim() ? `: ${pyDocstring(oneLine(p.doc))}` : ''}`, 92, '        '))]
+      ? ['', bp.inputs.some((p) => p.batched || p.length === 'batch')
+        ? 'Input arrays (integer tensors or sequences: 1-D, one int per token or per batch element, or 2-D [batch, len], a row per batch element):'
+        : 'Input arrays (1-D integer tensors or sequences, one int per token):',
+      ...bp.inputs.flatMap((p) => wrap(`    ${p.name} (${p.batched ? `[batch, ${p.length}]` : `${p.length ?? 'kv_len'} entries`})${p.doc.trim() ? `: ${pyDocstring(oneLine(p.doc))}` : ''}`, 92, '        '))]
       : []),
     '',
     'Needs PyTorch with FlexAttention and attnc\'s runtime package (`pip install <attnc>/runtime/python`).',
@@ -168,8 +175,9 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     '    return failed',
     '',
     '',
-    'def _slots(h, b, q_len, kv_len, heads, values):',
+    `def _slots(h, b, q_len, kv_len, heads, values${batchArrays ? ', tables' : ''}):`,
     ...pad(slotBinds(slotExprs), 4),
+    ...pad(slotInputBinds, 4),
     ...pad(slotCode.lets, 4),
     `    return (${slotExprs.map((e, i) => `${slotValue(e, i)},`).join(' ')})`,
     '',
@@ -218,7 +226,7 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
     `_PATTERN = _flex.Pattern(`,
     `    name=${pyString(name)},`,
     `    params=(${bp.runtimeParams.map((p) => `(${pyString(p.name)}, ${pyString(p.type)}, ${p.range ? p.range.lo : 'None'}, ${p.range?.hi ?? 'None'}),`).join(' ')}),`,
-    `    inputs=(${bp.inputs.map((p) => `(${pyString(p.name)}, ${pyString(p.length ?? 'kv_len')}, ${pyString((p.indexedBy ?? []).join(''))}),`).join(' ')}),`,
+    `    inputs=(${bp.inputs.map((p) => `(${pyString(p.name)}, ${pyString(`${p.batched ? 'batch,' : ''}${p.length ?? 'kv_len'}`)}, ${pyString((p.indexedBy ?? []).join(''))}),`).join(' ')}),`,
     `    mask_uses_heads=${maskHeads ? 'True' : 'False'},`,
     `    score_uses_heads=${scoreHeads ? 'True' : 'False'},`,
     `    depends_on_batch=${plan.dependsOnBatch ? 'True' : 'False'},`,

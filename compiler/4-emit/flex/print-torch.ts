@@ -64,7 +64,7 @@ export function printPy(e: MExpr, C: PyContext, names: ReadonlyMap<MExpr, string
         return x.value < 0 ? `(${x.value})` : String(x.value);
       case 'var': return C.var(x.name);
       case 'size': case 'param': return leafName(x);
-      case 'input': return C.input(leafName(x), C.var(x.index));
+      case 'input': return C.input(leafName(x), x.offset ? `${go(x.offset)} + ${C.var(x.index)}` : C.var(x.index));
       case 'neg': return mayWrap(x) ? `_wrap(-${go(x.x)})` : `(-${go(x.x)})`;
       case 'not': return isT(x.x) ? `(~${go(x.x)})` : `(not ${go(x.x)})`;
       case 'toFloat':

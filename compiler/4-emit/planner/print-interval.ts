@@ -133,8 +133,15 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
         return [v, v];
       }
       case 'input': {
+        // `prefix[b]` is a head slot by now; `doc[b, k]` reads row `b` at its offset, a slot too.
+        invariant(x.index !== 'b', `input ${x.name}[b] left in a planner mask`);
         const [lo, hi] = x.index === 'q' ? ['q0', 'q1'] : ['k0', 'k1'];
-        lines.push(D.inputRange(leafName(x), x.index, lo, hi));
+        if (x.offset) {
+          const [ol, oh] = go(x.offset);
+          lines.push(D.inputRange(leafName(x), x.index, `${ol} + ${lo}`, `${oh} + ${hi}`));
+        } else {
+          lines.push(D.inputRange(leafName(x), x.index, lo, hi));
+        }
         return fromR();
       }
       case 'neg': {

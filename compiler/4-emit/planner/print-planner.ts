@@ -4,7 +4,7 @@
  * so the schedule a user plans from the command line is the one their code builds.
  *
  *   function (rt) -> {
- *     slots(h, b, sizes, params)            head-group slot values for one (b, h)
+ *     slots(h, b, sizes, params, inputs)    head-group slot values for one (b, h)
  *     bind(sizes, params, slots, inputs) -> {
  *       classify(q0, q1, k0, k1)            0 none / 1 some / 2 all allowed, inclusive bounds
  *       mask(q, k)                          exact value at one point
@@ -58,6 +58,8 @@ export function printPlanner(plan: PlanIR): string {
   const slotExprs = plan.headSlots.map((s) => s.expr);
   const slotLeaves = leafBindings(plan, slotExprs).filter((l) => !l.startsWith('const g_'));
   const slotCode = printPointLets(slotExprs);
+  // Per-batch input arrays (`prefix[b]`) are read in the slots; other planners keep the old signature.
+  const slotReadsInputs = slotLeaves.some((l) => l.startsWith('const in_'));
   const slotValues = slotCode.exprs.map((text, i) => (slotExprs[i].type === 'bool' ? `${text} ? 1 : 0` : text));
   const assertCode = printPointLets(plan.asserts.map((a) => a.cond));
   const maskCode = printPointLets([plan.mask]);
@@ -67,7 +69,7 @@ export function printPlanner(plan: PlanIR): string {
     pattern: plan.patternName,
     dependsOnBatch: plan.dependsOnBatch,
     runtimeParams: plan.runtimeParams.map((p) => ({ name: p.name, type: p.type, ...(p.range ? { range: p.range } : {}), ...(p.default !== undefined ? { default: p.default } : {}) })),
-    inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length, indexedBy: p.indexedBy ?? [] })),
+    inputs: plan.inputs.map((p) => ({ name: p.name, length: p.length, ...(p.batched ? { batched: true } : {}), indexedBy: p.indexedBy ?? [] })),
   };
   return [
     `// Planner for pattern \`${plan.patternName}\`.`,
@@ -81,7 +83,7 @@ export function printPlanner(plan: PlanIR): string {
     ...plan.asserts.map((a, i) => `    if (!${assertCode.exprs[i]}) failed.push(${JSON.stringify(assertMessage(a))});`),
     '    return failed;',
     '  },',
-    '  slots(h, b, sizes, params) {',
+    `  slots(h, b, sizes, params${slotReadsInputs ? ', inputs' : ''}) {`,
     indent(slotLeaves, '    '),
     ...slotCode.lets.map((l) => `    ${l}`),
     `    return [${slotValues.join(', ')}];`,

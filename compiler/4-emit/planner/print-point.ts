@@ -31,7 +31,7 @@ export function printPoint(e: MExpr, names: ReadonlyMap<MExpr, string> = new Map
       return e.type === 'float' ? fmtFloat(e.value) : e.value < 0 ? `(${e.value})` : String(e.value);
     case 'var': return e.name;
     case 'size': case 'param': return leafName(e);
-    case 'input': return `${leafName(e)}.data[${e.index}]`;
+    case 'input': return `${leafName(e)}.data[${e.offset ? `${printPoint(e.offset)} + ${e.index}` : e.index}]`;
     case 'neg': return mayWrap(e) ? `(-${printPoint(e.x)} | 0)` : `(-${printPoint(e.x)})`;
     case 'not': return `(!${printPoint(e.x)})`;
     case 'toFloat': return printPoint(e.x);

@@ -32,11 +32,18 @@ export function typeName(pattern: string): string {
 /** A doc comment's text, escaped (ts-morph pastes docs as they are). */
 const docs = (text: string) => (jsDocComment(text).trim() ? [jsDocComment(text).trim()] : []);
 
+/** What an input array holds, for its doc comment. */
+function inputDoc(p: ParamInfo): string {
+  if (p.length === 'batch') return 'One int per batch element: `batch` entries.';
+  if (p.batched) return `One row of \`${p.length}\` ints per batch element, row-major: \`batch * ${p.length}\` entries.`;
+  return `One int per token: \`${p.length ?? 'kv_len'}\` entries.`;
+}
+
 function paramProperty(p: ParamInfo): OptionalKind<PropertySignatureStructure> {
   const extra = [
     p.default !== undefined ? `Default: \`${String(p.default)}\`.` : '',
     p.range ? `Range: \`${p.range.lo}..${p.range.hi ?? ''}\` (half-open).` : '',
-    p.mode === 'input' ? `One int per token: \`${p.length ?? 'kv_len'}\` entries.` : '',
+    p.mode === 'input' ? inputDoc(p) : '',
   ].filter(Boolean).join(' ');
   const type = p.mode === 'input' ? 'ArrayLike<number>' : p.type === 'bool' ? 'boolean' : 'number';
   return { name: p.name, type, isReadonly: true, hasQuestionToken: p.mode !== 'input' && p.default !== undefined, docs: docs([p.doc, extra].filter(Boolean).join('\n\n')) };
@@ -75,7 +82,7 @@ export async function emitTs(input: TsBindingInput): Promise<string> {
   ]);
   const interfaces: InterfaceDeclarationStructure[] = [
     { kind: StructureKind.Interface, name: `${T}Params`, isExported: true, docs: [`Runtime parameters of \`${name}\`, given at each call.`], properties: bound.runtimeParams.map(paramProperty) },
-    { kind: StructureKind.Interface, name: `${T}Inputs`, isExported: true, docs: [`Per-token input arrays of \`${name}\`.`], properties: bound.inputs.map(paramProperty) },
+    { kind: StructureKind.Interface, name: `${T}Inputs`, isExported: true, docs: [`${bound.inputs.some((p) => p.batched || p.length === 'batch') ? 'Input' : 'Per-token input'} arrays of \`${name}\`.`], properties: bound.inputs.map(paramProperty) },
   ];
   file.addInterfaces(interfaces);
   file.addVariableStatements([

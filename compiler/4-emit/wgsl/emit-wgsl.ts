@@ -59,7 +59,7 @@ export function patternKernelSpec(bp: BoundPattern): KernelSpec {
     invariant(p.type !== 'int[]', `runtime parameter ${p.name} has an array type`);
     return { name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}) };
   });
-  const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len' }));
+  const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', ...(p.batched ? { batched: true } : {}) }));
   return kernelSpec(bp.pattern.name, runtimeParams, inputs);
 }
 

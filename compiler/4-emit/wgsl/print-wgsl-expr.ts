@@ -21,7 +21,8 @@ export interface WgslLeaves {
   size(name: 'q_len' | 'kv_len' | 'heads'): string;
   /** A runtime scalar; `type` says how it is stored (bools as u32). */
   param(name: string, type: 'int' | 'float' | 'bool'): string;
-  input(name: string, index: 'q' | 'k'): string;
+  /** An input read; `index` is printed (`q`, `k`, `b`, or a row's offset plus `q` or `k`). */
+  input(name: string, index: string): string;
 }
 
 /** The kernel's spelling: uniform fields and the packed `inputs` buffer. */
@@ -69,7 +70,7 @@ export function printWgsl(e: MExpr, L: WgslLeaves = KERNEL_LEAVES, names: Readon
       case 'param':
         invariant(x.mode === 'runtime', `compile-time parameter ${x.name} was not bound`);
         return L.param(x.name, x.type);
-      case 'input': return L.input(x.name, x.index);
+      case 'input': return L.input(x.name, x.offset ? `${go(x.offset)} + ${x.index}` : x.index);
       case 'neg': return `(-${go(x.x)})`;
       case 'not': return `(!${go(x.x)})`;
       case 'toFloat': return x.x.type === 'bool' ? `select(0.0f, 1.0f, ${go(x.x)})` : `f32(${go(x.x)})`;

@@ -120,8 +120,9 @@ class Pattern:
     """What a generated module tells the runtime about its pattern.
 
     params: (name, type, lo, hi) per runtime value (lo/hi None when unbounded, hi exclusive);
-    inputs: (name, length, indexed_by) per input array (length "q_len" or "kv_len", indexed_by
-    a string of "q" and "k"); mask_uses_heads / score_uses_heads: whether the mask (with its
+    inputs: (name, shape, indexed_by) per input array (shape "q_len" or "kv_len": one int per
+    token; "batch": one per batch element; "batch,q_len" or "batch,kv_len": a row per batch
+    element; indexed_by a string of "q", "k" and "b"); mask_uses_heads / score_uses_heads: whether the mask (with its
     asserts) or the score modifications read h or heads; depends_on_batch: whether the mask
     reads b. The functions are printed by attnc (see compiler/4-emit/flex/emit-flex.ts).
     """
@@ -167,25 +168,43 @@ def _values(pat, values):
     return values
 
 
-def _inputs(pat, q_len, kv_len, inputs, device):
-    """name -> int32 tensor on `device`, checked against the declared lengths."""
+def _inputs(pat, q_len, kv_len, inputs, device, batch=None):
+    """(name -> flat int32 tensor on `device`, batch): checked against the declared shapes.
+
+    Arrays with a batch dimension (`int[batch]`, 1-D; `int[batch, kv_len]`, 2-D) must agree on
+    the batch size, and with `batch` when it is given; 2-D arrays are flattened row-major.
+    """
     out = {}
-    for name, length, indexed_by in pat.inputs:
+    for name, shape, indexed_by in pat.inputs:
         x = inputs[name]
         t = x if isinstance(x, torch.Tensor) else torch.tensor(x)
-        if t.dim() != 1 or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        dims = shape.split(",")
+        if t.dim() != len(dims) or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            if len(dims) == 2:
+                raise TypeError(f"input array `{name}` must be a 2-D integer tensor or nested sequence [batch, {dims[1]}]")
             raise TypeError(f"input array `{name}` must be a 1-D integer tensor or sequence")
-        want = q_len if length == "q_len" else kv_len
-        if t.numel() != want:
-            raise ValueError(f"input array `{name}` is declared int[{length}] = {want} entries, got {t.numel()}")
+        if dims[0] == "batch":
+            n = t.shape[0]
+            if batch is not None and n != batch:
+                raise ValueError(f"input array `{name}` is declared int[{shape.replace(',', ', ')}] with batch {batch}, got {n} {'rows' if len(dims) == 2 else 'entries'}")
+            batch = n
+        last = dims[-1]
+        want = q_len if last == "q_len" else kv_len if last == "kv_len" else batch
+        got = t.shape[-1]
+        if got != want:
+            raise ValueError(f"input array `{name}` is declared int[{shape.replace(',', ', ')}] = {want} entries{' per row' if len(dims) == 2 else ''}, got {got}")
         for axis in indexed_by:
+            if axis == "b":
+                continue
             need = q_len if axis == "q" else kv_len
-            if t.numel() < need:
-                raise ValueError(f"input array `{name}` is read at every {axis} ({need} tokens) but has {t.numel()} entries")
+            if got < need:
+                raise ValueError(f"input array `{name}` is read at every {axis} ({need} tokens) but has {got} entries")
         if t.dtype != torch.int32 and t.numel() and (int(t.min()) < _INT_MIN or int(t.max()) > _INT_MAX):
             raise ValueError(f"input array `{name}` must hold 32-bit integers")
-        out[name] = t.to(device=device, dtype=torch.int32)
-    return out
+        if t.numel() > _INT_MAX:
+            raise ValueError(f"input array `{name}` has more than 2^31 - 1 entries")
+        out[name] = t.to(device=device, dtype=torch.int32).reshape(-1)
+    return out, batch
 
 
 def _device(device, inputs):
@@ -217,7 +236,7 @@ def mask_mod(pat, q_len, kv_len, heads, device, values, inputs):
     heads = _heads(pat, heads, pat.mask_uses_heads, "mask")
     values = _values(pat, values)
     _check(pat, q_len, kv_len, heads, values)
-    return pat.mask_mod(q_len, kv_len, heads, values, _inputs(pat, q_len, kv_len, inputs, _device(device, inputs)))
+    return pat.mask_mod(q_len, kv_len, heads, values, _inputs(pat, q_len, kv_len, inputs, _device(device, inputs))[0])
 
 
 def score_mod(pat, q_len, kv_len, heads, device, values, inputs):
@@ -226,22 +245,25 @@ def score_mod(pat, q_len, kv_len, heads, device, values, inputs):
     heads = _heads(pat, heads, pat.score_uses_heads, "score modification")
     values = _values(pat, values)
     _check(pat, q_len, kv_len, heads, values)
-    return pat.score_mod(q_len, kv_len, heads, values, _inputs(pat, q_len, kv_len, inputs, _device(device, inputs)))
+    return pat.score_mod(q_len, kv_len, heads, values, _inputs(pat, q_len, kv_len, inputs, _device(device, inputs))[0])
 
 
 def block_mask(pat, q_len, kv_len, heads, batch, block_size, device, values, inputs):
     """The BlockMask of attnc's schedule: [batch or 1, heads or 1] rows, mask_mod attached."""
     q_len, kv_len = _positive("q_len", q_len), _positive("kv_len", kv_len)
     heads_value = _heads(pat, heads, pat.mask_uses_heads, "mask")
-    if batch is None and pat.depends_on_batch:
-        raise ValueError(f"the `{pat.name}` pattern's mask depends on the batch element: pass batch=")
-    B = 1 if batch is None else _positive("batch", batch)
+    if batch is not None:
+        batch = _positive("batch", batch)
     H = 1 if heads is None else heads_value
     bq, bkv = _block_sizes(block_size)
     values = _values(pat, values)
     _check(pat, q_len, kv_len, heads_value, values)
     dev = _device(device, inputs)
-    tensors = _inputs(pat, q_len, kv_len, inputs, dev)
+    # Per-batch input arrays give the batch size when `batch` is not given.
+    tensors, batch = _inputs(pat, q_len, kv_len, inputs, dev, batch)
+    if batch is None and pat.depends_on_batch:
+        raise ValueError(f"the `{pat.name}` pattern's mask depends on the batch element: pass batch=")
+    B = 1 if batch is None else batch
     data = {name: tensors[name].tolist() for name in tensors}
     tables = {}
     for name, _length, indexed_by in pat.inputs:
@@ -249,11 +271,13 @@ def block_mask(pat, q_len, kv_len, heads, batch, block_size, device, values, inp
                         InputTable(data[name], bq) if "q" in indexed_by else None,
                         InputTable(data[name], bkv) if "k" in indexed_by else None)
 
+    # `int[batch]` arrays are read in the slots (`prefix[b]`), which then take the tables.
+    slot_tables = (tables,) if any(shape == "batch" for _, shape, _ in pat.inputs) else ()
     # Heads (and batch elements) whose slot values agree have the same mask: plan once per group.
     groups, group_of = {}, []
     for b in range(B if pat.depends_on_batch else 1):
         for h in range(H):
-            key = tuple(pat.slots(h, b, q_len, kv_len, heads_value, values))
+            key = tuple(pat.slots(h, b, q_len, kv_len, heads_value, values, *slot_tables))
             group_of.append(groups.setdefault(key, len(groups)))
     nq, nkv = -(-q_len // bq), -(-kv_len // bkv)
     planned = [plan_group(*pat.planner(q_len, kv_len, heads_value, values, key, tables), q_len, kv_len, bq, bkv)

@@ -34,7 +34,8 @@ BWD_SCHEMA = (
     "Tensor[] inputs) -> (Tensor, Tensor, Tensor)"
 )
 PARAM_TYPES = ("int", "float", "bool")
-LENGTHS = ("q_len", "kv_len")
+# An input array's shape: one int per token, one per batch element, or a row of tokens per batch element.
+LENGTHS = ("q_len", "kv_len", "batch", "batch,q_len", "batch,kv_len")
 RESERVED = ("q", "k", "v", "scale", "block_kv", "return_lse", "deterministic")
 
 _patterns = {}
@@ -135,7 +136,9 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
 
     folder: the folder of the generated `<name>_torch.cpp` and `<name>.cu`.
     params: the runtime values in declaration order, as (name, 'int' | 'float' | 'bool').
-    inputs: the input arrays, as (name, 'q_len' | 'kv_len'): the size their length must reach.
+    inputs: the input arrays, as (name, shape): 'q_len' or 'kv_len' (1-D, at least that many
+        entries), 'batch' (1-D, one entry per batch element), or 'batch,q_len' / 'batch,kv_len'
+        (2-D [batch, len], a row per batch element; passed on flattened, row-major).
     extension: an object with `forward` and `backward` like the compiled module's, used
         instead of compiling `folder` (tests inject a reference); with `accepts_cpu = True`
         it also takes CPU tensors.
@@ -167,7 +170,7 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
         block_kv = validate.check_block_kv(block_kv, q.shape[3])
         validate.check_names(p.params, p.inputs, values)
         floats = [validate.runtime_value(n, t, values[n]) for n, t in p.params]
-        sizes = {"q_len": q.shape[2], "kv_len": k.shape[2]}
+        sizes = {"q_len": q.shape[2], "kv_len": k.shape[2], "batch": q.shape[0]}
         arrays = [validate.input_array(n, length, values[n], sizes, q.device) for n, length in p.inputs]
         q, k, v = (x if x.stride(-1) == 1 else x.contiguous() for x in (q, k, v))
         if not isinstance(deterministic, bool):
@@ -192,5 +195,5 @@ def _doc(name, params, inputs):
     if params:
         lines.append("Runtime values: " + ", ".join(f"{n} ({t})" for n, t in params) + ".")
     if inputs:
-        lines.append("Input arrays: " + ", ".join(f"{n} (int[{length}])" for n, length in inputs) + ".")
+        lines.append("Input arrays: " + ", ".join(f"{n} (int[{length.replace(',', ', ')}])" for n, length in inputs) + ".")
     return "\n".join(lines)

@@ -72,7 +72,7 @@ def check_block_kv(block_kv, head_dim=None):
 
 def expected(params, inputs):
     """The runtime values and input arrays a pattern takes, for error messages."""
-    parts = [f"{n} ({t})" for n, t in params] + [f"{n} (int32[{length}])" for n, length in inputs]
+    parts = [f"{n} ({t})" for n, t in params] + [f"{n} (int32[{length.replace(',', ', ')}])" for n, length in inputs]
     return "expected " + (", ".join(parts) if parts else "none")
 
 
@@ -107,13 +107,25 @@ def runtime_value(name, type_, value):
 
 
 def input_array(name, length, x, sizes, device):
-    """An input array as a contiguous int32 tensor on `device`; it needs sizes[length] entries."""
+    """An input array as a contiguous 1-D int32 tensor on `device`.
+
+    length "q_len"/"kv_len": 1-D, at least sizes[length] entries; "batch": 1-D, at least
+    sizes["batch"] entries (one per batch element); "batch,q_len"/"batch,kv_len": 2-D [batch,
+    len'] with len' at least sizes[len], whose first len columns are passed on row-major.
+    """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"attention: input array `{name}` must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 1 or x.dtype.is_floating_point or x.dtype.is_complex:
-        raise ValueError(
-            f"attention: input array `{name}` must be a 1-D integer tensor, got {x.dtype} with {x.dim()} dimensions"
-        )
+    dims = length.split(",")
+    if x.dim() != len(dims) or x.dtype.is_floating_point or x.dtype.is_complex:
+        want = "a 1-D integer tensor" if len(dims) == 1 else f"a 2-D integer tensor [batch, {dims[1]}]"
+        raise ValueError(f"attention: input array `{name}` must be {want}, got {x.dtype} with {x.dim()} dimensions")
+    if len(dims) == 2:
+        if x.shape[0] != sizes["batch"]:
+            raise ValueError(f"attention: input array `{name}` needs one row per batch element ({sizes['batch']}), got {x.shape[0]}")
+        if x.shape[1] < sizes[dims[1]]:
+            raise ValueError(f"attention: input array `{name}` needs rows of {dims[1]} = {sizes[dims[1]]} entries, got {x.shape[1]}")
+        x = x[:, : sizes[dims[1]]]
+        return x.to(device=device, dtype=torch.int32).contiguous().reshape(-1)
     if x.shape[0] < sizes[length]:
         raise ValueError(
             f"attention: input array `{name}` needs {length} = {sizes[length]} entries, got {x.shape[0]}"
