@@ -35,6 +35,7 @@ import math
 import torch
 
 from attnc import flex as _flex
+from attnc.float_ops import div as _fdivf, exp as _expf, log as _logf, mod as _fmodf, pow as _powf, sqrt as _sqrtf
 from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap
 
 
