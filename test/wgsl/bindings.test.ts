@@ -83,7 +83,8 @@ describe('WebGPU launcher (mocked device)', () => {
   it('refuses bad shapes and missing features with coded errors', async () => {
     const { device } = mockDevice();
     expect(() => createAttention(device, kernel, { headDim: 64, dtype: 'f16' })).toThrow(AttentionError);
-    expect(() => createAttention(device, kernel, { headDim: 48 })).toThrow(/head dim 48/);
+    expect(() => createAttention(device, kernel, { headDim: 40 })).toThrow(/head dim 40/);
+    expect(() => createAttention(device, kernel, { headDim: 272 })).toThrow(/head dim 272/);
     const att = createAttention(device, kernel, { headDim: 32 });
     await expect(att.run(f32(10), f32(10), f32(10), { batch: 1, heads: 3, kvHeads: 2, qLen: 4, inputs: { doc: new Int32Array(4) } })).rejects.toThrow(/must divide/);
     await expect(att.run(f32(10), f32(10), f32(10), { batch: 1, heads: 1, qLen: 4, inputs: { doc: new Int32Array(4) } })).rejects.toThrow(/needs 512/);
