@@ -9,6 +9,7 @@
  * (`sharedNodes`: `let`s, repeated `fn` calls) becomes a local `const auto t_<i> = ...;`
  * printed once (`printCLets`); `auto` gives it the type it has inline.
  */
+import { exprShape } from '../../2-check/elaborate.ts';
 import { assertNever } from '../../diagnostics/diagnostic.ts';
 import { mayWrap } from '../../ir/int-range.ts';
 import { printShared, type MExpr } from '../../ir/mask.ts';
@@ -43,19 +44,32 @@ const floatLit = (x: number) => {
 const intLit = (v: number) => (v === -2147483648 ? '(-2147483647 - 1)' : v < 0 ? `(${v})` : String(v));
 
 /**
+ * Expanded size (nodes, a shared node counted at each use) up to which expressions are printed
+ * inline: nvcc finds the common sub-expressions itself, and binding them to locals changed its
+ * register allocation (radial's backward kernel spilled 4 bytes with locals, none inline).
+ * Larger expressions (deeply shared `let`s and `fn`s) bind their shared nodes once.
+ */
+export const C_INLINE_SIZE = 4096;
+
+/**
  * C++ for `roots`: `lets` (`const auto t_<i> = ...;`, the shared nodes) are statements that
- * go before the code that uses `exprs`.
+ * go before the code that uses `exprs`; none where the expressions are small (C_INLINE_SIZE).
  */
 export function printCLets(roots: readonly MExpr[], L: CLeaves): { lets: string[]; exprs: string[] } {
-  const { lets, exprs } = printShared(roots, (e, names) => printC(e, L, names));
+  const expanded = roots.reduce((n, r) => n + exprShape(r).size, 0);
+  const canShare = expanded <= C_INLINE_SIZE ? () => false : undefined;
+  const { lets, exprs } = printShared(roots, (e, names) => printC(e, L, names, !canShare), canShare ? { canShare } : {});
   return { lets: lets.map((l) => `const auto ${l.name} = ${l.text};`), exprs };
 }
 
-/** The longest operand printed more than once (`abs`); a longer one goes through a helper. */
+/**
+ * The longest operand printed more than once (`abs`) in a large expression (printCLets binds
+ * its shared nodes); a longer one goes through a helper. Small expressions print `abs` inline.
+ */
 const MAX_REPEATED_OPERAND = 48;
 
-/** C++ source for `e`, with the nodes in `names` written as those names. */
-export function printC(e: MExpr, L: CLeaves, names: ReadonlyMap<MExpr, string> = new Map()): string {
+/** C++ source for `e`, with the nodes in `names` written as those names; `large`: see MAX_REPEATED_OPERAND. */
+export function printC(e: MExpr, L: CLeaves, names: ReadonlyMap<MExpr, string> = new Map(), large = false): string {
   const go = (x: MExpr): string => {
     const named = names.get(x);
     if (named !== undefined) return named;
@@ -100,7 +114,7 @@ export function printC(e: MExpr, L: CLeaves, names: ReadonlyMap<MExpr, string> =
           case 'abs':
             if (x.type === 'float') return `fabsf(${args[0]})`;
             // Inline, the operand is written three times: only a short one (nested `abs` would triple each level).
-            return mayWrap(x) || args[0].length > MAX_REPEATED_OPERAND ? `${L.ns}iabs(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
+            return mayWrap(x) || (large && args[0].length > MAX_REPEATED_OPERAND) ? `${L.ns}iabs(${args[0]})` : `(${args[0]} < 0 ? -(${args[0]}) : (${args[0]}))`;
           case 'min': case 'max': {
             const f = x.fn === 'min' ? 'amin' : 'amax';
             return args.reduce((acc, a) => `${L.ns}${f}(${acc}, ${a})`);

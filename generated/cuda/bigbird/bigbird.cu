@@ -42,14 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6);
-    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= (t_0 - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), t_0) < 3));
+    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6)) < 3));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6);
-    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) | ((q >> 6) < 1) | ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) | ((k >> 6) < 1) | ((k >> 6) >= (t_0 - 1)) | (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), t_0) < 3));
+    return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) | ((q >> 6) < 1) | ((q >> 6) >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) | ((k >> 6) < 1) | ((k >> 6) >= ((attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6) - 1)) | (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6)) < 3));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -104,8 +102,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      const auto t_0 = (attnc::isub(attnc::iadd(kv_len, 64), 1) >> 6);
-      return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= (t_0 - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(g_0)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), t_0) < 3));
+      return (((((q >> 6) - (k >> 6)) < 0 ? -(((q >> 6) - (k >> 6))) : (((q >> 6) - (k >> 6)))) <= 1) || ((q >> 6) < 1) || ((q >> 6) >= ((attnc::isub(attnc::iadd(q_len, 64), 1) >> 6) - 1)) || ((k >> 6) < 1) || ((k >> 6) >= ((attnc::isub(attnc::iadd(kv_len, 64), 1) >> 6) - 1)) || (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)((q >> 6))), (uint32_t)(int32_t)((k >> 6))), (uint32_t)(int32_t)(g_0)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(kv_len, 64), 1) >> 6)) < 3));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

@@ -42,14 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = ((h < (P.heads >> 1)) ? 0 : 1024);
-    return (((attnc::iadd(q, t_0) >> 11) == (attnc::iadd(k, t_0) >> 11)) && (k <= q));
+    return (((attnc::iadd(q, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == (attnc::iadd(k, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) && (k <= q));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = ((h < (P.heads >> 1)) ? 0 : 1024);
-    return (((attnc::iadd(q, t_0) >> 11) == (attnc::iadd(k, t_0) >> 11)) & (k <= q));
+    return (((attnc::iadd(q, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11) == (attnc::iadd(k, ((h < (P.heads >> 1)) ? 0 : 1024)) >> 11)) & (k <= q));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {

@@ -42,16 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49);
-    const auto t_1 = attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49);
-    return ((t_0 <= attnc::fdiv_pos(k, 56)) && (attnc::fdiv_pos(k, 56) < (t_0 + 7)) && (t_1 <= attnc::fmod_pos(k, 56)) && (attnc::fmod_pos(k, 56) < (t_1 + 7)));
+    return ((attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) <= attnc::fdiv_pos(k, 56)) && (attnc::fdiv_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) + 7)) && (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) <= attnc::fmod_pos(k, 56)) && (attnc::fmod_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) + 7)));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49);
-    const auto t_1 = attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49);
-    return ((t_0 <= attnc::fdiv_pos(k, 56)) & (attnc::fdiv_pos(k, 56) < (t_0 + 7)) & (t_1 <= attnc::fmod_pos(k, 56)) & (attnc::fmod_pos(k, 56) < (t_1 + 7)));
+    return ((attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) <= attnc::fdiv_pos(k, 56)) & (attnc::fdiv_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) + 7)) & (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) <= attnc::fmod_pos(k, 56)) & (attnc::fmod_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) + 7)));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -97,9 +93,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      const auto t_0 = attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49);
-      const auto t_1 = attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49);
-      return ((t_0 <= attnc::fdiv_pos(k, 56)) && (attnc::fdiv_pos(k, 56) < (t_0 + 7)) && (t_1 <= attnc::fmod_pos(k, 56)) && (attnc::fmod_pos(k, 56) < (t_1 + 7)));
+      return ((attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) <= attnc::fdiv_pos(k, 56)) && (attnc::fdiv_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) + 7)) && (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) <= attnc::fmod_pos(k, 56)) && (attnc::fmod_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) + 7)));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

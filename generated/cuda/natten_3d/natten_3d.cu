@@ -42,20 +42,12 @@ struct Pattern {
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13);
-    const auto t_1 = attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25);
-    const auto t_2 = ((k >> 5) & 31);
-    const auto t_3 = attnc::amin(attnc::amax(((q & 31) - 3), 0), 25);
-    return ((t_0 <= (k >> 10)) && ((k >> 10) < (t_0 + 3)) && (t_1 <= t_2) && (t_2 < (t_1 + 7)) && (t_3 <= (k & 31)) && ((k & 31) < (t_3 + 7)));
+    return ((attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) <= (k >> 10)) && ((k >> 10) < (attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) + 3)) && (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) <= ((k >> 5) & 31)) && (((k >> 5) & 31) < (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) + 7)) && (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) && ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
   }
   /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
   template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
     (void)P; (void)b; (void)h; (void)q; (void)k;
-    const auto t_0 = attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13);
-    const auto t_1 = attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25);
-    const auto t_2 = ((k >> 5) & 31);
-    const auto t_3 = attnc::amin(attnc::amax(((q & 31) - 3), 0), 25);
-    return ((t_0 <= (k >> 10)) & ((k >> 10) < (t_0 + 3)) & (t_1 <= t_2) & (t_2 < (t_1 + 7)) & (t_3 <= (k & 31)) & ((k & 31) < (t_3 + 7)));
+    return ((attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) <= (k >> 10)) & ((k >> 10) < (attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) + 3)) & (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) <= ((k >> 5) & 31)) & (((k >> 5) & 31) < (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) + 7)) & (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) & ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
   }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
@@ -113,11 +105,7 @@ struct Pattern {
     }
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
-      const auto t_0 = attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13);
-      const auto t_1 = attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25);
-      const auto t_2 = ((k >> 5) & 31);
-      const auto t_3 = attnc::amin(attnc::amax(((q & 31) - 3), 0), 25);
-      return ((t_0 <= (k >> 10)) && ((k >> 10) < (t_0 + 3)) && (t_1 <= t_2) && (t_2 < (t_1 + 7)) && (t_3 <= (k & 31)) && ((k & 31) < (t_3 + 7)));
+      return ((attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) <= (k >> 10)) && ((k >> 10) < (attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) + 3)) && (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) <= ((k >> 5) & 31)) && (((k >> 5) & 31) < (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) + 7)) && (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) && ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
