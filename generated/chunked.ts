@@ -375,7 +375,7 @@ export const planner = asPlannerModule(
             return l2 === 1 ? 2 : h2 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return Math.floor(q / 256) === Math.floor(k / 256);
+            return +Math.floor(q / 256) === +Math.floor(k / 256);
           },
         };
       },

@@ -378,7 +378,7 @@ export const planner = asPlannerModule(
             return l4 === 1 ? 2 : h4 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return Math.floor(q / 8192) === Math.floor(k / 8192) && k <= q;
+            return +Math.floor(q / 8192) === +Math.floor(k / 8192) && k <= q;
           },
         };
       },

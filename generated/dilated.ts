@@ -384,7 +384,7 @@ export const planner = asPlannerModule(
             return l6 === 1 ? 2 : h6 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return q - k < 2048 && rt.fmod(q - k, 2) === 0 && k <= q;
+            return q - k < 2048 && +rt.fmod(q - k, 2) === 0 && k <= q;
           },
         };
       },

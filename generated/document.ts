@@ -398,7 +398,7 @@ export const planner = asPlannerModule(
             return l4 === 1 ? 2 : h4 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return in_doc.data[q] === in_doc.data[k] && k <= q;
+            return +in_doc.data[q] === +in_doc.data[k] && k <= q;
           },
         };
       },

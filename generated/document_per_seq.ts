@@ -401,7 +401,7 @@ export const planner = asPlannerModule(
             return l4 === 1 ? 2 : h4 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return in_doc.data[g_0 + q] === in_doc.data[g_0 + k] && k <= q;
+            return +in_doc.data[g_0 + q] === +in_doc.data[g_0 + k] && k <= q;
           },
         };
       },

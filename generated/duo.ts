@@ -362,7 +362,7 @@ export const planner = asPlannerModule(
         return failed;
       },
       slots(h, b, sizes, params) {
-        return [h === 0 || h === 5 || h === 9 || h === 17 ? 1 : 0];
+        return [+h === 0 || +h === 5 || +h === 9 || +h === 17 ? 1 : 0];
       },
       bind(sizes, params, slots, inputs) {
         const g_0 = slots[0];

@@ -385,7 +385,7 @@ export const planner = asPlannerModule(
             return l7 === 1 ? 2 : h7 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return (Math.floor(q / 128) === Math.floor(k / 128) || rt.fmod(k, 128) >= 120) && k <= q;
+            return (+Math.floor(q / 128) === +Math.floor(k / 128) || rt.fmod(k, 128) >= 120) && k <= q;
           },
         };
       },

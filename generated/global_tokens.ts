@@ -405,7 +405,7 @@ export const planner = asPlannerModule(
             return l7 === 1 ? 2 : h7 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return Math.abs(q - k) <= 256 || in_is_global.data[q] !== 0 || in_is_global.data[k] !== 0;
+            return Math.abs(q - k) <= 256 || +in_is_global.data[q] !== 0 || +in_is_global.data[k] !== 0;
           },
         };
       },

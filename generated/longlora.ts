@@ -396,7 +396,7 @@ export const planner = asPlannerModule(
             return l6 === 1 ? 2 : h6 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return Math.floor(((q + g_0) | 0) / 2048) === Math.floor(((k + g_0) | 0) / 2048) && k <= q;
+            return +Math.floor(((q + g_0) | 0) / 2048) === +Math.floor(((k + g_0) | 0) / 2048) && k <= q;
           },
         };
       },

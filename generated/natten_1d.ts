@@ -371,7 +371,7 @@ export const planner = asPlannerModule(
         const q_len = sizes.qLen;
         const kv_len = sizes.kvLen;
         const failed: string[] = [];
-        if (!(q_len === kv_len))
+        if (!(+q_len === +kv_len))
           failed.push('neighborhood attention is self-attention: q_len must equal kv_len');
         if (!(7 <= kv_len)) failed.push('kernel * dilation must not exceed the sequence length');
         return failed;

@@ -520,7 +520,7 @@ export const planner = asPlannerModule(
               Math.floor(k / 3600) < 1 ||
               t_0 <= 1 ||
               (Math.abs(rt.fmod(q, 3600) - rt.fmod(k, 3600)) <= Math.max(rt.fdiv(2048, t_1), 128) &&
-                (2048 >= 128 * t_1 || rt.fmod(t_0, Math.floor((128 * t_1) / 2048)) === 0))
+                (2048 >= 128 * t_1 || +rt.fmod(t_0, Math.floor((128 * t_1) / 2048)) === 0))
             );
           },
         };

@@ -400,7 +400,7 @@ export const planner = asPlannerModule(
           mask(q, k) {
             return (
               (Math.floor(q / 64) - Math.floor(k / 64) < 16 ||
-                rt.fmod((((Math.floor(k / 64) + g_0) | 0) + 1) | 0, 8) === 0) &&
+                +rt.fmod((((Math.floor(k / 64) + g_0) | 0) + 1) | 0, 8) === 0) &&
               k <= q
             );
           },

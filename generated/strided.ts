@@ -386,7 +386,7 @@ export const planner = asPlannerModule(
             return l7 === 1 ? 2 : h7 === 0 ? 0 : 1;
           },
           mask(q, k) {
-            return (q - k < 128 || rt.fmod(q - k, 128) === 0) && k <= q;
+            return (q - k < 128 || +rt.fmod(q - k, 128) === 0) && k <= q;
           },
         };
       },

@@ -398,8 +398,8 @@ export const planner = asPlannerModule(
           },
           mask(q, k) {
             return (
-              Math.floor(Math.floor(q / 56) / 7) === Math.floor(Math.floor(k / 56) / 7) &&
-              Math.floor(rt.fmod(q, 56) / 7) === Math.floor(rt.fmod(k, 56) / 7)
+              +Math.floor(Math.floor(q / 56) / 7) === +Math.floor(Math.floor(k / 56) / 7) &&
+              +Math.floor(rt.fmod(q, 56) / 7) === +Math.floor(rt.fmod(k, 56) / 7)
             );
           },
         };

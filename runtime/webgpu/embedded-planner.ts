@@ -11,7 +11,7 @@ import type { PlannerMeta, PlannerModule, PlannerSizes } from '../schedule/plann
 export interface EmbeddedPlanner {
   readonly meta: PlannerMeta;
   failedAsserts(sizes: PlannerSizes, params: any): string[];
-  slots(h: number, b: number, sizes: PlannerSizes, params: any): any[];
+  slots(h: number, b: number, sizes: PlannerSizes, params: any, inputs?: any): any[];
   bind(sizes: PlannerSizes, params: any, slots: any, inputs: any): {
     classify(q0: number, q1: number, k0: number, k1: number): any;
     mask(q: number, k: number): any;

@@ -93,7 +93,8 @@ function checkTs(text: string) {
 const PY_CHECK = `
 import ast, sys
 ALLOWED_IMPORTS = ("import os", "from attnc.torch_ops import define_attention", "import math", "import torch",
-                   "from attnc import flex as _flex", "from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap")
+                   "from attnc import flex as _flex", "from attnc.int_ops import fdiv as _fdiv, fmod as _fmod, hash as _hash, wrap as _wrap",
+                   "from attnc.float_ops import div as _fdivf, exp as _expf, log as _logf, mod as _fmodf, pow as _powf, sqrt as _sqrtf")
 src = open(sys.argv[1], "rb").read()
 compile(src, sys.argv[1], "exec")  # a SyntaxError (also for repeated argument names) fails here
 tree = ast.parse(src)

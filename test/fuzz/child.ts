@@ -77,7 +77,10 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
       renderDiagnostics(fdiags.sorted(), fdiags.dropped);
       const a = codesOf(diags).join(', ');
       const b = codesOf(fdiags).join(', ');
-      if (a !== b) res.expect.push(`with imports the program reports [${a}], in one file [${b}]`);
+      // With a name defined twice, which definition later uses see depends on the order the
+      // files are read in, which the one-file version does not keep: no comparison when both report it.
+      const dup = codesOf(diags).includes('duplicate_definition');
+      if (a !== b && !(dup && codesOf(fdiags).includes('duplicate_definition'))) res.expect.push(`with imports the program reports [${a}], in one file [${b}]`);
       phase = 'check';
     }
     if (!checked || diags.hasErrors) return res;

@@ -51,8 +51,15 @@ export function printPoint(e: MExpr, names: ReadonlyMap<MExpr, string> = new Map
       // arguments, so `a < b` and `a <= b` whose right side contains `>` print as `b > a`
       // and `b >= a`; operands are pure, so the order does not matter.
       if ((e.op === '<' || e.op === '<=') && b.includes('>')) return `(${b} ${e.op === '<' ? '>' : '>='} ${a})`;
-      const op = e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
-      return `(${a} ${op} ${b})`;
+      if (e.op === '==' || e.op === '!=') {
+        // [Note: no narrowing] TypeScript gives a compared name a literal type (in `x !== 64 ||
+        // x === -1` the second `x` has type 64) and a select of constants a union of literals;
+        // comparing either with a literal it cannot equal is error TS2367. Operands other than
+        // numeric literals are compared as `+x` / `+(...)`: plain numbers, the same value.
+        const num = (s: string) => (/^\(?-?\d[\d.e+-]*\)?$/.test(s) ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `+${s}` : `+(${s})`);
+        return `(${num(a)} ${e.op === '==' ? '===' : '!=='} ${num(b)})`;
+      }
+      return `(${a} ${e.op} ${b})`;
     }
     case 'and': return `(${e.args.map((a) => printPoint(a)).join(' && ')})`;
     case 'or': return `(${e.args.map((a) => printPoint(a)).join(' || ')})`;
