@@ -129,6 +129,20 @@ describe('generated TypeScript type-checks as a strict consumer compiles it', ()
     }
   }, 60_000);
 
+  it('a size compared with two constants, and a select of constants compared with one (was: TS2367 after narrowing)', async () => {
+    // In `q_len !== 64 || -1 === q_len` TypeScript narrows the second q_len to the type 64; a select of
+    // constants has a union of literal types. Both no longer reach a comparison as literal types.
+    for (const src of [
+      'pattern p() {\n  causal\n  require (q_len != 64) || ((-1) == q_len)\n}\n',
+      'pattern p(c: int = 4) {\n  allow select(q_len > 8, select(c > 2, 2, 8), 1000) != -1 && select(k > 3, 0, 2) == 1 || k <= q\n}\n',
+    ]) expect((await typeErrors(src)).errors, src).toEqual([]);
+  }, 60_000);
+
+  it('per-batch input arrays read by the head slots', async () => {
+    const r = await typeErrors('pattern p(input prefix: int[batch]) {\n  allow k <= q || k < prefix[b]\n}\n');
+    expect(r.errors).toEqual([]);
+  }, 60_000);
+
   it('interval helpers under noUncheckedIndexedAccess (was: TS18048 `l6` is possibly undefined, from `rt.R[0]`)', async () => {
     const r = await typeErrors('pattern p() {\n  causal\n  allow (q_len + 64 - 1) / 64 > k / 64\n}\n');
     expect(r.text).toContain('rt.R[0]');
