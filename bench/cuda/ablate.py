@@ -67,24 +67,25 @@ def symbol(build, name):
     return f"{build}_v_{name}"
 
 
-def rename_symbols(dst, build, name):
-    """Renames the pattern's symbols in a variant's own files (not its runtime copy) to symbol(build, name)."""
-    for f in os.listdir(dst):
-        path = os.path.join(dst, f)
-        if os.path.isfile(path) and f.endswith((".cu", ".h")):
-            text = open(path).read()  # read before opening for writing (which empties the file)
-            open(path, "w").write(text.replace(f"attnc_{build}", f"attnc_{symbol(build, name)}"))
-
-
-def make_variant(build, name, edits):
-    """The build under a variant name, with its own copy of the runtime (dst/include/attnc) edited."""
-    src_dir = os.path.join(WORK, "src", build)
+def copy_build(src_dir, build, name):
+    """A copy of the build folder `src_dir` as variant `name` of `build`: its .cu renamed to the
+    variant's build name and the pattern's symbols to symbol(build, name). Returns (vname, dst)."""
     vname = f"{build}__{name}"
     dst = os.path.join(WORK, "src", vname)
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src_dir, dst)
     os.rename(os.path.join(dst, build + ".cu"), os.path.join(dst, vname + ".cu"))
-    rename_symbols(dst, build, name)
+    for f in os.listdir(dst):
+        path = os.path.join(dst, f)
+        if os.path.isfile(path) and f.endswith((".cu", ".h")):
+            text = open(path).read()  # read before opening for writing (which empties the file)
+            open(path, "w").write(text.replace(f"attnc_{build}", f"attnc_{symbol(build, name)}"))
+    return vname, dst
+
+
+def make_variant(build, name, edits):
+    """The build under a variant name, with its own copy of the runtime (dst/include/attnc) edited."""
+    vname, dst = copy_build(os.path.join(WORK, "src", build), build, name)
     shutil.copytree("runtime/cuda/attnc", os.path.join(dst, "include", "attnc"))
     kernel = os.path.join(dst, "include", "attnc", os.path.basename(KERNEL))
     open(kernel, "w").write(apply_edits(open(KERNEL).read(), edits, f"{build} ({name})"))
@@ -93,15 +94,10 @@ def make_variant(build, name, edits):
 
 def make_ref(build, ref_dir):
     """The build as another checkout generated it, under a variant name."""
-    vname = f"{build}__ref"
-    dst = os.path.join(WORK, "src", vname)
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(os.path.join(ref_dir, build), dst)
-    os.rename(os.path.join(dst, build + ".cu"), os.path.join(dst, vname + ".cu"))
+    vname, dst = copy_build(os.path.join(ref_dir, build), build, "ref")
     include = os.path.join(ref_dir, "..", "include")
     if os.path.isdir(include):
         shutil.copytree(include, os.path.join(dst, "include"))
-    rename_symbols(dst, build, "ref")
     return vname
 
 

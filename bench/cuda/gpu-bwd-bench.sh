@@ -16,7 +16,7 @@ export OUT PYTHONUNBUFFERED=1 ATTNC_BUILD="${ATTNC_BUILD:-bench/cuda/work/build}
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 bench/cuda/work/bin/bwd-test | grep -E "PASS|FAIL|^[a-z]" | tail -24
 bench/cuda/work/bin/bwd-bench
-SUITE=causal,sw1024_causal,sw1024_bidir,sink4_sw1024_causal,dilated_w2048_d2_causal,chunk2048,strided128_causal,longformer_w512_g16,document_causal,natten2d_k13
+. bench/cuda/suite.sh
 timeout "${SUITE_LIMIT:-450}" python3 bench/cuda/bench_bwd.py --sizes 16384,32768,8192 --only "$SUITE" --out cuda-bwd-suite.json 2>&1 | grep -E "^S=|MISMATCH|Error|error" | tail -40
 EXTRA=a_shape,bigbird,fixed,longlora,s2_attention,natten_1d_k129,swin_w8,radial,alibi,global_tokens
 timeout "${EXTRA_LIMIT:-120}" python3 bench/cuda/bench_bwd.py --sizes 16384 --only "$EXTRA" --no-flex --out cuda-bwd-extra.json 2>&1 | grep -E "^S=|Error|error" | tail -12

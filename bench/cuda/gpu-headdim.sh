@@ -12,7 +12,7 @@ OUT="${OUT:-bench/results}"
 export OUT PYTHONUNBUFFERED=1 PYTHONPATH=runtime/python${PYTHONPATH:+:$PYTHONPATH} ATTNC_BUILD="${ATTNC_BUILD:-/tmp/attnc_build}"
 STAGES="${STAGES:-check,grad,bench}"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv,noheader
-SUITE=causal,sw1024_causal,sw1024_bidir,sink4_sw1024_causal,dilated_w2048_d2_causal,chunk2048,strided128_causal,longformer_w512_g16,document_causal,natten2d_k13
+. bench/cuda/suite.sh
 if [[ ",$STAGES," == *,check,* ]]; then
   timeout "${CHECK_LIMIT:-300}" python3 bench/cuda/run.py --skip-bench --paths "${CHECK_PATHS:-sm90,sm80}" --check-dims "${CHECK_DIMS:-32,64,96,128,160,256}" 2>&1 | tee "$OUT/headdim-check.log" | grep -v "ok in" | tail -30
   [ -f "$OUT/cuda-results.json" ] && mv "$OUT/cuda-results.json" "$OUT/cuda-headdim-check.json"

@@ -64,7 +64,7 @@ export interface SimResult {
  * emitted code does: `hash` mixes each argument with 9 operations; floor division and modulo
  * cost 1 (power-of-two constant: shift/mask), 4 (other constants: multiply-high and a fix-up)
  * or 10 (variable divisor); input-array reads are counted apart (they are memory loads). A
- * shared node counts once, as the kernel binds it to a local (`printCLets`).
+ * shared node counts once: the kernel evaluates it once (`printCLets` binds it to a local, or nvcc finds it).
  */
 export function maskOps(e: MExpr): number {
   return sharedCost([e], ownOps);
