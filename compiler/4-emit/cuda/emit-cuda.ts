@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
-import { show, some, type MExpr } from '../../ir/mask.ts';
+import { and, show, some, type MExpr } from '../../ir/mask.ts';
 import { exprShape } from '../../2-check/elaborate.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
@@ -62,7 +62,10 @@ type Templates = Record<'cu' | 'h' | 'cpp' | 'py', Handlebars.TemplateDelegate>;
 let compiled: Templates | undefined;
 function templates(): Templates {
   if (!compiled) {
-    const c = (f: string) => Handlebars.compile(fs.readFileSync(path.join(TEMPLATES, f), 'utf8'), { noEscape: true, strict: true });
+    const read = (f: string) => fs.readFileSync(path.join(TEMPLATES, f), 'utf8');
+    const hb = Handlebars.create();
+    hb.registerPartial('patternStruct', read('pattern-struct.hbs'));
+    const c = (f: string) => hb.compile(read(f), { noEscape: true, strict: true });
     compiled = { cu: c('pattern.cu.hbs'), h: c('pattern.h.hbs'), cpp: c('torch.cpp.hbs'), py: c('loader.py.hbs') };
   }
   return compiled;
@@ -105,9 +108,8 @@ export function maskUnroll(bp: Pick<BoundPattern, 'mask' | 'inputs' | 'bias' | '
   return small && !bp.bias && !bp.softcap ? 16 : 2;
 }
 
-/** The files of the CUDA target, keyed by name. */
-export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record<string, string> {
-  const t = templates();
+/** What the templates print of one bound pattern, around its mask `bp.mask` planned as `plan`. */
+function patternView(bp: BoundPattern, plan: PlanIR, source: string) {
   const name = bp.pattern.name;
   const iv = printInterval(plan.mask, CPP_DIALECT);
   const oneLine = (e: MExpr | undefined) => (e ? show(e) : '');
@@ -176,11 +178,64 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string): Record
     slotLets: statements(slots.lets, '    '),
     slotValues: plan.headSlots.map((s, i) => (s.expr.type === 'bool' ? `${slots.exprs[i]} ? 1 : 0` : `(long long)${slots.exprs[i]}`)).join(', '),
   };
+  return { view, userText };
+}
+
+/** The selection of a dynamic pattern, for the CUDA templates (see emitCudaDynamic). */
+export interface CudaSelect {
+  /** The static patterns: A && R (`bp` of the dynamic pattern itself), R and R && !A, each bound and planned. */
+  readonly restriction: { readonly bp: BoundPattern; readonly plan: PlanIR };
+  readonly candidates: { readonly bp: BoundPattern; readonly plan: PlanIR };
+  /** A and R as masks over q, k (and whatever the pattern reads), for the kernels' mask. */
+  readonly allow: MExpr;
+  readonly restrictionMask: MExpr;
+  readonly score: 'SELECT_DOT_MEAN' | 'SELECT_DOT_MAX' | 'SELECT_BOUND';
+  readonly perKvHead: boolean;
+  /** C expressions over `a` (the Args) of the number of picks and the selection blocks. */
+  readonly topk: string;
+  readonly blockQ: string;
+  readonly blockKv: string;
+  /** The clause as written, for a comment. */
+  readonly text: string;
+}
+
+/** The files of the CUDA target, keyed by name; `select` for a pattern with a `select` clause. */
+export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string, select?: CudaSelect): Record<string, string> {
+  const t = templates();
+  const name = bp.pattern.name;
+  const { view, userText } = patternView(bp, plan, source);
+  const structs = [{ ...view, ...userText(cLineComment), structName: select ? 'Static' : 'Pattern' }];
+  let dynamic: Record<string, unknown> | false = false;
+  if (select) {
+    for (const [structName, part] of [['Restriction', select.restriction], ['Candidates', select.candidates]] as const) {
+      const v = patternView(part.bp, part.plan, source);
+      structs.push({ ...v.view, ...v.userText(cLineComment), structName });
+    }
+    const device = printCLets([select.allow, select.restrictionMask], deviceLeaves);
+    const eager = printCLets([select.allow, select.restrictionMask], maskLeaves);
+    dynamic = {
+      // The mask reads the selected cells, an input array: all 16 column groups together (their loads overlap).
+      maskUnroll: maskUnroll({ ...bp, mask: and([select.allow, select.restrictionMask]) }) === 16 ? 16 : 2,
+      maskLets: statements(device.lets, '    '),
+      allow: device.exprs[0],
+      restriction: device.exprs[1],
+      eagerLets: statements(eager.lets, '    '),
+      eagerAllow: eager.exprs[0],
+      eagerRestriction: eager.exprs[1],
+      score: select.score,
+      perKvHead: select.perKvHead,
+      topk: select.topk,
+      blockQ: select.blockQ,
+      blockKv: select.blockKv,
+      text: cBlockComment(select.text),
+    };
+  }
+  const all = { ...view, structs, dynamic };
   return {
-    [`${name}.cu`]: t.cu({ ...view, ...userText(cLineComment) }),
-    [`${name}.h`]: t.h({ ...view, ...userText(cLineComment, cBlockComment) }),
-    [`${name}_torch.cpp`]: t.cpp({ ...view, ...userText(cLineComment) }),
-    [`${name}.py`]: t.py({ ...view, ...userText(pyLineComment, pyDocstring) }),
+    [`${name}.cu`]: t.cu({ ...all, ...userText(cLineComment) }),
+    [`${name}.h`]: t.h({ ...all, ...userText(cLineComment, cBlockComment) }),
+    [`${name}_torch.cpp`]: t.cpp({ ...all, ...userText(cLineComment) }),
+    [`${name}.py`]: t.py({ ...all, ...userText(pyLineComment, pyDocstring) }),
   };
 }
 

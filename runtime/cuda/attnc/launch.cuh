@@ -201,10 +201,9 @@ inline bool sm90Available() {
   return ok;
 }
 
+/** The tensors, sizes and scale of `a` in forward parameters `p`. */
 template <class Pat, typename T>
-Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& s) {
-  Params<Pat, T> p{};
-  static_cast<typename Pat::Values&>(p) = Pat::values(a);
+void fillForwardTensors(Params<Pat, T>& p, const typename Pat::Args* a) {
   p.q = (const T*)a->q; p.k = (const T*)a->k; p.v = (const T*)a->v; p.o = (T*)a->o; p.lse = a->lse;
   p.q_stride_b = a->q_stride[0]; p.q_stride_h = a->q_stride[1]; p.q_stride_s = a->q_stride[2];
   p.k_stride_b = a->k_stride[0]; p.k_stride_h = a->k_stride[1]; p.k_stride_s = a->k_stride[2];
@@ -213,6 +212,13 @@ Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& 
   p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
   p.head_dim = a->head_dim;
   p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
+}
+
+template <class Pat, typename T>
+Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& s) {
+  Params<Pat, T> p{};
+  static_cast<typename Pat::Values&>(p) = Pat::values(a);
+  fillForwardTensors(p, a);
   p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch;
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
@@ -270,8 +276,7 @@ bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch
 
 /** Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM. */
 template <class Pat, typename T, int D, int BN>
-int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_t stream) {
-  const Params<Pat, T> p = forwardParams<Pat, T>(a, s);
+int launchSm90(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
   // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
@@ -285,26 +290,45 @@ int launchSm90(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_
   const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
-  if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<Pat, T, D, BN><<<s.ctas, SM90_THREADS, smem, stream>>>(p, maps);
+  if (workItems == 0) return ATTNC_OK;
+  attnc_forward_sm90_kernel<Pat, T, D, BN><<<ctas, SM90_THREADS, smem, stream>>>(p, maps);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
+/**
+ * The forward kernel on parameters `p` (schedule included): the Hopper kernel where it runs,
+ * with `ctas` persistent CTAs, else the mma.sync kernel, one CTA per work item.
+ */
 template <class Pat, typename T, int D>
-int launchForward(const typename Pat::Args* a, const DeviceSchedule& s, cudaStream_t stream) {
+int launchForward(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
   if (sm90Available()) {
     int rc;
-    if constexpr (D == 256) rc = launchSm90<Pat, T, D, 64>(a, s, stream);  // planned with 64 keys only (planForward)
-    else rc = s.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, s, stream) : launchSm90<Pat, T, D, 64>(a, s, stream);
+    if constexpr (D == 256) rc = launchSm90<Pat, T, D, 64>(a, p, ctas, workItems, stream);  // planned with 64 keys only (planForward)
+    else rc = p.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, p, ctas, workItems, stream) : launchSm90<Pat, T, D, 64>(a, p, ctas, workItems, stream);
     if (rc != ATTNC_FALLBACK) return rc;
   }
-  const Params<Pat, T> p = forwardParams<Pat, T>(a, s);
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_kernel<Pat, T, D>, smem, configured)) return ATTNC_ERR_CUDA;
-  if (s.work_items == 0) return ATTNC_OK;
-  attnc_forward_kernel<Pat, T, D><<<s.work_items, Fwd80<D>::THREADS, smem, stream>>>(p);
+  if (workItems == 0) return ATTNC_OK;
+  attnc_forward_kernel<Pat, T, D><<<workItems, Fwd80<D>::THREADS, smem, stream>>>(p);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+template <typename T> struct TypeTag { using type = T; };
+
+/**
+ * Calls `f(TypeTag<T>{}, std::integral_constant<int, D>{})` with the element type of `a`'s
+ * dtype and the kernel head dim of its head_dim (kernelHeadDim: 64, 128 or 256).
+ */
+template <class Args, class F>
+int forHeadDim(const Args* a, F&& f) {
+  const bool bf = a->dtype == ATTNC_BF16;
+  switch (kernelHeadDim(a->head_dim)) {
+    case 64: return bf ? f(TypeTag<__nv_bfloat16>{}, std::integral_constant<int, 64>{}) : f(TypeTag<__half>{}, std::integral_constant<int, 64>{});
+    case 128: return bf ? f(TypeTag<__nv_bfloat16>{}, std::integral_constant<int, 128>{}) : f(TypeTag<__half>{}, std::integral_constant<int, 128>{});
+    default: return bf ? f(TypeTag<__nv_bfloat16>{}, std::integral_constant<int, 256>{}) : f(TypeTag<__half>{}, std::integral_constant<int, 256>{});
+  }
 }
 
 /** The argument checks that forward and backward share; ATTNC_OK when `a` describes a call the kernels can run. */
@@ -331,12 +355,11 @@ int forward(const typename Pat::Args* a, cudaStream_t stream) {
   DeviceSchedule s;
   rc = planForward<Pat>(a, &s);
   if (rc != ATTNC_OK) return rc;
-  const bool bf = a->dtype == ATTNC_BF16;
-  switch (kernelHeadDim(a->head_dim)) {
-    case 64: return bf ? launchForward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchForward<Pat, __half, 64>(a, s, stream);
-    case 128: return bf ? launchForward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchForward<Pat, __half, 128>(a, s, stream);
-    default: return bf ? launchForward<Pat, __nv_bfloat16, 256>(a, s, stream) : launchForward<Pat, __half, 256>(a, s, stream);
-  }
+  return forHeadDim(a, [&](auto t, auto d) {
+    using T = typename decltype(t)::type;
+    constexpr int D = decltype(d)::value;
+    return launchForward<Pat, T, D>(a, forwardParams<Pat, T>(a, s), s.ctas, s.work_items, stream);
+  });
 }
 
 template <class Pat, typename T, int D>
@@ -392,12 +415,11 @@ int backward(const typename Pat::Args* a, cudaStream_t stream) {
   DeviceBackwardSchedule s;
   rc = planBackwardCached<Pat>(a, &s);
   if (rc != ATTNC_OK) return rc;
-  const bool bf = a->dtype == ATTNC_BF16;
-  switch (kernelHeadDim(a->head_dim)) {
-    case 64: return bf ? launchBackward<Pat, __nv_bfloat16, 64>(a, s, stream) : launchBackward<Pat, __half, 64>(a, s, stream);
-    case 128: return bf ? launchBackward<Pat, __nv_bfloat16, 128>(a, s, stream) : launchBackward<Pat, __half, 128>(a, s, stream);
-    default: return bf ? launchBackward<Pat, __nv_bfloat16, 256>(a, s, stream) : launchBackward<Pat, __half, 256>(a, s, stream);
-  }
+  return forHeadDim(a, [&](auto t, auto d) {
+    using T = typename decltype(t)::type;
+    constexpr int D = decltype(d)::value;
+    return launchBackward<Pat, T, D>(a, s, stream);
+  });
 }
 
 }  // namespace attnc

@@ -94,6 +94,32 @@ struct HostPlan {
   }
 };
 
+/**
+ * Orders work items longest first (their `cost`) and deals them to `ctas` persistent CTAs, each
+ * to the least-loaded list (LPT): `order` the item order, CTA c runs ctaItems[ctaPtr[c] ..
+ * ctaPtr[c + 1]). `balance` false: the natural order, item i to CTA i % ctas.
+ */
+inline void dealItems(const std::vector<long long>& cost, int ctas, bool balance, std::vector<int>& order, std::vector<int>& ctaPtr, std::vector<int>& ctaItems) {
+  const int n = (int)cost.size();
+  order.resize((size_t)n);
+  for (int i = 0; i < n; i++) order[(size_t)i] = i;
+  // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
+  if (balance) std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return cost[(size_t)x] > cost[(size_t)y]; });
+  std::vector<std::vector<int>> lists((size_t)ctas);
+  std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
+  for (int c = 0; c < ctas; c++) load.push({0, c});
+  for (int it : order) {
+    if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
+    auto top = load.top();
+    load.pop();
+    lists[(size_t)top.second].push_back(it);
+    load.push({top.first + cost[(size_t)it], top.second});
+  }
+  ctaPtr.assign(1, 0);
+  ctaItems.clear();
+  for (auto& l : lists) { ctaItems.insert(ctaItems.end(), l.begin(), l.end()); ctaPtr.push_back((int)ctaItems.size()); }
+}
+
 /** The forward query block. */
 constexpr int FORWARD_BLOCK_Q = 128;
 
@@ -115,24 +141,9 @@ HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& input
     d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
     d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
   }
-  // Longest rows first: the heaviest query blocks start in the first wave, the light ones fill the tail.
-  d.order.resize(d.work_items);
-  for (int i = 0; i < d.work_items; i++) d.order[i] = i;
-  if (balance) std::stable_sort(d.order.begin(), d.order.end(), [&](int x, int y) { return d.cost(x) > d.cost(y); });
-  // Persistent kernels (sm_90a): items dealt to one list per CTA, longest first, each to the
-  // least-loaded list (LPT).
-  std::vector<std::vector<int>> lists((size_t)ctas);
-  std::priority_queue<std::pair<long long, int>, std::vector<std::pair<long long, int>>, std::greater<std::pair<long long, int>>> load;
-  for (int c = 0; c < ctas; c++) load.push({0, c});
-  for (int it : d.order) {
-    if (!balance) { lists[(size_t)(it % ctas)].push_back(it); continue; }
-    auto top = load.top();
-    load.pop();
-    lists[(size_t)top.second].push_back(it);
-    load.push({top.first + d.cost(it), top.second});
-  }
-  d.ctaPtr.push_back(0);
-  for (auto& l : lists) { d.ctaItems.insert(d.ctaItems.end(), l.begin(), l.end()); d.ctaPtr.push_back((int)d.ctaItems.size()); }
+  std::vector<long long> cost((size_t)d.work_items);
+  for (int i = 0; i < d.work_items; i++) cost[(size_t)i] = d.cost(i);
+  dealItems(cost, ctas, balance, d.order, d.ctaPtr, d.ctaItems);
   return d;
 }
 

@@ -7,4 +7,5 @@
 #include "plan_host.h"
 #ifndef ATTNC_HOST_ONLY
 #include "launch.cuh"
+#include "select.cuh"
 #endif

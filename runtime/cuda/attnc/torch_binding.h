@@ -69,6 +69,14 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   auto lse = at::empty({q.size(0), q.size(1), q.size(2)}, q.options().dtype(at::kFloat));
   a.o = o.data_ptr(); a.lse = lse.data_ptr<float>();
   fillStrides(a.o_stride, o);
+  at::Tensor workspace;
+  if (B::DYNAMIC) {
+    // The selection's scratch and the call's schedule (256-byte aligned, from the caching allocator).
+    const size_t bytes = B::forwardWorkspace(&a);
+    TORCH_CHECK(bytes > 0, "attnc ", B::NAME, " forward failed: ", codeText(B::forward(&a, c10::cuda::getCurrentCUDAStream())));
+    workspace = at::empty({(int64_t)bytes}, q.options().dtype(at::kByte));
+    a.workspace = reinterpret_cast<float*>(workspace.data_ptr());
+  }
   const int rc = B::forward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc ", B::NAME, " forward failed: ", codeText(rc));
   return {o, lse};
@@ -77,6 +85,7 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
 template <class B>
 std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at::Tensor v, at::Tensor out, at::Tensor lse, double scale, bool deterministic,
                                  std::vector<double> params, std::vector<at::Tensor> inputs) {
+  TORCH_CHECK(!B::DYNAMIC, "attnc ", B::NAME, " backward: patterns with a `select` clause have no backward kernel yet");
   typename B::Args a = common<B>("backward", q, k, v, scale, 0, params, inputs);
   TORCH_CHECK(out.sizes() == q.sizes() && dout.sizes() == q.sizes() && out.scalar_type() == q.scalar_type() && dout.scalar_type() == q.scalar_type() && out.is_cuda() &&
                   dout.is_cuda(), "attnc ", B::NAME, " backward: out and dout must match q in shape, dtype and device");

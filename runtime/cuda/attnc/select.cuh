@@ -1,0 +1,445 @@
+// attnc CUDA runtime: the device half of a pattern with a `select` clause. Every call, on the
+// call's stream and with no host synchronisation, before the forward kernel:
+//
+//   pool      mean (and max, min) of the queries of each selection query block and of the keys
+//             of each key block, in fp32: partial sums over 64-row chunks, then the blocks, in
+//             a fixed order (the same inputs select the same blocks)
+//   score     per selection group (b, h; or b, kv head: query heads summed) and cell (i, j):
+//             dot(mean q, mean k), dot(mean q, max k) or sum_d max(q_d min_d, q_d max_d)
+//   topk      per group and query block i: the topk candidates of highest score, ties to the
+//             lower j, NaN below every number; the cells' bytes (1 selected)
+//   count     per work item (b, h, kernel query block): the merged tile states (select_host.h)
+//   scan      per (b, h): row pointers from the counts
+//   fill      per work item: the FULL and PARTIAL key blocks, in increasing order
+//
+// The forward kernels then run unchanged on that schedule; a PARTIAL tile evaluates the
+// pattern's mask, which reads the selected cells (selected() below).
+#pragma once
+#include <cstdint>
+#include "launch.cuh"
+#include "select_host.h"
+
+namespace attnc {
+
+namespace sel {
+
+constexpr int POOL_CHUNK = 64;
+
+__device__ __forceinline__ float toFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
+__device__ __forceinline__ float toFloat(__half x) { return __half2float(x); }
+constexpr int SCORE_TI = 16, SCORE_TJ = 32, SCORE_TD = 64;
+
+/**
+ * Partial pools of x [batch, heads, len, hd] over chunks of POOL_CHUNK rows inside blocks of
+ * `blk` rows: grid (nBlocks * chunksPerBlock, batch * heads), one thread per column.
+ * out: sum, max, min, each [batch * heads][nBlocks * chunksPerBlock][hd].
+ */
+template <class Pat, typename T>
+__global__ void pool_partial(const T* __restrict__ x, int64_t sb, int64_t sh, int64_t ss, int heads, int len, int blk, int hd, int chunksPerBlock,
+                             float* __restrict__ sum, float* __restrict__ mx, float* __restrict__ mn) {
+  const int c = blockIdx.x, bh = blockIdx.y, b = bh / heads, h = bh % heads;
+  const int blkIdx = c / chunksPerBlock, chunk = c % chunksPerBlock;
+  const long long r0 = (long long)blkIdx * blk + (long long)chunk * POOL_CHUNK;
+  const long long r1 = min(min(r0 + POOL_CHUNK, (long long)(blkIdx + 1) * blk), (long long)len);
+  const T* base = x + b * sb + h * sh;
+  const size_t out = ((size_t)bh * gridDim.x + c) * hd;
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float s = 0.f, hi = -INFINITY, lo = INFINITY;
+    for (long long r = r0; r < r1; r++) {
+      const float v = toFloat(base[r * ss + d]);
+      s += v; hi = fmaxf(hi, v); lo = fminf(lo, v);
+    }
+    sum[out + d] = s;
+    if (mx) { mx[out + d] = hi; mn[out + d] = lo; }
+  }
+}
+
+/** The blocks from the partial pools, chunks in order: grid (nBlocks, batch * heads). mean [bh][nBlocks][hd] (max, min likewise where asked). */
+template <class Pat>
+__global__ void pool_finish(const float* __restrict__ sum, const float* __restrict__ mx, const float* __restrict__ mn, int len, int blk, int hd,
+                            int chunksPerBlock, float* __restrict__ mean, float* __restrict__ omx, float* __restrict__ omn) {
+  const int i = blockIdx.x, bh = blockIdx.y, nb = gridDim.x;
+  const long long rows = min((long long)(i + 1) * blk, (long long)len) - (long long)i * blk;
+  const size_t in = ((size_t)bh * nb * chunksPerBlock + (size_t)i * chunksPerBlock) * hd, o = ((size_t)bh * nb + i) * hd;
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float s = 0.f, hi = -INFINITY, lo = INFINITY;
+    for (int c = 0; c < chunksPerBlock; c++) {
+      s += sum[in + (size_t)c * hd + d];
+      if (omx) { hi = fmaxf(hi, mx[in + (size_t)c * hd + d]); lo = fminf(lo, mn[in + (size_t)c * hd + d]); }
+    }
+    mean[o + d] = rows > 0 ? s / (float)rows : 0.f;
+    if (omx) { omx[o + d] = hi; omn[o + d] = lo; }
+  }
+}
+
+/**
+ * Scores of SCORE_TI x SCORE_TJ cells per CTA: grid (ceil(nK / TJ), ceil(nQ / TI), groups).
+ * pq [batch * heads][nQ][hd] (query means); pk [batch * kv_heads][nK][hd] (key means, or maxima
+ * for DOT_MAX, or maxima with pmin the minima for BOUND). Out: score [groups][nQ][nK].
+ */
+template <class Pat>
+__global__ void __launch_bounds__(256) score_cells(const float* __restrict__ pq, const float* __restrict__ pk, const float* __restrict__ pmin, int kind,
+                                                   int perKvHead, int heads, int kvHeads, int nQ, int nK, int hd, float* __restrict__ score) {
+  __shared__ float sq[SCORE_TI][SCORE_TD + 1], sk[SCORE_TJ][SCORE_TD + 1], sm[SCORE_TJ][SCORE_TD + 1];
+  const int g = blockIdx.z, i0 = blockIdx.y * SCORE_TI, j0 = blockIdx.x * SCORE_TJ;
+  const int ratio = heads / kvHeads;
+  // The query heads summed into this group and its kv head.
+  const int b = perKvHead ? g / kvHeads : g / heads;
+  const int h0 = perKvHead ? (g % kvHeads) * ratio : g % heads, nh = perKvHead ? ratio : 1;
+  const int kvh = perKvHead ? g % kvHeads : (g % heads) / ratio;
+  const int t = threadIdx.x, ti = t / 16, tj = t % 16;  // each thread: row ti, columns tj and tj + 16
+  float acc[2] = {0.f, 0.f};
+  for (int d0 = 0; d0 < hd; d0 += SCORE_TD) {
+    const int dn = min(SCORE_TD, hd - d0);
+    for (int e = t; e < SCORE_TI * SCORE_TD; e += 256) {
+      const int r = e / SCORE_TD, d = e % SCORE_TD, i = i0 + r;
+      float v = 0.f;
+      if (i < nQ && d < dn)
+        for (int hh = 0; hh < nh; hh++) v += pq[(((size_t)b * heads + h0 + hh) * nQ + i) * hd + d0 + d];
+      sq[r][d] = v;
+    }
+    for (int e = t; e < SCORE_TJ * SCORE_TD; e += 256) {
+      const int r = e / SCORE_TD, d = e % SCORE_TD, j = j0 + r;
+      const size_t at = (((size_t)b * kvHeads + kvh) * nK + j) * hd + d0 + d;
+      const bool in = j < nK && d < dn;
+      sk[r][d] = in ? pk[at] : 0.f;
+      if (kind == SELECT_BOUND) sm[r][d] = in ? pmin[at] : 0.f;
+    }
+    __syncthreads();
+    for (int c = 0; c < 2; c++) {
+      const int r = tj + 16 * c;
+      float s = acc[c];
+      if (kind == SELECT_BOUND)
+        for (int d = 0; d < dn; d++) { const float x = sq[ti][d]; s += fmaxf(x * sk[r][d], x * sm[r][d]); }
+      else
+        for (int d = 0; d < dn; d++) s += sq[ti][d] * sk[r][d];
+      acc[c] = s;
+    }
+    __syncthreads();
+  }
+  for (int c = 0; c < 2; c++) {
+    const int i = i0 + ti, j = j0 + tj + 16 * c;
+    if (i < nQ && j < nK) score[((size_t)g * nQ + i) * nK + j] = acc[c];
+  }
+}
+
+/** A score's bits in an order that compares like the float, NaN below everything (0). */
+__device__ __forceinline__ uint32_t orderedScore(float s) {
+  if (s != s) return 0u;
+  const uint32_t u = __float_as_uint(s);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/**
+ * The top-k cells of each group's query block: grid (nQ, groups), 256 threads, nK 64-bit keys
+ * in dynamic shared memory. A key is (candidate, score, lower j first); non-candidates are 0
+ * and never picked. C: the candidates' dense tables per static group, cGroupOf their map.
+ */
+template <class Pat>
+__global__ void __launch_bounds__(256) topk_cells(const float* __restrict__ score, const uint8_t* __restrict__ C, const int* __restrict__ cGroupOf,
+                                                  int cSchedBatch, int perKvHead, int heads, int kvHeads, int nQ, int nK, int topk, uint8_t* __restrict__ cells) {
+  extern __shared__ unsigned long long keys[];
+  __shared__ unsigned long long warpBest[8];
+  const int i = blockIdx.x, g = blockIdx.y, t = threadIdx.x;
+  const int ratio = heads / kvHeads;
+  const int b = perKvHead ? g / kvHeads : g / heads;
+  const int h0 = perKvHead ? (g % kvHeads) * ratio : g % heads, nh = perKvHead ? ratio : 1;
+  const size_t row = ((size_t)g * nQ + i) * nK;
+  for (int j = t; j < nK; j += 256) {
+    bool cand = false;
+    for (int hh = 0; hh < nh && !cand; hh++) {
+      const int cg = cGroupOf[(cSchedBatch > 1 ? b : 0) * heads + h0 + hh];
+      cand = C[((size_t)cg * nQ + i) * nK + j] != 0;
+    }
+    keys[j] = cand ? (1ull << 63) | ((unsigned long long)orderedScore(score[row + j]) << 31) | (unsigned long long)(0x7FFFFFFF - j) : 0ull;
+    cells[row + j] = 0;
+  }
+  __syncthreads();
+  for (int pick = 0; pick < topk; pick++) {
+    unsigned long long best = 0;
+    for (int j = t; j < nK; j += 256) best = keys[j] > best ? keys[j] : best;
+    for (int o = 16; o > 0; o >>= 1) { const unsigned long long x = __shfl_xor_sync(0xffffffffu, best, o); best = x > best ? x : best; }
+    if ((t & 31) == 0) warpBest[t >> 5] = best;
+    __syncthreads();
+    best = 0;
+    for (int w = 0; w < 8; w++) best = warpBest[w] > best ? warpBest[w] : best;
+    if (best == 0) break;  // no candidate left (every thread sees the same best)
+    const int j = 0x7FFFFFFF - (int)(best & 0x7FFFFFFFull);
+    if (t == 0) { keys[j] = 0; cells[row + j] = 1; }
+    __syncthreads();
+  }
+}
+
+/** What the merge needs per call (pointers into the plan's device copy and the workspace). */
+struct MergeArgs {
+  const uint8_t *S, *R, *cells;
+  const int *sGroupOf, *rGroupOf;
+  int sSchedBatch, rSchedBatch;
+  int batch, heads, kvHeads, qLen, kvLen, nq, nkv, blockKv, bq, bk, nQ, nK, perKvHead;
+  long long groupCap;
+  int* counts;  // [work items][2]: FULL, PARTIAL
+  int *rowPtr, *fullRowPtr, *idx, *fullIdx;
+};
+
+/** Tile (qb, kb)'s merged state for (b, h): 0 EMPTY, 1 PARTIAL, 2 FULL. */
+__device__ __forceinline__ int mergedState(const MergeArgs& m, int b, int h, int qb, int kb) {
+  const int sg = m.sGroupOf[(m.sSchedBatch > 1 ? b : 0) * m.heads + h], rg = m.rGroupOf[(m.rSchedBatch > 1 ? b : 0) * m.heads + h];
+  const int s = m.S[((size_t)sg * m.nq + qb) * m.nkv + kb];
+  if (s == 2) return 2;
+  const int r = m.R[((size_t)rg * m.nq + qb) * m.nkv + kb];
+  if (r == 0) return 0;
+  const int g = m.perKvHead ? b * m.kvHeads + h / (m.heads / m.kvHeads) : b * m.heads + h;
+  const int i0 = qb * FORWARD_BLOCK_Q / m.bq, i1 = (min(m.qLen, (qb + 1) * FORWARD_BLOCK_Q) - 1) / m.bq;
+  const int j0 = (int)((long long)kb * m.blockKv / m.bk), j1 = (int)((min((long long)m.kvLen, (long long)(kb + 1) * m.blockKv) - 1) / m.bk);
+  int n = 0;
+  for (int i = i0; i <= i1; i++)
+    for (int j = j0; j <= j1; j++) n += m.cells[((size_t)g * m.nQ + i) * m.nK + j];
+  if (n == 0) return s;
+  if (n == (i1 - i0 + 1) * (j1 - j0 + 1)) return r;
+  return 1;  // mixed: s is not FULL and r not EMPTY
+}
+
+/** One warp per work item (b, h, qb): counts (fill false) or writes (fill true) its FULL and PARTIAL key blocks. */
+template <class Pat, bool FILL>
+__global__ void __launch_bounds__(256) merge_rows(MergeArgs m) {
+  const int item = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (item >= m.batch * m.heads * m.nq) return;
+  const int qb = item % m.nq, bh = item / m.nq, h = bh % m.heads, b = bh / m.heads;
+  int nFull = 0, nPart = 0;
+  const int fullBase = FILL ? m.fullRowPtr[bh * (m.nq + 1) + qb] : 0, partBase = FILL ? m.rowPtr[bh * (m.nq + 1) + qb] : 0;
+  for (int k0 = 0; k0 < m.nkv; k0 += 32) {
+    const int kb = k0 + lane;
+    const int st = kb < m.nkv ? mergedState(m, b, h, qb, kb) : 0;
+    const unsigned f = __ballot_sync(0xffffffffu, st == 2), p = __ballot_sync(0xffffffffu, st == 1);
+    if (FILL) {
+      const unsigned below = (1u << lane) - 1u;
+      if (st == 2) m.fullIdx[fullBase + nFull + __popc(f & below)] = kb;
+      if (st == 1) m.idx[partBase + nPart + __popc(p & below)] = kb;
+    }
+    nFull += __popc(f); nPart += __popc(p);
+  }
+  if (!FILL && lane == 0) { m.counts[2 * item] = nFull; m.counts[2 * item + 1] = nPart; }
+}
+
+/** Row pointers of each (b, h) from the counts: grid batch * heads, 1024 threads; offsets from (b * heads + h) * groupCap. */
+template <class Pat>
+__global__ void __launch_bounds__(1024) scan_rows(MergeArgs m) {
+  __shared__ int warpSum[2][32];
+  __shared__ int carry[2];
+  const int bh = blockIdx.x, t = threadIdx.x, lane = t % 32, w = t / 32;
+  if (t == 0) { carry[0] = 0; carry[1] = 0; }
+  __syncthreads();
+  const int base = (int)((long long)bh * m.groupCap);
+  for (int q0 = 0; q0 < m.nq; q0 += 1024) {
+    const int qb = q0 + t;
+    int v[2] = {0, 0};
+    if (qb < m.nq) { v[0] = m.counts[2 * (bh * m.nq + qb)]; v[1] = m.counts[2 * (bh * m.nq + qb) + 1]; }
+    int incl[2];
+    for (int c = 0; c < 2; c++) {
+      int x = v[c];
+      for (int o = 1; o < 32; o <<= 1) { const int y = __shfl_up_sync(0xffffffffu, x, o); if (lane >= o) x += y; }
+      incl[c] = x;
+      if (lane == 31) warpSum[c][w] = x;
+    }
+    __syncthreads();
+    if (w == 0) {
+      for (int c = 0; c < 2; c++) {
+        int x = warpSum[c][lane];
+        for (int o = 1; o < 32; o <<= 1) { const int y = __shfl_up_sync(0xffffffffu, x, o); if (lane >= o) x += y; }
+        warpSum[c][lane] = x;  // inclusive over warps
+      }
+    }
+    __syncthreads();
+    for (int c = 0; c < 2; c++) {
+      const int excl = carry[c] + (w > 0 ? warpSum[c][w - 1] : 0) + incl[c] - v[c];
+      if (qb < m.nq) (c == 0 ? m.fullRowPtr : m.rowPtr)[bh * (m.nq + 1) + qb] = base + excl;
+    }
+    __syncthreads();
+    if (t == 0) { carry[0] += warpSum[0][31]; carry[1] += warpSum[1][31]; }
+    __syncthreads();
+  }
+  if (t == 0) { m.fullRowPtr[bh * (m.nq + 1) + m.nq] = base + carry[0]; m.rowPtr[bh * (m.nq + 1) + m.nq] = base + carry[1]; }
+}
+
+}  // namespace sel
+
+/** One shape's dynamic plan on the device: group maps, work order and CTA lists; the dense tables. */
+struct DeviceDynamic {
+  DeviceArrays arrays;  // sGroupOf, rGroupOf, cGroupOf, order, ctaPtr, ctaItems, identity group map
+  std::shared_ptr<uint8_t> tables;  // S, R, C
+  size_t rOff = 0, cOff = 0;
+  int block_kv = 0, nq = 0, nkv = 0, work_items = 0, ctas = 0, sSchedBatch = 1, rSchedBatch = 1, cSchedBatch = 1;
+  SelectShape sel;
+  long long groupCap = 0;
+};
+
+/** The key block of a dynamic call: the one asked for, or 128 (64 past head dim 128). */
+template <class Args>
+int dynamicBlockKv(const Args* a) {
+  return a->block_kv != 0 ? a->block_kv : kernelHeadDim(a->head_dim) > 128 ? 64 : 128;
+}
+
+/** The dynamic plan of `a`'s shape: planned on first use, then cached with its device copy. */
+template <class Pat>
+int planDynamicCached(const typename Pat::Args* a, DeviceDynamic* out) {
+  static ScheduleCache<DeviceDynamic> cache;
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
+  if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
+  typename Pat::Args a2 = *a;
+  a2.block_kv = dynamicBlockKv(a);
+  std::string key;
+  std::vector<std::vector<int>> host;
+  HostInputs inputs;
+  int rc = shapeKey<Pat>(&a2, std::to_string(dev) + ":" + std::to_string(sms) + ":dyn", key, host, inputs);
+  if (rc != ATTNC_OK) return rc;
+  if (cache.find(key, out)) return ATTNC_OK;
+  const DynamicPlan h = planDynamic<Pat>(&a2, a2.block_kv, sms, inputs);
+  DeviceDynamic d;
+  d.block_kv = h.block_kv; d.nq = h.nq; d.nkv = h.nkv; d.work_items = h.work_items; d.ctas = h.ctas; d.sel = h.sel; d.groupCap = h.groupCap;
+  d.sSchedBatch = h.stat.sched_batch; d.rSchedBatch = h.restr.sched_batch; d.cSchedBatch = h.cand.sched_batch;
+  if ((long long)a->batch * a->heads * std::max(1LL, h.groupCap) >= (1LL << 31)) return ATTNC_ERR_UNSUPPORTED;
+  std::vector<int> identity((size_t)a->batch * a->heads);
+  for (size_t i = 0; i < identity.size(); i++) identity[i] = (int)i;
+  rc = d.arrays.upload({&h.stat.groupOf, &h.restr.groupOf, &h.cand.groupOf, &h.order, &h.ctaPtr, &h.ctaItems, &identity});
+  if (rc != ATTNC_OK) return rc;
+  uint8_t* t = nullptr;
+  const size_t bytes = h.S.size() + h.R.size() + h.C.size();
+  if (cudaMalloc(&t, std::max<size_t>(bytes, 1)) != cudaSuccess) return ATTNC_ERR_CUDA;
+  d.tables = std::shared_ptr<uint8_t>(t, [](uint8_t* x) { cudaFree(x); });
+  d.rOff = h.S.size(); d.cOff = h.S.size() + h.R.size();
+  if (cudaMemcpy(t, h.S.data(), h.S.size(), cudaMemcpyHostToDevice) != cudaSuccess || cudaMemcpy(t + d.rOff, h.R.data(), h.R.size(), cudaMemcpyHostToDevice) != cudaSuccess ||
+      cudaMemcpy(t + d.cOff, h.C.data(), h.C.size(), cudaMemcpyHostToDevice) != cudaSuccess)
+    return ATTNC_ERR_CUDA;
+  cache.put(key, d);
+  *out = d;
+  return ATTNC_OK;
+}
+
+/** A dynamic call's workspace, carved in 256-byte aligned parts. */
+struct DynamicWorkspace {
+  float *qSum, *kSum, *kMax, *kMin, *pq, *pkMean, *pkMax, *pkMin, *score;
+  uint8_t* cells;
+  int *counts, *rowPtr, *fullRowPtr, *idx, *fullIdx;
+  size_t bytes = 0;
+};
+
+/** The layout of `a`'s workspace from `base` (null: sizes only). */
+template <class Pat>
+DynamicWorkspace carveWorkspace(const typename Pat::Args* a, const DeviceDynamic& d, char* base) {
+  DynamicWorkspace w{};
+  size_t at = 0;
+  auto part = [&](size_t bytes) { char* p = base ? base + at : nullptr; at += (bytes + 255) / 256 * 256; return p; };
+  const SelectShape& s = d.sel;
+  const size_t hd = (size_t)a->head_dim, bh = (size_t)a->batch * a->heads, bkv = (size_t)a->batch * a->kv_heads;
+  const size_t cpbQ = (size_t)(s.bq + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK, cpbK = (size_t)(s.bk + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK;
+  const bool extremes = Pat::SELECT_SCORE != SELECT_DOT_MEAN;
+  const size_t kPart = bkv * s.nK * cpbK * hd * sizeof(float), kPool = bkv * s.nK * hd * sizeof(float);
+  w.qSum = (float*)part(bh * s.nQ * cpbQ * hd * sizeof(float));
+  w.kSum = (float*)part(kPart);
+  w.kMax = extremes ? (float*)part(kPart) : nullptr;
+  w.kMin = extremes ? (float*)part(kPart) : nullptr;
+  w.pq = (float*)part(bh * s.nQ * hd * sizeof(float));
+  w.pkMean = (float*)part(kPool);
+  w.pkMax = extremes ? (float*)part(kPool) : nullptr;
+  w.pkMin = extremes ? (float*)part(kPool) : nullptr;
+  const size_t cells = (size_t)s.groups * s.nQ * s.nK;
+  w.score = (float*)part(cells * sizeof(float));
+  w.cells = (uint8_t*)part(std::max<size_t>(cells, 1));
+  const size_t items = (size_t)d.work_items, ptrs = bh * (d.nq + 1), idx = bh * (size_t)d.groupCap + 1;
+  w.counts = (int*)part(2 * items * sizeof(int));
+  w.rowPtr = (int*)part(ptrs * sizeof(int));
+  w.fullRowPtr = (int*)part(ptrs * sizeof(int));
+  w.idx = (int*)part(idx * sizeof(int));
+  w.fullIdx = (int*)part(idx * sizeof(int));
+  w.bytes = at;
+  return w;
+}
+
+/** The checks of a dynamic call beyond checkCommon's. */
+template <class Pat>
+int checkDynamic(const typename Pat::Args* a) {
+  const SelectShape s = selectShape<Pat>(a);
+  if (s.bq < 1 || s.bk < 1 || s.topk < 0) return ATTNC_ERR_ASSERT;
+  if ((size_t)s.nK * 8 > 200 * 1024) return ATTNC_ERR_UNSUPPORTED;  // top-k keys of a row in shared memory
+  if ((long long)s.groups * s.nQ * s.nK >= (1LL << 40)) return ATTNC_ERR_UNSUPPORTED;
+  return ATTNC_OK;
+}
+
+/** The forward workspace of a dynamic call in bytes (0 where the arguments are refused; the call then says why). */
+template <class Pat>
+size_t dynamicWorkspace(const typename Pat::Args* a) {
+  if (checkCommon<Pat>(a) != ATTNC_OK || checkDynamic<Pat>(a) != ATTNC_OK) return 0;
+  DeviceDynamic d;
+  if (planDynamicCached<Pat>(a, &d) != ATTNC_OK) return 0;
+  return carveWorkspace<Pat>(a, d, nullptr).bytes;
+}
+
+/** The selection and the merged schedule of one call, on `stream`. */
+template <class Pat, typename T>
+int selectAndMerge(const typename Pat::Args* a, const DeviceDynamic& d, const DynamicWorkspace& w, cudaStream_t stream) {
+  const SelectShape& s = d.sel;
+  const int hd = a->head_dim, bh = a->batch * a->heads, bkv = a->batch * a->kv_heads;
+  const int cpbQ = (s.bq + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK, cpbK = (s.bk + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK;
+  const bool extremes = Pat::SELECT_SCORE != SELECT_DOT_MEAN;
+  if (s.nQ > 0 && s.nK > 0) {
+    sel::pool_partial<Pat, T><<<dim3((unsigned)(s.nQ * cpbQ), (unsigned)bh), 128, 0, stream>>>((const T*)a->q, a->q_stride[0], a->q_stride[1], a->q_stride[2], a->heads, a->q_len,
+                                                                                           s.bq, hd, cpbQ, w.qSum, nullptr, nullptr);
+    sel::pool_finish<Pat><<<dim3((unsigned)s.nQ, (unsigned)bh), 128, 0, stream>>>(w.qSum, nullptr, nullptr, a->q_len, s.bq, hd, cpbQ, w.pq, nullptr, nullptr);
+    sel::pool_partial<Pat, T><<<dim3((unsigned)(s.nK * cpbK), (unsigned)bkv), 128, 0, stream>>>((const T*)a->k, a->k_stride[0], a->k_stride[1], a->k_stride[2], a->kv_heads,
+                                                                                            a->kv_len, s.bk, hd, cpbK, w.kSum, w.kMax, w.kMin);
+    sel::pool_finish<Pat><<<dim3((unsigned)s.nK, (unsigned)bkv), 128, 0, stream>>>(w.kSum, w.kMax, w.kMin, a->kv_len, s.bk, hd, cpbK, w.pkMean, w.pkMax, w.pkMin);
+    const float* pk = Pat::SELECT_SCORE == SELECT_DOT_MEAN ? w.pkMean : w.pkMax;
+    sel::score_cells<Pat><<<dim3((unsigned)((s.nK + sel::SCORE_TJ - 1) / sel::SCORE_TJ), (unsigned)((s.nQ + sel::SCORE_TI - 1) / sel::SCORE_TI), (unsigned)s.groups), 256, 0, stream>>>(
+        w.pq, pk, extremes ? w.pkMin : nullptr, Pat::SELECT_SCORE, Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK, hd, w.score);
+    const size_t smem = (size_t)s.nK * 8;
+    static std::atomic<uint64_t> configured{0};
+    if (smem > 48 * 1024 && !allowSharedMemory((const void*)sel::topk_cells<Pat>, smem, configured)) return ATTNC_ERR_CUDA;
+    sel::topk_cells<Pat><<<dim3((unsigned)s.nQ, (unsigned)s.groups), 256, smem, stream>>>(w.score, d.tables.get() + d.cOff, d.arrays.at(2), d.cSchedBatch,
+                                                                                           Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK, s.topk, w.cells);
+  }
+  sel::MergeArgs m;
+  m.S = d.tables.get(); m.R = d.tables.get() + d.rOff; m.cells = w.cells;
+  m.sGroupOf = d.arrays.at(0); m.rGroupOf = d.arrays.at(1); m.sSchedBatch = d.sSchedBatch; m.rSchedBatch = d.rSchedBatch;
+  m.batch = a->batch; m.heads = a->heads; m.kvHeads = a->kv_heads; m.qLen = a->q_len; m.kvLen = a->kv_len;
+  m.nq = d.nq; m.nkv = d.nkv; m.blockKv = d.block_kv; m.bq = s.bq; m.bk = s.bk; m.nQ = s.nQ; m.nK = s.nK; m.perKvHead = Pat::SELECT_PER_KV_HEAD ? 1 : 0;
+  m.groupCap = d.groupCap; m.counts = w.counts; m.rowPtr = w.rowPtr; m.fullRowPtr = w.fullRowPtr; m.idx = w.idx; m.fullIdx = w.fullIdx;
+  const unsigned rowsGrid = (unsigned)((d.work_items + 7) / 8);
+  if (d.work_items > 0) {
+    sel::merge_rows<Pat, false><<<rowsGrid, 256, 0, stream>>>(m);
+    sel::scan_rows<Pat><<<(unsigned)bh, 1024, 0, stream>>>(m);
+    sel::merge_rows<Pat, true><<<rowsGrid, 256, 0, stream>>>(m);
+  }
+  return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+/**
+ * The forward entry point of a dynamic pattern: the selection, the merged schedule, then the
+ * forward kernel on it. `a->workspace` holds dynamicWorkspace(a) bytes (256-byte aligned).
+ */
+template <class Pat>
+int forwardDynamic(const typename Pat::Args* a, cudaStream_t stream) {
+  int rc = checkCommon<Pat>(a);
+  if (rc != ATTNC_OK) return rc;
+  if ((rc = checkDynamic<Pat>(a)) != ATTNC_OK) return rc;
+  if (!a->workspace || reinterpret_cast<uintptr_t>(a->workspace) % 256 != 0) return ATTNC_ERR_ARGS;
+  DeviceDynamic d;
+  if ((rc = planDynamicCached<Pat>(a, &d)) != ATTNC_OK) return rc;
+  const DynamicWorkspace w = carveWorkspace<Pat>(a, d, reinterpret_cast<char*>(a->workspace));
+  return forHeadDim(a, [&](auto t, auto dim) {
+    using T = typename decltype(t)::type;
+    constexpr int D = decltype(dim)::value;
+    int r = selectAndMerge<Pat, T>(a, d, w, stream);
+    if (r != ATTNC_OK) return r;
+    Params<Pat, T> p{};
+    static_cast<typename Pat::Values&>(p) = Pat::values(a);
+    fillForwardTensors(p, a);
+    p.num_q_blocks = d.nq; p.block_kv = d.block_kv; p.sched_batch = a->batch;
+    p.group_of = d.arrays.at(6); p.kv_row_ptr = w.rowPtr; p.kv_indices = w.idx; p.full_kv_row_ptr = w.fullRowPtr; p.full_kv_indices = w.fullIdx;
+    p.work_order = d.arrays.at(3); p.cta_ptr = d.arrays.at(4); p.cta_items = d.arrays.at(5);
+    p.sel = SelectCells{w.cells, d.sel.bq, d.sel.bk, d.sel.nQ, d.sel.nK, Pat::SELECT_PER_KV_HEAD ? 1 : 0};
+    return launchForward<Pat, T, D>(a, p, d.ctas, d.work_items, stream);
+  });
+}
+
+}  // namespace attnc
