@@ -3,9 +3,9 @@
 // C interface of the `chunked` attention kernels. Tensors are [batch, heads, seq, head_dim]
 // with the last dimension contiguous; strides are in elements. q, k, v, o (and dout, dq, dk, dv)
 // are bf16 or fp16 on the device; lse is float [batch, heads, q_len], contiguous. kv_heads must
-// divide heads (grouped-query attention). head_dim is 64 or 128; block_kv (the forward
-// schedule's key block) 64 or 128, or 0: chosen per shape from both plans; the query block is
-// 128; scale (usually 1/sqrt(head_dim)) must be > 0. Every function returns ATTNC_OK or an error
+// divide heads (grouped-query attention). head_dim is a multiple of 16 from 16 to 256; block_kv
+// (the forward schedule's key block) 64 or 128 (64 only past head dim 128), or 0: chosen per
+// shape; the query block is 128; scale (usually 1/sqrt(head_dim)) must be > 0. Every function returns ATTNC_OK or an error
 // code and never aborts.
 #pragma once
 #include <cuda_runtime.h>

@@ -24,6 +24,9 @@ struct Binding {
   static int forward(const Args* a, cudaStream_t s) { return attnc_natten_1d_forward(a, s); }
   static int backward(const Args* a, cudaStream_t s) { return attnc_natten_1d_backward(a, s); }
   static size_t workspace(const Args* a) { return attnc_natten_1d_backward_workspace(a); }
+  /** Whether the forward selects key blocks from the data (a `select` clause): it then needs forwardWorkspace(a) bytes and has no backward. */
+  static constexpr bool DYNAMIC = false;
+  static size_t forwardWorkspace(const Args* a) { (void)a; return 0; }
 };
 }  // namespace
 

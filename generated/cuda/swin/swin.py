@@ -6,7 +6,7 @@ Call it as
     out = attention(q, k, v)
 
 where q is a CUDA tensor [batch, heads, q_len, head_dim] and k and v are [batch, kv_heads,
-kv_len, head_dim], all bfloat16 or all float16, with head_dim 64 or 128. When kv_heads is
+kv_len, head_dim], all bfloat16 or all float16, with head_dim a multiple of 16 up to 256. When kv_heads is
 smaller than heads (grouped-query attention), it must divide heads. out has q's shape.
 
 For training, out is differentiable with respect to q, k and v: out.backward() runs the
