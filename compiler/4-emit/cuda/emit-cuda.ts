@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import type { BoundPattern } from '../../2-check/bind.ts';
 import { dependsOnlyOnDiagonal, usesDiagonalBand } from '../../ir/diagonal.ts';
-import { and, show, some, type MExpr } from '../../ir/mask.ts';
+import { show, some, type MExpr } from '../../ir/mask.ts';
 import { exprShape } from '../../2-check/elaborate.ts';
 import type { PlanIR } from '../../ir/plan.ts';
 import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
@@ -195,6 +195,9 @@ export interface CudaSelect {
   readonly topk: string;
   readonly blockQ: string;
   readonly blockKv: string;
+  /** The block sizes where they are compile-time constants (the mask divides by constants then). */
+  readonly blockQConst?: number;
+  readonly blockKvConst?: number;
   /** The clause as written, for a comment. */
   readonly text: string;
 }
@@ -214,8 +217,9 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string, select?
     const device = printCLets([select.allow, select.restrictionMask], deviceLeaves);
     const eager = printCLets([select.allow, select.restrictionMask], maskLeaves);
     dynamic = {
-      // The mask reads the selected cells, an input array: all 16 column groups together (their loads overlap).
-      maskUnroll: maskUnroll({ ...bp, mask: and([select.allow, select.restrictionMask]) }) === 16 ? 16 : 2,
+      // The cells' address per element keeps more registers live than an input array's: 2 column
+      // groups at a time (16 spilled up to 120 bytes in the Hopper forward of an NSA-style pattern).
+      maskUnroll: 2,
       maskLets: statements(device.lets, '    '),
       allow: device.exprs[0],
       restriction: device.exprs[1],
@@ -227,6 +231,8 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string, select?
       topk: select.topk,
       blockQ: select.blockQ,
       blockKv: select.blockKv,
+      bqConst: select.blockQConst ?? 0,
+      bkConst: select.blockKvConst ?? 0,
       text: cBlockComment(select.text),
     };
   }

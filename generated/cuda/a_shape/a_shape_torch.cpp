@@ -27,6 +27,13 @@ struct Binding {
   /** Whether the forward selects key blocks from the data (a `select` clause): it then needs forwardWorkspace(a) bytes and has no backward. */
   static constexpr bool DYNAMIC = false;
   static size_t forwardWorkspace(const Args* a) { (void)a; return 0; }
+  static int select(const Args* a, void* cells, cudaStream_t s) { (void)a; (void)cells; (void)s; return ATTNC_ERR_UNSUPPORTED; }
+  /** The selection's cells: batch x heads, query blocks, key blocks of the clause. */
+  static std::vector<int64_t> selectShape(const Args* a) {
+    std::vector<int64_t> shape(3, 0);
+    (void)a;
+    return shape;
+  }
 };
 }  // namespace
 

@@ -362,9 +362,9 @@ int forward(const typename Pat::Args* a, cudaStream_t stream) {
   });
 }
 
-template <class Pat, typename T, int D>
-int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s, cudaStream_t stream) {
-  BwdParams<Pat, T> p{};
+/** The tensors, sizes and scale of `a` in backward parameters `p` (delta: the workspace's start). */
+template <class Pat, typename T>
+void fillBackwardTensors(BwdParams<Pat, T>& p, const typename Pat::Args* a) {
   static_cast<typename Pat::Values&>(p) = Pat::values(a);
   p.q = (const T*)a->q; p.k = (const T*)a->k; p.v = (const T*)a->v; p.o = (const T*)a->o; p.dout = (const T*)a->dout;
   p.dq = (T*)a->dq; p.dk = (T*)a->dk; p.dv = (T*)a->dv;
@@ -381,17 +381,18 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
   p.batch = a->batch; p.heads = a->heads; p.kv_heads = a->kv_heads; p.q_len = a->q_len; p.kv_len = a->kv_len;
   p.head_dim = a->head_dim;
   p.scale = a->scale; p.scale_log2 = a->scale * LOG2E;
-  p.num_q_blocks = s.num_q_blocks; p.num_kv_blocks = s.num_kv_blocks; p.sched_batch = s.sched_batch;
-  const DeviceArrays& d = s.arrays;
-  p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
-  p.q_col_ptr = d.at(5); p.q_indices = d.at(6); p.full_q_col_ptr = d.at(7); p.full_q_indices = d.at(8);
-  p.col_order = d.at(9); p.row_order = d.at(10);
-  // Hopper: a dK/dV kernel and a dQ kernel that recomputes S and dP (deterministic), or on request
-  // (atomicBackward) dQ accumulated with atomics in the dK/dV kernel. Elsewhere the mma.sync
-  // kernels, also deterministic.
+}
+
+/**
+ * The backward kernels on parameters `p` (schedule included). Hopper: a dK/dV kernel and a dQ
+ * kernel that recomputes S and dP (deterministic), or where `atomic` (atomicBackward) dQ
+ * accumulated with atomics in the dK/dV kernel. Elsewhere the mma.sync kernels, also deterministic.
+ */
+template <class Pat, typename T, int D>
+int runBackward(const typename Pat::Args* a, BwdParams<Pat, T>& p, bool atomic, cudaStream_t stream) {
   if (sm90Available() && !envIs("ATTNC_CUDA_BWD", "sm80")) {
     if constexpr (D <= 128) {  // atomicBackward is false past head dim 128
-      if (atomicBackward(a)) {
+      if (atomic) {
         const size_t rows = (size_t)a->batch * a->heads * a->q_len;
         p.dq_accum = a->workspace + (rows + 3) / 4 * 4;  // after delta, 16-byte aligned (backwardWorkspace)
         return launchBackwardSm90Atomic<Pat, T, D>(p, stream);
@@ -400,6 +401,18 @@ int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s,
     return launchBackwardSm90<Pat, T, D>(p, stream);
   }
   return launchBackwardSm80<Pat, T, D>(p, stream);
+}
+
+template <class Pat, typename T, int D>
+int launchBackward(const typename Pat::Args* a, const DeviceBackwardSchedule& s, cudaStream_t stream) {
+  BwdParams<Pat, T> p{};
+  fillBackwardTensors(p, a);
+  p.num_q_blocks = s.num_q_blocks; p.num_kv_blocks = s.num_kv_blocks; p.sched_batch = s.sched_batch;
+  const DeviceArrays& d = s.arrays;
+  p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
+  p.q_col_ptr = d.at(5); p.q_indices = d.at(6); p.full_q_col_ptr = d.at(7); p.full_q_indices = d.at(8);
+  p.col_order = d.at(9); p.row_order = d.at(10);
+  return runBackward<Pat, T, D>(a, p, atomicBackward(a), stream);
 }
 
 /**

@@ -145,6 +145,8 @@ __global__ void __launch_bounds__(256) topk_cells(const float* __restrict__ scor
   const int b = perKvHead ? g / kvHeads : g / heads;
   const int h0 = perKvHead ? (g % kvHeads) * ratio : g % heads, nh = perKvHead ? ratio : 1;
   const size_t row = ((size_t)g * nQ + i) * nK;
+  // The cells of query head h of batch b: [b * heads + h][nQ][nK]; a group writes its heads' rows.
+  const auto cellRow = [&](int hh) { return cells + (((size_t)b * heads + h0 + hh) * nQ + i) * nK; };
   for (int j = t; j < nK; j += 256) {
     bool cand = false;
     for (int hh = 0; hh < nh && !cand; hh++) {
@@ -152,7 +154,7 @@ __global__ void __launch_bounds__(256) topk_cells(const float* __restrict__ scor
       cand = C[((size_t)cg * nQ + i) * nK + j] != 0;
     }
     keys[j] = cand ? (1ull << 63) | ((unsigned long long)orderedScore(score[row + j]) << 31) | (unsigned long long)(0x7FFFFFFF - j) : 0ull;
-    cells[row + j] = 0;
+    for (int hh = 0; hh < nh; hh++) cellRow(hh)[j] = 0;
   }
   __syncthreads();
   for (int pick = 0; pick < topk; pick++) {
@@ -165,7 +167,8 @@ __global__ void __launch_bounds__(256) topk_cells(const float* __restrict__ scor
     for (int w = 0; w < 8; w++) best = warpBest[w] > best ? warpBest[w] : best;
     if (best == 0) break;  // no candidate left (every thread sees the same best)
     const int j = 0x7FFFFFFF - (int)(best & 0x7FFFFFFFull);
-    if (t == 0) { keys[j] = 0; cells[row + j] = 1; }
+    if (t == 0) keys[j] = 0;
+    for (int hh = t; hh < nh; hh += 256) cellRow(hh)[j] = 1;
     __syncthreads();
   }
 }
@@ -175,10 +178,11 @@ struct MergeArgs {
   const uint8_t *S, *R, *cells;
   const int *sGroupOf, *rGroupOf;
   int sSchedBatch, rSchedBatch;
-  int batch, heads, kvHeads, qLen, kvLen, nq, nkv, blockKv, bq, bk, nQ, nK, perKvHead;
+  int batch, heads, kvHeads, qLen, kvLen, nq, nkv, blockQ, blockKv, bq, bk, nQ, nK, perKvHead;
   long long groupCap;
-  int* counts;  // [work items][2]: FULL, PARTIAL
-  int *rowPtr, *fullRowPtr, *idx, *fullIdx;
+  int* counts;  // [rows or columns][2]: FULL, PARTIAL
+  int *rowPtr, *fullRowPtr, *idx, *fullIdx;  // q-major rows (the forward's and the dQ kernel's)
+  int *colPtr, *fullColPtr, *qIdx, *fullQIdx;  // k-major columns (the dK/dV kernel's; backward only)
 };
 
 /** Tile (qb, kb)'s merged state for (b, h): 0 EMPTY, 1 PARTIAL, 2 FULL. */
@@ -188,8 +192,8 @@ __device__ __forceinline__ int mergedState(const MergeArgs& m, int b, int h, int
   if (s == 2) return 2;
   const int r = m.R[((size_t)rg * m.nq + qb) * m.nkv + kb];
   if (r == 0) return 0;
-  const int g = m.perKvHead ? b * m.kvHeads + h / (m.heads / m.kvHeads) : b * m.heads + h;
-  const int i0 = qb * FORWARD_BLOCK_Q / m.bq, i1 = (min(m.qLen, (qb + 1) * FORWARD_BLOCK_Q) - 1) / m.bq;
+  const int g = b * m.heads + h;
+  const int i0 = (int)((long long)qb * m.blockQ / m.bq), i1 = (int)((min((long long)m.qLen, (long long)(qb + 1) * m.blockQ) - 1) / m.bq);
   const int j0 = (int)((long long)kb * m.blockKv / m.bk), j1 = (int)((min((long long)m.kvLen, (long long)(kb + 1) * m.blockKv) - 1) / m.bk);
   int n = 0;
   for (int i = i0; i <= i1; i++)
@@ -199,109 +203,129 @@ __device__ __forceinline__ int mergedState(const MergeArgs& m, int b, int h, int
   return 1;  // mixed: s is not FULL and r not EMPTY
 }
 
-/** One warp per work item (b, h, qb): counts (fill false) or writes (fill true) its FULL and PARTIAL key blocks. */
-template <class Pat, bool FILL>
-__global__ void __launch_bounds__(256) merge_rows(MergeArgs m) {
+/**
+ * One warp per row (b, h, qb) of the merged schedule, or with COLS per column (b, h, kb):
+ * counts (FILL false) or writes (FILL true) its FULL and PARTIAL tiles, in increasing order.
+ */
+template <class Pat, bool FILL, bool COLS>
+__global__ void __launch_bounds__(256) merge_lines(MergeArgs m) {
+  const int nMajor = COLS ? m.nkv : m.nq, nMinor = COLS ? m.nq : m.nkv;
   const int item = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (item >= m.batch * m.heads * m.nq) return;
-  const int qb = item % m.nq, bh = item / m.nq, h = bh % m.heads, b = bh / m.heads;
+  if (item >= m.batch * m.heads * nMajor) return;
+  const int major = item % nMajor, bh = item / nMajor, h = bh % m.heads, b = bh / m.heads;
   int nFull = 0, nPart = 0;
-  const int fullBase = FILL ? m.fullRowPtr[bh * (m.nq + 1) + qb] : 0, partBase = FILL ? m.rowPtr[bh * (m.nq + 1) + qb] : 0;
-  for (int k0 = 0; k0 < m.nkv; k0 += 32) {
-    const int kb = k0 + lane;
-    const int st = kb < m.nkv ? mergedState(m, b, h, qb, kb) : 0;
+  const int* fullPtr = COLS ? m.fullColPtr : m.fullRowPtr;
+  const int* partPtr = COLS ? m.colPtr : m.rowPtr;
+  int* fullOut = COLS ? m.fullQIdx : m.fullIdx;
+  int* partOut = COLS ? m.qIdx : m.idx;
+  const int fullBase = FILL ? fullPtr[bh * (nMajor + 1) + major] : 0, partBase = FILL ? partPtr[bh * (nMajor + 1) + major] : 0;
+  for (int x0 = 0; x0 < nMinor; x0 += 32) {
+    const int minor = x0 + lane;
+    const int st = minor < nMinor ? (COLS ? mergedState(m, b, h, minor, major) : mergedState(m, b, h, major, minor)) : 0;
     const unsigned f = __ballot_sync(0xffffffffu, st == 2), p = __ballot_sync(0xffffffffu, st == 1);
     if (FILL) {
       const unsigned below = (1u << lane) - 1u;
-      if (st == 2) m.fullIdx[fullBase + nFull + __popc(f & below)] = kb;
-      if (st == 1) m.idx[partBase + nPart + __popc(p & below)] = kb;
+      if (st == 2) fullOut[fullBase + nFull + __popc(f & below)] = minor;
+      if (st == 1) partOut[partBase + nPart + __popc(p & below)] = minor;
     }
     nFull += __popc(f); nPart += __popc(p);
   }
   if (!FILL && lane == 0) { m.counts[2 * item] = nFull; m.counts[2 * item + 1] = nPart; }
 }
 
-/** Row pointers of each (b, h) from the counts: grid batch * heads, 1024 threads; offsets from (b * heads + h) * groupCap. */
-template <class Pat>
-__global__ void __launch_bounds__(1024) scan_rows(MergeArgs m) {
+/** Row (COLS: column) pointers of each (b, h) from the counts: grid batch * heads, 1024 threads; offsets from (b * heads + h) * groupCap. */
+template <class Pat, bool COLS>
+__global__ void __launch_bounds__(1024) scan_lines(MergeArgs m) {
   __shared__ int warpSum[2][32];
   __shared__ int carry[2];
+  const int n = COLS ? m.nkv : m.nq;
+  int* fullPtr = COLS ? m.fullColPtr : m.fullRowPtr;
+  int* partPtr = COLS ? m.colPtr : m.rowPtr;
   const int bh = blockIdx.x, t = threadIdx.x, lane = t % 32, w = t / 32;
   if (t == 0) { carry[0] = 0; carry[1] = 0; }
   __syncthreads();
   const int base = (int)((long long)bh * m.groupCap);
-  for (int q0 = 0; q0 < m.nq; q0 += 1024) {
-    const int qb = q0 + t;
+  for (int x0 = 0; x0 < n; x0 += 1024) {
+    const int x = x0 + t;
     int v[2] = {0, 0};
-    if (qb < m.nq) { v[0] = m.counts[2 * (bh * m.nq + qb)]; v[1] = m.counts[2 * (bh * m.nq + qb) + 1]; }
+    if (x < n) { v[0] = m.counts[2 * (bh * n + x)]; v[1] = m.counts[2 * (bh * n + x) + 1]; }
     int incl[2];
     for (int c = 0; c < 2; c++) {
-      int x = v[c];
-      for (int o = 1; o < 32; o <<= 1) { const int y = __shfl_up_sync(0xffffffffu, x, o); if (lane >= o) x += y; }
-      incl[c] = x;
-      if (lane == 31) warpSum[c][w] = x;
+      int y = v[c];
+      for (int o = 1; o < 32; o <<= 1) { const int z = __shfl_up_sync(0xffffffffu, y, o); if (lane >= o) y += z; }
+      incl[c] = y;
+      if (lane == 31) warpSum[c][w] = y;
     }
     __syncthreads();
     if (w == 0) {
       for (int c = 0; c < 2; c++) {
-        int x = warpSum[c][lane];
-        for (int o = 1; o < 32; o <<= 1) { const int y = __shfl_up_sync(0xffffffffu, x, o); if (lane >= o) x += y; }
-        warpSum[c][lane] = x;  // inclusive over warps
+        int y = warpSum[c][lane];
+        for (int o = 1; o < 32; o <<= 1) { const int z = __shfl_up_sync(0xffffffffu, y, o); if (lane >= o) y += z; }
+        warpSum[c][lane] = y;  // inclusive over warps
       }
     }
     __syncthreads();
     for (int c = 0; c < 2; c++) {
       const int excl = carry[c] + (w > 0 ? warpSum[c][w - 1] : 0) + incl[c] - v[c];
-      if (qb < m.nq) (c == 0 ? m.fullRowPtr : m.rowPtr)[bh * (m.nq + 1) + qb] = base + excl;
+      if (x < n) (c == 0 ? fullPtr : partPtr)[bh * (n + 1) + x] = base + excl;
     }
     __syncthreads();
     if (t == 0) { carry[0] += warpSum[0][31]; carry[1] += warpSum[1][31]; }
     __syncthreads();
   }
-  if (t == 0) { m.fullRowPtr[bh * (m.nq + 1) + m.nq] = base + carry[0]; m.rowPtr[bh * (m.nq + 1) + m.nq] = base + carry[1]; }
+  if (t == 0) { fullPtr[bh * (n + 1) + n] = base + carry[0]; partPtr[bh * (n + 1) + n] = base + carry[1]; }
 }
 
 }  // namespace sel
 
-/** One shape's dynamic plan on the device: group maps, work order and CTA lists; the dense tables. */
+/**
+ * One shape's dynamic plan on the device: group maps, item orders and the dense tables. The
+ * forward's (128 x block_kv tiles; persistent CTA lists) or the backward's (64 x 64 tiles;
+ * row and column orders).
+ */
 struct DeviceDynamic {
-  DeviceArrays arrays;  // sGroupOf, rGroupOf, cGroupOf, order, ctaPtr, ctaItems, identity group map
+  // sGroupOf, rGroupOf, cGroupOf, identity group map; forward: order, ctaPtr, ctaItems; backward: rowOrder, colOrder
+  DeviceArrays arrays;
   std::shared_ptr<uint8_t> tables;  // S, R, C
   size_t rOff = 0, cOff = 0;
-  int block_kv = 0, nq = 0, nkv = 0, work_items = 0, ctas = 0, sSchedBatch = 1, rSchedBatch = 1, cSchedBatch = 1;
+  bool backward = false;
+  int block_q = 0, block_kv = 0, nq = 0, nkv = 0, work_items = 0, ctas = 0, sSchedBatch = 1, rSchedBatch = 1, cSchedBatch = 1;
   SelectShape sel;
   long long groupCap = 0;
 };
 
-/** The key block of a dynamic call: the one asked for, or 128 (64 past head dim 128). */
+/** The forward's key block of a dynamic call: the one asked for, or 128 (64 past head dim 128). */
 template <class Args>
 int dynamicBlockKv(const Args* a) {
   return a->block_kv != 0 ? a->block_kv : kernelHeadDim(a->head_dim) > 128 ? 64 : 128;
 }
 
-/** The dynamic plan of `a`'s shape: planned on first use, then cached with its device copy. */
+/** The dynamic plan of `a`'s shape (forward, or `backward`): planned on first use, then cached with its device copy. */
 template <class Pat>
-int planDynamicCached(const typename Pat::Args* a, DeviceDynamic* out) {
+int planDynamicCached(const typename Pat::Args* a, bool backward, DeviceDynamic* out) {
   static ScheduleCache<DeviceDynamic> cache;
   int dev = 0, sms = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
   if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
   typename Pat::Args a2 = *a;
-  a2.block_kv = dynamicBlockKv(a);
+  a2.block_kv = backward ? BACKWARD_BLOCK : dynamicBlockKv(a);
+  const int blockQ = backward ? BACKWARD_BLOCK : FORWARD_BLOCK_Q;
   std::string key;
   std::vector<std::vector<int>> host;
   HostInputs inputs;
-  int rc = shapeKey<Pat>(&a2, std::to_string(dev) + ":" + std::to_string(sms) + ":dyn", key, host, inputs);
+  int rc = shapeKey<Pat>(&a2, std::to_string(dev) + ":" + std::to_string(sms) + (backward ? ":dynbwd" : ":dyn"), key, host, inputs);
   if (rc != ATTNC_OK) return rc;
   if (cache.find(key, out)) return ATTNC_OK;
-  const DynamicPlan h = planDynamic<Pat>(&a2, a2.block_kv, sms, inputs);
+  const DynamicPlan h = planDynamic<Pat>(&a2, blockQ, a2.block_kv, sms, inputs, backward);
   DeviceDynamic d;
-  d.block_kv = h.block_kv; d.nq = h.nq; d.nkv = h.nkv; d.work_items = h.work_items; d.ctas = h.ctas; d.sel = h.sel; d.groupCap = h.groupCap;
+  d.backward = backward;
+  d.block_q = h.block_q; d.block_kv = h.block_kv; d.nq = h.nq; d.nkv = h.nkv; d.work_items = h.work_items; d.ctas = h.ctas; d.sel = h.sel; d.groupCap = h.groupCap;
   d.sSchedBatch = h.stat.sched_batch; d.rSchedBatch = h.restr.sched_batch; d.cSchedBatch = h.cand.sched_batch;
   if ((long long)a->batch * a->heads * std::max(1LL, h.groupCap) >= (1LL << 31)) return ATTNC_ERR_UNSUPPORTED;
   std::vector<int> identity((size_t)a->batch * a->heads);
   for (size_t i = 0; i < identity.size(); i++) identity[i] = (int)i;
-  rc = d.arrays.upload({&h.stat.groupOf, &h.restr.groupOf, &h.cand.groupOf, &h.order, &h.ctaPtr, &h.ctaItems, &identity});
+  if (backward) rc = d.arrays.upload({&h.stat.groupOf, &h.restr.groupOf, &h.cand.groupOf, &identity, &h.rowOrder, &h.colOrder});
+  else rc = d.arrays.upload({&h.stat.groupOf, &h.restr.groupOf, &h.cand.groupOf, &identity, &h.order, &h.ctaPtr, &h.ctaItems});
   if (rc != ATTNC_OK) return rc;
   uint8_t* t = nullptr;
   const size_t bytes = h.S.size() + h.R.size() + h.C.size();
@@ -320,11 +344,11 @@ int planDynamicCached(const typename Pat::Args* a, DeviceDynamic* out) {
 struct DynamicWorkspace {
   float *qSum, *kSum, *kMax, *kMin, *pq, *pkMean, *pkMax, *pkMin, *score;
   uint8_t* cells;
-  int *counts, *rowPtr, *fullRowPtr, *idx, *fullIdx;
+  int *counts, *rowPtr, *fullRowPtr, *idx, *fullIdx, *colPtr, *fullColPtr, *qIdx, *fullQIdx;
   size_t bytes = 0;
 };
 
-/** The layout of `a`'s workspace from `base` (null: sizes only). */
+/** The layout of `a`'s workspace from `base` (null: sizes only); the backward's has columns too. */
 template <class Pat>
 DynamicWorkspace carveWorkspace(const typename Pat::Args* a, const DeviceDynamic& d, char* base) {
   DynamicWorkspace w{};
@@ -345,13 +369,19 @@ DynamicWorkspace carveWorkspace(const typename Pat::Args* a, const DeviceDynamic
   w.pkMin = extremes ? (float*)part(kPool) : nullptr;
   const size_t cells = (size_t)s.groups * s.nQ * s.nK;
   w.score = (float*)part(cells * sizeof(float));
-  w.cells = (uint8_t*)part(std::max<size_t>(cells, 1));
-  const size_t items = (size_t)d.work_items, ptrs = bh * (d.nq + 1), idx = bh * (size_t)d.groupCap + 1;
-  w.counts = (int*)part(2 * items * sizeof(int));
-  w.rowPtr = (int*)part(ptrs * sizeof(int));
-  w.fullRowPtr = (int*)part(ptrs * sizeof(int));
+  w.cells = (uint8_t*)part(std::max<size_t>(bh * s.nQ * s.nK, 1));
+  const size_t lines = bh * (size_t)std::max(d.nq, d.backward ? d.nkv : 0), idx = bh * (size_t)d.groupCap + 1;
+  w.counts = (int*)part(2 * lines * sizeof(int));
+  w.rowPtr = (int*)part(bh * (d.nq + 1) * sizeof(int));
+  w.fullRowPtr = (int*)part(bh * (d.nq + 1) * sizeof(int));
   w.idx = (int*)part(idx * sizeof(int));
   w.fullIdx = (int*)part(idx * sizeof(int));
+  if (d.backward) {
+    w.colPtr = (int*)part(bh * (d.nkv + 1) * sizeof(int));
+    w.fullColPtr = (int*)part(bh * (d.nkv + 1) * sizeof(int));
+    w.qIdx = (int*)part(idx * sizeof(int));
+    w.fullQIdx = (int*)part(idx * sizeof(int));
+  }
   w.bytes = at;
   return w;
 }
@@ -371,13 +401,29 @@ template <class Pat>
 size_t dynamicWorkspace(const typename Pat::Args* a) {
   if (checkCommon<Pat>(a) != ATTNC_OK || checkDynamic<Pat>(a) != ATTNC_OK) return 0;
   DeviceDynamic d;
-  if (planDynamicCached<Pat>(a, &d) != ATTNC_OK) return 0;
+  if (planDynamicCached<Pat>(a, false, &d) != ATTNC_OK) return 0;
   return carveWorkspace<Pat>(a, d, nullptr).bytes;
 }
 
-/** The selection and the merged schedule of one call, on `stream`. */
+/** The backward's delta (backwardWorkspace without atomics), rounded up to 256 bytes: the selection's workspace follows it. */
+template <class Args>
+size_t deltaBytes(const Args* a) {
+  const size_t rows = (size_t)a->batch * a->heads * a->q_len;
+  return ((rows + 3) / 4 * 4 * sizeof(float) + 255) / 256 * 256;
+}
+
+/** The backward workspace of a dynamic call in bytes: delta, then the selection's and the schedule's (0 where refused). */
+template <class Pat>
+size_t dynamicBackwardWorkspace(const typename Pat::Args* a) {
+  if (checkCommon<Pat>(a) != ATTNC_OK || checkDynamic<Pat>(a) != ATTNC_OK) return 0;
+  DeviceDynamic d;
+  if (planDynamicCached<Pat>(a, true, &d) != ATTNC_OK) return 0;
+  return deltaBytes(a) + carveWorkspace<Pat>(a, d, nullptr).bytes;
+}
+
+/** The selection of one call (pooling, scores, top-k) into w.cells, on `stream`. */
 template <class Pat, typename T>
-int selectAndMerge(const typename Pat::Args* a, const DeviceDynamic& d, const DynamicWorkspace& w, cudaStream_t stream) {
+int selectCells(const typename Pat::Args* a, const DeviceDynamic& d, const DynamicWorkspace& w, cudaStream_t stream) {
   const SelectShape& s = d.sel;
   const int hd = a->head_dim, bh = a->batch * a->heads, bkv = a->batch * a->kv_heads;
   const int cpbQ = (s.bq + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK, cpbK = (s.bk + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK;
@@ -398,19 +444,43 @@ int selectAndMerge(const typename Pat::Args* a, const DeviceDynamic& d, const Dy
     sel::topk_cells<Pat><<<dim3((unsigned)s.nQ, (unsigned)s.groups), 256, smem, stream>>>(w.score, d.tables.get() + d.cOff, d.arrays.at(2), d.cSchedBatch,
                                                                                            Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK, s.topk, w.cells);
   }
+  return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+/** The selection and the merged schedule of one call (rows; the backward's columns too), on `stream`. */
+template <class Pat, typename T>
+int selectAndMerge(const typename Pat::Args* a, const DeviceDynamic& d, const DynamicWorkspace& w, cudaStream_t stream) {
+  int rc = selectCells<Pat, T>(a, d, w, stream);
+  if (rc != ATTNC_OK) return rc;
+  const SelectShape& s = d.sel;
+  const int bh = a->batch * a->heads;
   sel::MergeArgs m;
   m.S = d.tables.get(); m.R = d.tables.get() + d.rOff; m.cells = w.cells;
   m.sGroupOf = d.arrays.at(0); m.rGroupOf = d.arrays.at(1); m.sSchedBatch = d.sSchedBatch; m.rSchedBatch = d.rSchedBatch;
   m.batch = a->batch; m.heads = a->heads; m.kvHeads = a->kv_heads; m.qLen = a->q_len; m.kvLen = a->kv_len;
-  m.nq = d.nq; m.nkv = d.nkv; m.blockKv = d.block_kv; m.bq = s.bq; m.bk = s.bk; m.nQ = s.nQ; m.nK = s.nK; m.perKvHead = Pat::SELECT_PER_KV_HEAD ? 1 : 0;
-  m.groupCap = d.groupCap; m.counts = w.counts; m.rowPtr = w.rowPtr; m.fullRowPtr = w.fullRowPtr; m.idx = w.idx; m.fullIdx = w.fullIdx;
-  const unsigned rowsGrid = (unsigned)((d.work_items + 7) / 8);
-  if (d.work_items > 0) {
-    sel::merge_rows<Pat, false><<<rowsGrid, 256, 0, stream>>>(m);
-    sel::scan_rows<Pat><<<(unsigned)bh, 1024, 0, stream>>>(m);
-    sel::merge_rows<Pat, true><<<rowsGrid, 256, 0, stream>>>(m);
+  m.nq = d.nq; m.nkv = d.nkv; m.blockQ = d.block_q; m.blockKv = d.block_kv; m.bq = s.bq; m.bk = s.bk; m.nQ = s.nQ; m.nK = s.nK; m.perKvHead = Pat::SELECT_PER_KV_HEAD ? 1 : 0;
+  m.groupCap = d.groupCap; m.counts = w.counts;
+  m.rowPtr = w.rowPtr; m.fullRowPtr = w.fullRowPtr; m.idx = w.idx; m.fullIdx = w.fullIdx;
+  m.colPtr = w.colPtr; m.fullColPtr = w.fullColPtr; m.qIdx = w.qIdx; m.fullQIdx = w.fullQIdx;
+  if (bh * d.nq > 0) {
+    const unsigned grid = (unsigned)(((long long)bh * d.nq + 7) / 8);
+    sel::merge_lines<Pat, false, false><<<grid, 256, 0, stream>>>(m);
+    sel::scan_lines<Pat, false><<<(unsigned)bh, 1024, 0, stream>>>(m);
+    sel::merge_lines<Pat, true, false><<<grid, 256, 0, stream>>>(m);
+  }
+  if (d.backward && bh * d.nkv > 0) {
+    const unsigned grid = (unsigned)(((long long)bh * d.nkv + 7) / 8);
+    sel::merge_lines<Pat, false, true><<<grid, 256, 0, stream>>>(m);
+    sel::scan_lines<Pat, true><<<(unsigned)bh, 1024, 0, stream>>>(m);
+    sel::merge_lines<Pat, true, true><<<grid, 256, 0, stream>>>(m);
   }
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+/** The cells the kernels' mask reads. */
+template <class Pat>
+SelectCells cellsOf(const DeviceDynamic& d, const DynamicWorkspace& w) {
+  return SelectCells{w.cells, d.sel.bq, d.sel.bk, d.sel.nQ, d.sel.nK};
 }
 
 /**
@@ -424,7 +494,7 @@ int forwardDynamic(const typename Pat::Args* a, cudaStream_t stream) {
   if ((rc = checkDynamic<Pat>(a)) != ATTNC_OK) return rc;
   if (!a->workspace || reinterpret_cast<uintptr_t>(a->workspace) % 256 != 0) return ATTNC_ERR_ARGS;
   DeviceDynamic d;
-  if ((rc = planDynamicCached<Pat>(a, &d)) != ATTNC_OK) return rc;
+  if ((rc = planDynamicCached<Pat>(a, false, &d)) != ATTNC_OK) return rc;
   const DynamicWorkspace w = carveWorkspace<Pat>(a, d, reinterpret_cast<char*>(a->workspace));
   return forHeadDim(a, [&](auto t, auto dim) {
     using T = typename decltype(t)::type;
@@ -435,11 +505,65 @@ int forwardDynamic(const typename Pat::Args* a, cudaStream_t stream) {
     static_cast<typename Pat::Values&>(p) = Pat::values(a);
     fillForwardTensors(p, a);
     p.num_q_blocks = d.nq; p.block_kv = d.block_kv; p.sched_batch = a->batch;
-    p.group_of = d.arrays.at(6); p.kv_row_ptr = w.rowPtr; p.kv_indices = w.idx; p.full_kv_row_ptr = w.fullRowPtr; p.full_kv_indices = w.fullIdx;
-    p.work_order = d.arrays.at(3); p.cta_ptr = d.arrays.at(4); p.cta_items = d.arrays.at(5);
-    p.sel = SelectCells{w.cells, d.sel.bq, d.sel.bk, d.sel.nQ, d.sel.nK, Pat::SELECT_PER_KV_HEAD ? 1 : 0};
+    p.group_of = d.arrays.at(3); p.kv_row_ptr = w.rowPtr; p.kv_indices = w.idx; p.full_kv_row_ptr = w.fullRowPtr; p.full_kv_indices = w.fullIdx;
+    p.work_order = d.arrays.at(4); p.cta_ptr = d.arrays.at(5); p.cta_items = d.arrays.at(6);
+    p.sel = cellsOf<Pat>(d, w);
     return launchForward<Pat, T, D>(a, p, d.ctas, d.work_items, stream);
   });
+}
+
+/**
+ * The backward entry point of a dynamic pattern: the selection again (deterministic: the same
+ * q and k select the same cells as the forward did), the merged rows and columns of 64 x 64
+ * tiles, then the deterministic backward kernels. The selection is not differentiated: the
+ * gradients flow through the selected blocks. `a->workspace` holds dynamicBackwardWorkspace(a)
+ * bytes (256-byte aligned): delta, then the selection's.
+ */
+template <class Pat>
+int backwardDynamic(const typename Pat::Args* a, cudaStream_t stream) {
+  int rc = checkCommon<Pat>(a);
+  if (rc != ATTNC_OK) return rc;
+  if ((rc = checkDynamic<Pat>(a)) != ATTNC_OK) return rc;
+  if (!a->lse || !a->dout || !a->dq || !a->dk || !a->dv || !a->workspace || reinterpret_cast<uintptr_t>(a->workspace) % 256 != 0) return ATTNC_ERR_ARGS;
+  if (a->do_stride[3] != 1 || a->dq_stride[3] != 1 || a->dk_stride[3] != 1 || a->dv_stride[3] != 1) return ATTNC_ERR_UNSUPPORTED;
+  DeviceDynamic d;
+  if ((rc = planDynamicCached<Pat>(a, true, &d)) != ATTNC_OK) return rc;
+  const DynamicWorkspace w = carveWorkspace<Pat>(a, d, reinterpret_cast<char*>(a->workspace) + deltaBytes(a));
+  return forHeadDim(a, [&](auto t, auto dim) {
+    using T = typename decltype(t)::type;
+    constexpr int D = decltype(dim)::value;
+    int r = selectAndMerge<Pat, T>(a, d, w, stream);
+    if (r != ATTNC_OK) return r;
+    BwdParams<Pat, T> p{};
+    fillBackwardTensors(p, a);
+    p.num_q_blocks = d.nq; p.num_kv_blocks = d.nkv; p.sched_batch = a->batch;
+    p.group_of = d.arrays.at(3);
+    p.kv_row_ptr = w.rowPtr; p.kv_indices = w.idx; p.full_kv_row_ptr = w.fullRowPtr; p.full_kv_indices = w.fullIdx;
+    p.q_col_ptr = w.colPtr; p.q_indices = w.qIdx; p.full_q_col_ptr = w.fullColPtr; p.full_q_indices = w.fullQIdx;
+    p.row_order = d.arrays.at(4); p.col_order = d.arrays.at(5);
+    p.sel = cellsOf<Pat>(d, w);
+    return runBackward<Pat, T, D>(a, p, false, stream);
+  });
+}
+
+/**
+ * The selected cells of one call alone, copied to `cells` (device memory of batch x heads x nQ
+ * x nK bytes, row-major; 1 selected; with `per kv_head` the query heads of a kv head agree).
+ * `a->workspace` as for forwardDynamic; o and lse are not touched.
+ */
+template <class Pat>
+int selectDynamic(const typename Pat::Args* a, uint8_t* cells, cudaStream_t stream) {
+  int rc = checkCommon<Pat>(a);
+  if (rc != ATTNC_OK) return rc;
+  if ((rc = checkDynamic<Pat>(a)) != ATTNC_OK) return rc;
+  if (!cells || !a->workspace || reinterpret_cast<uintptr_t>(a->workspace) % 256 != 0) return ATTNC_ERR_ARGS;
+  DeviceDynamic d;
+  if ((rc = planDynamicCached<Pat>(a, false, &d)) != ATTNC_OK) return rc;
+  const DynamicWorkspace w = carveWorkspace<Pat>(a, d, reinterpret_cast<char*>(a->workspace));
+  rc = forHeadDim(a, [&](auto t, auto) { return selectCells<Pat, typename decltype(t)::type>(a, d, w, stream); });
+  if (rc != ATTNC_OK) return rc;
+  const size_t n = (size_t)a->batch * a->heads * d.sel.nQ * d.sel.nK;
+  return n == 0 || cudaMemcpyAsync(cells, w.cells, n, cudaMemcpyDeviceToDevice, stream) == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
 }  // namespace attnc

@@ -82,10 +82,26 @@ std::vector<at::Tensor> forward(at::Tensor q, at::Tensor k, at::Tensor v, double
   return {o, lse};
 }
 
+/** A dynamic pattern's selected cells for q and k: uint8 [batch * heads, q_blocks, kv_blocks] (1 selected). */
+template <class B>
+at::Tensor select(at::Tensor q, at::Tensor k, at::Tensor v, double scale, int64_t block_kv, std::vector<double> params, std::vector<at::Tensor> inputs) {
+  TORCH_CHECK(B::DYNAMIC, "attnc ", B::NAME, " select: the pattern has no `select` clause");
+  typename B::Args a = common<B>("select", q, k, v, scale, block_kv, params, inputs);
+  const c10::cuda::CUDAGuard guard(q.device());
+  const std::vector<int64_t> shape = B::selectShape(&a);
+  auto cells = at::zeros(shape, q.options().dtype(at::kByte));
+  const size_t bytes = B::forwardWorkspace(&a);
+  TORCH_CHECK(bytes > 0, "attnc ", B::NAME, " select failed: ", codeText(B::select(&a, cells.data_ptr(), c10::cuda::getCurrentCUDAStream())));
+  auto workspace = at::empty({(int64_t)bytes}, q.options().dtype(at::kByte));
+  a.workspace = reinterpret_cast<float*>(workspace.data_ptr());
+  const int rc = B::select(&a, cells.data_ptr(), c10::cuda::getCurrentCUDAStream());
+  TORCH_CHECK(rc == ATTNC_OK, "attnc ", B::NAME, " select failed: ", codeText(rc));
+  return cells;
+}
+
 template <class B>
 std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at::Tensor v, at::Tensor out, at::Tensor lse, double scale, bool deterministic,
                                  std::vector<double> params, std::vector<at::Tensor> inputs) {
-  TORCH_CHECK(!B::DYNAMIC, "attnc ", B::NAME, " backward: patterns with a `select` clause have no backward kernel yet");
   typename B::Args a = common<B>("backward", q, k, v, scale, 0, params, inputs);
   TORCH_CHECK(out.sizes() == q.sizes() && dout.sizes() == q.sizes() && out.scalar_type() == q.scalar_type() && dout.scalar_type() == q.scalar_type() && out.is_cuda() &&
                   dout.is_cuda(), "attnc ", B::NAME, " backward: out and dout must match q in shape, dtype and device");
@@ -97,10 +113,14 @@ std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at
   auto dk = at::empty_like(k, k.options().memory_format(at::MemoryFormat::Contiguous));
   auto dv = at::empty_like(v, v.options().memory_format(at::MemoryFormat::Contiguous));
   a.deterministic = deterministic ? 1 : 0;
-  auto workspace = at::empty({(int64_t)(B::workspace(&a) / sizeof(float))}, q.options().dtype(at::kFloat));
   a.o = out.data_ptr(); a.lse = lse.data_ptr<float>(); a.dout = dout.data_ptr();
-  a.dq = dq.data_ptr(); a.dk = dk.data_ptr(); a.dv = dv.data_ptr(); a.workspace = workspace.data_ptr<float>();
+  a.dq = dq.data_ptr(); a.dk = dk.data_ptr(); a.dv = dv.data_ptr();
   fillStrides(a.o_stride, out); fillStrides(a.do_stride, dout); fillStrides(a.dq_stride, dq); fillStrides(a.dk_stride, dk); fillStrides(a.dv_stride, dv);
+  // The workspace's size depends on the arguments (a dynamic pattern's on all of them): asked for last.
+  const size_t bytes = B::workspace(&a);
+  TORCH_CHECK(bytes > 0 || !B::DYNAMIC, "attnc ", B::NAME, " backward failed: ", codeText(B::backward(&a, c10::cuda::getCurrentCUDAStream())));
+  auto workspace = at::empty({(int64_t)((bytes + sizeof(float) - 1) / sizeof(float))}, q.options().dtype(at::kFloat));
+  a.workspace = workspace.data_ptr<float>();
   const int rc = B::backward(&a, c10::cuda::getCurrentCUDAStream());
   TORCH_CHECK(rc == ATTNC_OK, "attnc ", B::NAME, " backward failed: ", codeText(rc));
   return {dq, dk, dv};
@@ -114,4 +134,5 @@ std::vector<at::Tensor> backward(at::Tensor dout, at::Tensor q, at::Tensor k, at
   PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {                                                                    \
     m.def("forward", &attnc::torch_binding::forward<B>, "attnc forward: returns [out, lse]");                 \
     m.def("backward", &attnc::torch_binding::backward<B>, "attnc backward: returns [dq, dk, dv]");            \
+    m.def("select", &attnc::torch_binding::select<B>, "attnc: a dynamic pattern's selected cells");          \
   }
