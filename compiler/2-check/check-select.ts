@@ -19,6 +19,11 @@ export interface SelectParts {
   readonly perKvHead: boolean;
 }
 
+/** The contextual words of a select clause, in order (`per kv_head` optional). */
+export const SELECT_WORDS = ['select', 'top', 'blocks', 'by', 'per', 'kv_head'] as const;
+/** The pooling and scoring functions a select score is written with. */
+export const SCORE_FNS = ['dot', 'bound', 'mean', 'max'] as const;
+
 /** The score forms, as a note. */
 export const SCORE_FORMS = 'a score is `dot(mean(q), mean(k))`, `dot(mean(q), max(k))`, `bound(mean(q), k)` or an input declared `float[batch, heads, q_blocks, kv_blocks]`';
 
@@ -53,7 +58,7 @@ export function checkSelect(s: A.SelectStmt, scope: Scope, scoreInputs: Readonly
 
 /** `select top blocks by [per kv_head]`, each where the grammar puts it. */
 function checkWords(words: readonly A.Name[], diags: Diagnostics): boolean {
-  const want = ['select', 'top', 'blocks', 'by', 'per', 'kv_head'];
+  const want = SELECT_WORDS;
   let ok = true;
   words.forEach((w, i) => {
     if (w.text === want[i]) return;
