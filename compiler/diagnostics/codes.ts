@@ -50,7 +50,7 @@ export const DIAGNOSTIC_CODES = {
   missing_param: { severity: 'error', summary: 'a parameter with no default and no value given' },
   assertion_failed: { severity: 'error', summary: 'an `assert` in a pattern is false for the given parameters' },
   bad_size: { severity: 'error', summary: 'a sequence length, head count or block size that is not allowed' },
-  bad_input: { severity: 'error', summary: 'an input array that is missing, unreadable, or of the wrong length or type' },
+  bad_input: { severity: 'error', summary: 'an input array that is missing, unreadable, or of the wrong length or type; the queries, keys or score input of a pattern with `select` (`--q`, `--k`, `--input`) of the wrong shape or type' },
   dynamic_unsupported: { severity: 'error', summary: 'a pattern with a `select` clause given to a code generation target or the simulator that does not support data-dependent selection yet' },
   no_webgpu: { severity: 'error', summary: 'no WebGPU implementation could be started to run a kernel' },
   unknown_pattern: { severity: 'error', summary: 'no pattern of the requested name, or several patterns and none chosen' },
