@@ -12,11 +12,11 @@ import { printPlanner } from './4-emit/planner/print-planner.ts';
 import { selectValues, type SelectValues } from './eval/select.ts';
 import type { LoweredPattern } from './pipeline.ts';
 import { loadPlanner, type BoundPlanner, type PlannerModule } from '../runtime/schedule/planner.ts';
-import { buildInputs, planSchedule, validateParams } from '../runtime/schedule/plan.ts';
+import { buildInputs, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles, validateParams } from '../runtime/schedule/plan.ts';
 import { blockCandidates } from '../runtime/schedule/select-candidates.ts';
 import { mergeSelection } from '../runtime/schedule/select-merge.ts';
 import { poolScores, selectBlocks, selectionBlocks, validateSelection, type SelectionShape } from '../runtime/schedule/select-scores.ts';
-import type { Schedule } from '../runtime/schedule/types.ts';
+import { PlanError, type Schedule } from '../runtime/schedule/types.ts';
 
 /** The three planners of a dynamic pattern: S = A && R, R, and C = R && !A. */
 export interface DynamicPlanners {
@@ -78,6 +78,9 @@ export function callSelection(bp: BoundPattern, call: Pick<SelectCall, 'batch' |
 /** Plans one call of a dynamic pattern. Throws `PlanError` for bad sizes, values or data. */
 export function planDynamic(bp: BoundPattern, planners: DynamicPlanners, call: SelectCall): DynamicPlan {
   const cfg = { qLen: call.qLen, kvLen: call.kvLen, heads: call.heads, batch: call.batch, blockQ: call.blockQ, blockKv: call.blockKv, params: call.params, inputs: call.inputs };
+  // The merged schedule has a tile map per (batch, head): the planner's tile limit bounds them all.
+  const tiles = scheduleTiles(call.batch * call.heads, call.qLen, call.kvLen, call.blockQ, call.blockKv);
+  if (tiles > MAX_SCHEDULE_TILES) throw new PlanError('bad_size', `the schedule of this call would have ${tiles} tiles (batch x heads x query blocks x key blocks); the limit is ${MAX_SCHEDULE_TILES}: use larger blocks, fewer heads or shorter sequences`);
   const stat = planSchedule(planners.static.planner, cfg);
   const restriction = planSchedule(planners.restriction.planner, cfg);
   const { values, shape } = callSelection(bp, call);
