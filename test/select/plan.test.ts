@@ -143,6 +143,17 @@ describe('data-dependent selection against the reference', () => {
     }
   });
 
+  it('rows with no allowed key are listed as fully masked (K = 0 and no allow: every row)', () => {
+    const sz = { batch: 2, heads: 2, kvHeads: 2, qLen: 45, kvLen: 70, headDim: 2, tq: 16, tk: 16 };
+    const none = make('quest', fixture('quest').replace('blocks(64)', 'blocks(20)'), { topk: 0 });
+    const { plan } = checkCall(none, sz, 9, true, false);
+    for (const g of plan.schedule.groups) expect(g.fullyMaskedRows).toEqual([[0, 45]]);
+    // A window of 2 for q > 20 only and nothing selected: rows 0..20 have no key.
+    const some = make('window', `pattern w(n: int = 0) { causal  allow q - k < 2 && q > 20  select top(n) blocks(8) by dot(mean(q), mean(k)) }`);
+    const r = checkCall(some, sz, 4, false, false);
+    for (const g of r.plan.schedule.groups) expect(g.fullyMaskedRows).toEqual([[0, 21]]);
+  });
+
   it('per kv_head: every head of a group selects the same blocks', () => {
     const c = make('nsa', fixture('nsa').replace('blocks(128, 64)', 'blocks(16, 8)').replace(/64/g, '8'), { topn: 2 });
     const sz = { batch: 1, heads: 4, kvHeads: 2, qLen: 50, kvLen: 70, headDim: 2, tq: 16, tk: 16 };
