@@ -75,6 +75,7 @@ export function planSelectFromOptions(bound: BoundPattern, o: SelectDataOptions 
       mismatch('batch', qb, kb, `--k (${k.shape.join(', ')})`);
       mismatch('head dim', qd, kd, `--k (${k.shape.join(', ')})`);
       if (kh < 1 || qh % kh !== 0) diags.report('bad_input', `--k has ${kh} heads, which must divide the ${qh} heads of --q`);
+      if (o.kvHeads !== undefined && Number(o.kvHeads) !== kh) diags.report('bad_input', `--k (${k.shape.join(', ')}) has ${kh} kv heads, but --kv-heads is ${o.kvHeads}`);
       ({ batch, kvLen } = { batch: qb, kvLen: kl });
       kvHeads = kh;
       headDim = qd;

@@ -78,6 +78,8 @@ describe('select on the command line', () => {
       [['--q', q, '--k', npy('kd.npy', [1, 1, 300, 5], () => 0)], 'head dim 5'],
       [['--q', npy('q3.npy', [2, 300, 4], () => 0), '--k', k], 'expected a 4-D array'],
       [['--q', npy('qi.npy', [1, 2, 300, 4], () => 0), '--k', k, '--heads', '4'], 'give --heads 2'],
+      [['--q', q, '--k', k, '--kv-heads', '2'], 'but --kv-heads is 2'],
+      [['--q', npy('qb.npy', [1, 2, 300, 4], () => 0), '--k', k, '--batch', '3'], 'give --batch 1'],
     ];
     for (const [args, text] of cases) {
       const r = attnc('schedule', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', ...args);
