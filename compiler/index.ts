@@ -17,7 +17,7 @@ import { renderDiagnostics } from './diagnostics/render.ts';
 import type { ReadFile } from './2-check/load.ts';
 import type { CheckedPattern } from './ir/program.ts';
 import { checkSource, lowerToPlanner, readFromDisk, type LoweredPattern } from './pipeline.ts';
-import { TARGETS, type EmittedFile } from './4-emit/targets.ts';
+import { refuseDynamic, TARGETS, type EmittedFile } from './4-emit/targets.ts';
 import { renderSvg } from './4-emit/viz/svg.ts';
 import { loadProfile, profileNames, type GpuProfile } from './5-simulate/profile.ts';
 import { hasPass, simulatePass, SIM_PASSES } from './5-simulate/passes.ts';
@@ -98,6 +98,8 @@ export async function emit(p: Pattern, target: string, opts: EmitOptions = {}): 
     diags.report('bad_param_value', `unknown target \`${target}\` (targets: ${targets.join(', ')})`);
     fail(diags);
   }
+  const diags = new Diagnostics();
+  if (refuseDynamic(p.bound.pattern, `the ${target} target`, diags)) fail(diags);
   return TARGETS[target].emit({ bound: p.bound, lowered: p.lowered, sourceName: opts.sourceName ?? p.bound.pattern.file.name, runtimeImport: opts.runtimeImport ?? 'attnc/webgpu' });
 }
 
@@ -112,6 +114,7 @@ export interface SimulateOptions extends Partial<Omit<SimShape, 'qLen'>> {
 /** Estimates a pattern's time and speedup over dense attention on a GPU from its real schedule. */
 export function simulate(p: Pattern, opts: SimulateOptions): SimResult {
   const diags = new Diagnostics();
+  if (refuseDynamic(p.bound.pattern, 'the simulator', diags)) fail(diags);
   const gpu = typeof opts.gpu === 'object' ? opts.gpu : loadProfile(opts.gpu ?? 'h100');
   if (!gpu) {
     diags.report('bad_param_value', `unknown GPU profile \`${String(opts.gpu)}\` (profiles: ${profileNames().join(', ')})`);

@@ -6,7 +6,7 @@ import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain'
 
 const RULE_WORDS: Record<string, string> = {
   file: 'a declaration (`pattern`, `fn` or `import`)',
-  stmt: 'a statement (`allow`, `require`, `deny`, `causal`, `let`, `layout`, `bias`, `softcap` or `assert`)',
+  stmt: 'a statement (`allow`, `require`, `deny`, `causal`, `let`, `layout`, `bias`, `softcap`, `assert` or `select`)',
   type: 'a type (`int`, `float`, `bool` or `int[kv_len]`)',
   primary: 'an expression',
   unaryExpr: 'an expression',

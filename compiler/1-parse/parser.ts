@@ -66,7 +66,7 @@ class AttnParser extends CstParser {
           this.OPTION(() => {
             this.CONSUME(T.LBracket);
             this.CONSUME(T.Identifier);
-            this.OPTION2(() => {
+            this.MANY(() => {
               this.CONSUME(T.Comma);
               this.CONSUME2(T.Identifier);
             });
@@ -74,7 +74,21 @@ class AttnParser extends CstParser {
           });
         },
       },
-      { ALT: () => this.CONSUME(T.Kw.float) },
+      {
+        // `float` or a float array (`float[batch, heads, q_blocks, kv_blocks]`, a select score).
+        ALT: () => {
+          this.CONSUME(T.Kw.float);
+          this.OPTION2(() => {
+            this.CONSUME2(T.LBracket);
+            this.CONSUME3(T.Identifier);
+            this.MANY2(() => {
+              this.CONSUME2(T.Comma);
+              this.CONSUME4(T.Identifier);
+            });
+            this.CONSUME2(T.RBracket);
+          });
+        },
+      },
       { ALT: () => this.CONSUME(T.Kw.bool) },
     ]);
   });
@@ -91,7 +105,8 @@ class AttnParser extends CstParser {
     });
     this.CONSUME(T.RParen);
     this.CONSUME(T.LBrace);
-    this.MANY2(() => this.SUBRULE(this.stmt));
+    // A name starts a statement only as the contextual word `select`.
+    this.MANY2({ GATE: () => this.LA(1).tokenType !== T.Identifier || this.LA(1).image === 'select', DEF: () => this.SUBRULE(this.stmt) });
     this.CONSUME(T.RBrace);
   });
 
@@ -120,6 +135,8 @@ class AttnParser extends CstParser {
       { ALT: () => this.SUBRULE(this.layoutStmt) },
       { ALT: () => this.SUBRULE(this.scoreStmt) },
       { ALT: () => this.SUBRULE(this.assertStmt) },
+      // `select` is a contextual word (it is also the built-in `select(c, a, b)`).
+      { GATE: () => this.LA(1).image === 'select', ALT: () => this.SUBRULE(this.selectStmt) },
     ]);
     this.OPTION(() => this.CONSUME(T.Semicolon));
   });
@@ -167,6 +184,36 @@ class AttnParser extends CstParser {
     this.OPTION(() => {
       this.CONSUME(T.Comma);
       this.CONSUME(T.StringLit);
+    });
+  });
+
+  /**
+   * `select top(K) blocks(B) by SCORE [per kv_head]`, or `blocks(BQ, BK)`. The words `select
+   * top blocks by per kv_head` are identifiers here (names such as `block` or `top` stay
+   * usable elsewhere); the checker verifies them (`syntax_error`) and the score's form.
+   */
+  selectStmt = this.RULE('selectStmt', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'word' });
+    this.CONSUME2(T.Identifier, { LABEL: 'word' });
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expr, { LABEL: 'count' });
+    this.CONSUME(T.RParen);
+    this.CONSUME3(T.Identifier, { LABEL: 'word' });
+    this.CONSUME2(T.LParen);
+    this.SUBRULE2(this.expr, { LABEL: 'blockSize' });
+    this.OPTION(() => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE3(this.expr, { LABEL: 'blockSize' });
+    });
+    this.CONSUME2(T.RParen);
+    this.CONSUME4(T.Identifier, { LABEL: 'word' });
+    this.SUBRULE4(this.expr, { LABEL: 'score' });
+    this.OPTION2({
+      GATE: () => this.LA(1).image === 'per',
+      DEF: () => {
+        this.CONSUME5(T.Identifier, { LABEL: 'word' });
+        this.CONSUME6(T.Identifier, { LABEL: 'word' });
+      },
     });
   });
 

@@ -89,7 +89,10 @@ export class AstBuilder {
   private type(n: CstNode): A.TypeAst {
     const c = n.children;
     const span = this.span(n);
-    if (c.Kw_float) return { kind: 'scalar', name: 'float', span };
+    if (c.Kw_float) {
+      const fdims = this.toks(c, 'Identifier');
+      return fdims.length ? { kind: 'array', elem: 'float', dims: fdims.map((d) => this.name(d)), span } : { kind: 'scalar', name: 'float', span };
+    }
     if (c.Kw_bool) return { kind: 'scalar', name: 'bool', span };
     const dims = this.toks(c, 'Identifier');
     if (!dims.length) return { kind: 'scalar', name: 'int', span };
@@ -159,6 +162,18 @@ export class AstBuilder {
       case 'assertStmt': {
         const msg = this.toks(sc, 'StringLit')[0];
         return { kind: 'assert', cond: this.expr(this.node(sc, 'expr')), message: msg?.image.slice(1, -1), span };
+      }
+      case 'selectStmt': {
+        const sizes = this.nodes(sc, 'blockSize');
+        return {
+          kind: 'select',
+          words: this.toks(sc, 'word').map((t) => this.name(t)),
+          count: this.expr(this.node(sc, 'count')),
+          blockQ: this.expr(sizes[0]),
+          blockKv: sizes[1] ? this.expr(sizes[1]) : undefined,
+          score: this.expr(this.node(sc, 'score')),
+          span,
+        };
       }
     }
     invariant(false, `unknown statement ${key}`);

@@ -7,7 +7,7 @@
 import type { Diagnostics } from '../diagnostics/diagnostic.ts';
 import { F32_MAX, fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
-import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
+import type { CheckedAssert, CheckedPattern, CheckedSelect, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { suggest } from './builtins.ts';
 import { badConstantReporter, checkSoftcap, fmtRange, inRange } from './check-pattern.ts';
 
@@ -35,8 +35,13 @@ export interface BoundPattern {
   readonly layout?: readonly LayoutAxis[];
   /** `runtime` scalars, given when a schedule is planned or a kernel runs. */
   readonly runtimeParams: readonly ParamInfo[];
-  /** `input` arrays. */
+  /** `input` int arrays (the mask's; a select score input is not one of them, see `select`). */
   readonly inputs: readonly ParamInfo[];
+  /**
+   * The data-dependent selection, with compile-time parameters folded into its count, block
+   * sizes, allow and restriction (`mask` is its static part, `allow && restriction`).
+   */
+  readonly select?: CheckedSelect;
   /** Asserts that still depend on sizes or runtime values (checked when planning). */
   readonly pendingAsserts: readonly CheckedAssert[];
 }
@@ -156,7 +161,8 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   const note = `with ${Object.entries(constValues).map(([k, v]) => `${k} = ${v}`).join(', ') || 'no parameters'}`;
   const subMemo = new Map<M.MExpr, M.MExpr>();
   const sub = (e: M.MExpr) => substitute(e, constValues, subMemo);
-  const raw = [pattern.mask, pattern.bias, pattern.softcap, ...(pattern.layout ?? []).map((a) => a.size)];
+  const sel = pattern.select;
+  const raw = [pattern.mask, pattern.bias, pattern.softcap, ...(pattern.layout ?? []).map((a) => a.size), ...(sel ? [sel.k, sel.blockQ, sel.blockKv, sel.allow, sel.restriction] : [])];
   let ok = true;
   for (const e of raw) if (e && !reportZeroDivisors(sub(e), diags, note)) ok = false;
   const pendingAsserts: CheckedAssert[] = [];
@@ -179,6 +185,8 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   const softcap = pattern.softcap && foldReporting(sub(pattern.softcap), bad, foldMemo);
   const layout = pattern.layout?.map((a) => ({ name: a.name, size: foldReporting(sub(a.size), bad, foldMemo) }));
   if (softcap && !checkSoftcap(softcap, diags, [note])) ok = false;
+  const select = sel && bindSelect(sel, (e) => foldReporting(sub(e), bad, foldMemo), diags, note);
+  if (sel && !select) ok = false;
   if (!ok) return undefined;
   return {
     pattern,
@@ -188,9 +196,27 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
     softcap,
     layout,
     runtimeParams: pattern.params.filter((p) => p.mode === 'runtime'),
-    inputs: pattern.params.filter((p) => p.mode === 'input'),
+    inputs: pattern.params.filter((p) => p.mode === 'input' && p.type === 'int[]'),
     pendingAsserts,
+    ...(select ? { select } : {}),
   };
+}
+
+/**
+ * The select clause with parameter values folded in (`fold`); a count or block size that the
+ * values make a constant must be valid (`bad_select`, like an assert).
+ */
+function bindSelect(sel: CheckedSelect, fold: (e: M.MExpr) => M.MExpr, diags: Diagnostics, note: string): CheckedSelect | undefined {
+  const k = fold(sel.k), blockQ = fold(sel.blockQ), blockKv = fold(sel.blockKv);
+  let ok = true;
+  for (const [e, what, min] of [[k, 'count', 0], [blockQ, 'query block size', 1], [blockKv, 'key block size', 1]] as const) {
+    if (e.kind === 'const' && (e.value as number) < min) {
+      diags.report('bad_select', `the ${what} of the \`select\` is ${String(e.value)}, but it must be ${min === 0 ? 'at least 0' : 'greater than 0'}`, sel.span, [note]);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  return { ...sel, k, blockQ, blockKv, allow: fold(sel.allow), restriction: fold(sel.restriction) };
 }
 
 /**

@@ -8,8 +8,9 @@ import type { Span } from '../diagnostics/span.ts';
 import type * as A from '../ir/ast.ts';
 import { fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
-import type { CheckedAssert, CheckedPattern, LayoutAxis, ParamInfo } from '../ir/program.ts';
+import { SCORE_INPUT_TYPE, type CheckedAssert, type CheckedPattern, type CheckedSelect, type LayoutAxis, type ParamInfo } from '../ir/program.ts';
 import { generatedNameConflict, isReserved } from './builtins.ts';
+import { checkSelect, type SelectParts } from './check-select.ts';
 import { elaborate, expect, expectNum, type Binding, type Budget, type FnInfo, type Scope } from './elaborate.ts';
 
 /** Checks `p`; returns undefined if it has errors (reported). */
@@ -41,6 +42,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
 
   // Parameters.
   const params: Omit<ParamInfo, 'used' | 'indexedBy'>[] = [];
+  const scoreInputs = new Set<string>();
   let layout: LayoutAxis[] | undefined;
   for (const decl of p.params) {
     if (!define(decl.name)) continue;
@@ -54,7 +56,10 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     }
     params.push(info);
     const name = decl.name.text;
-    if (info.mode === 'input') {
+    if (info.type === 'float[]') {
+      scoreInputs.add(name);
+      bindings.set(name, { kind: 'scoreInput', name });
+    } else if (info.mode === 'input') {
       bindings.set(name, { kind: 'input', name, length: info.length ?? 'kv_len', batched: info.batched ?? false, onUse: (i) => { used.add(name); (indexedBy.get(name) ?? indexedBy.set(name, new Set()).get(name)!).add(i); } });
     } else {
       const t = info.type as A.ScalarType;
@@ -74,6 +79,8 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
   let bias: M.MExpr | undefined;
   let softcap: M.MExpr | undefined;
   const seen = new Set<string>();
+  let select: (SelectParts & { span: Span }) | undefined;
+  let selectSeen = false;
   const lets: { name: A.Name; used: boolean }[] = [];
 
   for (const s of p.body) {
@@ -108,6 +115,13 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
         else softcap = M.toFloat(r.e);
         break;
       }
+      case 'select': {
+        if (selectSeen) { diags.report('duplicate_clause', 'a pattern has at most one `select`', s.span); break; }
+        selectSeen = true;
+        const parts = checkSelect(s, scope, scoreInputs, (n) => used.add(n), diags);
+        if (parts) select = { ...parts, span: s.span };
+        break;
+      }
       case 'assert': {
         const r = elaborate(s.cond, scope);
         if (expect(r, 'bool', s.cond.span, diags) && assertUsesOnlyValues(r.e, s.cond.span, diags)) asserts.push({ cond: r.e, message: s.message, span: s.span });
@@ -116,11 +130,24 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     }
   }
 
-  const any = allows.length === 0 ? M.bool(true) : M.or(allows);
+  // With a select and no allow, A is false: only the selected blocks (and no others) are attended.
+  const any = allows.length === 0 ? M.bool(!selectSeen) : M.or(allows);
   const bad = badConstantReporter(diags);
   // One fold memo: a node shared by the mask, bias, soft-cap, ... is judged (and reported) once.
   const folded = new Map<M.MExpr, M.MExpr>();
-  const mask = foldReporting(M.and([any, ...requires, ...denies.map((dn) => M.not(dn))]), bad, folded);
+  const restrictions = [...requires, ...denies.map((dn) => M.not(dn))];
+  const mask = foldReporting(M.and([any, ...restrictions]), bad, folded);
+  let checkedSelect: CheckedSelect | undefined;
+  if (select) {
+    const { k, blockQ, blockKv } = select;
+    for (const e of [k, blockQ, blockKv]) foldReporting(e, bad, folded);
+    checkedSelect = { ...select, allow: foldReporting(any, bad, folded), restriction: foldReporting(M.and(restrictions), bad, folded) };
+  }
+  for (const name of scoreInputs) {
+    if (used.has(name) || (selectSeen && !select)) continue;
+    const prm = params.find((x) => x.name === name)!;
+    diags.report('bad_score_input', selectSeen ? `\`${name}\` is a score input, but the pattern's \`select\` does not score by it` : `\`${name}\` is a score input (${SCORE_INPUT_TYPE}), but the pattern has no \`select\` clause to score by it`, prm.span, ['write `select top(K) blocks(B) by ' + name + '`; int per-token values are `int[kv_len]` arrays']);
+  }
   for (const e of [bias, ...(layout ?? []).map((a) => a.size), ...asserts.map((a) => a.cond)]) if (e) foldReporting(e, bad, folded);
   if (softcap) checkSoftcap(foldReporting(softcap, bad, folded), diags);
 
@@ -145,6 +172,7 @@ export function checkPattern(p: A.PatternDecl, fns: ReadonlyMap<string, FnInfo>,
     bias,
     softcap,
     asserts,
+    ...(checkedSelect ? { select: checkedSelect } : {}),
   };
 }
 
@@ -209,6 +237,18 @@ function exactInts(e: M.MExpr, diags: Diagnostics, seen: Set<M.MExpr>): boolean 
 
 function checkParam(decl: A.ParamDecl, diags: Diagnostics): Omit<ParamInfo, 'used' | 'indexedBy'> | undefined {
   const base = { name: decl.name.text, mode: decl.mode, doc: decl.doc, span: decl.name.span };
+  if (decl.type.kind === 'array' && decl.type.elem === 'float') {
+    const dims = decl.type.dims.map((d) => d.text).join(', ');
+    if (decl.mode !== 'input' || dims !== 'batch, heads, q_blocks, kv_blocks') {
+      diags.report('bad_score_input', decl.mode !== 'input' ? 'a float array is a select score input: declare it `input`' : `a float array input is a select score of type \`${SCORE_INPUT_TYPE}\`, not \`float[${dims}]\``, decl.type.span, [`declare it \`input ${decl.name.text}: ${SCORE_INPUT_TYPE}\` and use it as \`select top(K) blocks(B) by ${decl.name.text}\``]);
+      return undefined;
+    }
+    if (decl.default || decl.range) {
+      diags.report('bad_param_default', 'an `input` array has no default or range; it is passed at call time', (decl.default ?? decl.range!).span);
+      return undefined;
+    }
+    return { ...base, type: 'float[]' };
+  }
   if (decl.mode === 'input') {
     if (decl.type.kind !== 'array') {
       diags.report('type_mismatch', 'an `input` parameter is an array: declare it `int[q_len]` or `int[kv_len]` (one int per token), `int[batch]` (one per batch element) or `int[batch, kv_len]` (a row per batch element)', decl.type.span);
@@ -277,6 +317,10 @@ function arrayShape(t: Extract<A.TypeAst, { kind: 'array' }>, diags: Diagnostics
     }
   }
   if (!ok) return undefined;
+  if (names.length > 2) {
+    diags.report('type_mismatch', `an int input array has one or two dimensions, not \`int[${names.join(', ')}]\``, t.span, ['`int[kv_len]`, `int[q_len]`, `int[batch]` or `int[batch, kv_len]`']);
+    return undefined;
+  }
   if (names.length === 1) return { length: names[0] as 'q_len' | 'kv_len' | 'batch', batched: false };
   if (names[0] === 'batch' && names[1] !== 'batch') return { length: names[1] as 'q_len' | 'kv_len', batched: true };
   const fix = names[1] === 'batch' && names[0] !== 'batch' ? [`write \`int[batch, ${names[0]}]\`: one row of ${names[0]} entries per batch element`] : ['two dimensions are `int[batch, q_len]` or `int[batch, kv_len]`'];

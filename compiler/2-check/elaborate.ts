@@ -9,7 +9,7 @@ import { spanOf, type Span } from '../diagnostics/span.ts';
 import type * as A from '../ir/ast.ts';
 import * as M from '../ir/mask.ts';
 import { fold } from '../ir/fold.ts';
-import { inputTypeText, type InputLength, type LayoutAxis } from '../ir/program.ts';
+import { inputTypeText, SCORE_INPUT_TYPE, type InputLength, type LayoutAxis } from '../ir/program.ts';
 import { BUILTIN_FNS, INDEX_VARS, SIZE_NAMES, suggest } from './builtins.ts';
 
 /** A type, or `error` after a reported mistake. */
@@ -23,7 +23,15 @@ export interface Typed {
 /** What a name refers to in a scope. */
 export type Binding =
   | { readonly kind: 'value'; readonly e: M.MExpr; readonly t: Ty; readonly onUse?: () => void }
-  | { readonly kind: 'input'; readonly name: string; readonly length: InputLength; readonly batched: boolean; readonly onUse?: (index: 'q' | 'k' | 'b') => void };
+  | { readonly kind: 'input'; readonly name: string; readonly length: InputLength; readonly batched: boolean; readonly onUse?: (index: 'q' | 'k' | 'b') => void }
+  /** A select score input (`float[batch, heads, q_blocks, kv_blocks]`): only `select ... by NAME` reads it. */
+  | { readonly kind: 'scoreInput'; readonly name: string };
+
+/** Reports a select score input used in an expression (`bad_score_input`). */
+function scoreInputUse(name: string, span: Span, scope: Scope): Typed {
+  scope.diags.report('bad_score_input', `\`${name}\` is a select score (${SCORE_INPUT_TYPE}): it can only be used as \`select top(K) blocks(B) by ${name}\``, span, ['masks, biases and asserts read int input arrays such as `int[kv_len]`']);
+  return ERR;
+}
 
 /** A checked `fn`: its declaration and its result type. */
 export interface FnInfo {
@@ -191,6 +199,7 @@ function isBuiltinValue(n: string): boolean {
 function name(n: string, span: Span, scope: Scope): Typed {
   const b = scope.bindings.get(n);
   if (b) {
+    if (b.kind === 'scoreInput') return scoreInputUse(n, span, scope);
     if (b.kind === 'input') {
       scope.diags.report('not_indexable', `\`${n}\` is an input array: read it as ${readForms(b)}`, span);
       return ERR;
@@ -253,6 +262,7 @@ function index(x: Extract<A.Expr, { kind: 'index' }>, scope: Scope): Typed {
   const arr = x.array;
   const b = arr.kind === 'name' ? scope.bindings.get(arr.name) : undefined;
   if (b?.kind === 'value' && b.t === 'error') return ERR;
+  if (b?.kind === 'scoreInput') return scoreInputUse(b.name, arr.span, scope);
   if (!b || b.kind !== 'input') {
     if (arr.kind === 'name' && !b && !isBuiltinValue(arr.name)) return name(arr.name, arr.span, scope);
     scope.diags.report('not_indexable', 'only `input` arrays can be indexed', arr.span);

@@ -10,8 +10,9 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { fold } from '../ir/fold.ts';
-import { show, type MExpr } from '../ir/mask.ts';
-import type { PlanIR } from '../ir/plan.ts';
+import { and, not, show, type MExpr } from '../ir/mask.ts';
+import { invariant } from '../diagnostics/diagnostic.ts';
+import type { DynamicPlanIR, PlanIR } from '../ir/plan.ts';
 import { normalize } from './normalize.ts';
 import { splitHeadGroups } from './split-head-groups.ts';
 
@@ -38,5 +39,21 @@ export function lowerPattern(bp: BoundPattern): PlanIR {
     runtimeParams: bp.runtimeParams,
     inputs: bp.inputs,
     asserts: bp.pendingAsserts,
+  };
+}
+
+/**
+ * Lowers a pattern with a `select` clause to the planner IR of three static masks (see
+ * `DynamicPlanIR`): the static part S = A && R, the restriction R and the candidates
+ * C = R && !A. Each plans at any block size like any pattern's mask.
+ */
+export function lowerDynamic(bp: BoundPattern): DynamicPlanIR {
+  const sel = bp.select;
+  invariant(sel, `pattern ${bp.pattern.name} has no select clause`);
+  const as = (mask: MExpr): PlanIR => lowerPattern({ ...bp, mask });
+  return {
+    static: lowerPattern(bp),
+    restriction: as(sel.restriction),
+    candidates: as(and([sel.restriction, not(sel.allow)])),
   };
 }

@@ -4,6 +4,8 @@
  * (and its emitter in its own folder); the CLI needs no change.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
+import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
+import type { CheckedPattern } from '../ir/program.ts';
 import type { LoweredPattern } from '../pipeline.ts';
 import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
@@ -42,8 +44,29 @@ const kernelOf = (bp: BoundPattern) => kernels.get(bp) ?? (kernels.set(bp, emitW
 /** Head dim of the standalone `.wgsl` file (the TypeScript binding specialises at run time). */
 export const WGSL_FILE_HEAD_DIM = 64;
 
+/**
+ * Reports `dynamic_unsupported` when `pattern` has a `select` clause: no target emits
+ * data-dependent selection yet, and emitting the static part alone would be wrong. `what`
+ * names the target or command (`the cuda target`). True when refused.
+ */
+export function refuseDynamic(pattern: CheckedPattern, what: string, diags: Diagnostics): boolean {
+  if (!pattern.select) return false;
+  diags.report('dynamic_unsupported', `pattern \`${pattern.name}\` selects key blocks from each call's data (\`select\`), which ${what} does not support yet`, pattern.select.span, ['`attnc schedule` and `attnc viz` plan it: the static part alone, or with --q/--k (or the score input) the blocks a call selects']);
+  return true;
+}
+
+/** A target that refuses dynamic patterns (a caller that did not ask `refuseDynamic` first gets a `UserError`). */
+const refusing = (name: string, t: Target): Target => ({
+  description: t.description,
+  async emit(input) {
+    const diags = new Diagnostics();
+    if (refuseDynamic(input.bound.pattern, `the ${name} target`, diags)) throw new UserError(diags);
+    return t.emit(input);
+  },
+});
+
 /** The targets, by `--target` name. */
-export const TARGETS: Readonly<Record<string, Target>> = {
+export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Object.entries({
   wgsl: {
     description: `<pattern>.wgsl: the WebGPU kernel, specialised for f32, head dim ${WGSL_FILE_HEAD_DIM} and WebGPU's default limits`,
     async emit({ bound, sourceName }) {
@@ -78,4 +101,4 @@ export const TARGETS: Readonly<Record<string, Target>> = {
       return [{ name: `${bound.pattern.name}_flex.py`, contents: emitFlex(bound, lowered.plan, sourceName) }];
     },
   },
-};
+} satisfies Record<string, Target>).map(([name, t]) => [name, refusing(name, t)]));

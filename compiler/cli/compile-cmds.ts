@@ -17,7 +17,7 @@ import { F32_MAX } from '../ir/fold.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
 import { biasAt, maskAt, softcapAt, type EvalContext } from '../eval/evaluate.ts';
-import { TARGETS } from '../4-emit/targets.ts';
+import { refuseDynamic, TARGETS } from '../4-emit/targets.ts';
 import { emitWgsl } from '../4-emit/wgsl/emit-wgsl.ts';
 import { checkSource, lowerToPlanner } from '../pipeline.ts';
 import { OutputBatch } from '../../runtime/io/files.ts';
@@ -102,6 +102,7 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   const outputs: { name: string; contents: string | Uint8Array }[] = [];
   const producer = new Map<string, string>();
   for (const pattern of patterns) {
+    if (names.map((t) => refuseDynamic(pattern, `the ${t} target`, diags)).some(Boolean)) continue;
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
     // A call that gives no runtime values uses their defaults: they must make valid score modifications.
@@ -150,6 +151,7 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics, batch?: num
     diags.report('unknown_pattern', `choose one of ${prog.patterns.map((p) => p.name).join(', ') || '(none)'} with --pattern`);
     throw new UserError(diags);
   }
+  if (refuseDynamic(pattern, '`attnc run`', diags)) throw new UserError(diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
   // Shapes as declared: [len], [batch] or [batch, len], whose batch must be q's.

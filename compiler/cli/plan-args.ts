@@ -16,9 +16,10 @@ import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { FileReadError, MAX_NPY_BYTES, readFileBounded } from '../../runtime/io/files.ts';
 import { planProgress } from './progress.ts';
+import { planSelectFromOptions, type SelectDataOptions } from './select-args.ts';
 
 /** Options every planning command accepts. */
-export interface PlanOptions extends SourceOptions {
+export interface PlanOptions extends SourceOptions, SelectDataOptions {
   pattern?: string;
   qLen: string;
   kvLen?: string;
@@ -41,7 +42,10 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--block-q <n>', 'query block size: a power of two, 16..256', '128')
     .option('--block-kv <n>', 'key/value block size: a power of two, 16..256', '128')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
-    .option('--input <name=file.npy>', 'input array from a .npy file: shape [len], [batch] or [batch, len] as declared (repeatable)', collectParam, {});
+    .option('--input <name=file.npy>', 'input array from a .npy file: shape [len], [batch] or [batch, len] as declared, or a select score [batch, heads, q_blocks, kv_blocks] (repeatable)', collectParam, {})
+    .option('--q <file.npy>', 'queries [batch, heads, q_len, d] (float32/float64): a pattern with `select` shows the blocks they select')
+    .option('--k <file.npy>', 'keys [batch, kv_heads, kv_len, d] (float32/float64), with --q')
+    .option('--kv-heads <n>', 'key/value heads (GQA) of a `select ... per kv_head` scored by an input (default: from --k, else --heads)');
 }
 
 function intOption(name: string, text: string, diags: Diagnostics): number {
@@ -58,7 +62,7 @@ function intOption(name: string, text: string, diags: Diagnostics): number {
  * is reported at its line, with the values it was checked against. False when none could be
  * matched to its source (the caller reports the planner's message).
  */
-function reportFailedAsserts(bound: BoundPattern, planner: PlannerModule, sizes: { qLen: number; kvLen: number; heads: number }, runtime: Record<string, number | boolean>, diags: Diagnostics): boolean {
+export function reportFailedAsserts(bound: BoundPattern, planner: PlannerModule, sizes: { qLen: number; kvLen: number; heads: number }, runtime: Record<string, number | boolean>, diags: Diagnostics): boolean {
   const failed = new Set(planner.failedAsserts(sizes, runtime));
   const values = [`q_len = ${sizes.qLen}`, `kv_len = ${sizes.kvLen}`, `heads = ${sizes.heads}`, ...Object.entries(runtime).map(([k, v]) => `${k} = ${v}`)];
   let n = 0;
@@ -92,6 +96,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   if (bound) checkRuntimeValues(bound, runtimeValues, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
 
+  if (bound.select) return { schedule: planSelectFromOptions(bound, o, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs }, diags), plannerSource: lowerToPlanner(bound).plannerSource };
   const lowered = lowerToPlanner(bound);
   let schedule: Schedule;
   const progress = planProgress(`planning ${pattern.name}`);
@@ -129,6 +134,8 @@ export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, str
   let batch: { n: number; from?: string } | undefined = wantBatch === undefined ? undefined : { n: wantBatch };
   for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
     const decl = pattern.params.find((p) => p.name === name);
+    // A select score input is read with the call's data (`select-args.ts`).
+    if (decl?.type === 'float[]') continue;
     if (!decl || decl.mode !== 'input') {
       diags.report('bad_input', `pattern \`${pattern.name}\` has no input array \`${name}\``);
       continue;
@@ -153,7 +160,7 @@ export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, str
   }
   if (!omitMissing) {
     for (const p of pattern.params) {
-      if (p.mode === 'input' && !Object.hasOwn(raw, p.name)) {
+      if (p.mode === 'input' && p.type === 'int[]' && !Object.hasOwn(raw, p.name)) {
         const shape = p.batched ? `a 2-D integer .npy file of shape [batch, ${p.length}]` : p.length === 'batch' ? 'a 1-D integer .npy file of one entry per batch element' : `a 1-D integer .npy file (${String(p.length ?? 'kv_len')} entries)`;
         diags.report('bad_input', `input array \`${p.name}\` is required: pass it with --input ${p.name}=FILE.npy, ${shape}`);
       }
@@ -181,7 +188,7 @@ export function readNpyInput(what: string, path: string, diags: Diagnostics): Np
 }
 
 /** [Note: Fully masked rows] is where the planner finds them; here the user hears of them. */
-function reportFullyMaskedRows(s: Schedule, diags: Diagnostics): void {
+export function reportFullyMaskedRows(s: Schedule, diags: Diagnostics): void {
   const notes: string[] = [];
   let rows = 0;
   s.groups.forEach((g, gi) => {

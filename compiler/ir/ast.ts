@@ -30,7 +30,7 @@ export type ScalarType = 'int' | 'float' | 'bool';
  */
 export type TypeAst =
   | { readonly kind: 'scalar'; readonly name: ScalarType; readonly span: Span }
-  | { readonly kind: 'array'; readonly elem: 'int'; readonly dims: readonly Name[]; readonly span: Span };
+  | { readonly kind: 'array'; readonly elem: 'int' | 'float'; readonly dims: readonly Name[]; readonly span: Span };
 
 /** A named thing with the span of its name. */
 export interface Name {
@@ -89,7 +89,23 @@ export type Stmt =
   | { readonly kind: 'layout'; readonly axes: readonly AxisDecl[]; readonly span: Span }
   | { readonly kind: 'bias'; readonly value: Expr; readonly span: Span }
   | { readonly kind: 'softcap'; readonly value: Expr; readonly span: Span }
-  | { readonly kind: 'assert'; readonly cond: Expr; readonly message?: string; readonly span: Span };
+  | { readonly kind: 'assert'; readonly cond: Expr; readonly message?: string; readonly span: Span }
+  | SelectStmt;
+
+/**
+ * `select top(count) blocks(blockQ[, blockKv]) by score [per kv_head]`. `words` are the
+ * contextual words as written (`select top blocks by` and optionally `per kv_head`), checked
+ * by the checker.
+ */
+export interface SelectStmt {
+  readonly kind: 'select';
+  readonly words: readonly Name[];
+  readonly count: Expr;
+  readonly blockQ: Expr;
+  readonly blockKv?: Expr;
+  readonly score: Expr;
+  readonly span: Span;
+}
 
 /** Binary operators. `/` and `%` are floor division and floor modulo on ints. */
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '**' | '&&' | '||';

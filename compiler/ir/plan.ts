@@ -37,3 +37,16 @@ export interface PlanIR {
   /** Asserts over sizes and runtime scalars, checked before planning. */
   readonly asserts: readonly CheckedAssert[];
 }
+
+/**
+ * A pattern with a `select` clause, lowered: three static masks whose schedules a call merges
+ * with the blocks it selects (`runtime/schedule/select.ts`). `static` is S = A && R (the
+ * pattern's mask with nothing selected), `restriction` is R (the mask where a block is
+ * selected), `candidates` is C = R && !A (the points a selected block would add: a selection
+ * block is a candidate when its tile of C is not EMPTY).
+ */
+export interface DynamicPlanIR {
+  readonly static: PlanIR;
+  readonly restriction: PlanIR;
+  readonly candidates: PlanIR;
+}

@@ -10,8 +10,12 @@ import type { MExpr } from './mask.ts';
 export interface ParamInfo {
   readonly name: string;
   readonly mode: ParamMode;
-  /** Scalar type, or `int[]` for an input array. */
-  readonly type: ScalarType | 'int[]';
+  /**
+   * Scalar type, `int[]` for an input array, or `float[]` for a select score input
+   * (`float[batch, heads, q_blocks, kv_blocks]`: read only as `select ... by NAME`; it is not
+   * one of the int arrays the mask, the planner and the kernels read).
+   */
+  readonly type: ScalarType | 'int[]' | 'float[]';
   /**
    * For input arrays: the last dimension's size, `q_len` or `kv_len` (one int per token) or
    * `batch` (one int per batch element, `int[batch]`).
@@ -33,9 +37,13 @@ export interface ParamInfo {
 export type InputLength = 'q_len' | 'kv_len' | 'batch';
 
 /** An input array's type as written: `int[kv_len]`, `int[batch]`, `int[batch, kv_len]`. */
-export function inputTypeText(p: { readonly length?: InputLength; readonly batched?: boolean }): string {
+export function inputTypeText(p: { readonly length?: InputLength; readonly batched?: boolean; readonly type?: ParamInfo['type'] }): string {
+  if (p.type === 'float[]') return SCORE_INPUT_TYPE;
   return `int[${p.batched ? 'batch, ' : ''}${p.length ?? 'kv_len'}]`;
 }
+
+/** The one type of a select score input. */
+export const SCORE_INPUT_TYPE = 'float[batch, heads, q_blocks, kv_blocks]';
 
 /** How many entries an input array holds for the given sizes. */
 export function inputEntries(p: { readonly length?: InputLength; readonly batched?: boolean }, sizes: { readonly qLen: number; readonly kvLen: number; readonly batch: number }): number {
@@ -92,6 +100,36 @@ export interface CheckedPattern {
   /** Soft-cap value c: score = c * tanh(score / c). Float. */
   readonly softcap?: MExpr;
   readonly asserts: readonly CheckedAssert[];
+  /**
+   * The data-dependent block selection (`select top(K) blocks(BQ, BK) by SCORE`). When
+   * present, `mask` is the static part `A && R` (the selection treated as selecting nothing)
+   * and `allows` may be empty with `A` false; see `CheckedSelect`.
+   */
+  readonly select?: CheckedSelect;
+}
+
+/** How a select clause scores a (query block, key block) pair. */
+export type SelectScore =
+  | { readonly kind: 'dot'; readonly kPool: 'mean' | 'max' } // dot(mean(q), mean|max(k))
+  | { readonly kind: 'bound' } // bound(mean(q), k)
+  | { readonly kind: 'input'; readonly name: string }; // a float[batch, heads, q_blocks, kv_blocks] input
+
+/**
+ * A checked `select` clause. The pattern's mask is `(A || Sel[b, h, q / BQ, k / BK]) && R`
+ * with `Sel` chosen per call from the data (`docs/language.md`, "Data-dependent selection").
+ * `k`, `blockQ` and `blockKv` are int expressions over parameters and sizes only.
+ */
+export interface CheckedSelect {
+  readonly k: MExpr;
+  readonly blockQ: MExpr;
+  readonly blockKv: MExpr;
+  readonly score: SelectScore;
+  readonly perKvHead: boolean;
+  /** A: the union of the allows (false when the pattern has none). */
+  readonly allow: MExpr;
+  /** R: every require (`causal` included) and no deny (true when none). */
+  readonly restriction: MExpr;
+  readonly span: Span;
 }
 
 /** All patterns of the entry file, checked. */

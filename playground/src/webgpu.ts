@@ -71,6 +71,7 @@ export async function runOnWebGpu(p: Pattern, s: RunShape, repeats = 3): Promise
   device ??= getDevice().catch((e) => { device = undefined; throw e; });
   const { device: dev, adapter } = await device;
   const gdev = dev as unknown as GpuDevice;
+  if (p.bound.select) throw new Error(`[dynamic_unsupported] pattern \`${p.name}\` selects key blocks from each call's data (\`select\`), which the WebGPU kernel does not support yet`);
   const { spec, body } = emitWgsl(p.bound);
   const att = createAttention(gdev, { spec, body, planner: p.lowered.planner }, { headDim: s.headDim, dtype: 'f32' });
   const { batch, heads, qLen, kvLen, headDim: D } = s;

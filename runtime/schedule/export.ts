@@ -70,6 +70,11 @@ export function scheduleToText(s: Schedule): string {
       const p = g.kvIndices.subarray(g.kvRowPtr[qb], g.kvRowPtr[qb + 1]);
       lines.push(`  q ${String(qb).padStart(w)}: full [${ranges(f)}] partial [${ranges(p)}]`);
     }
+    if (g.selected) {
+      const sel: number[] = [];
+      g.selected.forEach((x, t) => { if (x) sel.push(t); });
+      lines.push(`  selected by this call's data: ${sel.length ? sel.map((t) => `(${Math.floor(t / s.numKvBlocks)}, ${t % s.numKvBlocks})`).join(' ') : 'none'}`);
+    }
     if (g.fullyMaskedRows.length) lines.push(`  fully masked rows: ${g.fullyMaskedRows.map(([a, b]) => (b - a === 1 ? `${a}` : `${a}..${b}`)).join(', ')}`);
   });
   return `${lines.join('\n')}\n`;

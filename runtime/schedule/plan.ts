@@ -355,14 +355,15 @@ function findFullyMaskedRows(p: BoundPlanner, cfg: PlanConfig, kvRowPtr: Int32Ar
   return out;
 }
 
-function counts(ptr: Int32Array): Int32Array {
+/** Row lengths from row pointers. */
+export function counts(ptr: Int32Array): Int32Array {
   const n = new Int32Array(ptr.length - 1);
   for (let i = 0; i < n.length; i++) n[i] = ptr[i + 1] - ptr[i];
   return n;
 }
 
 /** Transposes compressed rows (ascending rows) into compressed columns (ascending rows). */
-function transpose(rowPtr: Int32Array, idx: Int32Array, ncols: number): { ptr: Int32Array; idx: Int32Array } {
+export function transpose(rowPtr: Int32Array, idx: Int32Array, ncols: number): { ptr: Int32Array; idx: Int32Array } {
   const ptr = new Int32Array(ncols + 1);
   for (let i = 0; i < idx.length; i++) ptr[idx[i] + 1]++;
   for (let c = 0; c < ncols; c++) ptr[c + 1] += ptr[c];
@@ -385,7 +386,8 @@ function validateSizes(cfg: PlanConfig): void {
   }
 }
 
-function validateParams(mod: PlannerModule, cfg: PlanConfig): Record<string, number | boolean> {
+/** The runtime values of a call, defaults filled in and checked against the planner's table. */
+export function validateParams(mod: PlannerModule, cfg: PlanConfig): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
   for (const rp of mod.meta.runtimeParams) {
     const v = cfg.params?.[rp.name] ?? rp.default;
@@ -400,7 +402,8 @@ function validateParams(mod: PlannerModule, cfg: PlanConfig): Record<string, num
   return out;
 }
 
-function buildInputs(mod: PlannerModule, cfg: PlanConfig): PlannerInputs {
+/** The input arrays of a call, checked against the planner's table, with their interval tables at the config's block sizes. */
+export function buildInputs(mod: PlannerModule, cfg: PlanConfig): PlannerInputs {
   const out: PlannerInputs = {};
   for (const inp of mod.meta.inputs) {
     const data = cfg.inputs?.[inp.name];

@@ -36,6 +36,12 @@ export interface GroupSchedule {
   readonly fullQIndices: Int32Array;
   /** Query-token ranges `[start, end)` that attend to no key (output 0 there). */
   readonly fullyMaskedRows: readonly (readonly [number, number])[];
+  /**
+   * Only in a schedule merged with a call's data-dependent selection (`select.ts`): one byte
+   * per tile, `qBlock * numKvBlocks + kvBlock`, 1 where the selection changed the tile from
+   * the pattern's static part (a tile added, or made FULL).
+   */
+  readonly selected?: Uint8Array;
 }
 
 /** Counts that explain a schedule. */
@@ -92,7 +98,7 @@ export interface PlanConfig {
 
 /** A problem the planner's caller must fix (bad sizes, missing runtime values, ...). */
 export class PlanError extends Error {
-  constructor(readonly code: 'bad_size' | 'missing_param' | 'bad_param_value' | 'param_out_of_range' | 'bad_input' | 'assertion_failed', message: string) {
+  constructor(readonly code: 'bad_size' | 'missing_param' | 'bad_param_value' | 'param_out_of_range' | 'bad_input' | 'assertion_failed' | 'bad_select', message: string) {
     super(message);
     this.name = 'PlanError';
   }

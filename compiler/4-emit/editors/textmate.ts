@@ -7,6 +7,7 @@
  */
 import { DocComment, FloatLit, IntLit, Kw, LineComment, StringLit } from '../../1-parse/lexer.ts';
 import { BUILTIN_FNS, INDEX_VARS, SIZE_NAMES } from '../../2-check/builtins.ts';
+import { SCORE_FNS, SELECT_WORDS } from '../../2-check/check-select.ts';
 
 export const KEYWORD_SCOPES: Readonly<Record<keyof typeof Kw, string>> = {
   pattern: 'storage.type.pattern.attn',
@@ -51,6 +52,10 @@ export function attnTextMateGrammar(): object {
       { name: 'string.quoted.double.attn', match: src(StringLit) },
       { match: '\\b(pattern|fn)\\s+([A-Za-z_][A-Za-z0-9_]*)', captures: { 1: { name: 'storage.type.attn' }, 2: { name: 'entity.name.function.attn' } } },
       ...[...byScope].map(([name, ws]) => ({ name, match: words(ws) })),
+      // The select clause's words are contextual (names elsewhere): scoped only where the clause puts them.
+      { name: 'keyword.control.clause.attn', match: `\\b${SELECT_WORDS[0]}(?=\\s+${SELECT_WORDS[1]}\\s*\\()` },
+      { name: 'keyword.other.select.attn', match: `\\b(?:${SELECT_WORDS[1]}|${SELECT_WORDS[2]})(?=\\s*\\()|\\b${SELECT_WORDS[3]}(?=\\s+[A-Za-z_])|\\b${SELECT_WORDS[4]}\\s+${SELECT_WORDS[5]}\\b` },
+      { name: 'support.function.select.attn', match: `${words(SCORE_FNS.filter((f) => !Object.hasOwn(BUILTIN_FNS, f)))}(?=\\s*\\()` },
       { name: 'support.function.builtin.attn', match: `${words(Object.keys(BUILTIN_FNS))}(?=\\s*\\()` },
       { name: 'variable.language.index.attn', match: words(INDEX_VARS) },
       { name: 'variable.language.size.attn', match: words(SIZE_NAMES) },

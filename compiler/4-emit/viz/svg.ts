@@ -6,9 +6,10 @@
  */
 import { ranges, summarize } from '../../../runtime/schedule/export.ts';
 import type { Schedule } from '../../../runtime/schedule/types.ts';
-import { cellGrid, CELL_EMPTY, CELL_FULL } from './grid.ts';
+import { cellGrid, CELL_EMPTY } from './grid.ts';
 
-const COLORS = { full: '#1f4e9c', partial: '#f28e2b', empty: '#eef0f3', axis: '#333', grid: '#c8ccd2' };
+const COLORS = { full: '#1f4e9c', partial: '#f28e2b', empty: '#eef0f3', axis: '#333', grid: '#c8ccd2', selectedFull: '#1b7a3e', selectedPartial: '#8fd19e' };
+const CELL_COLORS = [COLORS.empty, COLORS.partial, COLORS.full, COLORS.selectedPartial, COLORS.selectedFull];
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
 /** A tick step in tokens: the power of two giving at most about `target` ticks. */
@@ -55,7 +56,7 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
         while (e < grid.cols && grid.cells[r * grid.cols + e] === v) e++;
         if (v !== CELL_EMPTY) {
           const x = x0 + c * cellW, w = Math.min((e - c) * cellW, x0 + mapW - x);
-          parts.push(`<rect x="${x.toFixed(2)}" y="${y.toFixed(2)}" width="${w.toFixed(2)}" height="${h.toFixed(2)}" fill="${v === CELL_FULL ? COLORS.full : COLORS.partial}"/>`);
+          parts.push(`<rect x="${x.toFixed(2)}" y="${y.toFixed(2)}" width="${w.toFixed(2)}" height="${h.toFixed(2)}" fill="${CELL_COLORS[v]}"/>`);
         }
         c = e;
       }
@@ -89,7 +90,8 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
   });
   // Legend.
   const ly = height - 22;
-  const legend = [['full', COLORS.full], ['partial (masked per element)', COLORS.partial], ['empty (skipped)', COLORS.empty]] as const;
+  const legend: (readonly [string, string])[] = [['full', COLORS.full], ['partial (masked per element)', COLORS.partial], ['empty (skipped)', COLORS.empty]];
+  if (s.groups.some((g) => g.selected)) legend.push(['selected: full', COLORS.selectedFull], ['selected: partial', COLORS.selectedPartial]);
   let lx = left;
   for (const [label, color] of legend) {
     parts.push(`<rect x="${lx}" y="${ly - 11}" width="14" height="14" fill="${color}" stroke="${COLORS.grid}"/><text x="${lx + 20}" y="${ly}" font-size="12">${label}</text>`);

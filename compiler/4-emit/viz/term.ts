@@ -3,14 +3,14 @@ import { summarize } from '../../../runtime/schedule/export.ts';
 import type { Schedule } from '../../../runtime/schedule/types.ts';
 import { cellGrid } from './grid.ts';
 
-const GLYPH = ['·', '▒', '█'];
+const GLYPH = ['·', '▒', '█', '░', '▓'];
 
 /** Renders the map of every head group (at most `maxCols` characters wide). */
 export function renderTerm(s: Schedule, maxCols = 64, maxRows = 32): string {
   const sum = summarize(s);
   const out = [
     `${s.pattern}: q_len ${s.qLen} x kv_len ${s.kvLen}, block ${s.blockQ}x${s.blockKv}, ${s.groups.length} head group${s.groups.length === 1 ? '' : 's'}`,
-    `density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${sum.idealSpeedup === Infinity ? 'inf' : sum.idealSpeedup.toFixed(2)}x   █ full  ▒ partial  · empty`,
+    `density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${sum.idealSpeedup === Infinity ? 'inf' : sum.idealSpeedup.toFixed(2)}x   █ full  ▒ partial  · empty${s.groups.some((g) => g.selected) ? '  ▓ ░ selected by the data (full, partial)' : ''}`,
   ];
   s.groups.forEach((g, gi) => {
     const grid = cellGrid(s, g, maxRows, maxCols);

@@ -56,7 +56,7 @@ function attentionTemplate(): HandlebarsTemplateDelegate<WgslViewModel> {
 /** The kernel interface of a bound pattern: its runtime scalars and input arrays. */
 export function patternKernelSpec(bp: BoundPattern): KernelSpec {
   const runtimeParams = bp.runtimeParams.map((p) => {
-    invariant(p.type !== 'int[]', `runtime parameter ${p.name} has an array type`);
+    invariant(p.type !== 'int[]' && p.type !== 'float[]', `runtime parameter ${p.name} has an array type`);
     return { name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}) };
   });
   const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', ...(p.batched ? { batched: true } : {}) }));

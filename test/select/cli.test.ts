@@ -1,0 +1,107 @@
+/**
+ * `check`, `schedule`, `viz`, `compile` and `simulate` on patterns with a select clause, as a
+ * user runs them: the static part with a note, the merged schedule with --q/--k or a score
+ * input, coded diagnostics for bad shapes and for the targets that refuse.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeNpy } from '../../runtime/io/npy.ts';
+
+const F = 'test/select/fixtures';
+
+function attnc(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/attnc.mjs', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-select-'));
+function npy(name: string, shape: number[], f: (i: number) => number, float64 = false): string {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = float64 ? Float64Array.from({ length: n }, (_, i) => f(i)) : Float32Array.from({ length: n }, (_, i) => f(i));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, writeNpy({ dtype: float64 ? 'f8' : 'f4', shape, data }));
+  return file;
+}
+
+const q = npy('q.npy', [1, 2, 300, 4], (i) => Math.sin(i * 0.37));
+const k = npy('k.npy', [1, 1, 300, 4], (i) => Math.cos(i * 0.11), true);
+
+describe('select on the command line', () => {
+  it('check and ast take the paper patterns', () => {
+    const r = attnc('check', ...['moba', 'nsa', 'quest', 'seer'].map((n) => `${F}/${n}.attn`));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('4 patterns: no errors');
+    expect(attnc('ast', `${F}/nsa.attn`).stdout).toContain('select  top(topn) blocks(128, 64) by dot(mean(q), mean(k)) per kv_head');
+  });
+
+  it('schedule without data: the static part, and a note that the selection is per call', () => {
+    const r = attnc('schedule', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', '--param', 'block=64');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/note: pattern `moba` selects key blocks per call/);
+    expect(r.stdout).toContain('q 2: full [] partial [2]');
+    expect(r.stdout).not.toContain('selected by');
+  });
+
+  it('schedule and viz with --q/--k: the merged schedule, selected tiles marked', () => {
+    const r = attnc('schedule', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', '--param', 'block=64', '--param', 'topk=1', '--q', q, '--k', k);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/selected by this call's data: \(1, 0\)/);
+    const v = attnc('viz', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', '--param', 'block=64', '--q', q, '--k', k, '--format', 'term');
+    expect(v.status).toBe(0);
+    expect(v.stdout).toContain('selected by the data');
+    expect(v.stdout).toMatch(/[▓░]/);
+    const svg = path.join(dir, 'm.svg');
+    expect(attnc('viz', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', '--param', 'block=64', '--q', q, '--k', k, '-o', svg).status).toBe(0);
+    expect(fs.readFileSync(svg, 'utf8')).toContain('selected: full');
+  });
+
+  it('a score input: the merged schedule; a wrong shape is bad_input', () => {
+    const gate = npy('gate.npy', [1, 2, 5, 5], (i) => (i * 7) % 11);
+    const r = attnc('schedule', `${F}/seer.attn`, '--q-len', '300', '--heads', '2', '--input', `gate=${gate}`, '--format', 'json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).format).toBe('attnc.schedule/1');
+    const bad = npy('gate-bad.npy', [1, 2, 5, 4], () => 0);
+    const b = attnc('schedule', `${F}/seer.attn`, '--q-len', '300', '--heads', '2', '--input', `gate=${bad}`);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toContain('error[bad_input]: input `gate` has shape (1, 2, 5, 4), but the call needs [batch, heads, q_blocks, kv_blocks] = [1, 2, 5, 5]');
+    expect(b.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bad data shapes and sizes get coded diagnostics', () => {
+    const cases: [string[], string][] = [
+      [['--q', q], 'give both --q and --k'],
+      [['--q', q, '--k', npy('k3.npy', [1, 3, 300, 4], () => 0)], 'must divide the 2 heads'],
+      [['--q', q, '--k', npy('kd.npy', [1, 1, 300, 5], () => 0)], 'head dim 5'],
+      [['--q', npy('q3.npy', [2, 300, 4], () => 0), '--k', k], 'expected a 4-D array'],
+      [['--q', npy('qi.npy', [1, 2, 300, 4], () => 0), '--k', k, '--heads', '4'], 'give --heads 2'],
+      [['--q', q, '--k', k, '--kv-heads', '2'], 'but --kv-heads is 2'],
+      [['--q', npy('qb.npy', [1, 2, 300, 4], () => 0), '--k', k, '--batch', '3'], 'give --batch 1'],
+    ];
+    for (const [args, text] of cases) {
+      const r = attnc('schedule', `${F}/moba.attn`, '--q-len', '300', '--heads', '2', ...args);
+      expect(r.status, text).toBe(1);
+      expect(r.stderr, text).toContain('error[bad_input]');
+      expect(r.stderr, text).toContain(text);
+    }
+    const bq = attnc('schedule', `${F}/maxpool.attn`, '--q-len', '100', '--param', 'bq=-3');
+    expect(bq.status).toBe(1);
+    expect(bq.stderr).toContain('error[bad_select]');
+    expect(bq.stderr).toContain('bq = -3');
+  });
+
+  it('compile, run and simulate refuse a pattern with select (dynamic_unsupported)', () => {
+    for (const t of ['wgsl', 'ts', 'cuda', 'flex']) {
+      const r = attnc('compile', `${F}/quest.attn`, '--target', t, '--out', path.join(dir, `out-${t}`));
+      expect(r.status, t).toBe(1);
+      expect(r.stderr, t).toContain(`error[dynamic_unsupported]: pattern \`quest\` selects key blocks from each call's data (\`select\`), which the ${t} target does not support yet`);
+      expect(fs.existsSync(path.join(dir, `out-${t}`, 'quest.cu')), t).toBe(false);
+    }
+    const s = attnc('simulate', `${F}/quest.attn`, '--q-len', '4k');
+    expect(s.status).toBe(1);
+    expect(s.stderr).toContain('error[dynamic_unsupported]');
+  });
+});
