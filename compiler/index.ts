@@ -99,7 +99,7 @@ export async function emit(p: Pattern, target: string, opts: EmitOptions = {}): 
     fail(diags);
   }
   const diags = new Diagnostics();
-  if (refuseDynamic(p.bound.pattern, `the ${target} target`, diags)) fail(diags);
+  if (refuseDynamic(p.bound.pattern, `the ${target} target`, diags, target)) fail(diags);
   return TARGETS[target].emit({ bound: p.bound, lowered: p.lowered, sourceName: opts.sourceName ?? p.bound.pattern.file.name, runtimeImport: opts.runtimeImport ?? 'attnc/webgpu' });
 }
 

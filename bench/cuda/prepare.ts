@@ -37,6 +37,7 @@ const manifest: { correctness: unknown[]; perf: unknown[] } = { correctness: [],
 for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort()) {
   const file = `patterns/${f}`;
   const bp = bindSmall(file);
+  if (bp.select) continue;  // data-dependent selection: bench/cuda/select/prepare.ts and select_check.py
   const name = `${bp.pattern.name}_small`;
   emit(bp, path.join(OUT, 'src', name), name);
   const cases = [];

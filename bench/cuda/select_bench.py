@@ -7,8 +7,9 @@ cuDNN backends). Both select the same blocks (pooled scores in fp32); the output
 Times: median of CUDA-event timings. attnc's split into selection and attention comes from the
 profiler's kernel times (the selection kernels `attnc::sel::*` against the forward kernel).
 
-Run on the GPU machine from the repository root, the patterns' generated CUDA under --gen (each
-folder with `check.json`: kind moba|nsa, block, topk, local):
+Run on the GPU machine from the repository root, after `npx tsx bench/cuda/select/prepare.ts`
+here (the patterns' generated CUDA under --gen, each folder with `check.json`: kind moba|nsa,
+block, topk, local):
 
     python3 bench/cuda/select_bench.py --gen bench/cuda/work/selbench --sizes 32768,65536,131072
 

@@ -3,8 +3,9 @@ against a float64 reference of docs/language.md's semantics ("Data-dependent sel
 random inputs, integer-valued inputs (exact ties), q_len != kv_len, sizes that are not block
 multiples, GQA, per-kv-head selection, k at or past the number of candidates, fully masked rows.
 
-Run on the GPU machine from the repository root (the patterns' generated CUDA folders under
---gen, each with a `check.json` describing its reference masks):
+Run on the GPU machine from the repository root (after `npx tsx bench/cuda/select/prepare.ts` here: the
+patterns' generated CUDA folders under --gen, each with a `check.json` describing its reference
+masks):
 
     python3 bench/cuda/select_check.py --gen bench/cuda/work/select
 
@@ -106,12 +107,12 @@ def masked_attention(qd, kd, vd, M, scale):
     return torch.einsum("bhqk,bhkd->bhqd", p, vd.repeat_interleave(ratio, 1))
 
 
-def grad_check(ext, q, k, v, M, scale):
+def grad_check(ext, q, k, v, M, scale, prm):
     """Gradients of attnc's backward against float64 autograd under the same mask (the selection is not differentiated)."""
-    o, lse = ext.forward(q, k, v, scale, 0, [], [])
+    o, lse = ext.forward(q, k, v, scale, 0, prm, [])
     g = torch.Generator(device=q.device).manual_seed(7)
     dout = torch.randn(o.shape, generator=g, device=q.device).to(q.dtype)
-    dq, dk, dv = ext.backward(dout, q, k, v, o, lse, scale, True, [], [])
+    dq, dk, dv = ext.backward(dout, q, k, v, o, lse, scale, True, prm, [])
     qd, kd, vd = (x.double().requires_grad_(True) for x in (q, k, v))
     ref = masked_attention(qd, kd, vd, M, scale)
     ref.backward(dout.double())
@@ -158,7 +159,8 @@ def main():
                             return x.to(dtype)
                         q, k, v = rnd(B, H, Sq, D), rnd(B, KVH, Sk, D), torch.randn(B, KVH, Sk, D, generator=g, device=dev).to(dtype)
                         scale = 1.0 / math.sqrt(D)
-                        o, lse = ext.forward(q, k, v, scale, block_kv, [], [])
+                        prm = [float(x) for x in spec.get("params", [])]
+                        o, lse = ext.forward(q, k, v, scale, block_kv, prm, [])
                         torch.cuda.synchronize()
                         ref, near, pick, M = reference(spec, q, k, v, scale)
                         keep = ~near
@@ -171,7 +173,7 @@ def main():
                         zero_ok = bool((o.double().abs().amax(-1)[masked_rows] == 0).all().item()) if masked_rows.any() else True
                         # The selection step alone: the GPU's cells against the reference's top-k of the same pooled scores
                         # (rows with a near tie at the k-th place left out; none with integer data).
-                        cells = ext.select(q, k, v, scale, block_kv, [], []).bool()
+                        cells = ext.select(q, k, v, scale, block_kv, prm, []).bool()
                         ref_cells = pick.reshape(cells.shape)
                         near_rows = near[:, :, ::spec["bq"]].reshape(cells.shape[0], cells.shape[1])
                         row_diff = (cells != ref_cells).any(-1)
@@ -180,7 +182,7 @@ def main():
                         ok = (worst <= tol.item()) and not nan and zero_ok and cell_rows_differing == 0
                         grad_err = None
                         if block_kv == 0 and not near.any():
-                            grad_err = grad_check(ext, q, k, v, M, scale)
+                            grad_err = grad_check(ext, q, k, v, M, scale, prm)
                             ok = ok and grad_err <= 2e-2
                         failures += 0 if ok else 1
                         r = dict(pattern=name, batch=B, heads=H, kv_heads=KVH, q_len=Sq, kv_len=Sk, head_dim=D, data=data, block_kv=block_kv,

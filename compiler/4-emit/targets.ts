@@ -5,10 +5,11 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
-import type { CheckedPattern } from '../ir/program.ts';
+import type { CheckedPattern, CheckedSelect } from '../ir/program.ts';
 import type { LoweredPattern } from '../pipeline.ts';
 import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
+import { cudaScore, cudaSelect } from './cuda/select-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
 import { emitFlex } from './flex/emit-flex.ts';
 import { emitWgsl, wgslModule, type WgslKernel } from './wgsl/emit-wgsl.ts';
@@ -32,6 +33,11 @@ export interface EmittedFile {
 /** A code generation target. */
 export interface Target {
   readonly description: string;
+  /**
+   * Whether the target emits a pattern with this `select` clause (data-dependent selection);
+   * absent: it emits none. A refused pattern gets `dynamic_unsupported` (`refuseDynamic`).
+   */
+  readonly select?: (clause: CheckedSelect) => boolean;
   emit(input: TargetInput): Promise<readonly EmittedFile[]>;
 }
 
@@ -45,22 +51,28 @@ const kernelOf = (bp: BoundPattern) => kernels.get(bp) ?? (kernels.set(bp, emitW
 export const WGSL_FILE_HEAD_DIM = 64;
 
 /**
- * Reports `dynamic_unsupported` when `pattern` has a `select` clause: no target emits
- * data-dependent selection yet, and emitting the static part alone would be wrong. `what`
- * names the target or command (`the cuda target`). True when refused.
+ * Reports `dynamic_unsupported` when `pattern` has a `select` clause that `target` (a target's
+ * name, or a command such as the simulator, which takes none) cannot emit: emitting the static
+ * part alone would be wrong. `what` names it in the message (`the cuda target`). True when refused.
  */
-export function refuseDynamic(pattern: CheckedPattern, what: string, diags: Diagnostics): boolean {
-  if (!pattern.select) return false;
-  diags.report('dynamic_unsupported', `pattern \`${pattern.name}\` selects key blocks from each call's data (\`select\`), which ${what} does not support yet`, pattern.select.span, ['`attnc schedule` and `attnc viz` plan it: the static part alone, or with --q/--k (or the score input) the blocks a call selects']);
+export function refuseDynamic(pattern: CheckedPattern, what: string, diags: Diagnostics, target?: string): boolean {
+  const clause = pattern.select;
+  if (!clause) return false;
+  const t = target !== undefined && Object.hasOwn(TARGETS, target) ? TARGETS[target] : undefined;
+  if (t?.select?.(clause)) return false;
+  const scoreInput = clause.score.kind === 'input' && Boolean(t?.select);
+  diags.report('dynamic_unsupported', `pattern \`${pattern.name}\` selects key blocks from each call's data (\`select\`${scoreInput ? ' by a score input' : ''}), which ${what} does not support yet`, clause.span, [
+    '`attnc compile --target cuda` emits a selection scored from q and k; `attnc schedule` and `attnc viz` plan any: the static part alone, or with --q/--k (or the score input) the blocks a call selects',
+  ]);
   return true;
 }
 
-/** A target that refuses dynamic patterns (a caller that did not ask `refuseDynamic` first gets a `UserError`). */
+/** A target guarded by `refuseDynamic` (a caller that did not ask first gets a `UserError`). */
 const refusing = (name: string, t: Target): Target => ({
-  description: t.description,
+  ...t,
   async emit(input) {
     const diags = new Diagnostics();
-    if (refuseDynamic(input.bound.pattern, `the ${name} target`, diags)) throw new UserError(diags);
+    if (refuseDynamic(input.bound.pattern, `the ${name} target`, diags, name)) throw new UserError(diags);
     return t.emit(input);
   },
 });
@@ -91,8 +103,10 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
   },
   cuda: {
     description: '<pattern>.cu, <pattern>.h (extern "C" entry), <pattern>_torch.cpp and <pattern>.py (PyTorch loader): the CUDA kernel with its host-side planner',
+    // Scores from q and k (the selection runs on the device); not yet a score input.
+    select: (clause) => cudaScore(clause.score) !== undefined,
     async emit({ bound, lowered, sourceName }) {
-      return Object.entries(emitCuda(bound, lowered.plan, sourceName)).map(([name, contents]) => ({ name, contents }));
+      return Object.entries(emitCuda(bound, lowered.plan, sourceName, cudaSelect(bound))).map(([name, contents]) => ({ name, contents }));
     },
   },
   flex: {

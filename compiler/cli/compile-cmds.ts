@@ -102,7 +102,7 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   const outputs: { name: string; contents: string | Uint8Array }[] = [];
   const producer = new Map<string, string>();
   for (const pattern of patterns) {
-    if (names.map((t) => refuseDynamic(pattern, `the ${t} target`, diags)).some(Boolean)) continue;
+    if (names.map((t) => refuseDynamic(pattern, `the ${t} target`, diags, t)).some(Boolean)) continue;
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
     // A call that gives no runtime values uses their defaults: they must make valid score modifications.

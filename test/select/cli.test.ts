@@ -93,8 +93,26 @@ describe('select on the command line', () => {
     expect(bq.stderr).toContain('bq = -3');
   });
 
-  it('compile, run and simulate refuse a pattern with select (dynamic_unsupported)', () => {
-    for (const t of ['wgsl', 'ts', 'cuda', 'flex']) {
+  it('compile emits the CUDA target of a selection scored from q and k, with its entry points', () => {
+    const out = path.join(dir, 'out-cuda');
+    const r = attnc('compile', `${F}/quest.attn`, '--target', 'cuda', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const cu = fs.readFileSync(path.join(out, 'quest.cu'), 'utf8');
+    expect(cu).toContain('struct Pattern : Static {');
+    expect(cu).toContain('struct Restriction {');
+    expect(cu).toContain('struct Candidates {');
+    expect(cu).toContain('SELECT_SCORE = attnc::SELECT_BOUND;');
+    expect(cu).toContain('attnc::forwardDynamic<attnc_quest::Pattern>');
+    expect(fs.readFileSync(path.join(out, 'quest.h'), 'utf8')).toContain('size_t attnc_quest_forward_workspace(const attnc_quest_args* args);');
+    // A score input has no CUDA selection yet.
+    const seer = attnc('compile', `${F}/seer.attn`, '--target', 'cuda', '--out', path.join(dir, 'out-seer'));
+    expect(seer.status).toBe(1);
+    expect(seer.stderr).toContain('error[dynamic_unsupported]: pattern `seer` selects key blocks from each call\'s data (`select` by a score input), which the cuda target does not support yet');
+    expect(fs.existsSync(path.join(dir, 'out-seer', 'seer.cu'))).toBe(false);
+  });
+
+  it('compile (other targets), run and simulate refuse a pattern with select (dynamic_unsupported)', () => {
+    for (const t of ['wgsl', 'ts', 'flex']) {
       const r = attnc('compile', `${F}/quest.attn`, '--target', t, '--out', path.join(dir, `out-${t}`));
       expect(r.status, t).toBe(1);
       expect(r.stderr, t).toContain(`error[dynamic_unsupported]: pattern \`quest\` selects key blocks from each call's data (\`select\`), which the ${t} target does not support yet`);

@@ -99,14 +99,17 @@ describe('select: the TextMate grammar', () => {
 });
 
 describe('select: the library', () => {
-  it('refuses to emit or simulate a pattern with select (dynamic_unsupported)', async () => {
+  it('refuses to emit (but for CUDA) or simulate a pattern with select (dynamic_unsupported)', async () => {
     const c = check(fixture('moba'), { name: 'moba.attn' });
     const p = bind(c.patterns[0]);
-    for (const t of targets) {
+    for (const t of targets.filter((x) => x !== 'cuda')) {
       const err = await emit(p, t).then(() => undefined, (e: unknown) => e);
       expect(err, t).toBeInstanceOf(AttncError);
       expect((err as AttncError).diagnostics.map((d) => d.code), t).toEqual(['dynamic_unsupported']);
     }
     expect(() => simulate(p, { qLen: 4096 })).toThrow(AttncError);
+    // CUDA emits it: the kernels' pattern over the three static ones.
+    const cu = (await emit(p, 'cuda')).find((f) => f.name === 'moba.cu')!.contents;
+    expect(cu).toContain('struct Pattern : Static {');
   });
 });
