@@ -114,7 +114,6 @@ export interface SimulateOptions extends Partial<Omit<SimShape, 'qLen'>> {
 /** Estimates a pattern's time and speedup over dense attention on a GPU from its real schedule. */
 export function simulate(p: Pattern, opts: SimulateOptions): SimResult {
   const diags = new Diagnostics();
-  if (refuseDynamic(p.bound.pattern, 'the simulator', diags)) fail(diags);
   const gpu = typeof opts.gpu === 'object' ? opts.gpu : loadProfile(opts.gpu ?? 'h100');
   if (!gpu) {
     diags.report('bad_param_value', `unknown GPU profile \`${String(opts.gpu)}\` (profiles: ${profileNames().join(', ')})`);

@@ -16,20 +16,21 @@
 import type { BoundPattern } from '../2-check/bind.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { headDimScale, type BackwardModel, type GpuProfile } from './profile.ts';
-import { cachedPlan, checkSimSize, inputReads, listSchedule, maskOps, toResult, type SimResult, type SimShape } from './simulate.ts';
+import { selectionUs } from './dynamic.ts';
+import { schedulesOf, checkSimSize, inputReads, listSchedule, maskOps, toResult, type SimResult, type SimShape } from './simulate.ts';
 
 /** Simulates the backward pass of `kernel` on `gpu` for one problem. */
 export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
   const bm: BackwardModel | undefined = gpu.kernels[kernel]?.backward;
   if (!bm) throw new RangeError(`profile ${gpu.name} has no backward model for kernel ${kernel}`);
   checkSimSize(bm, shape);
-  const s = cachedPlan(planner, {
+  const s = schedulesOf(bp, planner, shape)({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: bm.blockQ, blockKv: bm.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * bm.blockQ * bm.blockKv,
   });
   const dScale = headDimScale(undefined, shape.headDim)  // the backward's head-dim factors are not measured yet: linear;
   const colFull = bm.colTileUs * dScale, rowFull = bm.rowTileUs * dScale;
-  const maskUs = bm.maskOpUs * maskOps(bp.mask) + (bm.inputReadUs ?? 0) * inputReads(bp.mask);
+  const maskUs = bm.maskOpUs * maskOps(bp.mask) + (bm.inputReadUs ?? 0) * (inputReads(bp.mask) + (bp.select ? 1 : 0));
   const nq = s.numQBlocks, nkv = s.numKvBlocks;
   const groupOf = (b: number, h: number) => s.groups[s.groupOf[(s.batch > 1 ? b : 0) * s.heads + h]];
   const perKv = shape.heads / shape.kvHeads;
@@ -103,7 +104,9 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
   const bwTBs = gpu.memoryTBs * 1e6;
   const memoryUs = (4 * qSide + 4 * kvSide) / bwTBs;
   const preprocessUs = (2 * qSide) / bwTBs + bm.launchUs;  // Delta = rowsum(dO * O)
-  const sparseUs = preprocessUs + Math.max(makespan, memoryUs) + bm.launchUs;
+  // A pattern with `select` selects again before its backward kernels (select.cuh).
+  const selectUs = bp.select ? selectionUs(gpu, shape) : 0;
+  const sparseUs = preprocessUs + Math.max(makespan, memoryUs) + bm.launchUs + selectUs;
 
   // The same kernel run dense, and the dense baseline (SDPA's backward) at the profile's rate.
   const denseCol = bm.itemUs + nq * perKv * colFull, denseRow = bm.itemUs + nkv * rowFull;
@@ -120,7 +123,7 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
       tileRate: (work - maskWork) / slots - idealUs,
       masking: maskWork / slots,
       tail: Math.max(0, makespan - totalCost / slots),
-      overhead: bm.itemUs * costs.length / slots + preprocessUs + bm.launchUs,
+      overhead: bm.itemUs * costs.length / slots + preprocessUs + bm.launchUs + selectUs,
       memory: Math.max(0, memoryUs - makespan),
     },
   });

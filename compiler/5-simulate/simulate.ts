@@ -15,6 +15,7 @@ import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { PlanError, type PlanConfig } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
+import { expectedSchedules, selectionUs } from './dynamic.ts';
 
 /** Problem shape. */
 export interface SimShape {
@@ -116,15 +117,18 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const km: KernelModel | undefined = gpu.kernels[kernel];
   if (!km) throw new RangeError(`profile ${gpu.name} has no model for kernel ${kernel} (it has: ${Object.keys(gpu.kernels).join(', ')})`);
   checkSimSize(km, shape);
-  const s = cachedPlan(planner, {
+  const s = schedulesOf(bp, planner, shape)({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
   });
+  // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
+  const selectUs = bp.select ? selectionUs(gpu, shape) : 0;
   const dScale = headDimScale(km.headDimScale, shape.headDim);
   const tFull = km.fullTileUs * dScale;
   const band = km.diagonalBand && usesDiagonalBand(bp);
   const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);
-  const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * inputReads(bp.mask);
+  // A dynamic pattern's PARTIAL tiles also read the selected cells: one more input read.
+  const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * (inputReads(bp.mask) + (bp.select ? 1 : 0));
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;
@@ -154,7 +158,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   // the L2 cache serves K/V re-reads across query blocks). It matters for short queries.
   const bytes = shape.batch * (2 * shape.heads * shape.qLen + 2 * shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
   const memoryUs = bytes / (gpu.memoryTBs * 1e6);
-  const sparseUs = Math.max(makespan, memoryUs) + km.launchUs;
+  const sparseUs = Math.max(makespan, memoryUs) + km.launchUs + selectUs;
 
   const flops = 4 * shape.batch * shape.heads * shape.qLen * shape.kvLen * shape.headDim;
   const baselineUs = flops / (gpu.denseTflops * 1e6);
@@ -171,10 +175,18 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
       tileRate: (work - maskWork) / slots - idealUs,  // vs the dense kernel's rate
       masking: maskWork / slots,
       tail: Math.max(0, makespan - evenUs),
-      overhead: km.itemUs * costs.length / slots + km.launchUs,
+      overhead: km.itemUs * costs.length / slots + km.launchUs + selectUs,
       memory: Math.max(0, memoryUs - makespan),
     },
   });
+}
+
+/**
+ * The schedules a simulation prices: the pattern's own (cached), or for a pattern with a
+ * `select` clause the expected schedule of a call (dynamic.ts).
+ */
+export function schedulesOf(bp: BoundPattern, planner: PlannerModule, shape: Pick<SimShape, 'kvHeads' | 'headDim'>): (cfg: PlanConfig) => ReturnType<typeof planSchedule> {
+  return bp.select ? expectedSchedules(bp, shape) : (cfg) => cachedPlan(planner, cfg);
 }
 
 /** One simulated pass in microseconds, with its tiles and work items: what a SimResult is made of. */

@@ -4,7 +4,6 @@ import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { svgToPng } from '../4-emit/viz/png.ts';
-import { refuseDynamic } from '../4-emit/targets.ts';
 import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
 import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
@@ -102,7 +101,6 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const params = parseParamArgs(o.param, diags);
   const load = loadOptions(o, diags);
   const pattern = checkPatternFile(requireSource(file, diags), o.pattern, diags, undefined, load);
-  if (refuseDynamic(pattern, 'the simulator', diags)) throw new UserError(diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
   const loaded = loadInputArrays(pattern, o.input, diags, o.batch === undefined ? undefined : sizes.batch, Boolean(o.sweep));  // --sweep refuses input arrays below

@@ -111,15 +111,26 @@ describe('select on the command line', () => {
     expect(fs.existsSync(path.join(dir, 'out-seer', 'seer.cu'))).toBe(false);
   });
 
-  it('compile (other targets), run and simulate refuse a pattern with select (dynamic_unsupported)', () => {
+  it('compile (other targets) refuses a pattern with select (dynamic_unsupported)', () => {
     for (const t of ['wgsl', 'ts', 'flex']) {
       const r = attnc('compile', `${F}/quest.attn`, '--target', t, '--out', path.join(dir, `out-${t}`));
       expect(r.status, t).toBe(1);
       expect(r.stderr, t).toContain(`error[dynamic_unsupported]: pattern \`quest\` selects key blocks from each call's data (\`select\`), which the ${t} target does not support yet`);
       expect(fs.existsSync(path.join(dir, `out-${t}`, 'quest.cu')), t).toBe(false);
     }
-    const s = attnc('simulate', `${F}/quest.attn`, '--q-len', '4k');
-    expect(s.status).toBe(1);
-    expect(s.stderr).toContain('error[dynamic_unsupported]');
+  });
+
+  it('simulate prices a pattern with select from its k: more picks, more tiles and time', () => {
+    const run = (topk: string) => {
+      const r = attnc('simulate', `${F}/moba.attn`, '--q-len', '16k', '--gpu', 'h200', '--param', `topk=${topk}`, '--format', 'json');
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { fullTiles: number; partialTiles: number; sparseMs: number; gap: { overheadMs: number } };
+    };
+    const [none, few, many] = [run('0'), run('2'), run('6')];
+    expect(few.fullTiles).toBeGreaterThan(none.fullTiles);
+    expect(many.fullTiles).toBeGreaterThan(few.fullTiles);
+    expect(many.sparseMs).toBeGreaterThan(few.sparseMs);
+    // The selection step is priced even when nothing is selected.
+    expect(none.gap.overheadMs).toBeGreaterThan(0.02);
   });
 });

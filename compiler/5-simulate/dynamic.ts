@@ -1,0 +1,67 @@
+/**
+ * The simulator's model of a pattern with a `select` clause. Which blocks a call selects
+ * depends on its data; how many does not: every query block takes min(k, candidates) of its
+ * candidate key blocks. The model plans the static part and the candidates as the kernels do
+ * (compiler/plan-dynamic.ts) and selects, in place of the data's scores, a fixed pseudo-random
+ * ranking of the candidates; the merged schedule is priced like a static one. The selection
+ * step (pooling q and k, scores, top-k, the merge) is priced by the traffic of reading q and k
+ * once, at the fraction of the memory bandwidth measured for it, plus a fixed cost for its
+ * launches.
+ */
+import type { BoundPattern } from '../2-check/bind.ts';
+import { callSelection, lowerDynamicToPlanners, type DynamicPlanners } from '../plan-dynamic.ts';
+import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { blockCandidates } from '../../runtime/schedule/select-candidates.ts';
+import { mergeSelection } from '../../runtime/schedule/select-merge.ts';
+import { selectBlocks, selectionBlocks } from '../../runtime/schedule/select-scores.ts';
+import type { PlanConfig, Schedule } from '../../runtime/schedule/types.ts';
+import type { GpuProfile } from './profile.ts';
+import type { SimShape } from './simulate.ts';
+
+/**
+ * The selection step's bandwidth as a fraction of the profile's, and its fixed cost (seven
+ * launches): measured on an H200 (bench/results/cuda-h200-select-2026-12-02.md: 1.3-1.6 TB/s
+ * of q and k read, B 1, 16 heads, head dim 128, 32k-128k tokens).
+ */
+export const SELECT_BANDWIDTH_FRACTION = 0.31;
+export const SELECT_FIXED_US = 20;
+
+/** The selection step's modelled time (microseconds) for one call. */
+export function selectionUs(gpu: GpuProfile, shape: SimShape): number {
+  const bytes = shape.batch * (shape.heads * shape.qLen + shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
+  return SELECT_FIXED_US + bytes / (gpu.memoryTBs * SELECT_BANDWIDTH_FRACTION * 1e6);
+}
+
+/** A fixed pseudo-random score per cell (b, h, i, j) in [0, 1). */
+function cellScore(b: number, h: number, i: number, j: number): number {
+  let x = Math.imul(b + 1, 0x9e3779b1) ^ Math.imul(h + 7, 0x85ebca6b) ^ Math.imul(i + 13, 0xc2b2ae35) ^ Math.imul(j + 31, 0x27d4eb2f);
+  x ^= x >>> 15; x = Math.imul(x, 0x2c1b3c6d); x ^= x >>> 12; x = Math.imul(x, 0x297a2d39); x ^= x >>> 15;
+  return (x >>> 0) / 2 ** 32;
+}
+
+const plannersOf = new WeakMap<BoundPattern, DynamicPlanners>();
+
+/**
+ * The schedule planner of the model: for a config (sizes, the kernel's tiles), the merged
+ * schedule of a call whose data ranks the candidates pseudo-randomly. Throws `PlanError` as
+ * planning a call does.
+ */
+export function expectedSchedules(bp: BoundPattern, shape: Pick<SimShape, 'kvHeads' | 'headDim'>): (cfg: PlanConfig) => Schedule {
+  let planners = plannersOf.get(bp);
+  if (!planners) plannersOf.set(bp, (planners = lowerDynamicToPlanners(bp)));
+  const p = planners;
+  return (cfg) => {
+    const call = { batch: cfg.batch ?? 1, heads: cfg.heads, kvHeads: shape.kvHeads, qLen: cfg.qLen, kvLen: cfg.kvLen, params: cfg.params, inputs: cfg.inputs };
+    const { values, shape: sel } = callSelection(bp, call);
+    const candidates = blockCandidates(p.candidates.planner, sel, cfg.params, cfg.inputs);
+    const { nQ, nK } = selectionBlocks(sel);
+    const scores = new Float64Array(sel.batch * sel.heads * nQ * nK);
+    for (let b = 0; b < sel.batch; b++) {
+      for (let h = 0; h < sel.heads; h++) {
+        for (let i = 0; i < nQ; i++) for (let j = 0; j < nK; j++) scores[((b * sel.heads + h) * nQ + i) * nK + j] = cellScore(b, h, i, j);
+      }
+    }
+    const picked = selectBlocks(scores, candidates, sel, values.k, bp.select!.perKvHead);
+    return mergeSelection(picked, sel, planSchedule(p.static.planner, cfg), planSchedule(p.restriction.planner, cfg));
+  };
+}
