@@ -24,7 +24,7 @@ function emit(bp: BoundPattern, dir: string, build: string, meta: unknown): void
   const out = path.join(WORK, dir, build);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  for (const [f, t] of Object.entries(files)) fs.writeFileSync(path.join(out, f.replace(bp.pattern.name, build)), t);
+  for (const [f, t] of Object.entries(files)) fs.writeFileSync(path.join(out, f), t);
   fs.writeFileSync(path.join(out, 'check.json'), `${JSON.stringify(meta)}\n`);
 }
 
