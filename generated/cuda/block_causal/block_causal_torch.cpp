@@ -2,8 +2,6 @@
 // PyTorch binding of the `block_causal` entry points (attnc/torch_binding.h), built by attnc's Python runtime.
 #include "block_causal.h"
 #include "attnc/torch_binding.h"
-#include <memory>
-
 namespace {
 struct Binding {
   using Args = attnc_block_causal_args;
@@ -29,12 +27,6 @@ struct Binding {
   static constexpr bool DYNAMIC = false;
   static size_t forwardWorkspace(const Args* a) { (void)a; return 0; }
   static int select(const Args* a, void* cells, cudaStream_t s) { (void)a; (void)cells; (void)s; return ATTNC_ERR_UNSUPPORTED; }
-  /** `a` with an output pointer: the selection alone writes no o, but the argument checks want one (q's, never written). */
-  static std::unique_ptr<Args> withOutput(const Args* a) {
-    auto b = std::make_unique<Args>(*a);
-    if (!b->o) { b->o = const_cast<void*>(b->q); for (int i = 0; i < 4; i++) b->o_stride[i] = b->q_stride[i]; }
-    return b;
-  }
   /** The selection's cells: batch x heads, query blocks, key blocks of the clause. */
   static std::vector<int64_t> selectShape(const Args* a) {
     std::vector<int64_t> shape(3, 0);
