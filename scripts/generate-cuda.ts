@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { bindParams } from '../compiler/2-check/bind.ts';
 import { lowerPattern } from '../compiler/3-lower/lower.ts';
 import { emitCuda } from '../compiler/4-emit/cuda/emit-cuda.ts';
+import { cudaSelect } from '../compiler/4-emit/cuda/select-cuda.ts';
 import { wgmmaHeader } from '../compiler/4-emit/cuda/wgmma.ts';
 import { intOpsCpp } from '../compiler/4-emit/int-ops.ts';
 import { Diagnostics } from '../compiler/diagnostics/diagnostic.ts';
@@ -25,7 +26,7 @@ export function generateCuda(outDir: string): string[] {
     for (const pat of prog.patterns) {
       const bound = bindParams(pat, {}, diags);
       if (!bound) throw new Error(`${name}: ${pat.name} needs parameters`);
-      for (const [file, text] of Object.entries(emitCuda(bound, lowerPattern(bound), name))) {
+      for (const [file, text] of Object.entries(emitCuda(bound, lowerPattern(bound), name, cudaSelect(bound)))) {
         const rel = path.join(pat.name, file);
         writeFileAtomic(path.join(outDir, rel), text);
         written.push(rel);

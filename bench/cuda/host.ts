@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import type { BoundPattern } from '../../compiler/2-check/bind.ts';
 import { lowerPattern } from '../../compiler/3-lower/lower.ts';
 import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
+import { cudaSelect } from '../../compiler/4-emit/cuda/select-cuda.ts';
 
 const run = promisify(execFile);
 
@@ -49,7 +50,7 @@ export function problemText(bp: BoundPattern, s: Problem, params: Record<string,
 export async function buildHost(bp: BoundPattern, dir: string, main: string, optimize = '-O1'): Promise<string> {
   fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'stub', 'cuda_runtime.h'), 'typedef struct CUstream_st* cudaStream_t;\n');
-  for (const [name, text] of Object.entries(emitCuda(bp, lowerPattern(bp), bp.pattern.file.name))) fs.writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(emitCuda(bp, lowerPattern(bp), bp.pattern.file.name, cudaSelect(bp)))) fs.writeFileSync(path.join(dir, name), text);
   fs.writeFileSync(path.join(dir, 'main.cpp'), `#include "${bp.pattern.name}.cu"\n#include <cstdio>\n${main}`);
   const exe = path.join(dir, 'main');
   await run('g++', ['-std=c++17', optimize, '-DATTNC_HOST_ONLY', '-I', path.join(dir, 'stub'), '-I', dir, '-I', CUDA_RUNTIME_INCLUDE, '-o', exe, path.join(dir, 'main.cpp')]);

@@ -42,7 +42,11 @@ const PARAM_VALUE = 37;
 function harness(bp: BoundPattern): string {
   const n = bp.pattern.name;
   const rp = bp.runtimeParams.map((p) => p.name);
+  // A pattern with a select clause: its static part (the kernels' mask also reads a call's
+  // selected cells, which the GPU check covers: bench/cuda/select_check.py).
+  const pat = bp.select ? 'Static' : 'Pattern';
   return `using namespace attnc_${n};
+using Pat = ${pat};
 static void row(const char* name, const std::vector<int>& v) { printf("%s", name); for (int x : v) printf(" %d", x); printf("\\n"); }
 int main() {
   for (;;) {
@@ -51,24 +55,24 @@ int main() {
     const char* failed = attnc_${n}_check(&a);
     printf("plan %s\\n", failed ? failed : "-");
     if (failed) continue;
-    const attnc::HostPlan h = attnc::planHost<Pattern>(&a, ctas${inputArgs(bp)});
+    const attnc::HostPlan h = attnc::planHost<Pat>(&a, ctas${inputArgs(bp)});
     printf("sizes %d %d %d %d\\n", h.sched_batch, h.num_q_blocks, h.work_items, h.ctas);
     row("groupOf", h.groupOf); row("rowPtr", h.rowPtr); row("idx", h.idx); row("fullRowPtr", h.fullRowPtr); row("fullIdx", h.fullIdx);
     row("order", h.order); row("ctaPtr", h.ctaPtr); row("ctaItems", h.ctaItems);
-    const attnc::BackwardPlan w = attnc::planBackward<Pattern>(&a${inputArgs(bp)});
+    const attnc::BackwardPlan w = attnc::planBackward<Pat>(&a${inputArgs(bp)});
     printf("bsizes %d %d %d\\n", w.sched_batch, w.num_q_blocks, w.num_kv_blocks);
     row("bGroupOf", w.groupOf); row("bRowPtr", w.rowPtr); row("bIdx", w.idx); row("bFullRowPtr", w.fullRowPtr); row("bFullIdx", w.fullIdx);
     row("bColPtr", w.colPtr); row("bQIdx", w.qIdx); row("bFullColPtr", w.fullColPtr); row("bFullQIdx", w.fullQIdx);
     row("bColOrder", w.colOrder); row("bRowOrder", w.rowOrder);
-    attnc::Params<Pattern, unsigned short> P{};
+    attnc::Params<Pat, unsigned short> P{};
     P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
 ${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
 ${bp.inputs.map((i) => `    P.in_${i.name} = in_${i.name}.data();`).join('\n')}
     for (int b = 0; b < a.batch; b++) for (int hd = 0; hd < a.heads; hd++) {
       std::string lazy, eager;
       for (int q = 0; q < a.q_len; q++) for (int k = 0; k < a.kv_len; k++) {
-        lazy += Pattern::mask(P, b, hd, q, k) ? '1' : '0';
-        eager += Pattern::mask_eager(P, b, hd, q, k) ? '1' : '0';
+        lazy += Pat::mask(P, b, hd, q, k) ? '1' : '0';
+        eager += Pat::mask_eager(P, b, hd, q, k) ? '1' : '0';
       }
       printf("mask %d %d %s %s\\n", b, hd, lazy.c_str(), eager.c_str());
     }

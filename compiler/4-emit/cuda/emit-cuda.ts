@@ -204,6 +204,7 @@ export interface CudaSelect {
 
 /** The files of the CUDA target, keyed by name; `select` for a pattern with a `select` clause. */
 export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string, select?: CudaSelect): Record<string, string> {
+  if (bp.select && !select) throw new Error(`internal error (a bug in attnc): pattern ${bp.pattern.name} has a select clause but was emitted without it (cudaSelect)`);
   const t = templates();
   const name = bp.pattern.name;
   const { view, userText } = patternView(bp, plan, source);

@@ -16,11 +16,12 @@
 #include "attnc/int_ops.h"
 #include "attnc/pattern.h"
 #include "attnc/planner.h"
+#include "attnc/select_host.h"
 #include "moba.h"
 
 namespace attnc_moba {
 
-struct Pattern {
+struct Static {
   using Args = attnc_moba_args;
   /** The runtime values the kernels read: runtime parameters and device input arrays. */
   struct Values {
@@ -117,14 +118,247 @@ struct Pattern {
   }
 };
 
+
+struct Restriction {
+  using Args = attnc_moba_args;
+  /** The runtime values the kernels read: runtime parameters and device input arrays. */
+  struct Values {
+  };
+  static Values values(const Args* a) {
+    Values v{};
+    (void)a;
+    return v;
+  }
+
+  static constexpr bool HAS_SCORE_MOD = false;
+  /** The predicate depends on q and k only through q - k. */
+  static constexpr bool MASK_DIAGONAL = true;
+  /** The Hopper kernel evaluates PARTIAL tiles once per diagonal (diagonal masks without score modifications). */
+  static constexpr bool DIAGONAL_BAND = true;
+  /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
+  static constexpr int MASK_UNROLL = 16;
+
+  /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
+  template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return (k <= q);
+  }
+  /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
+  template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return (k <= q);
+  }
+  /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
+  template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return x;
+  }
+  /** d score / d x: the soft-cap's derivative (the bias has no gradient). */
+  template <class PP> ATTNC_HD static float score_grad(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k; (void)x;
+    return 1.f;
+  }
+
+  /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
+  struct Host {
+    int q_len, kv_len, heads;
+    /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
+    const char* failedAssert() const {
+      return nullptr;
+    }
+    int classify(long long q0, long long q1, long long k0, long long k1) const {
+      long long R[2];
+      (void)R;
+      const long long l0 = k1 <= q0 ? 1 : 0, h0 = k0 <= q1 ? 1 : 0;
+      return l0 == 1 ? 2 : h0 == 0 ? 0 : 1;
+    }
+    bool mask(long long q_, long long k_) const {
+      const int q = (int)q_, k = (int)k_;
+      return (k <= q);
+    }
+  };
+  /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
+  static Host host(const Args* a) {
+    Host P{};
+    P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+    return P;
+  }
+  /** Whether head groups differ per batch element. */
+  static constexpr bool DEPENDS_ON_BATCH = false;
+  /** Head-group slot values of (b, h): heads with equal slots share one schedule. */
+  static std::vector<long long> slots(const Host& P, int b, int h) {
+    (void)h; (void)b; (void)P;
+    return {  };
+  }
+  static void setSlots(Host& P, const std::vector<long long>& s) {
+    (void)P; (void)s;
+  }
+  /** Input arrays, in declaration order: none. */
+  static constexpr int NUM_INPUTS = 0;
+  static int inputLength(const Args* a, int i) {
+    (void)a; (void)i;
+    return 0;
+  }
+  static const int* inputPtr(const Args* a, int i) {
+    (void)a; (void)i;
+    return nullptr;
+  }
+  static void bindInput(Host& P, int i, const attnc::host::InputTable* tq, const attnc::host::InputTable* tk, const int* data) {
+    (void)P; (void)i; (void)tq; (void)tk; (void)data;
+  }
+  /** Appends the runtime values to a schedule cache key. */
+  static void appendValues(const Args* a, std::string& key) {
+    (void)a; (void)key;
+  }
+};
+
+
+struct Candidates {
+  using Args = attnc_moba_args;
+  /** The runtime values the kernels read: runtime parameters and device input arrays. */
+  struct Values {
+  };
+  static Values values(const Args* a) {
+    Values v{};
+    (void)a;
+    return v;
+  }
+
+  static constexpr bool HAS_SCORE_MOD = false;
+  /** The predicate depends on q and k only through q - k. */
+  static constexpr bool MASK_DIAGONAL = false;
+  /** The Hopper kernel evaluates PARTIAL tiles once per diagonal (diagonal masks without score modifications). */
+  static constexpr bool DIAGONAL_BAND = false;
+  /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
+  static constexpr int MASK_UNROLL = 16;
+
+  /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
+  template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return ((k <= q) && (!((q >> 9) == (k >> 9))));
+  }
+  /** The same predicate without short-circuits (no branches); needs q < q_len and k < kv_len. */
+  template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return ((k <= q) & (!((q >> 9) == (k >> 9))));
+  }
+  /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
+  template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return x;
+  }
+  /** d score / d x: the soft-cap's derivative (the bias has no gradient). */
+  template <class PP> ATTNC_HD static float score_grad(const PP& P, int b, int h, int q, int k, float x) {
+    (void)P; (void)b; (void)h; (void)q; (void)k; (void)x;
+    return 1.f;
+  }
+
+  /** Host mirror of the pattern, for planning: interval bounds and the exact point mask. */
+  struct Host {
+    int q_len, kv_len, heads;
+    /** The first of the pattern's asserts on sizes and runtime values that fails, or null. */
+    const char* failedAssert() const {
+      return nullptr;
+    }
+    int classify(long long q0, long long q1, long long k0, long long k1) const {
+      long long R[2];
+      (void)R;
+      const long long l0 = k1 <= q0 ? 1 : 0, h0 = k0 <= q1 ? 1 : 0;
+      const long long l1 = attnc::host::fdiv(q0, 512), h1 = attnc::host::fdiv(q1, 512);
+      const long long l2 = attnc::host::fdiv(k0, 512), h2 = attnc::host::fdiv(k1, 512);
+      const long long l3 = h1 < l2 || h2 < l1 ? 1 : 0, h3 = l1 == h1 && l2 == h2 && l1 == l2 ? 0 : 1;
+      const long long l4 = std::min<long long>({l0, l3}), h4 = std::min<long long>({h0, h3});
+      return l4 == 1 ? 2 : h4 == 0 ? 0 : 1;
+    }
+    bool mask(long long q_, long long k_) const {
+      const int q = (int)q_, k = (int)k_;
+      return ((k <= q) && ((q >> 9) != (k >> 9)));
+    }
+  };
+  /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */
+  static Host host(const Args* a) {
+    Host P{};
+    P.q_len = a->q_len; P.kv_len = a->kv_len; P.heads = a->heads;
+    return P;
+  }
+  /** Whether head groups differ per batch element. */
+  static constexpr bool DEPENDS_ON_BATCH = false;
+  /** Head-group slot values of (b, h): heads with equal slots share one schedule. */
+  static std::vector<long long> slots(const Host& P, int b, int h) {
+    (void)h; (void)b; (void)P;
+    return {  };
+  }
+  static void setSlots(Host& P, const std::vector<long long>& s) {
+    (void)P; (void)s;
+  }
+  /** Input arrays, in declaration order: none. */
+  static constexpr int NUM_INPUTS = 0;
+  static int inputLength(const Args* a, int i) {
+    (void)a; (void)i;
+    return 0;
+  }
+  static const int* inputPtr(const Args* a, int i) {
+    (void)a; (void)i;
+    return nullptr;
+  }
+  static void bindInput(Host& P, int i, const attnc::host::InputTable* tq, const attnc::host::InputTable* tk, const int* data) {
+    (void)P; (void)i; (void)tq; (void)tk; (void)data;
+  }
+  /** Appends the runtime values to a schedule cache key. */
+  static void appendValues(const Args* a, std::string& key) {
+    (void)a; (void)key;
+  }
+};
+
+
+/**
+ * The kernels' pattern: the static part's score modifications and values, and the mask
+ * (A || selected cell) && R, which reads the call's selected cells (attnc/select_host.h).
+ */
+struct Pattern : Static {
+  using Restriction = attnc_moba::Restriction;
+  using Candidates = attnc_moba::Candidates;
+  struct Values : Static::Values {
+    attnc::SelectCells sel;
+  };
+  static Values values(const Args* a) {
+    Values v{};
+    static_cast<Static::Values&>(v) = Static::values(a);
+    return v;
+  }
+  static constexpr bool MASK_DIAGONAL = false;
+  static constexpr bool DIAGONAL_BAND = false;
+  static constexpr int MASK_UNROLL = 2;
+  template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return (((q >> 9) == (k >> 9)) || attnc::selectedCell<512, 512>(P, b, h, q, k)) && (k <= q);
+  }
+  template <class PP> ATTNC_HD static bool mask_eager(const PP& P, int b, int h, int q, int k) {
+    (void)P; (void)b; (void)h; (void)q; (void)k;
+    return (((q >> 9) == (k >> 9)) | attnc::selectedCell<512, 512>(P, b, h, q, k)) & (k <= q);
+  }
+  /** The selection: select top(3) blocks(512, 512) by dot(mean(q), mean(k)) */
+  static constexpr int SELECT_SCORE = attnc::SELECT_DOT_MEAN;
+  static constexpr bool SELECT_PER_KV_HEAD = false;
+  static int selectTopk(const Args* a) { (void)a; return 3; }
+  static int selectBlockQ(const Args* a) { (void)a; return 512; }
+  static int selectBlockKv(const Args* a) { (void)a; return 512; }
+};
 }  // namespace attnc_moba
 
 #include "attnc/runtime.h"
 
 extern "C" const char* attnc_moba_check(const attnc_moba_args* a) { return attnc::check<attnc_moba::Pattern>(a); }
-extern "C" size_t attnc_moba_backward_workspace(const attnc_moba_args* a) { return attnc::backwardWorkspace(a); }
+extern "C" void attnc_moba_select_shape(const attnc_moba_args* a, int64_t shape[3]) {
+  const attnc::SelectShape s = attnc::selectShape<attnc_moba::Pattern>(a);
+  shape[0] = (int64_t)a->batch * a->heads; shape[1] = s.nQ; shape[2] = s.nK;
+}
 
 #ifndef ATTNC_HOST_ONLY
-extern "C" int attnc_moba_forward(const attnc_moba_args* a, cudaStream_t stream) { return attnc::forward<attnc_moba::Pattern>(a, stream); }
-extern "C" int attnc_moba_backward(const attnc_moba_args* a, cudaStream_t stream) { return attnc::backward<attnc_moba::Pattern>(a, stream); }
+// The workspaces of a dynamic pattern depend on its plan, which asks the device (sms): not host-only.
+extern "C" size_t attnc_moba_forward_workspace(const attnc_moba_args* a) { return attnc::dynamicWorkspace<attnc_moba::Pattern>(a); }
+extern "C" size_t attnc_moba_backward_workspace(const attnc_moba_args* a) { return attnc::dynamicBackwardWorkspace<attnc_moba::Pattern>(a); }
+extern "C" int attnc_moba_forward(const attnc_moba_args* a, cudaStream_t stream) { return attnc::forwardDynamic<attnc_moba::Pattern>(a, stream); }
+extern "C" int attnc_moba_select(const attnc_moba_args* a, uint8_t* cells, cudaStream_t stream) { return attnc::selectDynamic<attnc_moba::Pattern>(a, cells, stream); }
+extern "C" int attnc_moba_backward(const attnc_moba_args* a, cudaStream_t stream) { return attnc::backwardDynamic<attnc_moba::Pattern>(a, stream); }
 #endif  // ATTNC_HOST_ONLY

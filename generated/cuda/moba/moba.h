@@ -45,6 +45,22 @@ typedef struct attnc_moba_args {
 /* O = softmax(mask(q k^T * scale)) v, and lse (natural log; -inf and O = 0 for a row with no key). */
 int attnc_moba_forward(const attnc_moba_args* args, cudaStream_t stream);
 
+/* The pattern selects key blocks from q and k at every call (select top(3) blocks(512, 512) by dot(mean(q), mean(k))): the forward
+   needs `workspace` of attnc_moba_forward_workspace(args) bytes, 256-byte aligned (0: the
+   arguments are refused; the forward returns why). The backward selects the same blocks again
+   (the selection is not differentiated) and needs attnc_moba_backward_workspace(args) bytes,
+   also 256-byte aligned. */
+size_t attnc_moba_forward_workspace(const attnc_moba_args* args);
+
+/* The call's selected cells alone, written to `cells`: device memory of batch x heads x q_blocks
+   x kv_blocks bytes (q_blocks = ceil(q_len / block_q), kv_blocks = ceil(kv_len / block_kv) of
+   the clause; per kv head, its query heads' rows agree), 1 where selected. Needs the forward's
+   workspace; o and lse are not written. */
+int attnc_moba_select(const attnc_moba_args* args, uint8_t* cells, cudaStream_t stream);
+
+/* The cells' shape for args' sizes: batch x heads, q_blocks, kv_blocks (zeros where a block size is not positive). */
+void attnc_moba_select_shape(const attnc_moba_args* args, int64_t shape[3]);
+
 /* dq, dk, dv from dout and the forward's o and lse. */
 int attnc_moba_backward(const attnc_moba_args* args, cudaStream_t stream);
 

@@ -2,6 +2,7 @@
 // PyTorch binding of the `moba` entry points (attnc/torch_binding.h), built by attnc's Python runtime.
 #include "moba.h"
 #include "attnc/torch_binding.h"
+#include <memory>
 namespace {
 struct Binding {
   using Args = attnc_moba_args;
@@ -24,13 +25,19 @@ struct Binding {
   static int backward(const Args* a, cudaStream_t s) { return attnc_moba_backward(a, s); }
   static size_t workspace(const Args* a) { return attnc_moba_backward_workspace(a); }
   /** Whether the forward selects key blocks from the data (a `select` clause): it then needs forwardWorkspace(a) bytes and has no backward. */
-  static constexpr bool DYNAMIC = false;
-  static size_t forwardWorkspace(const Args* a) { (void)a; return 0; }
-  static int select(const Args* a, void* cells, cudaStream_t s) { (void)a; (void)cells; (void)s; return ATTNC_ERR_UNSUPPORTED; }
+  static constexpr bool DYNAMIC = true;
+  static size_t forwardWorkspace(const Args* a) { (void)a; return attnc_moba_forward_workspace(withOutput(a).get()); }
+  static int select(const Args* a, void* cells, cudaStream_t s) { (void)a; (void)cells; (void)s; return attnc_moba_select(withOutput(a).get(), (uint8_t*)cells, s); }
+  /** `a` with an output pointer: the selection alone writes no o, but the argument checks want one (q's, never written). */
+  static std::unique_ptr<Args> withOutput(const Args* a) {
+    auto b = std::make_unique<Args>(*a);
+    if (!b->o) { b->o = const_cast<void*>(b->q); for (int i = 0; i < 4; i++) b->o_stride[i] = b->q_stride[i]; }
+    return b;
+  }
   /** The selection's cells: batch x heads, query blocks, key blocks of the clause. */
   static std::vector<int64_t> selectShape(const Args* a) {
     std::vector<int64_t> shape(3, 0);
-    (void)a;
+    attnc_moba_select_shape(a, shape.data());
     return shape;
   }
 };
