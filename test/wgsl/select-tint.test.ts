@@ -42,7 +42,7 @@ describe.skipIf(!CHROMIUM)('selection WGSL through Tint (headless Chromium)', ()
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       const report = await page.evaluate(async (mods: Module[]) => {
         /* eslint-disable @typescript-eslint/no-explicit-any */
-        const gpu = (navigator as any).gpu;
+        const gpu = (globalThis as any).navigator?.gpu;
         const adapter = gpu && (await gpu.requestAdapter());
         if (!adapter) return { adapter: false, f16: false, errors: ['no WebGPU adapter'] };
         const f16 = adapter.features.has('shader-f16');
