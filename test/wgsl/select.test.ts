@@ -5,7 +5,8 @@
  * and the GPU's selected cells and merged tiles with the oracle's Sel and mergeSelection:
  * random and integer-valued data (exact ties), q_len != kv_len, sizes that are not block
  * multiples, GQA with and without `per kv_head`, K >= candidates, K = 0 (fully masked rows),
- * a score input with ties and NaN, rows of more than one top-k chunk, f16.
+ * a score input with ties and NaN, rows of more than one top-k chunk, an input array with a
+ * batch-dependent allow, bias and soft-cap, f16.
  */
 import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,9 @@ describe.skipIf(webgpuUnavailable())('select on WebGPU', () => {
   const seer = fixture('seer', { topk: 2 });
   // Key blocks of 4: rows of 275 cells, more than one top-k chunk of 256.
   const many = bindText('pattern many(topk: int = 40) {\n  select top(topk) blocks(8, 4) by dot(mean(q), mean(k))\n  allow k < 8\n}\n');
+  // An input array in the restriction, a batch- and head-dependent allow, a bias and a soft-cap.
+  const docsel = bindText('pattern docsel(runtime topk: int = 2, input doc: int[kv_len]) {\n  require doc[q] == doc[k] && k <= q\n  select top(topk) blocks(16, 8) by bound(mean(q), k)\n  allow (b + h) % 3 == 0 && k < 8\n  allow q - k < 4\n  bias = 0.01 * (k - q)\n  softcap = 5.0\n}\n');
+  const doc = (n: number) => Int32Array.from({ length: n }, (_, i) => Math.floor(i / 37) + (i % 53 === 0 ? 1 : 0));
   const small = { blockQ: 16, blockKv: 16, kvChunk: 16 };
   const cases: SelectCase[] = [
     { name: 'moba random GQA', bound: moba, batch: 2, heads: 4, kvHeads: 2, qLen: 150, kvLen: 150, headDim: 32, dtype: 'f32', tiles: small },
@@ -43,6 +47,7 @@ describe.skipIf(webgpuUnavailable())('select on WebGPU', () => {
     { name: 'many: 275 key blocks a row, ints', bound: many, batch: 1, heads: 2, kvHeads: 1, qLen: 64, kvLen: 1100, headDim: 16, dtype: 'f32', tiles: { blockQ: 16, blockKv: 64, kvChunk: 16 }, data: 'ints' },
     // A score input: ties (integer gates) and NaN, which ranks below every number.
     { name: 'seer gate ties and NaN', bound: seer, batch: 2, heads: 2, kvHeads: 1, qLen: 300, kvLen: 330, headDim: 32, dtype: 'f32', tiles: small, gate: (b, h, i, j) => ((i + j + b) % 4 === 1 ? NaN : (i * 3 + j * 5 + h) % 3) },
+    { name: 'docsel: input array, batch-dependent allow, bias, soft-cap', bound: docsel, batch: 3, heads: 2, kvHeads: 1, qLen: 170, kvLen: 170, headDim: 32, dtype: 'f32', tiles: small, inputs: { doc: doc(170) }, params: { topk: 3 } },
     { name: 'moba f16 d64 default tiles', bound: moba, batch: 1, heads: 2, kvHeads: 1, qLen: 150, kvLen: 150, headDim: 64, dtype: 'f16' },
     { name: 'quest f16 d64 default tiles GQA', bound: quest, batch: 1, heads: 4, kvHeads: 2, qLen: 200, kvLen: 200, headDim: 64, dtype: 'f16' },
   ];
@@ -57,7 +62,7 @@ describe.skipIf(webgpuUnavailable())('select on WebGPU', () => {
   });
 
   it('really selected: some but not all candidates, and changed tiles', () => {
-    for (const n of ['moba random GQA', 'nsa per kv_head GQA', 'quest bound q < kv', 'maxpool runtime blocks, max(k)', 'many: 275 key blocks a row, ints', 'seer gate ties and NaN']) {
+    for (const n of ['moba random GQA', 'nsa per kv_head GQA', 'docsel: input array, batch-dependent allow, bias, soft-cap', 'quest bound q < kv', 'maxpool runtime blocks, max(k)', 'many: 275 key blocks a row, ints', 'seer gate ties and NaN']) {
       const o = by(n);
       expect(o.selected, n).toBeGreaterThan(0);
       expect(o.selected, n).toBeLessThan(o.candidates);
