@@ -14,7 +14,7 @@
 import { planSchedule } from '../schedule/plan.ts';
 import type { PlannerModule } from '../schedule/planner.ts';
 import type { Schedule } from '../schedule/types.ts';
-import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice } from './gpu.ts';
+import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
 import { packSchedule } from './schedule-buffer.ts';
@@ -186,7 +186,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   };
 
   /** Encodes one call's selection; returns the temporary buffers to free. */
-  const encodeSelect = (enc: ReturnType<GpuDevice['createCommandEncoder']>, d: NonNullable<ReturnType<typeof dynamics.get>>, pipelines: SelectionPipelines, q: GpuBuffer, k: GpuBuffer, o: RunOptions): GpuBuffer[] => {
+  const encodeSelect = (enc: GpuCommandEncoder, d: NonNullable<ReturnType<typeof dynamics.get>>, pipelines: SelectionPipelines, q: GpuBuffer, k: GpuBuffer, o: RunOptions): GpuBuffer[] => {
     const l: SelectionLayout = d.plan.layout;
     const score = kernel.select!.score;
     const temps: GpuBuffer[] = [];
@@ -277,7 +277,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       }
       device.queue.submit([enc.finish()]);
       if (!typed) {
-        temps.forEach((b) => { if (b !== uBuf) b.destroy(); });
+        temps.forEach((b) => { if (!(b.usage & BufferUsage.UNIFORM)) b.destroy(); });  // uniform buffers are left to the collector, as before
         return { o: oBuf, lse: lseBuf, tiles, schedule: d ? d.plan.static : p!.schedule } as AttentionResult<T>;
       }
       const [oData, lData] = await Promise.all([readBack(readO!), readBack(readL!)]);
