@@ -44,7 +44,6 @@ export const spec: KernelSpec = {
     { name: 'sel_nq', type: 'i32' },
     { name: 'sel_words', type: 'i32' },
     { name: 'sel_cells', type: 'i32' },
-    { name: 'sel_slots', type: 'i32' },
   ],
   bindings: [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
@@ -109,7 +108,6 @@ struct Uniforms {
   sel_nq: i32,
   sel_words: i32,
   sel_cells: i32,
-  sel_slots: i32,
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
@@ -350,19 +348,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   l_run = 0.0f;
   seen = false;
 
-  // The merged schedule of this call (runtime/webgpu/select-wgsl.ts): row (bh, qBlock) has
-  // nFull FULL key blocks at the start of its slot and nPartial PARTIAL ones at its end.
+  // The merged schedule of this call (runtime/webgpu/select-wgsl.ts): row (bh, qBlock) is
+  // [nFull, nPartial, slot, capacity]; nFull FULL key blocks at the start of its slot and
+  // nPartial PARTIAL ones at its end.
   let nq = (u32(u.q_len) + BLOCK_Q - 1u) / BLOCK_Q;
-  let nkv = (u32(u.kv_len) + BLOCK_KV - 1u) / BLOCK_KV;
-  let schedRow = bh * nq + qBlock;
-  let slot = u32(u.sel_slots) + schedRow * nkv;
-  let nFull = u32(sched[2u * schedRow]);
+  let schedRow = 4u * (bh * nq + qBlock);
+  let slot = u32(sched[schedRow + 2u]);
+  let slotEnd = slot + u32(sched[schedRow + 3u]);
+  let nFull = u32(sched[schedRow]);
   for (var i = 0u; i < nFull; i++) {
     tile_full(u32(sched[slot + i]), c);
   }
-  let nPartial = u32(sched[2u * schedRow + 1u]);
+  let nPartial = u32(sched[schedRow + 1u]);
   for (var i = 0u; i < nPartial; i++) {
-    tile_partial(u32(sched[slot + nkv - 1u - i]), c);
+    tile_partial(u32(sched[slotEnd - 1u - i]), c);
   }
 
   if (qValid) {

@@ -241,7 +241,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       if (d) selectCompiled ??= compileSelection(device);
       const sp = d ? await selectCompiled! : undefined;
       const l = d?.plan.layout;
-      const selectUniforms: Record<string, number> = l ? { sel_bq: l.shape.blockQ, sel_bk: l.shape.blockKv, sel_nq: l.nQ, sel_words: l.words, sel_cells: l.dyn.cells, sel_slots: l.dyn.slots } : {};
+      const selectUniforms: Record<string, number> = l ? { sel_bq: l.shape.blockQ, sel_bk: l.shape.blockKv, sel_nq: l.nQ, sel_words: l.words, sel_cells: l.dyn.cells } : {};
       const uniforms = packUniforms(kernel.spec, {
         q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p?.groupTable ?? 0, ...selectUniforms,
         scale: o.scale ?? 1 / Math.sqrt(tiles.headDim),

@@ -74,10 +74,10 @@ export const BASE_UNIFORMS: readonly UniformField[] = [
 
 /**
  * Uniform fields of a kernel with a `select` clause, after the pattern's own: the clause's block
- * sizes, query blocks, words per row of cell bits, and where the cells and the row slots are in
- * `sched` (i32 offsets).
+ * sizes, query blocks, words per row of cell bits, and where the cells are in `sched` (an i32
+ * offset; the rows of the merged schedule start at 0).
  */
-export const SELECT_KERNEL_UNIFORMS: readonly UniformField[] = ['sel_bq', 'sel_bk', 'sel_nq', 'sel_words', 'sel_cells', 'sel_slots'].map((name) => ({ name, type: 'i32' as const }));
+export const SELECT_KERNEL_UNIFORMS: readonly UniformField[] = ['sel_bq', 'sel_bk', 'sel_nq', 'sel_words', 'sel_cells'].map((name) => ({ name, type: 'i32' as const }));
 
 /** Builds the spec of a pattern from its runtime scalars and input arrays (and whether it selects per call). */
 export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[], select = false): KernelSpec {

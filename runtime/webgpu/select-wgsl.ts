@@ -19,19 +19,25 @@
  * Layouts (u32 words). work: qbar [b*h][nQ][d], ka and kb [b*kvh][nK][d] (ka: mean, max or
  * min; kb: max, for bound only), scores [b*h][nQ][nK] (f32 bits), keys [groups][nQ][nK].
  * plan: S and R group maps [b*h], S and R tile states (2 bits each, 16 to a word, per group
- * [nq][nkv]), candidate bits [b*h][nQ][words]. dyn (the attention kernel's `sched`): counts
- * [b*h*nq][2] (FULL, PARTIAL), slots [b*h*nq][nkv] (FULL key blocks ascending from the
- * start, PARTIAL ones from the end: slot[nkv - 1 - p] is the p-th in ascending order), cells
- * [b*h][nQ][words] (bit j % 32 of word j / 32: cell (i, j) selected).
+ * [nq][nkv]), candidate bits [b*h][nQ][words], and per row (b, h, kernel query block) its
+ * slot's start and capacity: the tiles the row can list, at most R's non-EMPTY ones and S's
+ * plus those the selected cells overlap (`select.ts`), so the slots take the memory of the
+ * sparse schedule, not of the dense grid. dyn (the attention kernel's `sched`): per row
+ * [nFull, nPartial, slot, capacity], the slots (FULL key blocks ascending from the slot's
+ * start, PARTIAL ones from its end: dyn[slot + capacity - 1 - p] is the p-th in ascending
+ * order), cells [b*h][nQ][words] (bit j % 32 of word j / 32: cell (i, j) selected).
  */
 
 /** Uniform fields of the selection shaders, in order (all u32). */
 export const SELECT_UNIFORMS = [
   'batch', 'heads', 'kv_heads', 'q_len', 'kv_len', 'd', 'bq', 'bk',
-  'nQ', 'nK', 'words', 'topk', 'kind', 'per_kv', 'half', 'pad0',
+  'nQ', 'nK', 'words', 'topk', 'kind', 'per_kv', 'half', 'p_rowslot',
   'w_qbar', 'w_ka', 'w_kb', 'w_scores', 'w_keys', 'p_sgroup', 'p_rgroup', 'p_stab',
   'p_rtab', 'p_cbits', 'd_cells', 'd_slots', 'nq', 'nkv', 'block_q', 'block_kv',
 ] as const;
+
+/** Words per row of the merged schedule's header in `dyn`: nFull, nPartial, slot, capacity. */
+export const ROW_WORDS = 4;
 
 /** Score kinds (`kind`). */
 export const SCORE_KIND = { mean: 0, max: 1, bound: 2, input: 3 } as const;
@@ -275,7 +281,7 @@ fn cell(bh: u32, i: u32, j: u32) -> u32 {
 
 // One thread per row (b, h, kernel query block): each tile takes R's state where every cell
 // it overlaps is selected, S's where none is, else FULL if S is FULL, EMPTY if R is EMPTY,
-// else PARTIAL.
+// else PARTIAL. The row's slot is plan[p_rowslot + t] .. plan[p_rowslot + t + 1] (prefix sums).
 @compute @workgroup_size(${SELECT_WG})
 fn merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = item(gid, nwg);
@@ -286,7 +292,8 @@ fn merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let rg = plan[su.p_rgroup + bh];
   let i0 = qb * su.block_q / su.bq;
   let i1 = (min(su.q_len, (qb + 1u) * su.block_q) - 1u) / su.bq;
-  let slot = su.d_slots + t * su.nkv;
+  let slot = su.d_slots + plan[su.p_rowslot + t];
+  let cap = plan[su.p_rowslot + t + 1u] - plan[su.p_rowslot + t];
   var nf = 0u;
   var np = 0u;
   for (var kb = 0u; kb < su.nkv; kb++) {
@@ -307,15 +314,20 @@ fn merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
       else if (n == (i1 - i0 + 1u) * (j1 - j0 + 1u)) { st = r; }
       else { st = 1u; }
     }
-    if (st == 2u) {
-      dyn[slot + nf] = kb;
-      nf++;
-    } else if (st == 1u) {
-      dyn[slot + su.nkv - 1u - np] = kb;
-      np++;
+    // The capacity bounds the listed tiles (select.ts); the guard only keeps rows apart.
+    if (st != 0u && nf + np < cap) {
+      if (st == 2u) {
+        dyn[slot + nf] = kb;
+        nf++;
+      } else {
+        dyn[slot + cap - 1u - np] = kb;
+        np++;
+      }
     }
   }
-  dyn[2u * t] = nf;
-  dyn[2u * t + 1u] = np;
+  dyn[4u * t] = nf;
+  dyn[4u * t + 1u] = np;
+  dyn[4u * t + 2u] = slot;
+  dyn[4u * t + 3u] = cap;
 }
 `;

@@ -18,7 +18,7 @@ import { selectionBlocks, validateSelection, type PoolScore, type SelectionShape
 import type { PlanConfig, Schedule } from '../schedule/types.ts';
 import { BufferUsage, SHADER_STAGE_COMPUTE, type GpuBindGroupLayout, type GpuBuffer, type GpuCommandEncoder, type GpuComputePipeline, type GpuDevice } from './gpu.ts';
 import { AttentionError, formatShaderMessages } from './pipeline.ts';
-import { SCORE_KIND, SELECT_ENTRY_POINTS, SELECT_UNIFORMS, SELECT_WG, SELECT_WGSL } from './select-wgsl.ts';
+import { ROW_WORDS, SCORE_KIND, SELECT_ENTRY_POINTS, SELECT_UNIFORMS, SELECT_WG, SELECT_WGSL } from './select-wgsl.ts';
 
 /** The clause's count and block sizes for one call. */
 export interface SelectionValues {
@@ -73,7 +73,8 @@ export interface SelectionLayout {
   readonly nkv: number;
   readonly groups: number;
   readonly work: { readonly qbar: number; readonly ka: number; readonly kb: number; readonly scores: number; readonly keys: number; readonly size: number };
-  readonly plan: { readonly sGroup: number; readonly rGroup: number; readonly sTab: number; readonly rTab: number; readonly cBits: number; readonly size: number };
+  /** rowSlot: per row (b, h, kernel query block) the start of its slot, prefix sums (rows + 1 words). */
+  readonly plan: { readonly sGroup: number; readonly rGroup: number; readonly sTab: number; readonly rTab: number; readonly cBits: number; readonly rowSlot: number; readonly size: number };
   readonly dyn: { readonly cells: number; readonly slots: number; readonly size: number };
 }
 
@@ -93,15 +94,22 @@ export interface SelectionCall extends PlanConfig {
   readonly headDim: number;
 }
 
-/** Packs 2-bit tile states of every group of `s` (per group [nq][nkv]) into words. */
-function packStates(s: Schedule, into: Uint32Array, at: number): void {
-  const per = s.numQBlocks * s.numKvBlocks;
-  s.groups.forEach((g, gi) => {
-    const st = tileStates(s, g);
-    for (let t = 0; t < per; t++) {
-      const idx = gi * per + t;
+/** Packs 2-bit tile states (per group [nq][nkv]) into words. */
+function packStates(states: readonly Uint8Array[], into: Uint32Array, at: number): void {
+  states.forEach((st, gi) => {
+    for (let t = 0; t < st.length; t++) {
+      const idx = gi * st.length + t;
       into[at + (idx >>> 4)] |= st[t] << ((idx & 15) * 2);
     }
+  });
+}
+
+/** Non-EMPTY tiles per query block of every group's states. */
+function rowCounts(states: readonly Uint8Array[], nq: number, nkv: number): Int32Array[] {
+  return states.map((st) => {
+    const out = new Int32Array(nq);
+    for (let t = 0; t < st.length; t++) if (st[t]) out[Math.floor(t / nkv)]++;
+    return out;
   });
 }
 
@@ -124,19 +132,16 @@ export function planSelection(sel: SelectionModule, staticPlanner: PlannerModule
   const nq = stat.numQBlocks, nkv = stat.numKvBlocks;
   const groups = sel.perKvHead ? bkv : bh;
   const tableWords = (s: Schedule) => Math.ceil((s.groups.length * nq * nkv) / 16);
+  const rows = bh * nq;
   let at = 0;
   const take = (n: number) => ((at += n), at - n);
-  const plan = { sGroup: take(bh), rGroup: take(bh), sTab: take(tableWords(stat)), rTab: take(tableWords(restriction)), cBits: take(bh * nQ * words), size: 0 };
+  const plan = { sGroup: take(bh), rGroup: take(bh), sTab: take(tableWords(stat)), rTab: take(tableWords(restriction)), cBits: take(bh * nQ * words), rowSlot: take(rows + 1), size: 0 };
   plan.size = at;
   at = 0;
   const pooled = sel.score.kind !== 'input';
   const work = { qbar: take(pooled ? bh * nQ * d : 0), ka: take(pooled ? bkv * nK * d : 0), kb: take(sel.score.kind === 'bound' ? bkv * nK * d : 0), scores: take(bh * nQ * nK), keys: take(groups * nQ * nK), size: 0 };
   work.size = at;
   at = 0;
-  const rows = bh * nq;
-  take(2 * rows);
-  const dyn = { slots: take(rows * nkv), cells: take(bh * nQ * words), size: 0 };
-  dyn.size = at;
   const planWords = new Uint32Array(Math.max(plan.size, 1));
   for (let b = 0; b < call.batch; b++) {
     for (let h = 0; h < call.heads; h++) {
@@ -144,8 +149,28 @@ export function planSelection(sel: SelectionModule, staticPlanner: PlannerModule
       planWords[plan.rGroup + b * call.heads + h] = restriction.groupOf[(restriction.batch > 1 ? b : 0) * call.heads + h];
     }
   }
-  packStates(stat, planWords, plan.sTab);
-  packStates(restriction, planWords, plan.rTab);
+  const sStates = stat.groups.map((g) => tileStates(stat, g)), rStates = restriction.groups.map((g) => tileStates(restriction, g));
+  packStates(sStates, planWords, plan.sTab);
+  packStates(rStates, planWords, plan.rTab);
+  // Each row's slot holds the tiles it can list: a merged tile is non-EMPTY only where R's is,
+  // and differs from S's only where it overlaps a selected cell; each of the row's selection
+  // rows selects at most min(K, nK) cells, each overlapping at most `span` kernel key blocks.
+  const sRows = rowCounts(sStates, nq, nkv), rRows = rowCounts(rStates, nq, nkv);
+  const span = Math.min(nkv, Math.floor((values.blockKv - 1) / call.blockKv) + 2);
+  const perCellRow = Math.min(values.k, nK) * span;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const qb = r % nq, bhIdx = Math.floor(r / nq);
+    const i0 = Math.floor((qb * call.blockQ) / values.blockQ), i1 = Math.floor((Math.min(call.qLen, (qb + 1) * call.blockQ) - 1) / values.blockQ);
+    const sn = sRows[planWords[plan.sGroup + bhIdx]][qb], rn = rRows[planWords[plan.rGroup + bhIdx]][qb];
+    planWords[plan.rowSlot + r] = total;
+    total += Math.min(rn, sn + (i1 - i0 + 1) * perCellRow);
+  }
+  planWords[plan.rowSlot + rows] = total;
+  at = 0;
+  take(ROW_WORDS * rows);
+  const dyn = { slots: take(total), cells: take(bh * nQ * words), size: 0 };
+  dyn.size = at;
   for (let row = 0; row < bh * nQ; row++) {
     for (let j = 0; j < nK; j++) if (cand[row * nK + j]) planWords[plan.cBits + row * words + (j >>> 5)] |= 1 << (j & 31);
   }
@@ -194,7 +219,7 @@ export function selectionUniforms(l: SelectionLayout, score: PoolScore, perKvHea
   const kind = score.kind === 'input' ? SCORE_KIND.input : score.kind === 'bound' ? SCORE_KIND.bound : score.kPool === 'max' ? SCORE_KIND.max : SCORE_KIND.mean;
   const v: Record<(typeof SELECT_UNIFORMS)[number], number> = {
     batch: s.batch, heads: s.heads, kv_heads: s.kvHeads, q_len: s.qLen, kv_len: s.kvLen, d: l.headDim, bq: s.blockQ, bk: s.blockKv,
-    nQ: l.nQ, nK: l.nK, words: l.words, topk: Math.min(l.values.k, 2 ** 32 - 1), kind, per_kv: perKvHead ? 1 : 0, half: half ? 1 : 0, pad0: 0,
+    nQ: l.nQ, nK: l.nK, words: l.words, topk: Math.min(l.values.k, 2 ** 32 - 1), kind, per_kv: perKvHead ? 1 : 0, half: half ? 1 : 0, p_rowslot: l.plan.rowSlot,
     w_qbar: l.work.qbar, w_ka: l.work.ka, w_kb: l.work.kb, w_scores: l.work.scores, w_keys: l.work.keys,
     p_sgroup: l.plan.sGroup, p_rgroup: l.plan.rGroup, p_stab: l.plan.sTab, p_rtab: l.plan.rTab, p_cbits: l.plan.cBits,
     d_cells: l.dyn.cells, d_slots: l.dyn.slots, nq: l.nq, nkv: l.nkv, block_q: tiles.blockQ, block_kv: tiles.blockKv,
@@ -254,11 +279,10 @@ export function statesFromSlots(l: SelectionLayout, dyn: Uint32Array): Uint8Arra
   const rows = l.shape.batch * l.shape.heads * l.nq;
   const out = new Uint8Array(rows * l.nkv);
   for (let r = 0; r < rows; r++) {
-    const nf = dyn[2 * r], np = dyn[2 * r + 1];
-    if (nf + np > l.nkv) throw new AttentionError('bad_size', `the merged schedule's row ${r} lists ${nf + np} tiles of ${l.nkv}`);
-    const slot = l.dyn.slots + r * l.nkv;
+    const [nf, np, slot, cap] = dyn.subarray(ROW_WORDS * r, ROW_WORDS * (r + 1));
+    if (nf + np > cap) throw new AttentionError('bad_size', `the merged schedule's row ${r} lists ${nf + np} tiles in a slot of ${cap}`);
     for (let i = 0; i < nf; i++) out[r * l.nkv + dyn[slot + i]] = 2;
-    for (let i = 0; i < np; i++) out[r * l.nkv + dyn[slot + l.nkv - 1 - i]] = 1;
+    for (let i = 0; i < np; i++) out[r * l.nkv + dyn[slot + cap - 1 - i]] = 1;
   }
   return out;
 }

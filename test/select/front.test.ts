@@ -113,7 +113,7 @@ describe('select: the library', () => {
     // WGSL: the kernel reads the merged schedule and the selected cells; the binding embeds the selection module.
     const wgsl = (await emit(p, 'wgsl'))[0].contents;
     expect(wgsl).toContain('fn attn_selected(q: i32, k: i32, h: i32, b: i32) -> bool {');
-    expect(wgsl).toContain('sel_slots: i32,');
+    expect(wgsl).toContain('sel_cells: i32,');
     const ts = (await emit(p, 'ts'))[0].contents;
     expect(ts).toContain('export const selection = asSelectionModule(');
     expect(ts).toContain('select: selection');

@@ -10,7 +10,7 @@ import { printSelection } from '../../compiler/4-emit/planner/print-selection.ts
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { createAttention } from '../../runtime/webgpu/attention.ts';
 import { AttentionError } from '../../runtime/webgpu/pipeline.ts';
-import { loadSelection } from '../../runtime/webgpu/select.ts';
+import { loadSelection, planSelection } from '../../runtime/webgpu/select.ts';
 import { SELECT_WGSL } from '../../runtime/webgpu/select-wgsl.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { bindText } from '../helpers/compile.ts';
@@ -68,4 +68,18 @@ describe('WebGPU launcher of a select pattern (mocked device)', () => {
     const none = await plain.selection(q, q, { batch: 1, heads: 2, qLen: 130 }).then(() => undefined, (e: unknown) => e);
     expect((none as AttentionError).code).toBe('bad_input');
   });
+
+  it('sizes each row of the merged schedule by what the selection can reach, not by the dense grid', () => {
+    // MoBA at 64k tokens and 32 heads, 64 x 64 tiles: 2^15 rows of 1024 key blocks would take
+    // 128 MiB as dense slots, past the default storage buffer binding; a row lists at most its
+    // own block's tiles and 3 selected blocks'.
+    const bp = fixture('moba', { block: 512, topk: 3 });
+    const k = kernelOf(bp);
+    const plan = planSelection(k.select, k.planner, { qLen: 65536, kvLen: 65536, heads: 32, batch: 1, kvHeads: 8, headDim: 64, blockQ: 64, blockKv: 64 });
+    const l = plan.layout;
+    expect(l.nq * l.nkv * 32).toBe(2 ** 25);
+    // Per row: the causal own block (at most 8 tiles) plus 3 blocks of 512 keys (8 tiles, 9 when unaligned).
+    expect(l.dyn.size).toBeLessThan(32 * 1024 * (8 + 3 * 9) + 4 * 32 * 1024 + 32 * 128 * 4 + 1);
+    expect(l.dyn.size * 4).toBeLessThan(2 ** 27);
+  }, 60_000);
 });
