@@ -19,7 +19,7 @@ import { mergeSelection, tileStates } from '../../runtime/schedule/select-merge.
 import { runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
-import type { RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
+import type { RunnerJob, RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
 import type { Dtype, TileConfig } from '../../runtime/webgpu/tiles.ts';
 import { random } from './harness.ts';
 
@@ -67,62 +67,79 @@ export interface SelectOutcome {
 export function runSelectCases(cases: readonly SelectCase[]): SelectOutcome[] {
   const files = tensorDir();
   try {
-    const kernels = new Map<BoundPattern, RunnerKernel & { runs: RunnerKernel['runs'][number][] }>();
-    const data = cases.map((c, i) => {
-      const rnd = random(c.seed ?? 4321 + i);
-      const params = withRuntimeDefaults(c.bound, c.params ?? {});
-      const sizes = { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, headDim: c.headDim };
-      // The clause's block sizes for this call (for integer data and the gate's shape).
-      const probe = selectValues(c.bound, { sizes: { qLen: c.qLen, kvLen: c.kvLen, heads: c.heads }, params, inputs: c.inputs ?? {} });
-      const bq = probe.blockQ, bk = probe.blockKv;
-      const nQ = Math.ceil(c.qLen / bq), nK = Math.ceil(c.kvLen / bk);
-      const gen = (rows: number, len: number, block: number, salt: number) => {
-        const a = new Float32Array(rows * len * c.headDim);
-        for (let r = 0; r < rows; r++) {
-          for (let t = 0; t < len; t++) {
-            for (let d = 0; d < c.headDim; d++) {
-              a[(r * len + t) * c.headDim + d] = c.data === 'ints' ? ((Math.floor(t / block) * 7 + d * 3 + r * 5 + salt) % 5) - 2 : rnd();
-            }
-          }
-        }
-        return c.dtype === 'f16' ? fromHalfArray(toHalfArray(a)) : a;
-      };
-      const q = gen(c.batch * c.heads, c.qLen, bq, 1), k = gen(c.batch * c.kvHeads, c.kvLen, bk, 2);
-      const v = Float32Array.from({ length: c.batch * c.kvHeads * c.kvLen * c.headDim }, rnd);
-      const vv = c.dtype === 'f16' ? fromHalfArray(toHalfArray(v)) : v;
-      const gate = c.gate ? Float32Array.from({ length: c.batch * c.heads * nQ * nK }, (_, x) => c.gate!(Math.floor(x / (c.heads * nQ * nK)), Math.floor(x / (nQ * nK)) % c.heads, Math.floor(x / nK) % nQ, x % nK, nQ, nK)) : undefined;
-      const enc = (a: Float32Array) => (c.dtype === 'f16' ? toHalfArray(a) : a);
-      let kernel = kernels.get(c.bound);
-      if (!kernel) {
-        const { spec, body } = emitWgsl(c.bound);
-        kernel = { spec, body, plannerSource: lowerToPlanner(c.bound).plannerSource, selectSource: printSelection(c.bound), runs: [] };
-        kernels.set(c.bound, kernel);
-      }
-      kernel.runs.push({
-        id: String(i),
-        config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}) },
-        options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, params: c.params },
-        inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
-        q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(vv)),
-        ...(gate ? { scores: files.file(`g${i}`, gate) } : {}),
-        out: files.file(`o${i}`), lseOut: files.file(`l${i}`), cellsOut: files.file(`c${i}`), tilesOut: files.file(`t${i}`),
-      });
-      return { q, k, v: vv, gate, params, sizes };
-    });
-    const results = runInDeno({ kernels: [...kernels.values()], defaultLimits: true });
-    return cases.map((c, i) => {
-      const result = results.find((r) => r.id === String(i))!;
-      const none = { name: c.name, result, rel: NaN, lseRel: NaN, nonFinite: 0, maskedRows: 0, badMaskedRows: 0, cellDiffs: NaN, selected: 0, candidates: 0, tileDiffs: NaN, selectedTiles: 0 };
-      if (!result.ok) return none;
-      const raw = files.read(`o${i}`);
-      const o = c.dtype === 'f16' ? fromHalfArray(new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2)) : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-      const lr = files.read(`l${i}`);
-      const lse = new Float32Array(lr.buffer, lr.byteOffset, lr.byteLength / 4);
-      return { ...compare(c, data[i], o, lse, files.read(`c${i}`), files.read(`t${i}`), result.tiles), name: c.name, result };
-    });
+    const { job, finish } = prepareSelectCases(cases, files);
+    return finish(runInDeno(job));
   } finally {
     files.dispose();
   }
+}
+
+/** Where a prepared run keeps its tensors (`tensorDir()`, or a folder that travels to another machine). */
+export interface CaseFiles {
+  file(name: string, data?: ArrayBufferView): string;
+  read(name: string): Uint8Array;
+}
+
+/**
+ * The Deno job of the cases (tensors written through `files`) and `finish`, which compares
+ * the runner's results and the files it wrote with the oracle. `runSelectCases` runs the job
+ * here; it can as well run on another machine (a real GPU) with the files carried there and back.
+ */
+export function prepareSelectCases(cases: readonly SelectCase[], files: CaseFiles): { job: RunnerJob; finish(results: readonly RunnerResult[]): SelectOutcome[] } {
+  const kernels = new Map<BoundPattern, RunnerKernel & { runs: RunnerKernel['runs'][number][] }>();
+  const data = cases.map((c, i) => {
+    const rnd = random(c.seed ?? 4321 + i);
+    const params = withRuntimeDefaults(c.bound, c.params ?? {});
+    const sizes = { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, headDim: c.headDim };
+    // The clause's block sizes for this call (for integer data and the gate's shape).
+    const probe = selectValues(c.bound, { sizes: { qLen: c.qLen, kvLen: c.kvLen, heads: c.heads }, params, inputs: c.inputs ?? {} });
+    const bq = probe.blockQ, bk = probe.blockKv;
+    const nQ = Math.ceil(c.qLen / bq), nK = Math.ceil(c.kvLen / bk);
+    const gen = (rows: number, len: number, block: number, salt: number) => {
+      const a = new Float32Array(rows * len * c.headDim);
+      for (let r = 0; r < rows; r++) {
+        for (let t = 0; t < len; t++) {
+          for (let d = 0; d < c.headDim; d++) {
+            a[(r * len + t) * c.headDim + d] = c.data === 'ints' ? ((Math.floor(t / block) * 7 + d * 3 + r * 5 + salt) % 5) - 2 : rnd();
+          }
+        }
+      }
+      return c.dtype === 'f16' ? fromHalfArray(toHalfArray(a)) : a;
+    };
+    const q = gen(c.batch * c.heads, c.qLen, bq, 1), k = gen(c.batch * c.kvHeads, c.kvLen, bk, 2);
+    const v = Float32Array.from({ length: c.batch * c.kvHeads * c.kvLen * c.headDim }, rnd);
+    const vv = c.dtype === 'f16' ? fromHalfArray(toHalfArray(v)) : v;
+    const gate = c.gate ? Float32Array.from({ length: c.batch * c.heads * nQ * nK }, (_, x) => c.gate!(Math.floor(x / (c.heads * nQ * nK)), Math.floor(x / (nQ * nK)) % c.heads, Math.floor(x / nK) % nQ, x % nK, nQ, nK)) : undefined;
+    const enc = (a: Float32Array) => (c.dtype === 'f16' ? toHalfArray(a) : a);
+    let kernel = kernels.get(c.bound);
+    if (!kernel) {
+      const { spec, body } = emitWgsl(c.bound);
+      kernel = { spec, body, plannerSource: lowerToPlanner(c.bound).plannerSource, selectSource: printSelection(c.bound), runs: [] };
+      kernels.set(c.bound, kernel);
+    }
+    kernel.runs.push({
+      id: String(i),
+      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}) },
+      options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, params: c.params },
+      inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
+      q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(vv)),
+      ...(gate ? { scores: files.file(`g${i}`, gate) } : {}),
+      out: files.file(`o${i}`), lseOut: files.file(`l${i}`), cellsOut: files.file(`c${i}`), tilesOut: files.file(`t${i}`),
+    });
+    return { q, k, v: vv, gate, params, sizes };
+  });
+  const job: RunnerJob = { kernels: [...kernels.values()], defaultLimits: true };
+  const finish = (results: readonly RunnerResult[]) => cases.map((c, i) => {
+    const result = results.find((r) => r.id === String(i))!;
+    const none = { name: c.name, result, rel: NaN, lseRel: NaN, nonFinite: 0, maskedRows: 0, badMaskedRows: 0, cellDiffs: NaN, selected: 0, candidates: 0, tileDiffs: NaN, selectedTiles: 0 };
+    if (!result.ok) return none;
+    const raw = files.read(`o${i}`);
+    const o = c.dtype === 'f16' ? fromHalfArray(new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2)) : new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    const lr = files.read(`l${i}`);
+    const lse = new Float32Array(lr.buffer, lr.byteOffset, lr.byteLength / 4);
+    return { ...compare(c, data[i], o, lse, files.read(`c${i}`), files.read(`t${i}`), result.tiles), name: c.name, result };
+  });
+  return { job, finish };
 }
 
 function compare(c: SelectCase, t: { q: Float32Array; k: Float32Array; v: Float32Array; gate?: Float32Array; params: Record<string, number | boolean>; sizes: { batch: number; heads: number; kvHeads: number; qLen: number; kvLen: number; headDim: number } }, o: Float32Array, lse: Float32Array, cells: Uint8Array, tiles: Uint8Array, kt: TileConfig) {
