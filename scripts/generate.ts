@@ -44,7 +44,7 @@ export async function generateAll(): Promise<Map<string, string>> {
       if (!bound) throw new Error(`${sourceName}: ${pattern.name} does not bind with its defaults:\n${renderDiagnostics(diags.sorted())}`);
       const lowered = lowerToPlanner(bound);
       for (const [t, folder] of Object.entries(GENERATED_TARGETS)) {
-        // A pattern with a `select` clause only for the targets that emit one (generate-cuda.ts: CUDA).
+        // A pattern with a `select` clause only for the targets that emit one (WGSL and TypeScript here; CUDA in generate-cuda.ts).
         if (pattern.select && !TARGETS[t].select?.(pattern.select)) continue;
         for (const out of await TARGETS[t].emit({ bound, lowered, sourceName, runtimeImport: '../runtime' })) {
           if (files.has(folder + out.name)) throw new Error(`two bundled patterns are both named ${pattern.name}`);

@@ -12,6 +12,7 @@ import { emitCuda } from './cuda/emit-cuda.ts';
 import { cudaScore, cudaSelect } from './cuda/select-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
 import { emitFlex } from './flex/emit-flex.ts';
+import { printSelection } from './planner/print-selection.ts';
 import { emitWgsl, wgslModule, type WgslKernel } from './wgsl/emit-wgsl.ts';
 
 /** Everything a target may use. Emitters must not put dates or absolute paths in files. */
@@ -62,7 +63,7 @@ export function refuseDynamic(pattern: CheckedPattern, what: string, diags: Diag
   if (t?.select?.(clause)) return false;
   const scoreInput = clause.score.kind === 'input' && Boolean(t?.select);
   diags.report('dynamic_unsupported', `pattern \`${pattern.name}\` selects key blocks from each call's data (\`select\`${scoreInput ? ' by a score input' : ''}), which ${what} does not support yet`, clause.span, [
-    '`attnc compile --target cuda` emits a selection scored from q and k; `attnc schedule` and `attnc viz` plan any: the static part alone, or with --q/--k (or the score input) the blocks a call selects',
+    '`attnc compile --target wgsl,ts` and `attnc run` select on WebGPU by any score, `--target cuda` by a score from q and k; `attnc schedule` and `attnc viz` plan any: the static part alone, or with --q/--k (or the score input) the blocks a call selects',
   ]);
   return true;
 }
@@ -81,12 +82,18 @@ const refusing = (name: string, t: Target): Target => ({
 export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Object.entries({
   wgsl: {
     description: `<pattern>.wgsl: the WebGPU kernel, specialised for f32, head dim ${WGSL_FILE_HEAD_DIM} and WebGPU's default limits`,
+    // Every select clause: the selection runs in the runtime's shaders (runtime/webgpu/select-wgsl.ts).
+    select: () => true,
     async emit({ bound, sourceName }) {
       const tiles = chooseTiles(DEFAULT_LIMITS, WGSL_FILE_HEAD_DIM, 'f32');
       const text = [
         generatedHeader(sourceName, wgslLineComment),
         '// The constants below the header choose the tile shape; the TypeScript binding',
         '// (<pattern>.ts) emits the same body with constants chosen from the device limits.',
+        ...(bound.select ? [
+          '// The pattern selects key blocks per call: the kernel reads the schedule and the selected',
+          "// cells that the runtime's selection shaders (runtime/webgpu/select-wgsl.ts) write first.",
+        ] : []),
         wgslModule(kernelOf(bound), tiles),
       ].join('\n');
       return [{ name: `${bound.pattern.name}.wgsl`, contents: text }];
@@ -94,10 +101,12 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
   },
   ts: {
     description: '<pattern>.ts: typed WebGPU bindings (create(device, config).run(q, k, v, opts)) with the planner embedded',
+    select: () => true,
     async emit({ bound, lowered, sourceName, runtimeImport }) {
       // Loaded on first use: the TypeScript printer (ts-morph, prettier) is the CLI's heaviest import.
       const { emitTs } = await import('./ts/emit-ts.ts');
-      const contents = await emitTs({ bound, kernel: kernelOf(bound), plannerSource: lowered.plannerSource, header: generatedHeader(sourceName, jsLineComment), runtimeImport });
+      const selectSource = bound.select ? printSelection(bound) : undefined;
+      const contents = await emitTs({ bound, kernel: kernelOf(bound), plannerSource: lowered.plannerSource, ...(selectSource ? { selectSource } : {}), header: generatedHeader(sourceName, jsLineComment), runtimeImport });
       return [{ name: `${bound.pattern.name}.ts`, contents }];
     },
   },

@@ -3,6 +3,11 @@
  * `4-emit/targets.ts`) and `attnc run` (run a pattern on .npy tensors through WebGPU; on a
  * machine whose Node has no WebGPU, through Deno's, e.g. on Mesa's lavapipe).
  *
+ * A pattern with a `select` clause runs as any other: the runtime selects its key blocks on the
+ * GPU per call (runtime/webgpu/select.ts); a score input comes as `--input NAME=FILE.npy`
+ * (float32 or float64 [batch, heads, q_blocks, kv_blocks]), and `--check` compares with the
+ * reference selection's mask.
+ *
  * [Note: no_webgpu] When no WebGPU implementation is available (no Deno, or no adapter
  * because no Vulkan driver is installed), `run` prints `error[no_webgpu]` and exits 1. The
  * code is not in `diagnostics/codes.ts` yet: every code there needs a sample folder under
@@ -17,6 +22,12 @@ import { F32_MAX } from '../ir/fold.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { Diagnostics, InternalError, UserError } from '../diagnostics/diagnostic.ts';
 import { biasAt, maskAt, softcapAt, type EvalContext } from '../eval/evaluate.ts';
+import { referenceSelection } from '../eval/select.ts';
+import { printSelection } from '../4-emit/planner/print-selection.ts';
+import { callSelection } from '../plan-dynamic.ts';
+import { SCORE_INPUT_TYPE } from '../ir/program.ts';
+import { selectionBlocks } from '../../runtime/schedule/select-scores.ts';
+import { PlanError } from '../../runtime/schedule/types.ts';
 import { refuseDynamic, TARGETS } from '../4-emit/targets.ts';
 import { emitWgsl } from '../4-emit/wgsl/emit-wgsl.ts';
 import { checkSource, lowerToPlanner } from '../pipeline.ts';
@@ -66,7 +77,7 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .option('--pattern <name>', 'pattern to use when the file defines several')
     .option('--scale <x>', 'score scale (default 1/sqrt(D))')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
-    .option('--input <name=file.npy>', 'per-token input array (repeatable)', collectParam, {})
+    .option('--input <name=file.npy>', 'per-token input array, or a select score input (repeatable)', collectParam, {})
     .option('--check', 'also compute the float64 reference and print the error')
     .option('--default-limits', "use WebGPU's default limits instead of the adapter's"))
     .action(async (file: string, o: RunOptions) => {
@@ -151,7 +162,6 @@ function bindForRun(file: string, o: RunOptions, diags: Diagnostics, batch?: num
     diags.report('unknown_pattern', `choose one of ${prog.patterns.map((p) => p.name).join(', ') || '(none)'} with --pattern`);
     throw new UserError(diags);
   }
-  if (refuseDynamic(pattern, '`attnc run`', diags)) throw new UserError(diags);
   const bound = bindParams(pattern, params, diags);
   const runtime = resolveParamValues(pattern, params, diags, ['runtime']);
   // Shapes as declared: [len], [batch] or [batch, len], whose batch must be q's.
@@ -181,6 +191,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
   if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
   const [batch, heads, qLen, headDim] = q.shape, [, kvHeads, kvLen] = k.shape;
   const dtype = q.dtype === 'f2' ? 'f16' : 'f32';
+  const gate = bound.select ? readScoreInput(bound, o, { batch, heads, kvHeads, qLen, kvLen, params: runtime, inputs }, diags) : undefined;
   const files = tensorDir();
   try {
     const { spec, body } = emitWgsl(bound);
@@ -188,11 +199,12 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     try {
       results = runInDeno({
         defaultLimits: o.defaultLimits,
-        kernels: [{ spec, body, plannerSource: lowerToPlanner(bound).plannerSource, runs: [{
+        kernels: [{ spec, body, plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
           id: 'run', config: { headDim, dtype },
           options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime },
           inputs: Object.fromEntries(Object.entries(inputs).map(([n, a]) => [n, Array.from(a)])),
           q: files.file('q', q.data), k: files.file('k', k.data), v: files.file('v', v.data), out: files.file('o'), lseOut: files.file('lse'),
+          ...(gate ? { scores: files.file('scores', gate) } : {}),
         }] }],
       });
     } catch (e) {
@@ -213,15 +225,18 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     if (o.out) batchOut.add(o.out, writeNpy({ dtype: q.dtype, shape: q.shape, data: outData }));
     if (o.lse) batchOut.add(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
     batchOut.commit();
-    process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${r.fullTiles} full + ${r.partialTiles} partial tiles per head group; ${r.ms.toFixed(2)} ms\n`);
+    const tileText = bound.select ? `key blocks selected on the GPU per call (\`select\`) besides the static part's ${r.fullTiles} full + ${r.partialTiles} partial tiles` : `${r.fullTiles} full + ${r.partialTiles} partial tiles per head group`;
+    process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${tileText}; ${r.ms.toFixed(2)} ms\n`);
     if (!o.out && !o.check) process.stderr.write('note: no -o given, so the output was not written (pass -o out.npy to keep it, --check to compare it with the reference)\n');
     if (!o.check) return EXIT.ok;
     const values = (a: NpyArray) => (a.dtype === 'f2' ? fromHalfArray(a.data as Uint16Array) : (a.data as Float32Array));
     const got = dtype === 'f16' ? fromHalfArray(outData as Uint16Array) : (outData as Float32Array);
     const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params: runtime, inputs };
     const pt = (b: number, h: number, qi: number, ki: number) => ({ b, h, q: qi, k: ki });
+    // With a select clause the mask is the reference selection's M = (A || Sel) && R.
+    const selMask = bound.select ? referenceSelection(bound, { batch, heads, kvHeads, qLen, kvLen, headDim }, { q: values(q), k: values(k), gate }, runtime, inputs).mask : undefined;
     const ref = referenceAttention(values(q), values(k), values(v), { batch, heads, kvHeads, qLen, kvLen, headDim, scale }, {
-      mask: (b, h, qi, ki) => maskAt(bound, pt(b, h, qi, ki), ctx),
+      mask: selMask ? (b, h, qi, ki) => selMask[((b * heads + h) * qLen + qi) * kvLen + ki] === 1 : (b, h, qi, ki) => maskAt(bound, pt(b, h, qi, ki), ctx),
       ...(bound.bias ? { bias: (b: number, h: number, qi: number, ki: number) => biasAt(bound, pt(b, h, qi, ki), ctx) } : {}),
       ...(bound.softcap ? { softcap: (b: number, h: number, qi: number, ki: number) => softcapAt(bound, pt(b, h, qi, ki), ctx)! } : {}),
     });
@@ -234,4 +249,35 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
   } finally {
     files.dispose();
   }
+}
+
+/**
+ * The score input of a pattern that selects by one (`--input NAME=FILE.npy`, float32 or
+ * float64 `[batch, heads, q_blocks, kv_blocks]`) as float32; undefined for a pooled score.
+ * Checks the clause's values for the call (`bad_select`). Throws `UserError`.
+ */
+function readScoreInput(bound: BoundPattern, o: RunOptions, call: { batch: number; heads: number; kvHeads: number; qLen: number; kvLen: number; params: Record<string, number | boolean>; inputs: Record<string, Int32Array> }, diags: Diagnostics): Float32Array | undefined {
+  const sel = bound.select!;
+  let shape;
+  try {
+    ({ shape } = callSelection(bound, call));
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    diags.report(e.code, e.message, e.code === 'bad_select' ? sel.span : undefined);
+    throw new UserError(diags);
+  }
+  if (sel.score.kind !== 'input') return undefined;
+  const name = sel.score.name;
+  const { nQ, nK } = selectionBlocks(shape);
+  const want = [call.batch, call.heads, nQ, nK];
+  if (!Object.hasOwn(o.input, name)) {
+    diags.report('bad_input', `pattern \`${bound.pattern.name}\` scores blocks by its input \`${name}\`: give it with --input ${name}=FILE.npy (${SCORE_INPUT_TYPE} = [${want.join(', ')}])`);
+    throw new UserError(diags);
+  }
+  const a = readNpyInput(`input \`${name}\``, o.input[name], diags);
+  if (!a) throw new UserError(diags);
+  if (a.dtype !== 'f4' && a.dtype !== 'f8') diags.report('bad_input', `input \`${name}\` ${o.input[name]}: expected float32 or float64, got dtype ${a.dtype}`);
+  else if (a.shape.join() !== want.join()) diags.report('bad_input', `input \`${name}\` has shape (${a.shape.join(', ')}), but the call needs [batch, heads, q_blocks, kv_blocks] = [${want.join(', ')}]`, undefined, [`q_blocks = ceil(q_len / ${shape.blockQ}), kv_blocks = ceil(kv_len / ${shape.blockKv})`]);
+  if (diags.hasErrors) throw new UserError(diags);
+  return Float32Array.from(a.data as ArrayLike<number>);
 }

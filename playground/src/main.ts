@@ -334,7 +334,7 @@ async function runGpu(): Promise<void> {
       h('ul', {},
         h('li', {}, `adapter: ${rep.adapter}`),
         h('li', {}, `batch ${batch}, heads ${heads}, q_len = kv_len ${qLen}, head dim ${headDim}, f32; tiles ${rep.tiles}`),
-        h('li', {}, `${rep.fullTiles} full + ${rep.partialTiles} partial tiles per head group`),
+        h('li', {}, p.bound.select ? `key blocks selected on the GPU at every run (\`select\`), besides the static part's ${rep.fullTiles} full + ${rep.partialTiles} partial tiles` : `${rep.fullTiles} full + ${rep.partialTiles} partial tiles per head group`),
         h('li', { class: 'time' }, `${rep.ms.toFixed(2)} ms per run (mean of ${rep.repeats}, after a warm-up run)`),
         h('li', {}, `max abs error ${c.maxAbs.toExponential(3)}, relative ${c.rel.toExponential(3)} (tolerance ${c.tolerance.toExponential(3)})${c.nonFinite ? `, ${c.nonFinite} non-finite outputs` : ''}`)));
   } catch (e) {

@@ -1,12 +1,16 @@
 /**
  * "Run on WebGPU": the pattern's generated WGSL kernel (the same the `wgsl` and `ts` targets
  * emit) through attnc's WebGPU runtime in this browser, on random q, k, v, compared with the
- * float64 reference of `attnc run --check` and timed.
+ * float64 reference of `attnc run --check` and timed. A pattern with a `select` clause selects
+ * its key blocks on the GPU at every run (a score input gets random values), and the reference
+ * attends under the reference selection's mask.
  */
 import type { Pattern } from '../../compiler/index.ts';
 import { emitWgsl } from '../../compiler/4-emit/wgsl/emit-wgsl.ts';
 import { biasAt, maskAt, softcapAt, type EvalContext } from '../../compiler/eval/evaluate.ts';
-import { createAttention, describeTiles, type GpuDevice } from '../../runtime/webgpu/index.ts';
+import { referenceSelection, selectValues } from '../../compiler/eval/select.ts';
+import { printSelection } from '../../compiler/4-emit/planner/print-selection.ts';
+import { createAttention, describeTiles, loadSelection, type GpuDevice } from '../../runtime/webgpu/index.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer } from '../../runtime/webgpu/gpu.ts';
 import { checkOutput, maxAbsOf, referenceAttention, type CheckResult } from '../../runtime/webgpu/reference.ts';
 
@@ -71,11 +75,19 @@ export async function runOnWebGpu(p: Pattern, s: RunShape, repeats = 3): Promise
   device ??= getDevice().catch((e) => { device = undefined; throw e; });
   const { device: dev, adapter } = await device;
   const gdev = dev as unknown as GpuDevice;
-  if (p.bound.select) throw new Error(`[dynamic_unsupported] pattern \`${p.name}\` selects key blocks from each call's data (\`select\`), which the WebGPU kernel does not support yet`);
   const { spec, body } = emitWgsl(p.bound);
-  const att = createAttention(gdev, { spec, body, planner: p.lowered.planner }, { headDim: s.headDim, dtype: 'f32' });
+  const sel = p.bound.select;
+  const att = createAttention(gdev, { spec, body, planner: p.lowered.planner, ...(sel ? { select: loadSelection(printSelection(p.bound)) } : {}) }, { headDim: s.headDim, dtype: 'f32' });
   const { batch, heads, qLen, kvLen, headDim: D } = s;
   const q = randomTensor(batch * heads * qLen * D, 1), k = randomTensor(batch * heads * kvLen * D, 2), v = randomTensor(batch * heads * kvLen * D, 3);
+  const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params: s.params, inputs: s.inputs };
+  // A score input: random scores for the call's selection blocks.
+  let gate: Float32Array | undefined;
+  if (sel?.score.kind === 'input') {
+    const b = selectValues(p.bound, ctx);
+    if (!(b.blockQ > 0 && b.blockKv > 0)) throw new Error(`[bad_select] the block sizes of the \`select\` are ${b.blockQ} and ${b.blockKv}, but they must be greater than 0`);
+    gate = randomTensor(batch * heads * Math.ceil(qLen / b.blockQ) * Math.ceil(kvLen / b.blockKv), 4);
+  }
   const upload = (a: Float32Array): GpuBuffer => {
     const b = gdev.createBuffer({ size: Math.max(16, Math.ceil(a.byteLength / 16) * 16), usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
     gdev.queue.writeBuffer(b, 0, a);
@@ -85,7 +97,7 @@ export async function runOnWebGpu(p: Pattern, s: RunShape, repeats = 3): Promise
   const outBytes = batch * heads * qLen * D * 4;
   const out = upload(new Float32Array(Math.ceil(outBytes / 4)).fill(NaN)), lse = upload(new Float32Array(batch * heads * qLen).fill(NaN));
   try {
-    const opts = { batch, heads, qLen, kvLen, params: s.params, inputs: Object.fromEntries(Object.entries(s.inputs).map(([n, a]) => [n, Int32Array.from(a)])), out, lse };
+    const opts = { batch, heads, qLen, kvLen, params: s.params, inputs: Object.fromEntries(Object.entries(s.inputs).map(([n, a]) => [n, Int32Array.from(a)])), out, lse, ...(gate ? { scores: gate } : {}) };
     const first = await att.run(qb, kb, vb, opts);  // warm-up: compiles the pipeline, plans the schedule
     await gdev.queue.onSubmittedWorkDone();
     const t0 = performance.now();
@@ -93,11 +105,12 @@ export async function runOnWebGpu(p: Pattern, s: RunShape, repeats = 3): Promise
     await gdev.queue.onSubmittedWorkDone();
     const ms = (performance.now() - t0) / repeats;
     const got = new Float32Array(await readBack(gdev, out, outBytes));
-    const ctx: EvalContext = { sizes: { qLen, kvLen, heads }, params: s.params, inputs: s.inputs };
     const pt = (b: number, h: number, qi: number, ki: number) => ({ b, h, q: qi, k: ki });
     const bp = p.bound;
+    // With a select clause the mask is the reference selection's M = (A || Sel) && R.
+    const selMask = sel ? referenceSelection(bp, { batch, heads, kvHeads: heads, qLen, kvLen, headDim: D }, { q, k, gate }, s.params, s.inputs).mask : undefined;
     const ref = referenceAttention(q, k, v, { batch, heads, kvHeads: heads, qLen, kvLen, headDim: D }, {
-      mask: (b, h, qi, ki) => maskAt(bp, pt(b, h, qi, ki), ctx),
+      mask: selMask ? (b, h, qi, ki) => selMask[((b * heads + h) * qLen + qi) * kvLen + ki] === 1 : (b, h, qi, ki) => maskAt(bp, pt(b, h, qi, ki), ctx),
       ...(bp.bias ? { bias: (b: number, h: number, qi: number, ki: number) => biasAt(bp, pt(b, h, qi, ki), ctx) } : {}),
       ...(bp.softcap ? { softcap: (b: number, h: number, qi: number, ki: number) => softcapAt(bp, pt(b, h, qi, ki), ctx)! } : {}),
     });

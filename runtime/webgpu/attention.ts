@@ -7,14 +7,18 @@
  * Tensors are GPU buffers (real use: the result stays on the GPU) or typed arrays
  * (convenience: uploaded, and the result is read back). f32 tensors are Float32Array,
  * f16 tensors raw half bits in a Uint16Array (see `f16.ts`). Layouts: `interface.ts`.
+ *
+ * A pattern with a `select` clause (`kernel.select`) plans its static tables once per shape
+ * and selects its key blocks at every call on the GPU before the kernel runs (`select.ts`).
  */
 import { planSchedule } from '../schedule/plan.ts';
 import type { PlannerModule } from '../schedule/planner.ts';
 import type { Schedule } from '../schedule/types.ts';
-import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice } from './gpu.ts';
+import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
 import { packSchedule } from './schedule-buffer.ts';
+import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
 import { chooseTiles, type Dtype, type TileConfig } from './tiles.ts';
 
 /** What a generated module hands the launcher. */
@@ -22,6 +26,8 @@ export interface AttentionKernel {
   readonly spec: KernelSpec;
   readonly body: string;
   readonly planner: PlannerModule;
+  /** The host half of the pattern's `select` clause (generated bindings embed it); absent without one. */
+  readonly select?: SelectionModule;
 }
 
 /** Fixed per `create` call. */
@@ -55,6 +61,11 @@ export interface RunOptions<P extends object = ParamValues, I extends object = I
    * dense path of the same kernel). It must have the shape's sizes and the tile blocks.
    */
   readonly schedule?: Schedule;
+  /**
+   * The score input of a pattern that selects key blocks by one (`select ... by NAME`):
+   * float32 `[batch, heads, q_blocks, kv_blocks]`, a typed array or a GPU buffer.
+   */
+  readonly scores?: GpuBuffer | Float32Array;
   /** Destination buffers (GPU-buffer mode); created when absent. */
   readonly out?: GpuBuffer;
   readonly lse?: GpuBuffer;
@@ -72,7 +83,25 @@ export interface AttentionResult<T> {
   readonly o: T;
   readonly lse: T extends GpuBuffer ? GpuBuffer : Float32Array;
   readonly tiles: TileConfig;
+  /**
+   * The schedule the kernel ran; for a pattern with a `select` clause its static part (what
+   * every call attends to): the call's merged schedule stays on the GPU (`selection` reads it).
+   */
   readonly schedule: Schedule;
+}
+
+/** What `selection` reads back: one call's selected cells and merged tile states. */
+export interface SelectionResult {
+  /** Selection blocks along q and kv (the clause's `ceil(q_len / BQ)`, `ceil(kv_len / BK)`). */
+  readonly nQ: number;
+  readonly nK: number;
+  /** `[batch, heads, nQ, nK]`, 1 where the call selected the cell. */
+  readonly cells: Uint8Array;
+  /** The kernel's query and key blocks. */
+  readonly numQBlocks: number;
+  readonly numKvBlocks: number;
+  /** `[batch * heads, numQBlocks, numKvBlocks]` tile states of the merged schedule: 0 EMPTY, 1 PARTIAL, 2 FULL. */
+  readonly tiles: Uint8Array;
 }
 
 /** A pattern bound to a device. */
@@ -81,6 +110,11 @@ export interface Attention<P extends object = ParamValues, I extends object = In
   run<T extends Tensor>(q: T, k: T, v: T, opts: RunOptions<P, I>): Promise<AttentionResult<T>>;
   /** Plans (or fetches from the cache) the schedule of a shape without running. */
   schedule(opts: RunOptions<P, I>): Schedule;
+  /**
+   * A pattern with a `select` clause: runs only the selection of a call (on the GPU, as `run`
+   * does) and reads back its cells and merged schedule, for inspection and tests.
+   */
+  selection<T extends Tensor>(q: T, k: T, opts: RunOptions<P, I>): Promise<SelectionResult>;
   /** Frees the cached GPU buffers. */
   destroy(): void;
 }
@@ -100,7 +134,10 @@ export function createAttention<P extends object = ParamValues, I extends object
   } catch (e) {
     throw new AttentionError('bad_size', (e as Error).message);
   }
+  if (Boolean(kernel.select) !== Boolean(kernel.spec.select)) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` ${kernel.spec.select ? 'selects key blocks per call but comes without its selection module' : 'has a selection module but no select clause'}`);
   let compiled: Promise<CompiledKernel> | undefined;
+  let selectCompiled: Promise<SelectionPipelines> | undefined;
+  const dynamics = new Map<string, { plan: SelectionPlan; planBuf: GpuBuffer; work: GpuBuffer; dyn: GpuBuffer; inputs?: GpuBuffer; offsets: Record<string, number> }>();
   const schedules = new Map<string | Schedule, { schedule: Schedule; sched: GpuBuffer; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
   const es = dtype === 'f16' ? 2 : 4;
 
@@ -117,9 +154,57 @@ export function createAttention<P extends object = ParamValues, I extends object
     return { kvHeads, kvLen, nq };
   };
 
+  // The input arrays in one buffer, and each one's offset (a uniform `in_<name>`).
+  const uploadInputs = (o: RunOptions) => {
+    const offsets: Record<string, number> = {};
+    let inputs: GpuBuffer | undefined;
+    if (kernel.spec.inputs.length) {
+      let at = 0;
+      for (const a of kernel.spec.inputs) { offsets[a.name] = at; at += o.inputs?.[a.name]?.length ?? 0; }
+      const all = new Int32Array(Math.max(at, 1));
+      for (const a of kernel.spec.inputs) all.set(Array.from(o.inputs?.[a.name] ?? []), offsets[a.name]);
+      inputs = upload(device, all, BufferUsage.STORAGE);
+    }
+    return { inputs, offsets };
+  };
+  const inputKeyOf = (o: RunOptions) => kernel.spec.inputs.map((a) => (o.inputs?.[a.name] ? idOf(o.inputs[a.name] as object) : 0)).join(',');
+
+  // A pattern with a select clause: its tables per shape (kv heads and head dim size the workspace).
+  const dynamicPlanned = (o: RunOptions) => {
+    const { kvHeads, kvLen } = shapeOf(o);
+    if (o.schedule) throw new AttentionError('bad_input', `pattern \`${kernel.spec.pattern}\` selects key blocks per call: it takes no given schedule`);
+    const key = JSON.stringify([o.batch, o.heads, kvHeads, o.qLen, kvLen, o.params ?? {}, inputKeyOf(o)]);
+    let hit = dynamics.get(key);
+    if (!hit) {
+      const plan = planSelection(kernel.select!, kernel.planner, { qLen: o.qLen, kvLen, heads: o.heads, batch: o.batch, kvHeads, headDim: tiles.headDim, blockQ: tiles.blockQ, blockKv: tiles.blockKv, params: o.params, inputs: o.inputs });
+      checkSelectionLimits(device, plan.layout);
+      const words = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: SELECT_BUFFER_USAGE });
+      hit = { plan, planBuf: upload(device, plan.planWords, BufferUsage.STORAGE), work: words(plan.layout.work.size), dyn: words(plan.layout.dyn.size), ...uploadInputs(o) };
+      dynamics.set(key, hit);
+    }
+    return hit;
+  };
+
+  /** Encodes one call's selection; returns the temporary buffers to free. */
+  const encodeSelect = (enc: GpuCommandEncoder, d: NonNullable<ReturnType<typeof dynamics.get>>, pipelines: SelectionPipelines, q: GpuBuffer, k: GpuBuffer, o: RunOptions): GpuBuffer[] => {
+    const l: SelectionLayout = d.plan.layout;
+    const score = kernel.select!.score;
+    const temps: GpuBuffer[] = [];
+    let gate = d.planBuf;
+    if (score.kind === 'input') {
+      checkScoreInput(l, score.name, o.scores);
+      if (ArrayBuffer.isView(o.scores)) temps.push((gate = upload(device, o.scores, BufferUsage.STORAGE)));
+      else gate = o.scores!;
+    }
+    const uniforms = upload(device, selectionUniforms(l, score, kernel.select!.perKvHead, dtype === 'f16', tiles), BufferUsage.UNIFORM);
+    temps.push(uniforms);
+    encodeSelection(device, enc, pipelines, l, score, { uniforms, q, k, plan: d.planBuf, work: d.work, dyn: d.dyn, gate });
+    return temps;
+  };
+
   const planned = (o: RunOptions) => {
     const { kvLen } = shapeOf(o);
-    const inputKey = kernel.spec.inputs.map((a) => (o.inputs?.[a.name] ? idOf(o.inputs[a.name] as object) : 0)).join(',');
+    const inputKey = inputKeyOf(o);
     const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey]);
     let hit = schedules.get(key);
     if (!hit) {
@@ -128,16 +213,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       const packed = packSchedule(schedule, o.batch);
       const sched = upload(device, packed.data, BufferUsage.STORAGE);
-      const offsets: Record<string, number> = {};
-      let inputs: GpuBuffer | undefined;
-      if (kernel.spec.inputs.length) {
-        let at = 0;
-        for (const a of kernel.spec.inputs) { offsets[a.name] = at; at += o.inputs?.[a.name]?.length ?? 0; }
-        const all = new Int32Array(Math.max(at, 1));
-        for (const a of kernel.spec.inputs) all.set(Array.from(o.inputs?.[a.name] ?? []), offsets[a.name]);
-        inputs = upload(device, all, BufferUsage.STORAGE);
-      }
-      hit = { schedule, sched, inputs, groupTable: packed.groupTable, offsets };
+      hit = { schedule, sched, groupTable: packed.groupTable, ...uploadInputs(o) };
       schedules.set(key, hit);
     }
     return hit;
@@ -145,7 +221,7 @@ export function createAttention<P extends object = ParamValues, I extends object
 
   return {
     tiles,
-    schedule: (o) => planned(o as RunOptions).schedule,
+    schedule: (o) => (kernel.select ? dynamicPlanned(o as RunOptions).plan.static : planned(o as RunOptions).schedule),
     async run<T extends Tensor>(q: T, k: T, v: T, typedOpts: RunOptions<P, I>): Promise<AttentionResult<T>> {
       const o = typedOpts as RunOptions;
       const { kvHeads, kvLen, nq } = shapeOf(o);
@@ -157,14 +233,20 @@ export function createAttention<P extends object = ParamValues, I extends object
         if (!isBuffer(t) && (t instanceof Float32Array) !== (dtype === 'f32')) throw new AttentionError('bad_input', `${name} must be a ${dtype === 'f32' ? 'Float32Array' : 'Uint16Array of f16 bits'}`);
         if (bytes < n * es) throw new AttentionError('bad_input', `${name} has ${bytes} bytes, the shape needs ${n * es}`);
       }
-      const p = planned(o);
+      const d = kernel.select ? dynamicPlanned(o) : undefined;
+      const p = d ? undefined : planned(o);
+      const shared = (d ?? p)!;
       compiled ??= compileKernel(device, kernel.spec, kernel.body, tiles);
       const ck = await compiled;
+      if (d) selectCompiled ??= compileSelection(device);
+      const sp = d ? await selectCompiled! : undefined;
+      const l = d?.plan.layout;
+      const selectUniforms: Record<string, number> = l ? { sel_bq: l.shape.blockQ, sel_bk: l.shape.blockKv, sel_nq: l.nQ, sel_words: l.words, sel_cells: l.dyn.cells } : {};
       const uniforms = packUniforms(kernel.spec, {
-        q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p.groupTable,
+        q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p?.groupTable ?? 0, ...selectUniforms,
         scale: o.scale ?? 1 / Math.sqrt(tiles.headDim),
         ...Object.fromEntries(kernel.spec.runtimeParams.map((r) => [`p_${r.name}`, o.params?.[r.name] ?? r.default ?? 0])),
-        ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, p.offsets[a.name]])),
+        ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, shared.offsets[a.name]])),
       });
       const temps: GpuBuffer[] = [];
       const tensor = (t: Tensor) => (isBuffer(t) ? t : (temps.push(upload(device, t, BufferUsage.STORAGE)), temps[temps.length - 1]));
@@ -173,12 +255,14 @@ export function createAttention<P extends object = ParamValues, I extends object
       const lseBuf = o.lse ?? device.createBuffer({ size: align4(lseBytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
       const uBuf = upload(device, uniforms, BufferUsage.UNIFORM);
       temps.push(uBuf);
-      const byRole = { q: tensor(q), k: tensor(k), v: tensor(v), o: oBuf, lse: lseBuf, sched: p.sched, inputs: p.inputs };
+      const byRole = { q: tensor(q), k: tensor(k), v: tensor(v), o: oBuf, lse: lseBuf, sched: d ? d.dyn : p!.sched, inputs: shared.inputs };
       const group = device.createBindGroup({
         layout: ck.layout,
         entries: [{ binding: 0, resource: { buffer: uBuf } }, ...kernel.spec.bindings.map((b) => ({ binding: b.binding, resource: { buffer: byRole[b.role] as GpuBuffer } }))],
       });
       const enc = device.createCommandEncoder();
+      // The call's selection and merged schedule first, on the GPU (the same queue orders them).
+      if (d) temps.push(...encodeSelect(enc, d, sp!, byRole.q, byRole.k, o));
       const pass = enc.beginComputePass();
       pass.setPipeline(ck.pipeline);
       pass.setBindGroup(0, group);
@@ -193,17 +277,44 @@ export function createAttention<P extends object = ParamValues, I extends object
       }
       device.queue.submit([enc.finish()]);
       if (!typed) {
-        temps.forEach((b) => { if (b !== uBuf) b.destroy(); });
-        return { o: oBuf, lse: lseBuf, tiles, schedule: p.schedule } as AttentionResult<T>;
+        temps.forEach((b) => { if (!(b.usage & BufferUsage.UNIFORM)) b.destroy(); });  // uniform buffers are left to the collector, as before
+        return { o: oBuf, lse: lseBuf, tiles, schedule: d ? d.plan.static : p!.schedule } as AttentionResult<T>;
       }
       const [oData, lData] = await Promise.all([readBack(readO!), readBack(readL!)]);
       for (const b of [...temps, oBuf, lseBuf, readO!, readL!]) if (b !== o.out && b !== o.lse) b.destroy();
       const oTyped = dtype === 'f32' ? new Float32Array(oData, 0, qCount) : new Uint16Array(oData, 0, qCount);
-      return { o: oTyped, lse: new Float32Array(lData, 0, o.batch * o.heads * o.qLen), tiles, schedule: p.schedule } as unknown as AttentionResult<T>;
+      return { o: oTyped, lse: new Float32Array(lData, 0, o.batch * o.heads * o.qLen), tiles, schedule: d ? d.plan.static : p!.schedule } as unknown as AttentionResult<T>;
+    },
+    async selection<T extends Tensor>(q: T, k: T, typedOpts: RunOptions<P, I>): Promise<SelectionResult> {
+      const o = typedOpts as RunOptions;
+      if (!kernel.select) throw new AttentionError('bad_input', `pattern \`${kernel.spec.pattern}\` has no select clause: it selects nothing per call`);
+      const { kvHeads, kvLen } = shapeOf(o);
+      const typed = !isBuffer(q);
+      for (const [name, t, n] of [['q', q, o.batch * o.heads * o.qLen * tiles.headDim], ['k', k, o.batch * kvHeads * kvLen * tiles.headDim]] as const) {
+        if (isBuffer(t) === typed) throw new AttentionError('bad_input', 'q and k must both be GPU buffers or both typed arrays');
+        if (!isBuffer(t) && (t instanceof Float32Array) !== (dtype === 'f32')) throw new AttentionError('bad_input', `${name} must be a ${dtype === 'f32' ? 'Float32Array' : 'Uint16Array of f16 bits'}`);
+        if ((isBuffer(t) ? t.size : t.byteLength) < n * es) throw new AttentionError('bad_input', `${name} has ${isBuffer(t) ? t.size : t.byteLength} bytes, the shape needs ${n * es}`);
+      }
+      const d = dynamicPlanned(o);
+      selectCompiled ??= compileSelection(device);
+      const sp = await selectCompiled;
+      const temps: GpuBuffer[] = [];
+      const tensor = (t: Tensor) => (isBuffer(t) ? t : (temps.push(upload(device, t, BufferUsage.STORAGE)), temps[temps.length - 1]));
+      const enc = device.createCommandEncoder();
+      temps.push(...encodeSelect(enc, d, sp, tensor(q), tensor(k), o));
+      const l = d.plan.layout;
+      const read = device.createBuffer({ size: align4(l.dyn.size * 4), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(d.dyn, 0, read, 0, align4(l.dyn.size * 4));
+      device.queue.submit([enc.finish()]);
+      const words = new Uint32Array(await readBack(read));
+      for (const b of [...temps, read]) b.destroy();
+      return { nQ: l.nQ, nK: l.nK, cells: cellsFromBits(l, words), numQBlocks: l.nq, numKvBlocks: l.nkv, tiles: statesFromSlots(l, words) };
     },
     destroy() {
       for (const s of schedules.values()) { s.sched.destroy(); s.inputs?.destroy(); }
       schedules.clear();
+      for (const s of dynamics.values()) for (const b of [s.planBuf, s.work, s.dyn, s.inputs]) b?.destroy();
+      dynamics.clear();
     },
   };
 }

@@ -14,6 +14,7 @@ import { createAttention, type RunOptions } from './attention.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice } from './gpu.ts';
 import { AttentionError } from './pipeline.ts';
 import type { RunnerJob, RunnerResult } from './runner-protocol.ts';
+import { loadSelection } from './select.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -72,18 +73,20 @@ async function download(src: GpuBuffer, bytes: number): Promise<Uint8Array> {
 
 for (const kj of job.kernels) {
   const planner = loadPlanner(kj.plannerSource);
+  const select = kj.selectSource === undefined ? undefined : loadSelection(kj.selectSource);
   for (const r of kj.runs) {
     const base = { id: r.id, adapter: adapter.info?.description ?? 'unknown', f16: hasF16 };
     if (r.config.dtype === 'f16' && !hasF16) { results.push({ ...base, ok: false, code: 'no_f16', message: 'the adapter has no shader-f16' }); continue; }
     try {
-      const att = createAttention(device, { spec: kj.spec, body: kj.body, planner }, r.config);
+      const att = createAttention(device, { spec: kj.spec, body: kj.body, planner, ...(select ? { select } : {}) }, r.config);
       const o = r.options;
       const es = r.config.dtype === 'f16' ? 2 : 4;
       const outBytes = o.batch * o.heads * o.qLen * r.config.headDim * es, lseBytes = o.batch * o.heads * o.qLen * 4;
       const inputs = Object.fromEntries(Object.entries(r.inputs ?? {}).map(([n, a]) => [n, Int32Array.from(a)]));
       const out = poisoned(outBytes, r.config.dtype ?? 'f32'), lse = poisoned(lseBytes, 'f32');
       const [q, k, v] = [r.q, r.k, r.v].map((p) => gpuBuffer(bytesOf(p)));
-      const opts: RunOptions = { ...o, inputs, out, lse };
+      const scores = r.scores === undefined ? undefined : gpuBuffer(bytesOf(r.scores));
+      const opts: RunOptions = { ...o, inputs, out, lse, ...(scores ? { scores } : {}) };
       const t0 = performance.now();
       const res = await att.run(q, k, v, opts);
       for (let i = 1; i < (r.repeat ?? 1); i++) await att.run(q, k, v, opts);
@@ -91,8 +94,15 @@ for (const kj of job.kernels) {
       const ms = (performance.now() - t0) / (r.repeat ?? 1);
       Deno.writeFileSync(r.out, await download(out, outBytes));
       Deno.writeFileSync(r.lseOut, await download(lse, lseBytes));
-      results.push({ ...base, ok: true, tiles: res.tiles, ms, fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles });
-      for (const b of [q, k, v, out, lse]) b.destroy();
+      let blocks = {};
+      if (r.cellsOut !== undefined || r.tilesOut !== undefined) {
+        const s = await att.selection(q, k, opts);
+        if (r.cellsOut !== undefined) Deno.writeFileSync(r.cellsOut, s.cells);
+        if (r.tilesOut !== undefined) Deno.writeFileSync(r.tilesOut, s.tiles);
+        blocks = { nQ: s.nQ, nK: s.nK };
+      }
+      results.push({ ...base, ok: true, tiles: res.tiles, ms, fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles, ...blocks });
+      for (const b of [q, k, v, out, lse, scores]) b?.destroy();
       att.destroy();
     } catch (e) {
       const code = e instanceof AttentionError || e instanceof PlanError ? e.code : 'internal';

@@ -5,7 +5,8 @@
  */
 export * as ops from '../schedule/ops.ts';
 export { asPlannerModule, type EmbeddedPlanner } from './embedded-planner.ts';
-export { createAttention, type Attention, type AttentionConfig, type AttentionKernel, type AttentionResult, type InputValues, type ParamValues, type RunOptions, type Tensor } from './attention.ts';
+export { createAttention, type Attention, type AttentionConfig, type AttentionKernel, type AttentionResult, type InputValues, type ParamValues, type RunOptions, type SelectionResult, type Tensor } from './attention.ts';
+export { asSelectionModule, loadSelection, type EmbeddedSelection, type SelectionModule, type SelectionValues } from './select.ts';
 export { AttentionError } from './pipeline.ts';
 export { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice, type GpuLimits } from './gpu.ts';
 export { kernelSpec, packUniforms, type KernelSpec } from './interface.ts';

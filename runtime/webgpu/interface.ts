@@ -54,6 +54,11 @@ export interface KernelSpec {
   readonly bindings: readonly StorageBinding[];
   readonly runtimeParams: readonly RuntimeScalar[];
   readonly inputs: readonly InputArray[];
+  /**
+   * The pattern selects key blocks per call (`select`): the kernel reads its schedule from the
+   * buffer the selection shaders write (`select-wgsl.ts`) and, in PARTIAL tiles, the cells.
+   */
+  readonly select?: boolean;
 }
 
 /** Uniform fields every kernel has, before the pattern's own (`p_<name>`, `in_<name>`). */
@@ -67,11 +72,19 @@ export const BASE_UNIFORMS: readonly UniformField[] = [
   { name: 'scale', type: 'f32' },
 ];
 
-/** Builds the spec of a pattern from its runtime scalars and input arrays. */
-export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[]): KernelSpec {
+/**
+ * Uniform fields of a kernel with a `select` clause, after the pattern's own: the clause's block
+ * sizes, query blocks, words per row of cell bits, and where the cells are in `sched` (an i32
+ * offset; the rows of the merged schedule start at 0).
+ */
+export const SELECT_KERNEL_UNIFORMS: readonly UniformField[] = ['sel_bq', 'sel_bk', 'sel_nq', 'sel_words', 'sel_cells'].map((name) => ({ name, type: 'i32' as const }));
+
+/** Builds the spec of a pattern from its runtime scalars and input arrays (and whether it selects per call). */
+export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[], select = false): KernelSpec {
   const uniforms: UniformField[] = [...BASE_UNIFORMS];
   for (const p of runtimeParams) uniforms.push({ name: `p_${p.name}`, type: p.type === 'float' ? 'f32' : p.type === 'bool' ? 'u32' : 'i32' });
   for (const a of inputs) uniforms.push({ name: `in_${a.name}`, type: 'i32' });
+  if (select) uniforms.push(...SELECT_KERNEL_UNIFORMS);
   const bindings: StorageBinding[] = [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
     { binding: 2, role: 'k', name: 'kbuf', access: 'read', element: 'elem4' },
@@ -81,7 +94,7 @@ export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScala
     { binding: 6, role: 'sched', name: 'sched', access: 'read', element: 'i32' },
   ];
   if (inputs.length) bindings.push({ binding: 7, role: 'inputs', name: 'inputs', access: 'read', element: 'i32' });
-  return { pattern, uniforms, bindings, runtimeParams, inputs };
+  return { pattern, uniforms, bindings, runtimeParams, inputs, ...(select ? { select: true } : {}) };
 }
 
 /** Values of the uniform fields, by name. */

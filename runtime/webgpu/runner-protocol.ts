@@ -19,6 +19,15 @@ export interface RunnerRun {
   /** Raw files to write. */
   readonly out: string;
   readonly lseOut: string;
+  /** A raw float32 file: the score input of a pattern that selects by one. */
+  readonly scores?: string;
+  /**
+   * A pattern with a `select` clause: also run its selection alone and write the selected
+   * cells (`[batch, heads, nQ, nK]` bytes) and the merged tile states
+   * (`[batch * heads, numQBlocks, numKvBlocks]` bytes, 0 EMPTY, 1 PARTIAL, 2 FULL) here.
+   */
+  readonly cellsOut?: string;
+  readonly tilesOut?: string;
   /** Run this many times and report the mean time (benchmarks). */
   readonly repeat?: number;
 }
@@ -28,6 +37,8 @@ export interface RunnerKernel {
   readonly spec: KernelSpec;
   readonly body: string;
   readonly plannerSource: string;
+  /** The printed selection module of a pattern with a `select` clause (`print-selection.ts`). */
+  readonly selectSource?: string;
   readonly runs: readonly RunnerRun[];
 }
 
@@ -40,5 +51,5 @@ export interface RunnerJob {
 
 /** What happened to one run. */
 export type RunnerResult =
-  | { readonly id: string; readonly adapter: string; readonly f16: boolean; readonly ok: true; readonly tiles: TileConfig; readonly ms: number; readonly fullTiles: number; readonly partialTiles: number }
+  | { readonly id: string; readonly adapter: string; readonly f16: boolean; readonly ok: true; readonly tiles: TileConfig; readonly ms: number; readonly fullTiles: number; readonly partialTiles: number; readonly nQ?: number; readonly nK?: number }
   | { readonly id: string; readonly adapter: string; readonly f16: boolean; readonly ok: false; readonly code: string; readonly message: string };

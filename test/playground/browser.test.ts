@@ -129,6 +129,20 @@ describe.skipIf(!CHROMIUM)(`playground in headless Chromium${SKIP}`, () => {
     expect(await page.locator('#diagnostics li.diag').count()).toBe(0);
   });
 
+  it('runs a pattern with a select clause on WebGPU: the selection on the GPU, the reference selection\'s mask', async () => {
+    await page.click('#gallery-list li[data-file="moba.attn"] button');
+    await expect.poll(() => page.textContent('#tile-counts'), { timeout: 10_000 }).toMatch(/^moba:/);
+    await page.fill('input[data-param=block]', '64');
+    await page.fill('input[data-param=topk]', '1');
+    await page.fill('input[name=run-q-len]', '320');
+    await page.click('#run-webgpu');
+    await page.waitForSelector('#webgpu-result[data-ok]', { timeout: 45_000 });
+    const text = await page.textContent('#webgpu-result');
+    expect(text).toContain('matches the float64 reference');
+    expect(text).toContain('key blocks selected on the GPU at every run');
+    expect(await page.getAttribute('#webgpu-result', 'data-ok')).toBe('true');
+  }, 50_000);
+
   it('puts source text in the page as text, never as markup', async () => {
     await typeSource('import "<img src=x onerror=alert(1)>.attn"\npattern p() {\n  causal\n}');
     const diag = page.locator('#diagnostics li.diag.error');

@@ -1,7 +1,7 @@
 /**
  * `check`, `schedule`, `viz`, `compile` and `simulate` on patterns with a select clause, as a
  * user runs them: the static part with a note, the merged schedule with --q/--k or a score
- * input, coded diagnostics for bad shapes and for the targets that refuse.
+ * input, coded diagnostics for bad shapes and for the targets that refuse; `run` on WebGPU.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeNpy } from '../../runtime/io/npy.ts';
+import { webgpuUnavailable } from '../wgsl/harness.ts';
 
 const F = 'test/select/fixtures';
 
@@ -111,15 +112,6 @@ describe('select on the command line', () => {
     expect(fs.existsSync(path.join(dir, 'out-seer', 'seer.cu'))).toBe(false);
   });
 
-  it('compile (other targets) refuses a pattern with select (dynamic_unsupported)', () => {
-    for (const t of ['wgsl', 'ts', 'flex']) {
-      const r = attnc('compile', `${F}/quest.attn`, '--target', t, '--out', path.join(dir, `out-${t}`));
-      expect(r.status, t).toBe(1);
-      expect(r.stderr, t).toContain(`error[dynamic_unsupported]: pattern \`quest\` selects key blocks from each call's data (\`select\`), which the ${t} target does not support yet`);
-      expect(fs.existsSync(path.join(dir, `out-${t}`, 'quest.cu')), t).toBe(false);
-    }
-  });
-
   it('simulate prices a pattern with select from its k: more picks, more tiles and time', () => {
     const run = (topk: string) => {
       const r = attnc('simulate', `${F}/moba.attn`, '--q-len', '16k', '--gpu', 'h200', '--param', `topk=${topk}`, '--format', 'json');
@@ -132,5 +124,46 @@ describe('select on the command line', () => {
     expect(many.sparseMs).toBeGreaterThan(few.sparseMs);
     // The selection step is priced even when nothing is selected.
     expect(none.gap.overheadMs).toBeGreaterThan(0.02);
+  });
+
+  it('compile --target wgsl,ts emits any selection, a score input included', () => {
+    for (const n of ['quest', 'seer']) {
+      const out = path.join(dir, `out-web-${n}`);
+      const r = attnc('compile', `${F}/${n}.attn`, '--target', 'wgsl,ts', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(out, `${n}.wgsl`), 'utf8')).toContain('fn attn_selected(');
+      expect(fs.readFileSync(path.join(out, `${n}.ts`), 'utf8')).toContain('export const selection = asSelectionModule(');
+    }
+  });
+
+  it('compile --target flex refuses a pattern with select (dynamic_unsupported)', () => {
+    const r = attnc('compile', `${F}/quest.attn`, '--target', 'flex', '--out', path.join(dir, 'out-flex'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error[dynamic_unsupported]: pattern `quest` selects key blocks from each call's data (`select`), which the flex target does not support yet");
+    expect(fs.existsSync(path.join(dir, 'out-flex', 'quest_flex.py'))).toBe(false);
+  });
+
+  it.skipIf(webgpuUnavailable())('run selects on WebGPU and --check compares with the reference selection', () => {
+    const q32 = npy('q32.npy', [1, 2, 300, 32], (i) => Math.sin(i * 0.37));
+    const k32 = npy('k32.npy', [1, 1, 300, 32], (i) => Math.cos(i * 0.11));
+    const v32 = npy('v32.npy', [1, 1, 300, 32], (i) => Math.sin(i * 0.05));
+    const m = attnc('run', `${F}/moba.attn`, '--param', 'block=64', '--param', 'topk=1', '--q', q32, '--k', k32, '--v', v32, '--check', '-o', path.join(dir, 'o.npy'));
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(0);
+    expect(m.stdout).toContain('key blocks selected on the GPU per call');
+    expect(m.stdout).toMatch(/check against the float64 reference: .*: ok/);
+    const gate = npy('gate32.npy', [1, 2, 5, 5], (i) => (i * 7) % 11);
+    const s = attnc('run', `${F}/seer.attn`, '--param', 'topk=2', '--q', q32, '--k', k32, '--v', v32, '--input', `gate=${gate}`, '--check');
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/: ok\n/);
+    const bad = attnc('run', `${F}/seer.attn`, '--q', q32, '--k', k32, '--v', v32, '--input', `gate=${npy('gate-bad32.npy', [1, 2, 5, 4], () => 0)}`);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('error[bad_input]: input `gate` has shape (1, 2, 5, 4), but the call needs [batch, heads, q_blocks, kv_blocks] = [1, 2, 5, 5]');
+    const missing = attnc('run', `${F}/seer.attn`, '--q', q32, '--k', k32, '--v', v32);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('error[bad_input]: pattern `seer` scores blocks by its input `gate`: give it with --input gate=FILE.npy');
+    const bq = attnc('run', `${F}/maxpool.attn`, '--param', 'bq=-2', '--q', q32, '--k', k32, '--v', v32);
+    expect(bq.status).toBe(1);
+    expect(bq.stderr).toContain('error[bad_select]');
   });
 });

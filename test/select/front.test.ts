@@ -99,18 +99,31 @@ describe('select: the TextMate grammar', () => {
 });
 
 describe('select: the library', () => {
-  it('refuses to emit a pattern with select (but for CUDA) and simulates it', async () => {
+  it('emits a pattern with select for CUDA, WGSL and TypeScript; refuses it for flex (dynamic_unsupported); simulates it', async () => {
     const c = check(fixture('moba'), { name: 'moba.attn' });
     const p = bind(c.patterns[0]);
-    for (const t of targets.filter((x) => x !== 'cuda')) {
-      const err = await emit(p, t).then(() => undefined, (e: unknown) => e);
-      expect(err, t).toBeInstanceOf(AttncError);
-      expect((err as AttncError).diagnostics.map((d) => d.code), t).toEqual(['dynamic_unsupported']);
-    }
+    expect(targets.filter((t) => !['cuda', 'wgsl', 'ts'].includes(t))).toEqual(['flex']);
+    const err = await emit(p, 'flex').then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AttncError);
+    expect((err as AttncError).diagnostics.map((d) => d.code)).toEqual(['dynamic_unsupported']);
     // The simulator prices it from its k (compiler/5-simulate/dynamic.ts).
     expect(simulate(p, { qLen: 4096, gpu: 'h200' }).fullTiles).toBeGreaterThan(simulate(bind(c.patterns[0], { topk: 0 }), { qLen: 4096, gpu: 'h200' }).fullTiles);
     // CUDA emits it: the kernels' pattern over the three static ones.
     const cu = (await emit(p, 'cuda')).find((f) => f.name === 'moba.cu')!.contents;
     expect(cu).toContain('struct Pattern : Static {');
+    // WGSL: the kernel reads the merged schedule and the selected cells; the binding embeds the selection module.
+    const wgsl = (await emit(p, 'wgsl'))[0].contents;
+    expect(wgsl).toContain('fn attn_selected(q: i32, k: i32, h: i32, b: i32) -> bool {');
+    expect(wgsl).toContain('sel_cells: i32,');
+    const ts = (await emit(p, 'ts'))[0].contents;
+    expect(ts).toContain('export const selection = asSelectionModule(');
+    expect(ts).toContain('select: selection');
+  });
+
+  it('emits a score input for the WebGPU targets only', async () => {
+    const p = bind(check(fixture('seer'), { name: 'seer.attn' }).patterns[0]);
+    expect((await emit(p, 'ts'))[0].contents).toContain('goes in `opts.scores`');
+    const err = await emit(p, 'cuda').then(() => undefined, (e: unknown) => e);
+    expect((err as AttncError).diagnostics.map((d) => d.code)).toEqual(['dynamic_unsupported']);
   });
 });

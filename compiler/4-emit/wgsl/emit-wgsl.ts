@@ -35,6 +35,12 @@ export interface WgslViewModel {
    * shared nodes (`let`s, repeated `fn` calls), which bind them to locals once; '' if none.
    */
   readonly functions: string;
+  /**
+   * A pattern with a `select` clause: the kernel walks the merged schedule the selection
+   * shaders wrote (per row: FULL and PARTIAL counts and a slot of key blocks), and `mask` is
+   * `R && (A || attn_selected(q, k, h, b))`.
+   */
+  readonly select: boolean;
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -60,7 +66,7 @@ export function patternKernelSpec(bp: BoundPattern): KernelSpec {
     return { name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}) };
   });
   const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', ...(p.batched ? { batched: true } : {}) }));
-  return kernelSpec(bp.pattern.name, runtimeParams, inputs);
+  return kernelSpec(bp.pattern.name, runtimeParams, inputs, Boolean(bp.select));
 }
 
 /** Builds the view model of a bound pattern. */
@@ -76,7 +82,10 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     functions.push([`fn ${name}(q: i32, k: i32, h: i32, b: i32) -> ${type} {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
     return `${name}(q, k, h, b)`;
   };
-  const mask = expr(bp.mask, 'attn_mask', 'bool');
+  // With a select clause the mask is (A || Sel[b, h, q / BQ, k / BK]) && R; bp.mask is only A && R.
+  const mask = bp.select
+    ? `(${expr(bp.select.restriction, 'attn_restriction', 'bool')} && (${expr(bp.select.allow, 'attn_allow', 'bool')} || attn_selected(q, k, h, b)))`
+    : expr(bp.mask, 'attn_mask', 'bool');
   const softcap = expr(bp.softcap, 'attn_softcap', 'f32');
   const bias = expr(bp.bias, 'attn_bias', 'f32');
   return {
@@ -88,6 +97,7 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     softcap,
     intOps: intOpsWgsl(),
     functions: functions.join('\n'),
+    select: Boolean(bp.select),
   };
 }
 
