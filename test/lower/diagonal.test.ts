@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emitCuda } from '../../compiler/4-emit/cuda/emit-cuda.ts';
+import { cudaSelect } from '../../compiler/4-emit/cuda/select-cuda.ts';
 import { lowerPattern } from '../../compiler/3-lower/lower.ts';
 import { maskAt } from '../../compiler/eval/evaluate.ts';
 import { dependsOnlyOnDiagonal } from '../../compiler/ir/diagonal.ts';
@@ -43,7 +44,7 @@ describe('dependsOnlyOnDiagonal', () => {
 
   it('is what the CUDA kernel is told', () => {
     for (const { file, bp } of bundled) {
-      const cu = Object.entries(emitCuda(bp, lowerPattern(bp), file)).find(([f]) => f.endsWith('.cu'))![1];
+      const cu = Object.entries(emitCuda(bp, lowerPattern(bp), file, cudaSelect(bp))).find(([f]) => f.endsWith('.cu'))![1];
       expect(cu, file).toContain(`static constexpr bool MASK_DIAGONAL = ${dependsOnlyOnDiagonal(bp.mask)};`);
     }
   });
