@@ -16,7 +16,7 @@ import { buildInputs, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles, validateP
 import { blockCandidates } from '../runtime/schedule/select-candidates.ts';
 import { mergeSelection } from '../runtime/schedule/select-merge.ts';
 import { poolScores, selectBlocks, selectionBlocks, validateSelection, type SelectionShape } from '../runtime/schedule/select-scores.ts';
-import { PlanError, type Schedule } from '../runtime/schedule/types.ts';
+import { PlanError, type PlanConfig, type Schedule } from '../runtime/schedule/types.ts';
 
 /** The three planners of a dynamic pattern: S = A && R, R, and C = R && !A. */
 export interface DynamicPlanners {
@@ -77,18 +77,27 @@ export function callSelection(bp: BoundPattern, call: Pick<SelectCall, 'batch' |
 
 /** Plans one call of a dynamic pattern. Throws `PlanError` for bad sizes, values or data. */
 export function planDynamic(bp: BoundPattern, planners: DynamicPlanners, call: SelectCall): DynamicPlan {
-  const cfg = { qLen: call.qLen, kvLen: call.kvLen, heads: call.heads, batch: call.batch, blockQ: call.blockQ, blockKv: call.blockKv, params: call.params, inputs: call.inputs };
   // The merged schedule has a tile map per (batch, head): the planner's tile limit bounds them all.
   const tiles = scheduleTiles(call.batch * call.heads, call.qLen, call.kvLen, call.blockQ, call.blockKv);
   if (tiles > MAX_SCHEDULE_TILES) throw new PlanError('bad_size', `the schedule of this call would have ${tiles} tiles (batch x heads x query blocks x key blocks); the limit is ${MAX_SCHEDULE_TILES}: use larger blocks, fewer heads or shorter sequences`);
+  const cfg = { qLen: call.qLen, kvLen: call.kvLen, heads: call.heads, batch: call.batch, blockQ: call.blockQ, blockKv: call.blockKv, params: call.params, inputs: call.inputs };
+  return selectAndMerge(bp, planners, cfg, call.kvHeads, (shape) => poolScores(bp.select!.score, shape, call.headDim, call.q, call.k, call.gate), true);
+}
+
+/**
+ * The steps of planning a call after its size checks: the static part and R planned, the
+ * candidates, `scoresOf`'s scores (the data's, or a stand-in) ranked into Sel, Sel merged.
+ * `exactMaskedRows`: find the fully masked rows point by point (`mergeSelection`'s mask).
+ */
+export function selectAndMerge(bp: BoundPattern, planners: DynamicPlanners, cfg: PlanConfig, kvHeads: number, scoresOf: (shape: SelectionShape) => Float64Array, exactMaskedRows: boolean): DynamicPlan {
+  const call = { batch: cfg.batch ?? 1, heads: cfg.heads, kvHeads, qLen: cfg.qLen, kvLen: cfg.kvLen, params: cfg.params, inputs: cfg.inputs };
   const stat = planSchedule(planners.static.planner, cfg);
   const restriction = planSchedule(planners.restriction.planner, cfg);
   const { values, shape } = callSelection(bp, call);
   const candidates = blockCandidates(planners.candidates.planner, shape, call.params, call.inputs);
-  const score = bp.select!.score;
-  const scores = poolScores(score, shape, call.headDim, call.q, call.k, call.gate);
+  const scores = scoresOf(shape);
   const sel = selectBlocks(scores, candidates, shape, values.k, bp.select!.perKvHead);
-  const mask = callMask([planners.static.planner, planners.restriction.planner], cfg, sel, shape);
+  const mask = exactMaskedRows ? callMask([planners.static.planner, planners.restriction.planner], cfg, sel, shape) : undefined;
   const schedule = mergeSelection(sel, shape, stat, restriction, mask);
   return { values, shape, candidates, scores, sel, static: stat, restriction, schedule };
 }

@@ -9,11 +9,8 @@
  * launches.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
-import { callSelection, lowerDynamicToPlanners, type DynamicPlanners } from '../plan-dynamic.ts';
-import { planSchedule } from '../../runtime/schedule/plan.ts';
-import { blockCandidates } from '../../runtime/schedule/select-candidates.ts';
-import { mergeSelection } from '../../runtime/schedule/select-merge.ts';
-import { selectBlocks, selectionBlocks } from '../../runtime/schedule/select-scores.ts';
+import { lowerDynamicToPlanners, selectAndMerge, type DynamicPlanners } from '../plan-dynamic.ts';
+import { selectionBlocks } from '../../runtime/schedule/select-scores.ts';
 import type { PlanConfig, Schedule } from '../../runtime/schedule/types.ts';
 import type { GpuProfile } from './profile.ts';
 import type { SimShape } from './simulate.ts';
@@ -50,10 +47,7 @@ export function expectedSchedules(bp: BoundPattern, shape: Pick<SimShape, 'kvHea
   let planners = plannersOf.get(bp);
   if (!planners) plannersOf.set(bp, (planners = lowerDynamicToPlanners(bp)));
   const p = planners;
-  return (cfg) => {
-    const call = { batch: cfg.batch ?? 1, heads: cfg.heads, kvHeads: shape.kvHeads, qLen: cfg.qLen, kvLen: cfg.kvLen, params: cfg.params, inputs: cfg.inputs };
-    const { values, shape: sel } = callSelection(bp, call);
-    const candidates = blockCandidates(p.candidates.planner, sel, cfg.params, cfg.inputs);
+  return (cfg) => selectAndMerge(bp, p, cfg, shape.kvHeads, (sel) => {
     const { nQ, nK } = selectionBlocks(sel);
     const scores = new Float64Array(sel.batch * sel.heads * nQ * nK);
     for (let b = 0; b < sel.batch; b++) {
@@ -61,7 +55,6 @@ export function expectedSchedules(bp: BoundPattern, shape: Pick<SimShape, 'kvHea
         for (let i = 0; i < nQ; i++) for (let j = 0; j < nK; j++) scores[((b * sel.heads + h) * nQ + i) * nK + j] = cellScore(b, h, i, j);
       }
     }
-    const picked = selectBlocks(scores, candidates, sel, values.k, bp.select!.perKvHead);
-    return mergeSelection(picked, sel, planSchedule(p.static.planner, cfg), planSchedule(p.restriction.planner, cfg));
-  };
+    return scores;
+  }, false).schedule;
 }
