@@ -10,6 +10,7 @@
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { lowerDynamicToPlanners, selectAndMerge, type DynamicPlanners } from '../plan-dynamic.ts';
+import { HASH, hash } from '../../runtime/schedule/int-semantics.ts';
 import { selectionBlocks } from '../../runtime/schedule/select-scores.ts';
 import type { PlanConfig, Schedule } from '../../runtime/schedule/types.ts';
 import type { GpuProfile } from './profile.ts';
@@ -29,12 +30,8 @@ export function selectionUs(gpu: GpuProfile, shape: SimShape): number {
   return SELECT_FIXED_US + bytes / (gpu.memoryTBs * SELECT_BANDWIDTH_FRACTION * 1e6);
 }
 
-/** A fixed pseudo-random score per cell (b, h, i, j) in [0, 1). */
-function cellScore(b: number, h: number, i: number, j: number): number {
-  let x = Math.imul(b + 1, 0x9e3779b1) ^ Math.imul(h + 7, 0x85ebca6b) ^ Math.imul(i + 13, 0xc2b2ae35) ^ Math.imul(j + 31, 0x27d4eb2f);
-  x ^= x >>> 15; x = Math.imul(x, 0x2c1b3c6d); x ^= x >>> 12; x = Math.imul(x, 0x297a2d39); x ^= x >>> 15;
-  return (x >>> 0) / 2 ** 32;
-}
+/** A fixed pseudo-random score per cell (b, h, i, j) in [0, 1): the language's hash of it. */
+const cellScore = (b: number, h: number, i: number, j: number) => hash(b, h, i, j) / (HASH.mask + 1);
 
 const plannersOf = new WeakMap<BoundPattern, DynamicPlanners>();
 
