@@ -105,13 +105,17 @@ def attnc_split(ext, q, k, v, scale):
             ext.forward(q, k, v, scale, 0, [], [])
         torch.cuda.synchronize()
     sel = fwd = 0.0
+    kernels = {}
     for e in prof.key_averages():
         t = e.device_time_total / 1000.0 / reps if hasattr(e, "device_time_total") else e.cuda_time_total / 1000.0 / reps
         if "sel::" in e.key or "attnc3sel" in e.key:
             sel += t
+            # The selection's kernels by name (pool_partial_vec, score_cells, topk_cells, merge_lines, ...).
+            short = next((n for n in ("pool_partial_vec", "pool_partial", "pool_finish", "gate_cells", "score_cells", "topk_cells", "merge_lines", "scan_lines") if n in e.key), e.key[:40])
+            kernels[short] = kernels.get(short, 0.0) + t
         elif "forward" in e.key:
             fwd += t
-    return sel, fwd
+    return sel, fwd, kernels
 
 
 def build_one(name, folder):
@@ -152,7 +156,7 @@ def main():
             r = dict(pattern=name, S=S, batch=B, heads=H, kv_heads=KVH, head_dim=D, **spec)
             try:
                 t_attnc = timed(lambda: ext.forward(q, k, v, scale, 0, [], []))
-                sel_ms, fwd_ms = attnc_split(ext, q, k, v, scale)
+                sel_ms, fwd_ms, sel_kernels = attnc_split(ext, q, k, v, scale)
                 bm = flex_selection(spec, q, k)
                 t_flex_sel = timed(lambda: flex_selection(spec, q, k))
                 t_flex_attn = timed(lambda: flex(q, k, v, block_mask=bm, scale=scale, enable_gqa=gqa))
@@ -173,7 +177,7 @@ def main():
                             print("dense", nm, "failed:", str(e)[:200], flush=True)
                     dense_cache[(S, KVH)] = dense
                 dense = dense_cache[(S, KVH)]
-                r.update(attnc_total_ms=t_attnc, attnc_selection_ms=sel_ms, attnc_attention_ms=fwd_ms, attnc_selection_share=sel_ms / max(sel_ms + fwd_ms, 1e-9),
+                r.update(attnc_total_ms=t_attnc, attnc_selection_ms=sel_ms, attnc_attention_ms=fwd_ms, attnc_selection_share=sel_ms / max(sel_ms + fwd_ms, 1e-9), attnc_selection_kernels_ms=sel_kernels,
                          flex_selection_ms=t_flex_sel, flex_attention_ms=t_flex_attn, flex_total_ms=t_flex_total,
                          dense_flash_ms=dense.get("flash"), dense_cudnn_ms=dense.get("cudnn"),
                          vs_flex_total=t_flex_total / t_attnc, vs_flex_attention=t_flex_attn / fwd_ms if fwd_ms > 0 else None,

@@ -1,7 +1,8 @@
 """GPU check of patterns with a `select` clause (data-dependent key blocks): attnc's CUDA forward
 against a float64 reference of docs/language.md's semantics ("Data-dependent selection"), on
 random inputs, integer-valued inputs (exact ties), q_len != kv_len, sizes that are not block
-multiples, GQA, per-kv-head selection, k at or past the number of candidates, fully masked rows.
+multiples, GQA, per-kv-head selection, k at or past the number of candidates, fully masked rows,
+and a score input (random gates with NaNs, which rank last; integer gates with exact ties).
 
 Run on the GPU machine from the repository root (after `npx tsx bench/cuda/select/prepare.ts` here: the
 patterns' generated CUDA folders under --gen, each with a `check.json` describing its reference
@@ -51,7 +52,7 @@ def pool(x, blk, kind):
     return xp.amax(2) if kind == "max" else xp.amin(2)
 
 
-def reference(spec, q, k, v, scale):
+def reference(spec, q, k, v, scale, gate=None):
     """The semantics in float64: scores, candidates, top-k (ties to the lower block), the mask, the output."""
     B, H, Sq, D = q.shape
     KVH, Sk = k.shape[1], k.shape[2]
@@ -72,13 +73,17 @@ def reference(spec, q, k, v, scale):
     elif kind == "dot_max":
         pk = pool(kd.reshape(B * KVH, Sk, D), bk, "max").view(B, KVH, nK, D)
         s = torch.einsum("bhid,bhjd->bhij", pq, pk.repeat_interleave(ratio, 1))
+    elif kind == "input":
+        s = gate.double()
     else:  # bound
         mx = pool(kd.reshape(B * KVH, Sk, D), bk, "max").view(B, KVH, nK, D).repeat_interleave(ratio, 1)
         mn = pool(kd.reshape(B * KVH, Sk, D), bk, "min").view(B, KVH, nK, D).repeat_interleave(ratio, 1)
         s = torch.maximum(pq.unsqueeze(3) * mx.unsqueeze(2), pq.unsqueeze(3) * mn.unsqueeze(2)).sum(-1)
     if spec["per_kv_head"]:
         s = s.view(B, KVH, ratio, nQ, nK).sum(2).repeat_interleave(ratio, 1)
-    # Ranking: candidates by score (descending, NaN last), ties to the lower j (a stable sort).
+    # Ranking: candidates by score (descending, NaN below every number but above non-candidates),
+    # ties to the lower j (a stable sort).
+    s = torch.where(torch.isnan(s), torch.full_like(s, -1e300), s)
     key = torch.where(cand.view(1, 1, nQ, nK), s, torch.full_like(s, -math.inf))
     order = torch.sort(-key, dim=-1, stable=True).indices
     ranked_cand = torch.gather(cand.view(1, 1, nQ, nK).expand(B, H, nQ, nK), -1, order)
@@ -107,12 +112,12 @@ def masked_attention(qd, kd, vd, M, scale):
     return torch.einsum("bhqk,bhkd->bhqd", p, vd.repeat_interleave(ratio, 1))
 
 
-def grad_check(ext, q, k, v, M, scale, prm):
+def grad_check(ext, q, k, v, M, scale, prm, extra):
     """Gradients of attnc's backward against float64 autograd under the same mask (the selection is not differentiated)."""
-    o, lse = ext.forward(q, k, v, scale, 0, prm, [])
+    o, lse = ext.forward(q, k, v, scale, 0, prm, extra)
     g = torch.Generator(device=q.device).manual_seed(7)
     dout = torch.randn(o.shape, generator=g, device=q.device).to(q.dtype)
-    dq, dk, dv = ext.backward(dout, q, k, v, o, lse, scale, True, prm, [])
+    dq, dk, dv = ext.backward(dout, q, k, v, o, lse, scale, True, prm, extra)
     qd, kd, vd = (x.double().requires_grad_(True) for x in (q, k, v))
     ref = masked_attention(qd, kd, vd, M, scale)
     ref.backward(dout.double())
@@ -160,9 +165,19 @@ def main():
                         q, k, v = rnd(B, H, Sq, D), rnd(B, KVH, Sk, D), torch.randn(B, KVH, Sk, D, generator=g, device=dev).to(dtype)
                         scale = 1.0 / math.sqrt(D)
                         prm = [float(x) for x in spec.get("params", [])]
-                        o, lse = ext.forward(q, k, v, scale, block_kv, prm, [])
+                        gate, extra = None, []
+                        if spec["score"] == "input":
+                            # A learned gate's scores: random with 5% NaN, or integer-valued (exact ties).
+                            nQ, nK = (Sq + spec["bq"] - 1) // spec["bq"], (Sk + spec["bk"] - 1) // spec["bk"]
+                            if data == "int":
+                                gate = torch.randint(-2, 3, (B, H, nQ, nK), generator=g, device=dev).float()
+                            else:
+                                gate = torch.randn(B, H, nQ, nK, generator=g, device=dev)
+                                gate = gate.masked_fill(torch.rand(B, H, nQ, nK, generator=g, device=dev) < 0.05, float("nan"))
+                            extra = [gate]
+                        o, lse = ext.forward(q, k, v, scale, block_kv, prm, extra)
                         torch.cuda.synchronize()
-                        ref, near, pick, M = reference(spec, q, k, v, scale)
+                        ref, near, pick, M = reference(spec, q, k, v, scale, gate)
                         keep = ~near
                         err = (o.double() - ref).abs()
                         err = err.masked_fill(~keep.unsqueeze(-1), 0)
@@ -173,7 +188,7 @@ def main():
                         zero_ok = bool((o.double().abs().amax(-1)[masked_rows] == 0).all().item()) if masked_rows.any() else True
                         # The selection step alone: the GPU's cells against the reference's top-k of the same pooled scores
                         # (rows with a near tie at the k-th place left out; none with integer data).
-                        cells = ext.select(q, k, v, scale, block_kv, prm, []).bool()
+                        cells = ext.select(q, k, v, scale, block_kv, prm, extra).bool()
                         ref_cells = pick.reshape(cells.shape)
                         near_rows = near[:, :, ::spec["bq"]].reshape(cells.shape[0], cells.shape[1])
                         row_diff = (cells != ref_cells).any(-1)
@@ -182,7 +197,7 @@ def main():
                         ok = (worst <= tol.item()) and not nan and zero_ok and cell_rows_differing == 0
                         grad_err = None
                         if block_kv == 0 and not near.any():
-                            grad_err = grad_check(ext, q, k, v, M, scale, prm)
+                            grad_err = grad_check(ext, q, k, v, M, scale, prm, extra)
                             ok = ok and grad_err <= 2e-2
                         failures += 0 if ok else 1
                         r = dict(pattern=name, batch=B, heads=H, kv_heads=KVH, q_len=Sq, kv_len=Sk, head_dim=D, data=data, block_kv=block_kv,

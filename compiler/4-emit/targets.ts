@@ -9,7 +9,7 @@ import type { CheckedPattern, CheckedSelect } from '../ir/program.ts';
 import type { LoweredPattern } from '../pipeline.ts';
 import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
-import { cudaScore, cudaSelect } from './cuda/select-cuda.ts';
+import { cudaSelect } from './cuda/select-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
 import { emitFlex } from './flex/emit-flex.ts';
 import { printSelection } from './planner/print-selection.ts';
@@ -112,8 +112,8 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
   },
   cuda: {
     description: '<pattern>.cu, <pattern>.h (extern "C" entry), <pattern>_torch.cpp and <pattern>.py (PyTorch loader): the CUDA kernel with its host-side planner',
-    // Scores from q and k (the selection runs on the device); not yet a score input.
-    select: (clause) => cudaScore(clause.score) !== undefined,
+    // Every select clause: the selection runs on the device (runtime/cuda/attnc/select.cuh).
+    select: () => true,
     async emit({ bound, lowered, sourceName }) {
       return Object.entries(emitCuda(bound, lowered.plan, sourceName, cudaSelect(bound))).map(([name, contents]) => ({ name, contents }));
     },

@@ -5,11 +5,11 @@
  * (compiler/plan-dynamic.ts) and selects, in place of the data's scores, a fixed pseudo-random
  * ranking of the candidates; the merged schedule is priced like a static one. The selection
  * step (pooling q and k, scores, top-k, the merge) is priced by the traffic of reading q and k
- * once, at the fraction of the memory bandwidth measured for it, plus a fixed cost for its
- * launches.
+ * once (a score input's table instead, for a clause scored by one), at the fraction of the
+ * memory bandwidth measured for it, plus a fixed cost for its launches.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
-import { lowerDynamicToPlanners, selectAndMerge, type DynamicPlanners } from '../plan-dynamic.ts';
+import { callSelection, lowerDynamicToPlanners, selectAndMerge, type DynamicPlanners } from '../plan-dynamic.ts';
 import { HASH, hash } from '../../runtime/schedule/int-semantics.ts';
 import { selectionBlocks } from '../../runtime/schedule/select-scores.ts';
 import type { PlanConfig, Schedule } from '../../runtime/schedule/types.ts';
@@ -24,9 +24,18 @@ import type { SimShape } from './simulate.ts';
 export const SELECT_BANDWIDTH_FRACTION = 0.31;
 export const SELECT_FIXED_US = 20;
 
-/** The selection step's modelled time (microseconds) for one call. */
-export function selectionUs(gpu: GpuProfile, shape: SimShape): number {
-  const bytes = shape.batch * (shape.heads * shape.qLen + shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
+/**
+ * The selection step's modelled time (microseconds) for one call: q and k read once, or a score
+ * input's float per (batch, head, query block, key block) instead (no pooling then).
+ */
+export function selectionUs(bp: BoundPattern, gpu: GpuProfile, shape: SimShape): number {
+  let bytes: number;
+  if (bp.select?.score.kind === 'input') {
+    const { nQ, nK } = selectionBlocks(callSelection(bp, shape).shape);
+    bytes = shape.batch * shape.heads * nQ * nK * 4;
+  } else {
+    bytes = shape.batch * (shape.heads * shape.qLen + shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
+  }
   return SELECT_FIXED_US + bytes / (gpu.memoryTBs * SELECT_BANDWIDTH_FRACTION * 1e6);
 }
 

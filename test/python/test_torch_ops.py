@@ -221,3 +221,35 @@ def test_torch_compile_fullgraph_of_a_pattern_without_runtime_values_or_input_ar
     ref_grads = torch.autograd.grad((2.0 * ref).sum(), leaves)
     for g, r in zip(grads, ref_grads):
         assert ((g.double() - r).norm() / r.norm()).item() < 2e-2
+
+
+def test_a_score_input_reaches_the_extension_as_float32_after_the_input_arrays():
+    ext = ReferenceExtension()
+    seen = {}
+    forward = ext.forward
+
+    def spy(q, k, v, scale, block_kv, params, inputs):
+        seen.update(inputs=inputs)
+        return forward(q, k, v, scale, block_kv, params, inputs[:-1])
+
+    ext.forward = spy
+    from attnc.torch_ops import define_attention
+    from reference import INPUTS, PARAMS
+
+    fn = define_attention("toy_gate", "/nonexistent", PARAMS, INPUTS, extension=ext, score_input="gate")
+    assert "Score input: gate" in fn.__doc__
+    q, k, v = make(requires_grad=False)
+    arr = arrays()
+    gate = torch.randn(B, H, 3, 3, dtype=torch.float64)
+    fn(q, k, v, window=3, strict=False, slope=1, **arr, gate=gate)
+    *ints, g = seen["inputs"]
+    assert [a.dtype for a in ints] == [torch.int32, torch.int32]
+    assert g.dtype == torch.float32 and g.is_contiguous() and torch.equal(g, gate.float())
+    with pytest.raises(TypeError, match="missing score input `gate`"):
+        fn(q, k, v, window=3, strict=False, slope=1, **arr)
+    with pytest.raises(ValueError, match="score input `gate` has batch and heads"):
+        fn(q, k, v, window=3, strict=False, slope=1, **arr, gate=torch.randn(B, H + 1, 3, 3))
+    with pytest.raises(ValueError, match="must be a 4-D float tensor"):
+        fn(q, k, v, window=3, strict=False, slope=1, **arr, gate=torch.ones(B, H, 3, 3, dtype=torch.int64))
+    with pytest.raises(ValueError, match="already defined in this process"):
+        define_attention("toy_gate", "/nonexistent", PARAMS, INPUTS, extension=ext)

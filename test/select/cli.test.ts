@@ -94,7 +94,7 @@ describe('select on the command line', () => {
     expect(bq.stderr).toContain('bq = -3');
   });
 
-  it('compile emits the CUDA target of a selection scored from q and k, with its entry points', () => {
+  it('compile emits the CUDA target of a selection, scored from q and k or by a score input, with its entry points', () => {
     const out = path.join(dir, 'out-cuda');
     const r = attnc('compile', `${F}/quest.attn`, '--target', 'cuda', '--out', out);
     expect(r.status, r.stderr).toBe(0);
@@ -105,11 +105,10 @@ describe('select on the command line', () => {
     expect(cu).toContain('SELECT_SCORE = attnc::SELECT_BOUND;');
     expect(cu).toContain('attnc::forwardDynamic<attnc_quest::Pattern>');
     expect(fs.readFileSync(path.join(out, 'quest.h'), 'utf8')).toContain('size_t attnc_quest_forward_workspace(const attnc_quest_args* args);');
-    // A score input has no CUDA selection yet.
+    // A score input: the selection reads it instead of pooling q and k.
     const seer = attnc('compile', `${F}/seer.attn`, '--target', 'cuda', '--out', path.join(dir, 'out-seer'));
-    expect(seer.status).toBe(1);
-    expect(seer.stderr).toContain('error[dynamic_unsupported]: pattern `seer` selects key blocks from each call\'s data (`select` by a score input), which the cuda target does not support yet');
-    expect(fs.existsSync(path.join(dir, 'out-seer', 'seer.cu'))).toBe(false);
+    expect(seer.status, seer.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'out-seer', 'seer.cu'), 'utf8')).toContain('SELECT_SCORE = attnc::SELECT_INPUT;');
   });
 
   it('simulate prices a pattern with select from its k: more picks, more tiles and time', () => {

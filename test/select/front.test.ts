@@ -120,10 +120,19 @@ describe('select: the library', () => {
     expect(ts).toContain('select: selection');
   });
 
-  it('emits a score input for the WebGPU targets only', async () => {
+  it('emits a score input for the WebGPU and CUDA targets: a float pointer in the C arguments, the binding and the loader take it', async () => {
     const p = bind(check(fixture('seer'), { name: 'seer.attn' }).patterns[0]);
     expect((await emit(p, 'ts'))[0].contents).toContain('goes in `opts.scores`');
-    const err = await emit(p, 'cuda').then(() => undefined, (e: unknown) => e);
-    expect((err as AttncError).diagnostics.map((d) => d.code)).toEqual(['dynamic_unsupported']);
+    const files = Object.fromEntries((await emit(p, 'cuda')).map((f) => [f.name, f.contents]));
+    expect(files['seer.cu']).toContain('SELECT_SCORE = attnc::SELECT_INPUT;');
+    expect(files['seer.cu']).toContain('static const float* selectScores(const Args* a) { (void)a; return a->in_gate; }');
+    expect(files['seer.h']).toContain('const float* in_gate;  /* device float32[batch, heads, q_blocks, kv_blocks], contiguous');
+    expect(files['seer_torch.cpp']).toContain('a.in_gate = inputs[NUM_INPUTS].data_ptr<float>();');
+    expect(files['seer.py']).toContain('score_input="gate"');
+    expect(files['seer.py']).toContain('def attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, deterministic=False, gate):');
+    // A clause scored from q and k has no score input.
+    const moba = Object.fromEntries((await emit(bind(check(fixture('moba'), { name: 'moba.attn' }).patterns[0]), 'cuda')).map((f) => [f.name, f.contents]));
+    expect(moba['moba.cu']).toContain('return nullptr; }');
+    expect(moba['moba_torch.cpp']).toContain('NUM_SCORE_INPUTS = 0;');
   });
 });

@@ -47,6 +47,8 @@ const checks: Record<string, object> = {
   runtime_t: { allow: 'k < 16', restriction: 'k <= q', bq: 192, bk: 160, topk: 2, score: 'dot_mean', per_kv_head: false, params: [2, 192] },
   none_t: { allow: '', restriction: 'k <= q', bq: 128, bk: 128, topk: 0, score: 'dot_mean', per_kv_head: false },
   many_t: { allow: 'k < 16', restriction: 'k <= q', bq: 256, bk: 256, topk: 1000, score: 'dot_mean', per_kv_head: false },
+  gate_t: { allow: '(q // 128) == (k // 128)', restriction: 'k <= q', bq: 128, bk: 128, topk: 4, score: 'input', per_kv_head: false },
+  gatekv_t: { allow: '', restriction: 'k <= q', bq: 192, bk: 64, topk: 6, score: 'input', per_kv_head: true },
 };
 for (const [name, meta] of Object.entries(checks)) emit(bind(CHECK, name), 'select', name, meta);
 

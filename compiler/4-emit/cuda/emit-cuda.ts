@@ -189,7 +189,9 @@ export interface CudaSelect {
   /** A and R as masks over q, k (and whatever the pattern reads), for the kernels' mask. */
   readonly allow: MExpr;
   readonly restrictionMask: MExpr;
-  readonly score: 'SELECT_DOT_MEAN' | 'SELECT_DOT_MAX' | 'SELECT_BOUND';
+  readonly score: 'SELECT_DOT_MEAN' | 'SELECT_DOT_MAX' | 'SELECT_BOUND' | 'SELECT_INPUT';
+  /** The score input of SELECT_INPUT (`float[batch, heads, q_blocks, kv_blocks]`), its name and doc. */
+  readonly scoreInput?: { readonly name: string; readonly doc: string };
   readonly perKvHead: boolean;
   /** C expressions over `a` (the Args) of the number of picks and the selection blocks. */
   readonly topk: string;
@@ -238,11 +240,15 @@ export function emitCuda(bp: BoundPattern, plan: PlanIR, source: string, select?
     };
   }
   const all = { ...view, structs, dynamic };
+  // The score input (a name, so an identifier) with its doc escaped as userText's are.
+  const scoreInput = (doc: (s: string) => string) => ({
+    scoreInput: select?.scoreInput ? { name: select.scoreInput.name, doc: doc(select.scoreInput.doc.replace(/\s+/g, ' ').trim()) } : false,
+  });
   return {
-    [`${name}.cu`]: t.cu({ ...all, ...userText(cLineComment) }),
-    [`${name}.h`]: t.h({ ...all, ...userText(cLineComment, cBlockComment) }),
-    [`${name}_torch.cpp`]: t.cpp({ ...all, ...userText(cLineComment) }),
-    [`${name}.py`]: t.py({ ...all, ...userText(pyLineComment, pyDocstring) }),
+    [`${name}.cu`]: t.cu({ ...all, ...userText(cLineComment), ...scoreInput(cLineComment) }),
+    [`${name}.h`]: t.h({ ...all, ...userText(cLineComment, cBlockComment), ...scoreInput(cBlockComment) }),
+    [`${name}_torch.cpp`]: t.cpp({ ...all, ...userText(cLineComment), ...scoreInput(cLineComment) }),
+    [`${name}.py`]: t.py({ ...all, ...userText(pyLineComment, pyDocstring), ...scoreInput(pyDocstring) }),
   };
 }
 

@@ -7,6 +7,7 @@ import type { BoundPattern } from '../../2-check/bind.ts';
 import { lowerDynamic } from '../../3-lower/lower.ts';
 import { and, not, show, type MExpr } from '../../ir/mask.ts';
 import type { SelectScore } from '../../ir/program.ts';
+import { assertNever } from '../../diagnostics/diagnostic.ts';
 import type { CudaSelect } from './emit-cuda.ts';
 import { printCLets, type CLeaves } from './print-c.ts';
 
@@ -20,11 +21,18 @@ const argLeaves: CLeaves = {
   ns: 'attnc::',
 };
 
-/** The runtime's score kind; undefined where the CUDA target has none (a score input). */
-export function cudaScore(score: SelectScore): CudaSelect['score'] | undefined {
-  if (score.kind === 'bound') return 'SELECT_BOUND';
-  if (score.kind === 'dot') return score.kPool === 'max' ? 'SELECT_DOT_MAX' : 'SELECT_DOT_MEAN';
-  return undefined;
+/** The runtime's score kind. */
+export function cudaScore(score: SelectScore): CudaSelect['score'] {
+  switch (score.kind) {
+    case 'bound':
+      return 'SELECT_BOUND';
+    case 'dot':
+      return score.kPool === 'max' ? 'SELECT_DOT_MAX' : 'SELECT_DOT_MEAN';
+    case 'input':
+      return 'SELECT_INPUT';
+    default:
+      return assertNever(score);
+  }
 }
 
 /** `x` as the body of a C function over `a`: its shared nodes bound first. */
@@ -45,12 +53,20 @@ function clauseText(bp: BoundPattern): string {
   return `select top(${show(s.k)}) blocks(${show(s.blockQ)}, ${show(s.blockKv)}) by ${score}${s.perKvHead ? ' per kv_head' : ''}`;
 }
 
-/** What emitCuda needs of a dynamic pattern; undefined for a static one. Callers refuse a score input first (cudaScore). */
+/** The score input a clause reads (its name and doc), if it scores by one. */
+function scoreInput(bp: BoundPattern): CudaSelect['scoreInput'] {
+  const score = bp.select?.score;
+  if (score?.kind !== 'input') return undefined;
+  const param = bp.pattern.params.find((p) => p.name === score.name);
+  if (!param) throw new Error(`internal error (a bug in attnc): select score input ${score.name} is not a parameter of ${bp.pattern.name}`);
+  return { name: param.name, doc: param.doc };
+}
+
+/** What emitCuda needs of a dynamic pattern; undefined for a static one. */
 export function cudaSelect(bp: BoundPattern): CudaSelect | undefined {
   const sel = bp.select;
   if (!sel) return undefined;
   const score = cudaScore(sel.score);
-  if (!score) throw new Error('internal error (a bug in attnc): the CUDA target was given a select clause with a score input');
   const dyn = lowerDynamic(bp);
   return {
     restriction: { bp: { ...bp, mask: sel.restriction }, plan: dyn.restriction },
@@ -58,6 +74,7 @@ export function cudaSelect(bp: BoundPattern): CudaSelect | undefined {
     allow: sel.allow,
     restrictionMask: sel.restriction,
     score,
+    ...(scoreInput(bp) ? { scoreInput: scoreInput(bp) } : {}),
     perKvHead: sel.perKvHead,
     topk: cFunctionBody(sel.k),
     blockQ: cFunctionBody(sel.blockQ),

@@ -12,6 +12,9 @@ struct Binding {
     (void)a; (void)i;
     return 0;
   }
+  /** The select clause's score input (float32 [batch, heads, q_blocks, kv_blocks]), passed after the input arrays: none. */
+  static constexpr int NUM_SCORE_INPUTS = 0;
+  static const char* scoreInputName() { return ""; }
   static const char* inputName(int i) {
     (void)i;
     return "?";

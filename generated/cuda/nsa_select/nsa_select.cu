@@ -349,6 +349,8 @@ struct Pattern : Static {
   static int selectTopk(const Args* a) { (void)a; return 16; }
   static int selectBlockQ(const Args* a) { (void)a; return 128; }
   static int selectBlockKv(const Args* a) { (void)a; return 64; }
+  /** The score input of SELECT_INPUT: float32 [batch, heads, q_blocks, kv_blocks], contiguous (nullptr when the clause scores from q and k). */
+  static const float* selectScores(const Args* a) { (void)a; return nullptr; }
 };
 }  // namespace attnc_nsa_select
 

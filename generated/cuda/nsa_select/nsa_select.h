@@ -45,7 +45,7 @@ typedef struct attnc_nsa_select_args {
 /* O = softmax(mask(q k^T * scale)) v, and lse (natural log; -inf and O = 0 for a row with no key). */
 int attnc_nsa_select_forward(const attnc_nsa_select_args* args, cudaStream_t stream);
 
-/* The pattern selects key blocks from q and k at every call (select top(16) blocks(128, 64) by dot(mean(q), mean(k)) per kv_head): the forward
+/* The pattern selects key blocks from the data at every call (select top(16) blocks(128, 64) by dot(mean(q), mean(k)) per kv_head): the forward
    needs `workspace` of attnc_nsa_select_forward_workspace(args) bytes, 256-byte aligned (0: the
    arguments are refused; the forward returns why). The backward selects the same blocks again
    (the selection is not differentiated) and needs attnc_nsa_select_backward_workspace(args) bytes,

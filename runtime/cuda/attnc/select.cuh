@@ -5,7 +5,8 @@
 //             of each key block, in fp32: partial sums over 64-row chunks, then the blocks, in
 //             a fixed order (the same inputs select the same blocks)
 //   score     per selection group (b, h; or b, kv head: query heads summed) and cell (i, j):
-//             dot(mean q, mean k), dot(mean q, max k) or sum_d max(q_d min_d, q_d max_d)
+//             dot(mean q, mean k), dot(mean q, max k) or sum_d max(q_d min_d, q_d max_d); or a
+//             score input's gate[b, h, i, j] (no pooling then)
 //   topk      per group and query block i: the topk candidates of highest score, ties to the
 //             lower j, NaN below every number; the cells' bytes (1 selected)
 //   count     per work item (b, h, kernel query block): the merged tile states (select_host.h)
@@ -31,7 +32,8 @@ constexpr int SCORE_TI = 16, SCORE_TJ = 32, SCORE_TD = 64;
 
 /**
  * Partial pools of x [batch, heads, len, hd] over chunks of POOL_CHUNK rows inside blocks of
- * `blk` rows: grid (nBlocks * chunksPerBlock, batch * heads), one thread per column.
+ * `blk` rows: grid (nBlocks * chunksPerBlock, batch * heads), one thread per column. The path
+ * for rows that are not 16-byte aligned (pool_partial_vec reads them otherwise).
  * out: sum, max, min, each [batch * heads][nBlocks * chunksPerBlock][hd].
  */
 template <class Pat, typename T>
@@ -52,6 +54,75 @@ __global__ void pool_partial(const T* __restrict__ x, int64_t sb, int64_t sh, in
     sum[out + d] = s;
     if (mx) { mx[out + d] = hi; mn[out + d] = lo; }
   }
+}
+
+constexpr int POOL_THREADS = 256;
+
+/**
+ * pool_partial for rows whose start is 16-byte aligned (hd a multiple of 8): each thread loads 8
+ * columns at a time (hd / 8 lanes per row, POOL_THREADS / lanes rows side by side), keeps their
+ * sums (and extremes, EXT) in registers, and the row groups are then added in a fixed order
+ * through shared memory (the same inputs give the same bits). The same output as pool_partial.
+ */
+template <class Pat, typename T, bool EXT>
+__global__ void __launch_bounds__(POOL_THREADS) pool_partial_vec(const T* __restrict__ x, int64_t sb, int64_t sh, int64_t ss, int heads, int len, int blk, int hd,
+                                                                  int chunksPerBlock, float* __restrict__ sum, float* __restrict__ mx, float* __restrict__ mn) {
+  // POOL_THREADS / lanes row groups of hd columns: POOL_THREADS * 8 floats per table.
+  __shared__ float tSum[POOL_THREADS * 8], tMax[EXT ? POOL_THREADS * 8 : 1], tMin[EXT ? POOL_THREADS * 8 : 1];
+  const int c = blockIdx.x, bh = blockIdx.y, b = bh / heads, h = bh % heads;
+  const int blkIdx = c / chunksPerBlock, chunk = c % chunksPerBlock;
+  const long long r0 = (long long)blkIdx * blk + (long long)chunk * POOL_CHUNK;
+  const long long r1 = min(min(r0 + POOL_CHUNK, (long long)(blkIdx + 1) * blk), (long long)len);
+  const int lanes = hd / 8, groups = POOL_THREADS / lanes, t = threadIdx.x, lane = t % lanes, g = t / lanes;
+  const T* base = x + b * sb + h * sh + lane * 8;
+  float s[8], hi[8], lo[8];
+#pragma unroll
+  for (int e = 0; e < 8; e++) { s[e] = 0.f; hi[e] = -INFINITY; lo[e] = INFINITY; }
+  if (g < groups) {
+#pragma unroll 4
+    for (long long r = r0 + g; r < r1; r += groups) {
+      const uint4 raw = *reinterpret_cast<const uint4*>(base + r * ss);
+      const T* v = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+      for (int e = 0; e < 8; e++) {
+        const float f = toFloat(v[e]);
+        s[e] += f;
+        if (EXT) { hi[e] = fmaxf(hi[e], f); lo[e] = fminf(lo[e], f); }
+      }
+    }
+#pragma unroll
+    for (int e = 0; e < 8; e++) {
+      const int at = g * hd + lane * 8 + e;
+      tSum[at] = s[e];
+      if (EXT) { tMax[at] = hi[e]; tMin[at] = lo[e]; }
+    }
+  }
+  __syncthreads();
+  const size_t out = ((size_t)bh * gridDim.x + c) * hd;
+  for (int d = t; d < hd; d += POOL_THREADS) {
+    float a = 0.f, up = -INFINITY, dn = INFINITY;
+    for (int k = 0; k < groups; k++) {
+      a += tSum[k * hd + d];
+      if (EXT) { up = fmaxf(up, tMax[k * hd + d]); dn = fminf(dn, tMin[k * hd + d]); }
+    }
+    sum[out + d] = a;
+    if (EXT) { mx[out + d] = up; mn[out + d] = dn; }
+  }
+}
+
+/** The partial pools of x (q or k) into sum (and max, min where `mx`): the 16-byte path where x's rows allow it. */
+template <class Pat, typename T>
+void poolPartial(const T* x, const int64_t* stride, int heads, int len, int blk, int hd, int chunksPerBlock, int nBlocks, int bh, float* sum, float* mx, float* mn,
+                 cudaStream_t stream) {
+  const dim3 grid((unsigned)(nBlocks * chunksPerBlock), (unsigned)bh);
+  const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && stride[0] % 8 == 0 && stride[1] % 8 == 0 && stride[2] % 8 == 0 && stride[3] == 1 && hd % 8 == 0 &&
+                       hd / 8 <= POOL_THREADS;
+  if (!aligned)
+    pool_partial<Pat, T><<<grid, 128, 0, stream>>>(x, stride[0], stride[1], stride[2], heads, len, blk, hd, chunksPerBlock, sum, mx, mn);
+  else if (mx)
+    pool_partial_vec<Pat, T, true><<<grid, POOL_THREADS, 0, stream>>>(x, stride[0], stride[1], stride[2], heads, len, blk, hd, chunksPerBlock, sum, mx, mn);
+  else
+    pool_partial_vec<Pat, T, false><<<grid, POOL_THREADS, 0, stream>>>(x, stride[0], stride[1], stride[2], heads, len, blk, hd, chunksPerBlock, sum, mx, mn);
 }
 
 /** The blocks from the partial pools, chunks in order: grid (nBlocks, batch * heads). mean [bh][nBlocks][hd] (max, min likewise where asked). */
@@ -120,6 +191,24 @@ __global__ void __launch_bounds__(256) score_cells(const float* __restrict__ pq,
   for (int c = 0; c < 2; c++) {
     const int i = i0 + ti, j = j0 + tj + 16 * c;
     if (i < nQ && j < nK) score[((size_t)g * nQ + i) * nK + j] = acc[c];
+  }
+}
+
+/**
+ * The scores of a score input: score[g][i][j] = gate[b, h, i, j], summed over the query heads of
+ * group g in head order with `per kv_head`. gate: float [batch, heads, nQ, nK], contiguous.
+ */
+template <class Pat>
+__global__ void __launch_bounds__(256) gate_cells(const float* __restrict__ gate, int perKvHead, int heads, int kvHeads, int nQ, int nK, float* __restrict__ score) {
+  const int g = blockIdx.y;
+  const int ratio = heads / kvHeads;
+  const int b = perKvHead ? g / kvHeads : g / heads;
+  const int h0 = perKvHead ? (g % kvHeads) * ratio : g % heads, nh = perKvHead ? ratio : 1;
+  const long long cells = (long long)nQ * nK;
+  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < cells; e += (long long)gridDim.x * blockDim.x) {
+    float v = 0.f;
+    for (int hh = 0; hh < nh; hh++) v += gate[((size_t)b * heads + h0 + hh) * (size_t)cells + (size_t)e];
+    score[(size_t)g * cells + (size_t)e] = v;
   }
 }
 
@@ -357,13 +446,15 @@ DynamicWorkspace carveWorkspace(const typename Pat::Args* a, const DeviceDynamic
   const SelectShape& s = d.sel;
   const size_t hd = (size_t)a->head_dim, bh = (size_t)a->batch * a->heads, bkv = (size_t)a->batch * a->kv_heads;
   const size_t cpbQ = (size_t)(s.bq + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK, cpbK = (size_t)(s.bk + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK;
-  const bool extremes = Pat::SELECT_SCORE != SELECT_DOT_MEAN;
-  const size_t kPart = bkv * s.nK * cpbK * hd * sizeof(float), kPool = bkv * s.nK * hd * sizeof(float);
-  w.qSum = (float*)part(bh * s.nQ * cpbQ * hd * sizeof(float));
+  const bool extremes = Pat::SELECT_SCORE == SELECT_DOT_MAX || Pat::SELECT_SCORE == SELECT_BOUND;
+  // A score input needs no pools.
+  const size_t pooled = Pat::SELECT_SCORE == SELECT_INPUT ? 0 : 1;
+  const size_t kPart = pooled * bkv * s.nK * cpbK * hd * sizeof(float), kPool = pooled * bkv * s.nK * hd * sizeof(float);
+  w.qSum = (float*)part(pooled * bh * s.nQ * cpbQ * hd * sizeof(float));
   w.kSum = (float*)part(kPart);
   w.kMax = extremes ? (float*)part(kPart) : nullptr;
   w.kMin = extremes ? (float*)part(kPart) : nullptr;
-  w.pq = (float*)part(bh * s.nQ * hd * sizeof(float));
+  w.pq = (float*)part(pooled * bh * s.nQ * hd * sizeof(float));
   w.pkMean = (float*)part(kPool);
   w.pkMax = extremes ? (float*)part(kPool) : nullptr;
   w.pkMin = extremes ? (float*)part(kPool) : nullptr;
@@ -391,6 +482,7 @@ template <class Pat>
 int checkDynamic(const typename Pat::Args* a) {
   const SelectShape s = selectShape<Pat>(a);
   if (s.bq < 1 || s.bk < 1 || s.topk < 0) return ATTNC_ERR_ASSERT;
+  if (Pat::SELECT_SCORE == SELECT_INPUT && s.nQ > 0 && s.nK > 0 && (!Pat::selectScores(a) || reinterpret_cast<uintptr_t>(Pat::selectScores(a)) % 4 != 0)) return ATTNC_ERR_ARGS;
   if ((size_t)s.nK * 8 > 200 * 1024) return ATTNC_ERR_UNSUPPORTED;  // top-k keys of a row in shared memory
   if ((long long)s.groups * s.nQ * s.nK >= (1LL << 40)) return ATTNC_ERR_UNSUPPORTED;
   return ATTNC_OK;
@@ -427,17 +519,24 @@ int selectCells(const typename Pat::Args* a, const DeviceDynamic& d, const Dynam
   const SelectShape& s = d.sel;
   const int hd = a->head_dim, bh = a->batch * a->heads, bkv = a->batch * a->kv_heads;
   const int cpbQ = (s.bq + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK, cpbK = (s.bk + sel::POOL_CHUNK - 1) / sel::POOL_CHUNK;
-  const bool extremes = Pat::SELECT_SCORE != SELECT_DOT_MEAN;
+  const bool extremes = Pat::SELECT_SCORE == SELECT_DOT_MAX || Pat::SELECT_SCORE == SELECT_BOUND;
   if (s.nQ > 0 && s.nK > 0) {
-    sel::pool_partial<Pat, T><<<dim3((unsigned)(s.nQ * cpbQ), (unsigned)bh), 128, 0, stream>>>((const T*)a->q, a->q_stride[0], a->q_stride[1], a->q_stride[2], a->heads, a->q_len,
-                                                                                           s.bq, hd, cpbQ, w.qSum, nullptr, nullptr);
-    sel::pool_finish<Pat><<<dim3((unsigned)s.nQ, (unsigned)bh), 128, 0, stream>>>(w.qSum, nullptr, nullptr, a->q_len, s.bq, hd, cpbQ, w.pq, nullptr, nullptr);
-    sel::pool_partial<Pat, T><<<dim3((unsigned)(s.nK * cpbK), (unsigned)bkv), 128, 0, stream>>>((const T*)a->k, a->k_stride[0], a->k_stride[1], a->k_stride[2], a->kv_heads,
-                                                                                            a->kv_len, s.bk, hd, cpbK, w.kSum, w.kMax, w.kMin);
-    sel::pool_finish<Pat><<<dim3((unsigned)s.nK, (unsigned)bkv), 128, 0, stream>>>(w.kSum, w.kMax, w.kMin, a->kv_len, s.bk, hd, cpbK, w.pkMean, w.pkMax, w.pkMin);
-    const float* pk = Pat::SELECT_SCORE == SELECT_DOT_MEAN ? w.pkMean : w.pkMax;
-    sel::score_cells<Pat><<<dim3((unsigned)((s.nK + sel::SCORE_TJ - 1) / sel::SCORE_TJ), (unsigned)((s.nQ + sel::SCORE_TI - 1) / sel::SCORE_TI), (unsigned)s.groups), 256, 0, stream>>>(
-        w.pq, pk, extremes ? w.pkMin : nullptr, Pat::SELECT_SCORE, Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK, hd, w.score);
+    if (Pat::SELECT_SCORE == SELECT_INPUT) {
+      const long long cells = (long long)s.nQ * s.nK;
+      const unsigned blocks = (unsigned)std::min<long long>((cells + 255) / 256, 1024);
+      sel::gate_cells<Pat><<<dim3(blocks, (unsigned)s.groups), 256, 0, stream>>>(Pat::selectScores(a), Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK,
+                                                                                 w.score);
+    } else {
+      sel::poolPartial<Pat, T>((const T*)a->q, a->q_stride, a->heads, a->q_len, s.bq, hd, cpbQ, s.nQ, bh, w.qSum, nullptr, nullptr, stream);
+      sel::pool_finish<Pat><<<dim3((unsigned)s.nQ, (unsigned)bh), 128, 0, stream>>>(w.qSum, nullptr, nullptr, a->q_len, s.bq, hd, cpbQ, w.pq, nullptr, nullptr);
+      sel::poolPartial<Pat, T>((const T*)a->k, a->k_stride, a->kv_heads, a->kv_len, s.bk, hd, cpbK, s.nK, bkv, w.kSum, extremes ? w.kMax : nullptr,
+                               extremes ? w.kMin : nullptr, stream);
+      sel::pool_finish<Pat><<<dim3((unsigned)s.nK, (unsigned)bkv), 128, 0, stream>>>(w.kSum, w.kMax, w.kMin, a->kv_len, s.bk, hd, cpbK, w.pkMean, w.pkMax, w.pkMin);
+      const float* pk = Pat::SELECT_SCORE == SELECT_DOT_MEAN ? w.pkMean : w.pkMax;
+      sel::score_cells<Pat><<<dim3((unsigned)((s.nK + sel::SCORE_TJ - 1) / sel::SCORE_TJ), (unsigned)((s.nQ + sel::SCORE_TI - 1) / sel::SCORE_TI), (unsigned)s.groups), 256, 0,
+                              stream>>>(w.pq, pk, extremes ? w.pkMin : nullptr, Pat::SELECT_SCORE, Pat::SELECT_PER_KV_HEAD ? 1 : 0, a->heads, a->kv_heads, s.nQ, s.nK, hd,
+                                        w.score);
+    }
     const size_t smem = (size_t)s.nK * 8;
     static std::atomic<uint64_t> configured{0};
     if (smem > 48 * 1024 && !allowSharedMemory((const void*)sel::topk_cells<Pat>, smem, configured)) return ATTNC_ERR_CUDA;

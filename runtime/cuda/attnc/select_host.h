@@ -25,8 +25,8 @@
 
 namespace attnc {
 
-/** The score a `select` clause ranks key blocks by. */
-enum SelectScore { SELECT_DOT_MEAN = 0, SELECT_DOT_MAX = 1, SELECT_BOUND = 2 };
+/** The score a `select` clause ranks key blocks by (SELECT_INPUT: a call input, Pattern::selectScores). */
+enum SelectScore { SELECT_DOT_MEAN = 0, SELECT_DOT_MAX = 1, SELECT_BOUND = 2, SELECT_INPUT = 3 };
 
 /** The selected cells of one call, as a dynamic pattern's mask reads them (Pattern::Values::sel). */
 struct SelectCells {

@@ -4,7 +4,8 @@
 // expands ATTNC_TORCH_MODULE(Binding). The module exports
 //   forward(q, k, v, scale, block_kv, params, inputs) -> [out, lse]
 //   backward(dout, q, k, v, out, lse, scale, deterministic, params, inputs) -> [dq, dk, dv]
-// params: the runtime values in declaration order; inputs: the int32 input arrays, likewise.
+// params: the runtime values in declaration order; inputs: the int32 input arrays, likewise,
+// then a select clause's score input (float32 [batch, heads, q_blocks, kv_blocks]) if it has one.
 // Bad arguments raise (TORCH_CHECK) with a message naming them; nothing aborts.
 #pragma once
 #include <torch/extension.h>
@@ -40,7 +41,8 @@ typename B::Args common(const char* what, at::Tensor& q, at::Tensor& k, at::Tens
   TORCH_CHECK(q.size(3) == k.size(3) && k.sizes() == v.sizes() && q.size(0) == k.size(0), "attnc ", B::NAME, " ", what, ": shape mismatch between q, k, v");
   TORCH_CHECK(k.size(1) > 0 && q.size(1) % k.size(1) == 0, "attnc ", B::NAME, " ", what, ": k's heads must divide q's heads");
   TORCH_CHECK((int)params.size() == B::NUM_PARAMS, "attnc ", B::NAME, " ", what, ": expected ", B::NUM_PARAMS, " runtime values, got ", params.size());
-  TORCH_CHECK((int)inputs.size() == B::NUM_INPUTS, "attnc ", B::NAME, " ", what, ": expected ", B::NUM_INPUTS, " input arrays, got ", inputs.size());
+  TORCH_CHECK((int)inputs.size() == B::NUM_INPUTS + B::NUM_SCORE_INPUTS, "attnc ", B::NAME, " ", what, ": expected ", B::NUM_INPUTS, " input arrays",
+              B::NUM_SCORE_INPUTS ? " and the score input" : "", ", got ", inputs.size(), " tensors");
   q = lastDimContiguous(q); k = lastDimContiguous(k); v = lastDimContiguous(v);
   typename B::Args a{};
   a.dtype = q.scalar_type() == at::kBFloat16 ? ATTNC_BF16 : ATTNC_FP16;
@@ -55,7 +57,19 @@ typename B::Args common(const char* what, at::Tensor& q, at::Tensor& k, at::Tens
     TORCH_CHECK(t.is_cuda() && t.device() == q.device() && t.scalar_type() == at::kInt && t.dim() == 1 && t.is_contiguous() && t.numel() >= need, "attnc ", B::NAME,
                 " ", what, ": input array `", B::inputName(i), "` must be a contiguous 1-D int32 tensor of at least ", need, " entries on q's device");
   }
+  if (B::NUM_SCORE_INPUTS) {
+    const at::Tensor& t = inputs[(size_t)B::NUM_INPUTS];
+    TORCH_CHECK(t.is_cuda() && t.device() == q.device() && t.scalar_type() == at::kFloat && t.dim() == 4 && t.is_contiguous(), "attnc ", B::NAME, " ", what,
+                ": score input `", B::scoreInputName(), "` must be a contiguous float32 tensor [batch, heads, q_blocks, kv_blocks] on q's device");
+  }
   B::setValues(a, params, inputs);
+  if (B::NUM_SCORE_INPUTS) {
+    // The selection blocks depend on the runtime values: checked once they are set.
+    const at::Tensor& t = inputs[(size_t)B::NUM_INPUTS];
+    const std::vector<int64_t> cells = B::selectShape(&a);
+    TORCH_CHECK(t.size(0) == a.batch && t.size(1) == a.heads && t.size(2) == cells[1] && t.size(3) == cells[2], "attnc ", B::NAME, " ", what, ": score input `",
+                B::scoreInputName(), "` has shape ", t.sizes(), " but the call's selection needs [", a.batch, ", ", a.heads, ", ", cells[1], ", ", cells[2], "]");
+  }
   const char* failed = B::check(&a);
   TORCH_CHECK(!failed, "attnc ", B::NAME, ": ", failed);
   return a;

@@ -115,7 +115,7 @@ def _register(p):
     return _op(fwd_name), bwd_op
 
 
-def _check_declaration(name, params, inputs):
+def _check_declaration(name, params, inputs, score_input):
     if not name.isidentifier():
         raise ValueError(f"define_attention: pattern name `{name}` is not an identifier")
     seen = set()
@@ -125,13 +125,13 @@ def _check_declaration(name, params, inputs):
     for n, length in inputs:
         if length not in LENGTHS:
             raise ValueError(f"define_attention: input array `{n}` has length {length!r}; expected one of {LENGTHS}")
-    for n in [n for n, _ in params] + [n for n, _ in inputs]:
+    for n in [n for n, _ in params] + [n for n, _ in inputs] + ([score_input] if score_input else []):
         if n in RESERVED or n in seen or not n.isidentifier():
             raise ValueError(f"define_attention: `{n}` cannot name a runtime value or input array (reserved or repeated)")
         seen.add(n)
 
 
-def define_attention(name, folder, params=(), inputs=(), extension=None):
+def define_attention(name, folder, params=(), inputs=(), extension=None, score_input=None):
     """Registers pattern `name`'s ops and returns its `attention` function.
 
     folder: the folder of the generated `<name>_torch.cpp` and `<name>.cu`.
@@ -139,6 +139,8 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
     inputs: the input arrays, as (name, shape): 'q_len' or 'kv_len' (1-D, at least that many
         entries), 'batch' (1-D, one entry per batch element), or 'batch,q_len' / 'batch,kv_len'
         (2-D [batch, len], a row per batch element; passed on flattened, row-major).
+    score_input: the name of the select clause's score input (float [batch, heads, q_blocks,
+        kv_blocks], passed on as float32 after the input arrays), or None.
     extension: an object with `forward` and `backward` like the compiled module's, used
         instead of compiling `folder` (tests inject a reference); with `accepts_cpu = True`
         it also takes CPU tensors.
@@ -148,14 +150,16 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
     """
     params = tuple((str(n), str(t)) for n, t in params)
     inputs = tuple((str(n), str(length)) for n, length in inputs)
-    _check_declaration(name, params, inputs)
+    score_input = None if score_input is None else str(score_input)
+    _check_declaration(name, params, inputs, score_input)
     p = _patterns.get(name)
     if p is None:
         p = _Pattern(name, folder, params, inputs, extension)
+        p.score_input = score_input
         p.fwd, p.bwd = _register(p)
         _patterns[name] = p
     else:
-        if (p.params, p.inputs) != (params, inputs):
+        if (p.params, p.inputs, p.score_input) != (params, inputs, score_input):
             raise ValueError(
                 f"define_attention: pattern `{name}` is already defined in this process with other "
                 "runtime values or input arrays"
@@ -168,21 +172,23 @@ def define_attention(name, folder, params=(), inputs=(), extension=None):
         validate.check_qkv(q, k, v, p.cuda_only)
         scale = validate.check_scale(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
         block_kv = validate.check_block_kv(block_kv, q.shape[3])
-        validate.check_names(p.params, p.inputs, values)
+        validate.check_names(p.params, p.inputs + ((p.score_input, "score"),) if p.score_input else p.inputs, values)
         floats = [validate.runtime_value(n, t, values[n]) for n, t in p.params]
         sizes = {"q_len": q.shape[2], "kv_len": k.shape[2], "batch": q.shape[0]}
         arrays = [validate.input_array(n, length, values[n], sizes, q.device) for n, length in p.inputs]
+        if p.score_input:
+            arrays.append(validate.score_input(p.score_input, values[p.score_input], q))
         q, k, v = (x if x.stride(-1) == 1 else x.contiguous() for x in (q, k, v))
         if not isinstance(deterministic, bool):
             raise TypeError(f"attention: `deterministic` must be a bool, got {type(deterministic).__name__}")
         out, lse = p.fwd(q, k, v, scale, block_kv, deterministic, floats, arrays)
         return (out, lse) if return_lse else out
 
-    attention.__doc__ = _doc(name, params, inputs)
+    attention.__doc__ = _doc(name, params, inputs, score_input)
     return attention
 
 
-def _doc(name, params, inputs):
+def _doc(name, params, inputs, score_input=None):
     lines = [
         f"Attention under the `{name}` pattern's mask.",
         "",
@@ -196,4 +202,6 @@ def _doc(name, params, inputs):
         lines.append("Runtime values: " + ", ".join(f"{n} ({t})" for n, t in params) + ".")
     if inputs:
         lines.append("Input arrays: " + ", ".join(f"{n} (int[{length.replace(',', ', ')}])" for n, length in inputs) + ".")
+    if score_input:
+        lines.append(f"Score input: {score_input} (float[batch, heads, q_blocks, kv_blocks]), the select clause's block scores.")
     return "\n".join(lines)

@@ -72,7 +72,9 @@ def check_block_kv(block_kv, head_dim=None):
 
 def expected(params, inputs):
     """The runtime values and input arrays a pattern takes, for error messages."""
-    parts = [f"{n} ({t})" for n, t in params] + [f"{n} (int32[{length.replace(',', ', ')}])" for n, length in inputs]
+    parts = [f"{n} ({t})" for n, t in params] + [
+        f"{n} (float32[batch, heads, q_blocks, kv_blocks])" if length == "score" else f"{n} (int32[{length.replace(',', ', ')}])" for n, length in inputs
+    ]
     return "expected " + (", ".join(parts) if parts else "none")
 
 
@@ -85,9 +87,10 @@ def check_names(params, inputs, given):
     for n, _ in params:
         if n not in given:
             raise TypeError(f"attention: missing runtime value `{n}`; {expected(params, inputs)}")
-    for n, _ in inputs:
+    for n, length in inputs:
         if n not in given:
-            raise TypeError(f"attention: missing input array `{n}`; {expected(params, inputs)}")
+            what = "score input" if length == "score" else "input array"
+            raise TypeError(f"attention: missing {what} `{n}`; {expected(params, inputs)}")
 
 
 def runtime_value(name, type_, value):
@@ -131,3 +134,22 @@ def input_array(name, length, x, sizes, device):
             f"attention: input array `{name}` needs {length} = {sizes[length]} entries, got {x.shape[0]}"
         )
     return x.to(device=device, dtype=torch.int32).contiguous()
+
+
+def score_input(name, x, q):
+    """A select clause's score input as a contiguous float32 tensor [batch, heads, q_blocks, kv_blocks] on q's device.
+
+    The block counts depend on the clause's block sizes (which runtime values may set): the
+    extension checks them.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"attention: score input `{name}` must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 4 or not x.dtype.is_floating_point:
+        raise ValueError(
+            f"attention: score input `{name}` must be a 4-D float tensor [batch, heads, q_blocks, kv_blocks], got {x.dtype} with {x.dim()} dimensions"
+        )
+    if x.shape[0] != q.shape[0] or x.shape[1] != q.shape[1]:
+        raise ValueError(
+            f"attention: score input `{name}` has batch and heads {tuple(x.shape[:2])}, but `q` has {tuple(q.shape[:2])}"
+        )
+    return x.to(device=q.device, dtype=torch.float32).contiguous()
