@@ -41,6 +41,15 @@ def main():
                    f"{r['attnc_attention_ms']:.3f} | {r['flex_selection_ms']:.3f} | {r['flex_attention_ms']:.3f} | {r['flex_total_ms']:.3f} | "
                    f"**{r['vs_flex_total']:.2f}x** | {r['vs_flex_attention']:.2f}x | {r['dense_flash_ms']:.2f} | {r['dense_cudnn_ms']:.2f} | "
                    f"{r['vs_dense_flash']:.1f}x | {r['max_abs_diff_vs_flex']:.4f} |")
+    kernels = [r for r in bench["rows"] if r.get("attnc_selection_kernels_ms")]
+    if kernels:
+        names = sorted({n for r in kernels for n in r["attnc_selection_kernels_ms"]})
+        out.append("\nThe selection's kernels (ms per call, from the profiler):\n")
+        out.append("| pattern | S | " + " | ".join(names) + " |")
+        out.append("|---|---:|" + "---:|" * len(names))
+        for r in kernels:
+            k = r["attnc_selection_kernels_ms"]
+            out.append(f"| {r['pattern']} | {r['S']} | " + " | ".join(f"{k[n]:.3f}" if n in k else "-" for n in names) + " |")
     print("\n".join(out))
 
 

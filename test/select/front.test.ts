@@ -130,6 +130,12 @@ describe('select: the library', () => {
     expect(files['seer_torch.cpp']).toContain('a.in_gate = inputs[NUM_INPUTS].data_ptr<float>();');
     expect(files['seer.py']).toContain('score_input="gate"');
     expect(files['seer.py']).toContain('def attention(q, k, v, *, scale=None, block_kv=0, return_lse=False, deterministic=False, gate):');
+    // The simulator prices a score input's selection by the table it reads, not by q and k.
+    const seerT = bind(check('pattern seer_t(input gate: float[batch, heads, q_blocks, kv_blocks]) { causal  select top(4) blocks(64) by gate }').patterns[0]);
+    const dotT = bind(check('pattern dot_t() { causal  select top(4) blocks(64) by dot(mean(q), mean(k)) }').patterns[0]);
+    const shape = { qLen: 65536, gpu: 'h200', headDim: 128 } as const;
+    const gap = (x: ReturnType<typeof simulate>) => x.sparseMs;
+    expect(gap(simulate(seerT, shape))).toBeLessThan(gap(simulate(dotT, shape)));
     // A clause scored from q and k has no score input.
     const moba = Object.fromEntries((await emit(bind(check(fixture('moba'), { name: 'moba.attn' }).patterns[0]), 'cuda')).map((f) => [f.name, f.contents]));
     expect(moba['moba.cu']).toContain('return nullptr; }');
