@@ -105,7 +105,7 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
   const memoryUs = (4 * qSide + 4 * kvSide) / bwTBs;
   const preprocessUs = (2 * qSide) / bwTBs + bm.launchUs;  // Delta = rowsum(dO * O)
   // A pattern with `select` selects again before its backward kernels (select.cuh).
-  const selectUs = bp.select ? selectionUs(bp, gpu, shape) : 0;
+  const selectUs = bp.select ? selectionUs(bp, gpu, shape, bm, true) : 0;
   const sparseUs = preprocessUs + Math.max(makespan, memoryUs) + bm.launchUs + selectUs;
 
   // The same kernel run dense, and the dense baseline (SDPA's backward) at the profile's rate.

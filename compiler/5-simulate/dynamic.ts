@@ -4,9 +4,9 @@
  * candidate key blocks. The model plans the static part and the candidates as the kernels do
  * (compiler/plan-dynamic.ts) and selects, in place of the data's scores, a fixed pseudo-random
  * ranking of the candidates; the merged schedule is priced like a static one. The selection
- * step (pooling q and k, scores, top-k, the merge) is priced by the traffic of reading q and k
- * once (a score input's table instead, for a clause scored by one), at the fraction of the
- * memory bandwidth measured for it, plus a fixed cost for its launches.
+ * step (pooling q and k, scores, top-k, the merge) is priced by its measured parts: the read of
+ * q and k (a score input's table instead, for a clause scored by one), the merge per kernel tile
+ * and the ranking per selection cell, plus a fixed cost for its launches.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
 import { callSelection, lowerDynamicToPlanners, selectAndMerge, type DynamicPlanners } from '../plan-dynamic.ts';
@@ -17,26 +17,32 @@ import type { GpuProfile } from './profile.ts';
 import type { SimShape } from './simulate.ts';
 
 /**
- * The selection step's bandwidth as a fraction of the profile's, and its fixed cost (seven
- * launches): measured on an H200 (bench/results/cuda-h200-select-2026-12-02.md: 1.3-1.6 TB/s
- * of q and k read, B 1, 16 heads, head dim 128, 32k-128k tokens).
+ * The selection step's cost model, fitted to an H200 (bench/results/cuda-h200-select-2026-12-02.md,
+ * run 2: B 1, 16 heads, head dim 128, 32k-128k tokens): a fixed cost for its launches; the
+ * pooling's read of q and k at a fraction of the memory bandwidth (3 TB/s of 4.8 measured); the
+ * merge, which visits every kernel tile of every (batch, head) twice (16 ns per thousand tiles);
+ * and scoring and ranking, per selection cell of every group (50 ns per thousand).
  */
-export const SELECT_BANDWIDTH_FRACTION = 0.31;
 export const SELECT_FIXED_US = 20;
+export const SELECT_BANDWIDTH_FRACTION = 0.6;
+export const SELECT_MERGE_US_PER_TILE = 1.6e-5;
+export const SELECT_RANK_US_PER_CELL = 5e-5;
 
 /**
- * The selection step's modelled time (microseconds) for one call: q and k read once, or a score
- * input's float per (batch, head, query block, key block) instead (no pooling then).
+ * The selection step's modelled time (microseconds) for one call with kernel tiles of
+ * `tiles`: q and k read once (a score input's table instead, for a clause scored by one: no
+ * pooling), the merge over the kernel's tiles (rows, and for the backward `columns` too), and
+ * the scores and top-k over the cells.
  */
-export function selectionUs(bp: BoundPattern, gpu: GpuProfile, shape: SimShape): number {
-  let bytes: number;
-  if (bp.select?.score.kind === 'input') {
-    const { nQ, nK } = selectionBlocks(callSelection(bp, shape).shape);
-    bytes = shape.batch * shape.heads * nQ * nK * 4;
-  } else {
-    bytes = shape.batch * (shape.heads * shape.qLen + shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
-  }
-  return SELECT_FIXED_US + bytes / (gpu.memoryTBs * SELECT_BANDWIDTH_FRACTION * 1e6);
+export function selectionUs(bp: BoundPattern, gpu: GpuProfile, shape: SimShape, tiles: { readonly blockQ: number; readonly blockKv: number }, columns = false): number {
+  const sel = callSelection(bp, shape).shape;
+  const { nQ, nK } = selectionBlocks(sel);
+  const groups = shape.batch * (bp.select?.perKvHead ? shape.kvHeads : shape.heads);
+  const bytes = bp.select?.score.kind === 'input'
+    ? shape.batch * shape.heads * nQ * nK * 4
+    : shape.batch * (shape.heads * shape.qLen + shape.kvHeads * shape.kvLen) * shape.headDim * shape.dtypeBytes;
+  const kernelTiles = shape.batch * shape.heads * Math.ceil(shape.qLen / tiles.blockQ) * Math.ceil(shape.kvLen / tiles.blockKv);
+  return SELECT_FIXED_US + bytes / (gpu.memoryTBs * SELECT_BANDWIDTH_FRACTION * 1e6) + SELECT_MERGE_US_PER_TILE * kernelTiles * (columns ? 2 : 1) + SELECT_RANK_US_PER_CELL * groups * nQ * nK;
 }
 
 /** A fixed pseudo-random score per cell (b, h, i, j) in [0, 1): the language's hash of it. */

@@ -122,7 +122,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
   });
   // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
-  const selectUs = bp.select ? selectionUs(bp, gpu, shape) : 0;
+  const selectUs = bp.select ? selectionUs(bp, gpu, shape, km) : 0;
   const dScale = headDimScale(km.headDimScale, shape.headDim);
   const tFull = km.fullTileUs * dScale;
   const band = km.diagonalBand && usesDiagonalBand(bp);

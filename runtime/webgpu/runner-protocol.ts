@@ -28,7 +28,7 @@ export interface RunnerRun {
    */
   readonly cellsOut?: string;
   readonly tilesOut?: string;
-  /** Run this many times and report the mean time (benchmarks). */
+  /** Benchmarks: after a first, untimed call, run this many times and report the mean time. */
   readonly repeat?: number;
 }
 
