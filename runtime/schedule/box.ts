@@ -115,3 +115,16 @@ export function matchingKvShape(q: readonly number[], blockQ: number, blockKv: n
   }
   return s;
 }
+
+/** Block `blk`'s extent in grid coordinates, as `y 8-15, x 32-47` (clipped to the grid). */
+export function blockLabel(tiles: BoxTiles, side: BoxSide, blk: number): string {
+  const lo: number[] = [], hi: number[] = [];
+  blockBox(side, blk, lo, hi);
+  return tiles.axes.map((a, i) => (lo[i] === hi[i] ? `${a} ${lo[i]}` : `${a} ${lo[i]}-${hi[i]}`)).join(', ');
+}
+
+/** The tile shape as JSON (docs/schedule.md, "Box tiles": `tiles`). */
+export function tilesToJson(t: BoxTiles): object {
+  const side = (x: BoxSide) => ({ shape: [...x.shape], extent: [...x.extent], grid: [...x.grid] });
+  return { kind: t.kind, axes: [...t.axes], strides: [...t.strides], q: side(t.q), kv: side(t.kv) };
+}
