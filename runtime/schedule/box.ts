@@ -128,3 +128,10 @@ export function tilesToJson(t: BoxTiles): object {
   const side = (x: BoxSide) => ({ shape: [...x.shape], extent: [...x.extent], grid: [...x.grid] });
   return { kind: t.kind, axes: [...t.axes], strides: [...t.strides], q: side(t.q), kv: side(t.kv) };
 }
+
+/** The grid coordinates of block `blk`'s first corner. */
+export function blockOrigin(side: BoxSide, blk: number): number[] {
+  const lo: number[] = [], hi: number[] = [];
+  blockBox(side, blk, lo, hi);
+  return lo;
+}
