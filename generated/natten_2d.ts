@@ -379,7 +379,16 @@ export const planner = asPlannerModule(
       slots(h, b, sizes, params) {
         return [];
       },
+      layout: {
+        axes: ['y', 'x'],
+        sizes(sizes, params) {
+          return [56, 56];
+        },
+      },
       bind(sizes, params, slots, inputs) {
+        const n_1 = 56;
+        const s_1 = 1;
+        const s_0 = s_1 * n_1;
         return {
           classify(q0, q1, k0, k1) {
             const l0 = Math.floor(q0 / 56),
@@ -429,6 +438,35 @@ export const planner = asPlannerModule(
               t_1 <= rt.fmod(k, 56) &&
               rt.fmod(k, 56) < t_1 + 7
             );
+          },
+          classifyBox(qa, qb, ka, kb) {
+            const l0 = qa[0] - 3,
+              h0 = qb[0] - 3;
+            const l1 = Math.max(l0, 0),
+              h1 = Math.max(h0, 0);
+            const l2 = Math.min(l1, 49),
+              h2 = Math.min(h1, 49);
+            const l3 = h2 <= ka[0] ? 1 : 0,
+              h3 = l2 <= kb[0] ? 1 : 0;
+            const l4 = l2 + 7,
+              h4 = h2 + 7;
+            const l5 = kb[0] < l4 ? 1 : 0,
+              h5 = ka[0] < h4 ? 1 : 0;
+            const l6 = qa[1] - 3,
+              h6 = qb[1] - 3;
+            const l7 = Math.max(l6, 0),
+              h7 = Math.max(h6, 0);
+            const l8 = Math.min(l7, 49),
+              h8 = Math.min(h7, 49);
+            const l9 = h8 <= ka[1] ? 1 : 0,
+              h9 = l8 <= kb[1] ? 1 : 0;
+            const l10 = l8 + 7,
+              h10 = h8 + 7;
+            const l11 = kb[1] < l10 ? 1 : 0,
+              h11 = ka[1] < h10 ? 1 : 0;
+            const l12 = Math.min(l3, l5, l9, l11),
+              h12 = Math.min(h3, h5, h9, h11);
+            return l12 === 1 ? 2 : h12 === 0 ? 0 : 1;
           },
         };
       },

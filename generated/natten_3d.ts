@@ -386,7 +386,18 @@ export const planner = asPlannerModule(
       slots(h, b, sizes, params) {
         return [];
       },
+      layout: {
+        axes: ['t', 'y', 'x'],
+        sizes(sizes, params) {
+          return [16, 32, 32];
+        },
+      },
       bind(sizes, params, slots, inputs) {
+        const n_1 = 32;
+        const n_2 = 32;
+        const s_2 = 1;
+        const s_1 = s_2 * n_2;
+        const s_0 = s_1 * n_1;
         return {
           classify(q0, q1, k0, k1) {
             const l0 = Math.floor(q0 / 1024),
@@ -462,6 +473,47 @@ export const planner = asPlannerModule(
               t_3 <= rt.fmod(k, 32) &&
               rt.fmod(k, 32) < t_3 + 7
             );
+          },
+          classifyBox(qa, qb, ka, kb) {
+            const l0 = qa[0] - 1,
+              h0 = qb[0] - 1;
+            const l1 = Math.max(l0, 0),
+              h1 = Math.max(h0, 0);
+            const l2 = Math.min(l1, 13),
+              h2 = Math.min(h1, 13);
+            const l3 = h2 <= ka[0] ? 1 : 0,
+              h3 = l2 <= kb[0] ? 1 : 0;
+            const l4 = l2 + 3,
+              h4 = h2 + 3;
+            const l5 = kb[0] < l4 ? 1 : 0,
+              h5 = ka[0] < h4 ? 1 : 0;
+            const l6 = qa[1] - 3,
+              h6 = qb[1] - 3;
+            const l7 = Math.max(l6, 0),
+              h7 = Math.max(h6, 0);
+            const l8 = Math.min(l7, 25),
+              h8 = Math.min(h7, 25);
+            const l9 = h8 <= ka[1] ? 1 : 0,
+              h9 = l8 <= kb[1] ? 1 : 0;
+            const l10 = l8 + 7,
+              h10 = h8 + 7;
+            const l11 = kb[1] < l10 ? 1 : 0,
+              h11 = ka[1] < h10 ? 1 : 0;
+            const l12 = qa[2] - 3,
+              h12 = qb[2] - 3;
+            const l13 = Math.max(l12, 0),
+              h13 = Math.max(h12, 0);
+            const l14 = Math.min(l13, 25),
+              h14 = Math.min(h13, 25);
+            const l15 = h14 <= ka[2] ? 1 : 0,
+              h15 = l14 <= kb[2] ? 1 : 0;
+            const l16 = l14 + 7,
+              h16 = h14 + 7;
+            const l17 = kb[2] < l16 ? 1 : 0,
+              h17 = ka[2] < h16 ? 1 : 0;
+            const l18 = Math.min(l3, l5, l9, l11, l15, l17),
+              h18 = Math.min(h3, h5, h9, h11, h15, h17);
+            return l18 === 1 ? 2 : h18 === 0 ? 0 : 1;
           },
         };
       },

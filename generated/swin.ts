@@ -367,7 +367,16 @@ export const planner = asPlannerModule(
       slots(h, b, sizes, params) {
         return [];
       },
+      layout: {
+        axes: ['y', 'x'],
+        sizes(sizes, params) {
+          return [56, 56];
+        },
+      },
       bind(sizes, params, slots, inputs) {
+        const n_1 = 56;
+        const s_1 = 1;
+        const s_0 = s_1 * n_1;
         return {
           classify(q0, q1, k0, k1) {
             const l0 = Math.floor(q0 / 56),
@@ -401,6 +410,23 @@ export const planner = asPlannerModule(
               +Math.floor(Math.floor(q / 56) / 7) === +Math.floor(Math.floor(k / 56) / 7) &&
               +Math.floor(rt.fmod(q, 56) / 7) === +Math.floor(rt.fmod(k, 56) / 7)
             );
+          },
+          classifyBox(qa, qb, ka, kb) {
+            const l0 = Math.floor(qa[0] / 7),
+              h0 = Math.floor(qb[0] / 7);
+            const l1 = Math.floor(ka[0] / 7),
+              h1 = Math.floor(kb[0] / 7);
+            const l2 = l0 === h0 && l1 === h1 && l0 === l1 ? 1 : 0,
+              h2 = h0 < l1 || h1 < l0 ? 0 : 1;
+            const l3 = Math.floor(qa[1] / 7),
+              h3 = Math.floor(qb[1] / 7);
+            const l4 = Math.floor(ka[1] / 7),
+              h4 = Math.floor(kb[1] / 7);
+            const l5 = l3 === h3 && l4 === h4 && l3 === l4 ? 1 : 0,
+              h5 = h3 < l4 || h4 < l3 ? 0 : 1;
+            const l6 = Math.min(l2, l5),
+              h6 = Math.min(h2, h5);
+            return l6 === 1 ? 2 : h6 === 0 ? 0 : 1;
           },
         };
       },
