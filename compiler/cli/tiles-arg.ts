@@ -21,10 +21,3 @@ export function parseTilesOption(text: string, diags: Diagnostics): TileRequest 
   const [q, kv] = parts.map((p) => p.split('x').map(Number));
   return { q, kv: kv ?? q };
 }
-
-/** `8x16`, or `8x16,16x8` when the key box differs; `strip` for strips. */
-export function tilesText(t: { q: { shape: readonly number[] }; kv: { shape: readonly number[] } } | undefined): string {
-  if (!t) return 'strip';
-  const q = t.q.shape.join('x'), kv = t.kv.shape.join('x');
-  return q === kv ? q : `${q},${kv}`;
-}
