@@ -30,7 +30,7 @@ export function boxTiles(axes: readonly string[], sizes: readonly number[], qLen
     if (shape.length !== axes.length) throw new PlanError('bad_tile_shape', `the ${what} box ${text} has ${shape.length} size${shape.length === 1 ? '' : 's'}, but the layout has ${axes.length} axes (${axes.join(', ')})`);
     if (shape.some((b) => !Number.isSafeInteger(b) || b < 1)) throw new PlanError('bad_tile_shape', `the ${what} box ${text} must have positive integer sizes`);
     const prod = shape.reduce((a, b) => a * b, 1);
-    if (prod !== block) throw new PlanError('bad_tile_shape', `the ${what} box ${text} holds ${prod} tokens, but a ${what} block holds ${block} (--block-${what === 'query' ? 'q' : 'kv'})`);
+    if (prod !== block) throw new PlanError('bad_tile_shape', `the ${what} box ${text} holds ${prod} tokens, but a ${what} block holds ${block}`);
   }
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1)) throw new PlanError('bad_tile_shape', `box tiles need a grid of positive sizes; the layout's sizes are ${sizes.join(', ')}`);
   const strides = gridStrides(sizes);

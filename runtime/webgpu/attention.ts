@@ -214,7 +214,7 @@ export function createAttention<P extends object = ParamValues, I extends object
     const { kvLen } = shapeOf(o);
     const inputKey = inputKeyOf(o);
     const boxes = kernel.spec.boxTiles ? (o.boxes ?? 'auto') : 'strip';
-    if (o.boxes !== undefined && o.boxes !== 'strip' && o.boxes !== 'auto' && !kernel.spec.boxTiles) throw new AttentionError('bad_input', `pattern \`${kernel.spec.pattern}\` runs strips only (box tiles need a layout of two or three axes)`);
+    if (o.boxes !== undefined && o.boxes !== 'strip' && o.boxes !== 'auto' && !kernel.spec.boxTiles) throw new AttentionError('bad_tile_shape', `pattern \`${kernel.spec.pattern}\` runs strips only (box tiles need a layout of two or three axes)`);
     const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey, boxes]);
     let hit = schedules.get(key);
     if (!hit) {
@@ -222,7 +222,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       try {
         schedule = o.schedule ?? planSchedule(kernel.planner, { qLen: o.qLen, kvLen, heads: o.heads, batch: o.batch, blockQ: tiles.blockQ, blockKv: tiles.blockKv, params: o.params, inputs: o.inputs, tiles: boxes });
       } catch (e) {
-        if (e instanceof PlanError && e.code === 'bad_tile_shape') throw new AttentionError('bad_input', e.message);
+        if (e instanceof PlanError && e.code === 'bad_tile_shape') throw new AttentionError('bad_tile_shape', e.message);
         throw e;
       }
       if (schedule.tiles && !kernel.spec.boxTiles) throw new AttentionError('bad_input', `the given schedule has box tiles; pattern \`${kernel.spec.pattern}\` runs strips only`);
