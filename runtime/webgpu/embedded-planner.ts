@@ -16,7 +16,7 @@ export interface EmbeddedPlanner {
   bind(sizes: PlannerSizes, params: any, slots: any, inputs: any): {
     classify(q0: number, q1: number, k0: number, k1: number): any;
     mask(q: number, k: number): any;
-    classifyBox?(qa: ArrayLike<number>, qb: ArrayLike<number>, ka: ArrayLike<number>, kb: ArrayLike<number>): any;
+    classifyBox?(qa: any, qb: any, ka: any, kb: any): any;
   };
 }
 
