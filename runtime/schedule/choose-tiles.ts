@@ -31,7 +31,8 @@ export function tileCandidates(axes: number, blockQ: number, blockKv: number): T
 
 /**
  * Plans every candidate with `plan` (the planner with `tiles` forced) and returns the
- * cheapest schedule. A box shape the grid refuses (`bad_tile_shape`) is skipped; any other
+ * cheapest schedule. A box shape the grid refuses (`bad_tile_shape`), or whose padded box grid
+ * passes the size limits (`bad_size`), is skipped; any other
  * error, and every error of the strip, is the caller's.
  */
 export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: PlanConfig) => Schedule): Schedule {
@@ -41,7 +42,7 @@ export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: Pla
     try {
       s = plan({ ...cfg, tiles });
     } catch (e) {
-      if (tiles !== 'strip' && e instanceof PlanError && e.code === 'bad_tile_shape') continue;
+      if (tiles !== 'strip' && e instanceof PlanError && (e.code === 'bad_tile_shape' || e.code === 'bad_size')) continue;
       throw e;
     }
     const cost = tileCost(s);
