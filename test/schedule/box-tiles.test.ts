@@ -29,6 +29,15 @@ pattern mixed(height: int = 5, width: int = 9, input prefix: int[batch]) {
   allow q - k < 3 && k <= q
 }`;
 
+/** Per-token input arrays read at `q` and `k` next to coordinates (bounded over a box's flat range). */
+const docs = `
+pattern docs2d(height: int = 6, width: int = 10, input doc: int[kv_len]) {
+  layout grid(y: height, x: width)
+  require doc[q] == doc[k]
+  allow abs(q.y - k.y) <= 1 && abs(q.x - k.x) <= 3
+  allow k.x == 0
+}`;
+
 const block = fc.constantFrom(16, 32);
 
 /** A tile request: a random box shape of the block sizes, or `auto`. */
@@ -90,6 +99,18 @@ describe('box tiles: exact against the dense oracle', () => {
     );
   });
 
+  it('per-token input arrays (document ids) with coordinates', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 13 }), fc.integer({ min: 3, max: 40 }), fc.nat(20), fc.integer({ min: -20, max: 0 }),
+        (height, width, docLen, pick, cut) => {
+          const n = height * width, kvLen = n, qLen = Math.max(1, n + cut);
+          const doc = Array.from({ length: kvLen }, (_, i) => Math.floor(i / docLen));
+          check(docs, { height, width }, { qLen, kvLen, heads: 1, blockQ: 16, blockKv: 16, tiles: tiles(2, 16, 16, pick, true), inputs: { doc } });
+        }),
+      { numRuns: 40 },
+    );
+  });
+
   it('Swin windows, shifted and not', () => {
     for (const [window, shift] of [[3, 0], [3, 1], [4, 2], [5, 2]]) {
       const height = window * 3, width = window * 2;
@@ -107,6 +128,8 @@ describe('box tiles: choice and refusals', () => {
     const strip = planSchedule(lowerToPlanner(bp).planner, { qLen: 4096, kvLen: 4096, heads: 1, blockQ: 128, blockKv: 128 });
     expect(s.tiles).toBeDefined();
     expect(strip.tiles).toBeUndefined();
+    // No dense step: point evaluations (refinement, fully masked rows) far below q_len x kv_len.
+    expect(s.stats.pointEvaluations).toBeLessThan((4096 * 4096) / 16);
     expect(s.stats.partialTiles + s.stats.fullTiles).toBeLessThan(strip.stats.partialTiles + strip.stats.fullTiles);
     const flat = bindText('pattern w() { allow abs(q - k) < 100 }');
     expect(planSchedule(lowerToPlanner(flat).planner, { qLen: 1000, kvLen: 1000, heads: 1, blockQ: 64, blockKv: 64, tiles: 'auto' }).tiles).toBeUndefined();
