@@ -21,23 +21,31 @@ export function tileCost(s: Schedule): number {
   return cost;
 }
 
-/** The candidates of `auto` for a pattern with a grid of `axes` axes: the strip, then every box shape. */
-export function tileCandidates(axes: number, blockQ: number, blockKv: number): TileRequest[] {
+/**
+ * The candidates of `auto` for a pattern with a grid of `axes` axes: the strip, then every box
+ * shape, less those with a side longer than the grid's `extents` rounded up to a power of two
+ * (at least half of such a box is padding: they are left out to keep the choice cheap).
+ */
+export function tileCandidates(axes: number, blockQ: number, blockKv: number, extents?: readonly number[]): TileRequest[] {
   const out: TileRequest[] = ['strip'];
   if (axes < 2) return out;
-  for (const q of boxShapes(axes, blockQ)) out.push({ q, kv: blockQ === blockKv ? q : matchingKvShape(q, blockQ, blockKv) });
+  const fits = (shape: readonly number[]) => !extents || shape.every((b, i) => b <= 2 ** Math.ceil(Math.log2(Math.max(1, extents[i]))));
+  for (const q of boxShapes(axes, blockQ)) {
+    const kv = blockQ === blockKv ? q : matchingKvShape(q, blockQ, blockKv);
+    if (fits(q) && fits(kv)) out.push({ q, kv });
+  }
   return out;
 }
 
 /**
- * Plans every candidate with `plan` (the planner with `tiles` forced) and returns the
+ * Plans every candidate with `plan` (`extents`: the grid the longer sequence covers, when known) (the planner with `tiles` forced) and returns the
  * cheapest schedule. A box shape the grid refuses (`bad_tile_shape`), or whose padded box grid
  * passes the size limits (`bad_size`), is skipped; any other
  * error, and every error of the strip, is the caller's.
  */
-export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: PlanConfig) => Schedule): Schedule {
+export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: PlanConfig) => Schedule, extents?: readonly number[]): Schedule {
   let best: Schedule | undefined, bestCost = Infinity;
-  for (const tiles of tileCandidates(mod.layout?.axes.length ?? 0, cfg.blockQ, cfg.blockKv)) {
+  for (const tiles of tileCandidates(mod.layout?.axes.length ?? 0, cfg.blockQ, cfg.blockKv, extents)) {
     let s: Schedule;
     try {
       s = plan({ ...cfg, tiles });

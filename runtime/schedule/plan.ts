@@ -10,7 +10,7 @@
 import { InputTable } from './ops.ts';
 import type { PlannerInputs, PlannerModule, PlannerSizes, BoundPlanner } from './planner.ts';
 import { PlanError, type BoxTiles, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
-import { boxTiles, sideBlocks } from './box.ts';
+import { boxTiles, gridStrides, sideBlocks } from './box.ts';
 import { planBoxGroup } from './plan-box.ts';
 import { chooseTiles } from './choose-tiles.ts';
 
@@ -80,7 +80,7 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
 function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progress?: PlanProgress, progressAfterMs = 2000): Schedule {
   const req = cfg.tiles ?? 'strip';
   if (req === 'auto') {
-    const best = chooseTiles(mod, cfg, (c) => planWith(mod, c, true));
+    const best = chooseTiles(mod, cfg, (c) => planWith(mod, c, true), gridExtents(mod, cfg));
     return planWith(mod, { ...cfg, tiles: best.tiles ? { q: best.tiles.q.shape, kv: best.tiles.kv.shape } : 'strip' }, countOnly, progress, progressAfterMs);
   }
   const { qLen, kvLen, heads, blockQ, blockKv } = cfg;
@@ -166,6 +166,21 @@ function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progr
     },
     ...(tiles ? { tiles } : {}),
   };
+}
+
+/** The extents of the grid that the longer sequence covers, when the pattern has a layout and its sizes are valid. */
+function gridExtents(mod: PlannerModule, cfg: PlanConfig): number[] | undefined {
+  if (!mod.layout) return undefined;
+  let sizes: number[];
+  try {
+    sizes = mod.layout.sizes({ qLen: cfg.qLen, kvLen: cfg.kvLen, heads: cfg.heads }, validateParams(mod, cfg));
+  } catch (e) {
+    if (e instanceof PlanError) return undefined;
+    throw e;
+  }
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) return undefined;
+  const strides = gridStrides(sizes);
+  return sizes.map((n, i) => (i === 0 ? Math.ceil(Math.max(cfg.qLen, cfg.kvLen) / strides[0]) : n));
 }
 
 /** The checked box tiles of a forced shape; `bad_tile_shape` when the pattern has no grid. */
