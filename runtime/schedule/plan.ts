@@ -10,7 +10,7 @@
 import { InputTable } from './ops.ts';
 import type { PlannerInputs, PlannerModule, PlannerSizes, BoundPlanner } from './planner.ts';
 import { PlanError, type BoxTiles, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
-import { boxTiles, gridStrides, sideBlocks } from './box.ts';
+import { boxTiles, gridStrides, sideBlocks, tileTokens } from './box.ts';
 import { planBoxGroup } from './plan-box.ts';
 import { chooseTiles } from './choose-tiles.ts';
 
@@ -142,8 +142,7 @@ function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progr
     const lists = planBoxGroup(p, cfg, tiles, budget, GROUP_REFINE_BUDGET, rowsBudget, counters, at);
     return groupFromLists(lists.kvRowPtr, lists.kvIndices, lists.fullKvRowPtr, lists.fullKvIndices, numKvBlocks, Int32Array.from(members[g]), lists.fullyMaskedRows);
   });
-  // Box schedules keep groups with different slot values apart (always correct).
-  const groups = tiles ? planned : mergeEqualGroups(planned, bound, cfg, groupOf, counters);
+  const groups = mergeEqualGroups(planned, bound, cfg, groupOf, counters, tiles);
   let fullTiles = 0, partialTiles = 0;
   for (const g of groups) {
     fullTiles += g.fullKvIndices.length;
@@ -201,9 +200,15 @@ const sameInts = (a: Int32Array, b: Int32Array) => a.length === b.length && a.ev
  * point evaluations) are one mask: they become one group, and `groupOf` is rewritten. Groups
  * that are not proven equal stay apart, which is always correct.
  */
-function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: PlanConfig, groupOf: Int32Array, ctr: Counters): GroupSchedule[] {
+function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: PlanConfig, groupOf: Int32Array, ctr: Counters, tiles?: BoxTiles): GroupSchedule[] {
   if (groups.length < 2) return groups;
   const { qLen, kvLen, blockQ, blockKv } = cfg;
+  // The tokens of a block: a range of strips, or a box's rows (padding left out).
+  const tokens = (side: 'q' | 'kv', blk: number): ArrayLike<number> => {
+    const len = side === 'q' ? qLen : kvLen, block = side === 'q' ? blockQ : blockKv;
+    if (tiles) return tileTokens(tiles, side === 'q' ? tiles.q : tiles.kv, blk, len).filter((t) => t >= 0);
+    return Int32Array.from({ length: Math.max(0, Math.min(block, len - blk * block)) }, (_, i) => blk * block + i);
+  };
   let spent = 0;
   const sameMask = (a: number, b: number): boolean => {
     const ga = groups[a], gb = groups[b];
@@ -215,10 +220,11 @@ function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: P
     ctr.pointEvaluations += points;
     const ma = bound[a], mb = bound[b];
     for (let qb = 0; qb < nq; qb++) {
-      const q1 = Math.min((qb + 1) * blockQ, qLen);
+      if (ga.kvRowPtr[qb + 1] === ga.kvRowPtr[qb]) continue;
+      const qs = tokens('q', qb);
       for (let i = ga.kvRowPtr[qb]; i < ga.kvRowPtr[qb + 1]; i++) {
-        const k0 = ga.kvIndices[i] * blockKv, k1 = Math.min(k0 + blockKv, kvLen);
-        for (let q = qb * blockQ; q < q1; q++) for (let k = k0; k < k1; k++) if (!ma.mask(q, k) !== !mb.mask(q, k)) return false;
+        const ks = tokens('kv', ga.kvIndices[i]);
+        for (let x = 0; x < qs.length; x++) for (let y = 0; y < ks.length; y++) if (!ma.mask(qs[x], ks[y]) !== !mb.mask(qs[x], ks[y])) return false;
       }
     }
     return true;

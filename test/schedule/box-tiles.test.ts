@@ -135,6 +135,18 @@ describe('box tiles: choice and refusals', () => {
     expect(planSchedule(lowerToPlanner(flat).planner, { qLen: 1000, kvLen: 1000, heads: 1, blockQ: 64, blockKv: 64, tiles: 'auto' }).tiles).toBeUndefined();
   });
 
+  it('merges head groups whose masks are equal, as strips do', () => {
+    const bp = bindText('pattern g(height: int = 6, width: int = 10) {\n  layout grid(y: height, x: width)\n  causal\n  allow q - k < 3 * (h - 1) || (abs(q.x - k.x) <= 1 && q.y == k.y)\n}');
+    const { planner } = lowerToPlanner(bp);
+    const cfg = { qLen: 60, kvLen: 60, heads: 4, blockQ: 16, blockKv: 16 };
+    const strip = planSchedule(planner, cfg);
+    const box = planSchedule(planner, { ...cfg, tiles: { q: [2, 8], kv: [2, 8] } });
+    expect(strip.groups.length).toBe(3);  // heads 0 and 1 allow only the layout term
+    expect(box.groups.length).toBe(strip.groups.length);
+    expect(Array.from(box.groupOf)).toEqual(Array.from(strip.groupOf));
+    expect(compareWithOracle(bp, box, { sizes: cfg, params: {}, inputs: {} }, 1)).toEqual([]);
+  });
+
   it('refuses shapes that do not fit with bad_tile_shape', () => {
     const { planner } = lowerToPlanner(bindText(natten2d, { height: 16, width: 16 }));
     const cfg = { qLen: 256, kvLen: 256, heads: 1, blockQ: 64, blockKv: 64 };
