@@ -52,6 +52,19 @@ export const spec: KernelSpec = {
     { name: 'batch', type: 'i32' },
     { name: 'group_table', type: 'i32' },
     { name: 'scale', type: 'f32' },
+    { name: 'box_tiles', type: 'i32' },
+    { name: 'q_box0', type: 'i32' },
+    { name: 'q_box1', type: 'i32' },
+    { name: 'q_box2', type: 'i32' },
+    { name: 'q_grid1', type: 'i32' },
+    { name: 'q_grid2', type: 'i32' },
+    { name: 'kv_box0', type: 'i32' },
+    { name: 'kv_box1', type: 'i32' },
+    { name: 'kv_box2', type: 'i32' },
+    { name: 'kv_grid1', type: 'i32' },
+    { name: 'kv_grid2', type: 'i32' },
+    { name: 'grid_n1', type: 'i32' },
+    { name: 'grid_n2', type: 'i32' },
   ],
   bindings: [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
@@ -63,6 +76,7 @@ export const spec: KernelSpec = {
   ],
   runtimeParams: [],
   inputs: [],
+  boxTiles: true,
 };
 /** The WGSL kernel body; `kernelHeader` (runtime/webgpu/tiles.ts) prepends the tile shape. */
 export const wgslBody = `// Block-sparse flash attention (forward) for pattern \`natten_3d\`.
@@ -71,6 +85,7 @@ export const wgslBody = `// Block-sparse flash attention (forward) for pattern \
 //   bh       batch * heads + head: workgroup_id.y; b = bh / heads, h = bh % heads
 //   qBlock   workgroup_id.x: query rows [qBlock * BLOCK_Q, (qBlock + 1) * BLOCK_Q)
 //   kvBlock  a key block from the schedule: keys [kvBlock * BLOCK_KV, (kvBlock + 1) * BLOCK_KV)
+//            (or a box of the layout's grid: [Note: Box tiles])
 //   chunk    KV_CHUNK keys of a key block, staged in workgroup memory (kTile, vTile)
 //   row      a query row of the block; LANES threads (lane = 0..LANES-1) share it, each
 //            owning the output columns lane, lane + LANES, ... (in vec4 units)
@@ -106,6 +121,19 @@ struct Uniforms {
   batch: i32,
   group_table: i32,
   scale: f32,
+  box_tiles: i32,
+  q_box0: i32,
+  q_box1: i32,
+  q_box2: i32,
+  q_grid1: i32,
+  q_grid2: i32,
+  kv_box0: i32,
+  kv_box1: i32,
+  kv_box2: i32,
+  kv_grid1: i32,
+  kv_grid2: i32,
+  grid_n1: i32,
+  grid_n2: i32,
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
@@ -187,6 +215,33 @@ fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
 
+// [Note: Box tiles] With u.box_tiles = 1 the schedule's blocks are boxes of the layout's grid
+// (docs/schedule.md, "Box tiles"; axes padded at the end to three): row r of block blk is the
+// token at grid coordinates g * B + o, where g are the block's box coordinates over the box
+// grid and o the row's offsets in the box B, both row-major. A padding row (past the grid or
+// the sequence) is the token \`len\`: out of range, so never loaded and always masked, and
+// FULL tiles have none. With u.box_tiles = 0 the blocks are strips: token blk * block + r.
+fn tile_token(blk: u32, r: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32, len: u32) -> u32 {
+  if (u.box_tiles == 0) {
+    return min(blk * block + r, len);
+  }
+  let n1 = u32(u.grid_n1);
+  let n2 = u32(u.grid_n2);
+  let c2 = (blk % g2) * b2 + r % b2;
+  let c1 = ((blk / g2) % g1) * b1 + (r / b2) % b1;
+  let c0 = (blk / (g2 * g1)) * b0 + r / (b2 * b1);
+  let t = (c0 * n1 + c1) * n2 + c2;
+  return select(len, t, c1 < n1 && c2 < n2 && t < len);
+}
+
+fn q_token(qBlock: u32, row: u32) -> u32 {
+  return tile_token(qBlock, row, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2), u32(u.q_len));
+}
+
+fn kv_token(kvBlock: u32, j: u32) -> u32 {
+  return tile_token(kvBlock, j, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2), u32(u.kv_len));
+}
+
 fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
   let t_0 = min(max((attn_fdiv(q, 1024i) - 1i), 0i), 13i);
   let t_1 = min(max((attn_fmod(attn_fdiv(q, 32i), 32i) - 3i), 0i), 25i);
@@ -205,7 +260,8 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
+      let kt = kv_token(kvBlock, chunk + j);
+      let at = c.kvBase + kt * D4 + i % D4;
       kTile[j * KROW + i % D4] = kbuf[at];
       vTile[j * KROW + i % D4] = vbuf[at];
     }
@@ -218,7 +274,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(k0 + j);
+      let k = i32(kv_token(kvBlock, chunk + j));
       sTile[c.row * SROW + j] = bitcast<u32>(s);
     }
     workgroupBarrier();
@@ -260,14 +316,15 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
   let b = c.b;
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
-    if (i32(k0) >= u.kv_len) { break; }
+    if (i32(k0) >= u.kv_len && u.box_tiles == 0) { break; }
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
+      let kt = kv_token(kvBlock, chunk + j);
+      let at = c.kvBase + kt * D4 + i % D4;
       var kx = elem4();
       var vx = elem4();
-      if (i32(k0 + j) < u.kv_len) {
+      if (i32(kt) < u.kv_len) {
         kx = kbuf[at];
         vx = vbuf[at];
       }
@@ -283,7 +340,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(k0 + j);
+      let k = i32(kv_token(kvBlock, chunk + j));
       sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
@@ -331,7 +388,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let kvHead = h / (heads / u32(u.kv_heads));
   let row = tid / LANES;
   let lane = tid % LANES;
-  let q = qBlock * BLOCK_Q + row;
+  let q = q_token(qBlock, row);
   let qValid = i32(q) < u.q_len;
   let c = Ctx(i32(q), i32(h), i32(b), tid, row, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4);
 
@@ -386,7 +443,18 @@ export const planner = asPlannerModule(
       slots(h, b, sizes, params) {
         return [];
       },
+      layout: {
+        axes: ['t', 'y', 'x'],
+        sizes(sizes, params) {
+          return [16, 32, 32];
+        },
+      },
       bind(sizes, params, slots, inputs) {
+        const n_1 = 32;
+        const n_2 = 32;
+        const s_2 = 1;
+        const s_1 = s_2 * n_2;
+        const s_0 = s_1 * n_1;
         return {
           classify(q0, q1, k0, k1) {
             const l0 = Math.floor(q0 / 1024),
@@ -462,6 +530,47 @@ export const planner = asPlannerModule(
               t_3 <= rt.fmod(k, 32) &&
               rt.fmod(k, 32) < t_3 + 7
             );
+          },
+          classifyBox(qa, qb, ka, kb) {
+            const l0 = qa[0] - 1,
+              h0 = qb[0] - 1;
+            const l1 = Math.max(l0, 0),
+              h1 = Math.max(h0, 0);
+            const l2 = Math.min(l1, 13),
+              h2 = Math.min(h1, 13);
+            const l3 = h2 <= ka[0] ? 1 : 0,
+              h3 = l2 <= kb[0] ? 1 : 0;
+            const l4 = l2 + 3,
+              h4 = h2 + 3;
+            const l5 = kb[0] < l4 ? 1 : 0,
+              h5 = ka[0] < h4 ? 1 : 0;
+            const l6 = qa[1] - 3,
+              h6 = qb[1] - 3;
+            const l7 = Math.max(l6, 0),
+              h7 = Math.max(h6, 0);
+            const l8 = Math.min(l7, 25),
+              h8 = Math.min(h7, 25);
+            const l9 = h8 <= ka[1] ? 1 : 0,
+              h9 = l8 <= kb[1] ? 1 : 0;
+            const l10 = l8 + 7,
+              h10 = h8 + 7;
+            const l11 = kb[1] < l10 ? 1 : 0,
+              h11 = ka[1] < h10 ? 1 : 0;
+            const l12 = qa[2] - 3,
+              h12 = qb[2] - 3;
+            const l13 = Math.max(l12, 0),
+              h13 = Math.max(h12, 0);
+            const l14 = Math.min(l13, 25),
+              h14 = Math.min(h13, 25);
+            const l15 = h14 <= ka[2] ? 1 : 0,
+              h15 = l14 <= kb[2] ? 1 : 0;
+            const l16 = l14 + 7,
+              h16 = h14 + 7;
+            const l17 = kb[2] < l16 ? 1 : 0,
+              h17 = ka[2] < h16 ? 1 : 0;
+            const l18 = Math.min(l3, l5, l9, l11, l15, l17),
+              h18 = Math.min(h3, h5, h9, h11, h15, h17);
+            return l18 === 1 ? 2 : h18 === 0 ? 0 : 1;
           },
         };
       },

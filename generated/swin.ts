@@ -42,6 +42,19 @@ export const spec: KernelSpec = {
     { name: 'batch', type: 'i32' },
     { name: 'group_table', type: 'i32' },
     { name: 'scale', type: 'f32' },
+    { name: 'box_tiles', type: 'i32' },
+    { name: 'q_box0', type: 'i32' },
+    { name: 'q_box1', type: 'i32' },
+    { name: 'q_box2', type: 'i32' },
+    { name: 'q_grid1', type: 'i32' },
+    { name: 'q_grid2', type: 'i32' },
+    { name: 'kv_box0', type: 'i32' },
+    { name: 'kv_box1', type: 'i32' },
+    { name: 'kv_box2', type: 'i32' },
+    { name: 'kv_grid1', type: 'i32' },
+    { name: 'kv_grid2', type: 'i32' },
+    { name: 'grid_n1', type: 'i32' },
+    { name: 'grid_n2', type: 'i32' },
   ],
   bindings: [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
@@ -53,6 +66,7 @@ export const spec: KernelSpec = {
   ],
   runtimeParams: [],
   inputs: [],
+  boxTiles: true,
 };
 /** The WGSL kernel body; `kernelHeader` (runtime/webgpu/tiles.ts) prepends the tile shape. */
 export const wgslBody = `// Block-sparse flash attention (forward) for pattern \`swin\`.
@@ -61,6 +75,7 @@ export const wgslBody = `// Block-sparse flash attention (forward) for pattern \
 //   bh       batch * heads + head: workgroup_id.y; b = bh / heads, h = bh % heads
 //   qBlock   workgroup_id.x: query rows [qBlock * BLOCK_Q, (qBlock + 1) * BLOCK_Q)
 //   kvBlock  a key block from the schedule: keys [kvBlock * BLOCK_KV, (kvBlock + 1) * BLOCK_KV)
+//            (or a box of the layout's grid: [Note: Box tiles])
 //   chunk    KV_CHUNK keys of a key block, staged in workgroup memory (kTile, vTile)
 //   row      a query row of the block; LANES threads (lane = 0..LANES-1) share it, each
 //            owning the output columns lane, lane + LANES, ... (in vec4 units)
@@ -96,6 +111,19 @@ struct Uniforms {
   batch: i32,
   group_table: i32,
   scale: f32,
+  box_tiles: i32,
+  q_box0: i32,
+  q_box1: i32,
+  q_box2: i32,
+  q_grid1: i32,
+  q_grid2: i32,
+  kv_box0: i32,
+  kv_box1: i32,
+  kv_box2: i32,
+  kv_grid1: i32,
+  kv_grid2: i32,
+  grid_n1: i32,
+  grid_n2: i32,
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
@@ -176,6 +204,33 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+// [Note: Box tiles] With u.box_tiles = 1 the schedule's blocks are boxes of the layout's grid
+// (docs/schedule.md, "Box tiles"; axes padded at the end to three): row r of block blk is the
+// token at grid coordinates g * B + o, where g are the block's box coordinates over the box
+// grid and o the row's offsets in the box B, both row-major. A padding row (past the grid or
+// the sequence) is the token \`len\`: out of range, so never loaded and always masked, and
+// FULL tiles have none. With u.box_tiles = 0 the blocks are strips: token blk * block + r.
+fn tile_token(blk: u32, r: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32, len: u32) -> u32 {
+  if (u.box_tiles == 0) {
+    return min(blk * block + r, len);
+  }
+  let n1 = u32(u.grid_n1);
+  let n2 = u32(u.grid_n2);
+  let c2 = (blk % g2) * b2 + r % b2;
+  let c1 = ((blk / g2) % g1) * b1 + (r / b2) % b1;
+  let c0 = (blk / (g2 * g1)) * b0 + r / (b2 * b1);
+  let t = (c0 * n1 + c1) * n2 + c2;
+  return select(len, t, c1 < n1 && c2 < n2 && t < len);
+}
+
+fn q_token(qBlock: u32, row: u32) -> u32 {
+  return tile_token(qBlock, row, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2), u32(u.q_len));
+}
+
+fn kv_token(kvBlock: u32, j: u32) -> u32 {
+  return tile_token(kvBlock, j, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2), u32(u.kv_len));
+}
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
@@ -186,7 +241,8 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
+      let kt = kv_token(kvBlock, chunk + j);
+      let at = c.kvBase + kt * D4 + i % D4;
       kTile[j * KROW + i % D4] = kbuf[at];
       vTile[j * KROW + i % D4] = vbuf[at];
     }
@@ -199,7 +255,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(k0 + j);
+      let k = i32(kv_token(kvBlock, chunk + j));
       sTile[c.row * SROW + j] = bitcast<u32>(s);
     }
     workgroupBarrier();
@@ -241,14 +297,15 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
   let b = c.b;
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
-    if (i32(k0) >= u.kv_len) { break; }
+    if (i32(k0) >= u.kv_len && u.box_tiles == 0) { break; }
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
+      let kt = kv_token(kvBlock, chunk + j);
+      let at = c.kvBase + kt * D4 + i % D4;
       var kx = elem4();
       var vx = elem4();
-      if (i32(k0 + j) < u.kv_len) {
+      if (i32(kt) < u.kv_len) {
         kx = kbuf[at];
         vx = vbuf[at];
       }
@@ -264,7 +321,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(k0 + j);
+      let k = i32(kv_token(kvBlock, chunk + j));
       sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((attn_fdiv(attn_fdiv(q, 56i), 7i) == attn_fdiv(attn_fdiv(k, 56i), 7i)) && (attn_fdiv(attn_fmod(q, 56i), 7i) == attn_fdiv(attn_fmod(k, 56i), 7i))));
     }
     workgroupBarrier();
@@ -312,7 +369,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let kvHead = h / (heads / u32(u.kv_heads));
   let row = tid / LANES;
   let lane = tid % LANES;
-  let q = qBlock * BLOCK_Q + row;
+  let q = q_token(qBlock, row);
   let qValid = i32(q) < u.q_len;
   let c = Ctx(i32(q), i32(h), i32(b), tid, row, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4);
 
@@ -367,7 +424,16 @@ export const planner = asPlannerModule(
       slots(h, b, sizes, params) {
         return [];
       },
+      layout: {
+        axes: ['y', 'x'],
+        sizes(sizes, params) {
+          return [56, 56];
+        },
+      },
       bind(sizes, params, slots, inputs) {
+        const n_1 = 56;
+        const s_1 = 1;
+        const s_0 = s_1 * n_1;
         return {
           classify(q0, q1, k0, k1) {
             const l0 = Math.floor(q0 / 56),
@@ -401,6 +467,23 @@ export const planner = asPlannerModule(
               +Math.floor(Math.floor(q / 56) / 7) === +Math.floor(Math.floor(k / 56) / 7) &&
               +Math.floor(rt.fmod(q, 56) / 7) === +Math.floor(rt.fmod(k, 56) / 7)
             );
+          },
+          classifyBox(qa, qb, ka, kb) {
+            const l0 = Math.floor(qa[0] / 7),
+              h0 = Math.floor(qb[0] / 7);
+            const l1 = Math.floor(ka[0] / 7),
+              h1 = Math.floor(kb[0] / 7);
+            const l2 = l0 === h0 && l1 === h1 && l0 === l1 ? 1 : 0,
+              h2 = h0 < l1 || h1 < l0 ? 0 : 1;
+            const l3 = Math.floor(qa[1] / 7),
+              h3 = Math.floor(qb[1] / 7);
+            const l4 = Math.floor(ka[1] / 7),
+              h4 = Math.floor(kb[1] / 7);
+            const l5 = l3 === h3 && l4 === h4 && l3 === l4 ? 1 : 0,
+              h5 = h3 < l4 || h4 < l3 ? 0 : 1;
+            const l6 = Math.min(l2, l5),
+              h6 = Math.min(h2, h5);
+            return l6 === 1 ? 2 : h6 === 0 ? 0 : 1;
           },
         };
       },

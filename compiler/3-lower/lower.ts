@@ -5,6 +5,7 @@
  *   normalize        push `!` inward, negated comparisons flipped
  *   foldConstants    evaluate constant sub-trees (compile-time parameters are constants now)
  *   splitHeadGroups  head/batch-dependent sub-terms become slots: heads group by slot values
+ *   layoutCoordinates  the grid of a layout and its coordinate expressions, for box tiles
  *   -> PlanIR        printed by 4-emit into planner code that classifies tiles by interval
  *                    reasoning, builds block lists and verifies them (runtime/schedule/)
  */
@@ -15,6 +16,7 @@ import { invariant } from '../diagnostics/diagnostic.ts';
 import type { DynamicPlanIR, PlanIR } from '../ir/plan.ts';
 import { normalize } from './normalize.ts';
 import { splitHeadGroups } from './split-head-groups.ts';
+import { layoutCoordinates } from './layout-coordinates.ts';
 
 function log(pass: string, e: MExpr): void {
   if (process.env.ATTNC_LOG?.split(',').includes('lower')) process.stderr.write(`[lower] after ${pass}:\n  ${show(e)}\n`);
@@ -30,6 +32,7 @@ export function lowerPattern(bp: BoundPattern): PlanIR {
   log('foldConstants', mask);
   const split = splitHeadGroups(mask);
   log('splitHeadGroups', split.mask);
+  const layout = layoutCoordinates(bp.layout);
   return {
     patternName: bp.pattern.name,
     constValues: bp.constValues,
@@ -39,6 +42,7 @@ export function lowerPattern(bp: BoundPattern): PlanIR {
     runtimeParams: bp.runtimeParams,
     inputs: bp.inputs,
     asserts: bp.pendingAsserts,
+    ...(layout ? { layout } : {}),
   };
 }
 

@@ -118,7 +118,7 @@ export function simulateBackward(bp: BoundPattern, planner: PlannerModule, gpu: 
   const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
   const idealUs = (denseUs - preprocessUs - bm.launchUs) / ideal;
   return toResult(kernel, 'backward', gpu, shape, {
-    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length,
+    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length, tiles: 'strip',
     gapUs: {
       tileRate: (work - maskWork) / slots - idealUs,
       masking: maskWork / slots,

@@ -13,9 +13,17 @@ import { sharedCost, type MExpr } from '../ir/mask.ts';
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
-import { PlanError, type PlanConfig } from '../../runtime/schedule/types.ts';
+import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
+import type { BoxTiles } from '../../runtime/schedule/types.ts';
+
+/** `strip`, or the query box such as `8x16` (`8x16,16x8` when the key box differs). */
+export function tilesText(t: BoxTiles | undefined): string {
+  if (!t) return 'strip';
+  const q = t.q.shape.join('x'), kv = t.kv.shape.join('x');
+  return q === kv ? q : `${q},${kv}`;
+}
 
 /** Problem shape. */
 export interface SimShape {
@@ -28,7 +36,15 @@ export interface SimShape {
   readonly dtypeBytes: number;
   readonly params?: PlanConfig['params'];
   readonly inputs?: PlanConfig['inputs'];
+  /**
+   * The tiles of the forward schedule (docs/schedule.md, "Box tiles"): strips unless a kernel
+   * that takes box tiles is simulated with `auto` or a box. The backward pass plans strips.
+   */
+  readonly tiles?: TileRequest;
 }
+
+/** The kernels whose forward pass takes box tiles (the others take strips only). */
+export const BOX_TILE_KERNELS: readonly string[] = ['attnc-wgsl'];
 
 /** The passes a simulation can price. */
 export type SimPass = 'forward' | 'backward' | 'both';
@@ -56,6 +72,8 @@ export interface SimResult {
   readonly fullTiles: number;
   readonly partialTiles: number;
   readonly workItems: number;
+  /** The forward schedule's tiles: `strip`, or the query (and key) box such as `8x16`. */
+  readonly tiles: string;
   /** Where sparseMs - denseMs / idealSpeedup goes. */
   readonly gap: { readonly tileRateMs: number; readonly maskingMs: number; readonly tailMs: number; readonly overheadMs: number; readonly memoryMs: number };
 }
@@ -120,6 +138,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const s = schedulesOf(bp, planner, shape)({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
+    tiles: BOX_TILE_KERNELS.includes(kernel) && !bp.select ? (shape.tiles ?? 'strip') : 'strip',
   });
   // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
   const selectUs = bp.select ? selectionUs(bp, gpu, shape, km) : 0;
@@ -162,15 +181,17 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
 
   const flops = 4 * shape.batch * shape.heads * shape.qLen * shape.kvLen * shape.headDim;
   const baselineUs = flops / (gpu.denseTflops * 1e6);
-  const totalTiles = nq * s.numKvBlocks * shape.batch * shape.heads;
+  // Dense is counted in strips whatever the schedule's tiles (box grids have padding boxes).
+  const nqDense = Math.ceil(shape.qLen / km.blockQ), nkvDense = Math.ceil(shape.kvLen / km.blockKv);
+  const totalTiles = nqDense * nkvDense * shape.batch * shape.heads;
   // The same kernel run dense: every item has every key block as a FULL tile.
-  const denseItem = km.itemUs + s.numKvBlocks * tFull;
-  const denseUs = listSchedule(new Array(costs.length).fill(denseItem), slots) + km.launchUs;
+  const denseItem = km.itemUs + nkvDense * tFull;
+  const denseUs = listSchedule(new Array(nqDense * shape.batch * shape.heads).fill(denseItem), slots) + km.launchUs;
   const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
   const idealUs = (denseUs - km.launchUs) / ideal;
   const evenUs = totalCost / slots;
   return toResult(kernel, 'forward', gpu, shape, {
-    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length,
+    denseUs, baselineUs, sparseUs, ideal, full, partial, workItems: costs.length, tiles: tilesText(s.tiles),
     gapUs: {
       tileRate: (work - maskWork) / slots - idealUs,  // vs the dense kernel's rate
       masking: maskWork / slots,
@@ -198,6 +219,7 @@ export interface PassTimes {
   readonly full: number;
   readonly partial: number;
   readonly workItems: number;
+  readonly tiles: string;
   readonly gapUs: { readonly tileRate: number; readonly masking: number; readonly tail: number; readonly overhead: number; readonly memory: number };
 }
 
@@ -220,6 +242,7 @@ export function toResult(kernel: string, pass: SimPass, gpu: GpuProfile, shape: 
     fullTiles: t.full,
     partialTiles: t.partial,
     workItems: t.workItems,
+    tiles: t.tiles,
     gap: { tileRateMs: g.tileRate / 1e3, maskingMs: g.masking / 1e3, tailMs: g.tail / 1e3, overheadMs: g.overhead / 1e3, memoryMs: g.memory / 1e3 },
   };
 }

@@ -37,6 +37,7 @@ import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.t
 import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
 import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/reference.ts';
 import { describeTiles, HEAD_DIMS } from '../../runtime/webgpu/tiles.ts';
+import { parseTilesOption } from './tiles-arg.ts';
 import { EXIT, guard } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { loadInputArrays, readNpyInput } from './plan-args.ts';
@@ -46,7 +47,7 @@ const RUNTIME_DIR = packagePath('runtime');
 const BACKENDS = ['webgpu'] as const;
 
 interface CompileOptions extends SourceOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }
-interface RunOptions extends SourceOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean }
+interface RunOptions extends SourceOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean; tiles: string }
 
 /** Adds `compile` and `run` to the CLI. */
 export function registerCompileCommands(program: Command, setStatus: (n: number) => void): void {
@@ -78,6 +79,7 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .option('--scale <x>', 'score scale (default 1/sqrt(D))')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
     .option('--input <name=file.npy>', 'per-token input array, or a select score input (repeatable)', collectParam, {})
+    .option('--tiles <shape>', 'tiles of a pattern with a 2-D or 3-D layout: auto (the cheaper of strips and boxes), strip, or a box such as 8x8 in grid coordinates (axes in layout order; 8x8,4x16 gives the query and the key box; docs/schedule.md)', 'auto')
     .option('--check', 'also compute the float64 reference and print the error')
     .option('--default-limits', "use WebGPU's default limits instead of the adapter's"))
     .action(async (file: string, o: RunOptions) => {
@@ -187,6 +189,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     if (!HEAD_DIMS.includes(D)) diags.report('bad_size', `head_dim ${D} is not supported (a multiple of 16 from 16 to 256)`);
     void S; void skv;
   }
+  const boxes = parseTilesOption(o.tiles ?? 'auto', diags);
   const { bound, runtime, inputs } = bindForRun(file, o, diags, q?.shape[0]);
   if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
   const [batch, heads, qLen, headDim] = q.shape, [, kvHeads, kvLen] = k.shape;
@@ -201,7 +204,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
         defaultLimits: o.defaultLimits,
         kernels: [{ spec, body, plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
           id: 'run', config: { headDim, dtype },
-          options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime },
+          options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime, ...(boxes && !bound.select ? { boxes } : {}) },
           inputs: Object.fromEntries(Object.entries(inputs).map(([n, a]) => [n, Array.from(a)])),
           q: files.file('q', q.data), k: files.file('k', k.data), v: files.file('v', v.data), out: files.file('o'), lseOut: files.file('lse'),
           ...(gate ? { scores: files.file('scores', gate) } : {}),
@@ -225,7 +228,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     if (o.out) batchOut.add(o.out, writeNpy({ dtype: q.dtype, shape: q.shape, data: outData }));
     if (o.lse) batchOut.add(o.lse, writeNpy({ dtype: 'f4', shape: [batch, heads, qLen], data: lse }));
     batchOut.commit();
-    const tileText = bound.select ? `key blocks selected on the GPU per call (\`select\`) besides the static part's ${r.fullTiles} full + ${r.partialTiles} partial tiles` : `${r.fullTiles} full + ${r.partialTiles} partial tiles per head group`;
+    const tileText = bound.select ? `key blocks selected on the GPU per call (\`select\`) besides the static part's ${r.fullTiles} full + ${r.partialTiles} partial tiles` : `${r.fullTiles} full + ${r.partialTiles} partial tiles per head group${r.boxes ? ` (box tiles ${r.boxes.split(',')[0]}${r.boxes.split(',')[1] !== r.boxes.split(',')[0] ? `, key boxes ${r.boxes.split(',')[1]}` : ''})` : ''}`;
     process.stdout.write(`ran ${bound.pattern.name} on ${r.adapter}: batch ${batch}, heads ${heads}/${kvHeads}, q_len ${qLen}, kv_len ${kvLen}; tiles ${describeTiles(r.tiles)}; ${tileText}; ${r.ms.toFixed(2)} ms\n`);
     if (!o.out && !o.check) process.stderr.write('note: no -o given, so the output was not written (pass -o out.npy to keep it, --check to compare it with the reference)\n');
     if (!o.check) return EXIT.ok;

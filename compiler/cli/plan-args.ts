@@ -16,6 +16,7 @@ import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { FileReadError, MAX_NPY_BYTES, readFileBounded } from '../../runtime/io/files.ts';
 import { planProgress } from './progress.ts';
+import { parseTilesOption } from './tiles-arg.ts';
 import { planSelectFromOptions, type SelectDataOptions } from './select-args.ts';
 
 /** Options every planning command accepts. */
@@ -29,6 +30,7 @@ export interface PlanOptions extends SourceOptions, SelectDataOptions {
   blockKv: string;
   param: Record<string, string>;
   input: Record<string, string>;
+  tiles: string;
 }
 
 /** Adds the planning options to a command. */
@@ -41,6 +43,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--batch <n>', 'batch size (matters only for masks that use b; default: the batch of per-batch --input arrays, else 1)')
     .option('--block-q <n>', 'query block size: a power of two, 16..256', '128')
     .option('--block-kv <n>', 'key/value block size: a power of two, 16..256', '128')
+    .option('--tiles <shape>', 'tiles of a pattern with a layout: auto (the cheaper of strips and boxes), strip, or a box such as 8x16 in grid coordinates (axes in layout order; 8x16,16x8 gives the query and the key box)', 'auto')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
     .option('--input <name=file.npy>', 'input array from a .npy file: shape [len], [batch] or [batch, len] as declared, or a select score [batch, heads, q_blocks, kv_blocks] (repeatable)', collectParam, {})
     .option('--q <file.npy>', 'queries [batch, heads, q_len, d] (float32/float64): a pattern with `select` shows the blocks they select')
@@ -85,6 +88,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   const blockQ = intOption('block-q', o.blockQ, diags);
   const blockKv = intOption('block-kv', o.blockKv, diags);
   const params = parseParamArgs(o.param, diags);
+  const tiles = parseTilesOption(o.tiles ?? 'auto', diags);
   if (diags.hasErrors) throw new UserError(diags);
 
   const pattern = checkPatternFile(src, o.pattern, diags, undefined, load);
@@ -96,12 +100,16 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   if (bound) checkRuntimeValues(bound, runtimeValues, diags);
   if (!bound || diags.hasErrors) throw new UserError(diags);
 
+  if (bound.select && tiles !== 'auto' && tiles !== 'strip') {
+    diags.report('bad_tile_shape', `pattern \`${pattern.name}\` has a \`select\` clause, whose blocks are strips of the flat index: plan it with --tiles strip`);
+    throw new UserError(diags);
+  }
   if (bound.select) return { schedule: planSelectFromOptions(bound, o, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs }, diags), plannerSource: lowerToPlanner(bound).plannerSource };
   const lowered = lowerToPlanner(bound);
   let schedule: Schedule;
   const progress = planProgress(`planning ${pattern.name}`);
   try {
-    schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs }, progress.report, progress.afterMs);
+    schedule = planSchedule(lowered.planner, { qLen, kvLen, heads, batch, blockQ, blockKv, params: runtimeValues, inputs, tiles }, progress.report, progress.afterMs);
   } catch (e) {
     if (e instanceof PlanError) {
       if (e.code === 'assertion_failed' && reportFailedAsserts(bound, lowered.planner, { qLen, kvLen, heads }, runtimeValues, diags)) throw new UserError(diags);

@@ -7,16 +7,17 @@ import { svgToPng } from '../4-emit/viz/png.ts';
 import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
 import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
-import { checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
+import { BOX_TILE_KERNELS, checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
 import { MAX_SOURCE_BYTES, readTextBounded, writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
 import { loadInputArrays } from './plan-args.ts';
+import { parseTilesOption } from './tiles-arg.ts';
 
 interface SimOptions extends SourceOptions {
   pattern?: string; qLen?: string; kvLen?: string; heads: string; kvHeads?: string; batch?: string; headDim: string; dtype: string;
-  kernel: string; pass: string; gpu: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
+  kernel: string; pass: string; gpu: string; tiles: string; param: Record<string, string>; input: Record<string, string>; format: string; sweep?: string; out?: string; results?: string;
 }
 
 const num = (s: string) => parseIntText(s) ?? NaN;
@@ -36,6 +37,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--head-dim <n>', 'head dimension', '128')
     .option('--dtype <t>', 'bf16 | f16 | f32', 'bf16')
     .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
+    .option('--tiles <shape>', `forward tiles of a pattern with a layout, for kernels that take box tiles (${BOX_TILE_KERNELS.join(', ')}): auto (the cheaper of strips and boxes), strip, or a box such as 8x16 (docs/schedule.md); other kernels plan strips`, 'auto')
     .option('--pass <p>', 'forward | backward | both (a training step\'s attention: forward + backward)', 'forward')
     .option('--gpu <name>', `hardware profile: ${profileNames().join(', ')} (or a .json file)`, 'h100')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
@@ -97,6 +99,10 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const dtypeBytes = DTYPE_BYTES.get(o.dtype);
   if (!dtypeBytes) diags.report('bad_param_value', `--dtype must be bf16, f16 or f32, got \`${o.dtype}\``);
   if (!FORMATS.includes(o.format)) diags.report('bad_param_value', `--format must be table or json, got \`${o.format}\``);
+  const tiles = parseTilesOption(o.tiles, diags);
+  if (tiles && tiles !== 'auto' && tiles !== 'strip' && !BOX_TILE_KERNELS.includes(o.kernel)) {
+    diags.report('bad_tile_shape', `the ${o.kernel} kernels take strips only (box tiles: ${BOX_TILE_KERNELS.join(', ')}); use --tiles strip or auto`);
+  }
   if (diags.hasErrors) throw new UserError(diags);
   const params = parseParamArgs(o.param, diags);
   const load = loadOptions(o, diags);
@@ -113,7 +119,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     throw new UserError(diags);
   }
   const { planner } = lowerToPlanner(bound);
-  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs });
+  const shapeAt = (qLen: number, kvLen: number): SimShape => ({ batch: sizes.batch, heads: sizes.heads, kvHeads, qLen, kvLen, headDim: sizes.headDim, dtypeBytes: dtypeBytes!, params: runtime, inputs, tiles });
   const sim = (q: number, kv: number): SimResult => {
     try {
       return simulatePass(bound, planner, gpu, o.kernel, shapeAt(q, kv), pass);
@@ -202,7 +208,7 @@ function table(rows: readonly SimResult[], calibrated: boolean, note?: string): 
   ];
   for (const r of rows) {
     const g = r.gap;
-    lines.push(`| ${r.qLen} x ${r.kvLen} | ${r.workItems} | ${r.fullTiles} / ${r.partialTiles} | ${r.denseMs.toFixed(3)} | ${r.sparseMs.toFixed(3)} | ${r.speedup.toFixed(2)}x | ${r.idealSpeedup.toFixed(2)}x | ${r.baselineMs.toFixed(3)} | ${r.speedupVsBaseline.toFixed(2)}x | ${[g.tileRateMs, g.maskingMs, g.tailMs, g.overheadMs, g.memoryMs].map((x) => x.toFixed(3)).join(' / ')} |`);
+    lines.push(`| ${r.qLen} x ${r.kvLen} | ${r.workItems} | ${r.fullTiles} / ${r.partialTiles}${r.tiles === 'strip' ? '' : ` (${r.tiles} boxes)`} | ${r.denseMs.toFixed(3)} | ${r.sparseMs.toFixed(3)} | ${r.speedup.toFixed(2)}x | ${r.idealSpeedup.toFixed(2)}x | ${r.baselineMs.toFixed(3)} | ${r.speedupVsBaseline.toFixed(2)}x | ${[g.tileRateMs, g.maskingMs, g.tailMs, g.overheadMs, g.memoryMs].map((x) => x.toFixed(3)).join(' / ')} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -49,6 +49,7 @@ export const DIAGNOSTIC_CODES = {
   param_out_of_range: { severity: 'error', summary: 'a parameter value outside the declared range' },
   missing_param: { severity: 'error', summary: 'a parameter with no default and no value given' },
   assertion_failed: { severity: 'error', summary: 'an `assert` in a pattern is false for the given parameters' },
+  bad_tile_shape: { severity: 'error', summary: 'a `--tiles` box shape that does not fit: not one size per layout axis, sizes that do not multiply to the block size, a pattern without a layout of two or more axes, or a target that takes strips only' },
   bad_size: { severity: 'error', summary: 'a sequence length, head count or block size that is not allowed' },
   bad_input: { severity: 'error', summary: 'an input array that is missing, unreadable, or of the wrong length or type; the queries, keys or score input of a pattern with `select` (`--q`, `--k`, `--input`) of the wrong shape or type' },
   dynamic_unsupported: { severity: 'error', summary: 'a pattern with a `select` clause given to a code generation target or the simulator that does not support data-dependent selection yet' },

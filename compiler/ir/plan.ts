@@ -22,6 +22,19 @@ export interface HeadSlot {
   readonly expr: MExpr;
 }
 
+/**
+ * The grid of a pattern with a `layout` of two or more axes, for box tiles
+ * (docs/schedule.md, "Box tiles"): the axis names and sizes in layout order, and each axis's
+ * coordinate of `q` and of `k` as the mask spells it (`q % width`, `q / width % height`, ...),
+ * which the box classifier bounds by the box's interval on that axis.
+ */
+export interface PlanLayout {
+  readonly axes: readonly string[];
+  readonly sizes: readonly MExpr[];
+  readonly q: readonly MExpr[];
+  readonly k: readonly MExpr[];
+}
+
 /** Everything needed to plan schedules for one bound pattern. */
 export interface PlanIR {
   readonly patternName: string;
@@ -36,6 +49,8 @@ export interface PlanIR {
   readonly inputs: readonly ParamInfo[];
   /** Asserts over sizes and runtime scalars, checked before planning. */
   readonly asserts: readonly CheckedAssert[];
+  /** The grid, when the pattern has a layout of two or more axes (box tiles are possible). */
+  readonly layout?: PlanLayout;
 }
 
 /**

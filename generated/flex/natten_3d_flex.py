@@ -25,6 +25,10 @@ every head.
 Tensors (input arrays, the BlockMask) go to `device`: by default the device of the input
 arrays given as tensors, else the CPU.
 
+This pattern has a layout (t, y, x): attnc can plan it in box tiles of its grid (`attnc
+schedule --tiles`, docs/schedule.md), which a BlockMask cannot express, since its blocks are
+strips of the flat token index; block_mask() plans strips.
+
 Needs PyTorch with FlexAttention and attnc's runtime package (`pip install <attnc>/runtime/python`).
 """
 import math

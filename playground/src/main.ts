@@ -230,7 +230,7 @@ function drawTileMap(): void {
   try {
     const qLen = num(s.qLen, 'q_len'), kvLen = s.kvLen.trim() ? num(s.kvLen, 'kv_len') : qLen;
     const { params, inputs } = runtimeValues(p.bound.pattern, qLen, kvLen);
-    schedule = plan(p, { qLen, kvLen, heads: num(s.heads, 'heads'), blockQ: num(s.blockQ, 'block_q'), blockKv: num(s.blockKv, 'block_kv'), params, inputs });
+    schedule = plan(p, { qLen, kvLen, heads: num(s.heads, 'heads'), blockQ: num(s.blockQ, 'block_q'), blockKv: num(s.blockKv, 'block_kv'), params, inputs, tiles: 'auto' });
   } catch (e) {
     if (!(e instanceof PlanError || e instanceof InputError)) throw e;
     state.schedule = undefined;
@@ -244,7 +244,7 @@ function drawTileMap(): void {
   const counts = $('tile-counts');
   Object.assign(counts.dataset, { full: String(sum.full), partial: String(sum.partial), total: String(sum.total) });
   fill(counts,
-    h('b', {}, schedule.pattern), `: ${schedule.numQBlocks} x ${schedule.numKvBlocks} blocks of ${schedule.blockQ} x ${schedule.blockKv}, ${schedule.groups.length} head group${schedule.groups.length === 1 ? '' : 's'} · `,
+    h('b', {}, schedule.pattern), `: ${schedule.numQBlocks} x ${schedule.numKvBlocks} blocks of ${schedule.blockQ} x ${schedule.blockKv}${schedule.tiles ? ` (box tiles ${schedule.tiles.q.shape.join('x')} of the grid ${schedule.tiles.axes.join(', ')})` : ''}, ${schedule.groups.length} head group${schedule.groups.length === 1 ? '' : 's'} · `,
     h('span', { class: 'full' }, `${sum.full} full`), ' + ', h('span', { class: 'partial' }, `${sum.partial} partial`), ` of ${sum.total} tiles · density ${(sum.density * 100).toFixed(1)}% · ideal speedup ${sum.idealSpeedup.toFixed(2)}x`);
   fill($('tilemap'), svgImage(renderSvg(schedule, { maxGroups: 4 }), `tile map of ${schedule.pattern}`, 'map'));
 }

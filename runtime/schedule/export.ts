@@ -17,8 +17,13 @@
 import { zipSync } from 'fflate';
 import { writeNpy } from '../io/npy.ts';
 import type { GroupSchedule, Schedule } from './types.ts';
+import { blockLabel, tilesToJson } from './box.ts';
 
-/** Tile counts and the ideal speedup (dense tiles over listed tiles, per (b, h)). */
+/**
+ * Tile counts and the ideal speedup (dense tiles over listed tiles, per (b, h)). The dense
+ * count is that of strips, `ceil(q_len / block_q) x ceil(kv_len / block_kv)`, for box
+ * schedules too, so that the ideal speedups of strips and boxes compare.
+ */
 export function summarize(s: Schedule): { full: number; partial: number; total: number; density: number; idealSpeedup: number } {
   let full = 0, partial = 0;
   for (let m = 0; m < s.groupOf.length; m++) {
@@ -26,7 +31,7 @@ export function summarize(s: Schedule): { full: number; partial: number; total: 
     full += g.fullKvIndices.length;
     partial += g.kvIndices.length;
   }
-  const total = s.numQBlocks * s.numKvBlocks * s.groupOf.length;
+  const total = Math.ceil(s.qLen / s.blockQ) * Math.ceil(s.kvLen / s.blockKv) * s.groupOf.length;
   const listed = full + partial;
   return { full, partial, total, density: listed / total, idealSpeedup: listed === 0 ? Infinity : total / listed };
 }
@@ -60,6 +65,7 @@ export function scheduleToText(s: Schedule): string {
   const lines = [
     `schedule ${s.pattern}: q_len=${s.qLen} kv_len=${s.kvLen} heads=${s.heads}${s.batch > 1 ? ` batch=${s.batch}` : ''} block=${s.blockQ}x${s.blockKv}`,
     `tiles: ${sum.full} full, ${sum.partial} partial, of ${sum.total} (density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${sum.idealSpeedup === Infinity ? 'inf' : sum.idealSpeedup.toFixed(2)}x)`,
+    ...(s.tiles ? [`box tiles over the grid (${s.tiles.axes.join(', ')}): query boxes ${s.tiles.q.shape.join('x')} (${s.tiles.q.grid.join('x')} of them), key boxes ${s.tiles.kv.shape.join('x')} (${s.tiles.kv.grid.join('x')}); block numbers are boxes, row-major`] : []),
     `head groups: ${s.groups.length}`,
   ];
   s.groups.forEach((g, gi) => {
@@ -68,7 +74,8 @@ export function scheduleToText(s: Schedule): string {
     for (let qb = 0; qb < s.numQBlocks; qb++) {
       const f = g.fullKvIndices.subarray(g.fullKvRowPtr[qb], g.fullKvRowPtr[qb + 1]);
       const p = g.kvIndices.subarray(g.kvRowPtr[qb], g.kvRowPtr[qb + 1]);
-      lines.push(`  q ${String(qb).padStart(w)}: full [${ranges(f)}] partial [${ranges(p)}]`);
+      const at = s.tiles ? ` (${blockLabel(s.tiles, s.tiles.q, qb)})` : '';
+      lines.push(`  q ${String(qb).padStart(w)}${at}: full [${ranges(f)}] partial [${ranges(p)}]`);
     }
     if (g.selected) {
       const sel: number[] = [];
@@ -95,6 +102,7 @@ export function scheduleToJson(s: Schedule): object {
     block_kv: s.blockKv,
     num_q_blocks: s.numQBlocks,
     num_kv_blocks: s.numKvBlocks,
+    ...(s.tiles ? { tiles: tilesToJson(s.tiles) } : {}),
     head_group: headGroup,
     groups: s.groups.map((g) => ({
       members: Array.from(g.members),
@@ -149,7 +157,16 @@ export function scheduleToNpz(s: Schedule): Uint8Array {
   const [qn, qi] = mk(nkv, nq, (g) => [g.qColPtr, g.qIndices]);
   const [fqn, fqi] = mk(nkv, nq, (g) => [g.fullQColPtr, g.fullQIndices]);
   const meta = new Int32Array([s.qLen, s.kvLen, s.blockQ, s.blockKv]);
+  const t = s.tiles;
+  const ints = (xs: readonly number[]) => writeNpy({ dtype: 'i4', shape: [xs.length], data: Int32Array.from(xs) });
+  // Box tiles: the lists index boxes, which a FlexAttention BlockMask (strips) cannot take.
+  const box: Record<string, Uint8Array> = t ? {
+    'tiles_strides.npy': ints(t.strides),
+    'tiles_q_shape.npy': ints(t.q.shape), 'tiles_q_extent.npy': ints(t.q.extent), 'tiles_q_grid.npy': ints(t.q.grid),
+    'tiles_kv_shape.npy': ints(t.kv.shape), 'tiles_kv_extent.npy': ints(t.kv.extent), 'tiles_kv_grid.npy': ints(t.kv.grid),
+  } : {};
   return zipSync({
+    ...box,
     'kv_num_blocks.npy': kvn, 'kv_indices.npy': kvi,
     'full_kv_num_blocks.npy': fkvn, 'full_kv_indices.npy': fkvi,
     'q_num_blocks.npy': qn, 'q_indices.npy': qi,

@@ -9,7 +9,10 @@
  */
 import { InputTable } from './ops.ts';
 import type { PlannerInputs, PlannerModule, PlannerSizes, BoundPlanner } from './planner.ts';
-import { PlanError, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
+import { PlanError, type BoxTiles, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
+import { boxTiles, gridStrides, sideBlocks, tileTokens } from './box.ts';
+import { planBoxGroup } from './plan-box.ts';
+import { chooseTiles } from './choose-tiles.ts';
 
 const EMPTY = 0, SOME = 1, ALL = 2;
 
@@ -70,12 +73,23 @@ export type PlanProgress = (fraction: number) => void;
  * while (`progressAfterMs`, default 2 s; 0 reports from the start).
  */
 export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: PlanProgress, progressAfterMs = 2000): Schedule {
+  return planWith(mod, cfg, false, progress, progressAfterMs);
+}
+
+/** `planSchedule`; with `countOnly`, the fully masked rows are not looked for (the tile lists are the same). */
+function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progress?: PlanProgress, progressAfterMs = 2000): Schedule {
+  const req = cfg.tiles ?? 'strip';
+  if (req === 'auto') {
+    const best = chooseTiles(mod, cfg, (c) => planWith(mod, c, true), gridExtents(mod, cfg));
+    return planWith(mod, { ...cfg, tiles: best.tiles ? { q: best.tiles.q.shape, kv: best.tiles.kv.shape } : 'strip' }, countOnly, progress, progressAfterMs);
+  }
   const { qLen, kvLen, heads, blockQ, blockKv } = cfg;
   validateSizes(cfg);
   const params = validateParams(mod, cfg);
   const sizes: PlannerSizes = { qLen, kvLen, heads };
   const failed = mod.failedAsserts(sizes, params);
   if (failed.length) throw new PlanError('assertion_failed', failed.join('; '));
+  const tiles = req === 'strip' ? undefined : boxTilesOf(mod, cfg, sizes, params, req);
   const inputs = buildInputs(mod, cfg);
   const batch = mod.meta.dependsOnBatch ? (cfg.batch ?? 1) : 1;
   if (batch * heads > MAX_HEAD_INSTANCES) {
@@ -103,24 +117,32 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
     }
   }
 
-  const tiles = scheduleTiles(groupSlots.length, qLen, kvLen, blockQ, blockKv);
-  if (tiles > MAX_SCHEDULE_TILES) {
-    throw new PlanError('bad_size', `the schedule would have up to ${tiles} tiles (${groupSlots.length} head group${groupSlots.length === 1 ? '' : 's'} x ${Math.ceil(qLen / blockQ)} query blocks x ${Math.ceil(kvLen / blockKv)} key blocks); the limit is ${MAX_SCHEDULE_TILES}: use larger blocks or shorter sequences`);
+  const numQBlocks = tiles ? sideBlocks(tiles.q) : Math.ceil(qLen / blockQ);
+  const numKvBlocks = tiles ? sideBlocks(tiles.kv) : Math.ceil(kvLen / blockKv);
+  const tileCount = groupSlots.length * numQBlocks * numKvBlocks;
+  if (tileCount > MAX_SCHEDULE_TILES) {
+    throw new PlanError('bad_size', `the schedule would have up to ${tileCount} tiles (${groupSlots.length} head group${groupSlots.length === 1 ? '' : 's'} x ${numQBlocks} query blocks x ${numKvBlocks} key blocks); the limit is ${MAX_SCHEDULE_TILES}: use larger blocks or shorter sequences`);
   }
   const started = Date.now();
   let lastReport = -Infinity;
-  const nqAll = Math.ceil(qLen / blockQ) * groupSlots.length;
+  const nqAll = numQBlocks * groupSlots.length;
   const tick = progress && ((g: number, qb: number) => {
     const now = Date.now();
     if (now - started < progressAfterMs || now - lastReport < 500) return;
     lastReport = now;
-    progress((g * Math.ceil(qLen / blockQ) + qb) / nqAll);
+    progress((g * numQBlocks + qb) / nqAll);
   });
   const counters: Counters = { classifierCalls: 0, pointEvaluations: 0, refinedTiles: 0, unproven: 0, groupSteps: 0 };
   const budget = cfg.refineBudget ?? 2 * blockQ * blockKv;
   const bound = groupSlots.map((slots) => mod.bind(sizes, params, slots, inputs));
-  const planned = bound.map((p, g) => planGroup(p, cfg, budget, counters, Int32Array.from(members[g]), tick && ((qb: number) => tick(g, qb))));
-  const groups = mergeEqualGroups(planned, bound, cfg, groupOf, counters);
+  const planned = bound.map((p, g) => {
+    const at = tick && ((qb: number) => tick(g, qb));
+    const rowsBudget = countOnly ? 0 : MASKED_ROWS_BUDGET;
+    if (!tiles) return planGroup(p, cfg, budget, counters, Int32Array.from(members[g]), rowsBudget, at);
+    const lists = planBoxGroup(p, cfg, tiles, budget, GROUP_REFINE_BUDGET, rowsBudget, counters, at);
+    return groupFromLists(lists.kvRowPtr, lists.kvIndices, lists.fullKvRowPtr, lists.fullKvIndices, numKvBlocks, Int32Array.from(members[g]), lists.fullyMaskedRows);
+  });
+  const groups = mergeEqualGroups(planned, bound, cfg, groupOf, counters, tiles);
   let fullTiles = 0, partialTiles = 0;
   for (const g of groups) {
     fullTiles += g.fullKvIndices.length;
@@ -129,8 +151,8 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
   return {
     pattern: mod.meta.pattern,
     qLen, kvLen, heads, batch, blockQ, blockKv,
-    numQBlocks: Math.ceil(qLen / blockQ),
-    numKvBlocks: Math.ceil(kvLen / blockKv),
+    numQBlocks,
+    numKvBlocks,
     groupOf,
     groups,
     stats: {
@@ -141,7 +163,29 @@ export function planSchedule(mod: PlannerModule, cfg: PlanConfig, progress?: Pla
       classifierCalls: counters.classifierCalls,
       pointEvaluations: counters.pointEvaluations,
     },
+    ...(tiles ? { tiles } : {}),
   };
+}
+
+/** The extents of the grid that the longer sequence covers, when the pattern has a layout and its sizes are valid. */
+function gridExtents(mod: PlannerModule, cfg: PlanConfig): number[] | undefined {
+  if (!mod.layout) return undefined;
+  let sizes: number[];
+  try {
+    sizes = mod.layout.sizes({ qLen: cfg.qLen, kvLen: cfg.kvLen, heads: cfg.heads }, validateParams(mod, cfg));
+  } catch (e) {
+    if (e instanceof PlanError) return undefined;
+    throw e;
+  }
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) return undefined;
+  const strides = gridStrides(sizes);
+  return sizes.map((n, i) => (i === 0 ? Math.ceil(Math.max(cfg.qLen, cfg.kvLen) / strides[0]) : n));
+}
+
+/** The checked box tiles of a forced shape; `bad_tile_shape` when the pattern has no grid. */
+function boxTilesOf(mod: PlannerModule, cfg: PlanConfig, sizes: PlannerSizes, params: Record<string, number | boolean>, req: { readonly q: readonly number[]; readonly kv: readonly number[] }): BoxTiles {
+  if (!mod.layout) throw new PlanError('bad_tile_shape', `box tiles need a layout of two or more axes; pattern \`${mod.meta.pattern}\` has none (use --tiles strip)`);
+  return boxTiles(mod.layout.axes, mod.layout.sizes(sizes, params), cfg.qLen, cfg.kvLen, cfg.blockQ, cfg.blockKv, req.q, req.kv);
 }
 
 /** Point evaluations the merge of equal head groups may spend in all. */
@@ -156,9 +200,15 @@ const sameInts = (a: Int32Array, b: Int32Array) => a.length === b.length && a.ev
  * point evaluations) are one mask: they become one group, and `groupOf` is rewritten. Groups
  * that are not proven equal stay apart, which is always correct.
  */
-function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: PlanConfig, groupOf: Int32Array, ctr: Counters): GroupSchedule[] {
+function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: PlanConfig, groupOf: Int32Array, ctr: Counters, tiles?: BoxTiles): GroupSchedule[] {
   if (groups.length < 2) return groups;
   const { qLen, kvLen, blockQ, blockKv } = cfg;
+  // The tokens of a block: a range of strips, or a box's rows (padding left out).
+  const tokens = (side: 'q' | 'kv', blk: number): ArrayLike<number> => {
+    const len = side === 'q' ? qLen : kvLen, block = side === 'q' ? blockQ : blockKv;
+    if (tiles) return tileTokens(tiles, side === 'q' ? tiles.q : tiles.kv, blk, len).filter((t) => t >= 0);
+    return Int32Array.from({ length: Math.max(0, Math.min(block, len - blk * block)) }, (_, i) => blk * block + i);
+  };
   let spent = 0;
   const sameMask = (a: number, b: number): boolean => {
     const ga = groups[a], gb = groups[b];
@@ -170,10 +220,11 @@ function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: P
     ctr.pointEvaluations += points;
     const ma = bound[a], mb = bound[b];
     for (let qb = 0; qb < nq; qb++) {
-      const q1 = Math.min((qb + 1) * blockQ, qLen);
+      if (ga.kvRowPtr[qb + 1] === ga.kvRowPtr[qb]) continue;
+      const qs = tokens('q', qb);
       for (let i = ga.kvRowPtr[qb]; i < ga.kvRowPtr[qb + 1]; i++) {
-        const k0 = ga.kvIndices[i] * blockKv, k1 = Math.min(k0 + blockKv, kvLen);
-        for (let q = qb * blockQ; q < q1; q++) for (let k = k0; k < k1; k++) if (!ma.mask(q, k) !== !mb.mask(q, k)) return false;
+        const ks = tokens('kv', ga.kvIndices[i]);
+        for (let x = 0; x < qs.length; x++) for (let y = 0; y < ks.length; y++) if (!ma.mask(qs[x], ks[y]) !== !mb.mask(qs[x], ks[y])) return false;
       }
     }
     return true;
@@ -192,7 +243,7 @@ function mergeEqualGroups(groups: GroupSchedule[], bound: BoundPlanner[], cfg: P
   return kept.map((g, i) => ({ ...groups[g], members: Int32Array.from(members[i]) }));
 }
 
-function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array, tick?: (qb: number) => void): GroupSchedule {
+function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counters, members: Int32Array, rowsBudget: number, tick?: (qb: number) => void): GroupSchedule {
   const { qLen, kvLen, blockQ, blockKv } = cfg;
   const nq = Math.ceil(qLen / blockQ), nkv = Math.ceil(kvLen / blockKv);
   ctr.groupSteps = 0;
@@ -238,6 +289,11 @@ function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counte
   }
 
   const kvIndices = partial.toArray(), fullKvIndices = full.toArray();
+  return groupFromLists(kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices, nkv, members, rowsBudget ? findFullyMaskedRows(p, cfg, kvRowPtr, kvIndices, fullKvRowPtr, ctr) : []);
+}
+
+/** A group's schedule from its kv-major lists: counts and the q-major transpose added. */
+function groupFromLists(kvRowPtr: Int32Array, kvIndices: Int32Array, fullKvRowPtr: Int32Array, fullKvIndices: Int32Array, nkv: number, members: Int32Array, fullyMaskedRows: [number, number][]): GroupSchedule {
   const t = transpose(kvRowPtr, kvIndices, nkv);
   const ft = transpose(fullKvRowPtr, fullKvIndices, nkv);
   return {
@@ -254,7 +310,7 @@ function planGroup(p: BoundPlanner, cfg: PlanConfig, budget: number, ctr: Counte
     fullQNumBlocks: counts(ft.ptr),
     fullQColPtr: ft.ptr,
     fullQIndices: ft.idx,
-    fullyMaskedRows: findFullyMaskedRows(p, cfg, kvRowPtr, kvIndices, fullKvRowPtr, ctr),
+    fullyMaskedRows,
   };
 }
 

@@ -32,11 +32,20 @@ export interface BoundPlanner {
   /** 0: no element allowed, 1: some may be, 2: all allowed, over q in [q0,q1], k in [k0,k1]. */
   classify(q0: number, q1: number, k0: number, k1: number): 0 | 1 | 2;
   mask(q: number, k: number): boolean;
+  /**
+   * With a layout (docs/schedule.md, "Box tiles"): the class of the query box with grid
+   * coordinates in `[qa[i], qb[i]]` on each axis against the key box `[ka[i], kb[i]]`
+   * (inclusive; every point of each box is a valid coordinate, the flat index may pass the
+   * sequence's end). Sound like `classify`.
+   */
+  classifyBox?(qa: ArrayLike<number>, qb: ArrayLike<number>, ka: ArrayLike<number>, kb: ArrayLike<number>): 0 | 1 | 2;
 }
 
 /** A pattern's planner functions. */
 export interface PlannerModule {
   readonly meta: PlannerMeta;
+  /** With a layout of two or more axes: its axis names and sizes `n_i` for a problem. */
+  readonly layout?: { readonly axes: readonly string[]; sizes(sizes: PlannerSizes, params: Record<string, number | boolean>): number[] };
   failedAsserts(sizes: PlannerSizes, params: Record<string, number | boolean>): string[];
   slots(h: number, b: number, sizes: PlannerSizes, params: Record<string, number | boolean>, inputs?: PlannerInputs): (number | boolean)[];
   bind(sizes: PlannerSizes, params: Record<string, number | boolean>, slots: readonly (number | boolean)[], inputs: PlannerInputs): BoundPlanner;

@@ -58,6 +58,37 @@ export interface ScheduleStats {
   readonly pointEvaluations: number;
 }
 
+/**
+ * One side (queries or keys) of a box schedule (docs/schedule.md, "Box tiles"): block `blk`
+ * is the box with box coordinates `g` = `blk` unravelled row-major over `grid`; its row `r`
+ * is offsets `o` = `r` unravelled over `shape`, the token with coordinates
+ * `c_i = g_i * shape_i + o_i`, which is padding when `c_i >= extent_i` for some `i >= 1` or
+ * when its index `sum_i c_i * strides_i` is past the sequence.
+ */
+export interface BoxSide {
+  readonly shape: readonly number[];
+  readonly extent: readonly number[];
+  readonly grid: readonly number[];
+}
+
+/** The tile shape of a box schedule; strip schedules have none. */
+export interface BoxTiles {
+  readonly kind: 'box';
+  /** The layout's axis names, in order. */
+  readonly axes: readonly string[];
+  /** Token stride of each axis. */
+  readonly strides: readonly number[];
+  readonly q: BoxSide;
+  readonly kv: BoxSide;
+}
+
+/**
+ * The tiles to plan with: strips of the flat index (the default), the cheapest of the strip
+ * and every box shape (`auto`), or forced box shapes (axes in layout order; `q` multiplies to
+ * `blockQ`, `kv` to `blockKv`).
+ */
+export type TileRequest = 'strip' | 'auto' | { readonly q: readonly number[]; readonly kv: readonly number[] };
+
 /** A complete schedule for one problem size. */
 export interface Schedule {
   readonly pattern: string;
@@ -74,6 +105,11 @@ export interface Schedule {
   readonly groupOf: Int32Array;
   readonly groups: readonly GroupSchedule[];
   readonly stats: ScheduleStats;
+  /**
+   * Box tiles, when the schedule is cut from a layout's grid: then `numQBlocks` and
+   * `numKvBlocks` count boxes, and a block's tokens are the box's (see `BoxSide`).
+   */
+  readonly tiles?: BoxTiles;
 }
 
 /** Problem description for planning. */
@@ -94,11 +130,13 @@ export interface PlanConfig {
    * planning cost and may leave tiles PARTIAL without proof (counted in the stats).
    */
   readonly refineBudget?: number;
+  /** Strips (default), box tiles for a pattern with a layout, or the cheaper (docs/schedule.md). */
+  readonly tiles?: TileRequest;
 }
 
 /** A problem the planner's caller must fix (bad sizes, missing runtime values, ...). */
 export class PlanError extends Error {
-  constructor(readonly code: 'bad_size' | 'missing_param' | 'bad_param_value' | 'param_out_of_range' | 'bad_input' | 'assertion_failed' | 'bad_select', message: string) {
+  constructor(readonly code: 'bad_size' | 'missing_param' | 'bad_param_value' | 'param_out_of_range' | 'bad_input' | 'assertion_failed' | 'bad_select' | 'bad_tile_shape', message: string) {
     super(message);
     this.name = 'PlanError';
   }

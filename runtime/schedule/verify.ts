@@ -5,14 +5,22 @@
  * transpose of the kv-major ones. A violation is a bug in attnc, so it throws.
  */
 import type { GroupSchedule, Schedule } from './types.ts';
+import { blockOverhangs, sideBlocks } from './box.ts';
+
+/** [Note: Full tiles never overhang]: whether tile (qBlock, kvBlock) has a padding row or column. */
+function overhangs(s: Schedule, qb: number, kb: number): boolean {
+  const t = s.tiles;
+  if (!t) return (qb + 1) * s.blockQ > s.qLen || (kb + 1) * s.blockKv > s.kvLen;
+  return blockOverhangs(t, t.q, qb, s.qLen) || blockOverhangs(t, t.kv, kb, s.kvLen);
+}
 
 /** Throws an Error naming the first broken invariant. */
 export function verifySchedule(s: Schedule): void {
   const fail = (msg: string): never => {
     throw new Error(`internal compiler error: schedule invariant broken: ${msg}`);
   };
-  if (s.numQBlocks !== Math.ceil(s.qLen / s.blockQ)) fail('numQBlocks');
-  if (s.numKvBlocks !== Math.ceil(s.kvLen / s.blockKv)) fail('numKvBlocks');
+  if (s.numQBlocks !== (s.tiles ? sideBlocks(s.tiles.q) : Math.ceil(s.qLen / s.blockQ))) fail('numQBlocks');
+  if (s.numKvBlocks !== (s.tiles ? sideBlocks(s.tiles.kv) : Math.ceil(s.kvLen / s.blockKv))) fail('numKvBlocks');
   if (s.groupOf.length !== s.batch * s.heads) fail('groupOf length');
   const seen = new Int32Array(s.batch * s.heads);
   s.groups.forEach((g, gi) => {
@@ -47,7 +55,7 @@ function verifyGroup(s: Schedule, g: GroupSchedule, gi: number, fail: (m: string
     for (let i = g.fullKvRowPtr[r]; i < g.fullKvRowPtr[r + 1]; i++) {
       const kb = g.fullKvIndices[i];
       if (mark[kb]) fail(`group ${gi}: tile (${r}, ${kb}) is both full and partial`);
-      if ((r + 1) * s.blockQ > s.qLen || (kb + 1) * s.blockKv > s.kvLen) fail(`group ${gi}: full tile (${r}, ${kb}) overhangs the sequence end`);
+      if (overhangs(s, r, kb)) fail(`group ${gi}: full tile (${r}, ${kb}) overhangs the sequence end`);
     }
     for (let i = g.kvRowPtr[r]; i < g.kvRowPtr[r + 1]; i++) mark[g.kvIndices[i]] = 0;
   }

@@ -12,8 +12,10 @@
  * and selects its key blocks at every call on the GPU before the kernel runs (`select.ts`).
  */
 import { planSchedule } from '../schedule/plan.ts';
+import { PlanError } from '../schedule/types.ts';
 import type { PlannerModule } from '../schedule/planner.ts';
-import type { Schedule } from '../schedule/types.ts';
+import type { Schedule, TileRequest } from '../schedule/types.ts';
+import { boxUniforms } from './box-uniforms.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
@@ -61,6 +63,12 @@ export interface RunOptions<P extends object = ParamValues, I extends object = I
    * dense path of the same kernel). It must have the shape's sizes and the tile blocks.
    */
   readonly schedule?: Schedule;
+  /**
+   * The tiles of a pattern with a layout of two or three axes (docs/schedule.md, "Box
+   * tiles"): `auto` (the default: the cheaper of strips and boxes), `strip`, or forced boxes.
+   * Other patterns run strips.
+   */
+  readonly boxes?: TileRequest;
   /**
    * The score input of a pattern that selects key blocks by one (`select ... by NAME`):
    * float32 `[batch, heads, q_blocks, kv_blocks]`, a typed array or a GPU buffer.
@@ -205,10 +213,20 @@ export function createAttention<P extends object = ParamValues, I extends object
   const planned = (o: RunOptions) => {
     const { kvLen } = shapeOf(o);
     const inputKey = inputKeyOf(o);
-    const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey]);
+    const boxes = kernel.spec.boxTiles ? (o.boxes ?? 'auto') : 'strip';
+    if (o.boxes !== undefined && o.boxes !== 'strip' && o.boxes !== 'auto' && !kernel.spec.boxTiles) throw new AttentionError('bad_tile_shape', `pattern \`${kernel.spec.pattern}\` runs strips only (box tiles need a layout of two or three axes)`);
+    const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey, boxes]);
     let hit = schedules.get(key);
     if (!hit) {
-      const schedule = o.schedule ?? planSchedule(kernel.planner, { qLen: o.qLen, kvLen, heads: o.heads, batch: o.batch, blockQ: tiles.blockQ, blockKv: tiles.blockKv, params: o.params, inputs: o.inputs });
+      let schedule: Schedule;
+      try {
+        schedule = o.schedule ?? planSchedule(kernel.planner, { qLen: o.qLen, kvLen, heads: o.heads, batch: o.batch, blockQ: tiles.blockQ, blockKv: tiles.blockKv, params: o.params, inputs: o.inputs, tiles: boxes });
+      } catch (e) {
+        if (e instanceof PlanError && e.code === 'bad_tile_shape') throw new AttentionError('bad_tile_shape', e.message);
+        throw e;
+      }
+      if (schedule.tiles && !kernel.spec.boxTiles) throw new AttentionError('bad_input', `the given schedule has box tiles; pattern \`${kernel.spec.pattern}\` runs strips only`);
+      if (schedule.numQBlocks > device.limits.maxComputeWorkgroupsPerDimension) throw new AttentionError('bad_size', `${schedule.numQBlocks} query blocks exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === tiles.blockQ && schedule.blockKv === tiles.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       const packed = packSchedule(schedule, o.batch);
@@ -247,6 +265,7 @@ export function createAttention<P extends object = ParamValues, I extends object
         scale: o.scale ?? 1 / Math.sqrt(tiles.headDim),
         ...Object.fromEntries(kernel.spec.runtimeParams.map((r) => [`p_${r.name}`, o.params?.[r.name] ?? r.default ?? 0])),
         ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, shared.offsets[a.name]])),
+        ...(kernel.spec.boxTiles ? boxUniforms(p!.schedule) : {}),
       });
       const temps: GpuBuffer[] = [];
       const tensor = (t: Tensor) => (isBuffer(t) ? t : (temps.push(upload(device, t, BufferUsage.STORAGE)), temps[temps.length - 1]));
@@ -266,7 +285,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const pass = enc.beginComputePass();
       pass.setPipeline(ck.pipeline);
       pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(nq, o.batch * o.heads, 1);
+      pass.dispatchWorkgroups(p ? p.schedule.numQBlocks : nq, o.batch * o.heads, 1);
       pass.end();
       let readO: GpuBuffer | undefined, readL: GpuBuffer | undefined;
       if (typed) {

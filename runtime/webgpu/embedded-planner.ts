@@ -10,11 +10,13 @@ import type { PlannerMeta, PlannerModule, PlannerSizes } from '../schedule/plann
 /** A printed planner, as the type checker sees its untyped JavaScript. */
 export interface EmbeddedPlanner {
   readonly meta: PlannerMeta;
+  readonly layout?: { readonly axes: readonly string[]; sizes(sizes: PlannerSizes, params: any): number[] };
   failedAsserts(sizes: PlannerSizes, params: any): string[];
   slots(h: number, b: number, sizes: PlannerSizes, params: any, inputs?: any): any[];
   bind(sizes: PlannerSizes, params: any, slots: any, inputs: any): {
     classify(q0: number, q1: number, k0: number, k1: number): any;
     mask(q: number, k: number): any;
+    classifyBox?(qa: any, qb: any, ka: any, kb: any): any;
   };
 }
 

@@ -59,6 +59,11 @@ export interface KernelSpec {
    * buffer the selection shaders write (`select-wgsl.ts`) and, in PARTIAL tiles, the cells.
    */
   readonly select?: boolean;
+  /**
+   * The pattern has a layout of two or three axes: its kernel also runs box schedules
+   * (docs/schedule.md, "Box tiles"), the boxes given by the `BOX_UNIFORMS`.
+   */
+  readonly boxTiles?: boolean;
 }
 
 /** Uniform fields every kernel has, before the pattern's own (`p_<name>`, `in_<name>`). */
@@ -79,12 +84,21 @@ export const BASE_UNIFORMS: readonly UniformField[] = [
  */
 export const SELECT_KERNEL_UNIFORMS: readonly UniformField[] = ['sel_bq', 'sel_bk', 'sel_nq', 'sel_words', 'sel_cells'].map((name) => ({ name, type: 'i32' as const }));
 
-/** Builds the spec of a pattern from its runtime scalars and input arrays (and whether it selects per call). */
-export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[], select = false): KernelSpec {
+/**
+ * Uniform fields of a kernel that takes box tiles, after the pattern's own: `box_tiles` (1 for a
+ * box schedule, 0 for strips), the query and key box shapes and the boxes per axis of the
+ * later two axes (the layout's axes padded at the end with axes of size 1 to three), and the
+ * grid sizes of the later two axes. `box-uniforms.ts` computes them from a schedule.
+ */
+export const BOX_UNIFORMS: readonly UniformField[] = ['box_tiles', 'q_box0', 'q_box1', 'q_box2', 'q_grid1', 'q_grid2', 'kv_box0', 'kv_box1', 'kv_box2', 'kv_grid1', 'kv_grid2', 'grid_n1', 'grid_n2'].map((name) => ({ name, type: 'i32' as const }));
+
+/** Builds the spec of a pattern from its runtime scalars and input arrays (and whether it selects per call, or takes box tiles). */
+export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[], select = false, boxTiles = false): KernelSpec {
   const uniforms: UniformField[] = [...BASE_UNIFORMS];
   for (const p of runtimeParams) uniforms.push({ name: `p_${p.name}`, type: p.type === 'float' ? 'f32' : p.type === 'bool' ? 'u32' : 'i32' });
   for (const a of inputs) uniforms.push({ name: `in_${a.name}`, type: 'i32' });
   if (select) uniforms.push(...SELECT_KERNEL_UNIFORMS);
+  if (boxTiles) uniforms.push(...BOX_UNIFORMS);
   const bindings: StorageBinding[] = [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
     { binding: 2, role: 'k', name: 'kbuf', access: 'read', element: 'elem4' },
@@ -94,7 +108,7 @@ export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScala
     { binding: 6, role: 'sched', name: 'sched', access: 'read', element: 'i32' },
   ];
   if (inputs.length) bindings.push({ binding: 7, role: 'inputs', name: 'inputs', access: 'read', element: 'i32' });
-  return { pattern, uniforms, bindings, runtimeParams, inputs, ...(select ? { select: true } : {}) };
+  return { pattern, uniforms, bindings, runtimeParams, inputs, ...(select ? { select: true } : {}), ...(boxTiles ? { boxTiles: true } : {}) };
 }
 
 /** Values of the uniform fields, by name. */

@@ -9,7 +9,7 @@ import { kernelHeader, type TileConfig } from './tiles.ts';
 
 /** Why the runtime refused or failed a run. `code` matches attnc's diagnostic codes. */
 export class AttentionError extends Error {
-  constructor(readonly code: 'bad_size' | 'bad_input' | 'no_webgpu' | 'shader_error', message: string) {
+  constructor(readonly code: 'bad_size' | 'bad_input' | 'bad_tile_shape' | 'no_webgpu' | 'shader_error', message: string) {
     super(message);
     this.name = 'AttentionError';
   }

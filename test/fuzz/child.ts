@@ -14,6 +14,8 @@ import { TARGETS } from '../../compiler/4-emit/targets.ts';
 import { checkSource, lowerToPlanner, readFromDisk } from '../../compiler/pipeline.ts';
 import type { CheckedProgram } from '../../compiler/ir/program.ts';
 import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { boxShapes, matchingKvShape } from '../../runtime/schedule/box.ts';
+import type { TileRequest } from '../../runtime/schedule/types.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { compareWithOracle } from '../helpers/dense-check.ts';
@@ -118,19 +120,27 @@ async function runProgram(id: number, prog: FuzzProgram, outDir: string, oracle:
             const n = p.length === 'q_len' ? z.qLen : p.length === 'batch' ? z.batch : z.kvLen;
             setOwn(inputs, p.name, fillInput(p.batched ? z.batch * n : n, v.fill, v.seed));
           }
-          try {
-            const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs });
-            verifySchedule(schedule);
-            res.plans++;
-            if (oracle) {
-              phase = `oracle ${pattern.name} at ${JSON.stringify(z)}`;
-              const errs = compareWithOracle(bound, schedule, { sizes: z, params: withRuntimeDefaults(bound, runtime), inputs }, schedule.batch);
-              if (errs.length) res.oracle.push(`${pattern.name} at ${JSON.stringify(z)}: ${errs.slice(0, 3).join('; ')}`);
+          // A layout pattern is planned in box tiles too: the automatic choice and one forced box.
+          const axes = lowered.planner.layout?.axes.length ?? 0;
+          const shapes = axes >= 2 ? boxShapes(axes, z.blockQ) : [];
+          const forced = shapes.length ? shapes[(id + z.qLen) % shapes.length] : undefined;
+          const requests: TileRequest[] = ['strip', ...(forced ? ['auto' as const, { q: forced, kv: matchingKvShape(forced, z.blockQ, z.blockKv) }] : [])];
+          for (const tiles of requests) {
+            phase = `plan ${pattern.name} at ${JSON.stringify(z)} tiles ${JSON.stringify(tiles)}`;
+            try {
+              const schedule = planSchedule(lowered.planner, { ...z, params: runtime, inputs, tiles });
+              verifySchedule(schedule);
+              res.plans++;
+              if (oracle) {
+                phase = `oracle ${pattern.name} at ${JSON.stringify(z)}`;
+                const errs = compareWithOracle(bound, schedule, { sizes: z, params: withRuntimeDefaults(bound, runtime), inputs }, schedule.batch);
+                if (errs.length) res.oracle.push(`${pattern.name} at ${JSON.stringify(z)} tiles ${JSON.stringify(tiles)}: ${errs.slice(0, 3).join('; ')}`);
+              }
+            } catch (e) {
+              if (!(e instanceof PlanError)) throw e;
+              res.planUserErrors++;
+              if (!res.codes.includes(`plan:${e.code}`)) res.codes.push(`plan:${e.code}`);
             }
-          } catch (e) {
-            if (!(e instanceof PlanError)) throw e;
-            res.planUserErrors++;
-            if (!res.codes.includes(`plan:${e.code}`)) res.codes.push(`plan:${e.code}`);
           }
         }
       }

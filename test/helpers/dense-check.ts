@@ -6,6 +6,20 @@
 import type { BoundPattern } from '../../compiler/2-check/bind.ts';
 import { denseMask, type EvalContext } from '../../compiler/eval/evaluate.ts';
 import type { Schedule } from '../../runtime/schedule/types.ts';
+import { blockOverhangs, tileTokens } from '../../runtime/schedule/box.ts';
+
+/** The tokens of query (`q`) or key block `blk` (strips or box tiles), padding left out, and whether it overhangs. */
+export function blockTokens(s: Schedule, side: 'q' | 'kv', blk: number): { tokens: number[]; overhangs: boolean } {
+  const len = side === 'q' ? s.qLen : s.kvLen;
+  if (s.tiles) {
+    const t = s.tiles, bs = side === 'q' ? t.q : t.kv;
+    return { tokens: Array.from(tileTokens(t, bs, blk, len)).filter((x) => x >= 0), overhangs: blockOverhangs(t, bs, blk, len) };
+  }
+  const block = side === 'q' ? s.blockQ : s.blockKv;
+  const tokens: number[] = [];
+  for (let x = blk * block; x < Math.min((blk + 1) * block, len); x++) tokens.push(x);
+  return { tokens, overhangs: (blk + 1) * block > len };
+}
 
 /** Mismatch descriptions (empty when the schedule is exact); `soundOnly` skips exactness of PARTIAL. */
 export function compareWithOracle(bp: BoundPattern, s: Schedule, ctx: EvalContext, batch: number, opts: { soundOnly?: boolean } = {}): string[] {
@@ -15,18 +29,25 @@ export function compareWithOracle(bp: BoundPattern, s: Schedule, ctx: EvalContex
     for (let h = 0; h < ctx.sizes.heads; h++) {
       const dense = denseMask(bp, b, h, ctx);
       const g = s.groups[s.groupOf[(s.batch === 1 ? 0 : b) * s.heads + h]];
+      const kvTiles = Array.from({ length: s.numKvBlocks }, (_, kb) => blockTokens(s, 'kv', kb));
+      const covered = new Uint8Array(qLen);
       for (let qb = 0; qb < s.numQBlocks; qb++) {
+        const qTile = blockTokens(s, 'q', qb);
+        for (const q of qTile.tokens) {
+          if (covered[q]) errs.push(`b=${b} h=${h}: query ${q} lies in two query blocks`);
+          covered[q] = 1;
+        }
         const full = new Set(g.fullKvIndices.subarray(g.fullKvRowPtr[qb], g.fullKvRowPtr[qb + 1]));
         const part = new Set(g.kvIndices.subarray(g.kvRowPtr[qb], g.kvRowPtr[qb + 1]));
         for (let kb = 0; kb < s.numKvBlocks; kb++) {
           let allowed = 0, area = 0;
-          for (let q = qb * s.blockQ; q < Math.min((qb + 1) * s.blockQ, qLen); q++) {
-            for (let k = kb * s.blockKv; k < Math.min((kb + 1) * s.blockKv, kvLen); k++) {
+          for (const q of qTile.tokens) {
+            for (const k of kvTiles[kb].tokens) {
               area++;
               allowed += dense[q * kvLen + k];
             }
           }
-          const overhang = (qb + 1) * s.blockQ > qLen || (kb + 1) * s.blockKv > kvLen;
+          const overhang = qTile.overhangs || kvTiles[kb].overhangs;
           const want = allowed === 0 ? 'empty' : allowed === area && !overhang ? 'full' : 'partial';
           const got = full.has(kb) ? 'full' : part.has(kb) ? 'partial' : 'empty';
           const where = `b=${b} h=${h} tile (${qb}, ${kb})`;
@@ -35,6 +56,8 @@ export function compareWithOracle(bp: BoundPattern, s: Schedule, ctx: EvalContex
           if (!opts.soundOnly && got !== want) errs.push(`${where}: ${got}, expected ${want}`);
         }
       }
+      if (covered.some((c) => !c)) errs.push(`b=${b} h=${h}: some query lies in no query block`);
+      if (kvTiles.reduce((n, t) => n + t.tokens.length, 0) !== kvLen) errs.push(`b=${b} h=${h}: key blocks do not cover the keys once each`);
       // Fully masked rows.
       const masked: number[] = [];
       for (let q = 0; q < qLen; q++) {

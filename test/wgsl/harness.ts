@@ -13,6 +13,7 @@ import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
 import type { RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
 import type { Dtype, TileConfig } from '../../runtime/webgpu/tiles.ts';
+import type { TileRequest } from '../../runtime/schedule/types.ts';
 
 /** One comparison to make. */
 export interface KernelCase {
@@ -31,6 +32,8 @@ export interface KernelCase {
   readonly inputs?: Record<string, Int32Array>;
   readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>>;
   readonly seed?: number;
+  /** Tiles of a layout pattern (`RunOptions.boxes`): auto, strip or forced boxes. */
+  readonly boxes?: TileRequest;
 }
 
 /** What a comparison found. */
@@ -84,7 +87,7 @@ export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
       kernel.runs.push({
         id: String(i),
         config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}) },
-        options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, scale: c.scale, params: c.params },
+        options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, scale: c.scale, params: c.params, ...(c.boxes ? { boxes: c.boxes } : {}) },
         inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
         q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(v)),
         out: files.file(`o${i}`), lseOut: files.file(`l${i}`),

@@ -148,6 +148,9 @@ export function emitFlex(bp: BoundPattern, plan: PlanIR, source: string): string
       (hasScore ? ' score_mod(...) applies the pattern\'s soft-cap, then its bias, to the scaled score, as attnc\'s kernels do.' : ''), 92),
     'Tensors (input arrays, the BlockMask) go to `device`: by default the device of the input',
     'arrays given as tensors, else the CPU.',
+    ...((bp.layout?.length ?? 0) >= 2
+      ? ['', ...wrap(`This pattern has a layout (${bp.layout!.map((a) => a.name).join(', ')}): attnc can plan it in box tiles of its grid (\`attnc schedule --tiles\`, docs/schedule.md), which a BlockMask cannot express, since its blocks are strips of the flat token index; block_mask() plans strips.`, 92)]
+      : []),
     ...(bp.runtimeParams.length ? ['', 'Runtime values:', ...bp.runtimeParams.flatMap((p) => wrap(`    ${p.name} (${p.type})${p.doc.trim() ? `: ${pyDocstring(oneLine(p.doc))}` : ''}`, 92, '        '))] : []),
     ...(bp.inputs.length
       ? ['', bp.inputs.some((p) => p.batched || p.length === 'batch')

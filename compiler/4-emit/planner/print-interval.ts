@@ -87,8 +87,12 @@ function setMembership(args: readonly MExpr[]): { value: MExpr; runs: [number, n
   return { value: first.a, runs };
 }
 
-/** Prints the interval evaluation of `e`. */
-export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): IntervalCode {
+/**
+ * Prints the interval evaluation of `e`. `given`, when it returns bounds for a node, replaces
+ * that node's own bounds (the box classifier gives layout coordinates their box intervals:
+ * `print-box.ts`); it must return sound bounds.
+ */
+export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT, given?: (x: MExpr) => [string, string] | undefined): IntervalCode {
   const D = dialect;
   const lines: string[] = [];
   let n = 0;
@@ -113,7 +117,7 @@ export function printInterval(e: MExpr, dialect: IntervalDialect = JS_DIALECT): 
   const go = (x: MExpr): [string, string] => {
     let r = done.get(x);
     if (!r) {
-      r = bound(x);
+      r = given?.(x) ?? bound(x);
       done.set(x, r);
     }
     return r;

@@ -8,7 +8,9 @@
  *     bind(sizes, params, slots, inputs) -> {
  *       classify(q0, q1, k0, k1)            0 none / 1 some / 2 all allowed, inclusive bounds
  *       mask(q, k)                          exact value at one point
+ *       classifyBox(qa, qb, ka, kb)         with a layout: the class of a pair of boxes
  *     }
+ *     layout: { axes, sizes(sizes, params) } with a layout: the grid (print-box.ts)
  *   }
  */
 import type { MExpr } from '../../ir/mask.ts';
@@ -17,6 +19,7 @@ import { some } from '../../ir/mask.ts';
 import { printInterval } from './print-interval.ts';
 import { assertMessage } from '../../ir/program.ts';
 import { printPointLets } from './print-point.ts';
+import { printBoxClassifier, printGrid, printLayoutMember } from './print-box.ts';
 
 const indent = (lines: readonly string[], pad: string) => lines.map((l) => (l ? pad + l : l)).join('\n');
 
@@ -63,7 +66,9 @@ export function printPlanner(plan: PlanIR): string {
   const slotValues = slotCode.exprs.map((text, i) => (slotExprs[i].type === 'bool' ? `${text} ? 1 : 0` : text));
   const assertCode = printPointLets(plan.asserts.map((a) => a.cond));
   const maskCode = printPointLets([plan.mask]);
-  const bindLeaves = leafBindings(plan, [plan.mask]);
+  const layout = plan.layout;
+  const bindLeaves = leafBindings(plan, layout ? [plan.mask, ...layout.sizes] : [plan.mask]);
+  const box = layout && printBoxClassifier(plan.mask, layout);
   const assertExprs = plan.asserts.map((a) => a.cond);
   const meta = {
     pattern: plan.patternName,
@@ -88,8 +93,10 @@ export function printPlanner(plan: PlanIR): string {
     ...slotCode.lets.map((l) => `    ${l}`),
     `    return [${slotValues.join(', ')}];`,
     '  },',
+    ...(layout ? printLayoutMember(layout, leafBindings(plan, layout.sizes)) : []),
     '  bind(sizes, params, slots, inputs) {',
     indent(bindLeaves, '    '),
+    ...(layout ? printGrid(layout).map((l) => `    ${l}`) : []),
     '    return {',
     '      classify(q0, q1, k0, k1) {',
     indent(iv.lines, '        '),
@@ -99,6 +106,7 @@ export function printPlanner(plan: PlanIR): string {
     ...maskCode.lets.map((l) => `        ${l}`),
     `        return ${maskCode.exprs[0]};`,
     '      },',
+    ...(box ? ['      classifyBox(qa, qb, ka, kb) {', indent(box.lines, '        '), `        return ${printClass(box.lo, box.hi)};`, '      },'] : []),
     '    };',
     '  },',
     '};',

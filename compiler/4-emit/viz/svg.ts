@@ -1,11 +1,12 @@
 /**
  * `attnc viz -o map.svg`: the tile map as SVG. Full tiles dark blue, partial orange, empty
- * light grey; axes in tokens; a per-query-block work bar (full and partial tiles) to the
+ * light grey; axes in tokens (in boxes labelled by grid coordinates for box tiles); a per-query-block work bar (full and partial tiles) to the
  * right; the density and ideal speedup in the title. Runs of equal cells in a row are
  * merged into one rectangle, so even maps of millions of tokens stay small.
  */
 import { ranges, summarize } from '../../../runtime/schedule/export.ts';
-import type { Schedule } from '../../../runtime/schedule/types.ts';
+import type { BoxSide, BoxTiles, Schedule } from '../../../runtime/schedule/types.ts';
+import { blockOrigin } from '../../../runtime/schedule/box.ts';
 import { cellGrid, CELL_EMPTY } from './grid.ts';
 
 const COLORS = { full: '#1f4e9c', partial: '#f28e2b', empty: '#eef0f3', axis: '#333', grid: '#c8ccd2', selectedFull: '#1b7a3e', selectedPartial: '#8fd19e' };
@@ -45,8 +46,10 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
     const x0 = left + gi * panelW, y0 = top;
     const grid = grids[gi];
     // Cell sizes in pixels: a cell covers rowStep q blocks = rowStep * blockQ tokens.
+    // Box tiles (docs/schedule.md) are drawn one box per block; strips to scale in tokens.
     const pxPerQ = mapH / s.qLen, pxPerK = mapW / s.kvLen;
-    const cellH = grid.rowStep * s.blockQ * pxPerQ, cellW = grid.colStep * s.blockKv * pxPerK;
+    const cellH = s.tiles ? (grid.rowStep * mapH) / s.numQBlocks : grid.rowStep * s.blockQ * pxPerQ;
+    const cellW = s.tiles ? (grid.colStep * mapW) / s.numKvBlocks : grid.colStep * s.blockKv * pxPerK;
     parts.push(`<g><rect x="${x0}" y="${y0}" width="${mapW.toFixed(2)}" height="${mapH.toFixed(2)}" fill="${COLORS.empty}"/>`);
     for (let r = 0; r < grid.rows; r++) {
       const y = y0 + r * cellH, h = Math.min(cellH, y0 + mapH - y);
@@ -62,18 +65,8 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
       }
     }
     parts.push(`<rect x="${x0}" y="${y0}" width="${mapW.toFixed(2)}" height="${mapH.toFixed(2)}" fill="none" stroke="${COLORS.axis}"/></g>`);
-    // Axes in tokens.
-    const kStep = tickStep(s.kvLen, 5), qStep = tickStep(s.qLen, 5);
-    for (let t = 0; t <= s.kvLen; t += kStep) {
-      const x = x0 + t * pxPerK;
-      parts.push(`<line x1="${x.toFixed(2)}" y1="${y0 + mapH}" x2="${x.toFixed(2)}" y2="${y0 + mapH + 5}" stroke="${COLORS.axis}"/><text x="${x.toFixed(2)}" y="${y0 + mapH + 18}" font-size="11" text-anchor="middle">${fmtTok(t)}</text>`);
-    }
-    for (let t = 0; t <= s.qLen; t += qStep) {
-      const y = y0 + t * pxPerQ;
-      parts.push(`<line x1="${x0 - 5}" y1="${y.toFixed(2)}" x2="${x0}" y2="${y.toFixed(2)}" stroke="${COLORS.axis}"/><text x="${x0 - 8}" y="${(y + 4).toFixed(2)}" font-size="11" text-anchor="end">${fmtTok(t)}</text>`);
-    }
-    parts.push(`<text x="${(x0 + mapW / 2).toFixed(2)}" y="${y0 + mapH + 36}" font-size="12" text-anchor="middle">key token k</text>`);
-    parts.push(`<text x="${x0 - 48}" y="${(y0 + mapH / 2).toFixed(2)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${x0 - 48} ${(y0 + mapH / 2).toFixed(2)})">query token q</text>`);
+    if (s.tiles) boxAxes(parts, s, s.tiles, x0, y0, mapW, mapH);
+    else tokenAxes(parts, s, x0, y0, mapW, mapH, pxPerQ, pxPerK);
     const heads = s.batch > 1 ? `${g.members.length} (batch, head) entries` : `heads ${compactList(Array.from(g.members))}`;
     parts.push(`<text x="${x0}" y="${y0 - 10}" font-size="12">group ${gi}: ${esc(heads)}</text>`);
     // Work bar: listed tiles per query-block row.
@@ -105,4 +98,36 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
 function compactList(xs: number[]): string {
   const s = ranges(xs).replace(/ /g, ', ');
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** Axes in tokens (strip schedules). */
+function tokenAxes(parts: string[], s: Schedule, x0: number, y0: number, mapW: number, mapH: number, pxPerQ: number, pxPerK: number): void {
+  const kStep = tickStep(s.kvLen, 5), qStep = tickStep(s.qLen, 5);
+  for (let t = 0; t <= s.kvLen; t += kStep) {
+    const x = x0 + t * pxPerK;
+    parts.push(`<line x1="${x.toFixed(2)}" y1="${y0 + mapH}" x2="${x.toFixed(2)}" y2="${y0 + mapH + 5}" stroke="${COLORS.axis}"/><text x="${x.toFixed(2)}" y="${y0 + mapH + 18}" font-size="11" text-anchor="middle">${fmtTok(t)}</text>`);
+  }
+  for (let t = 0; t <= s.qLen; t += qStep) {
+    const y = y0 + t * pxPerQ;
+    parts.push(`<line x1="${x0 - 5}" y1="${y.toFixed(2)}" x2="${x0}" y2="${y.toFixed(2)}" stroke="${COLORS.axis}"/><text x="${x0 - 8}" y="${(y + 4).toFixed(2)}" font-size="11" text-anchor="end">${fmtTok(t)}</text>`);
+  }
+  parts.push(`<text x="${(x0 + mapW / 2).toFixed(2)}" y="${y0 + mapH + 36}" font-size="12" text-anchor="middle">key token k</text>`);
+  parts.push(`<text x="${x0 - 48}" y="${(y0 + mapH / 2).toFixed(2)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${x0 - 48} ${(y0 + mapH / 2).toFixed(2)})">query token q</text>`);
+}
+
+/** Axes in boxes, each tick labelled with its box's first grid coordinates (box schedules). */
+function boxAxes(parts: string[], s: Schedule, t: BoxTiles, x0: number, y0: number, mapW: number, mapH: number): void {
+  const at = (side: BoxSide, blk: number) => `(${blockOrigin(side, blk).join(', ')})`;
+  const kStep = tickStep(s.numKvBlocks, 5), qStep = tickStep(s.numQBlocks, 5);
+  for (let b = 0; b < s.numKvBlocks; b += kStep) {
+    const x = x0 + ((b + 0.5) * mapW) / s.numKvBlocks;
+    parts.push(`<line x1="${x.toFixed(2)}" y1="${y0 + mapH}" x2="${x.toFixed(2)}" y2="${y0 + mapH + 5}" stroke="${COLORS.axis}"/><text x="${x.toFixed(2)}" y="${y0 + mapH + 18}" font-size="10" text-anchor="middle">${at(t.kv, b)}</text>`);
+  }
+  for (let b = 0; b < s.numQBlocks; b += qStep) {
+    const y = y0 + ((b + 0.5) * mapH) / s.numQBlocks;
+    parts.push(`<line x1="${x0 - 5}" y1="${y.toFixed(2)}" x2="${x0}" y2="${y.toFixed(2)}" stroke="${COLORS.axis}"/><text x="${x0 - 8}" y="${(y + 4).toFixed(2)}" font-size="10" text-anchor="end">${at(t.q, b)}</text>`);
+  }
+  const axes = esc(t.axes.join(', '));
+  parts.push(`<text x="${(x0 + mapW / 2).toFixed(2)}" y="${y0 + mapH + 36}" font-size="12" text-anchor="middle">key box ${t.kv.shape.join('x')} at (${axes})</text>`);
+  parts.push(`<text x="${x0 - 48}" y="${(y0 + mapH / 2).toFixed(2)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${x0 - 48} ${(y0 + mapH / 2).toFixed(2)})">query box ${t.q.shape.join('x')} at (${axes})</text>`);
 }

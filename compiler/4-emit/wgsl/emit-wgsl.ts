@@ -13,6 +13,7 @@ import type * as M from '../../ir/mask.ts';
 import { invariant } from '../../diagnostics/diagnostic.ts';
 import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
 import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
+import { MAX_BOX_AXES } from '../../../runtime/webgpu/box-uniforms.ts';
 import { printWgslLets } from './print-wgsl-expr.ts';
 import { intOpsWgsl } from '../int-ops.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
@@ -41,6 +42,8 @@ export interface WgslViewModel {
    * `R && (A || attn_selected(q, k, h, b))`.
    */
   readonly select: boolean;
+  /** The pattern's layout has two or three axes: the kernel also runs box schedules ([Note: Box tiles]). */
+  readonly boxTiles: boolean;
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -66,7 +69,8 @@ export function patternKernelSpec(bp: BoundPattern): KernelSpec {
     return { name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}) };
   });
   const inputs = bp.inputs.map((p) => ({ name: p.name, length: p.length ?? 'kv_len', ...(p.batched ? { batched: true } : {}) }));
-  return kernelSpec(bp.pattern.name, runtimeParams, inputs, Boolean(bp.select));
+  const axes = bp.layout?.length ?? 0;
+  return kernelSpec(bp.pattern.name, runtimeParams, inputs, Boolean(bp.select), !bp.select && axes >= 2 && axes <= MAX_BOX_AXES);
 }
 
 /** Builds the view model of a bound pattern. */
@@ -98,6 +102,7 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     intOps: intOpsWgsl(),
     functions: functions.join('\n'),
     select: Boolean(bp.select),
+    boxTiles: Boolean(spec.boxTiles),
   };
 }
 
