@@ -18,14 +18,14 @@ import type { SimShape } from './simulate.ts';
 
 /**
  * The selection step's cost model, fitted to an H200 (bench/results/cuda-h200-select-2026-12-02.md,
- * run 2: B 1, 16 heads, head dim 128, 32k-128k tokens): a fixed cost for its launches; the
+ * run 3: B 1, 16 heads, head dim 128, 32k-128k tokens): a fixed cost for its launches; the
  * pooling's read of q and k at a fraction of the memory bandwidth (3 TB/s of 4.8 measured); the
- * merge, which visits every kernel tile of every (batch, head) twice (16 ns per thousand tiles);
+ * merge, which visits every kernel tile of every (batch, head) twice (12 ns per thousand tiles);
  * and scoring and ranking, per selection cell of every group (50 ns per thousand).
  */
 export const SELECT_FIXED_US = 20;
 export const SELECT_BANDWIDTH_FRACTION = 0.6;
-export const SELECT_MERGE_US_PER_TILE = 1.6e-5;
+export const SELECT_MERGE_US_PER_TILE = 1.2e-5;
 export const SELECT_RANK_US_PER_CELL = 5e-5;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The simulator's price of data-dependent selection against the H200's measured calls
- * (bench/results/cuda-h200-select-bench-2026-12-02-run2.json: selection and attention of the
+ * (bench/results/cuda-h200-select-bench-2026-12-02-run3.json: selection and attention of the
  * bundled MoBA and NSA patterns at 32k-128k tokens): every total within 15%.
  */
 import * as fs from 'node:fs';
@@ -11,7 +11,7 @@ interface Row { pattern: string; S: number; heads: number; kv_heads: number; hea
 
 describe('simulate: select patterns against the H200', () => {
   it('prices MoBA and NSA selection within 15% of the measured total', () => {
-    const rows = (JSON.parse(fs.readFileSync('bench/results/cuda-h200-select-bench-2026-12-02-run2.json', 'utf8')) as { rows: Row[] }).rows;
+    const rows = (JSON.parse(fs.readFileSync('bench/results/cuda-h200-select-bench-2026-12-02-run3.json', 'utf8')) as { rows: Row[] }).rows;
     expect(rows.length).toBe(12);
     for (const r of rows) {
       const file = r.kind === 'moba' ? 'patterns/moba.attn' : 'patterns/nsa-select.attn';

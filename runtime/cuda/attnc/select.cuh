@@ -274,21 +274,28 @@ struct MergeArgs {
   int *colPtr, *fullColPtr, *qIdx, *fullQIdx;  // k-major columns (the dK/dV kernel's; backward only)
 };
 
-/** Tile (qb, kb)'s merged state for (b, h): 0 EMPTY, 1 PARTIAL, 2 FULL. */
-__device__ __forceinline__ int mergedState(const MergeArgs& m, int b, int h, int qb, int kb) {
-  const int sg = m.sGroupOf[(m.sSchedBatch > 1 ? b : 0) * m.heads + h], rg = m.rGroupOf[(m.rSchedBatch > 1 ? b : 0) * m.heads + h];
-  const int s = m.S[((size_t)sg * m.nq + qb) * m.nkv + kb];
-  if (s == 2) return 2;
-  const int r = m.R[((size_t)rg * m.nq + qb) * m.nkv + kb];
-  if (r == 0) return 0;
-  const int g = b * m.heads + h;
-  const int i0 = (int)((long long)qb * m.blockQ / m.bq), i1 = (int)((min((long long)m.qLen, (long long)(qb + 1) * m.blockQ) - 1) / m.bq);
-  const int j0 = (int)((long long)kb * m.blockKv / m.bk), j1 = (int)((min((long long)m.kvLen, (long long)(kb + 1) * m.blockKv) - 1) / m.bk);
+/** The selection blocks [lo, hi] that kernel tile `t` (of `block` positions out of `len`) overlaps, for selection blocks of `sel`. */
+__device__ __forceinline__ void spanOf(int t, int block, int len, int sel, int& lo, int& hi) {
+  // t * block < len + block: fits an int.
+  lo = t * block / sel;
+  hi = (min(len, (t + 1) * block) - 1) / sel;
+}
+
+/**
+ * Tile (qb, kb)'s merged state for the line's (b, h), 0 EMPTY, 1 PARTIAL, 2 FULL: s, r the
+ * static tables of its groups, cells its selected cells, [i0, i1] x [j0, j1] the selection
+ * cells the tile overlaps.
+ */
+__device__ __forceinline__ int mergedState(const MergeArgs& m, const uint8_t* s, const uint8_t* r, const uint8_t* cells, int qb, int kb, int i0, int i1, int j0, int j1) {
+  const int st = s[(size_t)qb * m.nkv + kb];
+  if (st == 2) return 2;
+  const int rt = r[(size_t)qb * m.nkv + kb];
+  if (rt == 0) return 0;
   int n = 0;
   for (int i = i0; i <= i1; i++)
-    for (int j = j0; j <= j1; j++) n += m.cells[((size_t)g * m.nQ + i) * m.nK + j];
-  if (n == 0) return s;
-  if (n == (i1 - i0 + 1) * (j1 - j0 + 1)) return r;
+    for (int j = j0; j <= j1; j++) n += cells[(size_t)i * m.nK + j];
+  if (n == 0) return st;
+  if (n == (i1 - i0 + 1) * (j1 - j0 + 1)) return rt;
   return 1;  // mixed: s is not FULL and r not EMPTY
 }
 
@@ -308,9 +315,26 @@ __global__ void __launch_bounds__(256) merge_lines(MergeArgs m) {
   int* fullOut = COLS ? m.fullQIdx : m.fullIdx;
   int* partOut = COLS ? m.qIdx : m.idx;
   const int fullBase = FILL ? fullPtr[bh * (nMajor + 1) + major] : 0, partBase = FILL ? partPtr[bh * (nMajor + 1) + major] : 0;
+  // The line's tables and cells, and the selection blocks its major tile overlaps, once.
+  const uint8_t* S = m.S + (size_t)m.sGroupOf[(m.sSchedBatch > 1 ? b : 0) * m.heads + h] * m.nq * m.nkv;
+  const uint8_t* R = m.R + (size_t)m.rGroupOf[(m.rSchedBatch > 1 ? b : 0) * m.heads + h] * m.nq * m.nkv;
+  const uint8_t* cells = m.cells + (size_t)bh * m.nQ * m.nK;
+  int a0, a1;
+  if (COLS) spanOf(major, m.blockKv, m.kvLen, m.bk, a0, a1);
+  else spanOf(major, m.blockQ, m.qLen, m.bq, a0, a1);
   for (int x0 = 0; x0 < nMinor; x0 += 32) {
     const int minor = x0 + lane;
-    const int st = minor < nMinor ? (COLS ? mergedState(m, b, h, minor, major) : mergedState(m, b, h, major, minor)) : 0;
+    int st = 0;
+    if (minor < nMinor) {
+      int c0, c1;
+      if (COLS) {
+        spanOf(minor, m.blockQ, m.qLen, m.bq, c0, c1);
+        st = mergedState(m, S, R, cells, minor, major, c0, c1, a0, a1);
+      } else {
+        spanOf(minor, m.blockKv, m.kvLen, m.bk, c0, c1);
+        st = mergedState(m, S, R, cells, major, minor, a0, a1, c0, c1);
+      }
+    }
     const unsigned f = __ballot_sync(0xffffffffu, st == 2), p = __ballot_sync(0xffffffffu, st == 1);
     if (FILL) {
       const unsigned below = (1u << lane) - 1u;
