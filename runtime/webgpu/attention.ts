@@ -250,6 +250,9 @@ export function createAttention<P extends object = ParamValues, I extends object
         const bytes = isBuffer(t) ? t.size : t.byteLength;
         if (!isBuffer(t) && (t instanceof Float32Array) !== (dtype === 'f32')) throw new AttentionError('bad_input', `${name} must be a ${dtype === 'f32' ? 'Float32Array' : 'Uint16Array of f16 bits'}`);
         if (bytes < n * es) throw new AttentionError('bad_input', `${name} has ${bytes} bytes, the shape needs ${n * es}`);
+        // Bound whole: a binding past the device's limit fails validation, and the dispatch would do nothing.
+        const bound = isBuffer(t) ? t.size : n * es, max = device.limits.maxStorageBufferBindingSize;
+        if (bound > max) throw new AttentionError('bad_size', `${name} needs a ${bound}-byte storage buffer, more than this device's limit of ${max} bytes (request the device with a larger maxStorageBufferBindingSize, up to the adapter's, or run fewer heads or tokens per call)`);
       }
       const d = kernel.select ? dynamicPlanned(o) : undefined;
       const p = d ? undefined : planned(o);

@@ -43,6 +43,8 @@ const requiredLimits: Record<string, number> = job.defaultLimits ? {} : {
   maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
   maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
   maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
+  maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+  maxBufferSize: adapter.limits.maxBufferSize,
 };
 const device = await adapter.requestDevice({ requiredFeatures: hasF16 ? ['shader-f16'] : [], requiredLimits });
 const results: RunnerResult[] = [];

@@ -88,6 +88,14 @@ describe('WebGPU launcher (mocked device)', () => {
     const att = createAttention(device, kernel, { headDim: 32 });
     await expect(att.run(f32(10), f32(10), f32(10), { batch: 1, heads: 3, kvHeads: 2, qLen: 4, inputs: { doc: new Int32Array(4) } })).rejects.toThrow(/must divide/);
     await expect(att.run(f32(10), f32(10), f32(10), { batch: 1, heads: 1, qLen: 4, inputs: { doc: new Int32Array(4) } })).rejects.toThrow(/needs 512/);
+    // A tensor past the device's storage binding limit is refused, not dispatched to fail quietly.
+    const small: GpuDevice = { ...device, limits: { ...device.limits, maxStorageBufferBindingSize: 1024 } };
+    const att2 = createAttention(small, kernel, { headDim: 32 });
+    const big = f32(32 * 64);
+    const err = await att2.run(big, big, big, { batch: 1, heads: 1, qLen: 64, inputs: { doc: new Int32Array(64) } }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AttentionError);
+    expect((err as AttentionError).code).toBe('bad_size');
+    expect((err as Error).message).toContain("q needs a 8192-byte storage buffer, more than this device's limit of 1024 bytes");
   });
 });
 
