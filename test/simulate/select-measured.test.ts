@@ -15,7 +15,7 @@ describe('simulate: select patterns against the H200', () => {
     expect(rows.length).toBe(12);
     for (const r of rows) {
       const file = r.kind === 'moba' ? 'patterns/moba.attn' : 'patterns/nsa-select.attn';
-      const params = r.kind === 'moba' ? { block: r.block, topk: r.topk } : { block: r.block, topn: r.topk, local: r.local ?? 3 };
+      const params: Record<string, number> = r.kind === 'moba' ? { block: r.block, topk: r.topk } : { block: r.block, topn: r.topk, local: r.local ?? 3 };
       const p = bind(check(fs.readFileSync(file, 'utf8'), { name: file }).patterns[0], params);
       const sim = simulate(p, { qLen: r.S, gpu: 'h200', heads: r.heads, kvHeads: r.kv_heads, headDim: r.head_dim, batch: 1 }).sparseMs;
       expect(Math.abs(sim / r.attnc_total_ms - 1), `${r.pattern} at ${r.S}: ${sim.toFixed(3)} ms modelled, ${r.attnc_total_ms.toFixed(3)} measured`).toBeLessThan(0.15);
