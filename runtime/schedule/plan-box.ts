@@ -9,18 +9,9 @@
  */
 import { blockBox, blockOverhangs, sideBlocks, tokenOf } from './box.ts';
 import type { BoundPlanner } from './planner.ts';
+import { ALL, EMPTY, refinementVerdict, SOME, startRefinement, type PlanCounters } from './refine.ts';
 import type { BoxTiles, GroupSchedule, PlanConfig } from './types.ts';
 
-const EMPTY = 0, SOME = 1, ALL = 2;
-
-/** The planner's cost counters (`plan.ts`). */
-export interface BoxCounters {
-  classifierCalls: number;
-  pointEvaluations: number;
-  refinedTiles: number;
-  unproven: number;
-  groupSteps: number;
-}
 
 /** Result of one group: the kv-major lists (the caller transposes them). */
 export interface BoxGroupLists {
@@ -32,7 +23,7 @@ export interface BoxGroupLists {
 }
 
 /** Plans the FULL and PARTIAL key boxes of every query box for bound planner `p`. */
-export function planBoxGroup(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, budget: number, groupBudget: number, maskedRowsBudget: number, ctr: BoxCounters, tick?: (qb: number) => void): BoxGroupLists {
+export function planBoxGroup(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, budget: number, groupBudget: number, maskedRowsBudget: number, ctr: PlanCounters, tick?: (qb: number) => void): BoxGroupLists {
   const classifyBox = p.classifyBox;
   if (!classifyBox) throw new Error('internal compiler error: box tiles planned with a planner that has no box classifier');
   const { qLen, kvLen } = cfg;
@@ -130,12 +121,8 @@ function forEachBox(a: readonly number[], b: readonly number[], f: (g: readonly 
  * element are seen or the tile is exhausted (exactly FULL or EMPTY). After `budget` steps it
  * keeps the tile PARTIAL, which is always sound.
  */
-function refineBox(p: BoundPlanner, strides: readonly number[], qLen: number, kvLen: number, qa: number[], qb: number[], ka: number[], kb: number[], budget: number, groupBudget: number, ctr: BoxCounters): 0 | 1 | 2 {
-  ctr.refinedTiles++;
-  if (ctr.groupSteps >= groupBudget) {
-    ctr.unproven++;
-    return SOME;
-  }
+function refineBox(p: BoundPlanner, strides: readonly number[], qLen: number, kvLen: number, qa: number[], qb: number[], ka: number[], kb: number[], budget: number, groupBudget: number, ctr: PlanCounters): 0 | 1 | 2 {
+  if (!startRefinement(ctr, groupBudget)) return SOME;
   const d = strides.length;
   let seenT = false, seenF = false, steps = 0, exhausted = false;
   const probe = (qc: readonly number[], kc: readonly number[]) => {
@@ -181,20 +168,14 @@ function refineBox(p: BoundPlanner, strides: readonly number[], qLen: number, kv
     }
   };
   visit(qa, qb, ka, kb);
-  ctr.groupSteps += steps;
-  if (seenT && seenF) return SOME;
-  if (exhausted) {
-    ctr.unproven++;
-    return SOME;
-  }
-  return seenT ? ALL : EMPTY;
+  return refinementVerdict(seenT, seenF, exhausted, steps, ctr);
 }
 
 /**
  * [Note: Fully masked rows] for box tiles: the tokens of query boxes without a FULL tile that
  * no key of their PARTIAL tiles is allowed for, as ascending `[start, end)` ranges.
  */
-function boxMaskedRows(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, kvRowPtr: Int32Array, kvIdx: Int32Array, fullRowPtr: Int32Array, budget: number, ctr: BoxCounters): [number, number][] {
+function boxMaskedRows(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, kvRowPtr: Int32Array, kvIdx: Int32Array, fullRowPtr: Int32Array, budget: number, ctr: PlanCounters): [number, number][] {
   const { qLen, kvLen } = cfg;
   const { strides } = tiles;
   const d = strides.length;

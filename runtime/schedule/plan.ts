@@ -12,9 +12,9 @@ import type { PlannerInputs, PlannerModule, PlannerSizes, BoundPlanner } from '.
 import { PlanError, type BoxTiles, type GroupSchedule, type PlanConfig, type Schedule } from './types.ts';
 import { boxTiles, gridStrides, sideBlocks, tileTokens } from './box.ts';
 import { planBoxGroup } from './plan-box.ts';
+import { ALL, EMPTY, refinementVerdict, SOME, startRefinement, type PlanCounters } from './refine.ts';
 import { chooseTiles } from './choose-tiles.ts';
 
-const EMPTY = 0, SOME = 1, ALL = 2;
 
 /** A growable Int32 list. */
 class IntList {
@@ -33,14 +33,7 @@ class IntList {
   }
 }
 
-interface Counters {
-  classifierCalls: number;
-  pointEvaluations: number;
-  refinedTiles: number;
-  unproven: number;
-  /** Refinement steps spent in the current head group (see `GROUP_REFINE_BUDGET`). */
-  groupSteps: number;
-}
+type Counters = PlanCounters;
 
 /**
  * Refinement steps one head group may spend in all. Once spent, the group's remaining
@@ -322,11 +315,7 @@ function groupFromLists(kvRowPtr: Int32Array, kvIndices: Int32Array, fullKvRowPt
  * keeps the tile PARTIAL, which is always sound.
  */
 function refineTile(p: BoundPlanner, q0: number, q1: number, k0: number, k1: number, budget: number, ctr: Counters): 0 | 1 | 2 {
-  ctr.refinedTiles++;
-  if (ctr.groupSteps >= GROUP_REFINE_BUDGET) {
-    ctr.unproven++;
-    return SOME;
-  }
+  if (!startRefinement(ctr, GROUP_REFINE_BUDGET)) return SOME;
   let seenT = false, seenF = false, steps = 0, exhausted = false;
   const probe = (q: number, k: number) => {
     ctr.pointEvaluations++;
@@ -360,13 +349,7 @@ function refineTile(p: BoundPlanner, q0: number, q1: number, k0: number, k1: num
     }
   };
   visit(q0, q1, k0, k1);
-  ctr.groupSteps += steps;
-  if (seenT && seenF) return SOME;
-  if (exhausted) {
-    ctr.unproven++;
-    return SOME;
-  }
-  return seenT ? ALL : EMPTY;
+  return refinementVerdict(seenT, seenF, exhausted, steps, ctr);
 }
 
 /**

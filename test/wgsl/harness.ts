@@ -120,11 +120,19 @@ function compare(c: KernelCase, t: { q: Float32Array; k: Float32Array; v: Float3
     ...(bp.bias ? { bias: (b: number, h: number, q: number, k: number) => biasAt(bp, at(b, h, q, k), ctx) } : {}),
     ...(bp.softcap ? { softcap: (b: number, h: number, q: number, k: number) => softcapAt(bp, at(b, h, q, k), ctx)! } : {}),
   });
+  return compareRows(o, lse, ref, c.headDim);
+}
+
+/**
+ * A kernel's output o and lse against the reference's: the relative error, the rows with no
+ * allowed key (which must be 0 with lse -inf) and the worst lse error of the others.
+ */
+export function compareRows(o: Float32Array, lse: Float32Array, ref: { readonly o: Float64Array | Float32Array; readonly lse: Float64Array | Float32Array }, headDim: number) {
   let maskedRows = 0, badMaskedRows = 0, lseRel = 0;
   for (let row = 0; row < ref.lse.length; row++) {
     if (ref.lse[row] === -Infinity) {
       maskedRows++;
-      const zero = o.subarray(row * c.headDim, (row + 1) * c.headDim).every((x) => x === 0);
+      const zero = o.subarray(row * headDim, (row + 1) * headDim).every((x) => x === 0);
       if (!zero || lse[row] !== -Infinity) badMaskedRows++;
     } else {
       // Row by row, relative to the row's own lse (at least 1): a row whose scores are near

@@ -18,10 +18,10 @@ import { planSchedule } from '../../runtime/schedule/plan.ts';
 import { mergeSelection, tileStates } from '../../runtime/schedule/select-merge.ts';
 import { runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
-import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
+import { referenceAttention } from '../../runtime/webgpu/reference.ts';
 import type { RunnerJob, RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
 import type { Dtype, TileConfig } from '../../runtime/webgpu/tiles.ts';
-import { random } from './harness.ts';
+import { compareRows, random } from './harness.ts';
 
 /** One dynamic comparison. */
 export interface SelectCase {
@@ -154,18 +154,7 @@ function compare(c: SelectCase, t: { q: Float32Array; k: Float32Array; v: Float3
     ...(bp.bias ? { bias: (b: number, h: number, q: number, k: number) => biasAt(bp, at(b, h, q, k), ctx) } : {}),
     ...(bp.softcap ? { softcap: (b: number, h: number, q: number, k: number) => softcapAt(bp, at(b, h, q, k), ctx)! } : {}),
   });
-  let maskedRows = 0, badMaskedRows = 0, lseRel = 0;
-  for (let row = 0; row < att.lse.length; row++) {
-    if (att.lse[row] === -Infinity) {
-      maskedRows++;
-      const zero = o.subarray(row * c.headDim, (row + 1) * c.headDim).every((x) => x === 0);
-      if (!zero || lse[row] !== -Infinity) badMaskedRows++;
-    } else {
-      const e = Math.abs(lse[row] - att.lse[row]) / Math.max(1, Math.abs(att.lse[row]));
-      lseRel = Number.isFinite(e) ? Math.max(lseRel, e) : Infinity;
-    }
-  }
-  const e = relativeError(o, att.o);
+  const rows = compareRows(o, lse, att, c.headDim);
   let cellDiffs = 0, selected = 0, candidates = 0;
   for (let x = 0; x < ref.sel.length; x++) {
     if (cells[x] !== ref.sel[x]) cellDiffs++;
@@ -189,7 +178,7 @@ function compare(c: SelectCase, t: { q: Float32Array; k: Float32Array; v: Float3
       if (g.selected?.[x]) selectedTiles++;
     }
   }
-  return { ref, rel: e.rel, lseRel, nonFinite: e.nonFinite, maskedRows, badMaskedRows, cellDiffs, selected, candidates, tileDiffs, selectedTiles };
+  return { ref, ...rows, cellDiffs, selected, candidates, tileDiffs, selectedTiles };
 }
 
 /** The failures of an outcome (empty when it matches). */

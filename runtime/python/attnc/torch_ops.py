@@ -156,6 +156,8 @@ def define_attention(name, folder, params=(), inputs=(), extension=None, score_i
     if p is None:
         p = _Pattern(name, folder, params, inputs, extension)
         p.score_input = score_input
+        # The named arguments a call takes besides the runtime values: the input arrays, then the score input.
+        p.arrays = p.inputs + (((score_input, "score"),) if score_input else ())
         p.fwd, p.bwd = _register(p)
         _patterns[name] = p
     else:
@@ -172,7 +174,7 @@ def define_attention(name, folder, params=(), inputs=(), extension=None, score_i
         validate.check_qkv(q, k, v, p.cuda_only)
         scale = validate.check_scale(1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
         block_kv = validate.check_block_kv(block_kv, q.shape[3])
-        validate.check_names(p.params, p.inputs + ((p.score_input, "score"),) if p.score_input else p.inputs, values)
+        validate.check_names(p.params, p.arrays, values)
         floats = [validate.runtime_value(n, t, values[n]) for n, t in p.params]
         sizes = {"q_len": q.shape[2], "kv_len": k.shape[2], "batch": q.shape[0]}
         arrays = [validate.input_array(n, length, values[n], sizes, q.device) for n, length in p.inputs]
