@@ -167,8 +167,11 @@ def use_path(path):
     producer copies with TMA), sm90cp (the same with cp.async copies), sm90plain (sm90 without
     longest-first balancing: item i on CTA i % CTAs) or sm80 (mma.sync). A suffix "few" (sm90few,
     sm90cpfew) caps the persistent grid at 3 CTAs, so that small problems run many work items per
-    CTA (buffers, barriers and turns carried across items)."""
+    CTA (buffers, barriers and turns carried across items). sm90box and sm90strip: the Hopper
+    kernel in box tiles wherever the pattern has them, or in strips only (ATTNC_CUDA_TILES);
+    the others leave the choice to the runtime."""
     base = path[:-3] if path.endswith("few") else path
+    os.environ["ATTNC_CUDA_TILES"] = {"sm90box": "box", "sm90strip": "strip"}.get(base, "auto")
     os.environ["ATTNC_CUDA_PATH"] = "sm80" if base == "sm80" else "sm90"
     os.environ["ATTNC_CUDA_TMA"] = "0" if base == "sm90cp" else "1"
     os.environ["ATTNC_CUDA_BALANCE"] = "0" if base == "sm90plain" else "1"

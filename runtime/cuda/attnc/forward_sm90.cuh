@@ -1,6 +1,7 @@
 #pragma once
 #include <cuda.h>
 #include "band.h"
+#include "box_tiles.cuh"
 #include "forward_sm80.cuh"
 
 // attnc CUDA runtime. Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
@@ -100,6 +101,20 @@ __device__ __forceinline__ void tma_panels(uint32_t smem, const CUtensorMap* map
   for (int p = 0; p < D / 64; p++) tma_load(smem + p * ROWS * 128, map, p * 64, row, head, batch, bar);
 }
 
+/**
+ * TMA copies of one box tile (box_tiles.cuh): per run of `rows` tokens from token `corner +
+ * runTok[r]`, its D / 64 panels, into the panel layout (run r at row r * rows).
+ */
+template <int D, int ROWS>
+__device__ __forceinline__ void tma_box_panels(uint32_t smem, const CUtensorMap* map, const int* runTok, int rows, int corner, int head, int batch, uint32_t bar) {
+  #pragma unroll 1
+  for (int r = 0; r < ROWS / rows; r++) {
+    const int tok = corner + runTok[r];
+    #pragma unroll
+    for (int p = 0; p < D / 64; p++) tma_load(smem + p * ROWS * 128 + r * rows * 128, map, p * 64, tok, head, batch, bar);
+  }
+}
+
 __device__ __forceinline__ void named_sync(int id, int threads) { asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
 __device__ __forceinline__ void named_arrive(int id, int threads) { asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(threads) : "memory"); }
 
@@ -192,6 +207,32 @@ __device__ __forceinline__ BitMask mask_bits(const Params<Pat, T>& P, int tid, i
     const int k1 = k + 1;
     const bool k_in = INSIDE || k < P.kv_len, k1_in = INSIDE || k1 < P.kv_len;
     const int k_c = INSIDE ? k : amin(k, P.kv_len - 1), k1_c = INSIDE ? k1 : amin(k1, P.kv_len - 1);
+    const uint32_t m4 = (uint32_t)(qa_in & k_in & Pat::mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & Pat::mask_eager(P, b, h, qa_c, k1_c)) << 1) |
+                        ((uint32_t)(qb_in & k_in & Pat::mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & Pat::mask_eager(P, b, h, qb_c, k1_c)) << 3);
+    bits |= (uint64_t)m4 << (4 * j);
+  }
+  return BitMask{bits};
+}
+
+/**
+ * mask_bits for box tiles: this thread's query rows are the tokens `qa`, `qb` (-1: padding), and
+ * the key tile is the box at corner `kc` (box_tiles.cuh); `tab` holds the run tables. Column
+ * group j (8 keys) lies in run (8 j) >> log2 of the key box's last side.
+ */
+template <class Pat, typename T, int BN>
+__device__ __forceinline__ BitMask mask_bits_box(const Params<Pat, T>& P, const int* tab, int tid, int b, int h, int qa, int qb, const BoxCorner& kc) {
+  const int t = (tid % 32) % 4;
+  const int lg = P.box_kv_log[P.box_axes - 1];
+  const bool qa_in = qa >= 0, qb_in = qb >= 0;
+  const int qa_c = qa_in ? qa : 0, qb_c = qb_in ? qb : 0;
+  uint64_t bits = 0;
+  #pragma unroll (Pat::MASK_UNROLL)
+  for (int j = 0; j < BN / 8; j++) {
+    const int run = (j * 8) >> lg, o = ((j * 8) & ((1 << lg) - 1)) + 2 * t;
+    const bool inside = run_inside(tab[3 * BOX_MAX_RUNS + run], kc);
+    const int k = kc.tok + tab[2 * BOX_MAX_RUNS + run] + o, k1 = k + 1;
+    const bool k_in = inside && o < kc.last && k < P.kv_len, k1_in = inside && o + 1 < kc.last && k1 < P.kv_len;
+    const int k_c = k_in ? k : 0, k1_c = k1_in ? k1 : 0;
     const uint32_t m4 = (uint32_t)(qa_in & k_in & Pat::mask_eager(P, b, h, qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & Pat::mask_eager(P, b, h, qa_c, k1_c)) << 1) |
                         ((uint32_t)(qb_in & k_in & Pat::mask_eager(P, b, h, qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & Pat::mask_eager(P, b, h, qb_c, k1_c)) << 3);
     bits |= (uint64_t)m4 << (4 * j);
@@ -309,7 +350,7 @@ template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], cons
 
 /** One work item: a query block of one (batch, head) and its row of the schedule. */
 struct WorkItem {
-  int b, h, kvHead, q0, nFull, nIter, fullBegin, partBegin;
+  int b, h, kvHead, qBlock, q0, nFull, nIter, fullBegin, partBegin;
 };
 template <class Pat, typename T>
 __device__ __forceinline__ WorkItem decode_item(const Params<Pat, T>& P, int item) {
@@ -321,13 +362,20 @@ __device__ __forceinline__ WorkItem decode_item(const Params<Pat, T>& P, int ite
   w.fullBegin = P.full_kv_row_ptr[row]; w.partBegin = P.kv_row_ptr[row];
   w.nFull = P.full_kv_row_ptr[row + 1] - w.fullBegin;
   w.nIter = w.nFull + P.kv_row_ptr[row + 1] - w.partBegin;
+  w.qBlock = qBlock;
   w.q0 = qBlock * BLOCK_M;
   return w;
 }
+/** The key block of step i of item w: its FULL tiles, then its PARTIAL ones. */
+template <class Pat, typename T>
+__device__ __forceinline__ int kv_block(const Params<Pat, T>& P, const WorkItem& w, int i) {
+  return i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull];
+}
 template <class Pat, typename T, int BN>
 __device__ __forceinline__ int kv_start(const Params<Pat, T>& P, const WorkItem& w, int i) {
-  return (i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull]) * BN;
+  return kv_block(P, w, i) * BN;
 }
+
 
 /**
  * Persistent: one CTA per SM; CTA c runs the work items the host dealt to it (longest rows
@@ -335,7 +383,7 @@ __device__ __forceinline__ int kv_start(const Params<Pat, T>& P, const WorkItem&
  * K/V buffers cycle across items, so the producer loads the next item's Q and first tiles
  * while the consumers finish the current one.
  */
-template <class Pat, typename T, int D, int BN>
+template <class Pat, typename T, int D, int BN, bool BOX>
 __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<Pat, T> P, const __grid_constant__ Sm90Maps M) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ __align__(128) unsigned char smem_raw[];
@@ -345,6 +393,9 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   const uint32_t Qs = base, Ks = Qs + BLOCK_M * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
   // mbarriers, 8 bytes each: Q full, Q empty; K full [2]; V full [2]; K empty [2]; V empty [2].
   const uint32_t fullQ = bars, emptyQ = bars + 8, fullK = bars + 16, fullV = bars + 32, emptyK = bars + 48, emptyV = bars + 64;
+  // Box tiles: the run tables after the barriers (box_tiles.cuh).
+  int* const tab = reinterpret_cast<int*>(smem_raw + (bars + SM90_BARRIER_BYTES - static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw))));
+  if constexpr (BOX) fill_run_tables(P, tab, threadIdx.x);
   if (threadIdx.x == 0) {
     const int copiers = M.enabled ? 1 : 128;  // arrivals per full barrier: the TMA thread, or every cp.async thread
     mbar_init(fullQ, copiers);
@@ -364,6 +415,31 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     int step = 0, j = 0;
     // Two loops of the same shape, not one loop with a branch per copy: on the producer's few
     // registers the merged form spills (100+ bytes per kernel).
+    if constexpr (BOX) {
+      // Box tiles (TMA only: launchSm90): per tile, one copy per run and panel.
+      if (tid == 0) {
+        const int rowsQ = 1 << P.box_q_log[P.box_axes - 1], rowsKv = 1 << P.box_kv_log[P.box_axes - 1];
+        #pragma unroll 1
+        for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
+          const WorkItem w = decode_item(P, P.cta_items[pos]);
+          mbar_wait(emptyQ, (j & 1) ^ 1);
+          mbar_arrive_expect_tx(fullQ, BLOCK_M * D * 2);
+          tma_box_panels<D, BLOCK_M>(Qs, &M.q, tab, rowsQ, q_corner(P, w.qBlock).tok, w.h, w.b, fullQ);
+          #pragma unroll 1
+          for (int i = 0; i < w.nIter; i++, step++) {
+            const int st = step & 1, phase = (step >> 1) & 1;
+            const int k0 = kv_corner(P, kv_block(P, w, i)).tok;
+            mbar_wait(emptyK + 8 * st, phase ^ 1);
+            mbar_arrive_expect_tx(fullK + 8 * st, KV_BYTES);
+            tma_box_panels<D, BN>(Ks + st * KV_BYTES, &M.k, tab + 2 * BOX_MAX_RUNS, rowsKv, k0, w.kvHead, w.b, fullK + 8 * st);
+            mbar_wait(emptyV + 8 * st, phase ^ 1);
+            mbar_arrive_expect_tx(fullV + 8 * st, KV_BYTES);
+            tma_box_panels<D, BN>(Vs + st * KV_BYTES, &M.v, tab + 2 * BOX_MAX_RUNS, rowsKv, k0, w.kvHead, w.b, fullV + 8 * st);
+          }
+        }
+      }
+      return;
+    }
     if (M.enabled) {
       // TMA: one thread issues every copy; the full barriers count its arrival and the bytes.
       if (tid == 0) {
@@ -426,6 +502,14 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
     const WorkItem w = decode_item(P, P.cta_items[pos]);
     const int nIter = w.nIter, nFull = w.nFull, q0 = w.q0, b = w.b, h = w.h;
+    // Box tiles: the tokens of this thread's two query rows (-1: padding).
+    int qtok[2] = {0, 0};
+    if constexpr (BOX) {
+      const BoxCorner qc = q_corner(P, w.qBlock);
+      const int row = (tid / 32) * 16 + (tid % 32) / 4;
+      qtok[0] = box_row_token(P, tab, qc, row);
+      qtok[1] = box_row_token(P, tab, qc, row + 8);
+    }
     float o[D / 2];
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
     #pragma unroll
@@ -442,17 +526,21 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       const int cur = step + i, prev = cur - 1;
       const int st = cur & 1, phase = (cur >> 1) & 1;
       const int pst = prev & 1, pphase = (prev >> 1) & 1;
-      const int k0 = kv_start<Pat, T, BN>(P, w, i);
+      const int kvb = kv_block(P, w, i), k0 = kvb * BN;
       // The mask before this consumer's turn: no product of its own is in flight, while the
       // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
       // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
       // modifications: see usesDiagonalBand in compiler/ir/diagonal.ts).
       const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
-      const bool band = Pat::DIAGONAL_BAND && !full && inside;
+      const bool band = !BOX && Pat::DIAGONAL_BAND && !full && inside;
       BitMask bm{~0ull};
       BandMask<BN> dm;
-      if (band) dm = band_mask<Pat, T, BN>(P, tid, b, h, q0, k0);
-      else if (!full) bm = inside ? mask_bits<true, Pat, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, Pat, T, BN>(P, tid, b, h, q0, k0);
+      if constexpr (BOX) {
+        if (!full) bm = mask_bits_box<Pat, T, BN>(P, tab, tid, b, h, qtok[0], qtok[1], kv_corner(P, kvb));
+      } else {
+        if (band) dm = band_mask<Pat, T, BN>(P, tid, b, h, q0, k0);
+        else if (!full) bm = inside ? mask_bits<true, Pat, T, BN>(P, tid, b, h, q0, k0) : mask_bits<false, Pat, T, BN>(P, tid, b, h, q0, k0);
+      }
       myTurn();
       mbar_wait(fullK + 8 * st, phase);
       if (!M.enabled) fence_proxy_async();  // cp.async wrote through the generic proxy
@@ -519,7 +607,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       sum += __shfl_xor_sync(0xffffffff, sum, 1);
       sum += __shfl_xor_sync(0xffffffff, sum, 2);
       const float inv = sum > 0.f ? 1.f / sum : 0.f;
-      const int q = q0 + warp * 16 + g + 8 * r;
+      const int q = BOX ? qtok[r] : q0 + warp * 16 + g + 8 * r;
       uint32_t w[D / 8];
       #pragma unroll
       for (int d = 0; d < D / 8; d++) {
@@ -528,7 +616,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       }
       #pragma unroll
       for (int i = 0; i < D / 32; i++) quad_transpose(w + 4 * i, t);  // now group 4 i + t, pieces 0..3
-      if (q < P.q_len) {
+      if (BOX ? q >= 0 : q < P.q_len) {
         T* og = P.o + b * P.o_stride_b + h * P.o_stride_h + (int64_t)q * P.o_stride_s;
         const bool vec = (reinterpret_cast<uintptr_t>(og) & 15) == 0;
         #pragma unroll

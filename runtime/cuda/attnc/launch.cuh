@@ -274,25 +274,41 @@ bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch
                 CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
-/** Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM. */
-template <class Pat, typename T, int D, int BN>
+/**
+ * Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM.
+ * BOX: box tiles (box_tiles.cuh), one TMA box per run of a box's rows; planForward plans them
+ * only where the maps encode (boxTiles), so a failure here is a bug.
+ */
+template <class Pat, typename T, int D, int BN, bool BOX>
 int launchSm90(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
-  // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async).
+  // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async; box tiles are not planned then).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
   // The maps span the tensors' own head dim: columns past it (up to the kernel's D) arrive as zeros.
   const int hd = a->head_dim;
-  maps.enabled = !envIs("ATTNC_CUDA_TMA", "0") && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, hd, BLOCK_M) &&
-                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, hd, BN) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, hd, BN);
+  const int rowsQ = BOX ? 1 << p.box_q_log[p.box_axes - 1] : BLOCK_M, rowsKv = BOX ? 1 << p.box_kv_log[p.box_axes - 1] : BN;
+  maps.enabled = (BOX || !envIs("ATTNC_CUDA_TMA", "0")) && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, hd, rowsQ) &&
+                 encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, hd, rowsKv) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, hd, rowsKv);
+  if (BOX && !maps.enabled) return ATTNC_ERR_INTERNAL;
   // The cp.async producer does not zero padding columns (a check there costs the 24-register
   // producer of the widest tiles more spills): a padded head dim without TMA runs the mma.sync kernel.
   if (!maps.enabled && hd != D) return ATTNC_FALLBACK;
-  const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES;
+  const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES + (BOX ? SM90_BOX_TABLE_BYTES : 0);
   static std::atomic<uint64_t> configured{0};
-  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN>, smem, configured)) return ATTNC_ERR_CUDA;
+  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN, BOX>, smem, configured)) return ATTNC_ERR_CUDA;
   if (workItems == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<Pat, T, D, BN><<<ctas, SM90_THREADS, smem, stream>>>(p, maps);
+  attnc_forward_sm90_kernel<Pat, T, D, BN, BOX><<<ctas, SM90_THREADS, smem, stream>>>(p, maps);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
+}
+
+/** launchSm90 with BN keys per tile, in strips or, where `p` is planned so (boxTiles), box tiles. */
+template <class Pat, typename T, int D, int BN>
+int launchSm90Tiles(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
+  if constexpr (Pat::LAYOUT_AXES >= 2 && !Pat::HAS_SCORE_MOD) {
+    if (p.box_axes) return launchSm90<Pat, T, D, BN, true>(a, p, ctas, workItems, stream);
+  }
+  if (p.box_axes) return ATTNC_ERR_INTERNAL;
+  return launchSm90<Pat, T, D, BN, false>(a, p, ctas, workItems, stream);
 }
 
 /**
@@ -303,10 +319,11 @@ template <class Pat, typename T, int D>
 int launchForward(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
   if (sm90Available()) {
     int rc;
-    if constexpr (D == 256) rc = launchSm90<Pat, T, D, 64>(a, p, ctas, workItems, stream);  // planned with 64 keys only (planForward)
-    else rc = p.block_kv == 128 ? launchSm90<Pat, T, D, 128>(a, p, ctas, workItems, stream) : launchSm90<Pat, T, D, 64>(a, p, ctas, workItems, stream);
+    if constexpr (D == 256) rc = launchSm90Tiles<Pat, T, D, 64>(a, p, ctas, workItems, stream);  // planned with 64 keys only (planForward)
+    else rc = p.block_kv == 128 ? launchSm90Tiles<Pat, T, D, 128>(a, p, ctas, workItems, stream) : launchSm90Tiles<Pat, T, D, 64>(a, p, ctas, workItems, stream);
     if (rc != ATTNC_FALLBACK) return rc;
   }
+  if (p.box_axes) return ATTNC_ERR_INTERNAL;  // box tiles are planned for the Hopper kernel only
   const size_t smem = (size_t)(BLOCK_M + 4 * BLOCK_N) * D * sizeof(T);
   static std::atomic<uint64_t> configured{0};
   if (!allowSharedMemory((const void*)attnc_forward_kernel<Pat, T, D>, smem, configured)) return ATTNC_ERR_CUDA;

@@ -49,6 +49,14 @@ struct Params : Pat::Values {
   const int* full_kv_row_ptr; const int* full_kv_indices;
   const int* work_order;
   const int* cta_ptr; const int* cta_items;  // persistent kernels: CTA c runs cta_items[cta_ptr[c] .. cta_ptr[c + 1])
+  // Box tiles (docs/schedule.md, "Box tiles"; the Hopper kernel only): box_axes is 0 for strips,
+  // else the layout's axes d. Token strides of the grid; per side (query, key) each axis's box
+  // size as its log2, the grid's extent N_i and the number of boxes G_i. Query block qBlock (key
+  // block kb) is the box at row-major box coordinates over G.
+  int box_axes;
+  int box_stride[4];
+  int box_q_log[4], box_q_ext[4], box_q_grid[4];
+  int box_kv_log[4], box_kv_ext[4], box_kv_grid[4];
 };
 
 /**

@@ -5,7 +5,8 @@
 //                one schedule), each group's FULL and PARTIAL tiles planned (planner.h)
 //   planHost     the forward schedule: compressed rows joined across groups, work items ordered
 //                longest first and dealt to persistent CTAs (LPT)
-//   planBest     block_kv 0: both key blocks planned, the one planTime rates faster kept
+//   planBest     block_kv 0: both key blocks planned, the one planTime rates faster kept; with
+//                box tiles allowed, also every box shape of a layout pattern (boxCandidates)
 //   planBackward the backward schedule: 64 x 64 tiles, rows and their transpose (columns)
 #pragma once
 #include <algorithm>
@@ -30,8 +31,9 @@ struct GroupedPlan {
   std::vector<host::GroupSchedule> groups;
 };
 
+/** Plans `a`'s head groups in strips of blockQ x blockKv tokens, or in the boxes of `geo` (box tiles; blocks of the same sizes). */
 template <class Pat>
-GroupedPlan planGroups(const typename Pat::Args* a, int blockQ, int blockKv, const HostInputs& inputs) {
+GroupedPlan planGroups(const typename Pat::Args* a, int blockQ, int blockKv, const HostInputs& inputs, const host::BoxGeometry* geo = nullptr) {
   typename Pat::Host P = Pat::host(a);
   std::vector<host::InputTable> tq(Pat::NUM_INPUTS), tk(Pat::NUM_INPUTS);
   for (int i = 0; i < Pat::NUM_INPUTS; i++) {
@@ -42,8 +44,8 @@ GroupedPlan planGroups(const typename Pat::Args* a, int blockQ, int blockKv, con
   GroupedPlan d;
   d.sched_batch = Pat::DEPENDS_ON_BATCH ? a->batch : 1;
   d.heads = a->heads;
-  d.nq = (a->q_len + blockQ - 1) / blockQ;
-  d.nkv = (a->kv_len + blockKv - 1) / blockKv;
+  d.nq = geo ? (int)geo->q.blocks() : (a->q_len + blockQ - 1) / blockQ;
+  d.nkv = geo ? (int)geo->kv.blocks() : (a->kv_len + blockKv - 1) / blockKv;
   d.groupOf.resize((size_t)d.sched_batch * a->heads);
   std::map<std::vector<long long>, int> groupKey;
   for (int b = 0; b < d.sched_batch; b++) {
@@ -56,7 +58,8 @@ GroupedPlan planGroups(const typename Pat::Args* a, int blockQ, int blockKv, con
         groupKey[s] = g;
         typename Pat::Host Pg = P;
         Pat::setSlots(Pg, s);
-        d.groups.push_back(host::planGroup(Pg, a->q_len, a->kv_len, blockQ, blockKv, 2LL * blockQ * blockKv));
+        const long long budget = 2LL * blockQ * blockKv;
+        d.groups.push_back(geo ? host::planBoxGroup(Pg, a->q_len, a->kv_len, *geo, budget) : host::planGroup(Pg, a->q_len, a->kv_len, blockQ, blockKv, budget));
       } else {
         g = it->second;
       }
@@ -81,6 +84,9 @@ inline long long itemCost(long long full, long long partial) { return 4 * full +
  */
 struct HostPlan {
   int block_kv = 0, sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
+  /** Box tiles: the layout's axes (0 for strips) and the geometry blocks are cut with. */
+  int box_axes = 0;
+  host::BoxGeometry geo{};
   std::vector<int> groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems;
   /** The compressed row of work item `it`: query block it % num_q_blocks of (b, h) = it / num_q_blocks. */
   int row(int it) const {
@@ -128,9 +134,10 @@ constexpr int FORWARD_BLOCK_Q = 128;
  * for measuring what balancing buys): items in their natural order, item i to CTA i % ctas.
  */
 template <class Pat>
-HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true) {
-  const GroupedPlan gp = planGroups<Pat>(a, FORWARD_BLOCK_Q, a->block_kv, inputs);
+HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true, const host::BoxGeometry* geo = nullptr) {
+  const GroupedPlan gp = planGroups<Pat>(a, FORWARD_BLOCK_Q, a->block_kv, inputs, geo);
   HostPlan d;
+  if (geo) { d.box_axes = geo->d; d.geo = *geo; }
   const int nq = gp.nq;
   d.block_kv = a->block_kv; d.sched_batch = gp.sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
   d.groupOf = gp.groupOf;
@@ -165,18 +172,71 @@ inline double planTime(const HostPlan& h) {
 }
 
 /**
- * Plans `a`'s shape; block_kv 0 (auto) plans both key blocks and keeps the one `planTime` rates
- * faster (128 on a tie): 128 for most patterns, 64 where the pattern's structure is finer
- * than 128 keys, so that 64-key blocks skip much more.
+ * The box tiles the Hopper forward can run for `a` with `blockKv`-key blocks (box_tiles.cuh): for
+ * a pattern with a layout of 2 to 4 axes, every box shape of 128 query tokens (box.ts's
+ * boxShapes, the key box matched as matchingKvShape) whose last side is at least 8 on both
+ * sides, less boxes with a side longer than the grid rounded up to a power of two (as
+ * tileCandidates in choose-tiles.ts).
  */
 template <class Pat>
-HostPlan planBest(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true) {
-  if (a->block_kv != 0) return planHost<Pat>(a, ctas, inputs, balance);
-  typename Pat::Args a64 = *a, a128 = *a;
-  a64.block_kv = 64; a128.block_kv = 128;
-  HostPlan h128 = planHost<Pat>(&a128, ctas, inputs, balance);
-  HostPlan h64 = planHost<Pat>(&a64, ctas, inputs, balance);
-  return planTime(h64) < planTime(h128) ? h64 : h128;
+std::vector<host::BoxGeometry> boxCandidates(const typename Pat::Args* a, int blockKv) {
+  std::vector<host::BoxGeometry> out;
+  if constexpr (Pat::LAYOUT_AXES >= 2) {
+    const int d = Pat::LAYOUT_AXES;
+    long long sizes[host::MAX_LAYOUT_AXES] = {};
+    Pat::host(a).layoutSizes(sizes);
+    for (const std::vector<int>& q : host::boxShapes(d, FORWARD_BLOCK_Q)) {
+      const std::vector<int> kv = blockKv == FORWARD_BLOCK_Q ? q : host::matchingKvShape(q, FORWARD_BLOCK_Q, blockKv);
+      if (q[d - 1] < 8 || kv[d - 1] < 8) continue;
+      host::BoxGeometry g;
+      if (!host::boxGeometry(d, sizes, a->q_len, a->kv_len, FORWARD_BLOCK_Q, blockKv, q.data(), kv.data(), &g)) continue;
+      bool fits = true;
+      for (int i = 0; i < d; i++) {
+        long long ext = std::max(g.q.extent[i], g.kv.extent[i]), pow2 = 1;
+        while (pow2 < ext) pow2 *= 2;
+        fits = fits && q[i] <= pow2 && kv[i] <= pow2;
+      }
+      if (fits) out.push_back(g);
+    }
+  }
+  return out;
+}
+
+/**
+ * Plans `a`'s shape; block_kv 0 (auto) plans both key blocks and keeps the one `planTime` rates
+ * faster (128 on a tie): 128 for most patterns, 64 where the pattern's structure is finer
+ * than 128 keys, so that 64-key blocks skip much more. `tiles` 1 (auto) also plans the box tiles
+ * of boxCandidates and keeps the fastest of all (strips on a tie); 2 (box) keeps the fastest box
+ * plan where there is one; 0 plans strips only.
+ */
+template <class Pat>
+HostPlan planBest(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true, int tiles = 0) {
+  std::vector<int> blocks;
+  if (a->block_kv != 0) blocks = {a->block_kv};
+  else blocks = {128, 64};
+  HostPlan best;
+  double bestTime = 0;
+  bool have = false;
+  const auto consider = [&](HostPlan&& h) {
+    const double t = planTime(h);
+    if (!have || t < bestTime) { best = std::move(h); bestTime = t; have = true; }
+  };
+  bool boxes = false;
+  for (int bk : blocks) boxes = boxes || (tiles != 0 && !boxCandidates<Pat>(a, bk).empty());
+  if (!(tiles == 2 && boxes)) {
+    for (int bk : blocks) {
+      typename Pat::Args ab = *a;
+      ab.block_kv = bk;
+      consider(planHost<Pat>(&ab, ctas, inputs, balance));
+    }
+  }
+  for (int bk : blocks) {
+    if (!boxes) break;
+    typename Pat::Args ab = *a;
+    ab.block_kv = bk;
+    for (const host::BoxGeometry& g : boxCandidates<Pat>(&ab, bk)) consider(planHost<Pat>(&ab, ctas, inputs, balance, &g));
+  }
+  return best;
 }
 
 /** The backward tile: 64 queries x 64 keys. */

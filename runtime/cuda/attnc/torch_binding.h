@@ -26,6 +26,7 @@ inline const char* codeText(int rc) {
     case 2: return "unsupported head_dim, dtype, block size or layout";
     case 3: return "CUDA error";
     case 4: return "a pattern assert failed";
+    case 5: return "internal error (a bug in attnc; please report it)";
   }
   return "unknown error";
 }
