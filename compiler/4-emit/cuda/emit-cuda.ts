@@ -18,6 +18,7 @@ import { assertMessage, inputLengthNeeds } from '../../ir/program.ts';
 import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from '../escape.ts';
 import { cTernary, printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printCLets, type CLeaves } from './print-c.ts';
+import { printBoxClassifier, type BoxDialect } from '../planner/print-box.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
 
 const TEMPLATES = packagePath('templates/cuda');
@@ -55,6 +56,37 @@ const hostLeaves: CLeaves = {
   ns: 'attnc::',
 };
 const slotLeaves: CLeaves = { ...hostLeaves, size: (n) => `P.${n}`, param: (n) => `P.p_${n}`, input: (n, i) => `P.in_${n}[${i}]` };
+
+/** The host planner's box half (print-box.ts): 64-bit locals; sizes and parameters are `Host` fields. */
+const CPP_BOX: BoxDialect = {
+  interval: CPP_DIALECT,
+  decl: (pairs) => `const long long ${pairs.map(([n, v]) => `${n} = ${v}`).join(', ')};`,
+  values: (exprs) => printCLets(exprs, hostLeaves),
+  ownGrid: true,
+};
+
+/** Layouts of up to this many axes get box tiles on the host (runtime/cuda/attnc/planner.h: MAX_LAYOUT_AXES). */
+const MAX_LAYOUT_AXES = 4;
+
+/**
+ * The box half of `Pattern::Host` (docs/schedule.md, "Box tiles"): the number of layout axes
+ * (0 without a layout of 2 to MAX_LAYOUT_AXES axes), and the bodies of `layoutSizes(n)` and
+ * `classifyBox(qa, qb, ka, kb)`.
+ */
+function boxView(plan: PlanIR): { layoutAxes: number; layoutSizesBody: string; classifyBoxBody: string } {
+  const layout = plan.layout;
+  const pad = (lines: readonly string[]) => lines.map((l) => `      ${l}`).join('\n');
+  if (!layout || layout.axes.length < 2 || layout.axes.length > MAX_LAYOUT_AXES) {
+    return { layoutAxes: 0, layoutSizesBody: pad(['(void)n;']), classifyBoxBody: pad(['(void)qa; (void)qb; (void)ka; (void)kb;', 'return 1;']) };
+  }
+  const sizes = printCLets(layout.sizes, hostLeaves);
+  const box = printBoxClassifier(plan.mask, layout, CPP_BOX);
+  return {
+    layoutAxes: layout.axes.length,
+    layoutSizesBody: pad([...sizes.lets, ...sizes.exprs.map((x, i) => `n[${i}] = ${x};`)]),
+    classifyBoxBody: pad(['long long R[2];', '(void)R; (void)qa; (void)qb; (void)ka; (void)kb;', ...box.lines, `return ${box.lo} == 1 ? 2 : ${box.hi} == 0 ? 0 : 1;`]),
+  };
+}
 
 const ctype = (t: string) => (t === 'float' ? 'float' : t === 'bool' ? 'bool' : 'int');
 
@@ -177,6 +209,7 @@ function patternView(bp: BoundPattern, plan: PlanIR, source: string) {
     ],
     slotLets: statements(slots.lets, '    '),
     slotValues: plan.headSlots.map((s, i) => (s.expr.type === 'bool' ? `${slots.exprs[i]} ? 1 : 0` : `(long long)${slots.exprs[i]}`)).join(', '),
+    ...boxView(plan),
   };
   return { view, userText };
 }

@@ -38,6 +38,8 @@ struct Pattern {
   static constexpr bool DIAGONAL_BAND = true;
   /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
   static constexpr int MASK_UNROLL = 16;
+  /** Axes of the layout grid when box tiles are possible (a layout of 2 to 4 axes), else 0. */
+  static constexpr int LAYOUT_AXES = 0;
 
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
@@ -76,6 +78,15 @@ struct Pattern {
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
       return (k <= q);
+    }
+    /** The layout grid's sizes n_0 .. n_{LAYOUT_AXES-1} (as layout.sizes in the TS planner module). */
+    void layoutSizes(long long* n) const {
+      (void)n;
+    }
+    /** The class (0 EMPTY, 1 undecided, 2 FULL) of a query box against a key box, inclusive coordinate bounds per axis. */
+    int classifyBox(const long long* qa, const long long* qb, const long long* ka, const long long* kb) const {
+      (void)qa; (void)qb; (void)ka; (void)kb;
+      return 1;
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

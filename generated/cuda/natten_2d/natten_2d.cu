@@ -38,6 +38,8 @@ struct Pattern {
   static constexpr bool DIAGONAL_BAND = false;
   /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
   static constexpr int MASK_UNROLL = 16;
+  /** Axes of the layout grid when box tiles are possible (a layout of 2 to 4 axes), else 0. */
+  static constexpr int LAYOUT_AXES = 2;
 
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
@@ -94,6 +96,30 @@ struct Pattern {
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
       return ((attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) <= attnc::fdiv_pos(k, 56)) && (attnc::fdiv_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) + 7)) && (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) <= attnc::fmod_pos(k, 56)) && (attnc::fmod_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) + 7)));
+    }
+    /** The layout grid's sizes n_0 .. n_{LAYOUT_AXES-1} (as layout.sizes in the TS planner module). */
+    void layoutSizes(long long* n) const {
+      n[0] = 56;
+      n[1] = 56;
+    }
+    /** The class (0 EMPTY, 1 undecided, 2 FULL) of a query box against a key box, inclusive coordinate bounds per axis. */
+    int classifyBox(const long long* qa, const long long* qb, const long long* ka, const long long* kb) const {
+      long long R[2];
+      (void)R; (void)qa; (void)qb; (void)ka; (void)kb;
+      const long long l0 = qa[0] - 3, h0 = qb[0] - 3;
+      const long long l1 = std::max<long long>({l0, 0}), h1 = std::max<long long>({h0, 0});
+      const long long l2 = std::min<long long>({l1, 49}), h2 = std::min<long long>({h1, 49});
+      const long long l3 = h2 <= ka[0] ? 1 : 0, h3 = l2 <= kb[0] ? 1 : 0;
+      const long long l4 = l2 + 7, h4 = h2 + 7;
+      const long long l5 = kb[0] < l4 ? 1 : 0, h5 = ka[0] < h4 ? 1 : 0;
+      const long long l6 = qa[1] - 3, h6 = qb[1] - 3;
+      const long long l7 = std::max<long long>({l6, 0}), h7 = std::max<long long>({h6, 0});
+      const long long l8 = std::min<long long>({l7, 49}), h8 = std::min<long long>({h7, 49});
+      const long long l9 = h8 <= ka[1] ? 1 : 0, h9 = l8 <= kb[1] ? 1 : 0;
+      const long long l10 = l8 + 7, h10 = h8 + 7;
+      const long long l11 = kb[1] < l10 ? 1 : 0, h11 = ka[1] < h10 ? 1 : 0;
+      const long long l12 = std::min<long long>({l3, l5, l9, l11}), h12 = std::min<long long>({h3, h5, h9, h11});
+      return l12 == 1 ? 2 : h12 == 0 ? 0 : 1;
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

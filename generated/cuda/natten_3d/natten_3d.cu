@@ -38,6 +38,8 @@ struct Pattern {
   static constexpr bool DIAGONAL_BAND = false;
   /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
   static constexpr int MASK_UNROLL = 2;
+  /** Axes of the layout grid when box tiles are possible (a layout of 2 to 4 axes), else 0. */
+  static constexpr int LAYOUT_AXES = 3;
 
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
@@ -106,6 +108,37 @@ struct Pattern {
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
       return ((attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) <= (k >> 10)) && ((k >> 10) < (attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) + 3)) && (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) <= ((k >> 5) & 31)) && (((k >> 5) & 31) < (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) + 7)) && (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) && ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
+    }
+    /** The layout grid's sizes n_0 .. n_{LAYOUT_AXES-1} (as layout.sizes in the TS planner module). */
+    void layoutSizes(long long* n) const {
+      n[0] = 16;
+      n[1] = 32;
+      n[2] = 32;
+    }
+    /** The class (0 EMPTY, 1 undecided, 2 FULL) of a query box against a key box, inclusive coordinate bounds per axis. */
+    int classifyBox(const long long* qa, const long long* qb, const long long* ka, const long long* kb) const {
+      long long R[2];
+      (void)R; (void)qa; (void)qb; (void)ka; (void)kb;
+      const long long l0 = qa[0] - 1, h0 = qb[0] - 1;
+      const long long l1 = std::max<long long>({l0, 0}), h1 = std::max<long long>({h0, 0});
+      const long long l2 = std::min<long long>({l1, 13}), h2 = std::min<long long>({h1, 13});
+      const long long l3 = h2 <= ka[0] ? 1 : 0, h3 = l2 <= kb[0] ? 1 : 0;
+      const long long l4 = l2 + 3, h4 = h2 + 3;
+      const long long l5 = kb[0] < l4 ? 1 : 0, h5 = ka[0] < h4 ? 1 : 0;
+      const long long l6 = qa[1] - 3, h6 = qb[1] - 3;
+      const long long l7 = std::max<long long>({l6, 0}), h7 = std::max<long long>({h6, 0});
+      const long long l8 = std::min<long long>({l7, 25}), h8 = std::min<long long>({h7, 25});
+      const long long l9 = h8 <= ka[1] ? 1 : 0, h9 = l8 <= kb[1] ? 1 : 0;
+      const long long l10 = l8 + 7, h10 = h8 + 7;
+      const long long l11 = kb[1] < l10 ? 1 : 0, h11 = ka[1] < h10 ? 1 : 0;
+      const long long l12 = qa[2] - 3, h12 = qb[2] - 3;
+      const long long l13 = std::max<long long>({l12, 0}), h13 = std::max<long long>({h12, 0});
+      const long long l14 = std::min<long long>({l13, 25}), h14 = std::min<long long>({h13, 25});
+      const long long l15 = h14 <= ka[2] ? 1 : 0, h15 = l14 <= kb[2] ? 1 : 0;
+      const long long l16 = l14 + 7, h16 = h14 + 7;
+      const long long l17 = kb[2] < l16 ? 1 : 0, h17 = ka[2] < h16 ? 1 : 0;
+      const long long l18 = std::min<long long>({l3, l5, l9, l11, l15, l17}), h18 = std::min<long long>({h3, h5, h9, h11, h15, h17});
+      return l18 == 1 ? 2 : h18 == 0 ? 0 : 1;
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

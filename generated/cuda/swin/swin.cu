@@ -38,6 +38,8 @@ struct Pattern {
   static constexpr bool DIAGONAL_BAND = false;
   /** Column groups of a PARTIAL tile whose mask is evaluated together: all 16 when the mask reads input arrays (their loads overlap) or is small, else 2 (fewer live registers). */
   static constexpr int MASK_UNROLL = 16;
+  /** Axes of the layout grid when box tiles are possible (a layout of 2 to 4 axes), else 0. */
+  static constexpr int LAYOUT_AXES = 2;
 
   /** mask(b, h, q, k): the pattern's predicate, inlined into PARTIAL tiles. */
   template <class PP> ATTNC_HD static bool mask(const PP& P, int b, int h, int q, int k) {
@@ -88,6 +90,24 @@ struct Pattern {
     bool mask(long long q_, long long k_) const {
       const int q = (int)q_, k = (int)k_;
       return ((attnc::fdiv_pos(attnc::fdiv_pos(q, 56), 7) == attnc::fdiv_pos(attnc::fdiv_pos(k, 56), 7)) && (attnc::fdiv_pos(attnc::fmod_pos(q, 56), 7) == attnc::fdiv_pos(attnc::fmod_pos(k, 56), 7)));
+    }
+    /** The layout grid's sizes n_0 .. n_{LAYOUT_AXES-1} (as layout.sizes in the TS planner module). */
+    void layoutSizes(long long* n) const {
+      n[0] = 56;
+      n[1] = 56;
+    }
+    /** The class (0 EMPTY, 1 undecided, 2 FULL) of a query box against a key box, inclusive coordinate bounds per axis. */
+    int classifyBox(const long long* qa, const long long* qb, const long long* ka, const long long* kb) const {
+      long long R[2];
+      (void)R; (void)qa; (void)qb; (void)ka; (void)kb;
+      const long long l0 = attnc::host::fdiv(qa[0], 7), h0 = attnc::host::fdiv(qb[0], 7);
+      const long long l1 = attnc::host::fdiv(ka[0], 7), h1 = attnc::host::fdiv(kb[0], 7);
+      const long long l2 = l0 == h0 && l1 == h1 && l0 == l1 ? 1 : 0, h2 = h0 < l1 || h1 < l0 ? 0 : 1;
+      const long long l3 = attnc::host::fdiv(qa[1], 7), h3 = attnc::host::fdiv(qb[1], 7);
+      const long long l4 = attnc::host::fdiv(ka[1], 7), h4 = attnc::host::fdiv(kb[1], 7);
+      const long long l5 = l3 == h3 && l4 == h4 && l3 == l4 ? 1 : 0, h5 = h3 < l4 || h4 < l3 ? 0 : 1;
+      const long long l6 = std::min<long long>({l2, l5}), h6 = std::min<long long>({h2, h5});
+      return l6 == 1 ? 2 : h6 == 0 ? 0 : 1;
     }
   };
   /** The host pattern of `a`'s sizes and runtime values (input tables and head slots not set). */

@@ -2,10 +2,12 @@
 // vocabulary). A pattern supplies `classify(q0, q1, k0, k1)` (interval bounds of the mask over
 // a tile, inclusive: 0 none, 1 some, 2 all allowed) and `mask(q, k)`; the planner bisects each
 // query block's key-block range, refines undecided single tiles exactly, and lists FULL and
-// PARTIAL tiles per query block in compressed rows.
+// PARTIAL tiles per query block in compressed rows. Patterns with a layout grid can also be
+// planned in box tiles (`planBoxGroup`, a port of runtime/schedule/box.ts and plan-box.ts).
 // ---------------------------------------------------------------------------------------------
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -172,6 +174,328 @@ GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv
     g.fullKvRowPtr[qb + 1] = (int)g.fullKvIndices.size();
   }
   return g;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Box tiles (docs/schedule.md, "Box tiles"): a port of runtime/schedule/box.ts and plan-box.ts.
+// A block is a box of a layout grid's coordinates; query and key blocks are numbered row-major
+// over their box grids. Arrays of coordinates hold MAX_LAYOUT_AXES entries: the axes past the
+// layout's `d` have shape, extent and grid 1 and stride 0, so their coordinates are always 0.
+// ---------------------------------------------------------------------------------------------
+
+/** Axes of the largest layout planned in box tiles. */
+constexpr int MAX_LAYOUT_AXES = 4;
+/** Grid coordinates, one per axis (MAX_LAYOUT_AXES, the unused ones 0). */
+using BoxCoords = std::array<long long, MAX_LAYOUT_AXES>;
+
+/** One side (queries or keys) of a box schedule: box shape, grid extent and boxes per axis (box.ts: BoxSide). */
+struct BoxSide {
+  long long shape[MAX_LAYOUT_AXES], extent[MAX_LAYOUT_AXES], grid[MAX_LAYOUT_AXES];
+  /** Number of blocks (box.ts: sideBlocks). */
+  long long blocks() const {
+    long long n = 1;
+    for (int i = 0; i < MAX_LAYOUT_AXES; i++) n *= grid[i];
+    return n;
+  }
+};
+
+/** The geometry of a box schedule (box.ts: BoxTiles, without the axis names). */
+struct BoxGeometry {
+  int d;
+  long long strides[MAX_LAYOUT_AXES];
+  BoxSide q, kv;
+};
+
+/** The side of a box schedule for a sequence of `len` tokens (box.ts: boxSide). */
+inline BoxSide boxSide(int d, const long long* sizes, const long long* strides, long long len, const int* shape) {
+  BoxSide s;
+  for (int i = 0; i < MAX_LAYOUT_AXES; i++) {
+    const bool on = i < d;
+    s.shape[i] = on ? shape[i] : 1;
+    s.extent[i] = !on ? 1 : i == 0 ? (len + strides[0] - 1) / strides[0] : sizes[i];
+    s.grid[i] = (s.extent[i] + s.shape[i] - 1) / s.shape[i];
+  }
+  return s;
+}
+
+/** Whether `shape` (d positive sizes) multiplies to `block`. */
+inline bool boxShapeFits(int d, const int* shape, int block) {
+  long long prod = 1;
+  for (int i = 0; i < d; i++) {
+    if (shape[i] < 1) return false;
+    prod *= shape[i];
+    if (prod > block) return false;
+  }
+  return prod == block;
+}
+
+/** False (and no output) where boxTiles (box.ts) would throw bad_tile_shape. */
+inline bool boxGeometry(int d, const long long* sizes, int qLen, int kvLen, int blockQ, int blockKv, const int* qShape, const int* kvShape, BoxGeometry* out) {
+  const long long INT_MAX_ = 2147483647LL;
+  if (d < 1 || d > MAX_LAYOUT_AXES) return false;
+  if (!boxShapeFits(d, qShape, blockQ) || !boxShapeFits(d, kvShape, blockKv)) return false;
+  for (int i = 0; i < d; i++) if (sizes[i] < 1 || sizes[i] > INT_MAX_) return false;
+  // Token strides, row-major (box.ts: gridStrides); the first axis's stride is the largest.
+  BoxGeometry g;
+  g.d = d;
+  long long acc = 1;
+  for (int i = MAX_LAYOUT_AXES - 1; i >= 0; i--) {
+    if (i >= d) { g.strides[i] = 0; continue; }
+    g.strides[i] = acc;
+    if (i > 0) acc *= sizes[i];
+    if (acc > INT_MAX_) return false;
+  }
+  g.q = boxSide(d, sizes, g.strides, qLen, qShape);
+  g.kv = boxSide(d, sizes, g.strides, kvLen, kvShape);
+  *out = g;
+  return true;
+}
+
+/** Writes the inclusive coordinate bounds of block `blk` into `lo`, `hi` (MAX_LAYOUT_AXES entries each), clipped to the extent. */
+inline void blockBox(const BoxSide& s, long long blk, long long* lo, long long* hi) {
+  for (int i = MAX_LAYOUT_AXES - 1; i >= 0; i--) {
+    const long long g = blk % s.grid[i];
+    blk /= s.grid[i];
+    lo[i] = g * s.shape[i];
+    hi[i] = std::min(lo[i] + s.shape[i], s.extent[i]) - 1;
+  }
+}
+
+/** Flat token index of coordinates `c` (box.ts: tokenOf). */
+inline long long tokenOf(const BoxGeometry& g, const long long* c) {
+  long long t = 0;
+  for (int i = 0; i < g.d; i++) t += c[i] * g.strides[i];
+  return t;
+}
+
+/** True when block `blk` has a padding row: clipped by the grid or reaching past `len` (box.ts: blockOverhangs). */
+inline bool blockOverhangs(const BoxGeometry& g, const BoxSide& s, long long blk, long long len) {
+  BoxCoords lo, hi;
+  blockBox(s, blk, lo.data(), hi.data());
+  for (int i = 0; i < g.d; i++) if (hi[i] - lo[i] + 1 < s.shape[i]) return true;
+  return tokenOf(g, hi.data()) >= len;
+}
+
+/** Every box shape of `block` tokens over d axes (powers of two), lexicographic, as boxShapes. */
+inline std::vector<std::vector<int>> boxShapes(int d, int block) {
+  std::vector<std::vector<int>> out;
+  if (d < 1 || block < 1 || (block & (block - 1)) != 0) return out;
+  int e = 0;
+  while ((1 << e) < block) e++;
+  std::vector<int> prefix;
+  // Axis by axis, the exponent of each from 0 up; the last axis takes what is left.
+  auto go = [&](auto&& self, int left) -> void {
+    if ((int)prefix.size() == d - 1) {
+      out.push_back(prefix);
+      out.back().push_back(1 << left);
+      return;
+    }
+    for (int x = 0; x <= left; x++) {
+      prefix.push_back(1 << x);
+      self(self, left - x);
+      prefix.pop_back();
+    }
+  };
+  go(go, e);
+  return out;
+}
+
+/**
+ * The key box that goes with query box `q` when the blocks differ: `q` scaled to `blockKv`
+ * by doubling its last axis, or halving its axes from the last that are above 1 (box.ts).
+ */
+inline std::vector<int> matchingKvShape(const std::vector<int>& q, int blockQ, int blockKv) {
+  std::vector<int> s = q;
+  long long p = blockQ;
+  while (p < blockKv) { s.back() *= 2; p *= 2; }
+  for (int i = (int)s.size() - 1; p > blockKv && i >= 0; i--) {
+    while (p > blockKv && s[i] > 1) { s[i] /= 2; p /= 2; }
+  }
+  return s;
+}
+
+/**
+ * One head group's box planner (plan-box.ts): per query box, the key box grid is bisected as
+ * a range of boxes per axis, split on its longest axis; a single undecided tile is refined
+ * exactly by splitting the pair of boxes down to points. Padding is never evaluated.
+ */
+template <class C>
+struct BoxGroupPlanner {
+  const C& p;
+  long long qLen, kvLen;
+  const BoxGeometry& g;
+  long long budget;
+  long long groupSteps = 0;
+  /** Per key box: 0 no token, 1 overhangs (padding rows), 2 whole. */
+  std::vector<unsigned char> kvKind;
+  /** The query box being planned, its overhang, and the key boxes of its row. */
+  BoxCoords qlo{}, qhi{};
+  bool qOver = false;
+  std::vector<int> rowP, rowF;
+
+  BoxGroupPlanner(const C& p_, long long qLen_, long long kvLen_, const BoxGeometry& g_, long long budget_)
+      : p(p_), qLen(qLen_), kvLen(kvLen_), g(g_), budget(budget_) {
+    const long long nkv = g.kv.blocks();
+    kvKind.assign(nkv, 0);
+    BoxCoords lo, hi;
+    for (long long kb = 0; kb < nkv; kb++) {
+      blockBox(g.kv, kb, lo.data(), hi.data());
+      kvKind[kb] = tokenOf(g, lo.data()) >= kvLen ? 0 : blockOverhangs(g, g.kv, kb, kvLen) ? 1 : 2;
+    }
+  }
+
+  /** Row-major index of key box coordinates `c`. */
+  long long kvIndex(const BoxCoords& c) const {
+    long long x = 0;
+    for (int i = 0; i < g.d; i++) x = x * g.kv.grid[i] + c[i];
+    return x;
+  }
+
+  /** Lists key box `kb` of class `c` in the current row. */
+  void add(long long kb, int c) {
+    if (kvKind[kb] == 0 || c == 0) return;
+    if (c == 2 && !qOver && kvKind[kb] == 2) rowF.push_back((int)kb);
+    else rowP.push_back((int)kb);
+  }
+
+  /** Lists every key box of the half-open ranges `[a_i, b_i)` as FULL where it can be (plan-box.ts: forEachBox). */
+  void addAll(const BoxCoords& a, const BoxCoords& b) {
+    BoxCoords c = a;
+    for (;;) {
+      add(kvIndex(c), 2);
+      int i = g.d - 1;
+      while (i >= 0 && ++c[i] == b[i]) { c[i] = a[i]; i--; }
+      if (i < 0) return;
+    }
+  }
+
+  /** Classifies the key boxes of the half-open box ranges `[a_i, b_i)` against the query box, by bisection. */
+  void scan(const BoxCoords& a, const BoxCoords& b) {
+    BoxCoords ka{}, kbx{};
+    long long n = 1;
+    int widest = 0;
+    for (int i = 0; i < g.d; i++) {
+      ka[i] = a[i] * g.kv.shape[i];
+      kbx[i] = std::min(b[i] * g.kv.shape[i], g.kv.extent[i]) - 1;
+      n *= b[i] - a[i];
+      if (b[i] - a[i] > b[widest] - a[widest]) widest = i;
+    }
+    if (tokenOf(g, ka.data()) >= kvLen) return;
+    const int c = p.classifyBox(qlo.data(), qhi.data(), ka.data(), kbx.data());
+    if (c == 0) return;
+    if (c == 2) { addAll(a, b); return; }
+    if (n == 1) {
+      const long long kb = kvIndex(a);
+      if (kvKind[kb] != 0) add(kb, refine(ka, kbx));
+      return;
+    }
+    const long long mid = (a[widest] + b[widest]) >> 1;
+    BoxCoords lowB = b, highA = a;
+    lowB[widest] = mid;
+    highA[widest] = mid;
+    scan(a, lowB);
+    scan(highA, b);
+  }
+
+  /** Refinement state of one tile (plan-box.ts: refineBox). */
+  struct Refinement { bool seenT = false, seenF = false, exhausted = false; long long steps = 0; };
+
+  /** Records the mask at one pair of coordinates, unless either is padding. */
+  void probe(Refinement& r, const BoxCoords& qc, const BoxCoords& kc) const {
+    const long long q = tokenOf(g, qc.data()), k = tokenOf(g, kc.data());
+    if (q >= qLen || k >= kvLen) return;
+    if (p.mask(q, k)) r.seenT = true;
+    else r.seenF = true;
+  }
+
+  /** Splits the pair of boxes on its widest axis down to points, until both an allowed and a masked element are seen. */
+  void visit(Refinement& r, const BoxCoords& xa, const BoxCoords& xb, const BoxCoords& ya, const BoxCoords& yb) const {
+    if ((r.seenT && r.seenF) || r.exhausted) return;
+    const long long q = tokenOf(g, xa.data()), k = tokenOf(g, ya.data());
+    if (q >= qLen || k >= kvLen) return;
+    if (++r.steps > budget) { r.exhausted = true; return; }
+    const int d = g.d;
+    int widest = -1;
+    long long width = 0;
+    for (int i = 0; i < d; i++) {
+      if (xb[i] - xa[i] > width) { width = xb[i] - xa[i]; widest = i; }
+      if (yb[i] - ya[i] > width) { width = yb[i] - ya[i]; widest = d + i; }
+    }
+    const int c = widest < 0 ? (p.mask(q, k) ? 2 : 0) : p.classifyBox(xa.data(), xb.data(), ya.data(), yb.data());
+    if (c == 2) { r.seenT = true; return; }
+    if (c == 0) { r.seenF = true; return; }
+    const bool onQ = widest < d;
+    const int i = onQ ? widest : widest - d;
+    const BoxCoords& a = onQ ? xa : ya;
+    const BoxCoords& b = onQ ? xb : yb;
+    const long long m = (a[i] + b[i]) >> 1;
+    BoxCoords lowHi = b, highLo = a;
+    lowHi[i] = m;
+    highLo[i] = m + 1;
+    if (onQ) {
+      visit(r, xa, lowHi, ya, yb);
+      visit(r, highLo, xb, ya, yb);
+    } else {
+      visit(r, xa, xb, ya, lowHi);
+      visit(r, xa, xb, highLo, yb);
+    }
+  }
+
+  /** Decides one undecided tile of the current query box against key box `[ka, kb]`: 0, 1 or 2; PARTIAL once the budgets are spent. */
+  int refine(const BoxCoords& ka, const BoxCoords& kb) {
+    if (groupSteps >= GROUP_REFINE_BUDGET) return 1;
+    Refinement r;
+    auto mid = [&](const BoxCoords& a, const BoxCoords& b) {
+      BoxCoords m{};
+      for (int i = 0; i < g.d; i++) m[i] = (a[i] + b[i]) >> 1;
+      return m;
+    };
+    probe(r, qlo, ka); probe(r, qhi, kb); probe(r, qlo, kb); probe(r, qhi, ka); probe(r, mid(qlo, qhi), mid(ka, kb));
+    if (r.seenT && r.seenF) return 1;
+    visit(r, qlo, qhi, ka, kb);
+    groupSteps += r.steps;
+    if (r.seenT && r.seenF) return 1;
+    if (r.exhausted) return 1;
+    return r.seenT ? 2 : 0;
+  }
+
+  /** The FULL and PARTIAL key boxes of every query box, rows ascending. */
+  GroupSchedule plan() {
+    const long long nq = g.q.blocks();
+    GroupSchedule out;
+    out.kvRowPtr.assign(nq + 1, 0);
+    out.fullKvRowPtr.assign(nq + 1, 0);
+    for (long long qb = 0; qb < nq; qb++) {
+      rowP.clear();
+      rowF.clear();
+      blockBox(g.q, qb, qlo.data(), qhi.data());
+      if (tokenOf(g, qlo.data()) < qLen) {
+        qOver = blockOverhangs(g, g.q, qb, qLen);
+        BoxCoords a{}, b{};
+        for (int i = 0; i < MAX_LAYOUT_AXES; i++) b[i] = g.kv.grid[i];
+        scan(a, b);
+        std::sort(rowP.begin(), rowP.end());
+        std::sort(rowF.begin(), rowF.end());
+      }
+      out.kvIndices.insert(out.kvIndices.end(), rowP.begin(), rowP.end());
+      out.fullKvIndices.insert(out.fullKvIndices.end(), rowF.begin(), rowF.end());
+      out.kvRowPtr[qb + 1] = (int)out.kvIndices.size();
+      out.fullKvRowPtr[qb + 1] = (int)out.fullKvIndices.size();
+    }
+    return out;
+  }
+};
+
+/**
+ * Plans one head group in box tiles; C provides classifyBox(...) and mask(q, k) as
+ * Pattern::Host does. Indices are box indices (row-major over the box grid), rows ascending,
+ * as plan-box.ts; `budget` is the refinement steps of one tile (plan.ts: 2 x blockQ x blockKv),
+ * and the group's steps in all are GROUP_REFINE_BUDGET. The fully masked rows of plan-box.ts
+ * are not listed: the kernels write 0 for a row with no allowed key.
+ */
+template <class C>
+GroupSchedule planBoxGroup(const C& p, int qLen, int kvLen, const BoxGeometry& g, long long budget) {
+  return BoxGroupPlanner<C>(p, qLen, kvLen, g, budget).plan();
 }
 
 /**
