@@ -12,6 +12,7 @@
 //   ATTNC_CUDA_CTAS=N        at most N persistent CTAs (tests: several items per CTA)
 #pragma once
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -56,6 +57,8 @@ struct DeviceArrays {
 struct DeviceSchedule {
   DeviceArrays arrays;  // groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems
   int block_kv = 0, sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  int box_axes = 0;  // box tiles: the layout's axes and the blocks' geometry (0: strips)
+  host::BoxGeometry geo{};
 };
 /** Device copy of one planned backward schedule. */
 struct DeviceBackwardSchedule {
@@ -119,6 +122,34 @@ int shapeKey(const typename Pat::Args* a, const std::string& prefix, std::string
   return ATTNC_OK;
 }
 
+template <typename T>
+bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch, int heads, int seq, int d, int rows);
+inline bool sm90Available();
+
+/**
+ * Which tiles planForward may plan for `a` (planBest's `tiles`): 0 strips only; 1 (auto) strips
+ * or box tiles, whichever planTime rates faster; 2 box tiles where the pattern has them. Box
+ * tiles run on the Hopper kernel with TMA only (box_tiles.cuh), for patterns with a layout of
+ * 2 to 4 axes and no score modification (the kernel's scores know a tile's tokens only by
+ * row). ATTNC_CUDA_TILES=strip (or box) in the environment chooses.
+ */
+template <class Pat>
+int boxTiles(const typename Pat::Args* a) {
+  if constexpr (Pat::LAYOUT_AXES < 2 || Pat::HAS_SCORE_MOD) {
+    (void)a;
+    return 0;
+  } else {
+    if (envIs("ATTNC_CUDA_TILES", "strip") || envIs("ATTNC_CUDA_TMA", "0") || !sm90Available()) return 0;
+    CUtensorMap m;
+    const bool bf = a->dtype == ATTNC_BF16;
+    const auto ok = [&](const void* p, const int64_t* st, int heads, int len) {
+      return bf ? encodeMap<__nv_bfloat16>(&m, p, st, a->batch, heads, len, a->head_dim, 8) : encodeMap<__half>(&m, p, st, a->batch, heads, len, a->head_dim, 8);
+    };
+    if (!ok(a->q, a->q_stride, a->heads, a->q_len) || !ok(a->k, a->k_stride, a->kv_heads, a->kv_len) || !ok(a->v, a->v_stride, a->kv_heads, a->kv_len)) return 0;
+    return envIs("ATTNC_CUDA_TILES", "box") ? 2 : 1;
+  }
+}
+
 /** The forward schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
 template <class Pat>
 int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
@@ -131,15 +162,25 @@ int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms < 1) return ATTNC_ERR_CUDA;
   if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
   const bool balance = !envIs("ATTNC_CUDA_BALANCE", "0");
+  const int tiles = boxTiles<Pat>(a);
   std::string key;
   std::vector<std::vector<int>> host;
   HostInputs inputs;
-  int rc = shapeKey<Pat>(a, std::to_string(dev) + ":" + std::to_string(sms) + (balance ? ":lpt" : ":plain"), key, host, inputs);
+  int rc = shapeKey<Pat>(a, std::to_string(dev) + ":" + std::to_string(sms) + (balance ? ":lpt" : ":plain") + ":tiles" + std::to_string(tiles), key, host, inputs);
   if (rc != ATTNC_OK) return rc;
   if (cache.find(key, out)) return ATTNC_OK;
-  const HostPlan h = planBest<Pat>(a, sms, inputs, balance);
+  const HostPlan h = planBest<Pat>(a, sms, inputs, balance, tiles);
+  if (envIs("ATTNC_CUDA_VERBOSE", "1")) {
+    // What the planner chose, once per planned shape (stderr).
+    std::string shape = "strips";
+    for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : "boxes ") + std::to_string(h.geo.q.shape[i]);
+    for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : " / ") + std::to_string(h.geo.kv.shape[i]);
+    std::fprintf(stderr, "attnc: q_len %d, kv_len %d, heads %d: %s, block_kv %d, %zu FULL and %zu PARTIAL tiles\n", a->q_len, a->kv_len, a->heads, shape.c_str(), h.block_kv,
+                 h.fullIdx.size(), h.idx.size());
+  }
   DeviceSchedule d;
   d.block_kv = h.block_kv; d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
+  d.box_axes = h.box_axes; d.geo = h.geo;
   rc = d.arrays.upload({&h.groupOf, &h.rowPtr, &h.idx, &h.fullRowPtr, &h.fullIdx, &h.order, &h.ctaPtr, &h.ctaItems});
   if (rc != ATTNC_OK) return rc;
   cache.put(key, d);
@@ -223,6 +264,13 @@ Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& 
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
   p.work_order = d.at(5); p.cta_ptr = d.at(6); p.cta_items = d.at(7);
+  p.box_axes = s.box_axes;
+  for (int i = 0; i < s.box_axes; i++) {
+    const auto lg = [](long long x) { int l = 0; while ((1LL << l) < x) l++; return l; };
+    p.box_stride[i] = (int)s.geo.strides[i];
+    p.box_q_log[i] = lg(s.geo.q.shape[i]); p.box_q_ext[i] = (int)s.geo.q.extent[i]; p.box_q_grid[i] = (int)s.geo.q.grid[i];
+    p.box_kv_log[i] = lg(s.geo.kv.shape[i]); p.box_kv_ext[i] = (int)s.geo.kv.extent[i]; p.box_kv_grid[i] = (int)s.geo.kv.grid[i];
+  }
   return p;
 }
 
