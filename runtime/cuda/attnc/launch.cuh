@@ -172,7 +172,7 @@ int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
   const HostPlan h = planBest<Pat>(a, sms, inputs, balance, tiles);
   if (envIs("ATTNC_CUDA_VERBOSE", "1")) {
     // What the planner chose, once per planned shape (stderr).
-    std::string shape = "strips";
+    std::string shape = h.box_axes ? "" : "strips";
     for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : "boxes ") + std::to_string(h.geo.q.shape[i]);
     for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : " / ") + std::to_string(h.geo.kv.shape[i]);
     std::fprintf(stderr, "attnc: q_len %d, kv_len %d, heads %d: %s, block_kv %d, %zu FULL and %zu PARTIAL tiles\n", a->q_len, a->kv_len, a->heads, shape.c_str(), h.block_kv,
