@@ -56,6 +56,7 @@ def flex_module(meta):
     path = os.path.join(R.WORK, "src", meta["build"], "flex_mask.py")
     spec = importlib.util.spec_from_file_location(meta["build"] + "_flex", path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # torch.compile looks the mask_mod's globals up by module name
     spec.loader.exec_module(mod)
     return mod
 

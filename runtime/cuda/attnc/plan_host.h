@@ -155,17 +155,32 @@ HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& input
 }
 
 /**
+ * What one run of a box tile's key box adds to the tile (box_tiles.cuh: one TMA box per run and
+ * panel, for K and V), in FULL 128 x 128 tiles. Fitted to the H200 (head dim 128, 2026-12-02,
+ * bench/results/cuda-h200-box-bench-2026-12-02.md): against strip tiles of the same keys, box
+ * tiles with 4, 8 and 16 runs took 1.32, 1.69 and 1.62 times as long (natten-2d 128 x 128 k7,
+ * 256 x 256 k13, natten-3d), 0.08 of a 64-key tile (0.61 x 0.08) per run.
+ */
+constexpr double BOX_RUN_TILES = 0.049;
+
+/**
  * The Hopper kernel's time for plan `h`, in FULL 128 x 128 tiles: the most loaded CTA's sum of
  * item costs (HostPlan::cost / 4: a PARTIAL tile 1.25 of a FULL one, a work item 2 tiles), the
- * tiles scaled by 0.61 for 64-key blocks. From H200 measurements at head dim 128 (attnc's
- * bench/results; at equal tile area, 64-key blocks take about 1.2x as long).
+ * tiles scaled by 0.61 for 64-key blocks, plus BOX_RUN_TILES per run of each box tile. From H200
+ * measurements at head dim 128 (attnc's bench/results; at equal tile area, 64-key blocks take
+ * about 1.2x as long).
  */
 inline double planTime(const HostPlan& h) {
   const double tile = h.block_kv == 64 ? 0.61 : 1.0;
+  const double runs = h.box_axes ? (double)h.block_kv / (double)h.geo.kv.shape[h.box_axes - 1] : 0.0;
   double worst = 0;
   for (int c = 0; c < h.ctas; c++) {
     double t = 0;
-    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) t += tile * ((h.cost(h.ctaItems[i]) - 8) / 4.0) + 2.0;
+    for (int i = h.ctaPtr[c]; i < h.ctaPtr[c + 1]; i++) {
+      const int r = h.row(h.ctaItems[i]);
+      const int tiles = h.rowPtr[r + 1] - h.rowPtr[r] + h.fullRowPtr[r + 1] - h.fullRowPtr[r];
+      t += tile * ((h.cost(h.ctaItems[i]) - 8) / 4.0) + 2.0 + BOX_RUN_TILES * runs * tiles;
+    }
     worst = std::max(worst, t);
   }
   return worst;
