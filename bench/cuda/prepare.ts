@@ -3,7 +3,7 @@
  * sources for correctness (small parameters, small sizes, with dense masks from the
  * reference evaluator as the float64 reference's mask) and for the benchmark (the suite's
  * parameters), plus a manifest. Output: `bench/cuda/work/` (git-ignored; carried to the GPU).
- * Run: `npx tsx bench/cuda/prepare.ts`.
+ * Run: `npx tsx bench/cuda/prepare.ts [--only=causal,natten-2d] [more.attn ...]`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,9 +33,16 @@ function emit(bp: BoundPattern, dir: string, buildName: string) {
 fs.rmSync(OUT, { recursive: true, force: true });
 const manifest: { correctness: unknown[]; perf: unknown[] } = { correctness: [], perf: [] };
 
+// Arguments: `.attn` files checked beside the bundled patterns (bench/cuda/box/grid4.attn: a
+// 4-axis layout), and `--only=name,...` to prepare only those bundled patterns (file names
+// without .attn) and no benchmark configs.
+const args = process.argv.slice(2);
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
+const bundled = fs.readdirSync('patterns').filter((x) => x.endsWith('.attn') && (!only || only.has(x.slice(0, -5)))).sort().map((f) => `patterns/${f}`);
+
 // Correctness: every bundled pattern with small parameters; two shapes each.
-for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).sort()) {
-  const file = `patterns/${f}`;
+for (const file of [...bundled, ...args.filter((a) => a.endsWith('.attn'))]) {
   const bp = bindSmall(file);
   if (bp.select) continue;  // data-dependent selection: bench/cuda/select/prepare.ts and select_check.py
   const name = `${bp.pattern.name}_small`;
@@ -85,7 +92,7 @@ for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn')).so
 }
 
 // Benchmark suite: see suite.ts.
-for (const s of SUITE) {
+for (const s of only ? [] : SUITE) {
   for (const S of [8192, 16384, 32768]) {
     const params = { ...(s.params ?? {}), ...(s.sizeParams?.(S) ?? {}) };
     const bp = bindSmall(s.file, params);
