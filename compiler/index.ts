@@ -128,7 +128,7 @@ export function simulate(p: Pattern, opts: SimulateOptions): SimResult {
   const shape: SimShape = {
     batch: opts.batch ?? 1, heads: opts.heads ?? 16, kvHeads: opts.kvHeads ?? opts.heads ?? 16,
     qLen: opts.qLen, kvLen: opts.kvLen ?? opts.qLen, headDim: opts.headDim ?? 128, dtypeBytes: opts.dtypeBytes ?? 2,
-    params: opts.params, inputs: opts.inputs,
+    params: opts.params, inputs: opts.inputs, tiles: opts.tiles,
   };
   try {
     return simulatePass(p.bound, p.lowered.planner, gpu, kernel, shape, pass);

@@ -40,6 +40,13 @@ export interface KernelModel {
   /** The kernel's backward pass (backward.ts), where it has been modelled. */
   readonly backward?: BackwardModel;
   /**
+   * A kernel that also runs box tiles (docs/schedule.md, "Box tiles") whose last side is at least
+   * `minRun` tokens (on both sides), each box tile costing `runTiles` FULL tiles more per run
+   * of its key box (one copy per run): the CUDA Hopper forward. Kernels without it take
+   * strips, unless they are listed in BOX_TILE_KERNELS (simulate.ts).
+   */
+  readonly boxes?: { readonly minRun: number; readonly runTiles: number };
+  /**
    * Measured tile time at other head dims relative to 128, by the head dims the kernel is
    * built for (a head dim between them runs the next wider kernel: headDimScale). Without it a
    * tile's time scales with head dim / 128.

@@ -12,7 +12,8 @@ import type { BoundPattern } from '../2-check/bind.ts';
 import { sharedCost, type MExpr } from '../ir/mask.ts';
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
-import { MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
+import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
+import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
 import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
@@ -43,8 +44,17 @@ export interface SimShape {
   readonly tiles?: TileRequest;
 }
 
-/** The kernels whose forward pass takes box tiles (the others take strips only). */
+/**
+ * The kernels whose forward pass takes any box tiles, chosen as the library's `auto` does (the
+ * others take strips only, or the boxes their model's `boxes` allows: boxTiles).
+ */
 export const BOX_TILE_KERNELS: readonly string[] = ['attnc-wgsl'];
+
+/** What `kernel` of `gpu` runs in box tiles: any (BOX_TILE_KERNELS), those of its model's `boxes`, or none. */
+export function boxTiles(gpu: GpuProfile, kernel: string): 'any' | KernelModel['boxes'] | undefined {
+  if (BOX_TILE_KERNELS.includes(kernel)) return 'any';
+  return gpu.kernels[kernel]?.boxes;
+}
 
 /** The passes a simulation can price. */
 export type SimPass = 'forward' | 'backward' | 'both';
@@ -130,16 +140,40 @@ export function checkSimSize(km: Pick<KernelModel, 'blockQ' | 'blockKv'>, shape:
   }
 }
 
-/** Simulates `kernel` on `gpu` for one problem. */
+/**
+ * Simulates `kernel` on `gpu` for one problem. A kernel whose model has `boxes` (the CUDA
+ * Hopper forward, which chooses its tiles at call time by its own time model) is simulated
+ * with `auto` as the strip and every box it runs, keeping the fastest.
+ */
 export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfile, kernel: string, shape: SimShape): SimResult {
   const km: KernelModel | undefined = gpu.kernels[kernel];
   if (!km) throw new RangeError(`profile ${gpu.name} has no model for kernel ${kernel} (it has: ${Object.keys(gpu.kernels).join(', ')})`);
   checkSimSize(km, shape);
+  const boxes = km.boxes;
+  if (boxes && !bp.select && planner.layout && shape.tiles === 'auto') {
+    const extents = gridExtents(planner, { qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params });
+    let best: SimResult | undefined;
+    for (const t of tileCandidates(planner.layout.axes.length, km.blockQ, km.blockKv, extents)) {
+      if (t === 'auto') continue;
+      if (t !== 'strip' && (t.q[t.q.length - 1] < boxes.minRun || t.kv[t.kv.length - 1] < boxes.minRun)) continue;
+      let r: SimResult;
+      try {
+        r = simulate(bp, planner, gpu, kernel, { ...shape, tiles: t });
+      } catch (e) {
+        if (t !== 'strip' && e instanceof PlanError && (e.code === 'bad_tile_shape' || e.code === 'bad_size')) continue;
+        throw e;
+      }
+      if (!best || r.sparseMs < best.sparseMs) best = r;
+    }
+    return best!;
+  }
   const s = schedulesOf(bp, planner, shape)({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
-    tiles: BOX_TILE_KERNELS.includes(kernel) && !bp.select ? (shape.tiles ?? 'strip') : 'strip',
+    tiles: (BOX_TILE_KERNELS.includes(kernel) || boxes) && !bp.select ? (shape.tiles ?? 'strip') : 'strip',
   });
+  // Box tiles of a kernel that copies a key box per run: each tile pays its runs.
+  const boxRunUs = boxes && s.tiles ? boxes.runTiles * km.fullTileUs * headDimScale(km.headDimScale, shape.headDim) * (km.blockKv / s.tiles.kv.shape[s.tiles.kv.shape.length - 1]) : 0;
   // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
   const selectUs = bp.select ? selectionUs(bp, gpu, shape, km) : 0;
   const dScale = headDimScale(km.headDimScale, shape.headDim);
@@ -161,8 +195,8 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
         const np = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb];
         full += nf;
         partial += np;
-        const c = km.itemUs + nf * tFull + np * tPartial;
-        work += nf * tFull + np * tPartial;
+        const c = km.itemUs + nf * tFull + np * tPartial + (nf + np) * boxRunUs;
+        work += nf * tFull + np * tPartial + (nf + np) * boxRunUs;
         maskWork += np * (tPartial - tFull);
         costs.push(c);
       }

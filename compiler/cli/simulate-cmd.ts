@@ -7,7 +7,7 @@ import { svgToPng } from '../4-emit/viz/png.ts';
 import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
 import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
-import { BOX_TILE_KERNELS, checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
+import { boxTiles, checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
 import { MAX_SOURCE_BYTES, readTextBounded, writeFileAtomic } from '../../runtime/io/files.ts';
 import { PlanError } from '../../runtime/schedule/types.ts';
 import { guard, EXIT } from './report.ts';
@@ -37,7 +37,7 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     .option('--head-dim <n>', 'head dimension', '128')
     .option('--dtype <t>', 'bf16 | f16 | f32', 'bf16')
     .option('--kernel <k>', 'attnc-cuda | flex | attnc-wgsl', 'attnc-cuda')
-    .option('--tiles <shape>', `forward tiles of a pattern with a layout, for kernels that take box tiles (${BOX_TILE_KERNELS.join(', ')}): auto (the cheaper of strips and boxes), strip, or a box such as 8x16 (docs/schedule.md); other kernels plan strips`, 'auto')
+    .option('--tiles <shape>', `forward tiles of a pattern with a layout, for kernels that take box tiles (attnc-wgsl; attnc-cuda on Hopper profiles, boxes whose last side is at least 8): auto (the faster of strips and boxes), strip, or a box such as 8x16 (docs/schedule.md); other kernels plan strips`, 'auto')
     .option('--pass <p>', 'forward | backward | both (a training step\'s attention: forward + backward)', 'forward')
     .option('--gpu <name>', `hardware profile: ${profileNames().join(', ')} (or a .json file)`, 'h100')
     .option('--param <name=value>', 'set a parameter (repeatable)', collectParam, {})
@@ -100,8 +100,13 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   if (!dtypeBytes) diags.report('bad_param_value', `--dtype must be bf16, f16 or f32, got \`${o.dtype}\``);
   if (!FORMATS.includes(o.format)) diags.report('bad_param_value', `--format must be table or json, got \`${o.format}\``);
   const tiles = parseTilesOption(o.tiles, diags);
-  if (tiles && tiles !== 'auto' && tiles !== 'strip' && !BOX_TILE_KERNELS.includes(o.kernel)) {
-    diags.report('bad_tile_shape', `the ${o.kernel} kernels take strips only (box tiles: ${BOX_TILE_KERNELS.join(', ')}); use --tiles strip or auto`);
+  if (tiles && tiles !== 'auto' && tiles !== 'strip') {
+    const kinds = boxTiles(gpu, o.kernel);
+    const last = (x: readonly number[]) => x[x.length - 1];
+    if (!kinds) diags.report('bad_tile_shape', `the ${o.kernel} kernels of profile ${gpu.name} take strips only; use --tiles strip or auto`);
+    else if (kinds !== 'any' && (last(tiles.q) < kinds.minRun || last(tiles.kv) < kinds.minRun)) {
+      diags.report('bad_tile_shape', `the ${o.kernel} kernels run box tiles whose last side is at least ${kinds.minRun} tokens; the box ${tiles.q.join('x')}${tiles.kv === tiles.q ? '' : `,${tiles.kv.join('x')}`} is not one`);
+    }
   }
   if (diags.hasErrors) throw new UserError(diags);
   const params = parseParamArgs(o.param, diags);

@@ -161,7 +161,7 @@ function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progr
 }
 
 /** The extents of the grid that the longer sequence covers, when the pattern has a layout and its sizes are valid. */
-function gridExtents(mod: PlannerModule, cfg: PlanConfig): number[] | undefined {
+export function gridExtents(mod: PlannerModule, cfg: PlanConfig): number[] | undefined {
   if (!mod.layout) return undefined;
   let sizes: number[];
   try {

@@ -24,7 +24,20 @@ describe('simulate: box tiles', () => {
   });
 
   it('plans strips for kernels that take strips only', () => {
-    const h100 = loadProfile('h100')!;
-    expect(simulate(bp, planner, h100, 'attnc-cuda', { ...shape, tiles: 'auto' }).tiles).toBe('strip');
+    const a100 = loadProfile('a100')!;
+    expect(simulate(bp, planner, a100, 'attnc-cuda', { ...shape, tiles: 'auto' }).tiles).toBe('strip');
+    expect(simulate(bp, planner, loadProfile('h100')!, 'flex', { ...shape, tiles: 'auto' }).tiles).toBe('strip');
+  });
+
+  it("models the CUDA Hopper forward's boxes: last side at least 8, a cost per run", () => {
+    const h200 = loadProfile('h200')!;
+    const auto = simulate(bp, planner, h200, 'attnc-cuda', { ...shape, tiles: 'auto' });
+    expect(auto.tiles).not.toBe('strip');
+    expect(Number(auto.tiles.split(',')[0].split('x').at(-1))).toBeGreaterThanOrEqual(8);
+    // The same boxes cost more where their key box has more runs.
+    const wide = simulate(bp, planner, h200, 'attnc-cuda', { ...shape, tiles: { q: [8, 16], kv: [8, 16] } });
+    const tall = simulate(bp, planner, h200, 'attnc-cuda', { ...shape, tiles: { q: [16, 8], kv: [16, 8] } });
+    expect(wide.fullTiles + wide.partialTiles).toBe(tall.fullTiles + tall.partialTiles);
+    expect(tall.sparseMs).toBeGreaterThan(wide.sparseMs);
   });
 });
