@@ -39,6 +39,12 @@ const haveNvcc = nvccVersion !== '';
 
 const SPILL_BUDGET = 320;
 const SM90_WIDE_SPILL_BUDGET = 64;
+/**
+ * The widest box-tile kernels (runtime/cuda/attnc/box_tiles.cuh) decode a key box's corner per
+ * tile in the 24-register producer: natten_3d's (three axes) parks 76 bytes. A known gap, to
+ * close by handing the kernels each box's corner from the host.
+ */
+const SM90_BOX_WIDE_SPILL_BUDGET = 80;
 /** The backward kernels (runtime/cuda/attnc/backward_sm80.cuh, backward_sm90.cuh). */
 const BACKWARD_SPILL_BUDGET = 0;
 /**
@@ -46,6 +52,11 @@ const BACKWARD_SPILL_BUDGET = 0;
  * selected cell: the fused Hopper grid at head dim 256 parks up to 16 bytes (MoBA), a known gap.
  */
 const DYNAMIC_BACKWARD_SPILL_BUDGET = 16;
+/** Whether a generated pattern has the Hopper forward's box-tile kernels too (a layout of 2 to 4 axes, no score modification: launchSm90Tiles). */
+const hasBoxKernels = (dir: string) => {
+  const text = fs.readFileSync(path.join('generated/cuda', dir, `${dir}.cu`), 'utf8');
+  return /static constexpr int LAYOUT_AXES = [234];/.test(text) && /static constexpr bool HAS_SCORE_MOD = false;/.test(text);
+};
 /** Whether a generated pattern selects key blocks per call (its kernels' struct derives from the static part). */
 const isDynamic = (dir: string) => fs.readFileSync(path.join('generated/cuda', dir, `${dir}.cu`), 'utf8').includes('struct Pattern : Static {');
 const dirs = fs.readdirSync('generated/cuda').sort();
@@ -136,11 +147,13 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
       const sm80 = r.kernels.filter((k) => k.name.includes('attnc_forward_kernel'));
       const bwd = r.kernels.filter((k) => /attnc_bwd_/.test(k.name));
-      expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x (head dims 64 and 128 x 2 kv blocks + head dim 256 x 1))`).toBe(10);
+      // x 2 where the pattern also has box-tile kernels.
+      expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x (head dims 64 and 128 x 2 kv blocks + head dim 256 x 1))`).toBe(hasBoxKernels(r.d) ? 20 : 10);
       expect(sm80.length, `${r.d} ${r.arch}: mma.sync kernels (2 types x 3 head dims)`).toBe(6);
       for (const k of sm90) {
         const wide = /Li128ELi128E|Li256ELi64E/.test(k.name);
-        expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(wide ? SM90_WIDE_SPILL_BUDGET : 0);
+        const box = /ELb1EEEv/.test(k.name);
+        expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(wide ? (box ? SM90_BOX_WIDE_SPILL_BUDGET : SM90_WIDE_SPILL_BUDGET) : 0);
       }
       expect(r.serialized, `${r.d} ${r.arch}: ptxas serialized warpgroup MMAs`).toEqual([]);
       for (const k of sm80) expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(SPILL_BUDGET);
