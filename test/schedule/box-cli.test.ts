@@ -36,6 +36,11 @@ describe('--tiles', () => {
       expect(r.stderr).toContain('error[bad_tile_shape]');
       expect(r.stderr).toContain(msg);
     }
-    expect(attnc('simulate', ...natten, '--tiles', '8x16').stderr).toContain('take strips only');
+    expect(attnc('simulate', ...natten, '--kernel', 'flex', '--tiles', '8x16').stderr).toContain('take strips only');
+    // The CUDA Hopper forward runs boxes whose last side is at least 8 tokens.
+    const short = attnc('simulate', ...natten, '--gpu', 'h200', '--tiles', '32x4');
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('last side is at least 8');
+    expect(attnc('simulate', ...natten, '--gpu', 'h200', '--tiles', '8x16').status).toBe(0);
   });
 });
