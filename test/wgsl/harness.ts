@@ -65,8 +65,11 @@ export function random(seed: number): () => number {
   };
 }
 
-/** Runs all cases in one Deno process. */
-export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
+/**
+ * Runs all cases in one Deno process, on a device with WebGPU's default limits unless
+ * `defaultLimits` is false (then the adapter's workgroup limits, as `attnc run` asks).
+ */
+export function runKernelCases(cases: readonly KernelCase[], defaultLimits = true): CaseOutcome[] {
   const files = tensorDir();
   try {
     const kernels = new Map<BoundPattern, RunnerKernel & { runs: RunnerKernel['runs'][number][] }>();
@@ -97,7 +100,7 @@ export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
       });
       return { q, k, v };
     });
-    const results = runInDeno({ kernels: [...kernels.values()], defaultLimits: true });
+    const results = runInDeno({ kernels: [...kernels.values()], defaultLimits });
     return cases.map((c, i) => {
       const result = results.find((r) => r.id === String(i))!;
       const none = { name: c.name, result, rel: NaN, lseRel: NaN, nonFinite: 0, maskedRows: 0, badMaskedRows: 0 };
