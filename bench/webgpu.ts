@@ -17,7 +17,9 @@
  * its own dense row. The tiled bodies come from `npx tsx bench/webgpu-tiled-bodies.ts`, run
  * here before copying the tree (it writes bench/webgpu-work/tiled-bodies.json; --tiled-bodies
  * FILE reads another). Where no tiled shape fits the adapter's workgroup memory the simple
- * kernel runs, and the tiles column says so (no "tiled rowsN").
+ * kernel runs, and the tiles column says so (no "tiled rowsN"). --tiled-tiles
+ * blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields by hand (any subset), to sweep
+ * shapes on the GPU.
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
@@ -59,11 +61,16 @@ const kernelOpt = opt('kernel') ?? 'simple';
 if (!['simple', 'tiled', 'both'].includes(kernelOpt)) throw new Error(`--kernel ${kernelOpt}: use simple, tiled or both`);
 const variants = (kernelOpt === 'both' ? ['simple', 'tiled'] : [kernelOpt]) as ('simple' | 'tiled')[];
 const tiledBodies: Record<string, string> = variants.includes('tiled') ? JSON.parse(Deno.readTextFileSync(opt('tiled-bodies') ?? new URL('webgpu-work/tiled-bodies.json', import.meta.url).pathname)) : {};
+const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
+  const [k, v] = kv.split('=');
+  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
+  return [k, Number(v)];
+})) as AttentionConfig['tiles'];
 /** The pattern bound to the device with one kernel variant. */
 const createFor = (name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention => {
   if (variant === 'simple') return mod.create(device, config);
   if (tiledBodies[name] === undefined) throw new Error(`no tiled body for ${name}: rerun bench/webgpu-tiled-bodies.ts`);
-  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner }, { ...config, kernel: 'tiled' });
+  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner }, { ...config, kernel: 'tiled', tiles: tiledTiles });
 };
 
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
