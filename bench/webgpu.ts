@@ -11,9 +11,18 @@
  *   bash .gpu-kit/run.sh deno run -A bench/webgpu.ts [--out bench/results/webgpu-h100.md]
  * On this machine (lavapipe, tiny sizes, a smoke test):
  *   node_modules/.bin/deno run -A bench/webgpu.ts --tiny
- * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown).
+ * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown),
+ * --kernel simple|tiled|both (default simple): which WGSL kernel; `both` times the simple and
+ * the register-tiled kernel (templates/wgsl/attention-tiled.wgsl.hbs) side by side, each with
+ * its own dense row. The tiled bodies come from `npx tsx bench/webgpu-tiled-bodies.ts`, run
+ * here before copying the tree (it writes bench/webgpu-work/tiled-bodies.json; --tiled-bodies
+ * FILE reads another). Where no tiled shape fits the adapter's workgroup memory the simple
+ * kernel runs, and the tiles column says so (no "tiled rowsN"). --tiled-tiles
+ * blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields by hand (any subset), to sweep
+ * shapes on the GPU.
  */
-import type { Attention, AttentionConfig } from '../runtime/webgpu/attention.ts';
+import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
+import type { PlannerModule } from '../runtime/schedule/planner.ts';
 import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../runtime/webgpu/interface.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
@@ -21,6 +30,7 @@ import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 
 declare const Deno: {
   readonly args: string[];
+  readTextFileSync(path: string): string;
   readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
   writeTextFileSync(path: string, text: string): void;
 };
@@ -34,6 +44,8 @@ interface Adapter {
 interface Generated {
   create(device: GpuDevice, config: AttentionConfig): Attention;
   readonly spec: KernelSpec;
+  readonly wgslBody: string;
+  readonly planner: PlannerModule;
 }
 
 const args = Deno.args;
@@ -45,6 +57,21 @@ const heads = tiny ? 2 : 16;
 const headDims = [64, 128];
 const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
 const only = opt('only')?.split(',');
+const kernelOpt = opt('kernel') ?? 'simple';
+if (!['simple', 'tiled', 'both'].includes(kernelOpt)) throw new Error(`--kernel ${kernelOpt}: use simple, tiled or both`);
+const variants = (kernelOpt === 'both' ? ['simple', 'tiled'] : [kernelOpt]) as ('simple' | 'tiled')[];
+const tiledBodies: Record<string, string> = variants.includes('tiled') ? JSON.parse(Deno.readTextFileSync(opt('tiled-bodies') ?? new URL('webgpu-work/tiled-bodies.json', import.meta.url).pathname)) : {};
+const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
+  const [k, v] = kv.split('=');
+  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
+  return [k, Number(v)];
+})) as AttentionConfig['tiles'];
+/** The pattern bound to the device with one kernel variant. */
+const createFor = (name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention => {
+  if (variant === 'simple') return mod.create(device, config);
+  if (tiledBodies[name] === undefined) throw new Error(`no tiled body for ${name}: rerun bench/webgpu-tiled-bodies.ts`);
+  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner }, { ...config, kernel: 'tiled', tiles: tiledTiles });
+};
 
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 if (!adapter) throw new Error('no WebGPU adapter');
@@ -108,31 +135,33 @@ for (const dtype of dtypes) {
       const flops = 4 * heads * S * S * D;
       const shape = { batch: 1, heads, qLen: S, out, lse };
       // The dense path is the same kernel with every tile FULL (no mask evaluated), so it is
-      // measured once per shape, with the first pattern's module, and shared by all rows.
-      let denseMs: number | undefined;
-      for (const { name, mod } of patterns) {
-        const att = mod.create(device, { headDim: D, dtype });
-        const t = att.tiles;
-        try {
-          if (denseMs === undefined) {
-            const schedule = denseSchedule(name, S, S, heads, t.blockQ, t.blockKv);
-            denseMs = await time(() => att.run(q, k, v, { ...shape, schedule }));
+      // measured once per shape and kernel variant, with the first pattern's module, and shared by all rows.
+      for (const variant of variants) {
+        let denseMs: number | undefined;
+        for (const { name, mod } of patterns) {
+          const att = createFor(name, mod, { headDim: D, dtype }, variant);
+          const t = att.tiles;
+          try {
+            if (denseMs === undefined) {
+              const schedule = denseSchedule(name, S, S, heads, t.blockQ, t.blockKv);
+              denseMs = await time(() => att.run(q, k, v, { ...shape, schedule }));
+            }
+            const dense = denseMs;
+            const ms = await time(() => att.run(q, k, v, shape));
+            const s = att.schedule(shape);
+            let listed = 0, full = 0;
+            for (const g of s.groups) {
+              listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+              full += g.fullKvIndices.length * g.members.length;
+            }
+            const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
+            const speedup = dense / ms;
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
+          } catch (e) {
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
           }
-          const dense = denseMs;
-          const ms = await time(() => att.run(q, k, v, shape));
-          const s = att.schedule(shape);
-          let listed = 0, full = 0;
-          for (const g of s.groups) {
-            listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-            full += g.fullKvIndices.length * g.members.length;
-          }
-          const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
-          const speedup = dense / ms;
-          print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
-        } catch (e) {
-          print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
+          att.destroy();
         }
-        att.destroy();
       }
       for (const b of [q, k, v, out, lse]) b.destroy();
     }

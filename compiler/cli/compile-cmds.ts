@@ -47,7 +47,7 @@ const RUNTIME_DIR = packagePath('runtime');
 const BACKENDS = ['webgpu'] as const;
 
 interface CompileOptions extends SourceOptions { target: string; out: string; pattern?: string; param: Record<string, string>; runtimeImport?: string }
-interface RunOptions extends SourceOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean; tiles: string }
+interface RunOptions extends SourceOptions { backend: string; q: string; k: string; v: string; out?: string; lse?: string; pattern?: string; scale?: string; param: Record<string, string>; input: Record<string, string>; check?: boolean; defaultLimits?: boolean; tiles: string; kernel: string }
 
 /** Adds `compile` and `run` to the CLI. */
 export function registerCompileCommands(program: Command, setStatus: (n: number) => void): void {
@@ -81,7 +81,8 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .option('--input <name=file.npy>', 'per-token input array, or a select score input (repeatable)', collectParam, {})
     .option('--tiles <shape>', 'tiles of a pattern with a 2-D or 3-D layout: auto (the cheaper of strips and boxes), strip, or a box such as 8x8 in grid coordinates (axes in layout order; 8x8,4x16 gives the query and the key box; docs/schedule.md)', 'auto')
     .option('--check', 'also compute the float64 reference and print the error')
-    .option('--default-limits', "use WebGPU's default limits instead of the adapter's"))
+    .option('--default-limits', "use WebGPU's default limits instead of the adapter's")
+    .option('--kernel <variant>', 'WGSL kernel: simple (the default) or tiled (register-tiled, opt in; the simple kernel runs where its tiles do not fit the workgroup memory)', 'simple'))
     .action(async (file: string, o: RunOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => runRun(file, o, diags)));
@@ -190,6 +191,8 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     void S; void skv;
   }
   const boxes = parseTilesOption(o.tiles ?? 'auto', diags);
+  const variant = o.kernel ?? 'simple';
+  if (variant !== 'simple' && variant !== 'tiled') diags.report('bad_param_value', `unknown --kernel \`${variant}\` (kernels: simple, tiled)`);
   const { bound, runtime, inputs } = bindForRun(file, o, diags, q?.shape[0]);
   if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
   const [batch, heads, qLen, headDim] = q.shape, [, kvHeads, kvLen] = k.shape;
@@ -198,12 +201,13 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
   const files = tensorDir();
   try {
     const { spec, body } = emitWgsl(bound);
+    const tiled = variant === 'tiled';
     let results;
     try {
       results = runInDeno({
         defaultLimits: o.defaultLimits,
-        kernels: [{ spec, body, plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
-          id: 'run', config: { headDim, dtype },
+        kernels: [{ spec, body, ...(tiled ? { tiledBody: emitWgsl(bound, 'tiled').body } : {}), plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
+          id: 'run', config: { headDim, dtype, ...(tiled ? { kernel: 'tiled' as const } : {}) },
           options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime, ...(boxes && !bound.select ? { boxes } : {}) },
           inputs: Object.fromEntries(Object.entries(inputs).map(([n, a]) => [n, Array.from(a)])),
           q: files.file('q', q.data), k: files.file('k', k.data), v: files.file('v', v.data), out: files.file('o'), lseOut: files.file('lse'),

@@ -21,12 +21,17 @@ import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
 import { packSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
-import { chooseTiles, type Dtype, type TileConfig } from './tiles.ts';
+import { chooseTiledTiles, chooseTiles, type Dtype, type KernelVariant, type TileConfig } from './tiles.ts';
 
 /** What a generated module hands the launcher. */
 export interface AttentionKernel {
   readonly spec: KernelSpec;
   readonly body: string;
+  /**
+   * The register-tiled kernel body (`emitWgsl(bp, 'tiled')`), which `AttentionConfig.kernel`
+   * = 'tiled' runs; generated bindings do not embed it yet.
+   */
+  readonly tiledBody?: string;
   readonly planner: PlannerModule;
   /** The host half of the pattern's `select` clause (generated bindings embed it); absent without one. */
   readonly select?: SelectionModule;
@@ -37,7 +42,14 @@ export interface AttentionConfig {
   readonly headDim: number;
   readonly dtype?: Dtype;
   /** Force tile sizes instead of choosing them from the device limits. */
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>>;
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
+  /**
+   * Which kernel: `simple` (the default) or the opt-in register-tiled one (`tiled`: needs
+   * `AttentionKernel.tiledBody`). Where no tiled shape fits the device's workgroup memory
+   * (head dim 256 in f32 at the default 16 KB) the simple kernel runs; `tiles.kernel` says
+   * which ran.
+   */
+  readonly kernel?: KernelVariant;
 }
 
 /** Runtime scalars by name (generated bindings narrow this to the pattern's own). */
@@ -136,9 +148,12 @@ const idOf = (o: object) => ids.get(o) ?? (ids.set(o, nextId++), nextId - 1);
 export function createAttention<P extends object = ParamValues, I extends object = InputValues>(device: GpuDevice, kernel: AttentionKernel, config: AttentionConfig): Attention<P, I> {
   const dtype = config.dtype ?? 'f32';
   if (dtype === 'f16' && !device.features.has('shader-f16')) throw new AttentionError('no_webgpu', 'this device has no `shader-f16` feature: use dtype f32');
+  const variant = config.kernel ?? 'simple';
+  if (variant !== 'simple' && variant !== 'tiled') throw new AttentionError('bad_input', `unknown kernel \`${String(variant)}\` (kernels: simple, tiled)`);
+  if (variant === 'tiled' && kernel.tiledBody === undefined) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` comes without its tiled body (emitWgsl(bound, 'tiled'))`);
   let tiles: TileConfig;
   try {
-    tiles = chooseTiles(device.limits, config.headDim, dtype, config.tiles);
+    tiles = (variant === 'tiled' ? chooseTiledTiles(device.limits, config.headDim, dtype, config.tiles) : undefined) ?? chooseTiles(device.limits, config.headDim, dtype, config.tiles);
   } catch (e) {
     throw new AttentionError('bad_size', (e as Error).message);
   }
@@ -257,7 +272,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const d = kernel.select ? dynamicPlanned(o) : undefined;
       const p = d ? undefined : planned(o);
       const shared = (d ?? p)!;
-      compiled ??= compileKernel(device, kernel.spec, kernel.body, tiles);
+      compiled ??= compileKernel(device, kernel.spec, tiles.kernel === 'tiled' ? kernel.tiledBody! : kernel.body, tiles);
       const ck = await compiled;
       if (d) selectCompiled ??= compileSelection(device);
       const sp = d ? await selectCompiled! : undefined;

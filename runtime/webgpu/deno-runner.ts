@@ -80,7 +80,7 @@ for (const kj of job.kernels) {
     const base = { id: r.id, adapter: adapter.info?.description ?? 'unknown', f16: hasF16 };
     if (r.config.dtype === 'f16' && !hasF16) { results.push({ ...base, ok: false, code: 'no_f16', message: 'the adapter has no shader-f16' }); continue; }
     try {
-      const att = createAttention(device, { spec: kj.spec, body: kj.body, planner, ...(select ? { select } : {}) }, r.config);
+      const att = createAttention(device, { spec: kj.spec, body: kj.body, ...(kj.tiledBody !== undefined ? { tiledBody: kj.tiledBody } : {}), planner, ...(select ? { select } : {}) }, r.config);
       const o = r.options;
       const es = r.config.dtype === 'f16' ? 2 : 4;
       const outBytes = o.batch * o.heads * o.qLen * r.config.headDim * es, lseBytes = o.batch * o.heads * o.qLen * 4;

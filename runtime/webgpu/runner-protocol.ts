@@ -36,6 +36,8 @@ export interface RunnerRun {
 export interface RunnerKernel {
   readonly spec: KernelSpec;
   readonly body: string;
+  /** The register-tiled body, for runs whose config asks for `kernel: 'tiled'`. */
+  readonly tiledBody?: string;
   readonly plannerSource: string;
   /** The printed selection module of a pattern with a `select` clause (`print-selection.ts`). */
   readonly selectSource?: string;

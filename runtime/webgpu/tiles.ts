@@ -14,6 +14,13 @@ import type { GpuLimits } from './gpu.ts';
 /** Tensor element type. */
 export type Dtype = 'f32' | 'f16';
 
+/**
+ * Which WGSL kernel runs: `simple` (templates/wgsl/attention.wgsl.hbs, the default: LANES
+ * threads per query row) or `tiled` (attention-tiled.wgsl.hbs, opt in: each invocation owns a
+ * register tile of ROWS query rows; not yet measured on a GPU).
+ */
+export type KernelVariant = 'simple' | 'tiled';
+
 /** One kernel specialisation. Recorded with every run so a benchmark says what it measured. */
 export interface TileConfig {
   readonly dtype: Dtype;
@@ -28,6 +35,10 @@ export interface TileConfig {
   readonly lanes: number;
   readonly workgroupSize: number;
   readonly workgroupBytes: number;
+  /** Present for the register-tiled kernel only (absent: the simple kernel). */
+  readonly kernel?: 'tiled';
+  /** Tiled kernel: query rows per invocation (its register tile); `lanes` invocations share them. */
+  readonly rows?: number;
 }
 
 /** WebGPU's default limits: what every device grants. */
@@ -71,6 +82,45 @@ export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, ov
   return t;
 }
 
+/**
+ * Workgroup bytes of a tiled-kernel specialisation: the Q tile (blockQ rows) and the K and V
+ * chunk tiles in the tensor dtype, rows padded by one vec4; the probability tile
+ * blockQ x (kvChunk + 1) f32; one reduction word per (row, lane).
+ */
+export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number): number {
+  const es = dtype === 'f16' ? 2 : 4;
+  return (blockQ + 2 * kvChunk) * (headDim / 4 + 1) * 4 * es + blockQ * (kvChunk + 1) * 4 + blockQ * lanes * 4;
+}
+
+/**
+ * Tiles of the register-tiled kernel for `limits`: ROWS = 4 query rows per invocation, LANES
+ * = the largest power of two up to 8 dividing headDim / 4 (each lane owns headDim / 4 / LANES
+ * output vec4s and kvChunk / LANES keys of the score tile), key blocks of 64; then the
+ * largest blockQ (64, 32, 16) and kvChunk (64 down to LANES) whose tiles fit the workgroup
+ * memory, preferring the larger blockQ. Undefined when nothing fits (head dim 256 in f32 at
+ * the default 16 KB): the caller runs the simple kernel. `override` fixes fields by hand.
+ */
+export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>> = {}): TileConfig | undefined {
+  if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use a multiple of 16 from 16 to 256)`);
+  const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  const rows = override.rows ?? 4;
+  let lanes = override.lanes ?? 8;
+  while (override.lanes === undefined && (headDim / 4) % lanes !== 0) lanes /= 2;
+  const blockKv = override.blockKv ?? 64;
+  for (const blockQ of override.blockQ !== undefined ? [override.blockQ] : [64, 32, 16]) {
+    if ((blockQ / rows) * lanes > maxThreads) continue;
+    for (let kvChunk = override.kvChunk ?? Math.min(64, blockKv); kvChunk >= lanes; kvChunk /= 2) {
+      const t: TileConfig = { dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes), kernel: 'tiled', rows };
+      if (t.workgroupBytes <= limits.maxComputeWorkgroupStorageSize) {
+        checkTiles(t, limits);
+        return t;
+      }
+      if (override.kvChunk !== undefined) break;
+    }
+  }
+  return undefined;
+}
+
 const pow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
 
 /** Throws a RangeError when `t` cannot run on a device with `limits`. */
@@ -80,13 +130,15 @@ export function checkTiles(t: TileConfig, limits: GpuLimits): void {
   if (t.blockQ < 16 || t.blockQ > 256 || t.blockKv < 16 || t.blockKv > 256) bad('blocks must be 16..256');
   if (t.blockKv % t.kvChunk !== 0 || t.kvChunk % t.lanes !== 0) bad('kvChunk must divide blockKv and be a multiple of lanes');
   if ((t.headDim / 4) % t.lanes !== 0) bad('lanes must divide headDim / 4');
+  if (t.kernel === 'tiled' && !(pow2(t.rows ?? 0) && t.blockQ % t.rows! === 0)) bad('rows must be a power of two dividing blockQ');
   if (t.workgroupSize > limits.maxComputeInvocationsPerWorkgroup || t.workgroupSize > limits.maxComputeWorkgroupSizeX) bad(`${t.workgroupSize} invocations exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
   if (t.workgroupBytes > limits.maxComputeWorkgroupStorageSize) bad(`${t.workgroupBytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
 }
 
 /** One-line description, e.g. `f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B)`. */
 export function describeTiles(t: TileConfig): string {
-  return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
+  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}` : '';
+  return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes}${tiled} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
 }
 
 /** The WGSL header that specialises a kernel body to `t`. */
@@ -100,6 +152,7 @@ export function kernelHeader(t: TileConfig): string {
     `const BLOCK_KV: u32 = ${t.blockKv}u;`,
     `const KV_CHUNK: u32 = ${t.kvChunk}u;`,
     `const LANES: u32 = ${t.lanes}u;`,
+    ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`] : []),
     '',
   ].join('\n');
 }

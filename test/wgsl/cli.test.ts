@@ -84,6 +84,17 @@ describe('attnc run', () => {
     expect(r.stderr).toContain('note: no -o given, so the output was not written');
   });
 
+  it.skipIf(webgpuUnavailable())('--kernel tiled runs the register-tiled kernel and checks it against the reference', () => {
+    const q = tensor('qt.npy', [1, 4, 45, 32], 'f4', 1), k = tensor('kt.npy', [1, 2, 61, 32], 'f4', 2), v = tensor('vt.npy', [1, 2, 61, 32], 'f4', 3);
+    const r = attnc(['run', file, '--q', q, '--k', k, '--v', v, '--check', '--param', 'window=9', '--kernel', 'tiled']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/tiles f32 d32 .* tiled rows4/);
+    expect(r.stdout).toMatch(/relative error .*: ok/);
+    const bad = attnc(['run', file, '--q', q, '--k', k, '--v', v, '--kernel', 'fast']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('error[bad_param_value]: unknown --kernel `fast`');
+  }, 60_000);
+
   it.skipIf(webgpuUnavailable())('runs f32 with GQA and cross lengths, and checks against the reference', () => {
     const q = tensor('q.npy', [2, 4, 45, 32], 'f4', 1), k = tensor('k.npy', [2, 2, 61, 32], 'f4', 2), v = tensor('v.npy', [2, 2, 61, 32], 'f4', 3);
     const out = path.join(dir, 'o.npy'), lse = path.join(dir, 'lse.npy');

@@ -12,7 +12,7 @@ import { runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
 import type { RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
-import type { Dtype, TileConfig } from '../../runtime/webgpu/tiles.ts';
+import type { Dtype, KernelVariant, TileConfig } from '../../runtime/webgpu/tiles.ts';
 import type { TileRequest } from '../../runtime/schedule/types.ts';
 
 /** One comparison to make. */
@@ -30,8 +30,10 @@ export interface KernelCase {
   readonly dtype: Dtype;
   readonly params?: Record<string, number | boolean>;
   readonly inputs?: Record<string, Int32Array>;
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>>;
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
   readonly seed?: number;
+  /** The kernel variant (`AttentionConfig.kernel`); the default kernel when absent. */
+  readonly kernel?: KernelVariant;
   /** Tiles of a layout pattern (`RunOptions.boxes`): auto, strip or forced boxes. */
   readonly boxes?: TileRequest;
 }
@@ -63,8 +65,11 @@ export function random(seed: number): () => number {
   };
 }
 
-/** Runs all cases in one Deno process. */
-export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
+/**
+ * Runs all cases in one Deno process, on a device with WebGPU's default limits unless
+ * `defaultLimits` is false (then the adapter's workgroup limits, as `attnc run` asks).
+ */
+export function runKernelCases(cases: readonly KernelCase[], defaultLimits = true): CaseOutcome[] {
   const files = tensorDir();
   try {
     const kernels = new Map<BoundPattern, RunnerKernel & { runs: RunnerKernel['runs'][number][] }>();
@@ -81,12 +86,13 @@ export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
       let kernel = kernels.get(c.bound);
       if (!kernel) {
         const { spec, body } = emitWgsl(c.bound);
-        kernel = { spec, body, plannerSource: lowerToPlanner(c.bound).plannerSource, runs: [] };
+        const tiled = cases.some((x) => x.bound === c.bound && x.kernel === 'tiled');
+        kernel = { spec, body, ...(tiled ? { tiledBody: emitWgsl(c.bound, 'tiled').body } : {}), plannerSource: lowerToPlanner(c.bound).plannerSource, runs: [] };
         kernels.set(c.bound, kernel);
       }
       kernel.runs.push({
         id: String(i),
-        config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}) },
+        config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
         options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, scale: c.scale, params: c.params, ...(c.boxes ? { boxes: c.boxes } : {}) },
         inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
         q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(v)),
@@ -94,7 +100,7 @@ export function runKernelCases(cases: readonly KernelCase[]): CaseOutcome[] {
       });
       return { q, k, v };
     });
-    const results = runInDeno({ kernels: [...kernels.values()], defaultLimits: true });
+    const results = runInDeno({ kernels: [...kernels.values()], defaultLimits });
     return cases.map((c, i) => {
       const result = results.find((r) => r.id === String(i))!;
       const none = { name: c.name, result, rel: NaN, lseRel: NaN, nonFinite: 0, maskedRows: 0, badMaskedRows: 0 };

@@ -20,7 +20,7 @@ import { runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention } from '../../runtime/webgpu/reference.ts';
 import type { RunnerJob, RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
-import type { Dtype, TileConfig } from '../../runtime/webgpu/tiles.ts';
+import type { Dtype, KernelVariant, TileConfig } from '../../runtime/webgpu/tiles.ts';
 import { compareRows, random } from './harness.ts';
 
 /** One dynamic comparison. */
@@ -36,7 +36,9 @@ export interface SelectCase {
   readonly dtype: Dtype;
   readonly params?: Record<string, number | boolean>;
   readonly inputs?: Record<string, Int32Array>;
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes'>>;
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
+  /** The kernel variant (`AttentionConfig.kernel`); the default kernel when absent. */
+  readonly kernel?: KernelVariant;
   /** `random`: uniform in [-1, 1); `ints`: small integers, constant over each selection block (exact means and scores, so ties are exact). */
   readonly data?: 'random' | 'ints';
   /** A score input: its values per cell (b, h, i, j), given nQ and nK; NaN allowed. */
@@ -114,12 +116,13 @@ export function prepareSelectCases(cases: readonly SelectCase[], files: CaseFile
     let kernel = kernels.get(c.bound);
     if (!kernel) {
       const { spec, body } = emitWgsl(c.bound);
-      kernel = { spec, body, plannerSource: lowerToPlanner(c.bound).plannerSource, selectSource: printSelection(c.bound), runs: [] };
+      const tiled = cases.some((x) => x.bound === c.bound && x.kernel === 'tiled');
+      kernel = { spec, body, ...(tiled ? { tiledBody: emitWgsl(c.bound, 'tiled').body } : {}), plannerSource: lowerToPlanner(c.bound).plannerSource, selectSource: printSelection(c.bound), runs: [] };
       kernels.set(c.bound, kernel);
     }
     kernel.runs.push({
       id: String(i),
-      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}) },
+      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
       options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, params: c.params },
       inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
       q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(vv)),

@@ -6,23 +6,14 @@
  * saying so, when Chromium is not installed.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { emitWgsl, wgslModule } from '../../compiler/4-emit/wgsl/emit-wgsl.ts';
 import { SELECT_ENTRY_POINTS, SELECT_WGSL } from '../../runtime/webgpu/select-wgsl.ts';
 import { chooseTiles, DEFAULT_LIMITS } from '../../runtime/webgpu/tiles.ts';
 import { bindText } from '../helpers/compile.ts';
+import { CHROMIUM, compileWithTint, type Module } from './tint.ts';
 
-const CHROMIUM = (process.env.ATTNC_CHROMIUM ? [process.env.ATTNC_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => fs.existsSync(p));
 if (!CHROMIUM) console.warn('test/wgsl/select-tint.test.ts skipped: Chromium is not installed (apt-get install chromium, or set ATTNC_CHROMIUM)');
-const FLAGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPUSwiftShader', '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-interface Module { readonly name: string; readonly code: string; readonly entryPoints: readonly string[]; readonly f16: boolean }
 
 describe.skipIf(!CHROMIUM)('selection WGSL through Tint (headless Chromium)', () => {
   it('compiles the selection shaders and the kernels of select patterns', async () => {
@@ -32,40 +23,8 @@ describe.skipIf(!CHROMIUM)('selection WGSL through Tint (headless Chromium)', ()
       const kernel = emitWgsl(fixture(n));
       for (const dtype of ['f32', 'f16'] as const) modules.push({ name: `${n} ${dtype}`, code: wgslModule(kernel, chooseTiles(DEFAULT_LIMITS, 64, dtype)), entryPoints: ['main'], f16: dtype === 'f16' });
     }
-    // WebGPU needs a secure context: a page from localhost.
-    const server = http.createServer((_, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>attnc</title>'); });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-chromium-'));
-    const context = await chromium.launchPersistentContext(userData, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-    try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-      const report = await page.evaluate(async (mods: Module[]) => {
-        /* eslint-disable @typescript-eslint/no-explicit-any */
-        const gpu = (globalThis as any).navigator?.gpu;
-        const adapter = gpu && (await gpu.requestAdapter());
-        if (!adapter) return { adapter: false, f16: false, errors: ['no WebGPU adapter'] };
-        const f16 = adapter.features.has('shader-f16');
-        const device = await adapter.requestDevice({ requiredFeatures: f16 ? ['shader-f16'] : [] });
-        const errors: string[] = [];
-        for (const m of mods) {
-          if (m.f16 && !f16) continue;
-          device.pushErrorScope('validation');
-          const module = device.createShaderModule({ code: m.code });
-          const info = await module.getCompilationInfo();
-          for (const msg of info.messages) if (msg.type === 'error') errors.push(`${m.name}:${msg.lineNum}: ${msg.message}`);
-          for (const entryPoint of m.entryPoints) device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint } });
-          const scoped = await device.popErrorScope();
-          if (scoped) errors.push(`${m.name}: ${scoped.message}`);
-        }
-        return { adapter: true, f16, errors };
-      }, modules);
-      expect(report.adapter).toBe(true);
-      expect(report.errors).toEqual([]);
-    } finally {
-      await context.close();
-      server.close();
-      fs.rmSync(userData, { recursive: true, force: true });
-    }
+    const report = await compileWithTint(modules);
+    expect(report.adapter).toBe(true);
+    expect(report.errors).toEqual([]);
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import type { BoundPattern } from '../../2-check/bind.ts';
 import type * as M from '../../ir/mask.ts';
 import { invariant } from '../../diagnostics/diagnostic.ts';
 import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
-import { kernelHeader, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
+import { kernelHeader, type KernelVariant, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
 import { MAX_BOX_AXES } from '../../../runtime/webgpu/box-uniforms.ts';
 import { printWgslLets } from './print-wgsl-expr.ts';
 import { intOpsWgsl } from '../int-ops.ts';
@@ -52,12 +52,15 @@ export interface WgslKernel {
   readonly body: string;
 }
 
-let template: HandlebarsTemplateDelegate<WgslViewModel> | undefined;
+const templates = new Map<KernelVariant, HandlebarsTemplateDelegate<WgslViewModel>>();
+const TEMPLATE_FILES: Record<KernelVariant, string> = { simple: 'templates/wgsl/attention.wgsl.hbs', tiled: 'templates/wgsl/attention-tiled.wgsl.hbs' };
 
-function attentionTemplate(): HandlebarsTemplateDelegate<WgslViewModel> {
+function attentionTemplate(variant: KernelVariant): HandlebarsTemplateDelegate<WgslViewModel> {
+  let template = templates.get(variant);
   if (!template) {
-    const text = fs.readFileSync(packagePath('templates/wgsl/attention.wgsl.hbs'), 'utf8');
+    const text = fs.readFileSync(packagePath(TEMPLATE_FILES[variant]), 'utf8');
     template = Handlebars.create().compile<WgslViewModel>(text, { noEscape: true, strict: true });
+    templates.set(variant, template);
   }
   return template;
 }
@@ -106,9 +109,13 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
   };
 }
 
-/** Emits the kernel body and interface of a bound pattern. */
-export function emitWgsl(bp: BoundPattern): WgslKernel {
-  return { spec: patternKernelSpec(bp), body: attentionTemplate()(wgslViewModel(bp)) };
+/**
+ * Emits the kernel body and interface of a bound pattern: the default (`simple`) kernel, or
+ * the opt-in register-tiled one (`tiled`), which the launcher runs with tiles from
+ * `chooseTiledTiles` (`AttentionConfig.kernel`). Both take the same spec and bindings.
+ */
+export function emitWgsl(bp: BoundPattern, variant: KernelVariant = 'simple'): WgslKernel {
+  return { spec: patternKernelSpec(bp), body: attentionTemplate(variant)(wgslViewModel(bp)) };
 }
 
 /** A complete WGSL module: the header for `tiles`, then the body. */

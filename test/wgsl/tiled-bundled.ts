@@ -1,0 +1,26 @@
+/**
+ * The tiled kernel's tests on the bundled patterns (tiled-0.test.ts, tiled-1.test.ts): every
+ * case of `bundledCases` and `bundledSelectCases` run with `kernel: 'tiled'`, and every run
+ * must report the tiled kernel's tiles (no silent fallback to the simple kernel).
+ */
+import { expect, it } from 'vitest';
+import { bundledCases, bundledSelectCases } from './bundled.ts';
+import { expectClose, runKernelCases } from './harness.ts';
+import { runSelectCases, selectFailures } from './select-harness.ts';
+
+/** Declares the tests of shard `shard` of `of` (inside a `describe`). */
+export function describeTiledBundled(shard: number, of: number): void {
+  const cases = bundledCases(shard, of).map((c) => ({ ...c, kernel: 'tiled' as const, name: `${c.name} tiled` }));
+  it('match the float64 reference with the tiled kernel', () => {
+    const outcomes = runKernelCases(cases);
+    expect(outcomes.flatMap((o, i) => expectClose(o, cases[i].dtype))).toEqual([]);
+    expect(outcomes.filter((o) => !(o.result.ok && o.result.tiles.kernel === 'tiled')).map((o) => o.name), 'ran another kernel').toEqual([]);
+  }, 300_000);
+
+  const selectCases = bundledSelectCases(shard, of).map((c) => ({ ...c, kernel: 'tiled' as const, name: `${c.name} tiled` }));
+  it.skipIf(!selectCases.length)('with a select clause: match the float64 oracle with the tiled kernel', () => {
+    const outcomes = runSelectCases(selectCases);
+    expect(outcomes.flatMap((o, i) => selectFailures(o, selectCases[i].dtype))).toEqual([]);
+    expect(outcomes.filter((o) => !(o.result.ok && o.result.tiles.kernel === 'tiled')).map((o) => o.name), 'ran another kernel').toEqual([]);
+  }, 300_000);
+}
