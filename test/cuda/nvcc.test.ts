@@ -40,9 +40,10 @@ const haveNvcc = nvccVersion !== '';
 const SPILL_BUDGET = 320;
 const SM90_WIDE_SPILL_BUDGET = 64;
 /**
- * The widest box-tile kernels (runtime/cuda/attnc/box_tiles.cuh) decode a key box's corner per
- * tile in the 24-register producer: natten_3d's (three axes) parks 76 bytes. A known gap, to
- * close by handing the kernels each box's corner from the host.
+ * The widest box-tile kernels (runtime/cuda/attnc/box_tiles.cuh): natten_3d's parks 76 bytes.
+ * Where was not isolated; the likely place is the 24-register producer, which decodes a key
+ * box's corner (three axes) per tile. A known gap: handing the kernels each box's corner from
+ * the host would remove that decoding.
  */
 const SM90_BOX_WIDE_SPILL_BUDGET = 80;
 /** The backward kernels (runtime/cuda/attnc/backward_sm80.cuh, backward_sm90.cuh). */
