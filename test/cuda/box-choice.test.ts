@@ -14,25 +14,21 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildHost, problemText, readProblem } from '../../bench/cuda/host.ts';
 import { bindSmall } from '../../bench/cuda/suite.ts';
+import { CONFIGS } from '../../bench/cuda/box/configs.ts';
 
 let haveGpp = true;
 try { execFileSync('g++', ['--version'], { stdio: 'ignore' }); } catch { haveGpp = false; }
 if (!haveGpp && process.env.CI) throw new Error('g++ is required under CI: the C++ box planner is checked here');
 
-/** The configurations of bench/results/cuda-h200-box-bench-2026-12-02.json (`id`), and a pattern without a layout. */
+/** The measured configurations with a layout (bench/cuda/box/configs.ts), and a pattern without one. */
 interface Case { id: string; file: string; params: Record<string, string>; S: number }
-const CASES: Case[] = [
-  { id: 'natten2d_k7_128', file: 'patterns/natten-2d.attn', params: { kernel_y: '7', kernel_x: '7', height: '128', width: '128' }, S: 16384 },
-  { id: 'natten2d_k7_256', file: 'patterns/natten-2d.attn', params: { kernel_y: '7', kernel_x: '7', height: '256', width: '256' }, S: 65536 },
-  { id: 'natten2d_k13_128', file: 'patterns/natten-2d.attn', params: { kernel_y: '13', kernel_x: '13', height: '128', width: '128' }, S: 16384 },
-  { id: 'natten2d_k13_256', file: 'patterns/natten-2d.attn', params: { kernel_y: '13', kernel_x: '13', height: '256', width: '256' }, S: 65536 },
-  { id: 'natten3d_k7_16x64x64', file: 'patterns/natten-3d.attn', params: { kernel_t: '7', kernel_y: '7', kernel_x: '7', frames: '16', height: '64', width: '64' }, S: 65536 },
-  { id: 'swin_w8_128', file: 'patterns/swin.attn', params: { window: '8', height: '128', width: '128' }, S: 16384 },
-  { id: 'swin_w8_256', file: 'patterns/swin.attn', params: { window: '8', height: '256', width: '256' }, S: 65536 },
-  { id: 'causal', file: 'patterns/causal.attn', params: {}, S: 16384 },
-];
+const stringParams = (p: Record<string, number>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));
 interface Row { id: string; attnc: Record<string, { ms?: number } | undefined> }
 const measured: Row[] = JSON.parse(fs.readFileSync('bench/results/cuda-h200-box-bench-2026-12-02.json', 'utf8')).rows;
+const CASES: Case[] = [
+  ...CONFIGS.filter((c) => c.file !== 'patterns/radial.attn' && measured.some((r) => r.id === c.id)).map((c) => ({ id: c.id, file: c.file, params: stringParams(c.params), S: c.len })),
+  { id: 'causal', file: 'patterns/causal.attn', params: {}, S: 16384 },
+];
 
 describe.skipIf(!haveGpp)('box tiles on the CUDA host', () => {
   it('plans boxes where they are cheaper, strips elsewhere', async () => {

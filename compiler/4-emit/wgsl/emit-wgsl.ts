@@ -54,12 +54,16 @@ export interface WgslKernel {
 
 const templates = new Map<KernelVariant, HandlebarsTemplateDelegate<WgslViewModel>>();
 const TEMPLATE_FILES: Record<KernelVariant, string> = { simple: 'templates/wgsl/attention.wgsl.hbs', tiled: 'templates/wgsl/attention-tiled.wgsl.hbs' };
+/** The helpers both kernels include (`{{> helpers}}`). */
+const HELPERS_FILE = 'templates/wgsl/helpers.wgsl.hbs';
 
 function attentionTemplate(variant: KernelVariant): HandlebarsTemplateDelegate<WgslViewModel> {
   let template = templates.get(variant);
   if (!template) {
-    const text = fs.readFileSync(packagePath(TEMPLATE_FILES[variant]), 'utf8');
-    template = Handlebars.create().compile<WgslViewModel>(text, { noEscape: true, strict: true });
+    const read = (f: string) => fs.readFileSync(packagePath(f), 'utf8');
+    const hb = Handlebars.create();
+    hb.registerPartial('helpers', read(HELPERS_FILE));
+    template = hb.compile<WgslViewModel>(read(TEMPLATE_FILES[variant]), { noEscape: true, strict: true });
     templates.set(variant, template);
   }
   return template;
