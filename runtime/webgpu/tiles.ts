@@ -141,6 +141,18 @@ export function describeTiles(t: TileConfig): string {
   return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes}${tiled} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
 }
 
+/**
+ * The values of the register-tile loop bounds a kernel body may mark for unrolling
+ * (runtime/webgpu/unroll.ts), as the body's own constants define them.
+ */
+export function loopBounds(t: TileConfig): Record<string, number> {
+  const d4 = t.headDim / 4;
+  const rows = t.rows ?? 1;
+  const kc = t.kvChunk / t.lanes;
+  const acc = d4 / t.lanes;
+  return { D4: d4, LANES: t.lanes, ROWS: rows, KC: kc, ACC: acc, RKC: rows * kc, RACC: rows * acc, NL: Math.ceil((t.kvChunk * d4) / t.workgroupSize) };
+}
+
 /** The WGSL header that specialises a kernel body to `t`. */
 export function kernelHeader(t: TileConfig): string {
   return [
