@@ -12,6 +12,8 @@
  * On this machine (lavapipe, tiny sizes, a smoke test):
  *   node_modules/.bin/deno run -A bench/webgpu.ts --tiny
  * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown),
+ * --json FILE (the rows as JSON, with the adapter, date and command), --sizes 4096,16384,
+ * --dims 64,128, --heads 16, --dense-only (time only the dense path of each kernel),
  * --kernel simple|tiled|both (default simple): which WGSL kernel; `both` times the simple and
  * the register-tiled kernel (templates/wgsl/attention-tiled.wgsl.hbs) side by side, each with
  * its own dense row. The tiled bodies come from `npx tsx bench/webgpu-tiled-bodies.ts`, run
@@ -52,9 +54,10 @@ const args = Deno.args;
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
 const tiny = flag('tiny');
-const sizes = tiny ? [256, 512] : [4096, 16384];
-const heads = tiny ? 2 : 16;
-const headDims = [64, 128];
+const list = (name: string) => opt(name)?.split(',').map(Number);
+const sizes = list('sizes') ?? (tiny ? [256, 512] : [4096, 16384]);
+const heads = Number(opt('heads') ?? (tiny ? 2 : 16));
+const headDims = list('dims') ?? [64, 128];
 const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
 const only = opt('only')?.split(',');
 const kernelOpt = opt('kernel') ?? 'simple';
@@ -124,6 +127,10 @@ const lines: string[] = [
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const print = (l: string) => { lines.push(l); console.log(l); };
+/** One measured row, for --json. */
+interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
+const rows: Row[] = [];
+const denseOnly = flag('dense-only');
 console.log(lines.join('\n'));
 
 for (const dtype of dtypes) {
@@ -147,6 +154,12 @@ for (const dtype of dtypes) {
               denseMs = await time(() => att.run(q, k, v, { ...shape, schedule }));
             }
             const dense = denseMs;
+            if (denseOnly) {
+              rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: 'dense', denseMs: dense, denseTflops: flops / dense / 1e9 });
+              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | |`);
+              att.destroy();
+              break;
+            }
             const ms = await time(() => att.run(q, k, v, shape));
             const s = att.schedule(shape);
             let listed = 0, full = 0;
@@ -156,8 +169,10 @@ for (const dtype of dtypes) {
             }
             const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
             const speedup = dense / ms;
+            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, speedup, ideal, full, partial: listed - full });
             print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
           } catch (e) {
+            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, error: (e as Error).message.split('\n')[0] });
             print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
           }
           att.destroy();
@@ -166,6 +181,11 @@ for (const dtype of dtypes) {
       for (const b of [q, k, v, out, lse]) b.destroy();
     }
   }
+}
+const jsonFile = opt('json');
+if (jsonFile) {
+  const info = adapter.info;
+  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: info?.description || info?.device || 'unknown', date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu.ts ${args.join(' ')}`, heads, iters, rows }, null, 1)}\n`);
 }
 const outFile = opt('out');
 if (outFile) Deno.writeTextFileSync(outFile, `${lines.join('\n')}\n`);
