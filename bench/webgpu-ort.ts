@@ -8,7 +8,8 @@
  * not the older JSEP) runs it as two programs: CopyKVCache (K, V from BSNH into BNSH
  * present buffers) and FlashAttention (tiled online-softmax kernel). The programs ORT
  * dispatched are recorded per row (`kernels`), from the labels of the shader modules it
- * creates. Batch 1, f32 and (where the adapter has shader-f16) f16, TFLOP/s = 4 S^2 D heads /
+ * creates (a head size not a multiple of 4 falls back to TransferBSDToBNSH, AttentionProbs,
+ * InPlaceSoftmax, VxAttentionScore; a program using subgroup builtins shows as `+subgroups`). Batch 1, f32 and (where the adapter has shader-f16) f16, TFLOP/s = 4 S^2 D heads /
  * median time. Inputs and the output are GPU buffers (Tensor.fromGpuBuffer, output location
  * 'gpu-buffer'), so no upload or download is timed; each timed run is session.run followed by
  * queue.onSubmittedWorkDone, so ORT's per-run host overhead is included.
@@ -17,7 +18,7 @@
  *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --prepare
  * On this machine (lavapipe, tiny sizes, with the float64 correctness check):
  *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --tiny --check
- * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ort/ with the tree):
+ * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ort/ with the tree, ~59 MB together):
  *   bash .gpu-kit/run.sh deno run -A bench/webgpu-ort.ts --json bench/results/webgpu-ort-h100.json
  * Options: --tiny (S 128,256, heads 2, 1 iteration), --sizes 4096,16384, --dims 64,128,
  * --heads 16, --dtype f32|f16, --iters N (default 10; 2 warm-up runs first), --check (compare
@@ -106,7 +107,8 @@ const wrap = (cls: Proto, name: string, after: (result: unknown, arg: Record<str
     return r;
   } as never;
 };
-wrap(GPUDevice, 'createShaderModule', (m, d) => moduleLabel.set(m as object, String(d.label ?? '?')));
+// A program whose WGSL uses subgroup builtins is listed as `name+subgroups`.
+wrap(GPUDevice, 'createShaderModule', (m, d) => moduleLabel.set(m as object, `${String(d.label ?? '?')}${/\bsubgroup[A-Z]/.test(String(d.code)) ? '+subgroups' : ''}`));
 const onPipeline = (p: unknown, d: Record<string, unknown>) => {
   const mod = (d.compute as { module?: object } | undefined)?.module;
   pipelineLabel.set(p as object, (mod && moduleLabel.get(mod)) || String(d.label ?? '?'));
@@ -199,12 +201,14 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' });
   const device = ort.env.webgpu.device;
   const buffers: GpuBuffer[] = [];
+  let scopes = 0;
   try {
     if (!device) throw new Error('ORT did not expose its GPUDevice (ort.env.webgpu.device)');
     const bytes = S * hidden * (dtype === 'f16' ? 2 : 4), dataType = dtype === 'f16' ? 'float16' : 'float32';
     const host: Float64Array[] = [];
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
+    scopes = 2;
     const feeds: Record<string, OrtTensor> = {};
     ['query', 'key', 'value'].forEach((name, i) => {
       const { values, bytes: data } = randomData(S * hidden, 1234 + 77 * i + S + D, dtype);
@@ -224,6 +228,7 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
     dispatched = undefined;
     for (let i = 1; i < warmup; i++) await run();
     for (const scope of ['validation', 'out-of-memory']) {
+      scopes--;
       const err = await device.popErrorScope();
       if (err) throw new Error(`${scope}: ${err.message}`);
     }
@@ -242,6 +247,8 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
       if (!Number.isFinite(row.maxAbsErr)) row.maxAbsErr = Infinity;
     }
   } finally {
+    // ORT keeps one device for all sessions: leave no error scope of this shape on it.
+    for (; scopes > 0; scopes--) await device!.popErrorScope();
     for (const b of buffers) b.destroy();
     await session.release();
   }
@@ -275,7 +282,8 @@ for (const dtype of dtypes) {
 const jsonFile = opt('json');
 if (jsonFile) {
   const version = (ort as unknown as { env: { versions?: Record<string, string> } }).env.versions;
-  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: adapterName, ort: version?.web ?? version?.common, date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu-ort.ts ${args.join(' ')}`, heads, iters, warmup, rows }, null, 1)}\n`);
+  const features = ['shader-f16', 'subgroups', 'timestamp-query'].filter((f) => ort.env.webgpu.device?.features.has(f));
+  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: adapterName, ort: version?.web ?? version?.common, ortDeviceFeatures: features, date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu-ort.ts ${args.join(' ')}`, heads, iters, warmup, rows }, null, 1)}\n`);
 }
 if (check && rows.some((r) => !r.error && !(r.maxAbsErr! <= (r.dtype === 'f16' ? 2e-2 : 1e-4)))) {
   console.error('check failed: an error above the tolerance (f32 1e-4, f16 2e-2)');
