@@ -1,0 +1,291 @@
+/**
+ * ONNX Runtime Web anchor (Deno): dense attention through ORT Web's WebGPU execution provider,
+ * the reference that attnc's WGSL kernel (bench/webgpu.ts) is compared against.
+ *
+ * The model is built in memory (bench/onnx-model.ts): one `com.microsoft.MultiHeadAttention`
+ * node, query/key/value [1, S, heads*D] (BSNH), attribute num_heads, no bias, no mask,
+ * non-causal. ORT Web's WebGPU EP (the native C++ EP compiled to wasm, `ort.webgpu.min.mjs`,
+ * not the older JSEP) runs it as two programs: CopyKVCache (K, V from BSNH into BNSH
+ * present buffers) and FlashAttention (tiled online-softmax kernel). The programs ORT
+ * dispatched are recorded per row (`kernels`), from the labels of the shader modules it
+ * creates (a head size not a multiple of 4 falls back to TransferBSDToBNSH, AttentionProbs,
+ * InPlaceSoftmax, VxAttentionScore; a program using subgroup builtins shows as `+subgroups`). Batch 1, f32 and (where the adapter has shader-f16) f16, TFLOP/s = 4 S^2 D heads /
+ * median time. Inputs and the output are GPU buffers (Tensor.fromGpuBuffer, output location
+ * 'gpu-buffer'), so no upload or download is timed; each timed run is session.run followed by
+ * queue.onSubmittedWorkDone, so ORT's per-run host overhead is included.
+ *
+ * Setup, once, here (copies ORT's three runtime files to bench/webgpu-work/ort/, git-ignored):
+ *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --prepare
+ * On this machine (lavapipe, tiny sizes, with the float64 correctness check):
+ *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --tiny --check
+ * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ort/ with the tree, ~59 MB together):
+ *   bash .gpu-kit/run.sh deno run -A bench/webgpu-ort.ts --json bench/results/webgpu-ort-h100.json
+ * Options: --tiny (S 128,256, heads 2, 1 iteration), --sizes 4096,16384, --dims 64,128,
+ * --heads 16, --dtype f32|f16, --iters N (default 10; 2 warm-up runs first), --check (compare
+ * with softmax(QK^T/sqrt(D))V in float64 on the CPU; O(S^2) CPU work), --json FILE (rows
+ * {dtype, D, S, heads, ms, tflops, op, kernels, maxAbsErr?, error?} with adapter, date,
+ * command), --ort-dir DIR (where ort.webgpu.min.mjs and its wasm are), --verbose (ORT's
+ * verbose log, which prints every WGSL shader it compiles).
+ * A failure for one shape (out of memory, an ORT error) is that row's error; the rest still run.
+ */
+import { onnxModel, OnnxType } from './onnx-model.ts';
+
+declare const Deno: {
+  readonly args: string[];
+  mkdirSync(path: string, opts?: { recursive?: boolean }): void;
+  copyFileSync(from: string, to: string): void;
+  statSync(path: string): unknown;
+  writeTextFileSync(path: string, text: string): void;
+  exit(code: number): never;
+};
+interface GpuBuffer { mapAsync(mode: number): Promise<void>; getMappedRange(): ArrayBuffer; unmap(): void; destroy(): void }
+interface GpuDevice {
+  createBuffer(d: { size: number; usage: number }): GpuBuffer;
+  createCommandEncoder(): { copyBufferToBuffer(a: GpuBuffer, ao: number, b: GpuBuffer, bo: number, n: number): void; finish(): unknown };
+  readonly queue: { writeBuffer(b: GpuBuffer, offset: number, data: ArrayBufferView): void; submit(c: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
+  readonly features: { has(name: string): boolean };
+  readonly adapterInfo?: { description?: string; device?: string; vendor?: string; architecture?: string };
+  pushErrorScope(filter: string): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
+declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<{ features: { has(n: string): boolean }; info?: { description?: string; device?: string } } | null> } };
+type Proto = { prototype: Record<string, (...a: never[]) => unknown> };
+declare const GPUDevice: Proto, GPUComputePassEncoder: Proto;
+/** The part of onnxruntime-web's API used here (its own types need the DOM lib). */
+interface OrtTensor { dispose(): void }
+interface OrtSession { run(feeds: Record<string, OrtTensor>, fetches?: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>; release(): Promise<void> }
+interface Ort {
+  env: { logLevel: string; wasm: { wasmPaths: string; numThreads: number; proxy: boolean }; webgpu: { device?: GpuDevice; powerPreference?: string } };
+  Tensor: { fromGpuBuffer(b: GpuBuffer, o: { dataType: string; dims: number[] }): OrtTensor };
+  InferenceSession: { create(model: Uint8Array, o: object): Promise<OrtSession> };
+}
+type Dtype = 'f32' | 'f16';
+
+const args = Deno.args;
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const here = (p: string) => new URL(p, import.meta.url).pathname;
+const ortFiles = ['ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+if (flag('prepare')) {
+  const dest = here('webgpu-work/ort/');
+  Deno.mkdirSync(dest, { recursive: true });
+  for (const f of ortFiles) Deno.copyFileSync(here(`../node_modules/onnxruntime-web/dist/${f}`), dest + f);
+  console.log(`copied ${ortFiles.join(', ')} to ${dest}`);
+  Deno.exit(0);
+}
+
+const tiny = flag('tiny');
+const list = (name: string) => opt(name)?.split(',').map(Number);
+const sizes = list('sizes') ?? (tiny ? [128, 256] : [4096, 16384]);
+const heads = Number(opt('heads') ?? (tiny ? 2 : 16));
+const headDims = list('dims') ?? [64, 128];
+const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
+const warmup = tiny ? 1 : 2;
+const check = flag('check');
+const op = 'com.microsoft.MultiHeadAttention';
+
+const exists = (p: string) => { try { Deno.statSync(p); return true; } catch { return false; } };
+const ortDir = opt('ort-dir') ?? [here('webgpu-work/ort/'), here('../node_modules/onnxruntime-web/dist/')].find((d) => exists(d + ortFiles[0]));
+if (!ortDir) throw new Error('ORT runtime files not found: run with --prepare first (needs node_modules), or pass --ort-dir');
+const ort = (await import(new URL(ortFiles[0], `file://${ortDir.replace(/\/?$/, '/')}`).href)) as Ort;
+ort.env.wasm.wasmPaths = `file://${ortDir.replace(/\/?$/, '/')}`;
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.proxy = false;
+ort.env.webgpu.powerPreference = 'high-performance';
+ort.env.logLevel = flag('verbose') ? 'verbose' : 'warning';
+
+// Which programs ORT dispatches: shader module label -> pipeline -> setPipeline during the warm-up.
+const moduleLabel = new WeakMap<object, string>(), pipelineLabel = new WeakMap<object, string>();
+let dispatched: Set<string> | undefined;
+const wrap = (cls: Proto, name: string, after: (result: unknown, arg: Record<string, unknown>) => void) => {
+  const orig = cls.prototype[name] as unknown as (this: unknown, ...a: unknown[]) => unknown;
+  cls.prototype[name] = function (this: unknown, ...a: unknown[]) {
+    const r = orig.apply(this, a);
+    if (r instanceof Promise) return r.then((x) => { after(x, a[0] as Record<string, unknown>); return x; });
+    after(r, a[0] as Record<string, unknown>);
+    return r;
+  } as never;
+};
+// A program whose WGSL uses subgroup builtins is listed as `name+subgroups`.
+wrap(GPUDevice, 'createShaderModule', (m, d) => moduleLabel.set(m as object, `${String(d.label ?? '?')}${/\bsubgroup[A-Z]/.test(String(d.code)) ? '+subgroups' : ''}`));
+const onPipeline = (p: unknown, d: Record<string, unknown>) => {
+  const mod = (d.compute as { module?: object } | undefined)?.module;
+  pipelineLabel.set(p as object, (mod && moduleLabel.get(mod)) || String(d.label ?? '?'));
+};
+wrap(GPUDevice, 'createComputePipeline', onPipeline);
+wrap(GPUDevice, 'createComputePipelineAsync', onPipeline);
+wrap(GPUComputePassEncoder, 'setPipeline', (_r, p) => dispatched?.add(pipelineLabel.get(p) ?? '?'));
+
+/** Seeded uniform values in [-1, 1), rounded to f16 where asked (then also returned as bits). */
+function randomData(n: number, seed: number, dtype: Dtype): { values: Float64Array; bytes: ArrayBufferView } {
+  let s = seed >>> 0;
+  const values = new Float64Array(n);
+  const bits = dtype === 'f16' ? new Uint16Array(n) : undefined;
+  const f32 = dtype === 'f32' ? new Float32Array(n) : undefined;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const x = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+    if (bits) { bits[i] = toHalf(x); values[i] = fromHalf(bits[i]); } else { f32![i] = x; values[i] = f32![i]; }
+  }
+  return { values, bytes: bits ?? f32! };
+}
+function toHalf(x: number): number {
+  const sign = x < 0 ? 0x8000 : 0, a = Math.abs(x);
+  if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);
+  let e = Math.floor(Math.log2(a));
+  if (a / 2 ** e >= 2) e++;
+  if (a / 2 ** e < 1) e--;
+  let m = Math.round((a / 2 ** e - 1) * 1024);
+  if (m === 1024) { m = 0; e++; }
+  return sign | ((e + 15) << 10) | m;
+}
+function fromHalf(h: number): number {
+  const e = (h >> 10) & 31, m = h & 1023, v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+/** softmax(Q K^T / sqrt(D)) V per head in float64; Q, K, V and the result are [S, heads, D]. */
+function reference(q: Float64Array, k: Float64Array, v: Float64Array, S: number, D: number): Float64Array {
+  const out = new Float64Array(S * heads * D), p = new Float64Array(S), scale = 1 / Math.sqrt(D);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < S; i++) {
+      const qo = (i * heads + h) * D;
+      let max = -Infinity;
+      for (let j = 0; j < S; j++) {
+        const ko = (j * heads + h) * D;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
+        p[j] = dot * scale;
+        if (p[j] > max) max = p[j];
+      }
+      let sum = 0;
+      for (let j = 0; j < S; j++) { p[j] = Math.exp(p[j] - max); sum += p[j]; }
+      for (let j = 0; j < S; j++) {
+        const vo = (j * heads + h) * D, w = p[j] / sum;
+        for (let d = 0; d < D; d++) out[qo + d] += w * v[vo + d];
+      }
+    }
+  }
+  return out;
+}
+
+async function readBack(device: GpuDevice, buf: GpuBuffer, bytes: number, dtype: Dtype): Promise<Float64Array> {
+  const staging = device.createBuffer({ size: bytes, usage: 0x0001 | 0x0008 }); // MAP_READ | COPY_DST
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, staging, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(0x0001);
+  const raw = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  return dtype === 'f16' ? Float64Array.from(new Uint16Array(raw), fromHalf) : Float64Array.from(new Float32Array(raw));
+}
+
+interface Row { dtype: Dtype; D: number; S: number; heads: number; ms?: number; minMs?: number; tflops?: number; op: string; kernels?: string[]; maxAbsErr?: number; error?: string }
+const rows: Row[] = [];
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+/** One shape: a session with fixed dims, GPU-resident inputs and output, timed runs. */
+async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
+  const row: Row = { dtype, D, S, heads, op };
+  const elem = dtype === 'f16' ? OnnxType.FLOAT16 : OnnxType.FLOAT, hidden = heads * D, dims = [1, S, hidden];
+  const model = onnxModel({
+    nodes: [{ opType: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['query', 'key', 'value'], outputs: ['output'], attrs: [{ name: 'num_heads', int: heads }] }],
+    inputs: ['query', 'key', 'value'].map((name) => ({ name, elemType: elem, dims })),
+    outputs: [{ name: 'output', elemType: elem, dims }],
+    opsets: { '': 17, 'com.microsoft': 1 },
+  });
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' });
+  const device = ort.env.webgpu.device;
+  const buffers: GpuBuffer[] = [];
+  let scopes = 0;
+  try {
+    if (!device) throw new Error('ORT did not expose its GPUDevice (ort.env.webgpu.device)');
+    const bytes = S * hidden * (dtype === 'f16' ? 2 : 4), dataType = dtype === 'f16' ? 'float16' : 'float32';
+    const host: Float64Array[] = [];
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    scopes = 2;
+    const feeds: Record<string, OrtTensor> = {};
+    ['query', 'key', 'value'].forEach((name, i) => {
+      const { values, bytes: data } = randomData(S * hidden, 1234 + 77 * i + S + D, dtype);
+      const buf = device.createBuffer({ size: bytes, usage: 0x0080 | 0x0004 | 0x0008 }); // STORAGE | COPY_SRC | COPY_DST
+      device.queue.writeBuffer(buf, 0, data);
+      buffers.push(buf);
+      host.push(values);
+      feeds[name] = ort.Tensor.fromGpuBuffer(buf, { dataType, dims });
+    });
+    const outBuf = device.createBuffer({ size: bytes, usage: 0x0080 | 0x0004 | 0x0008 });
+    buffers.push(outBuf);
+    const fetches = { output: ort.Tensor.fromGpuBuffer(outBuf, { dataType, dims }) };
+    const run = async () => { await session.run(feeds, fetches); await device.queue.onSubmittedWorkDone(); };
+    dispatched = new Set();
+    await run();
+    row.kernels = [...dispatched];
+    dispatched = undefined;
+    for (let i = 1; i < warmup; i++) await run();
+    for (const scope of ['validation', 'out-of-memory']) {
+      scopes--;
+      const err = await device.popErrorScope();
+      if (err) throw new Error(`${scope}: ${err.message}`);
+    }
+    const times: number[] = [];
+    for (let i = 0; i < iters; i++) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    row.ms = median(times);
+    row.minMs = Math.min(...times);
+    row.tflops = (4 * S * S * D * heads) / row.ms / 1e9;
+    if (check) {
+      const got = await readBack(device, outBuf, bytes, dtype), want = reference(host[0], host[1], host[2], S, D);
+      row.maxAbsErr = got.reduce((m, x, i) => Math.max(m, Math.abs(x - want[i])), 0);
+      if (!Number.isFinite(row.maxAbsErr)) row.maxAbsErr = Infinity;
+    }
+  } finally {
+    // ORT keeps one device for all sessions: leave no error scope of this shape on it.
+    for (; scopes > 0; scopes--) await device!.popErrorScope();
+    for (const b of buffers) b.destroy();
+    await session.release();
+  }
+  return row;
+}
+
+const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+if (!adapter) throw new Error('no WebGPU adapter');
+const adapterName = adapter.info?.description || adapter.info?.device || 'unknown adapter';
+const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || adapter.features.has('shader-f16'));
+console.log(`# ORT Web ${op} (WebGPU EP): ${adapterName}\n`);
+console.log(`batch 1, ${heads} heads, median of ${iters} runs after ${warmup} warm-up; TFLOP/s = 4 S^2 D heads / time${check ? '; max abs error vs float64' : ''}\n`);
+console.log(`| dtype | D | S | ms | min ms | TFLOP/s |${check ? ' max abs err |' : ''} ORT programs |`);
+console.log(`|---|---|---|---|---|---|${check ? '---|' : ''}---|`);
+for (const dtype of dtypes) {
+  for (const D of headDims) {
+    for (const S of sizes) {
+      let row: Row;
+      try {
+        row = await measure(dtype, D, S);
+      } catch (e) {
+        dispatched = undefined;
+        row = { dtype, D, S, heads, op, error: String((e as Error).message ?? e).split('\n')[0] };
+      }
+      rows.push(row);
+      const err = check ? ` ${row.maxAbsErr?.toExponential(2) ?? ''} |` : '';
+      console.log(row.error ? `| ${dtype} | ${D} | ${S} | failed: ${row.error} | | |${check ? ' |' : ''} |` : `| ${dtype} | ${D} | ${S} | ${row.ms!.toFixed(3)} | ${row.minMs!.toFixed(3)} | ${row.tflops!.toPrecision(3)} |${err} ${row.kernels!.join(', ')} |`);
+    }
+  }
+}
+const jsonFile = opt('json');
+if (jsonFile) {
+  const version = (ort as unknown as { env: { versions?: Record<string, string> } }).env.versions;
+  const features = ['shader-f16', 'subgroups', 'timestamp-query'].filter((f) => ort.env.webgpu.device?.features.has(f));
+  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: adapterName, ort: version?.web ?? version?.common, ortDeviceFeatures: features, date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu-ort.ts ${args.join(' ')}`, heads, iters, warmup, rows }, null, 1)}\n`);
+}
+if (check && rows.some((r) => !r.error && !(r.maxAbsErr! <= (r.dtype === 'f16' ? 2e-2 : 1e-4)))) {
+  console.error('check failed: an error above the tolerance (f32 1e-4, f16 2e-2)');
+  Deno.exit(1);
+}
