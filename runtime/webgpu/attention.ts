@@ -89,6 +89,12 @@ export interface RunOptions<P extends object = ParamValues, I extends object = I
   /** Destination buffers (GPU-buffer mode); created when absent. */
   readonly out?: GpuBuffer;
   readonly lse?: GpuBuffer;
+  /**
+   * GPU timing (profiling, benchmarks): the attention pass writes its start and end
+   * timestamps into these slots of a `timestamp` query set (the device needs the
+   * `timestamp-query` feature). The selection passes of a `select` pattern are not included.
+   */
+  readonly timestampWrites?: { readonly querySet: object; readonly beginningOfPassWriteIndex: number; readonly endOfPassWriteIndex: number };
 }
 
 /** A tensor argument. */
@@ -300,7 +306,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const enc = device.createCommandEncoder();
       // The call's selection and merged schedule first, on the GPU (the same queue orders them).
       if (d) temps.push(...encodeSelect(enc, d, sp!, byRole.q, byRole.k, o));
-      const pass = enc.beginComputePass();
+      const pass = enc.beginComputePass(o.timestampWrites ? { timestampWrites: o.timestampWrites } : undefined);
       pass.setPipeline(ck.pipeline);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(p ? p.schedule.numQBlocks : nq, o.batch * o.heads, 1);
