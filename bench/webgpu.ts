@@ -27,8 +27,10 @@ import { createAttention, type Attention, type AttentionConfig } from '../runtim
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
 import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import type { SelectionModule } from '../runtime/webgpu/select.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
+import { callMs, gpuMs, type TimestampWrites } from './webgpu-timing.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -48,6 +50,7 @@ interface Generated {
   readonly spec: KernelSpec;
   readonly wgslBody: string;
   readonly planner: PlannerModule;
+  readonly selection?: SelectionModule;
 }
 
 const args = Deno.args;
@@ -73,14 +76,14 @@ const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filt
 const createFor = (name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention => {
   if (variant === 'simple') return mod.create(device, config);
   if (tiledBodies[name] === undefined) throw new Error(`no tiled body for ${name}: rerun bench/webgpu-tiled-bodies.ts`);
-  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner }, { ...config, kernel: 'tiled', tiles: tiledTiles });
+  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner, select: mod.selection }, { ...config, kernel: 'tiled', tiles: tiledTiles });
 };
 
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 if (!adapter) throw new Error('no WebGPU adapter');
 const hasF16 = adapter.features.has('shader-f16');
 const device = await adapter.requestDevice({
-  requiredFeatures: hasF16 ? ['shader-f16'] : [],
+  requiredFeatures: ['shader-f16', 'timestamp-query'].filter((f) => adapter.features.has(f)),
   requiredLimits: Object.fromEntries(['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBufferBindingSize', 'maxBufferSize'].map((k) => [k, adapter.limits[k]])),
 });
 const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || hasF16);
@@ -108,27 +111,27 @@ function randomBuffer(elems: number, dtype: Dtype): GpuBuffer {
   return buf;
 }
 
-async function time(run: () => Promise<unknown>): Promise<number> {
-  await run();
-  await device.queue.onSubmittedWorkDone();
-  const t0 = performance.now();
-  for (let i = 0; i < iters; i++) await run();
-  await device.queue.onSubmittedWorkDone();
-  return (performance.now() - t0) / iters;
+/** GPU time per call (timestamps; the steady wall time per call where there are none) and wall time per call. */
+async function time(run: (ts?: TimestampWrites) => Promise<unknown>): Promise<{ ms: number; callMs: number }> {
+  const gpu = await gpuMs(device, (ts) => run(ts), iters);
+  const call = await callMs(device, () => run(), iters);
+  return { ms: gpu ?? call, callMs: call };
 }
 
 const lines: string[] = [
   `# WebGPU block-sparse attention: ${adapter.info?.description || adapter.info?.device || 'unknown adapter'}`,
   '',
-  `batch 1, ${heads} heads, ${iters} timed iterations after one warm-up. dense: the pattern's own kernel with every tile`,
-  'FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles.',
+  `batch 1, ${heads} heads, ${iters} timed calls after one warm-up. ms: the attention pass's GPU time (median of`,
+  'timestamp queries); call ms: wall time per call in a steady stream (bench/webgpu-timing.ts). dense: the pattern\'s',
+  'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles;',
+  'speedup and % of ideal from GPU times.',
   '',
-  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | speedup | ideal | % of ideal | full / partial tiles |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | speedup | ideal | % of ideal | full / partial tiles |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const print = (l: string) => { lines.push(l); console.log(l); };
 /** One measured row, for --json. */
-interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
+interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
 const rows: Row[] = [];
 const denseOnly = flag('dense-only');
 console.log(lines.join('\n'));
@@ -150,17 +153,21 @@ for (const dtype of dtypes) {
           const t = att.tiles;
           try {
             if (denseMs === undefined) {
-              const schedule = denseSchedule(name, S, S, heads, t.blockQ, t.blockKv);
-              denseMs = await time(() => att.run(q, k, v, { ...shape, schedule }));
+              // A pattern with a select clause takes no given schedule: the dense row runs on the first one without.
+              const first = patterns.find((p) => !p.mod.spec.select) ?? { name, mod };
+              const denseAtt = first.mod === mod ? att : createFor(first.name, first.mod, { headDim: D, dtype }, variant);
+              const schedule = denseSchedule(first.name, S, S, heads, denseAtt.tiles.blockQ, denseAtt.tiles.blockKv);
+              denseMs = (await time((ts) => denseAtt.run(q, k, v, { ...shape, schedule, timestampWrites: ts }))).ms;
+              if (denseAtt !== att) denseAtt.destroy();
             }
             const dense = denseMs;
             if (denseOnly) {
               rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: 'dense', denseMs: dense, denseTflops: flops / dense / 1e9 });
-              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | |`);
+              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | | |`);
               att.destroy();
               break;
             }
-            const ms = await time(() => att.run(q, k, v, shape));
+            const { ms, callMs: call } = await time((ts) => att.run(q, k, v, { ...shape, timestampWrites: ts }));
             const s = att.schedule(shape);
             let listed = 0, full = 0;
             for (const g of s.groups) {
@@ -169,11 +176,11 @@ for (const dtype of dtypes) {
             }
             const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
             const speedup = dense / ms;
-            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, speedup, ideal, full, partial: listed - full });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
+            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, callMs: call, speedup, ideal, full, partial: listed - full });
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${call.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
           } catch (e) {
             rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, error: (e as Error).message.split('\n')[0] });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | | |`);
           }
           att.destroy();
         }
