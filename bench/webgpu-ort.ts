@@ -18,7 +18,7 @@
  *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --prepare
  * On this machine (lavapipe, tiny sizes, with the float64 correctness check):
  *   node_modules/.bin/deno run -A bench/webgpu-ort.ts --tiny --check
- * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ort/ with the tree, ~59 MB together):
+ * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ with the tree, under 64 MB together):
  *   bash .gpu-kit/run.sh deno run -A bench/webgpu-ort.ts --json bench/results/webgpu-ort-h100.json
  * Options: --tiny (S 128,256, heads 2, 1 iteration), --sizes 4096,16384, --dims 64,128,
  * --heads 16, --dtype f32|f16, --iters N (default 10; 2 warm-up runs first), --check (compare
@@ -28,13 +28,23 @@
  * verbose log, which prints every WGSL shader it compiles).
  * A failure for one shape (out of memory, an ORT error) is that row's error; the rest still run.
  */
+import { createAttention } from '../runtime/webgpu/attention.ts';
+import type { GpuDevice as AttnDevice } from '../runtime/webgpu/gpu.ts';
+import type { KernelSpec } from '../runtime/webgpu/interface.ts';
+import type { PlannerModule } from '../runtime/schedule/planner.ts';
+import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
+import { describeTiles } from '../runtime/webgpu/tiles.ts';
 import { onnxModel, OnnxType } from './onnx-model.ts';
+import { callMs, gpuMs } from './webgpu-timing.ts';
 
 declare const Deno: {
   readonly args: string[];
   mkdirSync(path: string, opts?: { recursive?: boolean }): void;
   copyFileSync(from: string, to: string): void;
   statSync(path: string): unknown;
+  readTextFileSync(path: string): string;
+  readFileSync(path: string): Uint8Array;
+  writeFileSync(path: string, data: Uint8Array): void;
   writeTextFileSync(path: string, text: string): void;
   exit(code: number): never;
 };
@@ -50,7 +60,7 @@ interface GpuDevice {
 }
 declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<{ features: { has(n: string): boolean }; info?: { description?: string; device?: string } } | null> } };
 type Proto = { prototype: Record<string, (...a: never[]) => unknown> };
-declare const GPUDevice: Proto, GPUComputePassEncoder: Proto;
+declare const GPUDevice: Proto, GPUComputePassEncoder: Proto, GPUCommandEncoder: Proto;
 /** The part of onnxruntime-web's API used here (its own types need the DOM lib). */
 interface OrtTensor { dispose(): void }
 interface OrtSession { run(feeds: Record<string, OrtTensor>, fetches?: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>; release(): Promise<void> }
@@ -67,11 +77,19 @@ const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >=
 const here = (p: string) => new URL(p, import.meta.url).pathname;
 const ortFiles = ['ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
+// --prepare copies ORT's runtime files into bench/webgpu-work/ort/, the wasm gzipped (7 of its
+// 29 MB: a remote run carries the folder); a run unpacks it there where only the .gz is present.
+const gunzip = async (bytes: Uint8Array, format: 'gzip', compress = false) =>
+  new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(compress ? new CompressionStream(format) : new DecompressionStream(format))).arrayBuffer());
 if (flag('prepare')) {
   const dest = here('webgpu-work/ort/');
   Deno.mkdirSync(dest, { recursive: true });
-  for (const f of ortFiles) Deno.copyFileSync(here(`../node_modules/onnxruntime-web/dist/${f}`), dest + f);
-  console.log(`copied ${ortFiles.join(', ')} to ${dest}`);
+  for (const f of ortFiles) {
+    const src = here(`../node_modules/onnxruntime-web/dist/${f}`);
+    if (f.endsWith('.wasm')) Deno.writeFileSync(`${dest + f}.gz`, await gunzip(Deno.readFileSync(src), 'gzip', true));
+    else Deno.copyFileSync(src, dest + f);
+  }
+  console.log(`copied ${ortFiles.join(', ')} (the wasm gzipped) to ${dest}`);
   Deno.exit(0);
 }
 
@@ -83,11 +101,17 @@ const headDims = list('dims') ?? [64, 128];
 const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
 const warmup = tiny ? 1 : 2;
 const check = flag('check');
+// attnc's dense kernel side by side (needs bench/webgpu-work/tiled-bodies.json: npx tsx bench/webgpu-tiled-bodies.ts); --no-attnc leaves it out.
+const attnc = !flag('no-attnc');
 const op = 'com.microsoft.MultiHeadAttention';
 
 const exists = (p: string) => { try { Deno.statSync(p); return true; } catch { return false; } };
 const ortDir = opt('ort-dir') ?? [here('webgpu-work/ort/'), here('../node_modules/onnxruntime-web/dist/')].find((d) => exists(d + ortFiles[0]));
 if (!ortDir) throw new Error('ORT runtime files not found: run with --prepare first (needs node_modules), or pass --ort-dir');
+{
+  const wasm = `${ortDir.replace(/\/?$/, '/')}${ortFiles[2]}`;
+  if (!exists(wasm) && exists(`${wasm}.gz`)) Deno.writeFileSync(wasm, await gunzip(Deno.readFileSync(`${wasm}.gz`), 'gzip'));
+}
 const ort = (await import(new URL(ortFiles[0], `file://${ortDir.replace(/\/?$/, '/')}`).href)) as Ort;
 ort.env.wasm.wasmPaths = `file://${ortDir.replace(/\/?$/, '/')}`;
 ort.env.wasm.numThreads = 1;
@@ -116,6 +140,79 @@ const onPipeline = (p: unknown, d: Record<string, unknown>) => {
 wrap(GPUDevice, 'createComputePipeline', onPipeline);
 wrap(GPUDevice, 'createComputePipelineAsync', onPipeline);
 wrap(GPUComputePassEncoder, 'setPipeline', (_r, p) => dispatched?.add(pipelineLabel.get(p) ?? '?'));
+
+// ORT's GPU time: while `stamping` is set, every compute pass ORT begins without timestamp
+// writes of its own gets a pair of slots in `stamping.set` (bench/webgpu-timing.ts says why
+// wall time alone misleads under Deno).
+interface QuerySet { destroy(): void }
+let stamping: { set: QuerySet; next: number; cap: number } | undefined;
+{
+  const begin = GPUCommandEncoder.prototype.beginComputePass as unknown as (this: unknown, d?: Record<string, unknown>) => unknown;
+  GPUCommandEncoder.prototype.beginComputePass = function (this: unknown, d?: Record<string, unknown>) {
+    if (stamping && !d?.timestampWrites && stamping.next + 2 <= stamping.cap) {
+      const i = stamping.next;
+      stamping.next += 2;
+      d = { ...(d ?? {}), timestampWrites: { querySet: stamping.set, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } };
+    }
+    return begin.call(this, d);
+  } as never;
+}
+
+/** ORT's GPU time per run: its passes' timestamps summed over `iters` runs, divided by `iters`; undefined without timestamp-query. */
+async function ortGpuMs(device: GpuDevice, run: () => Promise<unknown>): Promise<number | undefined> {
+  if (!device.features.has('timestamp-query')) return undefined;
+  const cap = 4096;
+  const dev = device as GpuDevice & { createQuerySet(d: { type: string; count: number }): QuerySet };
+  const set = dev.createQuerySet({ type: 'timestamp', count: cap });
+  const resolved = device.createBuffer({ size: cap * 8, usage: 0x0200 | 0x0004 });  // QUERY_RESOLVE | COPY_SRC
+  try {
+    stamping = { set, next: 0, cap };
+    for (let i = 0; i < iters; i++) await run();
+    const used = stamping.next;
+    stamping = undefined;
+    await device.queue.onSubmittedWorkDone();
+    if (used === 0 || used >= cap) return undefined;
+    const enc = device.createCommandEncoder() as ReturnType<GpuDevice['createCommandEncoder']> & { resolveQuerySet(s: QuerySet, first: number, n: number, dst: GpuBuffer, off: number): void };
+    enc.resolveQuerySet(set, 0, used, resolved, 0);
+    device.queue.submit([enc.finish()]);
+    const ns = new BigInt64Array((await readBytes(device, resolved, used * 8)).buffer);
+    let total = 0;
+    for (let i = 0; i < used; i += 2) total += Number(ns[i + 1] - ns[i]);
+    return total / 1e6 / iters;
+  } finally {
+    stamping = undefined;
+    set.destroy();
+    resolved.destroy();
+  }
+}
+
+/** attnc's register-tiled WGSL kernel on the same device, dense (every tile FULL), inputs [1, heads, S, D]. */
+async function attncDense(device: GpuDevice, dtype: Dtype, D: number, S: number): Promise<Partial<Row>> {
+  const bodies = attncBodies ??= JSON.parse(Deno.readTextFileSync(here('webgpu-work/tiled-bodies.json'))) as Record<string, string>;
+  const mod = (await import(here('../generated/causal_mask.ts'))) as { spec: KernelSpec; wgslBody: string; planner: PlannerModule };
+  const dev = device as unknown as AttnDevice;
+  const att = createAttention(dev, { spec: mod.spec, body: mod.wgslBody, tiledBody: bodies[mod.spec.pattern], planner: mod.planner }, { headDim: D, dtype, kernel: 'tiled' });
+  const n = heads * S * D, es = dtype === 'f16' ? 2 : 4;
+  const [q, k, v] = [1, 2, 3].map((i) => {
+    const b = dev.createBuffer({ size: n * es, usage: 0x0080 | 0x0008 });
+    dev.queue.writeBuffer(b, 0, randomData(n, 99 * i + S + D, dtype).bytes);
+    return b;
+  });
+  const out = dev.createBuffer({ size: n * es, usage: 0x0080 }), lse = dev.createBuffer({ size: heads * S * 4, usage: 0x0080 });
+  try {
+    const schedule = denseSchedule(mod.spec.pattern, S, S, heads, att.tiles.blockQ, att.tiles.blockKv);
+    const opts = { batch: 1, heads, qLen: S, out, lse, schedule };
+    const call = await callMs(dev, () => att.run(q, k, v, opts), iters);
+    const ms = (await gpuMs(dev, (ts) => att.run(q, k, v, { ...opts, timestampWrites: ts }), iters)) ?? call;
+    return { attncMs: ms, attncCallMs: call, attncTflops: (4 * S * S * D * heads) / ms / 1e9, attncTiles: describeTiles(att.tiles) };
+  } catch (e) {
+    return { attncError: String((e as Error).message ?? e).split('\n')[0] };
+  } finally {
+    att.destroy();
+    for (const b of [q, k, v, out, lse]) b.destroy();
+  }
+}
+let attncBodies: Record<string, string> | undefined;
 
 /** Seeded uniform values in [-1, 1), rounded to f16 where asked (then also returned as bits). */
 function randomData(n: number, seed: number, dtype: Dtype): { values: Float64Array; bytes: ArrayBufferView } {
@@ -172,19 +269,24 @@ function reference(q: Float64Array, k: Float64Array, v: Float64Array, S: number,
   return out;
 }
 
-async function readBack(device: GpuDevice, buf: GpuBuffer, bytes: number, dtype: Dtype): Promise<Float64Array> {
+async function readBytes(device: GpuDevice, buf: GpuBuffer, bytes: number): Promise<Uint8Array> {
   const staging = device.createBuffer({ size: bytes, usage: 0x0001 | 0x0008 }); // MAP_READ | COPY_DST
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(buf, 0, staging, 0, bytes);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(0x0001);
-  const raw = staging.getMappedRange().slice(0);
+  const raw = new Uint8Array(staging.getMappedRange().slice(0));
   staging.unmap();
   staging.destroy();
+  return raw;
+}
+
+async function readBack(device: GpuDevice, buf: GpuBuffer, bytes: number, dtype: Dtype): Promise<Float64Array> {
+  const raw = (await readBytes(device, buf, bytes)).buffer;
   return dtype === 'f16' ? Float64Array.from(new Uint16Array(raw), fromHalf) : Float64Array.from(new Float32Array(raw));
 }
 
-interface Row { dtype: Dtype; D: number; S: number; heads: number; ms?: number; minMs?: number; tflops?: number; op: string; kernels?: string[]; maxAbsErr?: number; error?: string }
+interface Row { dtype: Dtype; D: number; S: number; heads: number; ms?: number; callMs?: number; tflops?: number; op: string; kernels?: string[]; maxAbsErr?: number; attncMs?: number; attncCallMs?: number; attncTflops?: number; attncTiles?: string; attncError?: string; error?: string }
 const rows: Row[] = [];
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
@@ -221,7 +323,7 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
     const outBuf = device.createBuffer({ size: bytes, usage: 0x0080 | 0x0004 | 0x0008 });
     buffers.push(outBuf);
     const fetches = { output: ort.Tensor.fromGpuBuffer(outBuf, { dataType, dims }) };
-    const run = async () => { await session.run(feeds, fetches); await device.queue.onSubmittedWorkDone(); };
+    const run = async () => { await session.run(feeds, fetches); await device.queue.onSubmittedWorkDone(); };  // warm-up and checks only
     dispatched = new Set();
     await run();
     row.kernels = [...dispatched];
@@ -232,15 +334,12 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
       const err = await device.popErrorScope();
       if (err) throw new Error(`${scope}: ${err.message}`);
     }
-    const times: number[] = [];
-    for (let i = 0; i < iters; i++) {
-      const t0 = performance.now();
-      await run();
-      times.push(performance.now() - t0);
-    }
-    row.ms = median(times);
-    row.minMs = Math.min(...times);
+    // Wall time per call in a steady stream (bench/webgpu-timing.ts: the completion wait cancelled),
+    // and ORT's GPU time: the sum of its compute passes' timestamps in one run, the median over runs.
+    row.callMs = await callMs(device as never, () => session.run(feeds, fetches), iters);
+    row.ms = await ortGpuMs(device, () => session.run(feeds, fetches)) ?? row.callMs;
     row.tflops = (4 * S * S * D * heads) / row.ms / 1e9;
+    if (attnc) Object.assign(row, await attncDense(device, dtype, D, S));
     if (check) {
       const got = await readBack(device, outBuf, bytes, dtype), want = reference(host[0], host[1], host[2], S, D);
       row.maxAbsErr = got.reduce((m, x, i) => Math.max(m, Math.abs(x - want[i])), 0);
@@ -260,9 +359,9 @@ if (!adapter) throw new Error('no WebGPU adapter');
 const adapterName = adapter.info?.description || adapter.info?.device || 'unknown adapter';
 const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || adapter.features.has('shader-f16'));
 console.log(`# ORT Web ${op} (WebGPU EP): ${adapterName}\n`);
-console.log(`batch 1, ${heads} heads, median of ${iters} runs after ${warmup} warm-up; TFLOP/s = 4 S^2 D heads / time${check ? '; max abs error vs float64' : ''}\n`);
-console.log(`| dtype | D | S | ms | min ms | TFLOP/s |${check ? ' max abs err |' : ''} ORT programs |`);
-console.log(`|---|---|---|---|---|---|${check ? '---|' : ''}---|`);
+console.log(`batch 1, ${heads} heads, ${iters} timed runs after ${warmup} warm-up; ms: GPU time (timestamps of every compute pass), call ms: wall time per call in a steady stream (bench/webgpu-timing.ts); TFLOP/s = 4 S^2 D heads / ms${check ? '; max abs error vs float64' : ''}${attnc ? '; attnc: its tiled kernel, dense (every tile FULL), on the same device in the same run' : ''}\n`);
+console.log(`| dtype | D | S | ORT ms | ORT call ms | ORT TFLOP/s |${check ? ' max abs err |' : ''}${attnc ? ' attnc ms | attnc call ms | attnc TFLOP/s | attnc / ORT speed |' : ''} ORT programs |`);
+console.log(`|---|---|---|---|---|---|${check ? '---|' : ''}${attnc ? '---|---|---|---|' : ''}---|`);
 for (const dtype of dtypes) {
   for (const D of headDims) {
     for (const S of sizes) {
@@ -275,7 +374,8 @@ for (const dtype of dtypes) {
       }
       rows.push(row);
       const err = check ? ` ${row.maxAbsErr?.toExponential(2) ?? ''} |` : '';
-      console.log(row.error ? `| ${dtype} | ${D} | ${S} | failed: ${row.error} | | |${check ? ' |' : ''} |` : `| ${dtype} | ${D} | ${S} | ${row.ms!.toFixed(3)} | ${row.minMs!.toFixed(3)} | ${row.tflops!.toPrecision(3)} |${err} ${row.kernels!.join(', ')} |`);
+      const mine = !attnc ? '' : row.attncMs !== undefined ? ` ${row.attncMs.toFixed(3)} | ${row.attncCallMs!.toFixed(3)} | ${row.attncTflops!.toPrecision(3)} | ${row.ms ? `${(row.ms / row.attncMs).toFixed(2)}x` : ''} |` : ` failed: ${row.attncError ?? ''} | | | |`;
+      console.log(row.error ? `| ${dtype} | ${D} | ${S} | failed: ${row.error} | | |${err}${mine} |` : `| ${dtype} | ${D} | ${S} | ${row.ms!.toFixed(3)} | ${row.callMs!.toFixed(3)} | ${row.tflops!.toPrecision(3)} |${err}${mine} ${row.kernels!.join(', ')} |`);
     }
   }
 }
