@@ -48,7 +48,7 @@ if (mode === 'prepare') {
         return p;
       };
       return {
-        id: runId(c.name, dtype, boxes, variant), config: { headDim: HEAD_DIM, dtype, ...(variant === 'tiled' ? { kernel: 'tiled' as const } : {}) },
+        id: runId(c.name, dtype, boxes, variant), config: { headDim: HEAD_DIM, dtype, kernel: variant },
         options: { batch: 1, heads: HEADS, kvHeads: HEADS, qLen: c.tokens, kvLen: c.tokens, boxes },
         q: t('q'), k: t('k'), v: t('v'), out: '/tmp/attnc-b-o', lseOut: '/tmp/attnc-b-l', repeat: 10,
       };

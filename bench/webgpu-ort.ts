@@ -35,7 +35,7 @@ import type { PlannerModule } from '../runtime/schedule/planner.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles } from '../runtime/webgpu/tiles.ts';
 import { onnxModel, OnnxType } from './onnx-model.ts';
-import { callMs, gpuMs } from './webgpu-timing.ts';
+import { callMs, gpuMs } from '../runtime/webgpu/timing.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -101,7 +101,7 @@ const headDims = list('dims') ?? [64, 128];
 const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
 const warmup = tiny ? 1 : 2;
 const check = flag('check');
-// attnc's dense kernel side by side (needs bench/webgpu-work/tiled-bodies.json: npx tsx bench/webgpu-tiled-bodies.ts); --no-attnc leaves it out.
+// attnc's dense kernel side by side (its default, register-tiled kernel); --no-attnc leaves it out.
 const attnc = !flag('no-attnc');
 const op = 'com.microsoft.MultiHeadAttention';
 
@@ -142,7 +142,7 @@ wrap(GPUDevice, 'createComputePipelineAsync', onPipeline);
 wrap(GPUComputePassEncoder, 'setPipeline', (_r, p) => dispatched?.add(pipelineLabel.get(p) ?? '?'));
 
 // ORT's GPU time: while `stamping` is set, every compute pass ORT begins without timestamp
-// writes of its own gets a pair of slots in `stamping.set` (bench/webgpu-timing.ts says why
+// writes of its own gets a pair of slots in `stamping.set` (runtime/webgpu/timing.ts says why
 // wall time alone misleads under Deno).
 interface QuerySet { destroy(): void }
 let stamping: { set: QuerySet; next: number; cap: number } | undefined;
@@ -188,10 +188,9 @@ async function ortGpuMs(device: GpuDevice, run: () => Promise<unknown>): Promise
 
 /** attnc's register-tiled WGSL kernel on the same device, dense (every tile FULL), inputs [1, heads, S, D]. */
 async function attncDense(device: GpuDevice, dtype: Dtype, D: number, S: number): Promise<Partial<Row>> {
-  const bodies = attncBodies ??= JSON.parse(Deno.readTextFileSync(here('webgpu-work/tiled-bodies.json'))) as Record<string, string>;
-  const mod = (await import(here('../generated/causal_mask.ts'))) as { spec: KernelSpec; wgslBody: string; planner: PlannerModule };
+  const mod = (await import(here('../generated/causal_mask.ts'))) as { spec: KernelSpec; wgslBody: string; wgslTiledBody: string; planner: PlannerModule };
   const dev = device as unknown as AttnDevice;
-  const att = createAttention(dev, { spec: mod.spec, body: mod.wgslBody, tiledBody: bodies[mod.spec.pattern], planner: mod.planner }, { headDim: D, dtype, kernel: 'tiled' });
+  const att = createAttention(dev, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner }, { headDim: D, dtype, kernel: 'tiled' });
   const n = heads * S * D, es = dtype === 'f16' ? 2 : 4;
   const [q, k, v] = [1, 2, 3].map((i) => {
     const b = dev.createBuffer({ size: n * es, usage: 0x0080 | 0x0008 });
@@ -212,7 +211,6 @@ async function attncDense(device: GpuDevice, dtype: Dtype, D: number, S: number)
     for (const b of [q, k, v, out, lse]) b.destroy();
   }
 }
-let attncBodies: Record<string, string> | undefined;
 
 /** Seeded uniform values in [-1, 1), rounded to f16 where asked (then also returned as bits). */
 function randomData(n: number, seed: number, dtype: Dtype): { values: Float64Array; bytes: ArrayBufferView } {
@@ -334,7 +332,7 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
       const err = await device.popErrorScope();
       if (err) throw new Error(`${scope}: ${err.message}`);
     }
-    // Wall time per call in a steady stream (bench/webgpu-timing.ts: the completion wait cancelled),
+    // Wall time per call in a steady stream (runtime/webgpu/timing.ts: the completion wait cancelled),
     // and ORT's GPU time: the sum of its compute passes' timestamps in one run, the median over runs.
     row.callMs = await callMs(device as never, () => session.run(feeds, fetches), iters);
     row.ms = await ortGpuMs(device, () => session.run(feeds, fetches)) ?? row.callMs;
@@ -359,7 +357,7 @@ if (!adapter) throw new Error('no WebGPU adapter');
 const adapterName = adapter.info?.description || adapter.info?.device || 'unknown adapter';
 const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || adapter.features.has('shader-f16'));
 console.log(`# ORT Web ${op} (WebGPU EP): ${adapterName}\n`);
-console.log(`batch 1, ${heads} heads, ${iters} timed runs after ${warmup} warm-up; ms: GPU time (timestamps of every compute pass), call ms: wall time per call in a steady stream (bench/webgpu-timing.ts); TFLOP/s = 4 S^2 D heads / ms${check ? '; max abs error vs float64' : ''}${attnc ? '; attnc: its tiled kernel, dense (every tile FULL), on the same device in the same run' : ''}\n`);
+console.log(`batch 1, ${heads} heads, ${iters} timed runs after ${warmup} warm-up; ms: GPU time (timestamps of every compute pass), call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts); TFLOP/s = 4 S^2 D heads / ms${check ? '; max abs error vs float64' : ''}${attnc ? '; attnc: its tiled kernel, dense (every tile FULL), on the same device in the same run' : ''}\n`);
 console.log(`| dtype | D | S | ORT ms | ORT call ms | ORT TFLOP/s |${check ? ' max abs err |' : ''}${attnc ? ' attnc ms | attnc call ms | attnc TFLOP/s | attnc / ORT speed |' : ''} ORT programs |`);
 console.log(`|---|---|---|---|---|---|${check ? '---|' : ''}${attnc ? '---|---|---|---|' : ''}---|`);
 for (const dtype of dtypes) {

@@ -14,14 +14,12 @@
  * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown),
  * --json FILE (the rows as JSON, with the adapter, date and command), --sizes 4096,16384,
  * --dims 64,128, --heads 16, --dense-only (time only the dense path of each kernel),
- * --kernel simple|tiled|both (default simple): which WGSL kernel; `both` times the simple and
- * the register-tiled kernel (templates/wgsl/attention-tiled.wgsl.hbs) side by side, each with
- * its own dense row. The tiled bodies come from `npx tsx bench/webgpu-tiled-bodies.ts`, run
- * here before copying the tree (it writes bench/webgpu-work/tiled-bodies.json; --tiled-bodies
- * FILE reads another). Where no tiled shape fits the adapter's workgroup memory the simple
- * kernel runs, and the tiles column says so (no "tiled rowsN"). --tiled-tiles
- * blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields by hand (any subset), to sweep
- * shapes on the GPU.
+ * --kernel tiled|simple|both (default tiled): which WGSL kernel; `both` times the register-tiled
+ * kernel (templates/wgsl/attention-tiled.wgsl.hbs, the default) and the simple one
+ * (attention.wgsl.hbs) side by side, each with its own dense row. Where no tiled shape fits
+ * the adapter's workgroup memory the simple kernel runs, and the tiles column says so (no
+ * "tiled rowsN"). --tiled-tiles blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields
+ * by hand (any subset), to sweep shapes on the GPU.
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
@@ -30,7 +28,7 @@ import type { KernelSpec } from '../runtime/webgpu/interface.ts';
 import type { SelectionModule } from '../runtime/webgpu/select.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
-import { callMs, gpuMs, type TimestampWrites } from './webgpu-timing.ts';
+import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -49,6 +47,7 @@ interface Generated {
   create(device: GpuDevice, config: AttentionConfig): Attention;
   readonly spec: KernelSpec;
   readonly wgslBody: string;
+  readonly wgslTiledBody: string;
   readonly planner: PlannerModule;
   readonly selection?: SelectionModule;
 }
@@ -63,21 +62,17 @@ const heads = Number(opt('heads') ?? (tiny ? 2 : 16));
 const headDims = list('dims') ?? [64, 128];
 const iters = Number(opt('iters') ?? (tiny ? 1 : 10));
 const only = opt('only')?.split(',');
-const kernelOpt = opt('kernel') ?? 'simple';
+const kernelOpt = opt('kernel') ?? 'tiled';
 if (!['simple', 'tiled', 'both'].includes(kernelOpt)) throw new Error(`--kernel ${kernelOpt}: use simple, tiled or both`);
-const variants = (kernelOpt === 'both' ? ['simple', 'tiled'] : [kernelOpt]) as ('simple' | 'tiled')[];
-const tiledBodies: Record<string, string> = variants.includes('tiled') ? JSON.parse(Deno.readTextFileSync(opt('tiled-bodies') ?? new URL('webgpu-work/tiled-bodies.json', import.meta.url).pathname)) : {};
+const variants = (kernelOpt === 'both' ? ['tiled', 'simple'] : [kernelOpt]) as ('simple' | 'tiled')[];
 const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
   const [k, v] = kv.split('=');
   if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
   return [k, Number(v)];
 })) as AttentionConfig['tiles'];
 /** The pattern bound to the device with one kernel variant. */
-const createFor = (name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention => {
-  if (variant === 'simple') return mod.create(device, config);
-  if (tiledBodies[name] === undefined) throw new Error(`no tiled body for ${name}: rerun bench/webgpu-tiled-bodies.ts`);
-  return createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: tiledBodies[name], planner: mod.planner, select: mod.selection }, { ...config, kernel: 'tiled', tiles: tiledTiles });
-};
+const createFor = (_name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention =>
+  createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection }, { ...config, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
 
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 if (!adapter) throw new Error('no WebGPU adapter');
@@ -122,7 +117,7 @@ const lines: string[] = [
   `# WebGPU block-sparse attention: ${adapter.info?.description || adapter.info?.device || 'unknown adapter'}`,
   '',
   `batch 1, ${heads} heads, ${iters} timed calls after one warm-up. ms: the attention pass's GPU time (median of`,
-  'timestamp queries); call ms: wall time per call in a steady stream (bench/webgpu-timing.ts). dense: the pattern\'s',
+  'timestamp queries); call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts). dense: the pattern\'s',
   'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles;',
   'speedup and % of ideal from GPU times.',
   '',

@@ -3,49 +3,65 @@
 // (<pattern>.ts) emits the same body with constants chosen from the device limits.
 // The pattern selects key blocks per call: the kernel reads the schedule and the selected
 // cells that the runtime's selection shaders (runtime/webgpu/select-wgsl.ts) write first.
-// Specialisation: f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B).
+// Specialisation: f32 d64 q32xkv64 chunk8 lanes8 tiled rows4 (64 threads, 15232 B).
 alias elem4 = vec4<f32>;
 const HEAD_DIM: u32 = 64u;
-const BLOCK_Q: u32 = 64u;
+const BLOCK_Q: u32 = 32u;
 const BLOCK_KV: u32 = 64u;
-const KV_CHUNK: u32 = 16u;
-const LANES: u32 = 4u;
-// Block-sparse flash attention (forward) for pattern `moba`.
+const KV_CHUNK: u32 = 8u;
+const LANES: u32 = 8u;
+const ROWS: u32 = 4u;
+// Block-sparse flash attention (forward) for pattern `moba`: the register-tiled
+// variant, the default kernel (AttentionConfig.kernel; attention.wgsl.hbs is the simple one).
 //
-// Notation (the same words as runtime/schedule/types.ts):
-//   bh       batch * heads + head: workgroup_id.y; b = bh / heads, h = bh % heads
-//   qBlock   workgroup_id.x: query rows [qBlock * BLOCK_Q, (qBlock + 1) * BLOCK_Q)
-//   kvBlock  a key block from the schedule: keys [kvBlock * BLOCK_KV, (kvBlock + 1) * BLOCK_KV)
-//   chunk    KV_CHUNK keys of a key block, staged in workgroup memory (kTile, vTile)
-//   row      a query row of the block; LANES threads (lane = 0..LANES-1) share it, each
-//            owning the output columns lane, lane + LANES, ... (in vec4 units)
-//   m, l     running max and sum of the online softmax (the same in every lane of a row)
-//   s        score = (q . k) * scale, then soft-cap c * tanh(s / c), then + bias, then mask
+// [Note: Where the simple kernel's time goes] (attention.wgsl.hbs, reasoned, not measured: no
+// GPU here). Per KV_CHUNK keys of a tile, with BLOCK_Q rows x LANES lanes (64 x 4):
+//   - loads: K and V chunk, 2 * KV_CHUNK * HEAD_DIM elements, coalesced, once per workgroup:
+//     cheap. Q lives in each invocation's private array qrow (HEAD_DIM floats, 64-256
+//     registers per thread: spilled to local memory at head dim 128 and up).
+//   - S = Q K^T: each thread computes KV_CHUNK / LANES scores of ONE row; per score it reads
+//     D4 vec4s of K from workgroup memory and D4 of q from private memory: 2 loads per dot4
+//     (8 FLOP), no reuse of a K load across rows. Workgroup-memory bound.
+//   - softmax: every score goes through workgroup memory (sTile), and every lane of a row
+//     re-reads the row's KV_CHUNK scores twice (max, then exp): LANES x redundant reads and
+//     LANES x redundant exp() per score.
+//   - PV: per key, 1 score load (broadcast) + ACC = D4 / LANES vec4 loads of V for ACC vec4
+//     FMAs: again about 1 workgroup load per 4 FMAs, no reuse of V across rows.
+//   - barriers: 3 per chunk; with KV_CHUNK shrunk to fit 16 KB (16 keys at head dim 64 f32,
+//     4 at head dim 256) that is one barrier per few hundred FLOP per thread.
+// So the FLOP : workgroup-load ratio is ~4 in both matrix products, the exp work is done LANES
+// times, and Q is re-read from (spilled) private memory per key: the 4-5% of f32 peak that
+// bench/results/webgpu-h100.md measured fits a kernel bound by workgroup-memory bandwidth.
 //
-// Layout: q, o [batch, heads, q_len, HEAD_DIM]; k, v [batch, kv_heads, kv_len, HEAD_DIM];
-// lse [batch, heads, q_len] (f32); all contiguous. Head h reads kv head h / (heads / kv_heads).
+// This variant: invocation (rg, lane) of (BLOCK_Q / ROWS) x LANES owns a register tile of ROWS
+// query rows (rows rg * ROWS + r):
+//   - Q is staged once per workgroup in qTile (tensor dtype: f16 halves it), K and V per chunk
+//     in kTile / vTile; rows padded by one vec4 (KROW) so the LANES lanes reading keys
+//     lane + t * LANES hit different banks.
+//   - S: a ROWS x KC block (KC = KV_CHUNK / LANES keys: lane + t * LANES) in registers (sc);
+//     per vec4 of the head dim ROWS + KC loads feed ROWS * KC dot4s (4 x 4 with 32-key
+//     chunks and 8 lanes, as 48 KB of workgroup memory allows: 8 loads per 128 FLOP, 4x the
+//     simple kernel's ratio; the default 16 KB leaves 8-key chunks, KC = 1: 5 loads per 32).
+//   - softmax: each invocation reduces its own KC scores per row to a partial max, one word
+//     per (row, lane) in `red`, and every lane of the row group reads the LANES words (not
+//     KV_CHUNK scores); exp() once per score; the row sum stays a per-lane partial (l_part,
+//     rescaled with the same alpha in every lane) summed across lanes once at the end.
+//   - PV: O's ROWS x ACC vec4 block (columns lane + i * LANES) in registers; per key ACC + ROWS
+//     loads feed ROWS * ACC vec4 FMAs.
+//   - loads double-buffered through registers: while a chunk computes, the next chunk of the
+//     same key block is already fetched into pk / pv (NL vec4s each per invocation) and only
+//     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
+//     not overlapped.
+//   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
+// Not done yet (issue 14): prefetch across key blocks, subgroup reductions for the row max
+// (`red` goes through workgroup memory; Deno's adapter here offers no `subgroups` to test
+// them on), f16 products, fewer than 3 barriers per chunk.
 //
-// Schedule buffer `sched` (runtime/webgpu/schedule-buffer.ts): sched[bh] is the head group g;
-// sched[group_table + 4g + 0..3] are the offsets of that group's kvRowPtr, kvIndices,
-// fullKvRowPtr and fullKvIndices. A workgroup walks the FULL list of its query block
-// (tile_full: no mask) and then the PARTIAL list (tile_partial: bounds checks and the
-// mask); EMPTY key blocks are never read.
-// This pattern selects key blocks per call (`select`): `sched` is instead the buffer the
-// selection shaders wrote for this call (runtime/webgpu/select-wgsl.ts): per row
-// (bh, qBlock) the FULL and PARTIAL counts and a slot of key blocks, and the selected cells,
-// which the mask of PARTIAL tiles reads: (A || selected) && R.
-//
-// [Note: Masked scores] The score tile holds each score's bits (u32); a masked element holds
-// MASKED, the bits of -inf, which no finite score has. Masking is decided by comparing those
-// bits as integers, never by comparing a score with a finite sentinel, so a real score of
-// -1e31 (a large negative bias, huge inputs) is attended as the softmax says, and a masked
-// element's weight is exactly 0. No float arithmetic ever sees the infinity: WGSL
-// implementations may assume there are none (fast math), so -inf is only moved as bits. The
-// running max m_run is meaningful only once `seen` (an allowed key has been met); until then
-// nothing is rescaled, so (-inf) - (-inf) never happens.
-//
-// [Note: Fully masked rows] A row that no key reaches gets o = 0 and lse = -inf, the same as
-// the CUDA kernels and the float64 reference; -inf is stored as bits (LSE_EMPTY).
+// Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
+// as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
+// compared as bits; `seen[r]` says whether row r has met an allowed key.
+// This pattern selects key blocks per call (`select`): `sched` is the merged schedule the
+// selection shaders wrote (runtime/webgpu/select-wgsl.ts), and its cells for the mask.
 
 struct Uniforms {
   q_len: i32,
@@ -71,32 +87,41 @@ struct Uniforms {
 @group(0) @binding(6) var<storage, read> sched: array<i32>;
 
 struct Ctx {
-  q: i32,
   h: i32,
   b: i32,
   tid: u32,
-  row: u32,
+  row0: u32,
   lane: u32,
   kvBase: u32,
+  qTok: array<i32, ROWS>,
 }
 
 const D4: u32 = HEAD_DIM / 4u;
 const KROW: u32 = D4 + 1u;
-const SROW: u32 = KV_CHUNK + 1u;
+const KC: u32 = KV_CHUNK / LANES;
+const PROW: u32 = KV_CHUNK + 1u;
 const ACC: u32 = D4 / LANES;
-const WG_SIZE: u32 = BLOCK_Q * LANES;
-// The bits of -inf: a masked score, and the lse of a fully masked row (see the notes above).
+const RKC: u32 = ROWS * KC;
+const RACC: u32 = ROWS * ACC;
+const WG_SIZE: u32 = (BLOCK_Q / ROWS) * LANES;
+// vec4s of a K (and a V) chunk each invocation fetches.
+const NL: u32 = (KV_CHUNK * D4 + WG_SIZE - 1u) / WG_SIZE;
 const MASKED: u32 = 0xff800000u;
 const LSE_EMPTY: u32 = 0xff800000u;
 
+var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
 var<workgroup> kTile: array<elem4, KV_CHUNK * KROW>;
 var<workgroup> vTile: array<elem4, KV_CHUNK * KROW>;
-var<workgroup> sTile: array<u32, BLOCK_Q * SROW>;
-var<private> qrow: array<vec4<f32>, D4>;
-var<private> acc: array<vec4<f32>, ACC>;
-var<private> m_run: f32;
-var<private> l_run: f32;
-var<private> seen: bool;
+var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
+var<workgroup> red: array<u32, BLOCK_Q * LANES>;
+var<private> pk: array<elem4, NL>;
+var<private> pv: array<elem4, NL>;
+var<private> sc: array<f32, ROWS * KC>;
+var<private> kp: array<bool, ROWS * KC>;
+var<private> acc: array<vec4<f32>, ROWS * ACC>;
+var<private> m_run: array<f32, ROWS>;
+var<private> l_part: array<f32, ROWS>;
+var<private> seen: array<bool, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -150,128 +175,947 @@ fn attn_selected(q: i32, k: i32, h: i32, b: i32) -> bool {
   let w = u32(sched[u32(u.sel_cells) + row * u32(u.sel_words) + j / 32u]);
   return ((w >> (j % 32u)) & 1u) != 0u;
 }
+// Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
+// elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
+fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+  { let n = 0u;
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = kbuf[at];
+      pv[n] = vbuf[at];
+    }
+  } { let n = 1u;
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = kbuf[at];
+      pv[n] = vbuf[at];
+    }
+  }
+}
+
 // One key block, FULL: every element allowed, no mask, no bounds checks.
 fn tile_full(kvBlock: u32, c: Ctx) {
-  let q = c.q;
   let h = c.h;
   let b = c.b;
+  fetch_full(kvBlock, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
-    // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
-    for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
-      let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
-      kTile[j * KROW + i % D4] = kbuf[at];
-      vTile[j * KROW + i % D4] = vbuf[at];
-    }
-    workgroupBarrier();
-    // Scores of this row's keys lane, lane + LANES, ...: s = (q . k) * scale, soft-cap, bias.
-    for (var t = 0u; t < KV_CHUNK / LANES; t++) {
-      let j = c.lane + t * LANES;
-      var s = 0.0f;
-      for (var d = 0u; d < D4; d++) {
-        s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
+    // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
+    // tiles any more), then fetch the next one into registers: its global loads are in flight
+    // while this chunk computes (double buffering through registers, 16 KB allowing no
+    // second workgroup copy).
+    { let n = 0u;
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
       }
-      s *= u.scale;
-      let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = bitcast<u32>(s);
+    } { let n = 1u;
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
+      }
     }
     workgroupBarrier();
-    // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
-    // takes the first allowed score as it is), then rescale by exp(m_old - m_new) and
-    // accumulate p * v into this lane's columns. Every lane of a row reads the same scores,
-    // so `hit` is the same across the row.
-    var mx = m_run;
-    var hit = seen;
-    for (var j = 0u; j < KV_CHUNK; j++) {
-      let bits = sTile[c.row * SROW + j];
-      let s = bitcast<f32>(bits);
-      mx = select(s, max(mx, s), hit);
-      hit = true;
+    if (chunk + KV_CHUNK < BLOCK_KV) {
+      fetch_full(kvBlock, chunk + KV_CHUNK, c);
     }
-    if (hit) {
-      // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
-      let alpha = select(0.0f, exp(select(mx, m_run, seen) - mx), seen);
-      l_run *= alpha;
-      for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
-      for (var j = 0u; j < KV_CHUNK; j++) {
-        let bits = sTile[c.row * SROW + j];
-        let p = exp(bitcast<f32>(bits) - mx);
-        l_run += p;
-        for (var i = 0u; i < ACC; i++) {
-          acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
+    // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
+    // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
+    { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
+    for (var d = 0u; d < D4; d++) {
+      var kr: array<vec4<f32>, KC>;
+      { let t = 0u; kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
+      { let r = 0u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 1u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 2u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 3u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      }
+    }
+    // Scale, soft-cap, bias; each row's partial max over this lane's keys.
+    { let r = 0u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        pm = select(s, max(pm, s), got);
+        got = true;
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 1u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        pm = select(s, max(pm, s), got);
+        got = true;
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 2u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        pm = select(s, max(pm, s), got);
+        got = true;
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 3u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        pm = select(s, max(pm, s), got);
+        got = true;
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    }
+    workgroupBarrier();
+    // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
+    // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
+    // rescale of this lane's accumulators and partial sum by exp(m_old - m_new).
+    { let r = 0u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
         }
       }
-      m_run = mx;
-      seen = true;
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let p = exp(sc[r * KC + t] - mx);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 1u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let p = exp(sc[r * KC + t] - mx);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 2u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let p = exp(sc[r * KC + t] - mx);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 3u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let p = exp(sc[r * KC + t] - mx);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    }
+    workgroupBarrier();
+    // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    for (var j = 0u; j < KV_CHUNK; j++) {
+      var vr: array<vec4<f32>, ACC>;
+      { let i = 0u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); } { let i = 1u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
+      { let r = 0u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 1u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 2u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 3u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      }
     }
     workgroupBarrier();
   }
 }
+// Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
+// elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
+fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+  { let n = 0u;
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = elem4();
+      pv[n] = elem4();
+      if (i32(kt) < u.kv_len) {
+        pk[n] = kbuf[at];
+        pv[n] = vbuf[at];
+      }
+    }
+  } { let n = 1u;
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = elem4();
+      pv[n] = elem4();
+      if (i32(kt) < u.kv_len) {
+        pk[n] = kbuf[at];
+        pv[n] = vbuf[at];
+      }
+    }
+  }
+}
+
 // One key block, PARTIAL: bounds checks and the pattern's mask.
 fn tile_partial(kvBlock: u32, c: Ctx) {
-  let q = c.q;
   let h = c.h;
   let b = c.b;
+  fetch_partial(kvBlock, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len) { break; }
-    // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
-    for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
-      let j = i / D4;
-      let at = c.kvBase + (k0 + j) * D4 + i % D4;
-      var kx = elem4();
-      var vx = elem4();
-      if (i32(k0 + j) < u.kv_len) {
-        kx = kbuf[at];
-        vx = vbuf[at];
+    // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
+    // tiles any more), then fetch the next one into registers: its global loads are in flight
+    // while this chunk computes (double buffering through registers, 16 KB allowing no
+    // second workgroup copy).
+    { let n = 0u;
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
       }
-      kTile[j * KROW + i % D4] = kx;
-      vTile[j * KROW + i % D4] = vx;
+    } { let n = 1u;
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
+      }
     }
     workgroupBarrier();
-    // Scores of this row's keys lane, lane + LANES, ...: s = (q . k) * scale, soft-cap, bias, mask.
-    for (var t = 0u; t < KV_CHUNK / LANES; t++) {
-      let j = c.lane + t * LANES;
-      var s = 0.0f;
-      for (var d = 0u; d < D4; d++) {
-        s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
-      }
-      s *= u.scale;
-      let k = i32(k0 + j);
-      sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b))));
+    if (chunk + KV_CHUNK < BLOCK_KV) {
+      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
     }
-    workgroupBarrier();
-    // Online softmax over this chunk's allowed keys: the new max (a row that has seen none
-    // takes the first allowed score as it is), then rescale by exp(m_old - m_new) and
-    // accumulate p * v into this lane's columns. Every lane of a row reads the same scores,
-    // so `hit` is the same across the row.
-    var mx = m_run;
-    var hit = seen;
-    for (var j = 0u; j < KV_CHUNK; j++) {
-      let bits = sTile[c.row * SROW + j];
-      if (bits != MASKED) {
-        let s = bitcast<f32>(bits);
-        mx = select(s, max(mx, s), hit);
-        hit = true;
+    // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
+    // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
+    { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
+    for (var d = 0u; d < D4; d++) {
+      var kr: array<vec4<f32>, KC>;
+      { let t = 0u; kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
+      { let r = 0u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 1u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 2u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
+      } { let r = 3u;
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
-    if (hit) {
-      // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
-      let alpha = select(0.0f, exp(select(mx, m_run, seen) - mx), seen);
-      l_run *= alpha;
-      for (var i = 0u; i < ACC; i++) { acc[i] *= alpha; }
-      for (var j = 0u; j < KV_CHUNK; j++) {
-        let bits = sTile[c.row * SROW + j];
-        let keep = bits != MASKED;
-        let p = select(0.0f, exp(select(mx, bitcast<f32>(bits), keep) - mx), keep);
-        l_run += p;
-        for (var i = 0u; i < ACC; i++) {
-          acc[i] += p * vec4<f32>(vTile[j * KROW + c.lane + i * LANES]);
+    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    { let r = 0u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        if (keep) {
+          pm = select(s, max(pm, s), got);
+          got = true;
         }
       }
-      m_run = mx;
-      seen = true;
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 1u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        if (keep) {
+          pm = select(s, max(pm, s), got);
+          got = true;
+        }
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 2u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        if (keep) {
+          pm = select(s, max(pm, s), got);
+          got = true;
+        }
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    } { let r = 3u;
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        if (keep) {
+          pm = select(s, max(pm, s), got);
+          got = true;
+        }
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    }
+    workgroupBarrier();
+    // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
+    // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
+    // rescale of this lane's accumulators and partial sum by exp(m_old - m_new).
+    { let r = 0u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let keep = kp[r * KC + t];
+          let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 1u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let keep = kp[r * KC + t];
+          let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 2u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let keep = kp[r * KC + t];
+          let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    } { let r = 3u;
+      var mx = m_run[r];
+      var hit = seen[r];
+      { let l = 0u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 1u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 2u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 3u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 4u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 5u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 6u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      } { let l = 7u;
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        { let i = 0u; acc[r * ACC + i] *= alpha; } { let i = 1u; acc[r * ACC + i] *= alpha; }
+        { let t = 0u;
+          let keep = kp[r * KC + t];
+          let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    }
+    workgroupBarrier();
+    // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    for (var j = 0u; j < KV_CHUNK; j++) {
+      var vr: array<vec4<f32>, ACC>;
+      { let i = 0u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); } { let i = 1u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
+      { let r = 0u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 1u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 2u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      } { let r = 3u;
+        let p = pTile[(c.row0 + r) * PROW + j];
+        { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
+      }
     }
     workgroupBarrier();
   }
@@ -284,25 +1128,44 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let b = bh / heads;
   let h = bh % heads;
   let kvHead = h / (heads / u32(u.kv_heads));
-  let row = tid / LANES;
+  let row0 = (tid / LANES) * ROWS;
   let lane = tid % LANES;
-  let q = qBlock * BLOCK_Q + row;
-  let qValid = i32(q) < u.q_len;
-  let c = Ctx(i32(q), i32(h), i32(b), tid, row, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4);
+  let qBase = bh * u32(u.q_len) * D4;
 
-  let qAt = (bh * u32(u.q_len) + q) * D4;
-  for (var d = 0u; d < D4; d++) {
-    qrow[d] = vec4<f32>(0.0f);
-    if (qValid) { qrow[d] = vec4<f32>(qbuf[qAt + d]); }
+  // Stage the block's queries (zeros past the end of the sequence).
+  for (var i = tid; i < BLOCK_Q * D4; i += WG_SIZE) {
+    let row = i / D4;
+    let qt = qBlock * BLOCK_Q + row;
+    var x = elem4();
+    if (i32(qt) < u.q_len) { x = qbuf[qBase + qt * D4 + i % D4]; }
+    qTile[row * KROW + i % D4] = x;
   }
-  for (var i = 0u; i < ACC; i++) { acc[i] = vec4<f32>(0.0f); }
-  m_run = 0.0f;
-  l_run = 0.0f;
-  seen = false;
+  var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
+  { let r = 0u;
+    c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    m_run[r] = 0.0f;
+    l_part[r] = 0.0f;
+    seen[r] = false;
+  } { let r = 1u;
+    c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    m_run[r] = 0.0f;
+    l_part[r] = 0.0f;
+    seen[r] = false;
+  } { let r = 2u;
+    c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    m_run[r] = 0.0f;
+    l_part[r] = 0.0f;
+    seen[r] = false;
+  } { let r = 3u;
+    c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    m_run[r] = 0.0f;
+    l_part[r] = 0.0f;
+    seen[r] = false;
+  }
+  { let i = 0u; acc[i] = vec4<f32>(0.0f); } { let i = 1u; acc[i] = vec4<f32>(0.0f); } { let i = 2u; acc[i] = vec4<f32>(0.0f); } { let i = 3u; acc[i] = vec4<f32>(0.0f); } { let i = 4u; acc[i] = vec4<f32>(0.0f); } { let i = 5u; acc[i] = vec4<f32>(0.0f); } { let i = 6u; acc[i] = vec4<f32>(0.0f); } { let i = 7u; acc[i] = vec4<f32>(0.0f); }
+  workgroupBarrier();
 
-  // The merged schedule of this call (runtime/webgpu/select-wgsl.ts): row (bh, qBlock) is
-  // [nFull, nPartial, slot, capacity]; nFull FULL key blocks at the start of its slot and
-  // nPartial PARTIAL ones at its end.
+  // The merged schedule of this call (as in attention.wgsl.hbs).
   let nq = (u32(u.q_len) + BLOCK_Q - 1u) / BLOCK_Q;
   let schedRow = 4u * (bh * nq + qBlock);
   let slot = u32(sched[schedRow + 2u]);
@@ -316,15 +1179,80 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     tile_partial(u32(sched[slotEnd - 1u - i]), c);
   }
 
-  if (qValid) {
-    // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
-    let inv = select(0.0f, 1.0f / max(l_run, 1.0f), seen);
-    for (var i = 0u; i < ACC; i++) {
-      obuf[qAt + lane + i * LANES] = elem4(acc[i] * inv);
+  // The row sums: each lane's partial, summed across the LANES lanes of the row group.
+  { let r = 0u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 1u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 2u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 3u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
+  workgroupBarrier();
+  { let r = 0u;
+    let q = c.qTok[r];
+    if (q < u.q_len) {
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+      let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
+      let oAt = qBase + u32(q) * D4;
+      { let i = 0u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      } { let i = 1u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      }
+      if (lane == 0u) {
+        let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
+        lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
+      }
     }
-    if (lane == 0u) {
-      let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run + log(max(l_run, 1.0f))), seen);
-      lse[bh * u32(u.q_len) + q] = bitcast<f32>(lseBits);
+  } { let r = 1u;
+    let q = c.qTok[r];
+    if (q < u.q_len) {
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+      let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
+      let oAt = qBase + u32(q) * D4;
+      { let i = 0u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      } { let i = 1u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      }
+      if (lane == 0u) {
+        let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
+        lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
+      }
+    }
+  } { let r = 2u;
+    let q = c.qTok[r];
+    if (q < u.q_len) {
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+      let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
+      let oAt = qBase + u32(q) * D4;
+      { let i = 0u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      } { let i = 1u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      }
+      if (lane == 0u) {
+        let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
+        lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
+      }
+    }
+  } { let r = 3u;
+    let q = c.qTok[r];
+    if (q < u.q_len) {
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+      let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
+      let oAt = qBase + u32(q) * D4;
+      { let i = 0u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      } { let i = 1u;
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      }
+      if (lane == 0u) {
+        let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
+        lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
+      }
     }
   }
 }

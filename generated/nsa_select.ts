@@ -59,8 +59,9 @@ export const spec: KernelSpec = {
   inputs: [],
   select: true,
 };
-/** The WGSL kernel body; `kernelHeader` (runtime/webgpu/tiles.ts) prepends the tile shape. */
-export const wgslBody = `// Block-sparse flash attention (forward) for pattern \`nsa_select\`.
+/** The simple WGSL kernel body; `kernelSource` (runtime/webgpu/tiles.ts) specialises it to a tile shape. */
+export const wgslBody = `// Block-sparse flash attention (forward) for pattern \`nsa_select\`: the simple kernel
+// (AttentionConfig.kernel = 'simple'; the default is the register-tiled attention-tiled.wgsl.hbs, where its tiles fit).
 //
 // Notation (the same words as runtime/schedule/types.ts):
 //   bh       batch * heads + head: workgroup_id.y; b = bh / heads, h = bh % heads
@@ -379,6 +380,465 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   }
 }
 `;
+/** The register-tiled WGSL kernel body, the default kernel (`AttentionConfig.kernel`). */
+export const wgslTiledBody = `// Block-sparse flash attention (forward) for pattern \`nsa_select\`: the register-tiled
+// variant, the default kernel (AttentionConfig.kernel; attention.wgsl.hbs is the simple one).
+//
+// [Note: Where the simple kernel's time goes] (attention.wgsl.hbs, reasoned, not measured: no
+// GPU here). Per KV_CHUNK keys of a tile, with BLOCK_Q rows x LANES lanes (64 x 4):
+//   - loads: K and V chunk, 2 * KV_CHUNK * HEAD_DIM elements, coalesced, once per workgroup:
+//     cheap. Q lives in each invocation's private array qrow (HEAD_DIM floats, 64-256
+//     registers per thread: spilled to local memory at head dim 128 and up).
+//   - S = Q K^T: each thread computes KV_CHUNK / LANES scores of ONE row; per score it reads
+//     D4 vec4s of K from workgroup memory and D4 of q from private memory: 2 loads per dot4
+//     (8 FLOP), no reuse of a K load across rows. Workgroup-memory bound.
+//   - softmax: every score goes through workgroup memory (sTile), and every lane of a row
+//     re-reads the row's KV_CHUNK scores twice (max, then exp): LANES x redundant reads and
+//     LANES x redundant exp() per score.
+//   - PV: per key, 1 score load (broadcast) + ACC = D4 / LANES vec4 loads of V for ACC vec4
+//     FMAs: again about 1 workgroup load per 4 FMAs, no reuse of V across rows.
+//   - barriers: 3 per chunk; with KV_CHUNK shrunk to fit 16 KB (16 keys at head dim 64 f32,
+//     4 at head dim 256) that is one barrier per few hundred FLOP per thread.
+// So the FLOP : workgroup-load ratio is ~4 in both matrix products, the exp work is done LANES
+// times, and Q is re-read from (spilled) private memory per key: the 4-5% of f32 peak that
+// bench/results/webgpu-h100.md measured fits a kernel bound by workgroup-memory bandwidth.
+//
+// This variant: invocation (rg, lane) of (BLOCK_Q / ROWS) x LANES owns a register tile of ROWS
+// query rows (rows rg * ROWS + r):
+//   - Q is staged once per workgroup in qTile (tensor dtype: f16 halves it), K and V per chunk
+//     in kTile / vTile; rows padded by one vec4 (KROW) so the LANES lanes reading keys
+//     lane + t * LANES hit different banks.
+//   - S: a ROWS x KC block (KC = KV_CHUNK / LANES keys: lane + t * LANES) in registers (sc);
+//     per vec4 of the head dim ROWS + KC loads feed ROWS * KC dot4s (4 x 4 with 32-key
+//     chunks and 8 lanes, as 48 KB of workgroup memory allows: 8 loads per 128 FLOP, 4x the
+//     simple kernel's ratio; the default 16 KB leaves 8-key chunks, KC = 1: 5 loads per 32).
+//   - softmax: each invocation reduces its own KC scores per row to a partial max, one word
+//     per (row, lane) in \`red\`, and every lane of the row group reads the LANES words (not
+//     KV_CHUNK scores); exp() once per score; the row sum stays a per-lane partial (l_part,
+//     rescaled with the same alpha in every lane) summed across lanes once at the end.
+//   - PV: O's ROWS x ACC vec4 block (columns lane + i * LANES) in registers; per key ACC + ROWS
+//     loads feed ROWS * ACC vec4 FMAs.
+//   - loads double-buffered through registers: while a chunk computes, the next chunk of the
+//     same key block is already fetched into pk / pv (NL vec4s each per invocation) and only
+//     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
+//     not overlapped.
+//   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
+// Not done yet (issue 14): prefetch across key blocks, subgroup reductions for the row max
+// (\`red\` goes through workgroup memory; Deno's adapter here offers no \`subgroups\` to test
+// them on), f16 products, fewer than 3 barriers per chunk.
+//
+// Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
+// as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
+// compared as bits; \`seen[r]\` says whether row r has met an allowed key.
+// This pattern selects key blocks per call (\`select\`): \`sched\` is the merged schedule the
+// selection shaders wrote (runtime/webgpu/select-wgsl.ts), and its cells for the mask.
+
+struct Uniforms {
+  q_len: i32,
+  kv_len: i32,
+  heads: i32,
+  kv_heads: i32,
+  batch: i32,
+  group_table: i32,
+  scale: f32,
+  sel_bq: i32,
+  sel_bk: i32,
+  sel_nq: i32,
+  sel_words: i32,
+  sel_cells: i32,
+}
+
+@group(0) @binding(0) var<uniform> u: Uniforms;
+@group(0) @binding(1) var<storage, read> qbuf: array<elem4>;
+@group(0) @binding(2) var<storage, read> kbuf: array<elem4>;
+@group(0) @binding(3) var<storage, read> vbuf: array<elem4>;
+@group(0) @binding(4) var<storage, read_write> obuf: array<elem4>;
+@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> sched: array<i32>;
+
+struct Ctx {
+  h: i32,
+  b: i32,
+  tid: u32,
+  row0: u32,
+  lane: u32,
+  kvBase: u32,
+  qTok: array<i32, ROWS>,
+}
+
+const D4: u32 = HEAD_DIM / 4u;
+const KROW: u32 = D4 + 1u;
+const KC: u32 = KV_CHUNK / LANES;
+const PROW: u32 = KV_CHUNK + 1u;
+const ACC: u32 = D4 / LANES;
+const RKC: u32 = ROWS * KC;
+const RACC: u32 = ROWS * ACC;
+const WG_SIZE: u32 = (BLOCK_Q / ROWS) * LANES;
+// vec4s of a K (and a V) chunk each invocation fetches.
+const NL: u32 = (KV_CHUNK * D4 + WG_SIZE - 1u) / WG_SIZE;
+const MASKED: u32 = 0xff800000u;
+const LSE_EMPTY: u32 = 0xff800000u;
+
+var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
+var<workgroup> kTile: array<elem4, KV_CHUNK * KROW>;
+var<workgroup> vTile: array<elem4, KV_CHUNK * KROW>;
+var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
+var<workgroup> red: array<u32, BLOCK_Q * LANES>;
+var<private> pk: array<elem4, NL>;
+var<private> pv: array<elem4, NL>;
+var<private> sc: array<f32, ROWS * KC>;
+var<private> kp: array<bool, ROWS * KC>;
+var<private> acc: array<vec4<f32>, ROWS * ACC>;
+var<private> m_run: array<f32, ROWS>;
+var<private> l_part: array<f32, ROWS>;
+var<private> seen: array<bool, ROWS>;
+
+// The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
+// modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
+fn attn_fdiv(a: i32, b: i32) -> i32 {
+  if (b == 0) { return 0; }
+  if (b == -1) { return -a; }
+  let t = a / b;
+  return select(t, t - 1, (a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+fn attn_fmod(a: i32, b: i32) -> i32 {
+  if (b == 0 || b == -1) { return 0; }
+  let r = a % b;
+  return select(r, r + b, (r != 0) && ((r < 0) != (b < 0)));
+}
+
+// One round of hash(...) (which starts from 0x9e3779b9u and keeps the low 31 bits): xor the
+// argument in, then the lowbias32 mix.
+fn attn_hash_step(h: u32, a: u32) -> u32 {
+  var x = h ^ a;
+  x ^= x >> 16u;
+  x *= 0x7feb352du;
+  x ^= x >> 15u;
+  x *= 0x846ca68bu;
+  x ^= x >> 16u;
+  return x;
+}
+
+fn attn_ffmod(a: f32, b: f32) -> f32 {
+  return a - b * floor(a / b);
+}
+
+// pow for a negative base with an integral exponent, as Math.pow computes it.
+fn attn_fpow(a: f32, e: f32) -> f32 {
+  if (a >= 0.0f) { return pow(a, e); }
+  let r = pow(-a, e);
+  return select(r, -r, e - 2.0f * floor(e * 0.5f) == 1.0f);
+}
+
+// tanh saturates in f32 beyond |x| = 15; clamping keeps exp-based implementations finite.
+fn attn_tanh(x: f32) -> f32 {
+  return tanh(clamp(x, -15.0f, 15.0f));
+}
+
+// Whether the call selected the cell (q / BQ, k / BK) of (b, h): bit j % 32 of word j / 32 of
+// the cell row in \`sched\` (q and k in bounds).
+fn attn_selected(q: i32, k: i32, h: i32, b: i32) -> bool {
+  let i = u32(q) / u32(u.sel_bq);
+  let j = u32(k) / u32(u.sel_bk);
+  let row = (u32(b) * u32(u.heads) + u32(h)) * u32(u.sel_nq) + i;
+  let w = u32(sched[u32(u.sel_cells) + row * u32(u.sel_words) + j / 32u]);
+  return ((w >> (j % 32u)) & 1u) != 0u;
+}
+// Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
+// elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
+fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+  /*unroll*/ for (var n = 0u; n < NL; n++) {
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = kbuf[at];
+      pv[n] = vbuf[at];
+    }
+  }
+}
+
+// One key block, FULL: every element allowed, no mask, no bounds checks.
+fn tile_full(kvBlock: u32, c: Ctx) {
+  let h = c.h;
+  let b = c.b;
+  fetch_full(kvBlock, 0u, c);
+  for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
+    let k0 = kvBlock * BLOCK_KV + chunk;
+    // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
+    // tiles any more), then fetch the next one into registers: its global loads are in flight
+    // while this chunk computes (double buffering through registers, 16 KB allowing no
+    // second workgroup copy).
+    /*unroll*/ for (var n = 0u; n < NL; n++) {
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
+      }
+    }
+    workgroupBarrier();
+    if (chunk + KV_CHUNK < BLOCK_KV) {
+      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+    }
+    // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
+    // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
+    /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
+    for (var d = 0u; d < D4; d++) {
+      var kr: array<vec4<f32>, KC>;
+      /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
+      /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
+      }
+    }
+    // Scale, soft-cap, bias; each row's partial max over this lane's keys.
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      /*unroll*/ for (var t = 0u; t < KC; t++) {
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        pm = select(s, max(pm, s), got);
+        got = true;
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    }
+    workgroupBarrier();
+    // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
+    // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
+    // rescale of this lane's accumulators and partial sum by exp(m_old - m_new).
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      var mx = m_run[r];
+      var hit = seen[r];
+      /*unroll*/ for (var l = 0u; l < LANES; l++) {
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] *= alpha; }
+        /*unroll*/ for (var t = 0u; t < KC; t++) {
+          let p = exp(sc[r * KC + t] - mx);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    }
+    workgroupBarrier();
+    // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    for (var j = 0u; j < KV_CHUNK; j++) {
+      var vr: array<vec4<f32>, ACC>;
+      /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
+      /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+        let p = pTile[(c.row0 + r) * PROW + j];
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] += p * vr[i]; }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+// Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
+// elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
+fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+  /*unroll*/ for (var n = 0u; n < NL; n++) {
+    let i = c.tid + n * WG_SIZE;
+    if (i < KV_CHUNK * D4) {
+      let j = i / D4;
+      let kt = kvBlock * BLOCK_KV + chunk + j;
+      let at = c.kvBase + kt * D4 + i % D4;
+      pk[n] = elem4();
+      pv[n] = elem4();
+      if (i32(kt) < u.kv_len) {
+        pk[n] = kbuf[at];
+        pv[n] = vbuf[at];
+      }
+    }
+  }
+}
+
+// One key block, PARTIAL: bounds checks and the pattern's mask.
+fn tile_partial(kvBlock: u32, c: Ctx) {
+  let h = c.h;
+  let b = c.b;
+  fetch_partial(kvBlock, 0u, c);
+  for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
+    let k0 = kvBlock * BLOCK_KV + chunk;
+    if (i32(k0) >= u.kv_len) { break; }
+    // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
+    // tiles any more), then fetch the next one into registers: its global loads are in flight
+    // while this chunk computes (double buffering through registers, 16 KB allowing no
+    // second workgroup copy).
+    /*unroll*/ for (var n = 0u; n < NL; n++) {
+      let i = c.tid + n * WG_SIZE;
+      if (i < KV_CHUNK * D4) {
+        kTile[(i / D4) * KROW + i % D4] = pk[n];
+        vTile[(i / D4) * KROW + i % D4] = pv[n];
+      }
+    }
+    workgroupBarrier();
+    if (chunk + KV_CHUNK < BLOCK_KV) {
+      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+    }
+    // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
+    // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
+    /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
+    for (var d = 0u; d < D4; d++) {
+      var kr: array<vec4<f32>, KC>;
+      /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
+      /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+        let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
+        /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
+      }
+    }
+    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      var pm = 0.0f;
+      var got = false;
+      let q = c.qTok[r];
+      /*unroll*/ for (var t = 0u; t < KC; t++) {
+        let j = c.lane + t * LANES;
+        let k = i32(k0 + j);
+        var s = sc[r * KC + t] * u.scale;
+        sc[r * KC + t] = s;
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && (((k < 64i) || ((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 2i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        if (keep) {
+          pm = select(s, max(pm, s), got);
+          got = true;
+        }
+      }
+      red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+    }
+    workgroupBarrier();
+    // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
+    // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
+    // rescale of this lane's accumulators and partial sum by exp(m_old - m_new).
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      var mx = m_run[r];
+      var hit = seen[r];
+      /*unroll*/ for (var l = 0u; l < LANES; l++) {
+        let bits = red[(c.row0 + r) * LANES + l];
+        if (bits != MASKED) {
+          let s = bitcast<f32>(bits);
+          mx = select(s, max(mx, s), hit);
+          hit = true;
+        }
+      }
+      let prow = (c.row0 + r) * PROW;
+      if (hit) {
+        // Before the first allowed key acc and l are 0 and m_run means nothing: alpha = 0.
+        let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+        l_part[r] *= alpha;
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] *= alpha; }
+        /*unroll*/ for (var t = 0u; t < KC; t++) {
+          let keep = kp[r * KC + t];
+          let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+          l_part[r] += p;
+          pTile[prow + c.lane + t * LANES] = p;
+        }
+        m_run[r] = mx;
+        seen[r] = true;
+      } else {
+        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
+      }
+    }
+    workgroupBarrier();
+    // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    for (var j = 0u; j < KV_CHUNK; j++) {
+      var vr: array<vec4<f32>, ACC>;
+      /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
+      /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+        let p = pTile[(c.row0 + r) * PROW + j];
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] += p * vr[i]; }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+@compute @workgroup_size(WG_SIZE)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let qBlock = wg.x;
+  let bh = wg.y;
+  let heads = u32(u.heads);
+  let b = bh / heads;
+  let h = bh % heads;
+  let kvHead = h / (heads / u32(u.kv_heads));
+  let row0 = (tid / LANES) * ROWS;
+  let lane = tid % LANES;
+  let qBase = bh * u32(u.q_len) * D4;
+
+  // Stage the block's queries (zeros past the end of the sequence).
+  for (var i = tid; i < BLOCK_Q * D4; i += WG_SIZE) {
+    let row = i / D4;
+    let qt = qBlock * BLOCK_Q + row;
+    var x = elem4();
+    if (i32(qt) < u.q_len) { x = qbuf[qBase + qt * D4 + i % D4]; }
+    qTile[row * KROW + i % D4] = x;
+  }
+  var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+    c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    m_run[r] = 0.0f;
+    l_part[r] = 0.0f;
+    seen[r] = false;
+  }
+  /*unroll*/ for (var i = 0u; i < RACC; i++) { acc[i] = vec4<f32>(0.0f); }
+  workgroupBarrier();
+
+  // The merged schedule of this call (as in attention.wgsl.hbs).
+  let nq = (u32(u.q_len) + BLOCK_Q - 1u) / BLOCK_Q;
+  let schedRow = 4u * (bh * nq + qBlock);
+  let slot = u32(sched[schedRow + 2u]);
+  let slotEnd = slot + u32(sched[schedRow + 3u]);
+  let nFull = u32(sched[schedRow]);
+  for (var i = 0u; i < nFull; i++) {
+    tile_full(u32(sched[slot + i]), c);
+  }
+  let nPartial = u32(sched[schedRow + 1u]);
+  for (var i = 0u; i < nPartial; i++) {
+    tile_partial(u32(sched[slotEnd - 1u - i]), c);
+  }
+
+  // The row sums: each lane's partial, summed across the LANES lanes of the row group.
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) { red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
+  workgroupBarrier();
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+    let q = c.qTok[r];
+    if (q < u.q_len) {
+      var l = 0.0f;
+      /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
+      let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
+      let oAt = qBase + u32(q) * D4;
+      /*unroll*/ for (var i = 0u; i < ACC; i++) {
+        obuf[oAt + lane + i * LANES] = elem4(acc[r * ACC + i] * inv);
+      }
+      if (lane == 0u) {
+        let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
+        lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
+      }
+    }
+  }
+}
+`;
 /** The schedule planner: `planSchedule(planner, ...)` (runtime/schedule/plan.ts) builds block lists for any size. */
 export const planner = asPlannerModule(
   ((rt: typeof ops): EmbeddedPlanner => {
@@ -517,7 +977,7 @@ export function create(
 ): Attention<NsaSelectParams, NsaSelectInputs> {
   return createAttention<NsaSelectParams, NsaSelectInputs>(
     device,
-    { spec, body: wgslBody, planner, select: selection },
+    { spec, body: wgslBody, tiledBody: wgslTiledBody, planner, select: selection },
     config,
   );
 }

@@ -7,7 +7,7 @@ import type { BoundPattern } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import type { CheckedPattern, CheckedSelect } from '../ir/program.ts';
 import type { LoweredPattern } from '../pipeline.ts';
-import { DEFAULT_LIMITS, chooseTiles } from '../../runtime/webgpu/tiles.ts';
+import { DEFAULT_LIMITS, chooseTiledTiles, chooseTiles } from '../../runtime/webgpu/tiles.ts';
 import { emitCuda } from './cuda/emit-cuda.ts';
 import { cudaSelect } from './cuda/select-cuda.ts';
 import { jsLineComment, wgslLineComment } from './escape.ts';
@@ -47,6 +47,8 @@ export const generatedHeader = (sourceName: string, escape: (text: string) => st
 
 const kernels = new WeakMap<BoundPattern, WgslKernel>();
 const kernelOf = (bp: BoundPattern) => kernels.get(bp) ?? (kernels.set(bp, emitWgsl(bp)), kernels.get(bp)!);
+const tiledKernels = new WeakMap<BoundPattern, WgslKernel>();
+const tiledOf = (bp: BoundPattern) => tiledKernels.get(bp) ?? (tiledKernels.set(bp, emitWgsl(bp, 'tiled')), tiledKernels.get(bp)!);
 
 /** Head dim of the standalone `.wgsl` file (the TypeScript binding specialises at run time). */
 export const WGSL_FILE_HEAD_DIM = 64;
@@ -85,7 +87,9 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
     // Every select clause: the selection runs in the runtime's shaders (runtime/webgpu/select-wgsl.ts).
     select: () => true,
     async emit({ bound, sourceName }) {
-      const tiles = chooseTiles(DEFAULT_LIMITS, WGSL_FILE_HEAD_DIM, 'f32');
+      // The default kernel: the register-tiled one (its tiles fit the default limits at this head dim).
+      const tiled = chooseTiledTiles(DEFAULT_LIMITS, WGSL_FILE_HEAD_DIM, 'f32');
+      const tiles = tiled ?? chooseTiles(DEFAULT_LIMITS, WGSL_FILE_HEAD_DIM, 'f32');
       const text = [
         generatedHeader(sourceName, wgslLineComment),
         '// The constants below the header choose the tile shape; the TypeScript binding',
@@ -94,7 +98,7 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
           '// The pattern selects key blocks per call: the kernel reads the schedule and the selected',
           "// cells that the runtime's selection shaders (runtime/webgpu/select-wgsl.ts) write first.",
         ] : []),
-        wgslModule(kernelOf(bound), tiles),
+        wgslModule(tiled ? tiledOf(bound) : kernelOf(bound), tiles),
       ].join('\n');
       return [{ name: `${bound.pattern.name}.wgsl`, contents: text }];
     },
@@ -106,7 +110,7 @@ export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(Obje
       // Loaded on first use: the TypeScript printer (ts-morph, prettier) is the CLI's heaviest import.
       const { emitTs } = await import('./ts/emit-ts.ts');
       const selectSource = bound.select ? printSelection(bound) : undefined;
-      const contents = await emitTs({ bound, kernel: kernelOf(bound), plannerSource: lowered.plannerSource, ...(selectSource ? { selectSource } : {}), header: generatedHeader(sourceName, jsLineComment), runtimeImport });
+      const contents = await emitTs({ bound, kernel: kernelOf(bound), tiledBody: tiledOf(bound).body, plannerSource: lowered.plannerSource, ...(selectSource ? { selectSource } : {}), header: generatedHeader(sourceName, jsLineComment), runtimeImport });
       return [{ name: `${bound.pattern.name}.ts`, contents }];
     },
   },

@@ -36,7 +36,7 @@ import { writeNpy, type NpyArray } from '../../runtime/io/npy.ts';
 import { NoWebGpuError, runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray } from '../../runtime/webgpu/f16.ts';
 import { checkOutput, maxAbsOf, referenceAttention } from '../../runtime/webgpu/reference.ts';
-import { describeTiles, HEAD_DIMS } from '../../runtime/webgpu/tiles.ts';
+import { describeTiles, HEAD_DIMS, type KernelVariant } from '../../runtime/webgpu/tiles.ts';
 import { parseTilesOption } from './tiles-arg.ts';
 import { EXIT, guard } from './report.ts';
 import { addSourceOptions, collectParam, loadOptions, parseParamArgs, requireSource, type SourceOptions } from './source.ts';
@@ -82,7 +82,7 @@ export function registerCompileCommands(program: Command, setStatus: (n: number)
     .option('--tiles <shape>', 'tiles of a pattern with a 2-D or 3-D layout: auto (the cheaper of strips and boxes), strip, or a box such as 8x8 in grid coordinates (axes in layout order; 8x8,4x16 gives the query and the key box; docs/schedule.md)', 'auto')
     .option('--check', 'also compute the float64 reference and print the error')
     .option('--default-limits', "use WebGPU's default limits instead of the adapter's")
-    .option('--kernel <variant>', 'WGSL kernel: simple (the default) or tiled (register-tiled, opt in; the simple kernel runs where its tiles do not fit the workgroup memory)', 'simple'))
+    .option('--kernel <variant>', 'WGSL kernel: tiled (register-tiled, the default; the simple kernel runs where its tiles do not fit the workgroup memory) or simple', 'tiled'))
     .action(async (file: string, o: RunOptions) => {
       const diags = new Diagnostics();
       setStatus(await guard(diags, () => runRun(file, o, diags)));
@@ -191,7 +191,7 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
     void S; void skv;
   }
   const boxes = parseTilesOption(o.tiles ?? 'auto', diags);
-  const variant = o.kernel ?? 'simple';
+  const variant = o.kernel ?? 'tiled';
   if (variant !== 'simple' && variant !== 'tiled') diags.report('bad_param_value', `unknown --kernel \`${variant}\` (kernels: simple, tiled)`);
   const { bound, runtime, inputs } = bindForRun(file, o, diags, q?.shape[0]);
   if (!q || !k || !v || diags.hasErrors) throw new UserError(diags);
@@ -201,13 +201,12 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
   const files = tensorDir();
   try {
     const { spec, body } = emitWgsl(bound);
-    const tiled = variant === 'tiled';
     let results;
     try {
       results = runInDeno({
         defaultLimits: o.defaultLimits,
-        kernels: [{ spec, body, ...(tiled ? { tiledBody: emitWgsl(bound, 'tiled').body } : {}), plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
-          id: 'run', config: { headDim, dtype, ...(tiled ? { kernel: 'tiled' as const } : {}) },
+        kernels: [{ spec, body, tiledBody: emitWgsl(bound, 'tiled').body, plannerSource: lowerToPlanner(bound).plannerSource, ...(bound.select ? { selectSource: printSelection(bound) } : {}), runs: [{
+          id: 'run', config: { headDim, dtype, kernel: variant as KernelVariant },
           options: { batch, heads, kvHeads, qLen, kvLen, scale, params: runtime, ...(boxes && !bound.select ? { boxes } : {}) },
           inputs: Object.fromEntries(Object.entries(inputs).map(([n, a]) => [n, Array.from(a)])),
           q: files.file('q', q.data), k: files.file('k', k.data), v: files.file('v', v.data), out: files.file('o'), lseOut: files.file('lse'),

@@ -28,8 +28,8 @@ export interface AttentionKernel {
   readonly spec: KernelSpec;
   readonly body: string;
   /**
-   * The register-tiled kernel body (`emitWgsl(bp, 'tiled')`), which `AttentionConfig.kernel`
-   * = 'tiled' runs; generated bindings do not embed it yet.
+   * The register-tiled kernel body (`emitWgsl(bp, 'tiled')`), the default kernel where
+   * present (generated bindings embed it); `AttentionConfig.kernel` = 'simple' runs `body`.
    */
   readonly tiledBody?: string;
   readonly planner: PlannerModule;
@@ -44,10 +44,10 @@ export interface AttentionConfig {
   /** Force tile sizes instead of choosing them from the device limits. */
   readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
   /**
-   * Which kernel: `simple` (the default) or the opt-in register-tiled one (`tiled`: needs
-   * `AttentionKernel.tiledBody`). Where no tiled shape fits the device's workgroup memory
-   * (head dim 256 in f32 at the default 16 KB) the simple kernel runs; `tiles.kernel` says
-   * which ran.
+   * Which kernel: the register-tiled one (`tiled`, the default where the kernel has
+   * `AttentionKernel.tiledBody`, as generated bindings do) or the `simple` one. Where no tiled
+   * shape fits the device's workgroup memory (head dim 256 in f32 at the default 16 KB) the
+   * simple kernel runs; `tiles.kernel` says which ran.
    */
   readonly kernel?: KernelVariant;
 }
@@ -154,7 +154,7 @@ const idOf = (o: object) => ids.get(o) ?? (ids.set(o, nextId++), nextId - 1);
 export function createAttention<P extends object = ParamValues, I extends object = InputValues>(device: GpuDevice, kernel: AttentionKernel, config: AttentionConfig): Attention<P, I> {
   const dtype = config.dtype ?? 'f32';
   if (dtype === 'f16' && !device.features.has('shader-f16')) throw new AttentionError('no_webgpu', 'this device has no `shader-f16` feature: use dtype f32');
-  const variant = config.kernel ?? 'simple';
+  const variant = config.kernel ?? (kernel.tiledBody !== undefined ? 'tiled' : 'simple');
   if (variant !== 'simple' && variant !== 'tiled') throw new AttentionError('bad_input', `unknown kernel \`${String(variant)}\` (kernels: simple, tiled)`);
   if (variant === 'tiled' && kernel.tiledBody === undefined) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` comes without its tiled body (emitWgsl(bound, 'tiled'))`);
   let tiles: TileConfig;

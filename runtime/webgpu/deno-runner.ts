@@ -13,6 +13,7 @@ import { PlanError } from '../schedule/types.ts';
 import { createAttention, type RunOptions } from './attention.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice } from './gpu.ts';
 import { AttentionError } from './pipeline.ts';
+import { callMs, gpuMs } from './timing.ts';
 import type { RunnerJob, RunnerResult } from './runner-protocol.ts';
 import { loadSelection } from './select.ts';
 
@@ -46,7 +47,7 @@ const requiredLimits: Record<string, number> = job.defaultLimits ? {} : {
   maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
   maxBufferSize: adapter.limits.maxBufferSize,
 };
-const device = await adapter.requestDevice({ requiredFeatures: hasF16 ? ['shader-f16'] : [], requiredLimits });
+const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16', 'timestamp-query'].filter((f) => adapter.features.has(f)), requiredLimits });
 const results: RunnerResult[] = [];
 
 const bytesOf = (path: string) => Deno.readFileSync(path);
@@ -89,16 +90,18 @@ for (const kj of job.kernels) {
       const [q, k, v] = [r.q, r.k, r.v].map((p) => gpuBuffer(bytesOf(p)));
       const scores = r.scores === undefined ? undefined : gpuBuffer(bytesOf(r.scores));
       const opts: RunOptions = { ...o, inputs, out, lse, ...(scores ? { scores } : {}) };
-      // With `repeat`, a first call (pipelines, planning) is not timed: the mean of `repeat` calls after it.
-      let t0 = performance.now();
+      const t0 = performance.now();
       const res = await att.run(q, k, v, opts);
-      if (r.repeat !== undefined) {
-        await device.queue.onSubmittedWorkDone();
-        t0 = performance.now();
-        for (let i = 0; i < r.repeat; i++) await att.run(q, k, v, opts);
-      }
       await device.queue.onSubmittedWorkDone();
-      const ms = (performance.now() - t0) / (r.repeat ?? 1);
+      const firstMs = performance.now() - t0;
+      // With `repeat`: the attention pass's median GPU time over `repeat` calls (timestamps),
+      // and the wall time per call in a steady stream (runtime/webgpu/timing.ts says why not
+      // the wait after N calls); the first call (pipelines, planning) is not timed.
+      let ms = firstMs, callTime: number | undefined;
+      if (r.repeat !== undefined) {
+        callTime = await callMs(device, () => att.run(q, k, v, opts), r.repeat);
+        ms = (await gpuMs(device, (ts) => att.run(q, k, v, { ...opts, timestampWrites: ts }), r.repeat)) ?? callTime;
+      }
       Deno.writeFileSync(r.out, await download(out, outBytes));
       Deno.writeFileSync(r.lseOut, await download(lse, lseBytes));
       let blocks = {};
@@ -108,7 +111,7 @@ for (const kj of job.kernels) {
         if (r.tilesOut !== undefined) Deno.writeFileSync(r.tilesOut, s.tiles);
         blocks = { nQ: s.nQ, nK: s.nK };
       }
-      results.push({ ...base, ok: true, tiles: res.tiles, ms, fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles, ...blocks, ...(res.schedule.tiles ? { boxes: `${res.schedule.tiles.q.shape.join('x')},${res.schedule.tiles.kv.shape.join('x')}` } : {}) });
+      results.push({ ...base, ok: true, tiles: res.tiles, ms, ...(callTime !== undefined ? { callMs: callTime } : {}), fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles, ...blocks, ...(res.schedule.tiles ? { boxes: `${res.schedule.tiles.q.shape.join('x')},${res.schedule.tiles.kv.shape.join('x')}` } : {}) });
       for (const b of [q, k, v, out, lse, scores]) b?.destroy();
       att.destroy();
     } catch (e) {

@@ -5,8 +5,7 @@
  */
 import { SHADER_STAGE_COMPUTE, type GpuBindGroupLayout, type GpuComputePipeline, type GpuDevice, type GpuCompilationMessage } from './gpu.ts';
 import type { KernelSpec } from './interface.ts';
-import { kernelHeader, loopBounds, type TileConfig } from './tiles.ts';
-import { unrollLoops } from './unroll.ts';
+import { kernelSource, type TileConfig } from './tiles.ts';
 
 /** Why the runtime refused or failed a run. `code` matches attnc's diagnostic codes. */
 export class AttentionError extends Error {
@@ -42,7 +41,7 @@ export function formatShaderMessages(source: string, messages: readonly GpuCompi
 
 /** Compiles `body` specialised to `tiles`; throws `AttentionError('shader_error')` with the lines shown. */
 export async function compileKernel(device: GpuDevice, spec: KernelSpec, body: string, tiles: TileConfig): Promise<CompiledKernel> {
-  const source = kernelHeader(tiles) + unrollLoops(body, loopBounds(tiles));
+  const source = kernelSource(tiles, body);
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: source, label: `attnc ${spec.pattern}` });
   const info = module.getCompilationInfo ? await module.getCompilationInfo() : { messages: [] };

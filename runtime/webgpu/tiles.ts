@@ -9,6 +9,7 @@
  *   score tile           BLOCK_Q * (KV_CHUNK + 1) * 4
  * Invocations per workgroup: BLOCK_Q * LANES (LANES threads share a query row).
  */
+import { unrollLoops } from './unroll.ts';
 import type { GpuLimits } from './gpu.ts';
 
 /** Tensor element type. */
@@ -151,6 +152,15 @@ export function loopBounds(t: TileConfig): Record<string, number> {
   const kc = t.kvChunk / t.lanes;
   const acc = d4 / t.lanes;
   return { D4: d4, LANES: t.lanes, ROWS: rows, KC: kc, ACC: acc, RKC: rows * kc, RACC: rows * acc, NL: Math.ceil((t.kvChunk * d4) / t.workgroupSize) };
+}
+
+/**
+ * The complete WGSL module of a kernel body specialised to `t`: the header, then the body
+ * with its marked register-tile loops unrolled (runtime/webgpu/unroll.ts). What the runtime
+ * compiles and what `attnc compile` writes to a .wgsl file.
+ */
+export function kernelSource(t: TileConfig, body: string): string {
+  return kernelHeader(t) + unrollLoops(body, loopBounds(t));
 }
 
 /** The WGSL header that specialises a kernel body to `t`. */

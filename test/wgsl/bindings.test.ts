@@ -10,6 +10,7 @@ import { createAttention, type Attention, type AttentionConfig } from '../../run
 import { BufferUsage, type GpuDevice } from '../../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../../runtime/webgpu/interface.ts';
 import { AttentionError } from '../../runtime/webgpu/pipeline.ts';
+import { kernelSource } from '../../runtime/webgpu/tiles.ts';
 import { bindText } from '../helpers/compile.ts';
 import { mockDevice } from './mock-device.ts';
 
@@ -104,6 +105,7 @@ interface GeneratedModule {
   create(device: GpuDevice, config: AttentionConfig): Attention;
   readonly spec: KernelSpec;
   readonly wgslBody: string;
+  readonly wgslTiledBody: string;
 }
 
 describe('generated bindings (mocked device)', () => {
@@ -123,7 +125,9 @@ describe('generated bindings (mocked device)', () => {
       // A pattern with a select clause first pools, scores, ranks and merges (5 passes), on the GPU.
       expect(log.dispatches.length).toBe(mod.spec.select ? 6 : 1);
       expect(log.dispatches.at(-1)).toEqual([2, 4, 1]);
-      expect(log.shaders[0]).toContain(mod.wgslBody);
+      // The default kernel, the register-tiled one, specialised to the chosen tiles.
+      expect(res.tiles.kernel).toBe('tiled');
+      expect(log.shaders[0]).toBe(kernelSource(res.tiles, mod.wgslTiledBody));
       expect(res.schedule.pattern).toBe(mod.spec.pattern);
     });
   }

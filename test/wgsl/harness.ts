@@ -86,8 +86,8 @@ export function runKernelCases(cases: readonly KernelCase[], defaultLimits = tru
       let kernel = kernels.get(c.bound);
       if (!kernel) {
         const { spec, body } = emitWgsl(c.bound);
-        const tiled = cases.some((x) => x.bound === c.bound && x.kernel === 'tiled');
-        kernel = { spec, body, ...(tiled ? { tiledBody: emitWgsl(c.bound, 'tiled').body } : {}), plannerSource: lowerToPlanner(c.bound).plannerSource, runs: [] };
+        // As generated bindings: both bodies, the tiled kernel the default.
+        kernel = { spec, body, tiledBody: emitWgsl(c.bound, 'tiled').body, plannerSource: lowerToPlanner(c.bound).plannerSource, runs: [] };
         kernels.set(c.bound, kernel);
       }
       kernel.runs.push({

@@ -17,6 +17,8 @@ import type { WgslKernel } from '../wgsl/emit-wgsl.ts';
 export interface TsBindingInput {
   readonly bound: BoundPattern;
   readonly kernel: WgslKernel;
+  /** The register-tiled kernel's body (`emitWgsl(bound, 'tiled')`), the default where its tiles fit. */
+  readonly tiledBody: string;
   readonly plannerSource: string;
   /** The printed selection module of a pattern with a `select` clause (`print-selection.ts`). */
   readonly selectSource?: string;
@@ -112,8 +114,13 @@ export async function emitTs(input: TsBindingInput): Promise<string> {
     },
     {
       isExported: true, declarationKind: VariableDeclarationKind.Const,
-      docs: ['The WGSL kernel body; `kernelHeader` (runtime/webgpu/tiles.ts) prepends the tile shape.'],
+      docs: ['The simple WGSL kernel body; `kernelSource` (runtime/webgpu/tiles.ts) specialises it to a tile shape.'],
       declarations: [{ name: 'wgslBody', initializer: templateLiteral(kernel.body) }],
+    },
+    {
+      isExported: true, declarationKind: VariableDeclarationKind.Const,
+      docs: ['The register-tiled WGSL kernel body, the default kernel (`AttentionConfig.kernel`).'],
+      declarations: [{ name: 'wgslTiledBody', initializer: templateLiteral(input.tiledBody) }],
     },
     {
       isExported: true, declarationKind: VariableDeclarationKind.Const,
@@ -140,7 +147,7 @@ export async function emitTs(input: TsBindingInput): Promise<string> {
     ].join('\n')],
     parameters: [{ name: 'device', type: 'GpuDevice' }, { name: 'config', type: 'AttentionConfig' }],
     returnType: `Attention<${T}Params, ${T}Inputs>`,
-    statements: `return createAttention<${T}Params, ${T}Inputs>(device, { spec, body: wgslBody, planner${input.selectSource ? ', select: selection' : ''} }, config);`,
+    statements: `return createAttention<${T}Params, ${T}Inputs>(device, { spec, body: wgslBody, tiledBody: wgslTiledBody, planner${input.selectSource ? ', select: selection' : ''} }, config);`,
   });
   const doc = [jsDocComment(bound.pattern.doc).trim(), `Generated for pattern \`${name}\`${constList ? ` with ${constList}` : ''}.`].filter(Boolean).join('\n\n');
   const text = `${input.header}\n/**\n${doc.split('\n').map((l) => ` * ${l}`.trimEnd()).join('\n')}\n */\n${file.getFullText()}`;

@@ -12,7 +12,7 @@ import type { BoundPattern } from '../../2-check/bind.ts';
 import type * as M from '../../ir/mask.ts';
 import { invariant } from '../../diagnostics/diagnostic.ts';
 import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } from '../../../runtime/webgpu/interface.ts';
-import { kernelHeader, type KernelVariant, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
+import { kernelSource, type KernelVariant, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
 import { MAX_BOX_AXES } from '../../../runtime/webgpu/box-uniforms.ts';
 import { printWgslLets } from './print-wgsl-expr.ts';
 import { intOpsWgsl } from '../int-ops.ts';
@@ -122,7 +122,7 @@ export function emitWgsl(bp: BoundPattern, variant: KernelVariant = 'simple'): W
   return { spec: patternKernelSpec(bp), body: attentionTemplate(variant)(wgslViewModel(bp)) };
 }
 
-/** A complete WGSL module: the header for `tiles`, then the body. */
+/** A complete WGSL module: the header for `tiles`, then the body (register-tile loops unrolled). */
 export function wgslModule(kernel: WgslKernel, tiles: TileConfig): string {
-  return kernelHeader(tiles) + kernel.body;
+  return kernelSource(tiles, kernel.body);
 }

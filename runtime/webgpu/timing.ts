@@ -1,5 +1,5 @@
 /**
- * How the WebGPU benchmarks time a kernel call (bench/webgpu.ts, bench/webgpu-ort.ts).
+ * How the WebGPU benchmarks time a kernel call (bench/webgpu.ts, bench/webgpu-ort.ts, the Deno runner's repeated runs).
  *
  * [Note: Timing WebGPU under Deno] `queue.onSubmittedWorkDone()` resolves about 12 ms after
  * the work is done under Deno's WebGPU on an H200 (an empty submit and wait takes 11.8 ms,
@@ -12,7 +12,7 @@
  *     includes the CPU's per-call work (planning lookup, uniforms, bind group, submit): where
  *     that exceeds the GPU time, calls are CPU-bound, and this is what a user sees.
  */
-import type { GpuBuffer, GpuDevice } from '../runtime/webgpu/gpu.ts';
+import type { GpuBuffer, GpuDevice } from './gpu.ts';
 
 /** Slots of a timestamp query set for one call. */
 export interface TimestampWrites {
