@@ -13,7 +13,8 @@
  *   node_modules/.bin/deno run -A bench/webgpu.ts --tiny
  * Options: --tiny, --only name,name, --dtype f32|f16, --iters N, --out FILE (markdown),
  * --json FILE (the rows as JSON, with the adapter, date and command), --sizes 4096,16384,
- * --dims 64,128, --heads 16, --dense-only (time only the dense path of each kernel),
+ * --dims 64,128, --heads 16, --dense-only (time only the dense path of each kernel), --order-ab
+ * (also time each pattern with its rows in planned order, not longest first: `as planned ms`),
  * --kernel tiled|simple|both (default tiled): which WGSL kernel; `both` times the register-tiled
  * kernel (templates/wgsl/attention-tiled.wgsl.hbs, the default) and the simple one
  * (attention.wgsl.hbs) side by side, each with its own dense row. Where no tiled shape fits
@@ -67,6 +68,7 @@ if (!['simple', 'tiled', 'both'].includes(kernelOpt)) throw new Error(`--kernel 
 const variants = (kernelOpt === 'both' ? ['tiled', 'simple'] : [kernelOpt]) as ('simple' | 'tiled')[];
 const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
   const [k, v] = kv.split('=');
+  if (k === 'stage' && v === 'f32') return [k, v];
   if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
   return [k, Number(v)];
 })) as AttentionConfig['tiles'];
@@ -117,18 +119,20 @@ const lines: string[] = [
   `# WebGPU block-sparse attention: ${adapter.info?.description || adapter.info?.device || 'unknown adapter'}`,
   '',
   `batch 1, ${heads} heads, ${iters} timed calls after one warm-up. ms: the attention pass's GPU time (median of`,
-  'timestamp queries); call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts). dense: the pattern\'s',
+  'timestamp queries); call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts); as planned ms (--order-ab):',
+  'GPU time with the rows in planned order instead of longest first. dense: the pattern\'s',
   'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles;',
   'speedup and % of ideal from GPU times.',
   '',
-  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | speedup | ideal | % of ideal | full / partial tiles |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | as planned ms | speedup | ideal | % of ideal | full / partial tiles |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const print = (l: string) => { lines.push(l); console.log(l); };
 /** One measured row, for --json. */
-interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
+interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
 const rows: Row[] = [];
 const denseOnly = flag('dense-only');
+const orderAb = flag('order-ab');
 console.log(lines.join('\n'));
 
 for (const dtype of dtypes) {
@@ -158,11 +162,13 @@ for (const dtype of dtypes) {
             const dense = denseMs;
             if (denseOnly) {
               rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: 'dense', denseMs: dense, denseTflops: flops / dense / 1e9 });
-              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | | |`);
+              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | | | |`);
               att.destroy();
               break;
             }
             const { ms, callMs: call } = await time((ts) => att.run(q, k, v, { ...shape, timestampWrites: ts }));
+            // --order-ab: the same run with the rows in planned order, not longest first.
+            const asPlanned = orderAb && !mod.spec.select ? await gpuMs(device, (ts) => att.run(q, k, v, { ...shape, workOrder: 'as-planned', timestampWrites: ts }), iters) : undefined;
             const s = att.schedule(shape);
             let listed = 0, full = 0;
             for (const g of s.groups) {
@@ -171,11 +177,11 @@ for (const dtype of dtypes) {
             }
             const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
             const speedup = dense / ms;
-            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, callMs: call, speedup, ideal, full, partial: listed - full });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${call.toFixed(3)} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
+            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, callMs: call, ...(asPlanned !== undefined ? { asPlannedMs: asPlanned } : {}), speedup, ideal, full, partial: listed - full });
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${call.toFixed(3)} | ${asPlanned?.toFixed(3) ?? ''} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
           } catch (e) {
             rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, error: (e as Error).message.split('\n')[0] });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | | |`);
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | | | |`);
           }
           att.destroy();
         }

@@ -9,6 +9,7 @@ const BLOCK_KV: u32 = 64u;
 const KV_CHUNK: u32 = 8u;
 const LANES: u32 = 8u;
 const ROWS: u32 = 4u;
+alias stage4 = vec4<f32>;
 // Block-sparse flash attention (forward) for pattern `chunked`: the register-tiled
 // variant, the default kernel (AttentionConfig.kernel; attention.wgsl.hbs is the simple one).
 //
@@ -101,8 +102,8 @@ const MASKED: u32 = 0xff800000u;
 const LSE_EMPTY: u32 = 0xff800000u;
 
 var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
-var<workgroup> kTile: array<elem4, KV_CHUNK * KROW>;
-var<workgroup> vTile: array<elem4, KV_CHUNK * KROW>;
+var<workgroup> kTile: array<stage4, KV_CHUNK * KROW>;
+var<workgroup> vTile: array<stage4, KV_CHUNK * KROW>;
 var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
 var<workgroup> red: array<u32, BLOCK_Q * LANES>;
 var<private> pk: array<elem4, NL>;
@@ -194,14 +195,14 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     { let n = 0u;
       let i = c.tid + n * WG_SIZE;
       if (i < KV_CHUNK * D4) {
-        kTile[(i / D4) * KROW + i % D4] = pk[n];
-        vTile[(i / D4) * KROW + i % D4] = pv[n];
+        kTile[(i / D4) * KROW + i % D4] = stage4(pk[n]);
+        vTile[(i / D4) * KROW + i % D4] = stage4(pv[n]);
       }
     } { let n = 1u;
       let i = c.tid + n * WG_SIZE;
       if (i < KV_CHUNK * D4) {
-        kTile[(i / D4) * KROW + i % D4] = pk[n];
-        vTile[(i / D4) * KROW + i % D4] = pv[n];
+        kTile[(i / D4) * KROW + i % D4] = stage4(pk[n]);
+        vTile[(i / D4) * KROW + i % D4] = stage4(pv[n]);
       }
     }
     workgroupBarrier();
@@ -661,14 +662,14 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     { let n = 0u;
       let i = c.tid + n * WG_SIZE;
       if (i < KV_CHUNK * D4) {
-        kTile[(i / D4) * KROW + i % D4] = pk[n];
-        vTile[(i / D4) * KROW + i % D4] = pv[n];
+        kTile[(i / D4) * KROW + i % D4] = stage4(pk[n]);
+        vTile[(i / D4) * KROW + i % D4] = stage4(pv[n]);
       }
     } { let n = 1u;
       let i = c.tid + n * WG_SIZE;
       if (i < KV_CHUNK * D4) {
-        kTile[(i / D4) * KROW + i % D4] = pk[n];
-        vTile[(i / D4) * KROW + i % D4] = pv[n];
+        kTile[(i / D4) * KROW + i % D4] = stage4(pk[n]);
+        vTile[(i / D4) * KROW + i % D4] = stage4(pv[n]);
       }
     }
     workgroupBarrier();
@@ -1102,9 +1103,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
   }
 }
 @compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let qBlock = wg.x;
-  let bh = wg.y;
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  // The work item of this workgroup, longest rows first ([Note: Longest rows first] in
+  // runtime/webgpu/schedule-buffer.ts): the order follows the batch * heads (= nwg.y) group ids.
+  let item = u32(sched[nwg.y + wg.x + wg.y * nwg.x]);
+  let qBlock = item % nwg.x;
+  let bh = item / nwg.x;
   let heads = u32(u.heads);
   let b = bh / heads;
   let h = bh % heads;

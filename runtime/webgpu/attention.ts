@@ -42,7 +42,7 @@ export interface AttentionConfig {
   readonly headDim: number;
   readonly dtype?: Dtype;
   /** Force tile sizes instead of choosing them from the device limits. */
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>>;
   /**
    * Which kernel: the register-tiled one (`tiled`, the default where the kernel has
    * `AttentionKernel.tiledBody`, as generated bindings do) or the `simple` one. Where no tiled
@@ -89,6 +89,12 @@ export interface RunOptions<P extends object = ParamValues, I extends object = I
   /** Destination buffers (GPU-buffer mode); created when absent. */
   readonly out?: GpuBuffer;
   readonly lse?: GpuBuffer;
+  /**
+   * The order workgroups take their rows in: `longest-first` (the default: rows with the most
+   * tiles start first, [Note: Longest rows first] in schedule-buffer.ts) or `as-planned`
+   * ((b, h), then query block), for comparison. Patterns with a `select` clause run as planned.
+   */
+  readonly workOrder?: 'longest-first' | 'as-planned';
   /**
    * GPU timing (profiling, benchmarks): the attention pass writes its start and end
    * timestamps into these slots of a `timestamp` query set (the device needs the
@@ -167,7 +173,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   let compiled: Promise<CompiledKernel> | undefined;
   let selectCompiled: Promise<SelectionPipelines> | undefined;
   const dynamics = new Map<string, { plan: SelectionPlan; planBuf: GpuBuffer; work: GpuBuffer; dyn: GpuBuffer; inputs?: GpuBuffer; offsets: Record<string, number> }>();
-  const schedules = new Map<string | Schedule, { schedule: Schedule; sched: GpuBuffer; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
+  const schedules = new Map<string, { schedule: Schedule; sched: GpuBuffer; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
   const es = dtype === 'f16' ? 2 : 4;
 
   const shapeOf = (o: RunOptions<object, object>) => {
@@ -236,7 +242,9 @@ export function createAttention<P extends object = ParamValues, I extends object
     const inputKey = inputKeyOf(o);
     const boxes = kernel.spec.boxTiles ? (o.boxes ?? 'auto') : 'strip';
     if (o.boxes !== undefined && o.boxes !== 'strip' && o.boxes !== 'auto' && !kernel.spec.boxTiles) throw new AttentionError('bad_tile_shape', `pattern \`${kernel.spec.pattern}\` runs strips only (box tiles need a layout of two or three axes)`);
-    const key = o.schedule ?? JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey, boxes]);
+    const order = o.workOrder ?? 'longest-first';
+    if (order !== 'longest-first' && order !== 'as-planned') throw new AttentionError('bad_input', `unknown work order \`${String(order)}\` (longest-first, as-planned)`);
+    const key = o.schedule ? `given ${idOf(o.schedule)} ${o.batch} ${order}` : JSON.stringify([o.batch, o.heads, o.qLen, kvLen, o.params ?? {}, inputKey, boxes, order]);
     let hit = schedules.get(key);
     if (!hit) {
       let schedule: Schedule;
@@ -250,7 +258,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       if (schedule.numQBlocks > device.limits.maxComputeWorkgroupsPerDimension) throw new AttentionError('bad_size', `${schedule.numQBlocks} query blocks exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === tiles.blockQ && schedule.blockKv === tiles.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
-      const packed = packSchedule(schedule, o.batch);
+      const packed = packSchedule(schedule, o.batch, order);
       const sched = upload(device, packed.data, BufferUsage.STORAGE);
       hit = { schedule, sched, groupTable: packed.groupTable, ...uploadInputs(o) };
       schedules.set(key, hit);

@@ -40,6 +40,12 @@ export interface TileConfig {
   readonly kernel?: 'tiled';
   /** Tiled kernel: query rows per invocation (its register tile); `lanes` invocations share them. */
   readonly rows?: number;
+  /**
+   * Tiled kernel with f16 tensors: `f32` stages K and V in workgroup memory as f32, converted
+   * once when a chunk is stored instead of at each of the BLOCK_Q / ROWS reads of every
+   * element (twice the memory); absent: staged in the tensor dtype.
+   */
+  readonly stage?: 'f32';
 }
 
 /** WebGPU's default limits: what every device grants. */
@@ -88,9 +94,9 @@ export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, ov
  * chunk tiles in the tensor dtype, rows padded by one vec4; the probability tile
  * blockQ x (kvChunk + 1) f32; one reduction word per (row, lane).
  */
-export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number): number {
-  const es = dtype === 'f16' ? 2 : 4;
-  return (blockQ + 2 * kvChunk) * (headDim / 4 + 1) * 4 * es + blockQ * (kvChunk + 1) * 4 + blockQ * lanes * 4;
+export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number, stage?: 'f32'): number {
+  const es = dtype === 'f16' ? 2 : 4, ks = stage === 'f32' ? 4 : es;
+  return (blockQ * es + 2 * kvChunk * ks) * (headDim / 4 + 1) * 4 + blockQ * (kvChunk + 1) * 4 + blockQ * lanes * 4;
 }
 
 /**
@@ -101,7 +107,7 @@ export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: numbe
  * memory, preferring the larger blockQ. Undefined when nothing fits (head dim 256 in f32 at
  * the default 16 KB): the caller runs the simple kernel. `override` fixes fields by hand.
  */
-export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>> = {}): TileConfig | undefined {
+export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> = {}): TileConfig | undefined {
   if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use a multiple of 16 from 16 to 256)`);
   const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
   const rows = override.rows ?? 4;
@@ -111,7 +117,8 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
   for (const blockQ of override.blockQ !== undefined ? [override.blockQ] : [64, 32, 16]) {
     if ((blockQ / rows) * lanes > maxThreads) continue;
     for (let kvChunk = override.kvChunk ?? Math.min(64, blockKv); kvChunk >= lanes; kvChunk /= 2) {
-      const t: TileConfig = { dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes), kernel: 'tiled', rows };
+      const stage = dtype === 'f16' ? override.stage : undefined;
+      const t: TileConfig = { dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes, stage), kernel: 'tiled', rows, ...(stage ? { stage } : {}) };
       if (t.workgroupBytes <= limits.maxComputeWorkgroupStorageSize) {
         checkTiles(t, limits);
         return t;
@@ -138,7 +145,7 @@ export function checkTiles(t: TileConfig, limits: GpuLimits): void {
 
 /** One-line description, e.g. `f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B)`. */
 export function describeTiles(t: TileConfig): string {
-  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}` : '';
+  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}${t.stage ? ` stage-${t.stage}` : ''}` : '';
   return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes}${tiled} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
 }
 
@@ -174,7 +181,7 @@ export function kernelHeader(t: TileConfig): string {
     `const BLOCK_KV: u32 = ${t.blockKv}u;`,
     `const KV_CHUNK: u32 = ${t.kvChunk}u;`,
     `const LANES: u32 = ${t.lanes}u;`,
-    ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`] : []),
+    ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`, `alias stage4 = vec4<${t.stage ?? t.dtype}>;`] : []),
     '',
   ].join('\n');
 }

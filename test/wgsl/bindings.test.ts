@@ -44,7 +44,8 @@ describe('WebGPU launcher (mocked device)', () => {
     const u = log.writes.find((w) => w.usage & BufferUsage.UNIFORM)!;
     const view = new DataView(u.data.buffer);
     expect([0, 1, 2, 3, 4].map((i) => view.getInt32(i * 4, true))).toEqual([130, 200, 4, 2, 3]);
-    expect(view.getInt32(5 * 4, true)).toBe(12);
+    // group_table: after groupOf (batch * heads = 12 entries) and the work order (12 * 3 query blocks).
+    expect(view.getInt32(5 * 4, true)).toBe(12 + 12 * 3);
     expect(view.getFloat32(6 * 4, true)).toBeCloseTo(1 / 8);
     expect(view.getInt32(7 * 4, true)).toBe(0);
     expect(u.data.byteLength % 16).toBe(0);

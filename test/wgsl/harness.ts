@@ -30,7 +30,7 @@ export interface KernelCase {
   readonly dtype: Dtype;
   readonly params?: Record<string, number | boolean>;
   readonly inputs?: Record<string, Int32Array>;
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows'>>;
+  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>>;
   readonly seed?: number;
   /** The kernel variant (`AttentionConfig.kernel`); the default kernel when absent. */
   readonly kernel?: KernelVariant;

@@ -51,6 +51,8 @@ describe.skipIf(webgpuUnavailable())('tiled WGSL kernel on scratch patterns and 
     // Register tiles of other shapes: 2 rows x 4 lanes, 8 rows x 16 lanes.
     { name: 'causal f32 rows2 lanes4', bound: causal, batch: 1, heads: 2, kvHeads: 1, qLen: 70, kvLen: 95, headDim: 32, dtype: 'f32', tiles: { blockQ: 16, blockKv: 32, kvChunk: 16, lanes: 4, rows: 2 }, kernel: 'tiled' },
     { name: 'causal f32 rows8 lanes16', bound: causal, batch: 1, heads: 2, kvHeads: 2, qLen: 95, kvLen: 70, headDim: 64, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16, lanes: 16, rows: 8 }, kernel: 'tiled' },
+    // f16 tensors with K and V staged as f32.
+    { name: 'causal f16 stage f32', bound: causal, batch: 2, heads: 2, kvHeads: 1, qLen: 83, kvLen: 83, headDim: 32, dtype: 'f16', tiles: { stage: 'f32' }, kernel: 'tiled' },
   ];
   // Head dims whose tiled shape does not fit 16 KB, on the adapter's own limits.
   const wideCases: KernelCase[] = [
