@@ -16,9 +16,9 @@ import type { GpuLimits } from './gpu.ts';
 export type Dtype = 'f32' | 'f16';
 
 /**
- * Which WGSL kernel runs: `simple` (templates/wgsl/attention.wgsl.hbs, the default: LANES
- * threads per query row) or `tiled` (attention-tiled.wgsl.hbs, opt in: each invocation owns a
- * register tile of ROWS query rows; not yet measured on a GPU).
+ * Which WGSL kernel runs: `tiled` (templates/wgsl/attention-tiled.wgsl.hbs, the default where
+ * its tiles fit: each invocation owns a register tile of ROWS query rows) or `simple`
+ * (attention.wgsl.hbs: LANES threads per query row).
  */
 export type KernelVariant = 'simple' | 'tiled';
 

@@ -1,0 +1,77 @@
+/**
+ * The WebGPU report: joins the JSON of bench/webgpu.ts (the suite, per dtype) and of
+ * bench/webgpu-ort.ts (the ONNX Runtime Web anchor, with attnc's dense kernel measured in the
+ * same run) into one markdown table per shape, with attnc's speed-up over the anchor's dense
+ * kernel per pattern and the targets of issue 14 checked.
+ *
+ *   npx tsx bench/webgpu-report.ts OUT.md ORT.json SUITE.json [SUITE.json...]
+ */
+import * as fs from 'node:fs';
+
+interface OrtRow { dtype: string; D: number; S: number; ms?: number; callMs?: number; tflops?: number; kernels?: string[]; attncMs?: number; attncTflops?: number; attncTiles?: string; error?: string; attncError?: string }
+interface OrtFile { adapter: string; ort: string; ortDeviceFeatures: string[]; date: string; command: string; heads: number; iters: number; rows: OrtRow[] }
+interface SuiteRow { dtype: string; D: number; S: number; kernel: string; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
+interface SuiteFile { adapter: string; date: string; command: string; heads: number; iters: number; rows: SuiteRow[] }
+
+const [outFile, ortFile, ...suiteFiles] = process.argv.slice(2);
+if (!outFile || !ortFile || !suiteFiles.length) {
+  console.error('usage: npx tsx bench/webgpu-report.ts OUT.md ORT.json SUITE.json [SUITE.json...]');
+  process.exit(2);
+}
+const ort = JSON.parse(fs.readFileSync(ortFile, 'utf8')) as OrtFile;
+const suites = suiteFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as SuiteFile);
+const f = (x: number | undefined, d = 3) => (x === undefined ? '' : x.toFixed(d));
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / Math.max(1, xs.length));
+
+const lines: string[] = [
+  `# WebGPU attention on ${ort.adapter}: attnc against ONNX Runtime Web`,
+  '',
+  `Deno's WebGPU (Vulkan), ${ort.date}. Batch 1, ${ort.heads} heads, non-causal dense anchor. Times are GPU times from`,
+  'timestamp queries (median of the timed calls for attnc; for ONNX Runtime Web the sum of its compute passes per run,',
+  'averaged), since `onSubmittedWorkDone` resolves ~12 ms late under Deno (runtime/webgpu/timing.ts); "call ms" is the',
+  'wall time per call in a steady stream, CPU work included.',
+  '',
+  `- Anchor: \`${ort.command}\` (onnxruntime-web ${ort.ort}, \`com.microsoft.MultiHeadAttention\`, WebGPU EP; its device features: ${ort.ortDeviceFeatures.join(', ') || 'none'}; ${ort.iters} timed runs).`,
+  ...suites.map((s) => `- Suite: \`${s.command}\` (${s.date}, ${s.iters} timed calls).`),
+  '',
+  '## Dense: attnc against the anchor, same device, same run',
+  '',
+  '| dtype | D | S | ORT ms | ORT TFLOP/s | attnc ms | attnc TFLOP/s | attnc / ORT speed | attnc tiles | ORT programs |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+];
+for (const r of ort.rows) {
+  if (r.error) { lines.push(`| ${r.dtype} | ${r.D} | ${r.S} | failed: ${r.error} | | ${f(r.attncMs)} | ${f(r.attncTflops, 2)} | | ${r.attncTiles ?? ''} | |`); continue; }
+  lines.push(`| ${r.dtype} | ${r.D} | ${r.S} | ${f(r.ms)} | ${f(r.tflops, 2)} | ${r.attncError ? `failed: ${r.attncError}` : f(r.attncMs)} | ${f(r.attncTflops, 2)} | ${r.attncMs && r.ms ? `${(r.ms / r.attncMs).toFixed(2)}x` : ''} | ${r.attncTiles ?? ''} | ${(r.kernels ?? []).join(', ')} |`);
+}
+const anchorOf = (dtype: string, D: number, S: number) => ort.rows.find((r) => r.dtype === dtype && r.D === D && r.S === S && !r.error)?.ms;
+
+lines.push('', '## Every suite pattern', '',
+  'speedup: over the same kernel run dense (every tile FULL); ideal: dense tiles / listed tiles; vs ORT dense: the',
+  "anchor's dense time over the pattern's time; as planned: the pattern's time with rows in planned order instead of",
+  'longest first (longest-first gain = as planned / ms).', '');
+for (const s of suites) {
+  const shapes = [...new Set(s.rows.map((r) => `${r.dtype}|${r.D}|${r.S}`))];
+  for (const shape of shapes) {
+    const [dtype, D, S] = shape.split('|');
+    const rows = s.rows.filter((r) => `${r.dtype}|${r.D}|${r.S}` === shape);
+    const anchor = anchorOf(dtype, Number(D), Number(S));
+    const dense = rows.find((r) => r.denseMs !== undefined);
+    lines.push(`### ${dtype}, head dim ${D}, S = ${S}`, '',
+      `Tiles: ${dense?.tiles ?? rows[0]?.tiles}. Dense path: ${f(dense?.denseMs)} ms, ${f(dense?.denseTflops, 2)} TFLOP/s; anchor dense ${f(anchor)} ms.`, '',
+      '| pattern | ms | call ms | speedup | ideal | % of ideal | vs ORT dense | as planned ms | longest-first gain | full / partial |',
+      '|---|---|---|---|---|---|---|---|---|---|');
+    const fracs: number[] = [];
+    for (const r of rows) {
+      if (r.error) { lines.push(`| ${r.pattern} | failed: ${r.error} | | | | | | | | |`); continue; }
+      const frac = r.speedup! / r.ideal!;
+      fracs.push(frac);
+      lines.push(`| ${r.pattern} | ${f(r.ms)} | ${f(r.callMs)} | ${r.speedup!.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${anchor ? `${(anchor / r.ms!).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
+    }
+    const below = rows.filter((r) => !r.error && r.speedup! / r.ideal! < 0.85).map((r) => r.pattern);
+    lines.push('', `Geomean % of ideal ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.`, '');
+  }
+}
+fs.writeFileSync(`${outFile}.tmp`, `${lines.join('\n')}\n`);
+fs.renameSync(`${outFile}.tmp`, outFile);
+console.log(`wrote ${outFile}`);
