@@ -352,6 +352,15 @@ async function measure(dtype: Dtype, D: number, S: number): Promise<Row> {
   return row;
 }
 
+/** Writes the rows so far (after every row: a run cut short keeps what it measured). */
+function saveJson(): void {
+  const jsonFile = opt('json');
+  if (!jsonFile) return;
+  const version = (ort as unknown as { env: { versions?: Record<string, string> } }).env.versions;
+  const features = ['shader-f16', 'subgroups', 'timestamp-query'].filter((f) => ort.env.webgpu.device?.features.has(f));
+  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: adapterName, ort: version?.web ?? version?.common, ortDeviceFeatures: features, date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu-ort.ts ${args.join(' ')}`, heads, iters, warmup, rows }, null, 1)}\n`);
+}
+
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 if (!adapter) throw new Error('no WebGPU adapter');
 const adapterName = adapter.info?.description || adapter.info?.device || 'unknown adapter';
@@ -371,18 +380,14 @@ for (const dtype of dtypes) {
         row = { dtype, D, S, heads, op, error: String((e as Error).message ?? e).split('\n')[0] };
       }
       rows.push(row);
+      saveJson();
       const err = check ? ` ${row.maxAbsErr?.toExponential(2) ?? ''} |` : '';
       const mine = !attnc ? '' : row.attncMs !== undefined ? ` ${row.attncMs.toFixed(3)} | ${row.attncCallMs!.toFixed(3)} | ${row.attncTflops!.toPrecision(3)} | ${row.ms ? `${(row.ms / row.attncMs).toFixed(2)}x` : ''} |` : ` failed: ${row.attncError ?? ''} | | | |`;
       console.log(row.error ? `| ${dtype} | ${D} | ${S} | failed: ${row.error} | | |${err}${mine} |` : `| ${dtype} | ${D} | ${S} | ${row.ms!.toFixed(3)} | ${row.callMs!.toFixed(3)} | ${row.tflops!.toPrecision(3)} |${err}${mine} ${row.kernels!.join(', ')} |`);
     }
   }
 }
-const jsonFile = opt('json');
-if (jsonFile) {
-  const version = (ort as unknown as { env: { versions?: Record<string, string> } }).env.versions;
-  const features = ['shader-f16', 'subgroups', 'timestamp-query'].filter((f) => ort.env.webgpu.device?.features.has(f));
-  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: adapterName, ort: version?.web ?? version?.common, ortDeviceFeatures: features, date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu-ort.ts ${args.join(' ')}`, heads, iters, warmup, rows }, null, 1)}\n`);
-}
+saveJson();
 if (check && rows.some((r) => !r.error && !(r.maxAbsErr! <= (r.dtype === 'f16' ? 2e-2 : 1e-4)))) {
   console.error('check failed: an error above the tolerance (f32 1e-4, f16 2e-2)');
   Deno.exit(1);

@@ -127,10 +127,17 @@ const lines: string[] = [
   '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | as planned ms | speedup | ideal | % of ideal | full / partial tiles |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
-const print = (l: string) => { lines.push(l); console.log(l); };
+const print = (l: string) => { lines.push(l); console.log(l); saveJson(); };
 /** One measured row, for --json. */
 interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
 const rows: Row[] = [];
+/** Writes the rows so far (after every row: a run cut short keeps what it measured). */
+function saveJson(): void {
+  const jsonFile = opt('json');
+  if (!jsonFile) return;
+  const info = adapter!.info;
+  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: info?.description || info?.device || 'unknown', date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu.ts ${args.join(' ')}`, heads, iters, rows }, null, 1)}\n`);
+}
 const denseOnly = flag('dense-only');
 const orderAb = flag('order-ab');
 console.log(lines.join('\n'));
@@ -190,10 +197,6 @@ for (const dtype of dtypes) {
     }
   }
 }
-const jsonFile = opt('json');
-if (jsonFile) {
-  const info = adapter.info;
-  Deno.writeTextFileSync(jsonFile, `${JSON.stringify({ adapter: info?.description || info?.device || 'unknown', date: new Date().toISOString().slice(0, 10), command: `deno run -A bench/webgpu.ts ${args.join(' ')}`, heads, iters, rows }, null, 1)}\n`);
-}
+saveJson();
 const outFile = opt('out');
 if (outFile) Deno.writeTextFileSync(outFile, `${lines.join('\n')}\n`);
