@@ -6,7 +6,8 @@
  * measured 2026-12-03), so `(wait after N calls) / N` adds 12 / N ms to every call, more
  * than a whole sparse kernel at N = 10. Two clocks instead:
  *   - `gpuMs`: the pass's own GPU time, from timestamp queries written at the start and end
- *     of the compute pass (`timestamp-query`), the median over the timed calls;
+ *     of the compute pass (`timestamp-query`), the median over the timed calls, each started
+ *     when the one before has finished;
  *   - `callMs`: the wall time per call in a steady stream of calls, by difference:
  *     (T(3N) - T(N)) / 2N, where T(n) is n calls and the wait, so the fixed wait cancels. It
  *     includes the CPU's per-call work (planning lookup, uniforms, bind group, submit): where
@@ -59,7 +60,13 @@ export async function gpuMs(device: GpuDevice, run: (ts: TimestampWrites) => Pro
   const read = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
   try {
     await run({ querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });  // warm-up
-    for (let i = 0; i < iters; i++) await run({ querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+    // One call at a time: queued back to back, a pass's start timestamp can be written while
+    // the call before it still runs, which counts part of that call (measured on an H200: box
+    // patterns read up to 20x their steady-stream time).
+    for (let i = 0; i < iters; i++) {
+      await device.queue.onSubmittedWorkDone();
+      await run({ querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+    }
     const enc = device.createCommandEncoder() as unknown as TimingEncoder;
     enc.resolveQuerySet(set, 0, 2 * iters, resolved, 0);
     enc.copyBufferToBuffer(resolved, 0, read, 0, bytes);
