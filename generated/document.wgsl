@@ -57,8 +57,9 @@ alias stage4 = vec4<f32>;
 //     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
 //     words and one barrier less per chunk. The row group's invocations are consecutive
 //     (tid = rowGroup * LANES + lane) and LANES divides the subgroup size, so they share a
-//     subgroup and lane ^ mask stays in the group, as subgroups of a 1-D workgroup are runs of
-//     consecutive invocation indices on every implementation. The shuffles need uniform
+//     subgroup and lane ^ mask stays in the group where subgroups of a 1-D workgroup are
+//     aligned runs of consecutive invocation indices (WGSL does not promise it; the
+//     implementations known to attnc do it). The shuffles need uniform
 //     control flow: that variant computes the partial max and the softmax step with selects.
 // Not done yet (issue 14): prefetch across key blocks, f16 products, fewer barriers per chunk.
 //
