@@ -52,9 +52,16 @@ alias stage4 = vec4<f32>;
 //     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
 //     not overlapped.
 //   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
-// Not done yet (issue 14): prefetch across key blocks, subgroup reductions for the row max
-// (`red` goes through workgroup memory; Deno's adapter here offers no `subgroups` to test
-// them on), f16 products, fewer than 3 barriers per chunk.
+//   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
+//     subgroup size of at least LANES) the row max and the row sum are butterflies of
+//     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
+//     words and one barrier less per chunk. The row group's invocations are consecutive
+//     (tid = rowGroup * LANES + lane) and LANES divides the subgroup size, so they share a
+//     subgroup and lane ^ mask stays in the group where subgroups of a 1-D workgroup are
+//     aligned runs of consecutive invocation indices (WGSL does not promise it; the
+//     implementations known to attnc do it). The shuffles need uniform
+//     control flow: that variant computes the partial max and the softmax step with selects.
+// Not done yet (issue 14): prefetch across key blocks, f16 products, fewer barriers per chunk.
 //
 // Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
 // as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only

@@ -396,9 +396,16 @@ export const wgslTiledBody = `// Block-sparse flash attention (forward) for patt
 //     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
 //     not overlapped.
 //   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
-// Not done yet (issue 14): prefetch across key blocks, subgroup reductions for the row max
-// (\`red\` goes through workgroup memory; Deno's adapter here offers no \`subgroups\` to test
-// them on), f16 products, fewer than 3 barriers per chunk.
+//   - with \`subgroups\` (TileConfig.subgroups: a device with the feature and a minimum
+//     subgroup size of at least LANES) the row max and the row sum are butterflies of
+//     subgroupShuffleXor over the LANES lanes of a row group instead of \`red\`: no workgroup
+//     words and one barrier less per chunk. The row group's invocations are consecutive
+//     (tid = rowGroup * LANES + lane) and LANES divides the subgroup size, so they share a
+//     subgroup and lane ^ mask stays in the group where subgroups of a 1-D workgroup are
+//     aligned runs of consecutive invocation indices (WGSL does not promise it; the
+//     implementations known to attnc do it). The shuffles need uniform
+//     control flow: that variant computes the partial max and the softmax step with selects.
+// Not done yet (issue 14): prefetch across key blocks, f16 products, fewer barriers per chunk.
 //
 // Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
 // as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
@@ -449,7 +456,11 @@ var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
 var<workgroup> kTile: array<stage4, KV_CHUNK * KROW>;
 var<workgroup> vTile: array<stage4, KV_CHUNK * KROW>;
 var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
+/*#if subgroups*/
+var<private> cmax: array<u32, ROWS>;
+/*#else*/
 var<workgroup> red: array<u32, BLOCK_Q * LANES>;
+/*#endif*/
 var<private> pk: array<elem4, NL>;
 var<private> pv: array<elem4, NL>;
 var<private> sc: array<f32, ROWS * KC>;
@@ -501,6 +512,17 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+/*#if subgroups*/
+// Order keys of f32 values for the subgroup max: unsigned order is the float order (NaN
+// patterns aside), and 0 is below every key of a number (it stands for "no allowed key").
+fn order_key(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+fn order_value(key: u32) -> f32 {
+  return bitcast<f32>(select(~key, key & 0x7fffffffu, (key & 0x80000000u) != 0u));
+}
+/*#endif*/
 // Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
 fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
@@ -562,8 +584,37 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         pm = select(s, max(pm, s), got);
         got = true;
       }
+/*#if subgroups*/
+      // The row's max over the LANES lanes of its row group (consecutive invocations, one
+      // subgroup): a butterfly of order keys, 0 for a lane without an allowed key.
+      var key = select(0u, order_key(pm), got);
+      /*unroll*/ for (var st = 0u; st < LANES_LOG2; st++) { key = max(key, subgroupShuffleXor(key, 1u << st)); }
+      cmax[r] = key;
+/*#else*/
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+/*#endif*/
     }
+/*#if subgroups*/
+    // Online softmax per row, without branches (as above): hit = the row has met an allowed
+    // key; a row that has not keeps acc = 0, l = 0 and writes p = 0 (every kp is false).
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      let got = cmax[r] != 0u;
+      let cm = order_value(cmax[r]);
+      let hit = seen[r] | got;
+      let mx = select(m_run[r], select(cm, max(m_run[r], cm), seen[r]), got);
+      let prow = (c.row0 + r) * PROW;
+      let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+      l_part[r] *= alpha;
+      /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] *= alpha; }
+      /*unroll*/ for (var t = 0u; t < KC; t++) {
+        let p = exp(sc[r * KC + t] - mx);
+        l_part[r] += p;
+        pTile[prow + c.lane + t * LANES] = p;
+      }
+      m_run[r] = mx;
+      seen[r] = hit;
+    }
+/*#else*/
     workgroupBarrier();
     // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
     // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
@@ -596,6 +647,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
       }
     }
+/*#endif*/
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
     // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
@@ -675,13 +727,49 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (q < 16i) || (k < 16i));
         kp[r * KC + t] = keep;
+/*#if subgroups*/
+        // No branch: the subgroup shuffles below must stay in uniform control flow.
+        pm = select(pm, select(s, max(pm, s), got), keep);
+        got = got | keep;
+/*#else*/
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
         }
+/*#endif*/
       }
+/*#if subgroups*/
+      // The row's max over the LANES lanes of its row group (consecutive invocations, one
+      // subgroup): a butterfly of order keys, 0 for a lane without an allowed key.
+      var key = select(0u, order_key(pm), got);
+      /*unroll*/ for (var st = 0u; st < LANES_LOG2; st++) { key = max(key, subgroupShuffleXor(key, 1u << st)); }
+      cmax[r] = key;
+/*#else*/
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
+/*#endif*/
     }
+/*#if subgroups*/
+    // Online softmax per row, without branches (as above): hit = the row has met an allowed
+    // key; a row that has not keeps acc = 0, l = 0 and writes p = 0 (every kp is false).
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      let got = cmax[r] != 0u;
+      let cm = order_value(cmax[r]);
+      let hit = seen[r] | got;
+      let mx = select(m_run[r], select(cm, max(m_run[r], cm), seen[r]), got);
+      let prow = (c.row0 + r) * PROW;
+      let alpha = select(0.0f, exp(select(mx, m_run[r], seen[r]) - mx), seen[r]);
+      l_part[r] *= alpha;
+      /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] *= alpha; }
+      /*unroll*/ for (var t = 0u; t < KC; t++) {
+        let keep = kp[r * KC + t];
+        let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
+        l_part[r] += p;
+        pTile[prow + c.lane + t * LANES] = p;
+      }
+      m_run[r] = mx;
+      seen[r] = hit;
+    }
+/*#else*/
     workgroupBarrier();
     // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
     // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
@@ -715,6 +803,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
       }
     }
+/*#endif*/
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
     // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
@@ -777,13 +866,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 
   // The row sums: each lane's partial, summed across the LANES lanes of the row group.
+/*#if subgroups*/
+  // A butterfly in every lane, before the row's bounds check (uniform control flow).
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+    /*unroll*/ for (var st = 0u; st < LANES_LOG2; st++) { l_part[r] += subgroupShuffleXor(l_part[r], 1u << st); }
+  }
+/*#else*/
   /*unroll*/ for (var r = 0u; r < ROWS; r++) { red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
+/*#endif*/
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     let q = c.qTok[r];
     if (q < u.q_len) {
+/*#if subgroups*/
+      let l = l_part[r];
+/*#else*/
       var l = 0.0f;
       /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+/*#endif*/
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;

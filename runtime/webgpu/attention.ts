@@ -21,7 +21,7 @@ import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
 import { packSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
-import { chooseTiledTiles, chooseTiles, type Dtype, type KernelVariant, type TileConfig } from './tiles.ts';
+import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
 /** What a generated module hands the launcher. */
 export interface AttentionKernel {
@@ -41,8 +41,13 @@ export interface AttentionKernel {
 export interface AttentionConfig {
   readonly headDim: number;
   readonly dtype?: Dtype;
-  /** Force tile sizes instead of choosing them from the device limits. */
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>>;
+  /**
+   * Force tile sizes instead of choosing them from the device limits. The tiled kernel
+   * reduces its rows with subgroup shuffles where the device has the `subgroups` feature
+   * (request the device with it) and a minimum subgroup size of at least its lanes;
+   * `subgroups: false` turns that off. `tiles.subgroups` of the result says which ran.
+   */
+  readonly tiles?: TiledOverride;
   /**
    * Which kernel: the register-tiled one (`tiled`, the default where the kernel has
    * `AttentionKernel.tiledBody`, as generated bindings do) or the `simple` one. Where no tiled
@@ -165,7 +170,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   if (variant === 'tiled' && kernel.tiledBody === undefined) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` comes without its tiled body (emitWgsl(bound, 'tiled'))`);
   let tiles: TileConfig;
   try {
-    tiles = (variant === 'tiled' ? chooseTiledTiles(device.limits, config.headDim, dtype, config.tiles) : undefined) ?? chooseTiles(device.limits, config.headDim, dtype, config.tiles);
+    tiles = (variant === 'tiled' ? chooseTiledTiles(device.limits, config.headDim, dtype, config.tiles, subgroupMinSize(device)) : undefined) ?? chooseTiles(device.limits, config.headDim, dtype, config.tiles);
   } catch (e) {
     throw new AttentionError('bad_size', (e as Error).message);
   }

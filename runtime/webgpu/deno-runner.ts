@@ -47,7 +47,7 @@ const requiredLimits: Record<string, number> = job.defaultLimits ? {} : {
   maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
   maxBufferSize: adapter.limits.maxBufferSize,
 };
-const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16', 'timestamp-query'].filter((f) => adapter.features.has(f)), requiredLimits });
+const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16', 'timestamp-query', 'subgroups'].filter((f) => adapter.features.has(f)), requiredLimits });
 const results: RunnerResult[] = [];
 
 const bytesOf = (path: string) => Deno.readFileSync(path);

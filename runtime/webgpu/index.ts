@@ -10,7 +10,7 @@ export { asSelectionModule, loadSelection, type EmbeddedSelection, type Selectio
 export { AttentionError } from './pipeline.ts';
 export { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuDevice, type GpuLimits } from './gpu.ts';
 export { kernelSpec, packUniforms, type KernelSpec } from './interface.ts';
-export { chooseTiledTiles, chooseTiles, describeTiles, DEFAULT_LIMITS, HEAD_DIMS, type Dtype, type KernelVariant, type TileConfig } from './tiles.ts';
+export { chooseTiledTiles, chooseTiles, describeTiles, DEFAULT_LIMITS, HEAD_DIMS, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 export { planSchedule } from '../schedule/plan.ts';
 export { loadPlanner, type PlannerModule } from '../schedule/planner.ts';
 export { PlanError, type PlanConfig, type Schedule } from '../schedule/types.ts';

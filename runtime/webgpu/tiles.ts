@@ -9,6 +9,7 @@
  *   score tile           BLOCK_Q * (KV_CHUNK + 1) * 4
  * Invocations per workgroup: BLOCK_Q * LANES (LANES threads share a query row).
  */
+import { selectSections } from './sections.ts';
 import { unrollLoops } from './unroll.ts';
 import type { GpuLimits } from './gpu.ts';
 
@@ -46,7 +47,20 @@ export interface TileConfig {
    * element (twice the memory); absent: staged in the tensor dtype.
    */
   readonly stage?: 'f32';
+  /**
+   * Tiled kernel: the LANES invocations of a row group reduce each row's max and sum with
+   * subgroup shuffles (WGSL `subgroups`) instead of through workgroup memory and a barrier.
+   * Chosen only on a device that has the `subgroups` feature and reports a minimum subgroup
+   * size of at least `lanes` (`chooseTiledTiles`); absent: workgroup memory.
+   */
+  readonly subgroups?: true;
 }
+
+/** What `chooseTiledTiles` may fix by hand. */
+export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> & {
+  /** `false`: never use subgroup reductions, even where the device could. */
+  readonly subgroups?: boolean;
+};
 
 /** WebGPU's default limits: what every device grants. */
 export const DEFAULT_LIMITS: GpuLimits = {
@@ -92,11 +106,23 @@ export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, ov
 /**
  * Workgroup bytes of a tiled-kernel specialisation: the Q tile (blockQ rows) and the K and V
  * chunk tiles in the tensor dtype, rows padded by one vec4; the probability tile
- * blockQ x (kvChunk + 1) f32; one reduction word per (row, lane).
+ * blockQ x (kvChunk + 1) f32; one reduction word per (row, lane), unless the reductions use
+ * subgroups.
  */
-export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number, stage?: 'f32'): number {
+export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number, stage?: 'f32', subgroups = false): number {
   const es = dtype === 'f16' ? 2 : 4, ks = stage === 'f32' ? 4 : es;
-  return (blockQ * es + 2 * kvChunk * ks) * (headDim / 4 + 1) * 4 + blockQ * (kvChunk + 1) * 4 + blockQ * lanes * 4;
+  return (blockQ * es + 2 * kvChunk * ks) * (headDim / 4 + 1) * 4 + blockQ * (kvChunk + 1) * 4 + (subgroups ? 0 : blockQ * lanes * 4);
+}
+
+/**
+ * The smallest subgroup size of a device (`device.adapterInfo.subgroupMinSize`) when the
+ * device has the `subgroups` feature (it was requested with it); undefined otherwise, or when
+ * the device reports no size: then subgroup reductions are not used.
+ */
+export function subgroupMinSize(device: { readonly features: { has(name: string): boolean }; readonly adapterInfo?: { readonly subgroupMinSize?: number } }): number | undefined {
+  if (!device.features.has('subgroups')) return undefined;
+  const min = device.adapterInfo?.subgroupMinSize;
+  return typeof min === 'number' && Number.isInteger(min) && min > 0 ? min : undefined;
 }
 
 /**
@@ -106,19 +132,27 @@ export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: numbe
  * largest blockQ (64, 32, 16) and kvChunk (64 down to LANES) whose tiles fit the workgroup
  * memory, preferring the larger blockQ. Undefined when nothing fits (head dim 256 in f32 at
  * the default 16 KB): the caller runs the simple kernel. `override` fixes fields by hand.
+ * `subgroupSize` is the device's minimum subgroup size (`subgroupMinSize`), given only when
+ * the device has the `subgroups` feature: where it is at least LANES (and the override does
+ * not say `subgroups: false`) the row reductions use subgroup shuffles (`TileConfig.subgroups`),
+ * which also frees the workgroup memory of their words.
  */
-export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> = {}): TileConfig | undefined {
+export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: TiledOverride = {}, subgroupSize?: number): TileConfig | undefined {
   if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use a multiple of 16 from 16 to 256)`);
   const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
   const rows = override.rows ?? 4;
   let lanes = override.lanes ?? 8;
   while (override.lanes === undefined && (headDim / 4) % lanes !== 0) lanes /= 2;
   const blockKv = override.blockKv ?? 64;
+  const subgroups = override.subgroups !== false && subgroupSize !== undefined && subgroupSize >= lanes;
   for (const blockQ of override.blockQ !== undefined ? [override.blockQ] : [64, 32, 16]) {
     if ((blockQ / rows) * lanes > maxThreads) continue;
     for (let kvChunk = override.kvChunk ?? Math.min(64, blockKv); kvChunk >= lanes; kvChunk /= 2) {
       const stage = dtype === 'f16' ? override.stage : undefined;
-      const t: TileConfig = { dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes, stage), kernel: 'tiled', rows, ...(stage ? { stage } : {}) };
+      const t: TileConfig = {
+        dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes, stage, subgroups),
+        kernel: 'tiled', rows, ...(stage ? { stage } : {}), ...(subgroups ? { subgroups: true as const } : {}),
+      };
       if (t.workgroupBytes <= limits.maxComputeWorkgroupStorageSize) {
         checkTiles(t, limits);
         return t;
@@ -139,13 +173,14 @@ export function checkTiles(t: TileConfig, limits: GpuLimits): void {
   if (t.blockKv % t.kvChunk !== 0 || t.kvChunk % t.lanes !== 0) bad('kvChunk must divide blockKv and be a multiple of lanes');
   if ((t.headDim / 4) % t.lanes !== 0) bad('lanes must divide headDim / 4');
   if (t.kernel === 'tiled' && !(pow2(t.rows ?? 0) && t.blockQ % t.rows! === 0)) bad('rows must be a power of two dividing blockQ');
+  if (t.subgroups && t.kernel !== 'tiled') bad('subgroup reductions are a feature of the tiled kernel');
   if (t.workgroupSize > limits.maxComputeInvocationsPerWorkgroup || t.workgroupSize > limits.maxComputeWorkgroupSizeX) bad(`${t.workgroupSize} invocations exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
   if (t.workgroupBytes > limits.maxComputeWorkgroupStorageSize) bad(`${t.workgroupBytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
 }
 
 /** One-line description, e.g. `f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B)`. */
 export function describeTiles(t: TileConfig): string {
-  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}${t.stage ? ` stage-${t.stage}` : ''}` : '';
+  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}${t.stage ? ` stage-${t.stage}` : ''}${t.subgroups ? ' subgroups' : ''}` : '';
   return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes}${tiled} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
 }
 
@@ -158,22 +193,24 @@ export function loopBounds(t: TileConfig): Record<string, number> {
   const rows = t.rows ?? 1;
   const kc = t.kvChunk / t.lanes;
   const acc = d4 / t.lanes;
-  return { D4: d4, LANES: t.lanes, ROWS: rows, KC: kc, ACC: acc, RKC: rows * kc, RACC: rows * acc, NL: Math.ceil((t.kvChunk * d4) / t.workgroupSize) };
+  return { D4: d4, LANES: t.lanes, LANES_LOG2: Math.log2(t.lanes), ROWS: rows, KC: kc, ACC: acc, RKC: rows * kc, RACC: rows * acc, NL: Math.ceil((t.kvChunk * d4) / t.workgroupSize) };
 }
 
 /**
  * The complete WGSL module of a kernel body specialised to `t`: the header, then the body
- * with its marked register-tile loops unrolled (runtime/webgpu/unroll.ts). What the runtime
- * compiles and what `attnc compile` writes to a .wgsl file.
+ * with the sections `t` selects (runtime/webgpu/sections.ts: `subgroups`) and its marked
+ * register-tile loops unrolled (runtime/webgpu/unroll.ts). What the runtime compiles and
+ * what `attnc compile` writes to a .wgsl file.
  */
 export function kernelSource(t: TileConfig, body: string): string {
-  return kernelHeader(t) + unrollLoops(body, loopBounds(t));
+  return kernelHeader(t) + unrollLoops(selectSections(body, { subgroups: Boolean(t.subgroups) }), loopBounds(t));
 }
 
 /** The WGSL header that specialises a kernel body to `t`. */
 export function kernelHeader(t: TileConfig): string {
   return [
     ...(t.dtype === 'f16' ? ['enable f16;'] : []),
+    ...(t.subgroups ? ['enable subgroups;'] : []),
     `// Specialisation: ${describeTiles(t)}.`,
     `alias elem4 = vec4<${t.dtype}>;`,
     `const HEAD_DIM: u32 = ${t.headDim}u;`,
@@ -182,6 +219,7 @@ export function kernelHeader(t: TileConfig): string {
     `const KV_CHUNK: u32 = ${t.kvChunk}u;`,
     `const LANES: u32 = ${t.lanes}u;`,
     ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`, `alias stage4 = vec4<${t.stage ?? t.dtype}>;`] : []),
+    ...(t.subgroups ? [`const LANES_LOG2: u32 = ${Math.log2(t.lanes)}u;`] : []),
     '',
   ].join('\n');
 }

@@ -7,7 +7,7 @@
  * simple kernel where no tiled shape fits the workgroup memory.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseTiledTiles, DEFAULT_LIMITS, describeTiles, HEAD_DIMS, type Dtype } from '../../runtime/webgpu/tiles.ts';
+import { chooseTiledTiles, DEFAULT_LIMITS, describeTiles, HEAD_DIMS, subgroupMinSize, type Dtype } from '../../runtime/webgpu/tiles.ts';
 import { bindText } from '../helpers/compile.ts';
 import { boxCases } from './box-cases.ts';
 import { expectClose, runKernelCases, webgpuUnavailable, type CaseOutcome, type KernelCase } from './harness.ts';
@@ -31,6 +31,22 @@ describe('chooseTiledTiles', () => {
     // The Q tile of 16 rows plus two key chunks of LANES (8) rows exceed 16 KB from here on
     // (d144 has 4 lanes, so chunks of 4 keys, and fits).
     expect(missing).toEqual(['f32 d128', 'f32 d160', 'f32 d176', 'f32 d192', 'f32 d208', 'f32 d224', 'f32 d240', 'f32 d256', 'f16 d256']);
+  });
+
+  it('uses subgroup reductions only where the subgroup size holds LANES, unless turned off', () => {
+    const at = (min: number | undefined, o = {}) => chooseTiledTiles(DEFAULT_LIMITS, 64, 'f32', o, min)!;
+    expect(at(undefined).subgroups).toBeUndefined();
+    expect(at(4).subgroups).toBeUndefined();  // 8 lanes at head dim 64
+    expect(at(8).subgroups).toBe(true);
+    expect(at(4, { lanes: 4 }).subgroups).toBe(true);
+    expect(at(32, { subgroups: false }).subgroups).toBeUndefined();
+    // No `red` words: the same tile shape takes fewer bytes.
+    const sg = at(8), same = at(undefined, { blockQ: sg.blockQ, kvChunk: sg.kvChunk });
+    expect(sg.workgroupBytes).toBe(same.workgroupBytes - sg.blockQ * sg.lanes * 4);
+    expect(describeTiles(at(8))).toContain(' subgroups');
+    expect(subgroupMinSize({ features: new Set(['subgroups']), adapterInfo: { subgroupMinSize: 16 } })).toBe(16);
+    expect(subgroupMinSize({ features: new Set<string>(), adapterInfo: { subgroupMinSize: 16 } })).toBeUndefined();
+    expect(subgroupMinSize({ features: new Set(['subgroups']) })).toBeUndefined();
   });
 
   it('grows with the workgroup memory a device grants', () => {
