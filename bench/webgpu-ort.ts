@@ -32,6 +32,8 @@ import { createAttention } from '../runtime/webgpu/attention.ts';
 import type { GpuDevice as AttnDevice } from '../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../runtime/webgpu/interface.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
+import { fromHalf, toHalf } from '../runtime/webgpu/f16.ts';
+import { referenceAttention } from '../runtime/webgpu/reference.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles } from '../runtime/webgpu/tiles.ts';
 import { onnxModel, OnnxType } from './onnx-model.ts';
@@ -227,43 +229,17 @@ function randomData(n: number, seed: number, dtype: Dtype): { values: Float64Arr
   }
   return { values, bytes: bits ?? f32! };
 }
-function toHalf(x: number): number {
-  const sign = x < 0 ? 0x8000 : 0, a = Math.abs(x);
-  if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);
-  let e = Math.floor(Math.log2(a));
-  if (a / 2 ** e >= 2) e++;
-  if (a / 2 ** e < 1) e--;
-  let m = Math.round((a / 2 ** e - 1) * 1024);
-  if (m === 1024) { m = 0; e++; }
-  return sign | ((e + 15) << 10) | m;
-}
-function fromHalf(h: number): number {
-  const e = (h >> 10) & 31, m = h & 1023, v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
-  return h & 0x8000 ? -v : v;
-}
-
-/** softmax(Q K^T / sqrt(D)) V per head in float64; Q, K, V and the result are [S, heads, D]. */
+/** softmax(Q K^T / sqrt(D)) V in float64 (referenceAttention), from and back to ORT's [S, heads, D] layout. */
 function reference(q: Float64Array, k: Float64Array, v: Float64Array, S: number, D: number): Float64Array {
-  const out = new Float64Array(S * heads * D), p = new Float64Array(S), scale = 1 / Math.sqrt(D);
-  for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < S; i++) {
-      const qo = (i * heads + h) * D;
-      let max = -Infinity;
-      for (let j = 0; j < S; j++) {
-        const ko = (j * heads + h) * D;
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
-        p[j] = dot * scale;
-        if (p[j] > max) max = p[j];
-      }
-      let sum = 0;
-      for (let j = 0; j < S; j++) { p[j] = Math.exp(p[j] - max); sum += p[j]; }
-      for (let j = 0; j < S; j++) {
-        const vo = (j * heads + h) * D, w = p[j] / sum;
-        for (let d = 0; d < D; d++) out[qo + d] += w * v[vo + d];
-      }
-    }
-  }
+  const at = (s: number, h: number, d: number) => (s * heads + h) * D + d, bhsd = (s: number, h: number, d: number) => (h * S + s) * D + d;
+  const toBhsd = (x: Float64Array) => {
+    const y = new Float64Array(x.length);
+    for (let s = 0; s < S; s++) for (let h = 0; h < heads; h++) for (let d = 0; d < D; d++) y[bhsd(s, h, d)] = x[at(s, h, d)];
+    return y;
+  };
+  const o = referenceAttention(toBhsd(q), toBhsd(k), toBhsd(v), { batch: 1, heads, kvHeads: heads, qLen: S, kvLen: S, headDim: D }, { mask: () => true }).o;
+  const out = new Float64Array(o.length);
+  for (let s = 0; s < S; s++) for (let h = 0; h < heads; h++) for (let d = 0; d < D; d++) out[at(s, h, d)] = o[bhsd(s, h, d)];
   return out;
 }
 
