@@ -31,6 +31,12 @@ export interface KernelModel {
    * scale by (blockKv + 15) / (16 blockKv). The Hopper CUDA kernel does this.
    */
   readonly diagonalBand?: boolean;
+  /**
+   * PARTIAL tiles of tile-uniform masks ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts)
+   * evaluate only the rest of the mask per element where a warp's rows and the key block cross
+   * no boundary of its coarse coordinates (strips only). The Hopper CUDA kernel does this.
+   */
+  readonly tileUniform?: boolean;
   /** Per work item: loading Q, the epilogue, finding its tile lists. */
   readonly itemUs: number;
   /** Per launch. */

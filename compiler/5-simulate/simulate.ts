@@ -9,7 +9,9 @@
  * overheads (per item and per launch), plus the memory floor for very short queries.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
-import { sharedCost, type MExpr } from '../ir/mask.ts';
+import { INPUT_BIT, sharedCost, varBits, type MExpr } from '../ir/mask.ts';
+import { profitableTileSpecialization, type TileSpecialization } from '../ir/tile-uniform.ts';
+import { evaluate, type EvalContext } from '../eval/evaluate.ts';
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
@@ -116,6 +118,47 @@ function ownOps(e: MExpr): number {
   }
 }
 
+/**
+ * For a tile-uniform mask ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts), the share
+ * of a PARTIAL tile's warps (16 rows each) that take the cheap path: every query atom constant
+ * over the warp's rows (clamped into the sequence as the kernel clamps them) and every key atom
+ * over the key block. Atoms whose divisor reads an input array count as varying. Memoised per
+ * (b, h, block) where an atom depends on b or h, else per block.
+ */
+export function tileUniformShare(spec: TileSpecialization, shape: SimShape, blockQ: number, blockKv: number): (b: number, h: number, qb: number, kb: number) => number {
+  const ctx: EvalContext = { sizes: { qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads }, params: shape.params ?? {}, inputs: {} };
+  const perHead = spec.atoms.some((a) => varBits(a.expr) & (4 | 8 | INPUT_BIT));
+  const uniform = (on: 'q' | 'k', b: number, h: number, lo: number, hi: number) => spec.atoms.every((a) => {
+    if (a.on !== on) return true;
+    try {
+      return evaluate(a.expr, { b, h, q: lo, k: lo }, ctx) === evaluate(a.expr, { b, h, q: hi, k: hi }, ctx);
+    } catch {
+      return false;
+    }
+  });
+  const qMemo = new Map<string, number>(), kMemo = new Map<string, boolean>();
+  return (b, h, qb, kb) => {
+    const key = (x: number) => (perHead ? `${b},${h},${x}` : String(x));
+    let kOk = kMemo.get(key(kb));
+    if (kOk === undefined) {
+      kOk = uniform('k', b, h, kb * blockKv, Math.min(kb * blockKv + blockKv, shape.kvLen) - 1);
+      kMemo.set(key(kb), kOk);
+    }
+    if (!kOk) return 0;
+    let f = qMemo.get(key(qb));
+    if (f === undefined) {
+      let n = 0;
+      const warps = blockQ / 16;
+      for (let w = 0; w < warps; w++) {
+        const lo = Math.min(qb * blockQ + 16 * w, shape.qLen - 1), hi = Math.min(qb * blockQ + 16 * w + 15, shape.qLen - 1);
+        if (uniform('q', b, h, lo, hi)) n++;
+      }
+      qMemo.set(key(qb), (f = n / warps));
+    }
+    return f;
+  };
+}
+
 /** Input-array reads per element of a PARTIAL tile (a shared read once, as the kernel binds it). */
 export function inputReads(e: MExpr): number {
   return sharedCost([e], (n) => (n.kind === 'input' ? 1 : 0));
@@ -182,6 +225,11 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);
   // A dynamic pattern's PARTIAL tiles also read the selected cells: one more input read.
   const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * (inputReads(bp.mask) + (bp.select ? 1 : 0));
+  // Tile-uniform masks: a warp whose 16 rows and key block cross no boundary of the mask's
+  // coarse coordinates evaluates only the rest of the mask (tileUniformShare).
+  const spec = km.tileUniform && !bp.select && !s.tiles && !band ? profitableTileSpecialization(bp.mask) : undefined;
+  const tPartialUniform = spec ? tFull + km.maskOpUs * maskOps(spec.mask) + (km.inputReadUs ?? 0) * inputReads(spec.mask) : tPartial;
+  const share = spec ? tileUniformShare(spec, shape, km.blockQ, s.blockKv) : undefined;
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;
@@ -195,9 +243,17 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
         const np = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb];
         full += nf;
         partial += np;
-        const c = km.itemUs + nf * tFull + np * tPartial + (nf + np) * boxRunUs;
-        work += nf * tFull + np * tPartial + (nf + np) * boxRunUs;
-        maskWork += np * (tPartial - tFull);
+        let partialUs = np * tPartial;
+        if (share) {
+          partialUs = 0;
+          for (let i = g.kvRowPtr[qb]; i < g.kvRowPtr[qb + 1]; i++) {
+            const f = share(b, h, qb, g.kvIndices[i]);
+            partialUs += f * tPartialUniform + (1 - f) * tPartial;
+          }
+        }
+        const c = km.itemUs + nf * tFull + partialUs + (nf + np) * boxRunUs;
+        work += nf * tFull + partialUs + (nf + np) * boxRunUs;
+        maskWork += partialUs - np * tFull;
         costs.push(c);
       }
     }

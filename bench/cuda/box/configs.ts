@@ -24,5 +24,7 @@ export const CONFIGS: readonly Config[] = [
   },
   swin(8, 0, 128), swin(8, 0, 256), swin(8, 4, 256),
   radial(16, 1024), radial(32, 1024),
+  // Wan 2.1 at 480p: 21 latent frames of 30 x 52 tokens, frames not a multiple of the 128-token tile.
+  radial(21, 1560),
 ];
 

@@ -17,6 +17,7 @@ import { bindParams, type BoundPattern } from '../../../compiler/2-check/bind.ts
 import { lowerPattern } from '../../../compiler/3-lower/lower.ts';
 import { emitCuda } from '../../../compiler/4-emit/cuda/emit-cuda.ts';
 import { emitFlex } from '../../../compiler/4-emit/flex/emit-flex.ts';
+import { profitableTileSpecialization } from '../../../compiler/ir/tile-uniform.ts';
 import { Diagnostics } from '../../../compiler/diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../../../compiler/pipeline.ts';
 import { tileCandidates, tileCost } from '../../../runtime/schedule/choose-tiles.ts';
@@ -83,8 +84,14 @@ function bestBox(mod: PlannerModule, len: number): Schedule | undefined {
   return best;
 }
 
-function prepare(c: Config, order: number): void {
+/**
+ * `general`: the same pattern with its kernels' tile-uniform path turned off (TILE_UNIFORM
+ * false: every PARTIAL tile evaluates the whole mask per element), as its own configuration
+ * `<id>_general`, to measure that path against the general one in the same run.
+ */
+function prepare(c: Config, order: number, general = false): void {
   const t0 = Date.now();
+  if (general) c = { ...c, id: `${c.id}_general`, label: `${c.label}, general mask only` };
   const build = `box_${c.id}`;
   const bp = bind(c.file, c.params);
   const { planner } = lowerToPlanner(bp);
@@ -96,7 +103,9 @@ function prepare(c: Config, order: number): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const renamed: BoundPattern = { ...bp, pattern: { ...bp.pattern, name: build } };
-  for (const [f, t] of Object.entries(emitCuda(renamed, { ...lowerPattern(bp), patternName: build }, c.file))) fs.writeFileSync(path.join(dir, f), t);
+  for (const [f, t] of Object.entries(emitCuda(renamed, { ...lowerPattern(bp), patternName: build }, c.file))) {
+    fs.writeFileSync(path.join(dir, f), general ? t.replace('static constexpr bool TILE_UNIFORM = true;', 'static constexpr bool TILE_UNIFORM = false;') : t);
+  }
   fs.writeFileSync(path.join(dir, 'flex_mask.py'), emitFlex(bp, lowerPattern(bp), c.file));
   const meta = {
     id: c.id, order, build, label: c.label, file: c.file, params: c.params, S: c.len, layout: planner.layout?.axes ?? null,
@@ -111,5 +120,11 @@ function prepare(c: Config, order: number): void {
 
 const only = process.argv[2]?.split(',');
 fs.mkdirSync(path.join(WORK, 'src'), { recursive: true });
-for (const [i, c] of CONFIGS.entries()) if (!only || only.includes(c.id)) prepare(c, i);
+for (const [i, c] of CONFIGS.entries()) {
+  if (only && !only.includes(c.id)) continue;
+  prepare(c, i);
+  // Patterns without a layout whose kernels take the tile-uniform path: that path against the general mask.
+  const bp = bind(c.file, c.params);
+  if (!lowerToPlanner(bp).planner.layout && profitableTileSpecialization(bp.mask)) prepare(c, i, true);
+}
 process.stdout.write(`prepared ${WORK}/src\n`);

@@ -19,6 +19,7 @@ import { cBlockComment, cLineComment, cString, pyDocstring, pyLineComment } from
 import { cTernary, printInterval, type IntervalDialect } from '../planner/print-interval.ts';
 import { printCLets, type CLeaves } from './print-c.ts';
 import { printBoxClassifier, type BoxDialect } from '../planner/print-box.ts';
+import { profitableTileSpecialization } from '../../ir/tile-uniform.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
 
 const TEMPLATES = packagePath('templates/cuda');
@@ -49,6 +50,39 @@ const deviceLeaves: CLeaves = {
 };
 /** The kernel's mask: eager logic (callers pass q < q_len, k < kv_len). */
 const maskLeaves: CLeaves = { ...deviceLeaves, eager: true };
+/** `Pattern::tile`: atom i of the tile specialization is the local `u<i>`. */
+const tileLeaves: CLeaves = { ...maskLeaves, param: (n) => (n.startsWith('$a') ? `u${n.slice(2)}` : `P.p_${n}`) };
+/** `Pattern::mask_tile`: field i of the tile is `t.v<i>`. */
+const maskTileLeaves: CLeaves = { ...maskLeaves, param: (n) => (n.startsWith('$t') ? `t.v${n.slice(2)}` : `P.p_${n}`) };
+
+/**
+ * The tile-uniform half of a Pattern ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts):
+ * the fields of `Tile`, the body of `tile(P, b, h, qlo, qhi, klo, khi, t)` and `mask_tile`'s
+ * expression; a pattern without a profitable specialization has none (TILE_UNIFORM false).
+ */
+function tileView(mask: MExpr) {
+  const s = profitableTileSpecialization(mask);
+  if (!s) return { tileUniform: false, tileFields: [], tileBody: '    return false;\n', tileMaskLets: '', tileMask: 'false' };
+  const body: string[] = [];
+  s.atoms.forEach((a, i) => {
+    const x = printCLets([a.expr], maskLeaves);
+    const [lo, hi] = a.on === 'q' ? ['qlo', 'qhi'] : ['klo', 'khi'];
+    body.push(`int u${i}, u${i}_end;`);
+    body.push(`{ const int ${a.on} = ${lo}; ${x.lets.join(' ')} u${i} = ${x.exprs[0]}; }`);
+    body.push(`{ const int ${a.on} = ${hi}; ${x.lets.join(' ')} u${i}_end = ${x.exprs[0]}; }`);
+    body.push(`if (u${i} != u${i}_end) return false;`);
+  });
+  const fields = printCLets(s.fields, tileLeaves);
+  body.push(...fields.lets, ...fields.exprs.map((x, i) => `t.v${i} = ${x};`), 'return true;');
+  const m = printCLets([s.mask], maskTileLeaves);
+  return {
+    tileUniform: true,
+    tileFields: s.fields.map((f, i) => ({ ctype: ctype(f.type), name: `v${i}` })),
+    tileBody: statements(body, '    '),
+    tileMaskLets: statements(m.lets, '    '),
+    tileMask: m.exprs[0],
+  };
+}
 const hostLeaves: CLeaves = {
   size: (n) => n,
   param: (n) => (n.startsWith('$g') ? `g_${n.slice(2)}` : `p_${n}`),
@@ -193,6 +227,7 @@ function patternView(bp: BoundPattern, plan: PlanIR, source: string) {
     deviceMaskLets: statements(deviceMask.lets, '    '),
     eagerMask: eagerMask.exprs[0],
     eagerMaskLets: statements(eagerMask.lets, '    '),
+    ...tileView(bp.mask),
     softcap: bp.softcap ? score.exprs[0] : '',
     bias: bp.bias ? score.exprs[score.exprs.length - 1] : '',
     scoreLets: statements(score.lets, '    '),

@@ -51,6 +51,43 @@ struct Pattern {
     (void)P; (void)b; (void)h; (void)q; (void)k;
     return ((attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) <= (k >> 10)) & ((k >> 10) < (attnc::amin(attnc::amax(((q >> 10) - 1), 0), 13) + 3)) & (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) <= ((k >> 5) & 31)) & (((k >> 5) & 31) < (attnc::amin(attnc::amax((((q >> 5) & 31) - 3), 0), 25) + 7)) & (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) & ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
   }
+  /**
+   * Tile-uniform masks (compiler/ir/tile-uniform.ts): a PARTIAL tile over which every coarse
+   * coordinate of the mask (a floor division of q or k) takes one value evaluates it through
+   * `tile`, once per tile, and `mask_tile` per element.
+   */
+  static constexpr bool TILE_UNIFORM = true;
+  /** The values of one tile that the mask of its elements reads. */
+  struct Tile {
+    int v0;
+    int v1;
+    bool v2;
+  };
+  /** Fills `t` for query rows qlo..qhi and keys klo..khi (inside the sequences); false where a coarse coordinate varies over them. */
+  template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
+    (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
+    int u0, u0_end;
+    { const int q = qlo;  u0 = (q >> 10); }
+    { const int q = qhi;  u0_end = (q >> 10); }
+    if (u0 != u0_end) return false;
+    int u1, u1_end;
+    { const int k = klo;  u1 = (k >> 10); }
+    { const int k = khi;  u1_end = (k >> 10); }
+    if (u1 != u1_end) return false;
+    int u2, u2_end;
+    { const int q = qlo;  u2 = (q >> 5); }
+    { const int q = qhi;  u2_end = (q >> 5); }
+    if (u2 != u2_end) return false;
+    t.v0 = attnc::amin(attnc::amax(((u2 & 31) - 3), 0), 25);
+    t.v1 = (attnc::amin(attnc::amax(((u2 & 31) - 3), 0), 25) + 7);
+    t.v2 = ((attnc::amin(attnc::amax(attnc::isub(u0, 1), 0), 13) <= u1) & (u1 < (attnc::amin(attnc::amax(attnc::isub(u0, 1), 0), 13) + 3)));
+    return true;
+  }
+  /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */
+  template <class PP> ATTNC_HD static bool mask_tile(const PP& P, const Tile& t, int b, int h, int q, int k) {
+    (void)P; (void)t; (void)b; (void)h; (void)q; (void)k;
+    return (t.v2 & (t.v0 <= ((k >> 5) & 31)) & (((k >> 5) & 31) < t.v1) & (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) <= (k & 31)) & ((k & 31) < (attnc::amin(attnc::amax(((q & 31) - 3), 0), 25) + 7)));
+  }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
     (void)P; (void)b; (void)h; (void)q; (void)k;

@@ -51,6 +51,35 @@ struct Pattern {
     (void)P; (void)b; (void)h; (void)q; (void)k;
     return (((((q >> 6) - (k >> 6)) < 16) | ((attnc::iadd(attnc::iadd((k >> 6), attnc::imul(h, attnc::amax(1, attnc::fdiv(8, P.heads)))), 1) & 7) == 0)) & (k <= q));
   }
+  /**
+   * Tile-uniform masks (compiler/ir/tile-uniform.ts): a PARTIAL tile over which every coarse
+   * coordinate of the mask (a floor division of q or k) takes one value evaluates it through
+   * `tile`, once per tile, and `mask_tile` per element.
+   */
+  static constexpr bool TILE_UNIFORM = true;
+  /** The values of one tile that the mask of its elements reads. */
+  struct Tile {
+    bool v0;
+  };
+  /** Fills `t` for query rows qlo..qhi and keys klo..khi (inside the sequences); false where a coarse coordinate varies over them. */
+  template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
+    (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
+    int u0, u0_end;
+    { const int q = qlo;  u0 = (q >> 6); }
+    { const int q = qhi;  u0_end = (q >> 6); }
+    if (u0 != u0_end) return false;
+    int u1, u1_end;
+    { const int k = klo;  u1 = (k >> 6); }
+    { const int k = khi;  u1_end = (k >> 6); }
+    if (u1 != u1_end) return false;
+    t.v0 = ((attnc::isub(u0, u1) < 16) | ((attnc::iadd(attnc::iadd(u1, attnc::imul(h, attnc::amax(1, attnc::fdiv(8, P.heads)))), 1) & 7) == 0));
+    return true;
+  }
+  /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */
+  template <class PP> ATTNC_HD static bool mask_tile(const PP& P, const Tile& t, int b, int h, int q, int k) {
+    (void)P; (void)t; (void)b; (void)h; (void)q; (void)k;
+    return (t.v0 & (k <= q));
+  }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
     (void)P; (void)b; (void)h; (void)q; (void)k;

@@ -13,6 +13,11 @@
 //     // mask(b, h, q, k), with `P` any struct holding q_len, kv_len, heads and Values' fields:
 //     template <class PP> __host__ __device__ static bool mask(const PP& P, int b, int h, int q, int k);
 //     template <class PP> __host__ __device__ static bool mask_eager(const PP& P, int b, int h, int q, int k);
+//     // Tile-uniform masks (compiler/ir/tile-uniform.ts; optional, see TileUniform below):
+//     static constexpr bool TILE_UNIFORM;
+//     struct Tile { ... };                          // per-tile values of the mask
+//     template <class PP> __host__ __device__ static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t);
+//     template <class PP> __host__ __device__ static bool mask_tile(const PP& P, const Tile& t, int b, int h, int q, int k);
 //     // x = s * scale (natural units) -> the modified score (soft-cap, then bias), and its
 //     // derivative d score / d x (1 without soft-cap: bias has no gradient).
 //     template <class PP> __host__ __device__ static float score(const PP& P, int b, int h, int q, int k, float x);
@@ -21,8 +26,13 @@
 //   };
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 namespace attnc {
+
+/** Whether `Pat` has a tile-uniform mask (TILE_UNIFORM true); a Pattern written by hand may leave the member out. */
+template <class Pat, class = void> struct TileUniform : std::false_type {};
+template <class Pat> struct TileUniform<Pat, std::void_t<decltype(Pat::TILE_UNIFORM)>> : std::integral_constant<bool, Pat::TILE_UNIFORM> {};
 
 /**
  * The head dim a kernel is built for: 64, 128 or 256, the smallest not below `d`; 0 where `d`
