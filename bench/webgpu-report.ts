@@ -24,6 +24,12 @@ const all = suiteFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Suit
 // A --dense-only run (every row the dense path) compares the kernels; the others are suites.
 const denseRuns = all.filter((s) => s.rows.every((r) => r.pattern === 'dense'));
 const suites = all.filter((s) => !denseRuns.includes(s));
+// A later file's row of the same shape and pattern (a re-measurement) replaces an earlier one;
+// each row keeps the dense time of its own run.
+const keyOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}|${r.pattern}`;
+const latest = new Map<string, SuiteRow>();
+for (const s of suites) for (const r of s.rows) latest.set(keyOf(r), r);
+const replaced = new Set<SuiteRow>(suites.flatMap((s) => s.rows.filter((r) => latest.get(keyOf(r)) !== r)));
 const f = (x: number | undefined, d = 3) => (x === undefined ? '' : x.toFixed(d));
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / Math.max(1, xs.length));
@@ -62,11 +68,15 @@ lines.push('', '## Every suite pattern', '',
   'attention pass); speedup: the dense path\'s GPU time over ms; ideal: dense tiles / listed tiles; vs ORT dense: the',
   "anchor's dense time over ms; as planned: the GPU time with rows in planned order instead of longest first",
   '(longest-first gain = as planned / GPU ms; both timestamps, so box patterns\' rows are noisy).', '');
-for (const s of suites) {
-  const shapes = [...new Set(s.rows.map((r) => `${r.dtype}|${r.D}|${r.S}`))];
+const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
+{
+  const shapes = [...new Set(suites.flatMap((s) => s.rows.filter((r) => !replaced.has(r)).map(shapeOf)))];
   for (const shape of shapes) {
     const [dtype, D, S] = shape.split('|');
-    const rows = s.rows.filter((r) => `${r.dtype}|${r.D}|${r.S}` === shape);
+    const rows = [...latest.values()].filter((r) => shapeOf(r) === shape);
+    // Rows from a later file than the shape's first: re-measured (marked *).
+    const first = suites.findIndex((s) => s.rows.some((r) => shapeOf(r) === shape));
+    const later = (r: SuiteRow) => suites.findIndex((s) => s.rows.includes(r)) > first;
     const anchor = anchorOf(dtype, Number(D), Number(S));
     const dense = rows.find((r) => r.denseMs !== undefined);
     lines.push(`### ${dtype}, head dim ${D}, S = ${S}`, '',
@@ -80,9 +90,10 @@ for (const s of suites) {
       const ms = Math.min(r.ms!, r.callMs ?? Infinity), speedup = r.denseMs! / ms, frac = speedup / r.ideal!;
       fracs.push(frac);
       if (frac < 0.85) below.push(r.pattern);
-      lines.push(`| ${r.pattern} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
+      lines.push(`| ${r.pattern}${later(r) ? ' *' : ''} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
     }
-    lines.push('', `Geomean % of ideal ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.`, '');
+    const again = rows.filter(later).map((r) => suites.find((s) => s.rows.includes(r))!.command);
+    lines.push('', `Geomean % of ideal ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
   }
 }
 fs.writeFileSync(`${outFile}.tmp`, `${lines.join('\n')}\n`);

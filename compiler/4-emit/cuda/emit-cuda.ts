@@ -62,21 +62,30 @@ const maskTileLeaves: CLeaves = { ...maskLeaves, param: (n) => (n.startsWith('$t
  */
 function tileView(mask: MExpr) {
   const s = profitableTileSpecialization(mask);
-  if (!s) return { tileUniform: false, tileFields: [], tileBody: '    return false;\n', tileMaskLets: '', tileMask: 'false' };
-  const body: string[] = [];
+  const none = { tileUniform: false, keyAtoms: false, tileFields: [], tileBody: '    return false;\n', sameKeysBody: '    return false;\n', tileMaskLets: '', tileMask: 'false' };
+  if (!s) return none;
+  const body: string[] = [], sameKeys: string[] = [];
+  // Atom i at the first and last row (key) of the range, into u<i> and u<i>_end.
+  const atomAt = (i: number, on: 'q' | 'k', lo: string, hi: string, out: string[]) => {
+    const x = printCLets([s.atoms[i].expr], maskLeaves);
+    const lets = x.lets.map((l) => `${l} `).join('');
+    out.push(`int u${i}, u${i}_end;`);
+    out.push(`{ const int ${on} = ${lo}; ${lets}u${i} = ${x.exprs[0]}; }`);
+    out.push(`{ const int ${on} = ${hi}; ${lets}u${i}_end = ${x.exprs[0]}; }`);
+    out.push(`if (u${i} != u${i}_end) return false;`);
+  };
   s.atoms.forEach((a, i) => {
-    const x = printCLets([a.expr], maskLeaves);
-    const [lo, hi] = a.on === 'q' ? ['qlo', 'qhi'] : ['klo', 'khi'];
-    body.push(`int u${i}, u${i}_end;`);
-    body.push(`{ const int ${a.on} = ${lo}; ${x.lets.join(' ')} u${i} = ${x.exprs[0]}; }`);
-    body.push(`{ const int ${a.on} = ${hi}; ${x.lets.join(' ')} u${i}_end = ${x.exprs[0]}; }`);
-    body.push(`if (u${i} != u${i}_end) return false;`);
+    atomAt(i, a.on, a.on === 'q' ? 'qlo' : 'klo', a.on === 'q' ? 'qhi' : 'khi', body);
+    if (a.on === 'k') atomAt(i, 'k', 'ka', 'kb', sameKeys);
   });
+  sameKeys.push('return true;');
   const fields = printCLets(s.fields, tileLeaves);
   body.push(...fields.lets, ...fields.exprs.map((x, i) => `t.v${i} = ${x};`), 'return true;');
   const m = printCLets([s.mask], maskTileLeaves);
   return {
     tileUniform: true,
+    keyAtoms: s.atoms.some((a) => a.on === 'k'),
+    sameKeysBody: statements(sameKeys, '    '),
     tileFields: s.fields.map((f, i) => ({ ctype: ctype(f.type), name: `v${i}` })),
     tileBody: statements(body, '    '),
     tileMaskLets: statements(m.lets, '    '),

@@ -65,14 +65,25 @@ struct Pattern {
   template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
     (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
     int u0, u0_end;
-    { const int q = qlo;  u0 = (q >> 6); }
-    { const int q = qhi;  u0_end = (q >> 6); }
+    { const int q = qlo; u0 = (q >> 6); }
+    { const int q = qhi; u0_end = (q >> 6); }
     if (u0 != u0_end) return false;
     int u1, u1_end;
-    { const int k = klo;  u1 = (k >> 6); }
-    { const int k = khi;  u1_end = (k >> 6); }
+    { const int k = klo; u1 = (k >> 6); }
+    { const int k = khi; u1_end = (k >> 6); }
     if (u1 != u1_end) return false;
     t.v0 = ((attnc::iabs(attnc::isub(u0, u1)) <= 1) | (u0 < 1) | (u0 >= ((attnc::isub(attnc::iadd(P.q_len, 64), 1) >> 6) - 1)) | (u1 < 1) | (u1 >= ((attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6) - 1)) | (attnc::fmod_(((int)(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::hash_step(attnc::HASH_SEED, (uint32_t)(int32_t)(u0)), (uint32_t)(int32_t)(u1)), (uint32_t)(int32_t)(h)), (uint32_t)(int32_t)(0)) & attnc::HASH_MASK)), (attnc::isub(attnc::iadd(P.kv_len, 64), 1) >> 6)) < 3));
+    return true;
+  }
+  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
+  static constexpr bool KEY_ATOMS = true;
+  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
+  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
+    (void)P; (void)b; (void)h; (void)ka; (void)kb;
+    int u1, u1_end;
+    { const int k = ka; u1 = (k >> 6); }
+    { const int k = kb; u1_end = (k >> 6); }
+    if (u1 != u1_end) return false;
     return true;
   }
   /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */

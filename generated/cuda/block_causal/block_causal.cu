@@ -65,14 +65,25 @@ struct Pattern {
   template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
     (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
     int u0, u0_end;
-    { const int k = klo;  u0 = attnc::fdiv_pos(k, 1560); }
-    { const int k = khi;  u0_end = attnc::fdiv_pos(k, 1560); }
+    { const int k = klo; u0 = attnc::fdiv_pos(k, 1560); }
+    { const int k = khi; u0_end = attnc::fdiv_pos(k, 1560); }
     if (u0 != u0_end) return false;
     int u1, u1_end;
-    { const int q = qlo;  u1 = attnc::fdiv_pos(q, 1560); }
-    { const int q = qhi;  u1_end = attnc::fdiv_pos(q, 1560); }
+    { const int q = qlo; u1 = attnc::fdiv_pos(q, 1560); }
+    { const int q = qhi; u1_end = attnc::fdiv_pos(q, 1560); }
     if (u1 != u1_end) return false;
     t.v0 = (u0 <= u1);
+    return true;
+  }
+  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
+  static constexpr bool KEY_ATOMS = true;
+  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
+  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
+    (void)P; (void)b; (void)h; (void)ka; (void)kb;
+    int u0, u0_end;
+    { const int k = ka; u0 = attnc::fdiv_pos(k, 1560); }
+    { const int k = kb; u0_end = attnc::fdiv_pos(k, 1560); }
+    if (u0 != u0_end) return false;
     return true;
   }
   /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */

@@ -67,6 +67,13 @@ struct Pattern {
     (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
     return false;
   }
+  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
+  static constexpr bool KEY_ATOMS = false;
+  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
+  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
+    (void)P; (void)b; (void)h; (void)ka; (void)kb;
+    return false;
+  }
   /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */
   template <class PP> ATTNC_HD static bool mask_tile(const PP& P, const Tile& t, int b, int h, int q, int k) {
     (void)P; (void)t; (void)b; (void)h; (void)q; (void)k;

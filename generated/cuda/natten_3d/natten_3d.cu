@@ -67,20 +67,31 @@ struct Pattern {
   template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
     (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
     int u0, u0_end;
-    { const int q = qlo;  u0 = (q >> 10); }
-    { const int q = qhi;  u0_end = (q >> 10); }
+    { const int q = qlo; u0 = (q >> 10); }
+    { const int q = qhi; u0_end = (q >> 10); }
     if (u0 != u0_end) return false;
     int u1, u1_end;
-    { const int k = klo;  u1 = (k >> 10); }
-    { const int k = khi;  u1_end = (k >> 10); }
+    { const int k = klo; u1 = (k >> 10); }
+    { const int k = khi; u1_end = (k >> 10); }
     if (u1 != u1_end) return false;
     int u2, u2_end;
-    { const int q = qlo;  u2 = (q >> 5); }
-    { const int q = qhi;  u2_end = (q >> 5); }
+    { const int q = qlo; u2 = (q >> 5); }
+    { const int q = qhi; u2_end = (q >> 5); }
     if (u2 != u2_end) return false;
     t.v0 = attnc::amin(attnc::amax(((u2 & 31) - 3), 0), 25);
     t.v1 = (attnc::amin(attnc::amax(((u2 & 31) - 3), 0), 25) + 7);
     t.v2 = ((attnc::amin(attnc::amax(attnc::isub(u0, 1), 0), 13) <= u1) & (u1 < (attnc::amin(attnc::amax(attnc::isub(u0, 1), 0), 13) + 3)));
+    return true;
+  }
+  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
+  static constexpr bool KEY_ATOMS = true;
+  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
+  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
+    (void)P; (void)b; (void)h; (void)ka; (void)kb;
+    int u1, u1_end;
+    { const int k = ka; u1 = (k >> 10); }
+    { const int k = kb; u1_end = (k >> 10); }
+    if (u1 != u1_end) return false;
     return true;
   }
   /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */

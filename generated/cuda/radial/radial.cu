@@ -69,18 +69,29 @@ struct Pattern {
   template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
     (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
     int u0, u0_end;
-    { const int k = klo;  u0 = attnc::fdiv_pos(k, 3600); }
-    { const int k = khi;  u0_end = attnc::fdiv_pos(k, 3600); }
+    { const int k = klo; u0 = attnc::fdiv_pos(k, 3600); }
+    { const int k = khi; u0_end = attnc::fdiv_pos(k, 3600); }
     if (u0 != u0_end) return false;
     int u1, u1_end;
-    { const int q = qlo;  u1 = attnc::fdiv_pos(q, 3600); }
-    { const int q = qhi;  u1_end = attnc::fdiv_pos(q, 3600); }
+    { const int q = qlo; u1 = attnc::fdiv_pos(q, 3600); }
+    { const int q = qhi; u1_end = attnc::fdiv_pos(q, 3600); }
     if (u1 != u1_end) return false;
     t.v0 = attnc::imul(3600, u1);
     t.v1 = attnc::imul(3600, u0);
     t.v2 = attnc::amax(attnc::fdiv(2048, ((attnc::iabs(attnc::isub(u1, u0)) >= 1024) ? 1024 : ((attnc::iabs(attnc::isub(u1, u0)) >= 512) ? 512 : ((attnc::iabs(attnc::isub(u1, u0)) >= 256) ? 256 : ((attnc::iabs(attnc::isub(u1, u0)) >= 128) ? 128 : ((attnc::iabs(attnc::isub(u1, u0)) >= 64) ? 64 : ((attnc::iabs(attnc::isub(u1, u0)) >= 32) ? 32 : ((attnc::iabs(attnc::isub(u1, u0)) >= 16) ? 16 : ((attnc::iabs(attnc::isub(u1, u0)) >= 8) ? 8 : ((attnc::iabs(attnc::isub(u1, u0)) >= 4) ? 4 : ((attnc::iabs(attnc::isub(u1, u0)) >= 2) ? 2 : 1))))))))))), 128);
     t.v3 = ((2048 >= (128 * ((attnc::iabs(attnc::isub(u1, u0)) >= 1024) ? 1024 : ((attnc::iabs(attnc::isub(u1, u0)) >= 512) ? 512 : ((attnc::iabs(attnc::isub(u1, u0)) >= 256) ? 256 : ((attnc::iabs(attnc::isub(u1, u0)) >= 128) ? 128 : ((attnc::iabs(attnc::isub(u1, u0)) >= 64) ? 64 : ((attnc::iabs(attnc::isub(u1, u0)) >= 32) ? 32 : ((attnc::iabs(attnc::isub(u1, u0)) >= 16) ? 16 : ((attnc::iabs(attnc::isub(u1, u0)) >= 8) ? 8 : ((attnc::iabs(attnc::isub(u1, u0)) >= 4) ? 4 : ((attnc::iabs(attnc::isub(u1, u0)) >= 2) ? 2 : 1)))))))))))) | (attnc::fmod_(attnc::iabs(attnc::isub(u1, u0)), ((128 * ((attnc::iabs(attnc::isub(u1, u0)) >= 1024) ? 1024 : ((attnc::iabs(attnc::isub(u1, u0)) >= 512) ? 512 : ((attnc::iabs(attnc::isub(u1, u0)) >= 256) ? 256 : ((attnc::iabs(attnc::isub(u1, u0)) >= 128) ? 128 : ((attnc::iabs(attnc::isub(u1, u0)) >= 64) ? 64 : ((attnc::iabs(attnc::isub(u1, u0)) >= 32) ? 32 : ((attnc::iabs(attnc::isub(u1, u0)) >= 16) ? 16 : ((attnc::iabs(attnc::isub(u1, u0)) >= 8) ? 8 : ((attnc::iabs(attnc::isub(u1, u0)) >= 4) ? 4 : ((attnc::iabs(attnc::isub(u1, u0)) >= 2) ? 2 : 1))))))))))) >> 11)) == 0));
     t.v4 = ((u0 < 1) | (attnc::iabs(attnc::isub(u1, u0)) <= 1));
+    return true;
+  }
+  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
+  static constexpr bool KEY_ATOMS = true;
+  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
+  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
+    (void)P; (void)b; (void)h; (void)ka; (void)kb;
+    int u0, u0_end;
+    { const int k = ka; u0 = attnc::fdiv_pos(k, 3600); }
+    { const int k = kb; u0_end = attnc::fdiv_pos(k, 3600); }
+    if (u0 != u0_end) return false;
     return true;
   }
   /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */

@@ -3,6 +3,7 @@
 #include "band.h"
 #include "box_tiles.cuh"
 #include "forward_sm80.cuh"
+#include "tile_mask.h"
 
 // attnc CUDA runtime. Hopper path (sm_90a): the same tile body on warpgroup MMAs (`wgmma.mma_async`).
 //
@@ -185,56 +186,27 @@ struct AllLive {
 };
 
 /**
- * The mask of one PARTIAL kv step as bits: bit 4 j + e is element e of column group j of this
- * thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the whole tile lies
- * within q_len x kv_len, so the range checks and clamps are left out. Pattern::MASK_UNROLL column
- * groups are evaluated together. `mask(q, k)` is the pattern's mask at a point inside the sequences.
+ * The mask of one PARTIAL kv step as bits (tile_mask.h): bit 4 j + e is element e of column
+ * group j of this thread's accumulator fragment (rows g and g + 8 of its warp's 16). INSIDE: the
+ * whole tile lies within q_len x kv_len, so the range checks and clamps are left out.
+ * Pattern::MASK_UNROLL column groups are evaluated together; a tile-uniform pattern takes
+ * tile_mask_word.
  */
 struct BitMask {
   uint64_t bits;
   __device__ __forceinline__ bool live(int j, int e) const { return (bits >> (4 * j + e)) & 1; }
 };
-template <bool INSIDE, class Pat, typename T, int BN, int UNROLL, class Mask>
-__device__ __forceinline__ BitMask mask_bits_with(const Params<Pat, T>& P, int tid, int q0, int k0, const Mask& mask) {
-  const int lane = tid % 32;
-  const int qa = q0 + (tid / 32) * 16 + lane / 4, qb = qa + 8;
-  const int qa_c = INSIDE ? qa : amin(qa, P.q_len - 1), qb_c = INSIDE ? qb : amin(qb, P.q_len - 1);
-  const bool qa_in = INSIDE || qa < P.q_len, qb_in = INSIDE || qb < P.q_len;
-  uint64_t bits = 0;
-  #pragma unroll (UNROLL)
-  for (int j = 0; j < BN / 8; j++) {
-    const int k = k0 + j * 8 + 2 * (lane % 4);
-    const int k1 = k + 1;
-    const bool k_in = INSIDE || k < P.kv_len, k1_in = INSIDE || k1 < P.kv_len;
-    const int k_c = INSIDE ? k : amin(k, P.kv_len - 1), k1_c = INSIDE ? k1 : amin(k1, P.kv_len - 1);
-    const uint32_t m4 = (uint32_t)(qa_in & k_in & mask(qa_c, k_c)) | ((uint32_t)(qa_in & k1_in & mask(qa_c, k1_c)) << 1) |
-                        ((uint32_t)(qb_in & k_in & mask(qb_c, k_c)) << 2) | ((uint32_t)(qb_in & k1_in & mask(qb_c, k1_c)) << 3);
-    bits |= (uint64_t)m4 << (4 * j);
-  }
-  return BitMask{bits};
-}
-/**
- * mask_bits_with the pattern's mask. A tile-uniform pattern first asks `Pattern::tile` about
- * this warp's rows (16, clamped into the sequence as the points are) and the tile's keys: where
- * the mask's coarse coordinates are constant there, each element evaluates `mask_tile`, the
- * rest of the mask ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts). The branch is
- * uniform per warp.
- */
 template <bool INSIDE, class Pat, typename T, int BN>
 __device__ __forceinline__ BitMask mask_bits(const Params<Pat, T>& P, int tid, int b, int h, int q0, int k0) {
+  const int warp = tid / 32, lane = tid % 32;
   if constexpr (TileUniform<Pat>::value) {
     // q0 opaque: what the masks compute from the rows alone is recomputed per tile, not hoisted
     // out of the kv loop, where it would hold registers across the products.
     asm volatile("" : "+r"(q0));
-    const int qw = q0 + (tid / 32) * 16;
-    const int qlo = INSIDE ? qw : amin(qw, P.q_len - 1), qhi = INSIDE ? qw + 15 : amin(qw + 15, P.q_len - 1);
-    const int khi = INSIDE ? k0 + BN - 1 : amin(k0 + BN - 1, P.kv_len - 1);
-    typename Pat::Tile t;
-    if (Pat::tile(P, b, h, qlo, qhi, k0, khi, t))
-      return mask_bits_with<INSIDE, Pat, T, BN, 1>(P, tid, q0, k0, [&](int q, int k) { return Pat::mask_tile(P, t, b, h, q, k); });
+    return BitMask{tile_mask_word<INSIDE, Pat, BN>(P, warp, lane, b, h, q0, k0)};
+  } else {
+    return BitMask{mask_word<INSIDE, BN, Pat::MASK_UNROLL>(P, lane, q0 + warp * 16 + lane / 4, k0, [&](int q, int k) { return Pat::mask_eager(P, b, h, q, k); })};
   }
-  constexpr int GENERAL_UNROLL = Pat::MASK_UNROLL;
-  return mask_bits_with<INSIDE, Pat, T, BN, GENERAL_UNROLL>(P, tid, q0, k0, [&](int q, int k) { return Pat::mask_eager(P, b, h, q, k); });
 }
 
 /**
