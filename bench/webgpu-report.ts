@@ -29,7 +29,6 @@ const suites = all.filter((s) => !denseRuns.includes(s));
 const keyOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}|${r.pattern}`;
 const latest = new Map<string, SuiteRow>();
 for (const s of suites) for (const r of s.rows) latest.set(keyOf(r), r);
-const replaced = new Set<SuiteRow>(suites.flatMap((s) => s.rows.filter((r) => latest.get(keyOf(r)) !== r)));
 const f = (x: number | undefined, d = 3) => (x === undefined ? '' : x.toFixed(d));
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / Math.max(1, xs.length));
@@ -70,7 +69,7 @@ lines.push('', '## Every suite pattern', '',
   '(longest-first gain = as planned / GPU ms; both timestamps, so box patterns\' rows are noisy).', '');
 const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
 {
-  const shapes = [...new Set(suites.flatMap((s) => s.rows.filter((r) => !replaced.has(r)).map(shapeOf)))];
+  const shapes = [...new Set([...latest.values()].map(shapeOf))];
   for (const shape of shapes) {
     const [dtype, D, S] = shape.split('|');
     const rows = [...latest.values()].filter((r) => shapeOf(r) === shape);

@@ -9,9 +9,12 @@
  * overheads (per item and per launch), plus the memory floor for very short queries.
  */
 import type { BoundPattern } from '../2-check/bind.ts';
-import { INPUT_BIT, sharedCost, varBits, type MExpr } from '../ir/mask.ts';
+import { INPUT_BIT, varBits } from '../ir/mask.ts';
+import { inputReads, maskOps } from '../ir/mask-cost.ts';
 import { profitableTileSpecialization, type TileSpecialization } from '../ir/tile-uniform.ts';
 import { evaluate, type EvalContext } from '../eval/evaluate.ts';
+
+export { inputReads, maskOps };
 import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
@@ -91,34 +94,6 @@ export interface SimResult {
 }
 
 /**
- * Integer operations the kernel executes per element of a PARTIAL tile, weighted by what the
- * emitted code does: `hash` mixes each argument with 9 operations; floor division and modulo
- * cost 1 (power-of-two constant: shift/mask), 4 (other constants: multiply-high and a fix-up)
- * or 10 (variable divisor); input-array reads are counted apart (they are memory loads). A
- * shared node counts once: the kernel evaluates it once (`printCLets` binds it to a local, or nvcc finds it).
- */
-export function maskOps(e: MExpr): number {
-  return sharedCost([e], ownOps);
-}
-
-function ownOps(e: MExpr): number {
-  switch (e.kind) {
-    case 'const': case 'var': case 'size': case 'param': case 'input':
-      return 0;
-    case 'call':
-      return e.fn === 'hash' ? 9 * e.args.length : 1;
-    case 'arith':
-      if ((e.op === '/' || e.op === '%') && e.type === 'int') {
-        const c = e.b.kind === 'const' ? (e.b.value as number) : undefined;
-        return c === undefined ? 10 : c > 0 && (c & (c - 1)) === 0 ? 1 : 4;
-      }
-      return 1;
-    default:
-      return 1;
-  }
-}
-
-/**
  * For a tile-uniform mask ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts), the share
  * of a PARTIAL tile's warps (16 rows each) that take the cheap path: every query atom constant
  * over the warp's rows (clamped into the sequence as the kernel clamps them) and every key atom
@@ -159,10 +134,6 @@ export function tileUniformShare(spec: TileSpecialization, shape: SimShape, bloc
   };
 }
 
-/** Input-array reads per element of a PARTIAL tile (a shared read once, as the kernel binds it). */
-export function inputReads(e: MExpr): number {
-  return sharedCost([e], (n) => (n.kind === 'input' ? 1 : 0));
-}
 
 /** Most work items (batch x heads x query blocks) one simulation lists. */
 export const MAX_SIM_WORK_ITEMS = 1 << 22;

@@ -18,11 +18,12 @@
  * The kernel evaluates each atom at the tile's first and last row (or key): floor division is
  * monotone in its dividend, so equal values there mean one value over the tile. Where every
  * atom is uniform it fills the fields and evaluates the rest per element; otherwise the
- * general mask. Radial attention's PARTIAL tiles drop from about 100 integer operations per
- * element (its band width `window / 2^floor(log2 d)` and the `d % ...` test, per element) to
- * a handful.
+ * general mask. Radial attention's PARTIAL tiles drop from 78 counted operations per element
+ * (`maskOps`: its band width `window / 2^floor(log2 d)` and the `d % ...` test, per element)
+ * to 9.
  */
-import { and, children, mapChildren, or, sharedCost, structId, varBits, type MExpr } from './mask.ts';
+import { and, children, mapChildren, or, structId, varBits, type MExpr } from './mask.ts';
+import { maskOps } from './mask-cost.ts';
 
 /** Smallest constant divisor of a query atom: a warp's 16 rows must fit between boundaries. */
 export const MIN_Q_DIVISOR = 16;
@@ -133,32 +134,7 @@ export function specializeTile(mask: MExpr): TileSpecialization | undefined {
 }
 
 /**
- * A rough count of the integer operations that evaluating one node costs on a GPU: a floor
- * division or remainder by a power of two is one shift or AND, by another constant a
- * multiply-high and a fix-up, by a runtime value a full division (about 20 instructions);
- * an input read is a load. Used to decide whether a specialization pays.
- */
-export function opCost(e: MExpr): number {
-  switch (e.kind) {
-    case 'const': case 'var': case 'size': case 'param': return 0;
-    case 'input': return 4;
-    case 'arith':
-      if (e.type === 'int' && (e.op === '/' || e.op === '%')) {
-        if (!isConstDivisor(e.b)) return 24;
-        const c = e.b.value as number;
-        return c > 0 && (c & (c - 1)) === 0 ? 1 : 4;
-      }
-      return 1;
-    case 'call': return e.fn === 'hash' ? 4 * e.args.length : e.fn === 'select' || e.fn === 'abs' ? 2 : e.args.length - 1 || 1;
-    default: return 1;
-  }
-}
-
-/** Per-element cost of a mask as printed (shared nodes once; compiler/ir/mask.ts sharedCost). */
-export const elementCost = (mask: MExpr) => sharedCost([mask], opCost);
-
-/**
- * The specialization when it saves at least `MIN_SAVED_OPS` operations per element and
+ * The specialization when it saves at least `MIN_SAVED_OPS` operations per element (`maskOps`) and
  * keeps at most `MAX_COST_RATIO` of the general mask's cost: a cheap mask gains too little to
  * pay for the test per tile and the second copy of the PARTIAL loop.
  */
@@ -167,6 +143,6 @@ export const MAX_COST_RATIO = 0.6;
 export function profitableTileSpecialization(mask: MExpr): TileSpecialization | undefined {
   const s = specializeTile(mask);
   if (!s) return undefined;
-  const before = elementCost(mask), after = elementCost(s.mask);
+  const before = maskOps(mask), after = maskOps(s.mask);
   return before - after >= MIN_SAVED_OPS && after <= MAX_COST_RATIO * before ? s : undefined;
 }

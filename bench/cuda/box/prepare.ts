@@ -89,7 +89,7 @@ function bestBox(mod: PlannerModule, len: number): Schedule | undefined {
  * false: every PARTIAL tile evaluates the whole mask per element), as its own configuration
  * `<id>_general`, to measure that path against the general one in the same run.
  */
-function prepare(c: Config, order: number, general = false): void {
+function prepare(c: Config, order: number, general = false): { bp: BoundPattern; layout: boolean } {
   const t0 = Date.now();
   if (general) c = { ...c, id: `${c.id}_general`, label: `${c.label}, general mask only` };
   const build = `box_${c.id}`;
@@ -116,15 +116,15 @@ function prepare(c: Config, order: number, general = false): void {
   fs.writeFileSync(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
   const t = (x: ReturnType<typeof tiles>) => `${x.full + x.partial} (${x.full} FULL + ${x.partial} PARTIAL${x.box ? `, box ${x.box.q}${x.box.kv !== x.box.q ? `/${x.box.kv}` : ''}` : ''})`;
   process.stdout.write(`${build}: S=${c.len} strips ${t(meta.strip)}, best box ${meta.best_box ? t(meta.best_box) : '-'}, auto ${t(meta.auto)}, element ideal ${meta.element_ideal.toFixed(1)}x [${((Date.now() - t0) / 1000).toFixed(1)} s]\n`);
+  return { bp, layout: Boolean(planner.layout) };
 }
 
 const only = process.argv[2]?.split(',');
 fs.mkdirSync(path.join(WORK, 'src'), { recursive: true });
 for (const [i, c] of CONFIGS.entries()) {
   if (only && !only.includes(c.id)) continue;
-  prepare(c, i);
+  const { bp, layout } = prepare(c, i);
   // Patterns without a layout whose kernels take the tile-uniform path: that path against the general mask.
-  const bp = bind(c.file, c.params);
-  if (!lowerToPlanner(bp).planner.layout && profitableTileSpecialization(bp.mask)) prepare(c, i, true);
+  if (!layout && profitableTileSpecialization(bp.mask)) prepare(c, i, true);
 }
 process.stdout.write(`prepared ${WORK}/src\n`);
