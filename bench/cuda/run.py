@@ -169,8 +169,10 @@ def use_path(path):
     sm90cpfew) caps the persistent grid at 3 CTAs, so that small problems run many work items per
     CTA (buffers, barriers and turns carried across items). sm90box and sm90strip: the Hopper
     kernel in box tiles wherever the pattern has them, or in strips only (ATTNC_CUDA_TILES);
-    the others leave the choice to the runtime."""
+    the others leave the choice to the runtime. sm90two: head dim 64 with two consumer warpgroups
+    (ATTNC_CUDA_CONSUMERS=2), not three."""
     base = path[:-3] if path.endswith("few") else path
+    os.environ["ATTNC_CUDA_CONSUMERS"] = "2" if base == "sm90two" else "3"
     os.environ["ATTNC_CUDA_TILES"] = {"sm90box": "box", "sm90strip": "strip"}.get(base, "auto")
     os.environ["ATTNC_CUDA_PATH"] = "sm80" if base == "sm80" else "sm90"
     os.environ["ATTNC_CUDA_TMA"] = "0" if base == "sm90cp" else "1"

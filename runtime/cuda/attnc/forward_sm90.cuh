@@ -9,6 +9,8 @@
 //
 //   qBlock    BLOCK_M = 128 query rows, one CTA of 3 warpgroups: a producer that copies Q, K
 //             and V tiles into shared memory, and 2 consumers; consumer c owns rows 64 c ..
+//             Head dim 64 (threeConsumers in launch.cuh): 192 rows and 3 consumers, each
+//             skipping the key blocks its own 64 rows do not see (planThree in plan_host.h)
 //   kvBlock   one schedule tile of BN = blockKv keys per step (64 or 128)
 //   S = Q K^T   A (Q) and B (K) read straight from shared memory by the tensor cores
 //   O += P V    A (P) from registers (the S accumulators, rounded), B (V) from shared memory,
@@ -25,8 +27,9 @@
 
 namespace attnc {
 
-constexpr int SM90_WARPGROUPS = 3;  // producer + 2 consumers
-constexpr int SM90_THREADS = SM90_WARPGROUPS * 128;
+/** Threads of a CTA with NC consumer warpgroups and the producer. */
+template <int NC> constexpr int sm90Threads() { return 128 * (NC + 1); }
+constexpr int SM90_THREADS = sm90Threads<2>();
 constexpr int SM90_BARRIER_BYTES = 128;
 // Register split (setmaxnreg): the CTA is launched with 168 registers per thread (65536 / 384,
 // rounded down to a multiple of 8), and the warpgroups can only trade registers within that
@@ -35,12 +38,14 @@ constexpr int SM90_BARRIER_BYTES = 128;
 // tile (head dim 128, 128 keys) gives the consumers 240 and leaves the producer 24, where ptxas
 // parks a few words of its copy loop; the others fit 232 and give the producer 32. Head dim
 // 256 (64 keys only: 128 keys would need 320 KB of shared memory) holds 128 O accumulators per
-// thread and takes the 240 / 24 split too.
-template <int D, int BN> struct Sm90Regs {
+// thread and takes the 240 / 24 split too. Three consumers (head dim 64: see
+// threeConsumers in launch.cuh) are launched with 128 registers per thread (65536 / 512) and split 160 / 32.
+template <int D, int BN, int NC = 2> struct Sm90Regs {
   static constexpr bool wide = (D == 128 && BN == 128) || D == 256;
   static constexpr int producer = wide ? 24 : 32;
-  static constexpr int consumer = wide ? 240 : 232;
-  static_assert(128 * (producer + 2 * consumer) <= SM90_THREADS * 168, "setmaxnreg split exceeds the CTA's registers");
+  static constexpr int consumer = NC == 3 ? 160 : wide ? 240 : 232;
+  static constexpr int launched = 65536 / sm90Threads<NC>() / 8 * 8;
+  static_assert(128 * (producer + NC * consumer) <= sm90Threads<NC>() * launched, "setmaxnreg split exceeds the CTA's registers");
   static_assert(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg counts");
 };
 
@@ -158,13 +163,13 @@ __device__ __forceinline__ void load_panels(int tid, uint32_t smem, const T* gme
   }
 }
 
-/** Issues S = Q K^T for this warpgroup's 64 rows (asynchronous: one commit group). */
-template <typename T, int D, int BN>
+/** Issues S = Q K^T for this warpgroup's 64 rows of the ROWS in `Qs` (asynchronous: one commit group). */
+template <typename T, int D, int BN, int ROWS>
 __device__ __forceinline__ void issue_qk(int wg, uint32_t Qs, uint32_t Ks, float (&s)[BN / 2]) {
   wgmma_fence();
   #pragma unroll
   for (int kk = 0; kk < D / 16; kk++) {
-    const uint64_t da = smem_desc(Qs + (kk / 4) * BLOCK_M * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024);
+    const uint64_t da = smem_desc(Qs + (kk / 4) * ROWS * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024);
     const uint64_t db = smem_desc(Ks + (kk / 4) * BN * 128 + (kk % 4) * 32, 16, 1024);
     wgmma_ss<T, BN>(s, da, db, kk > 0);
   }
@@ -347,7 +352,8 @@ template <int D> __device__ __forceinline__ void rescale(float (&o)[D / 2], cons
 struct WorkItem {
   int b, h, kvHead, qBlock, q0, nFull, nIter, fullBegin, partBegin;
 };
-template <class Pat, typename T>
+/** Work item `item` of a schedule whose query blocks have ROWS rows (64 per consumer warpgroup). */
+template <class Pat, typename T, int ROWS = BLOCK_M>
 __device__ __forceinline__ WorkItem decode_item(const Params<Pat, T>& P, int item) {
   WorkItem w;
   const int qBlock = item % P.num_q_blocks, bh = item / P.num_q_blocks;
@@ -358,17 +364,22 @@ __device__ __forceinline__ WorkItem decode_item(const Params<Pat, T>& P, int ite
   w.nFull = P.full_kv_row_ptr[row + 1] - w.fullBegin;
   w.nIter = w.nFull + P.kv_row_ptr[row + 1] - w.partBegin;
   w.qBlock = qBlock;
-  w.q0 = qBlock * BLOCK_M;
+  w.q0 = qBlock * ROWS;
   return w;
 }
-/** The key block of step i of item w: its FULL tiles, then its PARTIAL ones. */
-template <class Pat, typename T>
+/**
+ * The key block of step i of item w. Two consumers: the item's FULL tiles, then its PARTIAL
+ * ones. Three (planThree in plan_host.h): each entry is (key block << 6) | two status bits per
+ * consumer warpgroup c at bit 2 c (1 FULL, 2 PARTIAL, 0 none of its rows sees the block).
+ */
+template <class Pat, typename T, int NC = 2>
 __device__ __forceinline__ int kv_block(const Params<Pat, T>& P, const WorkItem& w, int i) {
-  return i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull];
+  if constexpr (NC == 3) return P.kv_indices[w.partBegin + i] >> 6;
+  else return i < w.nFull ? P.full_kv_indices[w.fullBegin + i] : P.kv_indices[w.partBegin + i - w.nFull];
 }
-template <class Pat, typename T, int BN>
+template <class Pat, typename T, int BN, int NC = 2>
 __device__ __forceinline__ int kv_start(const Params<Pat, T>& P, const WorkItem& w, int i) {
-  return kv_block(P, w, i) * BN;
+  return kv_block<Pat, T, NC>(P, w, i) * BN;
 }
 
 
@@ -378,14 +389,17 @@ __device__ __forceinline__ int kv_start(const Params<Pat, T>& P, const WorkItem&
  * K/V buffers cycle across items, so the producer loads the next item's Q and first tiles
  * while the consumers finish the current one.
  */
-template <class Pat, typename T, int D, int BN, bool BOX>
-__global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<Pat, T> P, const __grid_constant__ Sm90Maps M) {
+template <class Pat, typename T, int D, int BN, bool BOX, int NC = 2>
+__global__ void __launch_bounds__(sm90Threads<NC>(), 1) attnc_forward_sm90_kernel(const __grid_constant__ Params<Pat, T> P, const __grid_constant__ Sm90Maps M) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  static_assert(NC == 2 || (NC == 3 && !BOX), "three consumers: strips only");
+  constexpr int ROWS = 64 * NC;  // the query block: 64 rows per consumer
+  constexpr int CONSUMER_THREADS = 128 * NC;
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // 1024-byte aligned base: the swizzle pattern repeats every 8 rows of 128 bytes.
   const uint32_t base = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
   constexpr uint32_t KV_BYTES = BN * D * 2;
-  const uint32_t Qs = base, Ks = Qs + BLOCK_M * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
+  const uint32_t Qs = base, Ks = Qs + ROWS * D * 2, Vs = Ks + 2 * KV_BYTES, bars = Vs + 2 * KV_BYTES;
   // mbarriers, 8 bytes each: Q full, Q empty; K full [2]; V full [2]; K empty [2]; V empty [2].
   const uint32_t fullQ = bars, emptyQ = bars + 8, fullK = bars + 16, fullV = bars + 32, emptyK = bars + 48, emptyV = bars + 64;
   // Box tiles: the run tables after the barriers (box_tiles.cuh).
@@ -394,10 +408,10 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   if (threadIdx.x == 0) {
     const int copiers = M.enabled ? 1 : 128;  // arrivals per full barrier: the TMA thread, or every cp.async thread
     mbar_init(fullQ, copiers);
-    mbar_init(emptyQ, 256);
+    mbar_init(emptyQ, CONSUMER_THREADS);
     for (int st = 0; st < 2; st++) {
       mbar_init(fullK + 8 * st, copiers); mbar_init(fullV + 8 * st, copiers);
-      mbar_init(emptyK + 8 * st, 256); mbar_init(emptyV + 8 * st, 256);
+      mbar_init(emptyK + 8 * st, CONSUMER_THREADS); mbar_init(emptyV + 8 * st, CONSUMER_THREADS);
     }
   }
   __syncthreads();
@@ -405,7 +419,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   if (threadIdx.x < 128) {
     // Producer: per item, Q once it is free, then K_i and V_i into buffer (step % 2) once the
     // consumers have released it. `step` counts kv steps across items.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::producer));
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN, NC>::producer));
     const int tid = threadIdx.x;
     int step = 0, j = 0;
     // Two loops of the same shape, not one loop with a branch per copy: on the producer's few
@@ -418,8 +432,8 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
         for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
           const WorkItem w = decode_item(P, P.cta_items[pos]);
           mbar_wait(emptyQ, (j & 1) ^ 1);
-          mbar_arrive_expect_tx(fullQ, BLOCK_M * D * 2);
-          tma_box_panels<D, BLOCK_M>(Qs, &M.q, tab, rowsQ, q_corner(P, w.qBlock).tok, w.h, w.b, fullQ);
+          mbar_arrive_expect_tx(fullQ, ROWS * D * 2);
+          tma_box_panels<D, ROWS>(Qs, &M.q, tab, rowsQ, q_corner(P, w.qBlock).tok, w.h, w.b, fullQ);
           #pragma unroll 1
           for (int i = 0; i < w.nIter; i++, step++) {
             const int st = step & 1, phase = (step >> 1) & 1;
@@ -440,14 +454,14 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       if (tid == 0) {
         #pragma unroll 1
         for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
-          const WorkItem w = decode_item(P, P.cta_items[pos]);
+          const WorkItem w = decode_item<Pat, T, ROWS>(P, P.cta_items[pos]);
           mbar_wait(emptyQ, (j & 1) ^ 1);
-          mbar_arrive_expect_tx(fullQ, BLOCK_M * D * 2);
-          tma_panels<D, BLOCK_M>(Qs, &M.q, w.q0, w.h, w.b, fullQ);
+          mbar_arrive_expect_tx(fullQ, ROWS * D * 2);
+          tma_panels<D, ROWS>(Qs, &M.q, w.q0, w.h, w.b, fullQ);
           #pragma unroll 1
           for (int i = 0; i < w.nIter; i++, step++) {
             const int st = step & 1, phase = (step >> 1) & 1;
-            const int k0 = kv_start<Pat, T, BN>(P, w, i);
+            const int k0 = kv_start<Pat, T, BN, NC>(P, w, i);
             mbar_wait(emptyK + 8 * st, phase ^ 1);
             mbar_arrive_expect_tx(fullK + 8 * st, KV_BYTES);
             tma_panels<D, BN>(Ks + st * KV_BYTES, &M.k, k0, w.kvHead, w.b, fullK + 8 * st);
@@ -463,14 +477,14 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
       // Few live values: the producer runs on Sm90Regs::producer registers, so row pointers are
       // recomputed per step from (b, kvHead) rather than held.
-      const WorkItem w = decode_item(P, P.cta_items[pos]);
+      const WorkItem w = decode_item<Pat, T, ROWS>(P, P.cta_items[pos]);
       mbar_wait(emptyQ, (j & 1) ^ 1);
-      load_panels<T, D, BLOCK_M>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0, D);  // unpadded here: launchSm90
+      load_panels<T, D, ROWS>(tid, Qs, P.q + (w.b * P.q_stride_b + w.h * P.q_stride_h + (int64_t)w.q0 * P.q_stride_s), P.q_stride_s, P.q_len - w.q0, D);  // unpadded here: launchSm90
       cp_async_arrive(fullQ);
       #pragma unroll 1
       for (int i = 0; i < w.nIter; i++, step++) {
         const int st = step & 1, phase = (step >> 1) & 1;
-        const int k0 = kv_start<Pat, T, BN>(P, w, i);
+        const int k0 = kv_start<Pat, T, BN, NC>(P, w, i);
         mbar_wait(emptyK + 8 * st, phase ^ 1);
         load_panels<T, D, BN>(tid, Ks + st * KV_BYTES, P.k + (w.b * P.k_stride_b + w.kvHead * P.k_stride_h + (int64_t)k0 * P.k_stride_s), P.k_stride_s, P.kv_len - k0, D);  // unpadded here: launchSm90
         cp_async_arrive(fullK + 8 * st);
@@ -484,18 +498,20 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
   }
 
   // Consumers. Step i: S_i = Q K_i is issued, then O += P_{i-1} V_{i-1}; the softmax of S_i runs
-  // while the second product is on the tensor cores. The two consumers take turns to issue
-  // (named barriers 1 and 2, "ping-pong"): one's products run while the other's softmax does.
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN>::consumer));
-  // SERIAL (head dim 256): a consumer's softmax of S_i waits for its own P_{i-1} V_{i-1} (the
-  // other consumer's products still run beside it), so P needs one register copy, not two: 128
-  // O accumulators leave no room for the second.
-  constexpr bool SERIAL = D > 128;
-  const int tid = threadIdx.x - 128, wg = tid / 128;
+  // while the second product is on the tensor cores. The consumers take turns to issue (named
+  // barriers 1 .. NC, "ping-pong"): one's products run while the others' softmax does.
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(Sm90Regs<D, BN, NC>::consumer));
+  // SERIAL (head dim 256, and three consumers): a consumer's softmax of S_i waits for its own
+  // P_{i-1} V_{i-1} (the other consumers' products still run beside it), so P needs one register
+  // copy, not two: 128 O accumulators, or 160 registers per thread, leave no room for the second.
+  constexpr bool SERIAL = D > 128 || NC == 3;
+  // wg broadcast from lane 0: the compiler then knows it is the same in the whole warp, so
+  // products under a branch on a consumer's own status are not serialized.
+  const int tid = threadIdx.x - 128, wg = __shfl_sync(0xffffffffu, tid / 128, 0);
   int step = 0, j = 0;
   #pragma unroll 1
   for (int pos = P.cta_ptr[blockIdx.x]; pos < P.cta_ptr[blockIdx.x + 1]; pos++, j++) {
-    const WorkItem w = decode_item(P, P.cta_items[pos]);
+    const WorkItem w = decode_item<Pat, T, ROWS>(P, P.cta_items[pos]);
     const int nIter = w.nIter, nFull = w.nFull, q0 = w.q0, b = w.b, h = w.h;
     // Box tiles: the tokens of this thread's two query rows (-1: padding).
     int qtok[2] = {0, 0};
@@ -510,23 +526,62 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
     #pragma unroll
     for (int d = 0; d < D / 2; d++) o[d] = 0.f;
     uint32_t p[BN / 16][4];
-    // Turns: consumer c waits on barrier 1 + c before issuing and then releases the other one;
+    // Turns: consumer c waits on barrier 1 + c before issuing and then releases the next one;
     // consumer 0 goes first. Each barrier sees as many arrivals as waits (nIter + 1 rounds).
     auto myTurn = [&]() { named_sync(1 + wg, 256); };
-    auto yieldTurn = [&](int round) { if (!(wg == 1 && round == nIter)) named_arrive(2 - wg, 256); };
-    if (wg == 1 && nIter > 0) named_arrive(1, 256);
+    auto yieldTurn = [&](int round) { if (!(wg == NC - 1 && round == nIter)) named_arrive(1 + (wg + 1) % NC, 256); };
+    if (wg == NC - 1 && nIter > 0) named_arrive(1, 256);
     mbar_wait(fullQ, j & 1);
     if (nIter == 0) mbar_arrive(emptyQ);
+    // Whether this consumer has the previous step's P V product still to issue (its V buffer is
+    // held until then). Two consumers: every step but the first; three: unless it skipped that step.
+    bool pending = false;
     for (int i = 0; i < nIter; i++) {
-      const int cur = step + i, prev = cur - 1;
+      const int cur = step + i;
       const int st = cur & 1, phase = (cur >> 1) & 1;
-      const int pst = prev & 1, pphase = (prev >> 1) & 1;
-      const int kvb = kv_block(P, w, i), k0 = kvb * BN;
+      const int pst = (cur - 1) & 1, pphase = ((cur - 1) >> 1) & 1;
+      if constexpr (NC == 2) pending = i > 0;
+      int kvb, status;
+      if constexpr (NC == 3) {
+        const int e = P.kv_indices[w.partBegin + i];
+        kvb = e >> 6;
+        status = (e >> (2 * wg)) & 3;
+        if (status == 0) {
+          // None of this consumer's rows sees the block: finish its pending product and
+          // release the block's buffers (after they have landed: an arrival counts toward the
+          // barrier's current phase) without computing.
+          // (Each branch issues and retires its own products: no product is in flight where
+          // the warpgroups' paths part, which would make the compiler serialize them.)
+          myTurn();
+          if (pending) {
+            mbar_wait(fullV + 8 * pst, pphase);
+            if (!M.enabled) fence_proxy_async();
+            issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+            yieldTurn(i);
+            wgmma_wait<0>();
+            fence_regs(o);
+            mbar_arrive(emptyV + 8 * pst);
+            pending = false;
+          } else {
+            yieldTurn(i);
+          }
+          mbar_wait(fullK + 8 * st, phase);
+          mbar_arrive(emptyK + 8 * st);
+          if (i == nIter - 1) mbar_arrive(emptyQ);
+          mbar_wait(fullV + 8 * st, phase);
+          mbar_arrive(emptyV + 8 * st);
+          continue;
+        }
+      } else {
+        kvb = kv_block(P, w, i);
+        status = i < nFull ? 1 : 2;
+      }
+      const int k0 = kvb * BN;
       // The mask before this consumer's turn: no product of its own is in flight, while the
-      // other consumer's are on the tensor cores. Tiles inside q_len x kv_len skip the range
+      // other consumers' are on the tensor cores. Tiles inside q_len x kv_len skip the range
       // checks; those of a diagonal pattern evaluate one point per diagonal (not with score
       // modifications: see usesDiagonalBand in compiler/ir/diagonal.ts).
-      const bool full = i < nFull, inside = q0 + BLOCK_M <= P.q_len && k0 + BN <= P.kv_len;
+      const bool full = status == 1, inside = q0 + ROWS <= P.q_len && k0 + BN <= P.kv_len;
       const bool band = !BOX && Pat::DIAGONAL_BAND && !full && inside;
       BitMask bm{~0ull};
       BandMask<BN> dm;
@@ -540,8 +595,20 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       mbar_wait(fullK + 8 * st, phase);
       if (!M.enabled) fence_proxy_async();  // cp.async wrote through the generic proxy
       float s[BN / 2];
-      issue_qk<T, D, BN>(wg, Qs, Ks + st * KV_BYTES, s);
-      if (i > 0) {
+      if constexpr (NC == 3) {
+        // SERIAL: nothing is in flight here, so the branch on this consumer's own past is cheap.
+        if (pending) {
+          mbar_wait(fullV + 8 * pst, pphase);
+          if (!M.enabled) fence_proxy_async();
+          issue_qk<T, D, BN, ROWS>(wg, Qs, Ks + st * KV_BYTES, s);
+          issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+        } else {
+          issue_qk<T, D, BN, ROWS>(wg, Qs, Ks + st * KV_BYTES, s);
+        }
+        yieldTurn(i);
+        wgmma_wait<0>();
+      } else if (pending) {
+        issue_qk<T, D, BN, ROWS>(wg, Qs, Ks + st * KV_BYTES, s);
         mbar_wait(fullV + 8 * pst, pphase);
         if (!M.enabled) fence_proxy_async();
         issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
@@ -549,6 +616,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
         if constexpr (SERIAL) wgmma_wait<0>();  // both retired: P_i may overwrite p
         else wgmma_wait<1>();  // groups retire in order: S_i is ready, the P V product may still run
       } else {
+        issue_qk<T, D, BN, ROWS>(wg, Qs, Ks + st * KV_BYTES, s);
         yieldTurn(i);
         wgmma_wait<0>();
       }
@@ -558,7 +626,7 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
       float alpha[2];
       if constexpr (SERIAL) {
         fence_regs(o);
-        if (i > 0) mbar_arrive(emptyV + 8 * pst);
+        if (pending) mbar_arrive(emptyV + 8 * pst);
         if (full) softmax_step<AllLive, Pat, T, BN>(P, tid, b, h, q0, k0, AllLive{}, s, m, l, alpha, p);
         else if (band) softmax_step<BandMask<BN>, Pat, T, BN>(P, tid, b, h, q0, k0, dm, s, m, l, alpha, p);
         else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, p);
@@ -570,24 +638,30 @@ __global__ void __launch_bounds__(SM90_THREADS, 1) attnc_forward_sm90_kernel(con
         else softmax_step<BitMask, Pat, T, BN>(P, tid, b, h, q0, k0, bm, s, m, l, alpha, pn);
         wgmma_wait<0>();
         fence_regs(o);
-        if (i > 0) mbar_arrive(emptyV + 8 * pst);
+        if (pending) mbar_arrive(emptyV + 8 * pst);
         // Here, not between the next step's two issues: rescaling O there (S_i running) measured
         // 12-27% slower on an H200 (the rescale A/B in bench/results, cuda-h200-ab-rescale-*.json).
         rescale<D>(o, alpha);
         #pragma unroll
         for (int kk = 0; kk < BN / 16; kk++) { p[kk][0] = pn[kk][0]; p[kk][1] = pn[kk][1]; p[kk][2] = pn[kk][2]; p[kk][3] = pn[kk][3]; }
       }
+      pending = true;
     }
     if (nIter > 0) {
-      const int last = step + nIter - 1;
+      const int pst = (step + nIter - 1) & 1, pphase = ((step + nIter - 1) >> 1) & 1;
+      if constexpr (NC == 2) pending = true;
       myTurn();
-      mbar_wait(fullV + 8 * (last & 1), (last >> 1) & 1);
-      if (!M.enabled) fence_proxy_async();
-      issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);
-      yieldTurn(nIter);
-      wgmma_wait<0>();
-      fence_regs(o);
-      mbar_arrive(emptyV + 8 * (last & 1));
+      if (pending) {
+        mbar_wait(fullV + 8 * pst, pphase);
+        if (!M.enabled) fence_proxy_async();
+        issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+        yieldTurn(nIter);
+        wgmma_wait<0>();
+        fence_regs(o);
+        mbar_arrive(emptyV + 8 * pst);
+      } else {
+        yieldTurn(nIter);
+      }
     }
     step += nIter;
 

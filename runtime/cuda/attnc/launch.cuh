@@ -10,6 +10,7 @@
 //   ATTNC_CUDA_TMA=0         the Hopper kernel's cp.async producer instead of TMA copies
 //   ATTNC_CUDA_BALANCE=0     work items in their natural order, dealt round-robin
 //   ATTNC_CUDA_CTAS=N        at most N persistent CTAs (tests: several items per CTA)
+//   ATTNC_CUDA_CONSUMERS=2   head dim 64 on Hopper: two consumer warpgroups (128-row blocks), not three
 #pragma once
 #include <atomic>
 #include <cstdio>
@@ -57,6 +58,7 @@ struct DeviceArrays {
 struct DeviceSchedule {
   DeviceArrays arrays;  // groupOf, rowPtr, idx, fullRowPtr, fullIdx, order, ctaPtr, ctaItems
   int block_kv = 0, sched_batch = 1, num_q_blocks = 0, work_items = 0, ctas = 0;
+  int consumers = 2;  // the Hopper kernel's consumer warpgroups (3: planThree)
   int box_axes = 0;  // box tiles: the layout's axes and the blocks' geometry (0: strips)
   host::BoxGeometry geo{};
 };
@@ -150,6 +152,17 @@ int boxTiles(const typename Pat::Args* a) {
   }
 }
 
+/**
+ * Whether the forward of `a` may run the Hopper kernel with three consumer warpgroups
+ * (planThree): head dim exactly 64 (a padded one may need the mma.sync kernel: launchSm90), on a
+ * device with the Hopper kernels, unless ATTNC_CUDA_CONSUMERS=2. The plan then takes it for
+ * strips of 128-key blocks (planForward).
+ */
+template <class Args>
+bool threeConsumers(const Args* a) {
+  return a->head_dim == 64 && !envIs("ATTNC_CUDA_CONSUMERS", "2") && sm90Available();
+}
+
 /** The forward schedule of `a`'s shape: planned on first use (one persistent CTA per SM), then cached with its device copy. */
 template <class Pat>
 int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
@@ -163,24 +176,33 @@ int planForward(const typename Pat::Args* args, DeviceSchedule* out) {
   if (const char* cap = std::getenv("ATTNC_CUDA_CTAS")) { const int n = std::atoi(cap); if (n >= 1 && n < sms) sms = n; }
   const bool balance = !envIs("ATTNC_CUDA_BALANCE", "0");
   const int tiles = boxTiles<Pat>(a);
+  const bool three = threeConsumers(a);
   std::string key;
   std::vector<std::vector<int>> host;
   HostInputs inputs;
-  int rc = shapeKey<Pat>(a, std::to_string(dev) + ":" + std::to_string(sms) + (balance ? ":lpt" : ":plain") + ":tiles" + std::to_string(tiles), key, host, inputs);
+  int rc = shapeKey<Pat>(a, std::to_string(dev) + ":" + std::to_string(sms) + (balance ? ":lpt" : ":plain") + ":tiles" + std::to_string(tiles) + (three ? ":c3" : ":c2"), key, host,
+                         inputs);
   if (rc != ATTNC_OK) return rc;
   if (cache.find(key, out)) return ATTNC_OK;
-  const HostPlan h = planBest<Pat>(a, sms, inputs, balance, tiles);
+  HostPlan h = planBest<Pat>(a, sms, inputs, balance, tiles);
+  // Three consumers where the best plan is strips of 128-key blocks (the kernel is built for those only).
+  if (three && h.box_axes == 0 && h.block_kv == 128) {
+    typename Pat::Args ab = *a;
+    ab.block_kv = 128;
+    h = planThree<Pat>(&ab, sms, inputs, balance);
+  }
   if (envIs("ATTNC_CUDA_VERBOSE", "1")) {
     // What the planner chose, once per planned shape (stderr).
     std::string shape = h.box_axes ? "" : "strips";
     for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : "boxes ") + std::to_string(h.geo.q.shape[i]);
     for (int i = 0; i < h.box_axes; i++) shape += (i ? "x" : " / ") + std::to_string(h.geo.kv.shape[i]);
+    if (h.consumers == 3) shape += " of 192 rows, three consumers";
     std::fprintf(stderr, "attnc: q_len %d, kv_len %d, heads %d: %s, block_kv %d, %zu FULL and %zu PARTIAL tiles\n", a->q_len, a->kv_len, a->heads, shape.c_str(), h.block_kv,
                  h.fullIdx.size(), h.idx.size());
   }
   DeviceSchedule d;
   d.block_kv = h.block_kv; d.sched_batch = h.sched_batch; d.num_q_blocks = h.num_q_blocks; d.work_items = h.work_items; d.ctas = h.ctas;
-  d.box_axes = h.box_axes; d.geo = h.geo;
+  d.consumers = h.consumers; d.box_axes = h.box_axes; d.geo = h.geo;
   rc = d.arrays.upload({&h.groupOf, &h.rowPtr, &h.idx, &h.fullRowPtr, &h.fullIdx, &h.order, &h.ctaPtr, &h.ctaItems});
   if (rc != ATTNC_OK) return rc;
   cache.put(key, d);
@@ -260,7 +282,7 @@ Params<Pat, T> forwardParams(const typename Pat::Args* a, const DeviceSchedule& 
   Params<Pat, T> p{};
   static_cast<typename Pat::Values&>(p) = Pat::values(a);
   fillForwardTensors(p, a);
-  p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch;
+  p.num_q_blocks = s.num_q_blocks; p.block_kv = s.block_kv; p.sched_batch = s.sched_batch; p.consumers = s.consumers;
   const DeviceArrays& d = s.arrays;
   p.group_of = d.at(0); p.kv_row_ptr = d.at(1); p.kv_indices = d.at(2); p.full_kv_row_ptr = d.at(3); p.full_kv_indices = d.at(4);
   p.work_order = d.at(5); p.cta_ptr = d.at(6); p.cta_items = d.at(7);
@@ -325,27 +347,28 @@ bool encodeMap(CUtensorMap* m, const void* ptr, const int64_t* stride, int batch
 /**
  * Hopper: one kv step per schedule tile (BN = block_kv); a persistent grid of one CTA per SM.
  * BOX: box tiles (box_tiles.cuh), one TMA box per run of a box's rows; planForward plans them
- * only where the maps encode (boxTiles), so a failure here is a bug.
+ * only where the maps encode (boxTiles), so a failure here is a bug. NC: consumer warpgroups
+ * (3: a schedule of planThree, query blocks of 192 rows).
  */
-template <class Pat, typename T, int D, int BN, bool BOX>
+template <class Pat, typename T, int D, int BN, bool BOX, int NC = 2>
 int launchSm90(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
   // TMA copies where the strides allow (ATTNC_CUDA_TMA=0: always cp.async; box tiles are not planned then).
   Sm90Maps maps;
   std::memset(&maps, 0, sizeof maps);
   // The maps span the tensors' own head dim: columns past it (up to the kernel's D) arrive as zeros.
   const int hd = a->head_dim;
-  const int rowsQ = BOX ? 1 << p.box_q_log[p.box_axes - 1] : BLOCK_M, rowsKv = BOX ? 1 << p.box_kv_log[p.box_axes - 1] : BN;
+  const int rowsQ = BOX ? 1 << p.box_q_log[p.box_axes - 1] : 64 * NC, rowsKv = BOX ? 1 << p.box_kv_log[p.box_axes - 1] : BN;
   maps.enabled = (BOX || !envIs("ATTNC_CUDA_TMA", "0")) && encodeMap<T>(&maps.q, a->q, a->q_stride, a->batch, a->heads, a->q_len, hd, rowsQ) &&
                  encodeMap<T>(&maps.k, a->k, a->k_stride, a->batch, a->kv_heads, a->kv_len, hd, rowsKv) && encodeMap<T>(&maps.v, a->v, a->v_stride, a->batch, a->kv_heads, a->kv_len, hd, rowsKv);
   if (BOX && !maps.enabled) return ATTNC_ERR_INTERNAL;
   // The cp.async producer does not zero padding columns (a check there costs the 24-register
   // producer of the widest tiles more spills): a padded head dim without TMA runs the mma.sync kernel.
   if (!maps.enabled && hd != D) return ATTNC_FALLBACK;
-  const size_t smem = 1024 + (size_t)(BLOCK_M + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES + (BOX ? SM90_BOX_TABLE_BYTES : 0);
+  const size_t smem = 1024 + (size_t)(64 * NC + 4 * BN) * D * sizeof(T) + SM90_BARRIER_BYTES + (BOX ? SM90_BOX_TABLE_BYTES : 0);
   static std::atomic<uint64_t> configured{0};
-  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN, BOX>, smem, configured)) return ATTNC_ERR_CUDA;
+  if (!allowSharedMemory((const void*)attnc_forward_sm90_kernel<Pat, T, D, BN, BOX, NC>, smem, configured)) return ATTNC_ERR_CUDA;
   if (workItems == 0) return ATTNC_OK;
-  attnc_forward_sm90_kernel<Pat, T, D, BN, BOX><<<ctas, SM90_THREADS, smem, stream>>>(p, maps);
+  attnc_forward_sm90_kernel<Pat, T, D, BN, BOX, NC><<<ctas, sm90Threads<NC>(), smem, stream>>>(p, maps);
   return cudaGetLastError() == cudaSuccess ? ATTNC_OK : ATTNC_ERR_CUDA;
 }
 
@@ -361,10 +384,20 @@ int launchSm90Tiles(const typename Pat::Args* a, const Params<Pat, T>& p, int ct
 
 /**
  * The forward kernel on parameters `p` (schedule included): the Hopper kernel where it runs,
- * with `ctas` persistent CTAs, else the mma.sync kernel, one CTA per work item.
+ * with `ctas` persistent CTAs, else the mma.sync kernel, one CTA per work item. THREE false:
+ * `p` never holds a three-consumer schedule (those kernels are not built).
  */
-template <class Pat, typename T, int D>
+template <class Pat, typename T, int D, bool THREE = true>
 int launchForward(const typename Pat::Args* a, const Params<Pat, T>& p, int ctas, int workItems, cudaStream_t stream) {
+  if constexpr (D == 64 && THREE) {
+    // A three-consumer schedule (planThree: head dim exactly 64, so never the fallback) runs only here.
+    if (p.consumers == 3) {
+      if (p.block_kv != 128 || p.box_axes) return ATTNC_ERR_INTERNAL;
+      const int rc = launchSm90<Pat, T, D, 128, false, 3>(a, p, ctas, workItems, stream);
+      return rc == ATTNC_FALLBACK ? ATTNC_ERR_INTERNAL : rc;
+    }
+  }
+  if (p.consumers == 3) return ATTNC_ERR_INTERNAL;
   if (sm90Available()) {
     int rc;
     if constexpr (D == 256) rc = launchSm90Tiles<Pat, T, D, 64>(a, p, ctas, workItems, stream);  // planned with 64 keys only (planForward)

@@ -54,6 +54,9 @@ struct Params : Pat::Values {
   int head_dim;  // the tensors' head dim (kernelHeadDim(head_dim) = the kernel's D)
   float scale, scale_log2;
   int num_q_blocks, block_kv, sched_batch;
+  // The Hopper kernel's consumer warpgroups: 3 for a schedule of planThree (plan_host.h: query
+  // blocks of 192 rows, entries with a status per warpgroup), else (0 or 2) query blocks of 128.
+  int consumers;
   const int* group_of;
   const int* kv_row_ptr; const int* kv_indices;
   const int* full_kv_row_ptr; const int* full_kv_indices;

@@ -84,6 +84,8 @@ inline long long itemCost(long long full, long long partial) { return 4 * full +
  */
 struct HostPlan {
   int block_kv = 0, sched_batch = 1, heads = 0, num_q_blocks = 0, work_items = 0, ctas = 0;
+  /** The Hopper kernel's consumer warpgroups this plan is for: 2, or 3 (planThree). */
+  int consumers = 2;
   /** Box tiles: the layout's axes (0 for strips) and the geometry blocks are cut with. */
   int box_axes = 0;
   host::BoxGeometry geo{};
@@ -147,6 +149,49 @@ HostPlan planHost(const typename Pat::Args* a, int ctas, const HostInputs& input
     appendShifted(d.fullRowPtr, g.fullKvRowPtr, fbase);
     d.idx.insert(d.idx.end(), g.kvIndices.begin(), g.kvIndices.end());
     d.fullIdx.insert(d.fullIdx.end(), g.fullKvIndices.begin(), g.fullKvIndices.end());
+  }
+  std::vector<long long> cost((size_t)d.work_items);
+  for (int i = 0; i < d.work_items; i++) cost[(size_t)i] = d.cost(i);
+  dealItems(cost, ctas, balance, d.order, d.ctaPtr, d.ctaItems);
+  return d;
+}
+
+/** Query rows per consumer warpgroup of the Hopper forward, and its consumers in a three-consumer plan. */
+constexpr int FORWARD_WARPGROUP_ROWS = 64;
+constexpr int THREE_CONSUMERS = 3;
+
+/**
+ * The forward schedule of the Hopper kernel with three consumer warpgroups (head dim 64: more
+ * warps to hide the softmax's latency), planned in strips of 64 rows x block_kv keys so that
+ * each warpgroup visits only the key blocks its own rows see. A work item is a query block of
+ * 192 rows (the 64-row blocks 3 qb .. 3 qb + 2, consumer c owning the c-th); its row lists the
+ * union of the three rows' key blocks in increasing order as entries (key block << 6) | status
+ * of consumer c at bits 2 c (1 FULL, 2 PARTIAL, 0 none: the consumer skips the block), all in
+ * rowPtr / idx (fullRowPtr counts no FULL tiles). Items are ordered and dealt as planHost's, each
+ * costed by its entries as PARTIAL tiles.
+ */
+template <class Pat>
+HostPlan planThree(const typename Pat::Args* a, int ctas, const HostInputs& inputs, bool balance = true) {
+  const GroupedPlan gp = planGroups<Pat>(a, FORWARD_WARPGROUP_ROWS, a->block_kv, inputs);
+  HostPlan d;
+  const int sub = gp.nq, nq = (sub + THREE_CONSUMERS - 1) / THREE_CONSUMERS;
+  d.consumers = THREE_CONSUMERS;
+  d.block_kv = a->block_kv; d.sched_batch = gp.sched_batch; d.heads = a->heads; d.num_q_blocks = nq; d.work_items = a->batch * a->heads * nq; d.ctas = ctas;
+  d.groupOf = gp.groupOf;
+  for (const auto& g : gp.groups) {
+    for (int qb = 0; qb < nq; qb++) {
+      std::map<int, int> status;  // key block -> status bits, in increasing key order
+      for (int c = 0; c < THREE_CONSUMERS && THREE_CONSUMERS * qb + c < sub; c++) {
+        const int r = THREE_CONSUMERS * qb + c;
+        for (int i = g.fullKvRowPtr[r]; i < g.fullKvRowPtr[r + 1]; i++) status[g.fullKvIndices[i]] |= 1 << (2 * c);
+        for (int i = g.kvRowPtr[r]; i < g.kvRowPtr[r + 1]; i++) status[g.kvIndices[i]] |= 2 << (2 * c);
+      }
+      d.rowPtr.push_back((int)d.idx.size());
+      d.fullRowPtr.push_back(0);
+      for (const auto& [kb, bits] : status) d.idx.push_back(kb << 6 | bits);
+    }
+    d.rowPtr.push_back((int)d.idx.size());
+    d.fullRowPtr.push_back(0);
   }
   std::vector<long long> cost((size_t)d.work_items);
   for (int i = 0; i < d.work_items; i++) cost[(size_t)i] = d.cost(i);

@@ -631,7 +631,7 @@ int forwardDynamic(const typename Pat::Args* a, cudaStream_t stream) {
     p.group_of = d.arrays.at(3); p.kv_row_ptr = w.rowPtr; p.kv_indices = w.idx; p.full_kv_row_ptr = w.fullRowPtr; p.full_kv_indices = w.fullIdx;
     p.work_order = d.arrays.at(4); p.cta_ptr = d.arrays.at(5); p.cta_items = d.arrays.at(6);
     p.sel = cellsOf<Pat>(d, w);
-    return launchForward<Pat, T, D>(a, p, d.ctas, d.work_items, stream);
+    return launchForward<Pat, T, D, false>(a, p, d.ctas, d.work_items, stream);  // 128-row schedules: two consumers
   });
 }
 
