@@ -2,7 +2,7 @@
  * Every bundled pattern's generated CUDA compiles with the installed nvcc for sm_90a, and a
  * representative subset for sm_80, with `-Xptxas -v`. Compiles run in parallel (one per
  * core). The register report is parsed per kernel: the Hopper kernels (wgmma, the path an
- * H100 runs) must not spill, except the head-dim-128 x 128-key one, whose producer warpgroup
+ * H100 runs, three-consumer ones included) must not spill, except the head-dim-128 x 128-key one, whose producer warpgroup
  * runs on 24 registers so that the consumers get 240 (see `Sm90Regs`): ptxas parks a few words
  * of the producer's copy loop there, up to SM90_WIDE_SPILL_BUDGET bytes (a known gap against
  * zero). ptxas must not have serialized their warpgroup MMAs. The mma.sync kernel (sm_80 and the fallback) spills up
@@ -87,7 +87,8 @@ function readCache(): Record<string, Report> {
   }
 }
 
-const FLAGS = ['-std=c++17', '-O3', '-Xptxas', '-v', '-c'];
+// The flags the builds use (runtime/python/build.py, bench/cuda/run.py): spills are checked for the code that runs.
+const FLAGS = ['-std=c++17', '-O3', '--use_fast_math', '-Xptxas', '-v', '-c'];
 
 /** Compiles one generated .cu; returns ptxas's report per kernel entry and its notes on serialized wgmma. */
 async function compile(dir: string, arch: string): Promise<Report> {
@@ -148,11 +149,14 @@ describe.skipIf(!haveNvcc)('generated CUDA compiles', () => {
       const sm90 = r.kernels.filter((k) => k.name.includes('attnc_forward_sm90_kernel'));
       const sm80 = r.kernels.filter((k) => k.name.includes('attnc_forward_kernel'));
       const bwd = r.kernels.filter((k) => /attnc_bwd_/.test(k.name));
-      // x 2 where the pattern also has box-tile kernels.
-      expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x (head dims 64 and 128 x 2 kv blocks + head dim 256 x 1))`).toBe(hasBoxKernels(r.d) ? 20 : 10);
+      // x 2 where the pattern also has box-tile kernels; + 2 types of the three-consumer kernel at
+      // head dim 64 (launchForward), except for select patterns (their schedules have 128 rows).
+      expect(sm90.length, `${r.d} ${r.arch}: Hopper kernels (2 types x (head dims 64 and 128 x 2 kv blocks + head dim 256 x 1), + 2 with three consumers)`).toBe(
+        (hasBoxKernels(r.d) ? 20 : 10) + (isDynamic(r.d) ? 0 : 2),
+      );
       expect(sm80.length, `${r.d} ${r.arch}: mma.sync kernels (2 types x 3 head dims)`).toBe(6);
       for (const k of sm90) {
-        const wide = /Li128ELi128E|Li256ELi64E/.test(k.name);
+        const wide = /Li128ELi128E/.test(k.name);  // head dim 256 runs the 232 / 32 split: no spills allowed
         const box = /ELb1EEEv/.test(k.name);
         expect(k.spills, `${r.d} ${r.arch} ${k.name} spill bytes`).toBeLessThanOrEqual(wide ? (box ? SM90_BOX_WIDE_SPILL_BUDGET : SM90_WIDE_SPILL_BUDGET) : 0);
       }

@@ -38,10 +38,10 @@ constexpr int SM90_BARRIER_BYTES = 128;
 // tile (head dim 128, 128 keys) gives the consumers 240 and leaves the producer 24, where ptxas
 // parks a few words of its copy loop; the others fit 232 and give the producer 32. Head dim
 // 256 (64 keys only: 128 keys would need 320 KB of shared memory) holds 128 O accumulators per
-// thread and takes the 240 / 24 split too. Three consumers (head dim 64: see
+// thread but a serial softmax (one copy of P) and fits 232 too; with 240 / 24 its producer spilled. Three consumers (head dim 64: see
 // threeConsumers in launch.cuh) are launched with 128 registers per thread (65536 / 512) and split 160 / 32.
 template <int D, int BN, int NC = 2> struct Sm90Regs {
-  static constexpr bool wide = (D == 128 && BN == 128) || D == 256;
+  static constexpr bool wide = D == 128 && BN == 128;
   static constexpr int producer = wide ? 24 : 32;
   static constexpr int consumer = NC == 3 ? 160 : wide ? 240 : 232;
   static constexpr int launched = 65536 / sm90Threads<NC>() / 8 * 8;

@@ -156,7 +156,10 @@ int boxTiles(const typename Pat::Args* a) {
  * Whether the forward of `a` may run the Hopper kernel with three consumer warpgroups
  * (planThree): head dim exactly 64 (a padded one may need the mma.sync kernel: launchSm90), on a
  * device with the Hopper kernels, unless ATTNC_CUDA_CONSUMERS=2. The plan then takes it for
- * strips of 128-key blocks (planForward).
+ * strips of 128-key blocks (planForward). At head dim 64 the softmax, not the tensor cores,
+ * bounds the kernel; a third consumer gives the schedulers more warps to hide its latency with.
+ * On an H200 it ran the ten-pattern suite 1.00-1.33x as fast as two consumers (16k and 32k,
+ * bench/results/cuda-h200-headdim-2026-12-03.md).
  */
 template <class Args>
 bool threeConsumers(const Args* a) {
