@@ -158,7 +158,7 @@ int boxTiles(const typename Pat::Args* a) {
  * device with the Hopper kernels, unless ATTNC_CUDA_CONSUMERS=2. The plan then takes it for
  * strips of 128-key blocks (planForward). At head dim 64 the softmax, not the tensor cores,
  * bounds the kernel; a third consumer gives the schedulers more warps to hide its latency with.
- * On an H200 it ran the ten-pattern suite 1.00-1.33x as fast as two consumers (16k and 32k,
+ * On an H200 it ran the ten-pattern suite 1.00-1.34x as fast as two consumers (16k and 32k, GQA;
  * bench/results/cuda-h200-headdim-2026-12-03.md).
  */
 template <class Args>
