@@ -64,6 +64,9 @@ int main() {
     row("bGroupOf", w.groupOf); row("bRowPtr", w.rowPtr); row("bIdx", w.idx); row("bFullRowPtr", w.fullRowPtr); row("bFullIdx", w.fullIdx);
     row("bColPtr", w.colPtr); row("bQIdx", w.qIdx); row("bFullColPtr", w.fullColPtr); row("bFullQIdx", w.fullQIdx);
     row("bColOrder", w.colOrder); row("bRowOrder", w.rowOrder);
+    const attnc::HostPlan t = attnc::planThree<Pat>(&a, ctas${inputArgs(bp)});
+    printf("tsizes %d %d %d %d\\n", t.consumers, t.num_q_blocks, t.work_items, t.ctas);
+    row("tGroupOf", t.groupOf); row("tRowPtr", t.rowPtr); row("tIdx", t.idx); row("tFullRowPtr", t.fullRowPtr); row("tCtaPtr", t.ctaPtr); row("tCtaItems", t.ctaItems);
     attnc::Params<Pat, unsigned short> P{};
     P.batch = a.batch; P.heads = a.heads; P.kv_heads = 1; P.q_len = a.q_len; P.kv_len = a.kv_len;
 ${rp.map((p) => `    P.p_${p} = (decltype(P.p_${p}))a.p_${p};`).join('\n')}
@@ -88,14 +91,15 @@ function stdinFor(bp: BoundPattern, s: Problem): { text: string; inputs: Record<
   return { text: problemText(bp, s, params, inputs), inputs };
 }
 
-interface Parsed { failed: string; plan: number[]; bplan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
+interface Parsed { failed: string; plan: number[]; bplan: number[]; tplan: number[]; rows: Record<string, number[]>; masks: { b: number; h: number; lazy: string; eager: string }[] }
 function parse(out: string): Parsed[] {
   const res: Parsed[] = [];
   for (const line of out.split('\n').filter(Boolean)) {
     const [tag, ...rest] = line.split(' ');
-    if (tag === 'plan') res.push({ failed: rest.join(' '), plan: [], bplan: [], rows: {}, masks: [] });
+    if (tag === 'plan') res.push({ failed: rest.join(' '), plan: [], bplan: [], tplan: [], rows: {}, masks: [] });
     else if (tag === 'sizes') res[res.length - 1].plan = rest.map(Number);
     else if (tag === 'bsizes') res[res.length - 1].bplan = rest.map(Number);
+    else if (tag === 'tsizes') res[res.length - 1].tplan = rest.map(Number);
     else if (tag === 'mask') res[res.length - 1].masks.push({ b: Number(rest[0]), h: Number(rest[1]), lazy: rest[2], eager: rest[3] });
     else res[res.length - 1].rows[tag] = rest.map(Number);
   }
@@ -147,6 +151,37 @@ function check(bp: BoundPattern, s: Problem, inputs: Record<string, Int32Array>,
       }
     }
   }
+  // The three-consumer forward schedule (planThree): items of 192 rows, each entry a key block with
+  // one status per consumer; consumer c's FULL and PARTIAL blocks are exactly the reference
+  // planner's for its 64-row block, the entries in increasing key order, none that no consumer visits.
+  const ts = planSchedule(planner, { qLen: s.qLen, kvLen: s.kvLen, heads: s.heads, batch: s.batch, blockQ: 64, blockKv: s.blockKv, params, inputs });
+  const [tConsumers, tnq, tItems, tCtas] = got.tplan;
+  expect([tConsumers, tnq, tItems, tCtas], `${what}: three-consumer plan sizes`).toEqual([3, Math.ceil(ts.numQBlocks / 3), s.batch * s.heads * Math.ceil(ts.numQBlocks / 3), s.ctas]);
+  for (let b = 0; b < s.batch; b++) {
+    for (let h = 0; h < s.heads; h++) {
+      const g = r.tGroupOf[(ts.batch > 1 ? b : 0) * s.heads + h];
+      const ref = ts.groups[ts.groupOf[(ts.batch > 1 ? b : 0) * s.heads + h]];
+      for (let qb = 0; qb < tnq; qb++) {
+        const at = g * (tnq + 1) + qb;
+        const entries = r.tIdx.slice(r.tRowPtr[at], r.tRowPtr[at + 1]);
+        const where = `${what}: three consumers, b ${b} h ${h} item ${qb}`;
+        expect(r.tFullRowPtr[at + 1] - r.tFullRowPtr[at], where).toBe(0);
+        const blocks = entries.map((e) => e >> 6);
+        expect(blocks, `${where}: increasing key blocks`).toEqual([...blocks].sort((x, y) => x - y).filter((x, i, a) => i === 0 || a[i - 1] !== x));
+        expect(entries.filter((e) => (e & 63) === 0), `${where}: entries no consumer visits`).toEqual([]);
+        for (let c = 0; c < 3; c++) {
+          const sub = 3 * qb + c;
+          const status = (want: number) => entries.filter((e) => ((e >> (2 * c)) & 3) === want).map((e) => e >> 6);
+          const full = sub < ts.numQBlocks ? [...ref.fullKvIndices.slice(ref.fullKvRowPtr[sub], ref.fullKvRowPtr[sub + 1])].sort((x, y) => x - y) : [];
+          const partial = sub < ts.numQBlocks ? [...ref.kvIndices.slice(ref.kvRowPtr[sub], ref.kvRowPtr[sub + 1])].sort((x, y) => x - y) : [];
+          expect(status(1), `${where}: consumer ${c} FULL`).toEqual(full);
+          expect(status(2), `${where}: consumer ${c} PARTIAL`).toEqual(partial);
+          expect(status(3), `${where}: consumer ${c} status 3`).toEqual([]);
+        }
+      }
+    }
+  }
+  expect([...r.tCtaItems].sort((x, y) => x - y), `${what}: three consumers, every item dealt once`).toEqual(Array.from({ length: tItems }, (_, i) => i));
   // The backward's item orders: permutations of the kernels' items, longest class first (4 per FULL
   // tile, 5 per PARTIAL, 8 per item; the harness has one kv head, so a column sums every head).
   const span = (ptr: string, at: number) => r[ptr][at + 1] - r[ptr][at];
