@@ -42,10 +42,10 @@ VARIANTS = {
                     "if (full) { alpha[0] = alpha[1] = 1.f; for (int kk = 0; kk < BN / 16; kk++) for (int e = 0; e < 4; e++) "
                     "{ auto pk = Vec2<T>::pack(s[8 * kk + 2 * e], s[8 * kk + 2 * e + 1]); pn[kk][e] = *reinterpret_cast<uint32_t*>(&pk); } }")],
     "no_rescale": [("rescale<D>(o, alpha);", "")],
-    "no_pingpong": [("named_sync(1 + wg, 256);", "(void)0;"), ("named_arrive(2 - wg, 256);", "(void)0;"), ("if (wg == 1 && nIter > 0) named_arrive(1, 256);", "")],
-    "no_pv": [("issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);", ""), ("issue_pv<T, D, BN>(Vs + (last & 1) * KV_BYTES, p, o);", "")],
+    "no_pingpong": [("named_sync(1 + wg, 256);", "(void)0;"), ("named_arrive(1 + (wg + 1) % NC, 256);", "(void)0;"), ("if (wg == NC - 1 && nIter > 0) named_arrive(1, 256);", "")],
+    "no_pv": [("issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);", "")],
     "no_store": [("if (vec) *reinterpret_cast<uint4*>(dst)", "if (inv == 12345.f) *reinterpret_cast<uint4*>(dst)")],
-    "serial": [("constexpr bool SERIAL = D > 128;", "constexpr bool SERIAL = true;")],
+    "serial": [("constexpr bool SERIAL = D > 128 || NC == 3;", "constexpr bool SERIAL = true;")],
 }
 
 
