@@ -58,12 +58,11 @@ const maskTileLeaves: CLeaves = { ...maskLeaves, param: (n) => (n.startsWith('$t
 /**
  * The tile-uniform half of a Pattern ([Note: Tile-uniform masks] in compiler/ir/tile-uniform.ts):
  * the fields of `Tile`, the body of `tile(P, b, h, qlo, qhi, klo, khi, t)` and `mask_tile`'s
- * expression; a pattern without a profitable specialization has none (TILE_UNIFORM false).
+ * expression; a pattern without a profitable specialization has none (the members are left out).
  */
 function tileView(mask: MExpr) {
   const s = profitableTileSpecialization(mask);
-  const none = { tileUniform: false, keyAtoms: false, tileFields: [], tileBody: '    return false;\n', sameKeysBody: '    return false;\n', tileMaskLets: '', tileMask: 'false' };
-  if (!s) return none;
+  if (!s) return { tileUniform: false };
   const body: string[] = [], sameKeys: string[] = [];
   // Atom i at the first and last row (key) of the range, into u<i> and u<i>_end.
   const atomAt = (i: number, on: 'q' | 'k', lo: string, hi: string, out: string[]) => {

@@ -54,7 +54,8 @@ struct Pattern {
   /**
    * Tile-uniform masks (compiler/ir/tile-uniform.ts): a PARTIAL tile over which every coarse
    * coordinate of the mask (a floor division of q or k) takes one value evaluates it through
-   * `tile`, once per tile, and `mask_tile` per element.
+   * `tile`, once per tile, and `mask_tile` per element. (A pattern without them leaves these
+   * members out: attnc::TileUniform in pattern.h.)
    */
   static constexpr bool TILE_UNIFORM = true;
   /** The values of one tile that the mask of its elements reads. */

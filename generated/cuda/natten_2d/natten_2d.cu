@@ -51,32 +51,6 @@ struct Pattern {
     (void)P; (void)b; (void)h; (void)q; (void)k;
     return ((attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) <= attnc::fdiv_pos(k, 56)) & (attnc::fdiv_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fdiv_pos(q, 56) - 3), 0), 49) + 7)) & (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) <= attnc::fmod_pos(k, 56)) & (attnc::fmod_pos(k, 56) < (attnc::amin(attnc::amax((attnc::fmod_pos(q, 56) - 3), 0), 49) + 7)));
   }
-  /**
-   * Tile-uniform masks (compiler/ir/tile-uniform.ts): a PARTIAL tile over which every coarse
-   * coordinate of the mask (a floor division of q or k) takes one value evaluates it through
-   * `tile`, once per tile, and `mask_tile` per element.
-   */
-  static constexpr bool TILE_UNIFORM = false;
-  /** The values of one tile that the mask of its elements reads. */
-  struct Tile {
-  };
-  /** Fills `t` for query rows qlo..qhi and keys klo..khi (inside the sequences); false where a coarse coordinate varies over them. */
-  template <class PP> ATTNC_HD static bool tile(const PP& P, int b, int h, int qlo, int qhi, int klo, int khi, Tile& t) {
-    (void)P; (void)b; (void)h; (void)qlo; (void)qhi; (void)klo; (void)khi; (void)t;
-    return false;
-  }
-  /** Whether the mask has coarse coordinates of k (then a key block across a boundary is cut there: same_keys). */
-  static constexpr bool KEY_ATOMS = false;
-  /** Whether the coarse coordinates of k are the same at keys ka and kb. */
-  template <class PP> ATTNC_HD static bool same_keys(const PP& P, int b, int h, int ka, int kb) {
-    (void)P; (void)b; (void)h; (void)ka; (void)kb;
-    return false;
-  }
-  /** mask_eager(P, b, h, q, k) for a point of a tile that `tile` filled `t` for. */
-  template <class PP> ATTNC_HD static bool mask_tile(const PP& P, const Tile& t, int b, int h, int q, int k) {
-    (void)P; (void)t; (void)b; (void)h; (void)q; (void)k;
-    return false;
-  }
   /** Score modifications of x = s * scale in natural units: soft-cap, then bias. */
   template <class PP> ATTNC_HD static float score(const PP& P, int b, int h, int q, int k, float x) {
     (void)P; (void)b; (void)h; (void)q; (void)k;

@@ -536,6 +536,24 @@ __global__ void __launch_bounds__(sm90Threads<NC>(), 1) attnc_forward_sm90_kerne
     // Whether this consumer has the previous step's P V product still to issue (its V buffer is
     // held until then). Two consumers: every step but the first; three: unless it skipped that step.
     bool pending = false;
+    // In this consumer's turn (`round`), issues and retires the pending product and releases its
+    // V buffer. Each branch issues and retires its own products: no product is in flight where the
+    // warpgroups' paths part, which would make the compiler serialize them.
+    auto finishPending = [&](int round, int pst, int pphase) {
+      myTurn();
+      if (pending) {
+        mbar_wait(fullV + 8 * pst, pphase);
+        if (!M.enabled) fence_proxy_async();
+        issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
+        yieldTurn(round);
+        wgmma_wait<0>();
+        fence_regs(o);
+        mbar_arrive(emptyV + 8 * pst);
+        pending = false;
+      } else {
+        yieldTurn(round);
+      }
+    };
     for (int i = 0; i < nIter; i++) {
       const int cur = step + i;
       const int st = cur & 1, phase = (cur >> 1) & 1;
@@ -550,21 +568,7 @@ __global__ void __launch_bounds__(sm90Threads<NC>(), 1) attnc_forward_sm90_kerne
           // None of this consumer's rows sees the block: finish its pending product and
           // release the block's buffers (after they have landed: an arrival counts toward the
           // barrier's current phase) without computing.
-          // (Each branch issues and retires its own products: no product is in flight where
-          // the warpgroups' paths part, which would make the compiler serialize them.)
-          myTurn();
-          if (pending) {
-            mbar_wait(fullV + 8 * pst, pphase);
-            if (!M.enabled) fence_proxy_async();
-            issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
-            yieldTurn(i);
-            wgmma_wait<0>();
-            fence_regs(o);
-            mbar_arrive(emptyV + 8 * pst);
-            pending = false;
-          } else {
-            yieldTurn(i);
-          }
+          finishPending(i, pst, pphase);
           mbar_wait(fullK + 8 * st, phase);
           mbar_arrive(emptyK + 8 * st);
           if (i == nIter - 1) mbar_arrive(emptyQ);
@@ -650,18 +654,7 @@ __global__ void __launch_bounds__(sm90Threads<NC>(), 1) attnc_forward_sm90_kerne
     if (nIter > 0) {
       const int pst = (step + nIter - 1) & 1, pphase = ((step + nIter - 1) >> 1) & 1;
       if constexpr (NC == 2) pending = true;
-      myTurn();
-      if (pending) {
-        mbar_wait(fullV + 8 * pst, pphase);
-        if (!M.enabled) fence_proxy_async();
-        issue_pv<T, D, BN>(Vs + pst * KV_BYTES, p, o);
-        yieldTurn(nIter);
-        wgmma_wait<0>();
-        fence_regs(o);
-        mbar_arrive(emptyV + 8 * pst);
-      } else {
-        yieldTurn(nIter);
-      }
+      finishPending(nIter, pst, pphase);
     }
     step += nIter;
 
