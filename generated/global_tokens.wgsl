@@ -168,7 +168,7 @@ fn attn_tanh(x: f32) -> f32 {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
-fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -194,7 +194,8 @@ fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_full(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_full(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_full(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
@@ -216,7 +217,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+      fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -238,14 +239,18 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -257,8 +262,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -270,8 +274,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -283,8 +286,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -626,7 +628,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
-fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -660,7 +662,8 @@ fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_partial(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_partial(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_partial(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len) { break; }
@@ -683,7 +686,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+      fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -705,14 +708,18 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
@@ -728,8 +735,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
@@ -745,8 +751,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
@@ -762,8 +767,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));

@@ -217,25 +217,46 @@ fn attn_tanh(x: f32) -> f32 {
 // grid and o the row's offsets in the box B, both row-major. A padding row (past the grid or
 // the sequence) is the token \`len\`: out of range, so never loaded and always masked, and
 // FULL tiles have none. With u.box_tiles = 0 the blocks are strips: token blk * block + r.
-fn tile_token(blk: u32, r: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32, len: u32) -> u32 {
+// A block's origin g * B takes divisions by the box grid, so kernels compute it once per
+// block (box_origin) and each row's token from it (box_token): box sides are powers of two
+// (runtime/webgpu/box-uniforms.ts checks), so o is three bit fields of r.
+fn box_origin(blk: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32) -> vec3<u32> {
   if (u.box_tiles == 0) {
-    return min(blk * block + r, len);
+    return vec3<u32>(blk * block, 0u, 0u);
   }
+  return vec3<u32>((blk / (g2 * g1)) * b0, ((blk / g2) % g1) * b1, (blk % g2) * b2);
+}
+
+fn box_token(o: vec3<u32>, r: u32, b1: u32, b2: u32, len: u32) -> u32 {
+  if (u.box_tiles == 0) {
+    return min(o.x + r, len);
+  }
+  let s2 = countTrailingZeros(b2);
+  let c2 = o.z + (r & (b2 - 1u));
+  let c1 = o.y + ((r >> s2) & (b1 - 1u));
+  let c0 = o.x + (r >> (s2 + countTrailingZeros(b1)));
   let n1 = u32(u.grid_n1);
   let n2 = u32(u.grid_n2);
-  let c2 = (blk % g2) * b2 + r % b2;
-  let c1 = ((blk / g2) % g1) * b1 + (r / b2) % b1;
-  let c0 = (blk / (g2 * g1)) * b0 + r / (b2 * b1);
   let t = (c0 * n1 + c1) * n2 + c2;
   return select(len, t, c1 < n1 && c2 < n2 && t < len);
 }
 
-fn q_token(qBlock: u32, row: u32) -> u32 {
-  return tile_token(qBlock, row, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2), u32(u.q_len));
+fn q_origin(qBlock: u32) -> vec3<u32> {
+  return box_origin(qBlock, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2));
 }
 
-fn kv_token(kvBlock: u32, j: u32) -> u32 {
-  return tile_token(kvBlock, j, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2), u32(u.kv_len));
+fn kv_origin(kvBlock: u32) -> vec3<u32> {
+  return box_origin(kvBlock, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2));
+}
+
+// The token of row \`row\` of the query block with origin \`o\` (q_origin).
+fn q_token(o: vec3<u32>, row: u32) -> u32 {
+  return box_token(o, row, u32(u.q_box1), u32(u.q_box2), u32(u.q_len));
+}
+
+// The token of key \`j\` of the key block with origin \`o\` (kv_origin).
+fn kv_token(o: vec3<u32>, j: u32) -> u32 {
+  return box_token(o, j, u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_len));
 }
 
 fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
@@ -249,12 +270,13 @@ fn tile_full(kvBlock: u32, c: Ctx) {
   let q = c.q;
   let h = c.h;
   let b = c.b;
+  let kvo = kv_origin(kvBlock);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let kt = kv_token(kvBlock, chunk + j);
+      let kt = kv_token(kvo, chunk + j);
       let at = c.kvBase + kt * D4 + i % D4;
       kTile[j * KROW + i % D4] = kbuf[at];
       vTile[j * KROW + i % D4] = vbuf[at];
@@ -268,7 +290,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(kv_token(kvBlock, chunk + j));
+      let k = i32(kv_token(kvo, chunk + j));
       sTile[c.row * SROW + j] = bitcast<u32>(s);
     }
     workgroupBarrier();
@@ -308,13 +330,14 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
   let q = c.q;
   let h = c.h;
   let b = c.b;
+  let kvo = kv_origin(kvBlock);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len && u.box_tiles == 0) { break; }
     // Stage KV_CHUNK keys and values (zeros past the end of the sequence).
     for (var i = c.tid; i < KV_CHUNK * D4; i += WG_SIZE) {
       let j = i / D4;
-      let kt = kv_token(kvBlock, chunk + j);
+      let kt = kv_token(kvo, chunk + j);
       let at = c.kvBase + kt * D4 + i % D4;
       var kx = elem4();
       var vx = elem4();
@@ -334,7 +357,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         s += dot(qrow[d], vec4<f32>(kTile[j * KROW + d]));
       }
       s *= u.scale;
-      let k = i32(kv_token(kvBlock, chunk + j));
+      let k = i32(kv_token(kvo, chunk + j));
       sTile[c.row * SROW + j] = select(MASKED, bitcast<u32>(s), q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b));
     }
     workgroupBarrier();
@@ -385,7 +408,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let kvHead = h / (heads / u32(u.kv_heads));
   let row = tid / LANES;
   let lane = tid % LANES;
-  let q = q_token(qBlock, row);
+  let q = q_token(q_origin(qBlock), row);
   let qValid = i32(q) < u.q_len;
   let c = Ctx(i32(q), i32(h), i32(b), tid, row, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4);
 
@@ -605,25 +628,46 @@ fn attn_tanh(x: f32) -> f32 {
 // grid and o the row's offsets in the box B, both row-major. A padding row (past the grid or
 // the sequence) is the token \`len\`: out of range, so never loaded and always masked, and
 // FULL tiles have none. With u.box_tiles = 0 the blocks are strips: token blk * block + r.
-fn tile_token(blk: u32, r: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32, len: u32) -> u32 {
+// A block's origin g * B takes divisions by the box grid, so kernels compute it once per
+// block (box_origin) and each row's token from it (box_token): box sides are powers of two
+// (runtime/webgpu/box-uniforms.ts checks), so o is three bit fields of r.
+fn box_origin(blk: u32, block: u32, b0: u32, b1: u32, b2: u32, g1: u32, g2: u32) -> vec3<u32> {
   if (u.box_tiles == 0) {
-    return min(blk * block + r, len);
+    return vec3<u32>(blk * block, 0u, 0u);
   }
+  return vec3<u32>((blk / (g2 * g1)) * b0, ((blk / g2) % g1) * b1, (blk % g2) * b2);
+}
+
+fn box_token(o: vec3<u32>, r: u32, b1: u32, b2: u32, len: u32) -> u32 {
+  if (u.box_tiles == 0) {
+    return min(o.x + r, len);
+  }
+  let s2 = countTrailingZeros(b2);
+  let c2 = o.z + (r & (b2 - 1u));
+  let c1 = o.y + ((r >> s2) & (b1 - 1u));
+  let c0 = o.x + (r >> (s2 + countTrailingZeros(b1)));
   let n1 = u32(u.grid_n1);
   let n2 = u32(u.grid_n2);
-  let c2 = (blk % g2) * b2 + r % b2;
-  let c1 = ((blk / g2) % g1) * b1 + (r / b2) % b1;
-  let c0 = (blk / (g2 * g1)) * b0 + r / (b2 * b1);
   let t = (c0 * n1 + c1) * n2 + c2;
   return select(len, t, c1 < n1 && c2 < n2 && t < len);
 }
 
-fn q_token(qBlock: u32, row: u32) -> u32 {
-  return tile_token(qBlock, row, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2), u32(u.q_len));
+fn q_origin(qBlock: u32) -> vec3<u32> {
+  return box_origin(qBlock, BLOCK_Q, u32(u.q_box0), u32(u.q_box1), u32(u.q_box2), u32(u.q_grid1), u32(u.q_grid2));
 }
 
-fn kv_token(kvBlock: u32, j: u32) -> u32 {
-  return tile_token(kvBlock, j, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2), u32(u.kv_len));
+fn kv_origin(kvBlock: u32) -> vec3<u32> {
+  return box_origin(kvBlock, BLOCK_KV, u32(u.kv_box0), u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_grid1), u32(u.kv_grid2));
+}
+
+// The token of row \`row\` of the query block with origin \`o\` (q_origin).
+fn q_token(o: vec3<u32>, row: u32) -> u32 {
+  return box_token(o, row, u32(u.q_box1), u32(u.q_box2), u32(u.q_len));
+}
+
+// The token of key \`j\` of the key block with origin \`o\` (kv_origin).
+fn kv_token(o: vec3<u32>, j: u32) -> u32 {
+  return box_token(o, j, u32(u.kv_box1), u32(u.kv_box2), u32(u.kv_len));
 }
 
 fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
@@ -645,12 +689,12 @@ fn order_value(key: u32) -> f32 {
 /*#endif*/
 // Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
-fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   /*unroll*/ for (var n = 0u; n < NL; n++) {
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
       let j = i / D4;
-      let kt = kv_token(kvBlock, chunk + j);
+      let kt = kv_token(kvo, chunk + j);
       let at = c.kvBase + kt * D4 + i % D4;
       pk[n] = kbuf[at];
       pv[n] = vbuf[at];
@@ -662,7 +706,8 @@ fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_full(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_full(kvBlock, 0u, c);
+  let kvo = kv_origin(kvBlock);
+  fetch_full(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
@@ -678,7 +723,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+      fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -691,14 +736,18 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
+    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
-        let j = c.lane + t * LANES;
-        let k = i32(kv_token(kvBlock, chunk + j));
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -784,12 +833,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
 }
 // Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
-fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   /*unroll*/ for (var n = 0u; n < NL; n++) {
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
       let j = i / D4;
-      let kt = kv_token(kvBlock, chunk + j);
+      let kt = kv_token(kvo, chunk + j);
       let at = c.kvBase + kt * D4 + i % D4;
       pk[n] = elem4();
       pv[n] = elem4();
@@ -805,7 +854,8 @@ fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_partial(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_partial(kvBlock, 0u, c);
+  let kvo = kv_origin(kvBlock);
+  fetch_partial(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len && u.box_tiles == 0) { break; }
@@ -822,7 +872,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+      fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -835,14 +885,18 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
+    }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
-        let j = c.lane + t * LANES;
-        let k = i32(kv_token(kvBlock, chunk + j));
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
@@ -953,17 +1007,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let lane = tid % LANES;
   let qBase = bh * u32(u.q_len) * D4;
 
+  let qo = q_origin(qBlock);
   // Stage the block's queries (zeros past the end of the sequence).
   for (var i = tid; i < BLOCK_Q * D4; i += WG_SIZE) {
     let row = i / D4;
-    let qt = q_token(qBlock, row);
+    let qt = q_token(qo, row);
     var x = elem4();
     if (i32(qt) < u.q_len) { x = qbuf[qBase + qt * D4 + i % D4]; }
     qTile[row * KROW + i % D4] = x;
   }
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
-    c.qTok[r] = i32(q_token(qBlock, row0 + r));
+    c.qTok[r] = i32(q_token(qo, row0 + r));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

@@ -569,7 +569,7 @@ fn order_value(key: u32) -> f32 {
 /*#endif*/
 // Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
-fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   /*unroll*/ for (var n = 0u; n < NL; n++) {
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -586,7 +586,8 @@ fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_full(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_full(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_full(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
@@ -602,7 +603,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+      fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -615,14 +616,18 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -708,7 +713,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
 }
 // Fetches chunk \`chunk\` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
-fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   /*unroll*/ for (var n = 0u; n < NL; n++) {
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -729,7 +734,8 @@ fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_partial(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_partial(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_partial(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len) { break; }
@@ -746,7 +752,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+      fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -759,14 +765,18 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((k <= q) && (((k < 64i) || ((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 2i)) || attn_selected(q, k, h, b)));

@@ -167,7 +167,7 @@ fn attn_tanh(x: f32) -> f32 {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
-fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -193,7 +193,8 @@ fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_full(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_full(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_full(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
@@ -215,7 +216,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+      fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -237,14 +238,18 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -256,8 +261,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -269,8 +273,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -282,8 +285,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -625,7 +627,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
-fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -659,7 +661,8 @@ fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_partial(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_partial(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_partial(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len) { break; }
@@ -682,7 +685,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+      fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -704,14 +707,18 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((k <= q) || (k < u.p_prefix));
@@ -727,8 +734,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((k <= q) || (k < u.p_prefix));
@@ -744,8 +750,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((k <= q) || (k < u.p_prefix));
@@ -761,8 +766,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((k <= q) || (k < u.p_prefix));

@@ -166,7 +166,7 @@ fn attn_tanh(x: f32) -> f32 {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
-fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -192,7 +192,8 @@ fn fetch_full(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_full(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_full(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_full(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
@@ -214,7 +215,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_full(kvBlock, chunk + KV_CHUNK, c);
+      fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -236,14 +237,18 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -255,8 +260,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -268,8 +272,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -281,8 +284,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
@@ -624,7 +626,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
 }
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced, zeros past the end of the sequence.
-fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
+fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
   { let n = 0u;
     let i = c.tid + n * WG_SIZE;
     if (i < KV_CHUNK * D4) {
@@ -658,7 +660,8 @@ fn fetch_partial(kvBlock: u32, chunk: u32, c: Ctx) {
 fn tile_partial(kvBlock: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
-  fetch_partial(kvBlock, 0u, c);
+  let kvo = vec3<u32>();
+  fetch_partial(kvBlock, kvo, 0u, c);
   for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     if (i32(k0) >= u.kv_len) { break; }
@@ -681,7 +684,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     }
     workgroupBarrier();
     if (chunk + KV_CHUNK < BLOCK_KV) {
-      fetch_partial(kvBlock, chunk + KV_CHUNK, c);
+      fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -703,14 +706,18 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 16i) || (attn_fmod(((attn_fdiv(k, 64i) + (h * max(1i, attn_fdiv(8i, u.heads)))) + 1i), 8i) == 0i)) && (k <= q));
@@ -726,8 +733,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 16i) || (attn_fmod(((attn_fdiv(k, 64i) + (h * max(1i, attn_fdiv(8i, u.heads)))) + 1i), 8i) == 0i)) && (k <= q));
@@ -743,8 +749,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 16i) || (attn_fmod(((attn_fdiv(k, 64i) + (h * max(1i, attn_fdiv(8i, u.heads)))) + 1i), 8i) == 0i)) && (k <= q));
@@ -760,8 +765,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var got = false;
       let q = c.qTok[r];
       { let t = 0u;
-        let j = c.lane + t * LANES;
-        let k = i32(k0 + j);
+        let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && ((((attn_fdiv(q, 64i) - attn_fdiv(k, 64i)) < 16i) || (attn_fmod(((attn_fdiv(k, 64i) + (h * max(1i, attn_fdiv(8i, u.heads)))) + 1i), 8i) == 0i)) && (k <= q));
