@@ -486,6 +486,8 @@ var<private> acc: array<vec4<f32>, ROWS * ACC>;
 var<private> m_run: array<f32, ROWS>;
 var<private> l_part: array<f32, ROWS>;
 var<private> seen: array<bool, ROWS>;
+// The mask's query stage of each row ([Note: Staged mask]), computed once.
+var<private> mqRow: array<MaskQ, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -533,6 +535,31 @@ fn attn_tanh(x: f32) -> f32 {
 fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
   let t_0 = attn_fdiv(((u.kv_len + 64i) - 1i), 64i);
   return ((abs((attn_fdiv(q, 64i) - attn_fdiv(k, 64i))) <= 1i) || (attn_fdiv(q, 64i) < 1i) || (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)) || (attn_fdiv(k, 64i) < 1i) || (attn_fdiv(k, 64i) >= (t_0 - 1i)) || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(attn_fdiv(q, 64i))), bitcast<u32>(attn_fdiv(k, 64i))), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), t_0) < 3i));
+}
+
+
+struct MaskQ {
+  v0: i32,
+  v1: bool,
+  v2: bool,
+}
+
+fn attn_mask_q(q: i32, h: i32, b: i32) -> MaskQ {
+  return MaskQ(attn_fdiv(q, 64i), (attn_fdiv(q, 64i) < 1i), (attn_fdiv(q, 64i) >= (attn_fdiv(((u.q_len + 64i) - 1i), 64i) - 1i)));
+}
+
+struct MaskK {
+  v0: i32,
+  v1: bool,
+  v2: bool,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK(attn_fdiv(k, 64i), (attn_fdiv(k, 64i) < 1i), (attn_fdiv(k, 64i) >= (attn_fdiv(((u.kv_len + 64i) - 1i), 64i) - 1i)));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mq: MaskQ, mk: MaskK) -> bool {
+  return ((abs((mq.v0 - mk.v0)) <= 1i) || mq.v1 || mq.v2 || mk.v1 || mk.v2 || (attn_fmod(i32(attn_hash_step(attn_hash_step(attn_hash_step(attn_hash_step(0x9e3779b9u, bitcast<u32>(mq.v0)), bitcast<u32>(mk.v0)), bitcast<u32>(h)), bitcast<u32>(0i)) & 0x7fffffffu), attn_fdiv(((u.kv_len + 64i) - 1i), 64i)) < 3i));
 }
 
 /*#if subgroups*/
@@ -749,16 +776,20 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     /*unroll*/ for (var t = 0u; t < KC; t++) {
       kTok[t] = i32(k0 + c.lane + t * LANES);
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) { mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
 /*#if subgroups*/
         // No branch: the subgroup shuffles below must stay in uniform control flow.
@@ -877,6 +908,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

@@ -164,6 +164,19 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+struct MaskK {
+  v0: bool,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK((k < 64i));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mk: MaskK) -> bool {
+  return (((h == 0i) || (h == 5i) || (h == 9i) || (h == 17i) || mk.v0 || ((q - k) < 256i)) && (k <= q));
+}
+
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
 fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
@@ -711,6 +724,9 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     { let t = 0u;
       kTok[t] = i32(k0 + c.lane + t * LANES);
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    { let t = 0u; mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
@@ -720,7 +736,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((h == 0i) || (h == 5i) || (h == 9i) || (h == 17i) || (k < 64i) || ((q - k) < 256i)) && (k <= q));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -736,7 +752,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((h == 0i) || (h == 5i) || (h == 9i) || (h == 17i) || (k < 64i) || ((q - k) < 256i)) && (k <= q));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -752,7 +768,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((h == 0i) || (h == 5i) || (h == 9i) || (h == 17i) || (k < 64i) || ((q - k) < 256i)) && (k <= q));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -768,7 +784,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((h == 0i) || (h == 5i) || (h == 9i) || (h == 17i) || (k < 64i) || ((q - k) < 256i)) && (k <= q));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);

@@ -123,6 +123,8 @@ var<private> acc: array<vec4<f32>, ROWS * ACC>;
 var<private> m_run: array<f32, ROWS>;
 var<private> l_part: array<f32, ROWS>;
 var<private> seen: array<bool, ROWS>;
+// The mask's query stage of each row ([Note: Staged mask]), computed once.
+var<private> mqRow: array<MaskQ, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -166,6 +168,27 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+struct MaskQ {
+  v0: bool,
+}
+
+fn attn_mask_q(q: i32, h: i32, b: i32) -> MaskQ {
+  return MaskQ((inputs[u.in_is_global + q] != 0i));
+}
+
+struct MaskK {
+  v0: bool,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK((inputs[u.in_is_global + k] != 0i));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mq: MaskQ, mk: MaskK) -> bool {
+  return ((abs((q - k)) <= 256i) || mq.v0 || mk.v0);
+}
+
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
 fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
@@ -713,16 +736,20 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     { let t = 0u;
       kTok[t] = i32(k0 + c.lane + t * LANES);
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    { let t = 0u; mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -734,11 +761,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -750,11 +778,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -766,11 +795,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((abs((q - k)) <= 256i) || (inputs[u.in_is_global + q] != 0i) || (inputs[u.in_is_global + k] != 0i));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -1141,21 +1171,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   { let r = 0u;
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 1u;
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 2u;
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 3u;
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

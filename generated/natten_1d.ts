@@ -480,6 +480,8 @@ var<private> acc: array<vec4<f32>, ROWS * ACC>;
 var<private> m_run: array<f32, ROWS>;
 var<private> l_part: array<f32, ROWS>;
 var<private> seen: array<bool, ROWS>;
+// The mask's query stage of each row ([Note: Staged mask]), computed once.
+var<private> mqRow: array<MaskQ, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -527,6 +529,21 @@ fn attn_tanh(x: f32) -> f32 {
 fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
   let t_0 = min(max((q - 3i), 0i), (((u.kv_len + 1i) - 1i) - 7i));
   return ((t_0 <= k) && (k < (t_0 + 7i)));
+}
+
+
+struct MaskQ {
+  v0: i32,
+  v1: i32,
+}
+
+fn attn_mask_q(q: i32, h: i32, b: i32) -> MaskQ {
+  let t_0 = min(max((q - 3i), 0i), (((u.kv_len + 1i) - 1i) - 7i));
+  return MaskQ(t_0, (t_0 + 7i));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mq: MaskQ) -> bool {
+  return ((mq.v0 <= k) && (k < mq.v1));
 }
 
 /*#if subgroups*/
@@ -748,11 +765,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq);
         kp[r * KC + t] = keep;
 /*#if subgroups*/
         // No branch: the subgroup shuffles below must stay in uniform control flow.
@@ -871,6 +889,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

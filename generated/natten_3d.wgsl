@@ -134,6 +134,8 @@ var<private> acc: array<vec4<f32>, ROWS * ACC>;
 var<private> m_run: array<f32, ROWS>;
 var<private> l_part: array<f32, ROWS>;
 var<private> seen: array<bool, ROWS>;
+// The mask's query stage of each row ([Note: Staged mask]), computed once.
+var<private> mqRow: array<MaskQ, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -232,6 +234,37 @@ fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
   let t_2 = attn_fmod(attn_fdiv(k, 32i), 32i);
   let t_3 = min(max((attn_fmod(q, 32i) - 3i), 0i), 25i);
   return ((t_0 <= attn_fdiv(k, 1024i)) && (attn_fdiv(k, 1024i) < (t_0 + 3i)) && (t_1 <= t_2) && (t_2 < (t_1 + 7i)) && (t_3 <= attn_fmod(k, 32i)) && (attn_fmod(k, 32i) < (t_3 + 7i)));
+}
+
+
+struct MaskQ {
+  v0: i32,
+  v1: i32,
+  v2: i32,
+  v3: i32,
+  v4: i32,
+  v5: i32,
+}
+
+fn attn_mask_q(q: i32, h: i32, b: i32) -> MaskQ {
+  let t_0 = min(max((attn_fdiv(q, 1024i) - 1i), 0i), 13i);
+  let t_1 = min(max((attn_fmod(attn_fdiv(q, 32i), 32i) - 3i), 0i), 25i);
+  let t_2 = min(max((attn_fmod(q, 32i) - 3i), 0i), 25i);
+  return MaskQ(t_0, (t_0 + 3i), t_1, (t_1 + 7i), t_2, (t_2 + 7i));
+}
+
+struct MaskK {
+  v0: i32,
+  v1: i32,
+  v2: i32,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK(attn_fdiv(k, 1024i), attn_fmod(attn_fdiv(k, 32i), 32i), attn_fmod(k, 32i));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mq: MaskQ, mk: MaskK) -> bool {
+  return ((mq.v0 <= mk.v0) && (mk.v0 < mq.v1) && (mq.v2 <= mk.v1) && (mk.v1 < mq.v3) && (mq.v4 <= mk.v2) && (mk.v2 < mq.v5));
 }
 
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
@@ -781,16 +814,20 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     { let t = 0u;
       kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    { let t = 0u; mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -802,11 +839,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -818,11 +856,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -834,11 +873,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
         if (keep) {
           pm = select(s, max(pm, s), got);
@@ -1210,21 +1250,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   { let r = 0u;
     c.qTok[r] = i32(q_token(qo, row0 + r));
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 1u;
     c.qTok[r] = i32(q_token(qo, row0 + r));
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 2u;
     c.qTok[r] = i32(q_token(qo, row0 + r));
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;
   } { let r = 3u;
     c.qTok[r] = i32(q_token(qo, row0 + r));
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

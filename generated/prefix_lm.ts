@@ -516,6 +516,19 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+
+struct MaskK {
+  v0: bool,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK((k < u.p_prefix));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mk: MaskK) -> bool {
+  return ((k <= q) || mk.v0);
+}
+
 /*#if subgroups*/
 // Order keys of f32 values for the subgroup max: unsigned order is the float order (NaN
 // patterns aside), and 0 is below every key of a number (it stands for "no allowed key").
@@ -730,6 +743,9 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     /*unroll*/ for (var t = 0u; t < KC; t++) {
       kTok[t] = i32(k0 + c.lane + t * LANES);
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) { mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
@@ -739,7 +755,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((k <= q) || (k < u.p_prefix));
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
 /*#if subgroups*/
         // No branch: the subgroup shuffles below must stay in uniform control flow.

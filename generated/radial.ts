@@ -495,6 +495,8 @@ var<private> acc: array<vec4<f32>, ROWS * ACC>;
 var<private> m_run: array<f32, ROWS>;
 var<private> l_part: array<f32, ROWS>;
 var<private> seen: array<bool, ROWS>;
+// The mask's query stage of each row ([Note: Staged mask]), computed once.
+var<private> mqRow: array<MaskQ, ROWS>;
 
 // The language's integer operations (runtime/schedule/int-semantics.ts): floor division and
 // modulo, x / 0 == x % 0 == 0, x / -1 == -x (wrapping), x % -1 == 0.
@@ -543,6 +545,32 @@ fn attn_mask(q: i32, k: i32, h: i32, b: i32) -> bool {
   let t_0 = abs((attn_fdiv(q, 3600i) - attn_fdiv(k, 3600i)));
   let t_1 = select(select(select(select(select(select(select(select(select(select(1i, 2i, (t_0 >= 2i)), 4i, (t_0 >= 4i)), 8i, (t_0 >= 8i)), 16i, (t_0 >= 16i)), 32i, (t_0 >= 32i)), 64i, (t_0 >= 64i)), 128i, (t_0 >= 128i)), 256i, (t_0 >= 256i)), 512i, (t_0 >= 512i)), 1024i, (t_0 >= 1024i));
   return ((q >= 118800i) || (k >= 118800i) || (attn_fdiv(k, 3600i) < 1i) || (t_0 <= 1i) || ((abs((attn_fmod(q, 3600i) - attn_fmod(k, 3600i))) <= max(attn_fdiv(2048i, t_1), 128i)) && ((2048i >= (128i * t_1)) || (attn_fmod(t_0, attn_fdiv((128i * t_1), 2048i)) == 0i))));
+}
+
+
+struct MaskQ {
+  v0: bool,
+  v1: i32,
+  v2: i32,
+}
+
+fn attn_mask_q(q: i32, h: i32, b: i32) -> MaskQ {
+  return MaskQ((q >= 118800i), attn_fdiv(q, 3600i), attn_fmod(q, 3600i));
+}
+
+struct MaskK {
+  v0: bool,
+  v1: bool,
+  v2: i32,
+  v3: i32,
+}
+
+fn attn_mask_k(k: i32, h: i32, b: i32) -> MaskK {
+  return MaskK((k >= 118800i), (attn_fdiv(k, 3600i) < 1i), attn_fdiv(k, 3600i), attn_fmod(k, 3600i));
+}
+
+fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32, mq: MaskQ, mk: MaskK) -> bool {
+  return (mq.v0 || mk.v0 || mk.v1 || (abs((mq.v1 - mk.v2)) <= 1i) || ((abs((mq.v2 - mk.v3)) <= max(attn_fdiv(2048i, select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((mq.v1 - mk.v2)) >= 2i)), 4i, (abs((mq.v1 - mk.v2)) >= 4i)), 8i, (abs((mq.v1 - mk.v2)) >= 8i)), 16i, (abs((mq.v1 - mk.v2)) >= 16i)), 32i, (abs((mq.v1 - mk.v2)) >= 32i)), 64i, (abs((mq.v1 - mk.v2)) >= 64i)), 128i, (abs((mq.v1 - mk.v2)) >= 128i)), 256i, (abs((mq.v1 - mk.v2)) >= 256i)), 512i, (abs((mq.v1 - mk.v2)) >= 512i)), 1024i, (abs((mq.v1 - mk.v2)) >= 1024i))), 128i)) && ((2048i >= (128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((mq.v1 - mk.v2)) >= 2i)), 4i, (abs((mq.v1 - mk.v2)) >= 4i)), 8i, (abs((mq.v1 - mk.v2)) >= 8i)), 16i, (abs((mq.v1 - mk.v2)) >= 16i)), 32i, (abs((mq.v1 - mk.v2)) >= 32i)), 64i, (abs((mq.v1 - mk.v2)) >= 64i)), 128i, (abs((mq.v1 - mk.v2)) >= 128i)), 256i, (abs((mq.v1 - mk.v2)) >= 256i)), 512i, (abs((mq.v1 - mk.v2)) >= 512i)), 1024i, (abs((mq.v1 - mk.v2)) >= 1024i)))) || (attn_fmod(abs((mq.v1 - mk.v2)), attn_fdiv((128i * select(select(select(select(select(select(select(select(select(select(1i, 2i, (abs((mq.v1 - mk.v2)) >= 2i)), 4i, (abs((mq.v1 - mk.v2)) >= 4i)), 8i, (abs((mq.v1 - mk.v2)) >= 8i)), 16i, (abs((mq.v1 - mk.v2)) >= 16i)), 32i, (abs((mq.v1 - mk.v2)) >= 32i)), 64i, (abs((mq.v1 - mk.v2)) >= 64i)), 128i, (abs((mq.v1 - mk.v2)) >= 128i)), 256i, (abs((mq.v1 - mk.v2)) >= 256i)), 512i, (abs((mq.v1 - mk.v2)) >= 512i)), 1024i, (abs((mq.v1 - mk.v2)) >= 1024i))), 2048i)) == 0i))));
 }
 
 /*#if subgroups*/
@@ -759,16 +787,20 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     /*unroll*/ for (var t = 0u; t < KC; t++) {
       kTok[t] = i32(k0 + c.lane + t * LANES);
     }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) { mk[t] = attn_mask_k(kTok[t], h, b); }
     // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
+      let mq = mqRow[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask(q, k, h, b);
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
         kp[r * KC + t] = keep;
 /*#if subgroups*/
         // No branch: the subgroup shuffles below must stay in uniform control flow.
@@ -887,6 +919,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
+    mqRow[r] = attn_mask_q(c.qTok[r], i32(h), i32(b));
     m_run[r] = 0.0f;
     l_part[r] = 0.0f;
     seen[r] = false;

@@ -160,15 +160,17 @@ export const MIN_SHARED_SIZE = 4;
  * The nodes of the DAG under `roots` that a printer binds to a local once (`const t_0 = ...`)
  * instead of printing at each use: used by two or more parents (or roots), not leaves, at
  * least `MIN_SHARED_SIZE` large as printed, and accepted by `canShare`. In dependency order
- * (a node after the shared nodes it uses). Linear in the DAG.
+ * (a node after the shared nodes it uses). Linear in the DAG. Nodes in `leaves` are taken as
+ * leaves: not entered and never shared (a printer that names them already).
  */
-export function sharedNodes(roots: readonly MExpr[], canShare: (e: MExpr) => boolean = () => true): MExpr[] {
+export function sharedNodes(roots: readonly MExpr[], canShare: (e: MExpr) => boolean = () => true, leaves: ReadonlySet<MExpr> = new Set()): MExpr[] {
   const refs = new Map<MExpr, number>();
   const post: MExpr[] = [];
   const visit = (e: MExpr) => {
     const n = refs.get(e);
     if (n !== undefined) { refs.set(e, n + 1); return; }
     refs.set(e, 1);
+    if (leaves.has(e)) return;
     for (const c of children(e)) visit(c);
     post.push(e);
   };
@@ -190,14 +192,15 @@ export function sharedNodes(roots: readonly MExpr[], canShare: (e: MExpr) => boo
  * `print(e, names)` prints one node, writing a node found in `names` as its name. Returns the
  * bindings in dependency order and the roots' texts. Each node is printed once (a shared one)
  * or at most `MIN_SHARED_SIZE` times per use of a named one, so the text is linear in the DAG.
+ * `options.names` names nodes beforehand (leaves to the printer: their insides are not printed).
  */
 export function printShared(
   roots: readonly MExpr[],
   print: (e: MExpr, names: ReadonlyMap<MExpr, string>) => string,
-  options: { prefix?: string; canShare?: (e: MExpr) => boolean } = {},
+  options: { prefix?: string; canShare?: (e: MExpr) => boolean; names?: ReadonlyMap<MExpr, string> } = {},
 ): { lets: { name: string; node: MExpr; text: string }[]; exprs: string[] } {
-  const names = new Map<MExpr, string>();
-  const lets = sharedNodes(roots, options.canShare).map((node, i) => {
+  const names = new Map<MExpr, string>(options.names);
+  const lets = sharedNodes(roots, options.canShare, new Set(names.keys())).map((node, i) => {
     const text = print(node, names);
     const name = `${options.prefix ?? 't_'}${i}`;
     names.set(node, name);

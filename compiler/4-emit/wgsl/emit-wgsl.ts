@@ -15,6 +15,7 @@ import { kernelSpec, type KernelSpec, type StorageBinding, type UniformField } f
 import { kernelSource, type KernelVariant, type TileConfig } from '../../../runtime/webgpu/tiles.ts';
 import { MAX_BOX_AXES } from '../../../runtime/webgpu/box-uniforms.ts';
 import { printWgslLets } from './print-wgsl-expr.ts';
+import { stageMask } from '../../ir/stage-mask.ts';
 import { intOpsWgsl } from '../int-ops.ts';
 import { packagePath } from '../../../runtime/io/package-root.ts';
 
@@ -44,6 +45,16 @@ export interface WgslViewModel {
   readonly select: boolean;
   /** The pattern's layout has two or three axes: the kernel also runs box schedules ([Note: Box tiles]). */
   readonly boxTiles: boolean;
+  /**
+   * The mask in stages ([Note: Staged mask]), for the tiled kernel's PARTIAL tiles: `query`,
+   * each row computes `mq = attn_mask_q(q, h, b)` once per work item; `key`, the lane's keys
+   * `mk[t] = attn_mask_k(k, h, b)` once per chunk;
+   * `expr` is the mask over q, k, h, b, mq and mk[t]. False when no part of the mask depends
+   * on one side only (or with a select clause): the kernel evaluates `mask` per pair.
+   */
+  readonly staged: false | { readonly query: boolean; readonly key: boolean; readonly expr: string };
+  /** The stage structs and functions of `staged` (the tiled kernel only); '' without. */
+  readonly stagedFunctions: string;
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -97,6 +108,8 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
   const mask = bp.select
     ? `(${expr(bp.select.restriction, 'attn_restriction', 'bool')} && (${expr(bp.select.allow, 'attn_allow', 'bool')} || attn_selected(q, k, h, b)))`
     : expr(bp.mask, 'attn_mask', 'bool');
+  const stagedFunctions: string[] = [];
+  const staged = bp.select || !bp.mask ? false : stagedMask(bp.mask, stagedFunctions);
   const softcap = expr(bp.softcap, 'attn_softcap', 'f32');
   const bias = expr(bp.bias, 'attn_bias', 'f32');
   return {
@@ -110,7 +123,44 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     functions: functions.join('\n'),
     select: Boolean(bp.select),
     boxTiles: Boolean(spec.boxTiles),
+    staged,
+    stagedFunctions: stagedFunctions.join('\n'),
   };
+}
+
+const WGSL_TYPE = { int: 'i32', float: 'f32', bool: 'bool' } as const;
+/** Most values a side of the staged mask keeps (registers per row or per key). */
+const MAX_STAGE_VALUES = 8;
+
+/**
+ * The mask in stages ([Note: Staged mask]): pushes the stage structs and functions (`MaskQ`,
+ * `attn_mask_q`, `MaskK`, `attn_mask_k`, `attn_mask_qk`) onto `functions`; false when the mask
+ * has no stage.
+ */
+function stagedMask(mask: M.MExpr, functions: string[]): WgslViewModel['staged'] {
+  // Each query-stage value stays in a register per row for the whole work item, each
+  // key-stage value one per key of the lane's chunk: a side with more values is not staged.
+  const all = stageMask(mask);
+  const stages = { q: all.q.length <= MAX_STAGE_VALUES ? all.q : [], k: all.k.length <= MAX_STAGE_VALUES ? all.k : [] };
+  if (!stages.q.length && !stages.k.length) return false;
+  const names = new Map<M.MExpr, string>();
+  const sides = [
+    { nodes: stages.q, struct: 'MaskQ', fn: 'attn_mask_q', index: 'q', value: 'mq' },
+    { nodes: stages.k, struct: 'MaskK', fn: 'attn_mask_k', index: 'k', value: 'mk' },
+  ].filter((side) => side.nodes.length);
+  for (const side of sides) {
+    const { lets, exprs } = printWgslLets(side.nodes);
+    functions.push([
+      `struct ${side.struct} {`, ...side.nodes.map((n, i) => `  v${i}: ${WGSL_TYPE[n.type]},`), '}', '',
+      `fn ${side.fn}(${side.index}: i32, h: i32, b: i32) -> ${side.struct} {`, ...lets.map((l) => `  ${l}`), `  return ${side.struct}(${exprs.join(', ')});`, '}', '',
+    ].join('\n'));
+    side.nodes.forEach((n, i) => names.set(n, `${side.value}.v${i}`));
+  }
+  const { lets, exprs } = printWgslLets([mask], undefined, names);
+  const params = sides.map((side) => `, ${side.value}: ${side.struct}`).join('');
+  functions.push([`fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32${params}) -> bool {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
+  const query = Boolean(stages.q.length), key = Boolean(stages.k.length);
+  return { query, key, expr: `attn_mask_qk(q, k, h, b${query ? ', mq' : ''}${key ? ', mk[t]' : ''})` };
 }
 
 /**

@@ -51,8 +51,8 @@ export function wgslInt(x: number): string {
  * WGSL for `roots`: `lets` (`let t_<i> = ...;`, the nodes they share: `let`s, repeated `fn`
  * calls) are statements that go before the code that uses `exprs`.
  */
-export function printWgslLets(roots: readonly MExpr[], L: WgslLeaves = KERNEL_LEAVES): { lets: string[]; exprs: string[] } {
-  const { lets, exprs } = printShared(roots, (e, names) => printWgsl(e, L, names));
+export function printWgslLets(roots: readonly MExpr[], L: WgslLeaves = KERNEL_LEAVES, names?: ReadonlyMap<MExpr, string>): { lets: string[]; exprs: string[] } {
+  const { lets, exprs } = printShared(roots, (e, names) => printWgsl(e, L, names), { names });
   return { lets: lets.map((l) => `let ${l.name} = ${l.text};`), exprs };
 }
 
