@@ -20,7 +20,8 @@
  * kernel (templates/wgsl/attention-tiled.wgsl.hbs, the default) and the simple one
  * (attention.wgsl.hbs) side by side, each with its own dense row. Where no tiled shape fits
  * the adapter's workgroup memory the simple kernel runs, and the tiles column says so (no
- * "tiled rowsN"). --tiled-tiles blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields
+ * "tiled rowsN"). --generated DIR takes the pattern modules from DIR instead of generated/ (a
+ * copy of an earlier build, to time two builds in one run). --tiled-tiles blockQ=32,kvChunk=16,rows=4,lanes=8 fixes tiled tile fields
  * by hand (any subset), to sweep shapes on the GPU.
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
@@ -36,6 +37,7 @@ declare const Deno: {
   readonly args: string[];
   readTextFileSync(path: string): string;
   readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
+  cwd(): string;
   writeTextFileSync(path: string, text: string): void;
 };
 declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<Adapter | null> } };
@@ -86,7 +88,10 @@ const device = await adapter.requestDevice({
 });
 const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || hasF16);
 
-const root = new URL('../generated/', import.meta.url);
+// --generated DIR: the pattern modules of another build (an A/B against generated/), their
+// imports of runtime/ rewritten to resolve from DIR (bench/webgpu-ab.ts makes such copies).
+const generatedDir = opt('generated');
+const root = generatedDir ? new URL(`${generatedDir.replace(/\/?$/, '/')}`, `file://${Deno.cwd()}/`) : new URL('../generated/', import.meta.url);
 const patterns: { name: string; mod: Generated }[] = [];
 for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
   if (!e.isFile || !e.name.endsWith('.ts')) continue;

@@ -1,0 +1,29 @@
+/**
+ * The WGSL pattern modules of an earlier commit, for timing two builds in one run:
+ *
+ *   npx tsx bench/webgpu-ab.ts REV DIR
+ *   # then, on the GPU machine: deno run -A bench/webgpu.ts --generated DIR ...
+ *
+ * Writes `generated/*.ts` as of git revision REV into DIR (under bench/webgpu-work/, which git
+ * ignores), with their imports of `../runtime/` rewritten to resolve from DIR. The runtime is
+ * today's: an A/B of kernel templates, not of the runtime.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const [rev, dir] = process.argv.slice(2);
+if (!rev || !dir) {
+  console.error('usage: npx tsx bench/webgpu-ab.ts REV DIR');
+  process.exit(2);
+}
+const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+const files = git('ls-tree', '--name-only', `${rev}:generated`).split('\n').filter((f) => f.endsWith('.ts'));
+if (!files.length) throw new Error(`no generated/*.ts at ${rev}`);
+const up = path.relative(path.resolve(dir), path.resolve('runtime')).split(path.sep).join('/');
+fs.mkdirSync(dir, { recursive: true });
+for (const f of files) {
+  const text = git('show', `${rev}:generated/${f}`).replaceAll("from '../runtime/", `from '${up}/`);
+  fs.writeFileSync(path.join(dir, f), text);
+}
+console.log(`wrote ${files.length} modules of ${git('rev-parse', '--short', rev).trim()} to ${dir}`);
