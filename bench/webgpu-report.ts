@@ -42,7 +42,8 @@ const lines: string[] = [
   'ms", the wall time per call in a steady stream (CPU work included). Both bound the kernel\'s time from above: calls',
   'queued back to back let a pass\'s start timestamp be written while the call before it still runs (fixed since in',
   'timing.ts: each timed call now waits for the one before), and the stream adds any CPU-bound gap. A pattern\'s time',
-  '("ms") is the smaller of the two.',
+  '("ms") is the smaller of the two. The stream can also read below a kernel\'s time where successive calls overlap on',
+  'the GPU (a call faster than its tile ideal): rows whose clocks disagree by 2x or more are marked †.',
   '',
   `- Anchor: \`${ort.command}\` (onnxruntime-web ${ort.ort}, \`com.microsoft.MultiHeadAttention\`, WebGPU EP; its device features: ${ort.ortDeviceFeatures.join(', ') || 'none'}; ${ort.iters} timed runs).`,
   ...suites.map((s) => `- Suite: \`${s.command}\` (${s.date}, ${s.iters} timed calls).`),
@@ -84,15 +85,21 @@ const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
       '|---|---|---|---|---|---|---|---|---|---|---|');
     const fracs: number[] = [];
     const below: string[] = [];
+    const disagree: string[] = [];
     for (const r of rows) {
       if (r.error) { lines.push(`| ${r.pattern} | failed: ${r.error} | | | | | | | | | |`); continue; }
-      const ms = Math.min(r.ms!, r.callMs ?? Infinity), speedup = r.denseMs! / ms, frac = speedup / r.ideal!;
+      // A stream's wall time per call of 0 or less (the longer stream took no longer) says
+      // nothing; the clocks disagreeing by 2x or more is marked (†) and counted in the note below.
+      const call = r.callMs !== undefined && r.callMs > 0 ? r.callMs : undefined;
+      const ms = Math.min(r.ms!, call ?? Infinity), speedup = r.denseMs! / ms, frac = speedup / r.ideal!;
+      const apart = call === undefined || Math.max(r.ms!, call) >= 2 * Math.min(r.ms!, call);
+      if (apart) disagree.push(r.pattern);
       fracs.push(frac);
       if (frac < 0.85) below.push(r.pattern);
-      lines.push(`| ${r.pattern}${later(r) ? ' *' : ''} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
+      lines.push(`| ${r.pattern}${later(r) ? ' *' : ''}${apart ? ' †' : ''} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
     }
     const again = rows.filter(later).map((r) => suites.find((s) => s.rows.includes(r))!.command);
-    lines.push('', `Geomean % of ideal ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
+    lines.push('', `Geomean % of ideal ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${disagree.length ? ` † The two clocks disagree by 2x or more (or the stream's is void): ${disagree.join(', ')}; their ms is not trustworthy.` : ''}${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
   }
 }
 fs.writeFileSync(`${outFile}.tmp`, `${lines.join('\n')}\n`);
