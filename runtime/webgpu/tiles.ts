@@ -60,6 +60,8 @@ export interface TileConfig {
 export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> & {
   /** `false`: never use subgroup reductions, even where the device could. */
   readonly subgroups?: boolean;
+  /** `false`: keep the chosen tiles for schedules with short rows too ([Note: Short rows] in attention.ts). */
+  readonly shortRows?: boolean;
 };
 
 /** WebGPU's default limits: what every device grants. */

@@ -12,7 +12,7 @@ import { runInDeno, tensorDir } from '../../runtime/webgpu/deno.ts';
 import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention, relativeError } from '../../runtime/webgpu/reference.ts';
 import type { RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
-import type { Dtype, KernelVariant, TileConfig } from '../../runtime/webgpu/tiles.ts';
+import type { Dtype, KernelVariant, TiledOverride } from '../../runtime/webgpu/tiles.ts';
 import type { TileRequest } from '../../runtime/schedule/types.ts';
 
 /** One comparison to make. */
@@ -30,7 +30,7 @@ export interface KernelCase {
   readonly dtype: Dtype;
   readonly params?: Record<string, number | boolean>;
   readonly inputs?: Record<string, Int32Array>;
-  readonly tiles?: Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>>;
+  readonly tiles?: TiledOverride;
   readonly seed?: number;
   /** The kernel variant (`AttentionConfig.kernel`); the default kernel when absent. */
   readonly kernel?: KernelVariant;
