@@ -404,7 +404,8 @@ const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
  * natten_2d 1.55x, Swin 1.29x, chunked 1.02x faster; rows of 17 tiles (fixed) 0.93x and the
  * causal mask 0.94x, so only rows of at most SHORT_ROW_TILES tiles on average take them. In
  * f32 the same tiles made chunked 0.83x, and head dim 128 was not measured: f16 at head dims
- * up to 64 only. A call whose schedule (planned with the chosen tiles) qualifies is planned
+ * up to 64 only. On a fallback adapter (a CPU: lavapipe) they made the short-row patterns
+ * 0.80-0.82x at 256 and 512 tokens, so there they are off unless `tiles.shortRows` is true. A call whose schedule (planned with the chosen tiles) qualifies is planned
  * again with the short-row tiles, and its result's `tiles` says so; `tiles` in the config
  * (a block or chunk given, or `shortRows: false`) turns this off, as does a forced box shape.
  */
@@ -417,6 +418,8 @@ function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: Atten
   // WebGPU's default 16 KB, whose f16 tiles already take 8-key chunks.
   if (tiles.kernel !== 'tiled' || tiles.dtype !== 'f16' || tiles.headDim > 64 || tiles.blockQ < 64 || tiles.kvChunk <= 16) return undefined;
   if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined) return undefined;
+  // A CPU adapter gains nothing from more resident workgroups (lavapipe: 0.80-0.82x).
+  if (o.shortRows === undefined && device.adapterInfo?.isFallbackAdapter === true) return undefined;
   try {
     const t = chooseTiledTiles(device.limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, kvChunk: 16 }, subgroupMinSize(device));
     return t && t.blockKv === tiles.blockKv ? t : undefined;

@@ -78,7 +78,7 @@ for (const kj of job.kernels) {
   const planner = loadPlanner(kj.plannerSource);
   const select = kj.selectSource === undefined ? undefined : loadSelection(kj.selectSource);
   for (const r of kj.runs) {
-    const base = { id: r.id, adapter: adapter.info?.description ?? 'unknown', f16: hasF16 };
+    const base = { id: r.id, adapter: adapter.info?.description ?? 'unknown', ...((adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ? { fallback: true } : {}), f16: hasF16 };
     if (r.config.dtype === 'f16' && !hasF16) { results.push({ ...base, ok: false, code: 'no_f16', message: 'the adapter has no shader-f16' }); continue; }
     try {
       const att = createAttention(device, { spec: kj.spec, body: kj.body, ...(kj.tiledBody !== undefined ? { tiledBody: kj.tiledBody } : {}), planner, ...(select ? { select } : {}) }, r.config);

@@ -78,8 +78,11 @@ export interface GpuLimits {
 export interface GpuDevice {
   readonly limits: GpuLimits;
   readonly features: { has(name: string): boolean };
-  /** The adapter's description (`GPUDevice.adapterInfo`, where the implementation has it): the subgroup sizes of `subgroups`. */
-  readonly adapterInfo?: { readonly subgroupMinSize?: number };
+  /**
+   * The adapter's description (`GPUDevice.adapterInfo`, where the implementation has it): the
+   * subgroup sizes of `subgroups`, and whether it is a fallback (software, CPU) adapter.
+   */
+  readonly adapterInfo?: { readonly subgroupMinSize?: number; readonly isFallbackAdapter?: boolean };
   readonly queue: {
     // Wider than any WebGPU implementation's parameter, so that a real GPUDevice (@webgpu/types) is a GpuDevice.
     writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void;

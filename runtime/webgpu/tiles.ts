@@ -60,7 +60,11 @@ export interface TileConfig {
 export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> & {
   /** `false`: never use subgroup reductions, even where the device could. */
   readonly subgroups?: boolean;
-  /** `false`: keep the chosen tiles for schedules with short rows too ([Note: Short rows] in attention.ts). */
+  /**
+   * Short-row tiles ([Note: Short rows] in attention.ts): `false` keeps the chosen tiles for
+   * schedules with short rows too; `true` takes them on a fallback (CPU) adapter as well,
+   * where by default they are off.
+   */
   readonly shortRows?: boolean;
 };
 

@@ -2,7 +2,8 @@
  * [Note: Short rows] (runtime/webgpu/attention.ts) on lavapipe with the adapter's limits:
  * f16 at head dim 64, a schedule whose rows list few key blocks runs half the query block and
  * 16-key chunks, and matches the float64 reference; long rows, f32, head dim 128, a given
- * block or chunk, `shortRows: false` and WebGPU's default 16 KB keep the chosen tiles.
+ * block or chunk, `shortRows: false`, WebGPU's default 16 KB and (without `shortRows: true`)
+ * a fallback adapter keep the chosen tiles.
  */
 import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +16,12 @@ describe.skipIf(webgpuUnavailable())('short-row tiles', () => {
   const n1 = bindText(read('natten-1d'), { kernel: 7 });
   const n2 = bindText(read('natten-2d'), { height: 16, width: 64, kernel_y: 5, kernel_x: 5 });
   const causal = bindText(read('causal'));
-  const base = { batch: 1, heads: 2, kvHeads: 1, headDim: 64, dtype: 'f16' as const };
-  const cases: (KernelCase & { short: boolean })[] = [
+  // shortRows: true, as the tests run on lavapipe, a fallback adapter (off by default there).
+  const base = { batch: 1, heads: 2, kvHeads: 1, headDim: 64, dtype: 'f16' as const, tiles: { shortRows: true } };
+  const cases: (KernelCase & { short: boolean; unset?: boolean })[] = [
     { ...base, name: 'natten-1d f16 d64 (short rows)', bound: n1, qLen: 300, kvLen: 300, short: true },
     { ...base, name: 'natten-2d f16 d64, boxes (short rows)', bound: n2, qLen: 1024, kvLen: 1024, short: true },
+    { ...base, name: 'natten-1d f16 d64, shortRows unset (short rows unless the adapter is a fallback)', bound: n1, qLen: 300, kvLen: 300, tiles: {}, short: true, unset: true },
     { ...base, name: 'natten-1d f16 d64, shortRows: false', bound: n1, qLen: 300, kvLen: 300, tiles: { shortRows: false }, short: false },
     { ...base, name: 'natten-1d f16 d64, kvChunk given', bound: n1, qLen: 300, kvLen: 300, tiles: { kvChunk: 32 }, short: false },
     { ...base, name: 'causal f16 d64 (rows of 9 tiles on average)', bound: causal, qLen: 1100, kvLen: 1100, short: false },
@@ -39,16 +42,23 @@ describe.skipIf(webgpuUnavailable())('short-row tiles', () => {
 
   it('run the short-row tiles exactly where they apply', () => {
     const tiles = outcomes.map((o) => (o.result.ok ? o.result.tiles : undefined));
-    const long = tiles[2]!;
+    const long = tiles[3]!;
     expect(long.blockQ).toBe(64);
     expect(long.kvChunk).toBeGreaterThan(16);
     cases.forEach((c, i) => {
       const t = tiles[i]!;
+      if (c.unset) {
+        const fallback = outcomes[i].result.fallback === true;
+        expect([t.blockQ, t.kvChunk].join('/'), c.name).toBe(fallback ? [64, long.kvChunk].join('/') : '32/16');
+        return;
+      }
       expect([t.blockQ, t.kvChunk].join('/'), c.name).toBe(c.short ? `32/16` : [c.tiles?.kvChunk ? 64 : t.blockQ, t.kvChunk].join('/'));
       if (!c.short && c.dtype === 'f16' && c.headDim === 64) expect(t.blockQ, c.name).toBe(64);
     });
     expect(outcomes[1].result.ok && outcomes[1].result.boxes, 'natten-2d ran boxes').toBeTruthy();
     // WebGPU's default limits give f16 8-key chunks already: nothing smaller to take.
     expect(atDefaults[0].result.ok && atDefaults[0].result.tiles.kvChunk).toBe(8);
+    // lavapipe says it is a fallback adapter (CI runs there).
+    if (outcomes[0].result.adapter.startsWith('llvmpipe')) expect(outcomes[0].result.fallback).toBe(true);
   });
 });
