@@ -1,0 +1,46 @@
+/**
+ * The H200 profile's `attnc-wgsl` model (fitted by bench/simulate-wgsl-fit.ts to the f16 suite
+ * at 16k, head dim 128) against the WebGPU suite measured on the H200 at 16k in f16: head dim
+ * 128 (the fit: most patterns within 15%) and head dim 64 (predicted through the model's
+ * headDimScale, which scales the tiles and not the per-item cost, so short rows read 1.2-1.3x
+ * slow there: within 1.6x each and 15% on the geometric mean). Patterns whose two clocks
+ * disagree and `select` patterns are left out, as in the fit.
+ */
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { bindParams } from '../../compiler/2-check/bind.ts';
+import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
+import { checkSource, lowerToPlanner } from '../../compiler/pipeline.ts';
+import { loadProfile } from '../../compiler/5-simulate/profile.ts';
+import { simulate } from '../../compiler/5-simulate/simulate.ts';
+
+interface Row { pattern: string; ms: number; callMs?: number }
+const bundled = new Map<string, NonNullable<ReturnType<typeof bindParams>>>();
+for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn'))) {
+  const prog = checkSource({ name: f, text: fs.readFileSync(`patterns/${f}`, 'utf8') }, new Diagnostics());
+  for (const pat of prog?.patterns ?? []) bundled.set(pat.name, bindParams(pat, {}, new Diagnostics())!);
+}
+
+describe('simulate: the WebGPU kernel against the H200', () => {
+  for (const D of [128, 64]) {
+    it(`models the f16 suite at 16k, head dim ${D}: each within 1.6x${D === 128 ? ', most within 15%' : ', the geometric mean within 15%'}`, () => {
+      const rows = (JSON.parse(fs.readFileSync(`bench/results/webgpu-h200-staged-f16-d${D}-16k-2026-12-03.json`, 'utf8')) as { rows: Row[] }).rows;
+      const gpu = loadProfile('h200')!;
+      const ratios: [string, number][] = [];
+      for (const r of rows) {
+        const call = r.callMs !== undefined && r.callMs > 0 ? r.callMs : undefined;
+        if (call === undefined || Math.max(r.ms, call) >= 2 * Math.min(r.ms, call)) continue;
+        const bp = bundled.get(r.pattern);
+        if (!bp || bp.select) continue;
+        const sim = simulate(bp, lowerToPlanner(bp).planner, gpu, 'attnc-wgsl', { batch: 1, heads: 16, kvHeads: 16, qLen: 16384, kvLen: 16384, headDim: D, dtypeBytes: 2, tiles: 'auto' }).sparseMs;
+        ratios.push([r.pattern, sim / Math.min(r.ms, call)]);
+      }
+      expect(ratios.length).toBeGreaterThanOrEqual(24);
+      const off = ratios.filter(([, x]) => Math.abs(Math.log(x)) > Math.log(1.15));
+      if (D === 128) expect(off.length, JSON.stringify(off)).toBeLessThanOrEqual(3);
+      const gm = Math.exp(ratios.reduce((a, [, x]) => a + Math.log(x), 0) / ratios.length);
+      expect(Math.abs(Math.log(gm)), `geometric mean modelled / measured ${gm.toFixed(3)}`).toBeLessThan(Math.log(1.15));
+      for (const [p, x] of ratios) expect(Math.abs(Math.log(x)), `${p}: modelled / measured ${x.toFixed(2)}`).toBeLessThan(Math.log(1.6));
+    });
+  }
+});
