@@ -4,6 +4,7 @@
  * The kernel maps a block's rows to tokens from them (templates/wgsl, [Note: Box tiles]).
  */
 import type { Schedule } from '../schedule/types.ts';
+import { pow2 } from './tiles.ts';
 
 /** Most layout axes the WGSL kernel's box tiles take. */
 export const MAX_BOX_AXES = 3;
@@ -14,7 +15,7 @@ export function boxUniforms(s: Schedule): Record<string, number> {
   if (!t) return { box_tiles: 0, q_box0: 1, q_box1: 1, q_box2: 1, q_grid1: 1, q_grid2: 1, kv_box0: 1, kv_box1: 1, kv_box2: 1, kv_grid1: 1, kv_grid2: 1, grid_n1: 1, grid_n2: 1 };
   if (t.axes.length > MAX_BOX_AXES) throw new RangeError(`box tiles of ${t.axes.length} axes; the WebGPU kernel takes at most ${MAX_BOX_AXES}`);
   // The kernels take a row's offsets in its box as bit fields (templates/wgsl, [Note: Box tiles]).
-  for (const b of [...t.q.shape, ...t.kv.shape]) if (!(b > 0 && (b & (b - 1)) === 0)) throw new RangeError(`box tiles ${t.q.shape.join('x')} / ${t.kv.shape.join('x')}: the WebGPU kernels take box sides that are powers of two`);
+  for (const b of [...t.q.shape, ...t.kv.shape]) if (!pow2(b)) throw new RangeError(`box tiles ${t.q.shape.join('x')} / ${t.kv.shape.join('x')}: the WebGPU kernels take box sides that are powers of two`);
   const pad = (xs: readonly number[]) => [...xs, ...new Array<number>(MAX_BOX_AXES - xs.length).fill(1)];
   const q = pad(t.q.shape), qg = pad(t.q.grid), kv = pad(t.kv.shape), kg = pad(t.kv.grid), n = pad(t.q.extent);
   return {

@@ -169,7 +169,8 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
   return undefined;
 }
 
-const pow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
+/** Whether `x` is a positive power of two. */
+export const pow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
 
 /** Throws a RangeError when `t` cannot run on a device with `limits`. */
 export function checkTiles(t: TileConfig, limits: GpuLimits): void {

@@ -8,9 +8,6 @@
 import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bindParams } from '../../compiler/2-check/bind.ts';
-import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
-import { checkSource } from '../../compiler/pipeline.ts';
 import { evaluate } from '../../compiler/eval/evaluate.ts';
 import { stageMask } from '../../compiler/ir/stage-mask.ts';
 import { usesVar, type MExpr } from '../../compiler/ir/mask.ts';
@@ -18,15 +15,8 @@ import { emitWgsl } from '../../compiler/4-emit/wgsl/emit-wgsl.ts';
 import { bindText } from '../helpers/compile.ts';
 
 const SIZES = { qLen: 300, kvLen: 300, heads: 8 };
-const bundled = fs.readdirSync('patterns').filter((f) => f.endsWith('.attn')).sort().flatMap((f) => {
-  const prog = checkSource({ name: f, text: fs.readFileSync(`patterns/${f}`, 'utf8') }, new Diagnostics());
-  if (!prog) throw new Error(`${f} does not check`);
-  return prog.patterns.map((pat) => {
-    const bound = bindParams(pat, {}, new Diagnostics());
-    if (!bound) throw new Error(`${pat.name} does not bind`);
-    return bound;
-  });
-});
+const bundled = fs.readdirSync('patterns').filter((f) => f.endsWith('.attn')).sort()
+  .map((f) => bindText(fs.readFileSync(`patterns/${f}`, 'utf8')));
 
 describe('staged mask', () => {
   it('stages of every bundled mask depend on their own side only', () => {

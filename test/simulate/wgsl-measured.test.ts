@@ -8,18 +8,14 @@
  */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bindParams } from '../../compiler/2-check/bind.ts';
-import { Diagnostics } from '../../compiler/diagnostics/diagnostic.ts';
-import { checkSource, lowerToPlanner } from '../../compiler/pipeline.ts';
+import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { loadProfile } from '../../compiler/5-simulate/profile.ts';
 import { simulate } from '../../compiler/5-simulate/simulate.ts';
+import { bindText } from '../helpers/compile.ts';
 
 interface Row { pattern: string; ms: number; callMs?: number }
-const bundled = new Map<string, NonNullable<ReturnType<typeof bindParams>>>();
-for (const f of fs.readdirSync('patterns').filter((x) => x.endsWith('.attn'))) {
-  const prog = checkSource({ name: f, text: fs.readFileSync(`patterns/${f}`, 'utf8') }, new Diagnostics());
-  for (const pat of prog?.patterns ?? []) bundled.set(pat.name, bindParams(pat, {}, new Diagnostics())!);
-}
+const bundled = new Map(fs.readdirSync('patterns').filter((f) => f.endsWith('.attn'))
+  .map((f) => bindText(fs.readFileSync(`patterns/${f}`, 'utf8'))).map((bp) => [bp.pattern.name, bp]));
 
 describe('simulate: the WebGPU kernel against the H200', () => {
   for (const D of [128, 64]) {

@@ -51,10 +51,9 @@ export interface WgslViewModel {
    * `mk[t] = attn_mask_k(k, h, b)` once per chunk;
    * `expr` is the mask over q, k, h, b, mq and mk[t]. False when no part of the mask depends
    * on one side only (or with a select clause): the kernel evaluates `mask` per pair.
+   * `functions`: the stage structs and functions (the tiled kernel only).
    */
-  readonly staged: false | { readonly query: boolean; readonly key: boolean; readonly expr: string };
-  /** The stage structs and functions of `staged` (the tiled kernel only); '' without. */
-  readonly stagedFunctions: string;
+  readonly staged: false | { readonly query: boolean; readonly key: boolean; readonly expr: string; readonly functions: string };
 }
 
 /** An emitted kernel: its interface and its WGSL body (without the specialisation header). */
@@ -108,8 +107,7 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
   const mask = bp.select
     ? `(${expr(bp.select.restriction, 'attn_restriction', 'bool')} && (${expr(bp.select.allow, 'attn_allow', 'bool')} || attn_selected(q, k, h, b)))`
     : expr(bp.mask, 'attn_mask', 'bool');
-  const stagedFunctions: string[] = [];
-  const staged = bp.select || !bp.mask ? false : stagedMask(bp.mask, stagedFunctions);
+  const staged = bp.select || !bp.mask ? false : stagedMask(bp.mask);
   const softcap = expr(bp.softcap, 'attn_softcap', 'f32');
   const bias = expr(bp.bias, 'attn_bias', 'f32');
   return {
@@ -124,7 +122,6 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     select: Boolean(bp.select),
     boxTiles: Boolean(spec.boxTiles),
     staged,
-    stagedFunctions: stagedFunctions.join('\n'),
   };
 }
 
@@ -133,17 +130,17 @@ const WGSL_TYPE = { int: 'i32', float: 'f32', bool: 'bool' } as const;
 const MAX_STAGE_VALUES = 8;
 
 /**
- * The mask in stages ([Note: Staged mask]): pushes the stage structs and functions (`MaskQ`,
- * `attn_mask_q`, `MaskK`, `attn_mask_k`, `attn_mask_qk`) onto `functions`; false when the mask
- * has no stage.
+ * The mask in stages ([Note: Staged mask]), with its structs and functions (`MaskQ`,
+ * `attn_mask_q`, `MaskK`, `attn_mask_k`, `attn_mask_qk`); false when the mask has no stage.
  */
-function stagedMask(mask: M.MExpr, functions: string[]): WgslViewModel['staged'] {
+function stagedMask(mask: M.MExpr): WgslViewModel['staged'] {
   // Each query-stage value stays in a register per row for the whole work item, each
   // key-stage value one per key of the lane's chunk: a side with more values is not staged.
   const all = stageMask(mask);
   const stages = { q: all.q.length <= MAX_STAGE_VALUES ? all.q : [], k: all.k.length <= MAX_STAGE_VALUES ? all.k : [] };
   if (!stages.q.length && !stages.k.length) return false;
   const names = new Map<M.MExpr, string>();
+  const functions: string[] = [];
   const sides = [
     { nodes: stages.q, struct: 'MaskQ', fn: 'attn_mask_q', index: 'q', value: 'mq' },
     { nodes: stages.k, struct: 'MaskK', fn: 'attn_mask_k', index: 'k', value: 'mk' },
@@ -160,7 +157,7 @@ function stagedMask(mask: M.MExpr, functions: string[]): WgslViewModel['staged']
   const params = sides.map((side) => `, ${side.value}: ${side.struct}`).join('');
   functions.push([`fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32${params}) -> bool {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
   const query = Boolean(stages.q.length), key = Boolean(stages.k.length);
-  return { query, key, expr: `attn_mask_qk(q, k, h, b${query ? ', mq' : ''}${key ? ', mk[t]' : ''})` };
+  return { query, key, expr: `attn_mask_qk(q, k, h, b${query ? ', mq' : ''}${key ? ', mk[t]' : ''})`, functions: functions.join('\n') };
 }
 
 /**
