@@ -428,11 +428,14 @@ function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: Atten
   }
 }
 
-/** Listed tiles per query row of a schedule, on average over its rows and heads. */
-export function meanRowTiles(s: Schedule): number {
+/**
+ * Listed tiles per query row of a schedule, on average over its rows and the (batch, head)
+ * entries it distinguishes (each entry is a member of one group).
+ */
+function meanRowTiles(s: Schedule): number {
   let listed = 0;
   for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-  return listed / Math.max(1, s.numQBlocks * s.heads);
+  return listed / Math.max(1, s.numQBlocks * s.heads * s.batch);
 }
 
 function upload(device: GpuDevice, data: ArrayBufferView, usage: number): GpuBuffer {
