@@ -396,7 +396,7 @@ export const wgslTiledBody = `// Block-sparse flash attention (forward) for patt
 //     same key block is already fetched into pk / pv (NL vec4s each per invocation) and only
 //     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
 //     not overlapped.
-//   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
 //   - with \`subgroups\` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of \`red\`: no workgroup
@@ -406,7 +406,17 @@ export const wgslTiledBody = `// Block-sparse flash attention (forward) for patt
 //     aligned runs of consecutive invocation indices (WGSL does not promise it; the
 //     implementations known to attnc do it). The shuffles need uniform
 //     control flow: that variant computes the partial max and the softmax step with selects.
-// Not done yet (issue 14): prefetch across key blocks, f16 products, fewer barriers per chunk.
+//   - [Note: f16 arithmetic] with f16 tensors (TileConfig.math = 'f16', the default there) the
+//     products run in f16 and only their sums in f32. Q is staged times the softmax scale (so
+//     a score is the plain dot product); a score's products accumulate in a vec2<f16> over
+//     QK_RUN vec4s of the head dim (2 * QK_RUN products per half), then both halves are added
+//     to the f32 score: each vec4 step is two packed f16 multiply-adds, with no conversion of
+//     the staged K and Q. P is stored in pTile as f16 (p is in [0, 1]); O's products
+//     accumulate in a vec4<f16> per output vec4 over PV_RUN keys, then go into the f32
+//     accumulator. The runs bound the f16 sums: a run of scaled products stays far below
+//     f16's 65504 for any input whose scores softmax can use, and its rounding error is that
+//     of a sum of at most 16 terms. Max, exp, the row sums and the output stay f32.
+// Not done yet (issue 14): prefetch across key blocks, fewer barriers per chunk.
 //
 // Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
 // as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
@@ -452,11 +462,17 @@ const WG_SIZE: u32 = (BLOCK_Q / ROWS) * LANES;
 const NL: u32 = (KV_CHUNK * D4 + WG_SIZE - 1u) / WG_SIZE;
 const MASKED: u32 = 0xff800000u;
 const LSE_EMPTY: u32 = 0xff800000u;
+/*#if f16math*/
+// Runs of the f16 products ([Note: f16 arithmetic]): vec4s of the head dim per score (each
+// half of the vec2 sums 2 * QK_RUN products), keys per output accumulator.
+const QK_RUN: u32 = 4u;
+const PV_RUN: u32 = min(16u, KV_CHUNK);
+/*#endif*/
 
 var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
 var<workgroup> kTile: array<stage4, KV_CHUNK * KROW>;
 var<workgroup> vTile: array<stage4, KV_CHUNK * KROW>;
-var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
+var<workgroup> pTile: array<pelem, BLOCK_Q * PROW>;
 /*#if subgroups*/
 var<private> cmax: array<u32, ROWS>;
 /*#else*/
@@ -578,6 +594,23 @@ fn tile_full(kvBlock: u32, c: Ctx) {
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
+/*#if f16math*/
+    // In f16 ([Note: f16 arithmetic]): per run of QK_RUN vec4s of the head dim, each score's
+    // products accumulate in a vec2<f16>, whose two halves then go into the f32 score.
+    for (var d0 = 0u; d0 < D4; d0 += QK_RUN) {
+      var sh: array<vec2<f16>, RKC>;
+      /*unroll*/ for (var i = 0u; i < RKC; i++) { sh[i] = vec2<f16>(); }
+      for (var d = d0; d < d0 + QK_RUN; d++) {
+        var kr: array<vec4<f16>, KC>;
+        /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = kTile[(c.lane + t * LANES) * KROW + d]; }
+        /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+          let qv = qTile[(c.row0 + r) * KROW + d];
+          /*unroll*/ for (var t = 0u; t < KC; t++) { sh[r * KC + t] = fma(qv.zw, kr[t].zw, fma(qv.xy, kr[t].xy, sh[r * KC + t])); }
+        }
+      }
+      /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] += f32(sh[i].x) + f32(sh[i].y); }
+    }
+/*#else*/
     for (var d = 0u; d < D4; d++) {
       var kr: array<vec4<f32>, KC>;
       /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
@@ -586,6 +619,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+/*#endif*/
     // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
     var kTok: array<i32, KC>;
     /*unroll*/ for (var t = 0u; t < KC; t++) {
@@ -598,7 +632,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let k = kTok[t];
+/*#if f16math*/
+        // Q was staged times the scale.
+        var s = sc[r * KC + t];
+/*#else*/
         var s = sc[r * KC + t] * u.scale;
+/*#endif*/
         sc[r * KC + t] = s;
         pm = select(s, max(pm, s), got);
         got = true;
@@ -628,7 +667,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let p = exp(sc[r * KC + t] - mx);
         l_part[r] += p;
-        pTile[prow + c.lane + t * LANES] = p;
+        pTile[prow + c.lane + t * LANES] = pelem(p);
       }
       m_run[r] = mx;
       seen[r] = hit;
@@ -658,18 +697,35 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) {
           let p = exp(sc[r * KC + t] - mx);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
+        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     }
 /*#endif*/
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
     // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+/*#if f16math*/
+    // In f16 ([Note: f16 arithmetic]): per run of PV_RUN keys, in a vec4<f16> per accumulator,
+    // then added to the f32 accumulator.
+    for (var j0 = 0u; j0 < KV_CHUNK; j0 += PV_RUN) {
+      var ah: array<vec4<f16>, RACC>;
+      /*unroll*/ for (var i = 0u; i < RACC; i++) { ah[i] = vec4<f16>(); }
+      for (var j = j0; j < j0 + PV_RUN; j++) {
+        var vr: array<vec4<f16>, ACC>;
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vTile[j * KROW + c.lane + i * LANES]; }
+        /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+          let p = vec4<f16>(pTile[(c.row0 + r) * PROW + j]);
+          /*unroll*/ for (var i = 0u; i < ACC; i++) { ah[r * ACC + i] = fma(p, vr[i], ah[r * ACC + i]); }
+        }
+      }
+      /*unroll*/ for (var i = 0u; i < RACC; i++) { acc[i] += vec4<f32>(ah[i]); }
+    }
+/*#else*/
     for (var j = 0u; j < KV_CHUNK; j++) {
       var vr: array<vec4<f32>, ACC>;
       /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
@@ -678,6 +734,7 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] += p * vr[i]; }
       }
     }
+/*#endif*/
     workgroupBarrier();
   }
 }
@@ -727,6 +784,23 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
+/*#if f16math*/
+    // In f16 ([Note: f16 arithmetic]): per run of QK_RUN vec4s of the head dim, each score's
+    // products accumulate in a vec2<f16>, whose two halves then go into the f32 score.
+    for (var d0 = 0u; d0 < D4; d0 += QK_RUN) {
+      var sh: array<vec2<f16>, RKC>;
+      /*unroll*/ for (var i = 0u; i < RKC; i++) { sh[i] = vec2<f16>(); }
+      for (var d = d0; d < d0 + QK_RUN; d++) {
+        var kr: array<vec4<f16>, KC>;
+        /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = kTile[(c.lane + t * LANES) * KROW + d]; }
+        /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+          let qv = qTile[(c.row0 + r) * KROW + d];
+          /*unroll*/ for (var t = 0u; t < KC; t++) { sh[r * KC + t] = fma(qv.zw, kr[t].zw, fma(qv.xy, kr[t].xy, sh[r * KC + t])); }
+        }
+      }
+      /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] += f32(sh[i].x) + f32(sh[i].y); }
+    }
+/*#else*/
     for (var d = 0u; d < D4; d++) {
       var kr: array<vec4<f32>, KC>;
       /*unroll*/ for (var t = 0u; t < KC; t++) { kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
@@ -735,6 +809,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var t = 0u; t < KC; t++) { sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
+/*#endif*/
     // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
     var kTok: array<i32, KC>;
     /*unroll*/ for (var t = 0u; t < KC; t++) {
@@ -750,7 +825,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       let q = c.qTok[r];
       /*unroll*/ for (var t = 0u; t < KC; t++) {
         let k = kTok[t];
+/*#if f16math*/
+        // Q was staged times the scale.
+        var s = sc[r * KC + t];
+/*#else*/
         var s = sc[r * KC + t] * u.scale;
+/*#endif*/
         sc[r * KC + t] = s;
         let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mk[t]);
         kp[r * KC + t] = keep;
@@ -791,7 +871,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         let keep = kp[r * KC + t];
         let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
         l_part[r] += p;
-        pTile[prow + c.lane + t * LANES] = p;
+        pTile[prow + c.lane + t * LANES] = pelem(p);
       }
       m_run[r] = mx;
       seen[r] = hit;
@@ -822,18 +902,35 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
           let keep = kp[r * KC + t];
           let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = 0.0f; }
+        /*unroll*/ for (var t = 0u; t < KC; t++) { pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     }
 /*#endif*/
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
     // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+/*#if f16math*/
+    // In f16 ([Note: f16 arithmetic]): per run of PV_RUN keys, in a vec4<f16> per accumulator,
+    // then added to the f32 accumulator.
+    for (var j0 = 0u; j0 < KV_CHUNK; j0 += PV_RUN) {
+      var ah: array<vec4<f16>, RACC>;
+      /*unroll*/ for (var i = 0u; i < RACC; i++) { ah[i] = vec4<f16>(); }
+      for (var j = j0; j < j0 + PV_RUN; j++) {
+        var vr: array<vec4<f16>, ACC>;
+        /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vTile[j * KROW + c.lane + i * LANES]; }
+        /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+          let p = vec4<f16>(pTile[(c.row0 + r) * PROW + j]);
+          /*unroll*/ for (var i = 0u; i < ACC; i++) { ah[r * ACC + i] = fma(p, vr[i], ah[r * ACC + i]); }
+        }
+      }
+      /*unroll*/ for (var i = 0u; i < RACC; i++) { acc[i] += vec4<f32>(ah[i]); }
+    }
+/*#else*/
     for (var j = 0u; j < KV_CHUNK; j++) {
       var vr: array<vec4<f32>, ACC>;
       /*unroll*/ for (var i = 0u; i < ACC; i++) { vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
@@ -842,6 +939,7 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
         /*unroll*/ for (var i = 0u; i < ACC; i++) { acc[r * ACC + i] += p * vr[i]; }
       }
     }
+/*#endif*/
     workgroupBarrier();
   }
 }
@@ -865,7 +963,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let row = i / D4;
     let qt = qBlock * BLOCK_Q + row;
     var x = elem4();
+/*#if f16math*/
+    if (i32(qt) < u.q_len) { x = elem4(vec4<f32>(qbuf[qBase + qt * D4 + i % D4]) * u.scale); }
+/*#else*/
     if (i32(qt) < u.q_len) { x = qbuf[qBase + qt * D4 + i % D4]; }
+/*#endif*/
     qTile[row * KROW + i % D4] = x;
   }
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());

@@ -10,6 +10,7 @@ const KV_CHUNK: u32 = 8u;
 const LANES: u32 = 8u;
 const ROWS: u32 = 4u;
 alias stage4 = vec4<f32>;
+alias pelem = f32;
 // Block-sparse flash attention (forward) for pattern `natten_1d`: the register-tiled
 // variant, the default kernel (AttentionConfig.kernel; attention.wgsl.hbs is the simple one).
 //
@@ -51,7 +52,7 @@ alias stage4 = vec4<f32>;
 //     same key block is already fetched into pk / pv (NL vec4s each per invocation) and only
 //     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
 //     not overlapped.
-//   - f32 accumulation everywhere; FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
 //   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
@@ -61,7 +62,17 @@ alias stage4 = vec4<f32>;
 //     aligned runs of consecutive invocation indices (WGSL does not promise it; the
 //     implementations known to attnc do it). The shuffles need uniform
 //     control flow: that variant computes the partial max and the softmax step with selects.
-// Not done yet (issue 14): prefetch across key blocks, f16 products, fewer barriers per chunk.
+//   - [Note: f16 arithmetic] with f16 tensors (TileConfig.math = 'f16', the default there) the
+//     products run in f16 and only their sums in f32. Q is staged times the softmax scale (so
+//     a score is the plain dot product); a score's products accumulate in a vec2<f16> over
+//     QK_RUN vec4s of the head dim (2 * QK_RUN products per half), then both halves are added
+//     to the f32 score: each vec4 step is two packed f16 multiply-adds, with no conversion of
+//     the staged K and Q. P is stored in pTile as f16 (p is in [0, 1]); O's products
+//     accumulate in a vec4<f16> per output vec4 over PV_RUN keys, then go into the f32
+//     accumulator. The runs bound the f16 sums: a run of scaled products stays far below
+//     f16's 65504 for any input whose scores softmax can use, and its rounding error is that
+//     of a sum of at most 16 terms. Max, exp, the row sums and the output stay f32.
+// Not done yet (issue 14): prefetch across key blocks, fewer barriers per chunk.
 //
 // Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
 // as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
@@ -111,7 +122,7 @@ const LSE_EMPTY: u32 = 0xff800000u;
 var<workgroup> qTile: array<elem4, BLOCK_Q * KROW>;
 var<workgroup> kTile: array<stage4, KV_CHUNK * KROW>;
 var<workgroup> vTile: array<stage4, KV_CHUNK * KROW>;
-var<workgroup> pTile: array<f32, BLOCK_Q * PROW>;
+var<workgroup> pTile: array<pelem, BLOCK_Q * PROW>;
 var<workgroup> red: array<u32, BLOCK_Q * LANES>;
 var<private> pk: array<elem4, NL>;
 var<private> pv: array<elem4, NL>;
@@ -388,12 +399,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u;
           let p = exp(sc[r * KC + t] - mx);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 1u;
       var mx = m_run[r];
@@ -464,12 +475,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u;
           let p = exp(sc[r * KC + t] - mx);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 2u;
       var mx = m_run[r];
@@ -540,12 +551,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u;
           let p = exp(sc[r * KC + t] - mx);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 3u;
       var mx = m_run[r];
@@ -616,12 +627,12 @@ fn tile_full(kvBlock: u32, c: Ctx) {
         { let t = 0u;
           let p = exp(sc[r * KC + t] - mx);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     }
     workgroupBarrier();
@@ -878,12 +889,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
           let keep = kp[r * KC + t];
           let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 1u;
       var mx = m_run[r];
@@ -955,12 +966,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
           let keep = kp[r * KC + t];
           let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 2u;
       var mx = m_run[r];
@@ -1032,12 +1043,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
           let keep = kp[r * KC + t];
           let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     } { let r = 3u;
       var mx = m_run[r];
@@ -1109,12 +1120,12 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
           let keep = kp[r * KC + t];
           let p = select(0.0f, exp(select(mx, sc[r * KC + t], keep) - mx), keep);
           l_part[r] += p;
-          pTile[prow + c.lane + t * LANES] = p;
+          pTile[prow + c.lane + t * LANES] = pelem(p);
         }
         m_run[r] = mx;
         seen[r] = true;
       } else {
-        { let t = 0u; pTile[prow + c.lane + t * LANES] = 0.0f; }
+        { let t = 0u; pTile[prow + c.lane + t * LANES] = pelem(); }
       }
     }
     workgroupBarrier();

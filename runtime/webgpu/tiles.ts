@@ -54,10 +54,19 @@ export interface TileConfig {
    * size of at least `lanes` (`chooseTiledTiles`); absent: workgroup memory.
    */
   readonly subgroups?: true;
+  /**
+   * Tiled kernel with f16 tensors staged in f16: `f16` computes the products of S = Q K^T and
+   * O += P V in f16 (vec2<f16> and vec4<f16> multiply-adds over short runs, each run's sum
+   * added to an f32 accumulator; [Note: f16 arithmetic] in attention-tiled.wgsl.hbs); absent:
+   * f32 arithmetic throughout.
+   */
+  readonly math?: 'f16';
 }
 
 /** What `chooseTiledTiles` may fix by hand. */
 export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvChunk' | 'lanes' | 'rows' | 'stage'>> & {
+  /** `f32`: f32 arithmetic even where f16 arithmetic applies; `f16`: f16 arithmetic where it can (f16 tensors staged in f16). */
+  readonly math?: 'f16' | 'f32';
   /** `false`: never use subgroup reductions, even where the device could. */
   readonly subgroups?: boolean;
   /**
@@ -115,9 +124,9 @@ export function chooseTiles(limits: GpuLimits, headDim: number, dtype: Dtype, ov
  * blockQ x (kvChunk + 1) f32; one reduction word per (row, lane), unless the reductions use
  * subgroups.
  */
-export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number, stage?: 'f32', subgroups = false): number {
-  const es = dtype === 'f16' ? 2 : 4, ks = stage === 'f32' ? 4 : es;
-  return (blockQ * es + 2 * kvChunk * ks) * (headDim / 4 + 1) * 4 + blockQ * (kvChunk + 1) * 4 + (subgroups ? 0 : blockQ * lanes * 4);
+export function tiledWorkgroupBytes(dtype: Dtype, headDim: number, blockQ: number, kvChunk: number, lanes: number, stage?: 'f32', subgroups = false, math?: 'f16'): number {
+  const es = dtype === 'f16' ? 2 : 4, ks = stage === 'f32' ? 4 : es, ps = math === 'f16' ? 2 : 4;
+  return (blockQ * es + 2 * kvChunk * ks) * (headDim / 4 + 1) * 4 + blockQ * (kvChunk + 1) * ps + (subgroups ? 0 : blockQ * lanes * 4);
 }
 
 /**
@@ -132,10 +141,11 @@ export function subgroupMinSize(device: { readonly features: { has(name: string)
 }
 
 /**
- * Tiles of the register-tiled kernel for `limits`: ROWS = 4 query rows per invocation, LANES
+ * Tiles of the register-tiled kernel for `limits`: ROWS = 4 query rows per invocation (2 with
+ * f16 arithmetic where a lane owns more than 2 output vec4s), LANES
  * = the largest power of two up to 8 dividing headDim / 4 (each lane owns headDim / 4 / LANES
  * output vec4s and kvChunk / LANES keys of the score tile), key blocks of 64; then the
- * largest blockQ (64, 32, 16) and kvChunk (64 down to LANES) whose tiles fit the workgroup
+ * largest blockQ (64, 32, 16) and kvChunk (64, with f16 arithmetic 4 x LANES, down to LANES) whose tiles fit the workgroup
  * memory, preferring the larger blockQ. Undefined when nothing fits (head dim 256 in f32 at
  * the default 16 KB): the caller runs the simple kernel. `override` fixes fields by hand.
  * `subgroupSize` is the device's minimum subgroup size (`subgroupMinSize`), given only when
@@ -146,18 +156,19 @@ export function subgroupMinSize(device: { readonly features: { has(name: string)
 export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtype, override: TiledOverride = {}, subgroupSize?: number): TileConfig | undefined {
   if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`head dim ${headDim} is not supported (use a multiple of 16 from 16 to 256)`);
   const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
-  const rows = override.rows ?? 4;
   let lanes = override.lanes ?? 8;
   while (override.lanes === undefined && (headDim / 4) % lanes !== 0) lanes /= 2;
+  const stage = dtype === 'f16' ? override.stage : undefined;
+  const math = dtype === 'f16' && stage === undefined && (override.math ?? DEFAULT_MATH) === 'f16' ? 'f16' as const : undefined;
+  const rows = override.rows ?? (math && headDim / 4 / lanes > F16_MATH_ACC ? 2 : 4);
   const blockKv = override.blockKv ?? 64;
   const subgroups = override.subgroups !== false && subgroupSize !== undefined && subgroupSize >= lanes;
   for (const blockQ of override.blockQ !== undefined ? [override.blockQ] : [64, 32, 16]) {
     if ((blockQ / rows) * lanes > maxThreads) continue;
-    for (let kvChunk = override.kvChunk ?? Math.min(64, blockKv); kvChunk >= lanes; kvChunk /= 2) {
-      const stage = dtype === 'f16' ? override.stage : undefined;
+    for (let kvChunk = override.kvChunk ?? Math.min(math ? F16_MATH_KC * lanes : 64, blockKv); kvChunk >= lanes; kvChunk /= 2) {
       const t: TileConfig = {
-        dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes, stage, subgroups),
-        kernel: 'tiled', rows, ...(stage ? { stage } : {}), ...(subgroups ? { subgroups: true as const } : {}),
+        dtype, headDim, blockQ, blockKv, kvChunk, lanes, workgroupSize: (blockQ / rows) * lanes, workgroupBytes: tiledWorkgroupBytes(dtype, headDim, blockQ, kvChunk, lanes, stage, subgroups, math),
+        kernel: 'tiled', rows, ...(stage ? { stage } : {}), ...(subgroups ? { subgroups: true as const } : {}), ...(math ? { math } : {}),
       };
       if (t.workgroupBytes <= limits.maxComputeWorkgroupStorageSize) {
         checkTiles(t, limits);
@@ -168,6 +179,25 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
   }
   return undefined;
 }
+
+/** The arithmetic of the tiled kernel's products with f16 tensors when the override names none. */
+const DEFAULT_MATH: 'f16' | 'f32' = 'f16';
+
+/**
+ * With f16 arithmetic, at most this many keys per lane in a chunk (KC): measured on an H200
+ * (dense path, 16k tokens, head dim 64; bench/results/webgpu-h200-f16math-*-2026-12-03.json),
+ * 32-key chunks (KC = 4) ran at 21.6 TFLOP/s and 64-key ones (KC = 8, what fits) at 16.3.
+ */
+const F16_MATH_KC = 4;
+
+/**
+ * With f16 arithmetic, lanes owning more output vec4s than this (ACC) take ROWS = 2 instead of
+ * 4: each vec4 of O then has an f16 run accumulator beside its f32 one. Measured on an H200
+ * (16k tokens, head dim 128, ACC = 4; bench/results/webgpu-h200-f16math-rows2-*-2026-12-03.json):
+ * the dense path 19.0 TFLOP/s against 17.8 with 4 rows, every suite pattern as fast or faster;
+ * at head dim 64 (ACC = 2) 2 rows were slower (19.2 against 21.7).
+ */
+const F16_MATH_ACC = 2;
 
 /** Whether `x` is a positive power of two. */
 export const pow2 = (x: number) => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
@@ -181,13 +211,14 @@ export function checkTiles(t: TileConfig, limits: GpuLimits): void {
   if ((t.headDim / 4) % t.lanes !== 0) bad('lanes must divide headDim / 4');
   if (t.kernel === 'tiled' && !(pow2(t.rows ?? 0) && t.blockQ % t.rows! === 0)) bad('rows must be a power of two dividing blockQ');
   if (t.subgroups && t.kernel !== 'tiled') bad('subgroup reductions are a feature of the tiled kernel');
+  if (t.math === 'f16' && (t.kernel !== 'tiled' || t.dtype !== 'f16' || t.stage !== undefined)) bad('f16 arithmetic needs the tiled kernel with f16 tensors staged in f16');
   if (t.workgroupSize > limits.maxComputeInvocationsPerWorkgroup || t.workgroupSize > limits.maxComputeWorkgroupSizeX) bad(`${t.workgroupSize} invocations exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
   if (t.workgroupBytes > limits.maxComputeWorkgroupStorageSize) bad(`${t.workgroupBytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
 }
 
 /** One-line description, e.g. `f32 d64 q64xkv64 chunk16 lanes4 (256 threads, 13056 B)`. */
 export function describeTiles(t: TileConfig): string {
-  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}${t.stage ? ` stage-${t.stage}` : ''}${t.subgroups ? ' subgroups' : ''}` : '';
+  const tiled = t.kernel === 'tiled' ? ` tiled rows${t.rows}${t.stage ? ` stage-${t.stage}` : ''}${t.subgroups ? ' subgroups' : ''}${t.math ? ` ${t.math}-math` : ''}` : '';
   return `${t.dtype} d${t.headDim} q${t.blockQ}xkv${t.blockKv} chunk${t.kvChunk} lanes${t.lanes}${tiled} (${t.workgroupSize} threads, ${t.workgroupBytes} B)`;
 }
 
@@ -210,7 +241,7 @@ export function loopBounds(t: TileConfig): Record<string, number> {
  * what `attnc compile` writes to a .wgsl file.
  */
 export function kernelSource(t: TileConfig, body: string): string {
-  return kernelHeader(t) + unrollLoops(selectSections(body, { subgroups: Boolean(t.subgroups) }), loopBounds(t));
+  return kernelHeader(t) + unrollLoops(selectSections(body, { subgroups: Boolean(t.subgroups), f16math: t.math === 'f16' }), loopBounds(t));
 }
 
 /** The WGSL header that specialises a kernel body to `t`. */
@@ -225,7 +256,7 @@ export function kernelHeader(t: TileConfig): string {
     `const BLOCK_KV: u32 = ${t.blockKv}u;`,
     `const KV_CHUNK: u32 = ${t.kvChunk}u;`,
     `const LANES: u32 = ${t.lanes}u;`,
-    ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`, `alias stage4 = vec4<${t.stage ?? t.dtype}>;`] : []),
+    ...(t.kernel === 'tiled' ? [`const ROWS: u32 = ${t.rows}u;`, `alias stage4 = vec4<${t.stage ?? t.dtype}>;`, `alias pelem = ${t.math ?? 'f32'};`] : []),
     ...(t.subgroups ? [`const LANES_LOG2: u32 = ${Math.log2(t.lanes)}u;`] : []),
     '',
   ].join('\n');

@@ -52,8 +52,22 @@ describe('chooseTiledTiles', () => {
   it('grows with the workgroup memory a device grants', () => {
     const big = { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 };
     const t = chooseTiledTiles(big, 128, 'f16')!;
-    expect([t.blockQ, t.kvChunk, t.lanes, t.rows, t.workgroupSize]).toEqual([64, 32, 8, 4, 128]);
+    // f16 arithmetic: 2 rows where a lane owns 4 output vec4s.
+    expect([t.blockQ, t.kvChunk, t.lanes, t.rows, t.workgroupSize, t.math]).toEqual([64, 32, 8, 2, 256, 'f16']);
     expect(chooseTiledTiles(big, 256, 'f32')).toBeDefined();
+  });
+
+  it('takes f16 arithmetic for f16 tensors staged in f16 only, with at most 4 keys per lane', () => {
+    const big = { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 };
+    const h = chooseTiledTiles(big, 64, 'f16')!;
+    expect([h.math, h.kvChunk, h.rows]).toEqual(['f16', 32, 4]);
+    expect(describeTiles(h)).toContain(' f16-math');
+    const off = chooseTiledTiles(big, 64, 'f16', { math: 'f32' })!;
+    expect([off.math, off.kvChunk, off.rows]).toEqual([undefined, 64, 4]);
+    expect(chooseTiledTiles(big, 64, 'f16', { stage: 'f32' })!.math).toBeUndefined();
+    expect(chooseTiledTiles(big, 64, 'f32', { math: 'f16' })!.math).toBeUndefined();
+    // The probability tile is f16: 2 bytes a score instead of 4.
+    expect(h.workgroupBytes).toBe(chooseTiledTiles(big, 64, 'f16', { math: 'f32', kvChunk: 32 })!.workgroupBytes - 64 * 33 * 2);
   });
 });
 
@@ -69,6 +83,8 @@ describe.skipIf(webgpuUnavailable())('tiled WGSL kernel on scratch patterns and 
     { name: 'causal f32 rows8 lanes16', bound: causal, batch: 1, heads: 2, kvHeads: 2, qLen: 95, kvLen: 70, headDim: 64, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 16, lanes: 16, rows: 8 }, kernel: 'tiled' },
     // f16 tensors with K and V staged as f32.
     { name: 'causal f16 stage f32', bound: causal, batch: 2, heads: 2, kvHeads: 1, qLen: 83, kvLen: 83, headDim: 32, dtype: 'f16', tiles: { stage: 'f32' }, kernel: 'tiled' },
+    // f16 tensors with f32 arithmetic (the other f16 cases take f16 arithmetic, the default).
+    { name: 'causal f16 math f32', bound: causal, batch: 1, heads: 2, kvHeads: 2, qLen: 77, kvLen: 90, headDim: 64, dtype: 'f16', tiles: { math: 'f32' }, kernel: 'tiled' },
   ];
   // Head dims whose tiled shape does not fit 16 KB, on the adapter's own limits.
   const wideCases: KernelCase[] = [
