@@ -55,7 +55,8 @@ const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filt
   const [k, v] = kv.split('=');
   if (k === 'math' && (v === 'f16' || v === 'f32')) return [k, v];
   if (k === 'shortRows' && (v === 'true' || v === 'false')) return [k, v === 'true'];
-  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
+  if (k === 'splitTiles' && v === 'false') return [k, false];
+  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows', 'splitTiles'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
   return [k, Number(v)];
 })) as AttentionConfig['tiles'];
 

@@ -21,7 +21,7 @@
  * (attention.wgsl.hbs) side by side, each with its own dense row. Where no tiled shape fits
  * the adapter's workgroup memory the simple kernel runs, and the tiles column says so (no
  * "tiled rowsN"). --generated DIR takes the pattern modules from DIR instead of generated/ (a
- * copy of an earlier build, to time two builds in one run). --tiled-tiles blockQ=32,kvChunk=16,rows=4,lanes=8,math=f32,shortRows=false fixes tiled tile fields
+ * copy of an earlier build, to time two builds in one run). --tiled-tiles blockQ=32,kvChunk=16,rows=4,lanes=8,math=f32,shortRows=false,splitTiles=false fixes tiled tile fields
  * by hand (any subset), to sweep shapes on the GPU.
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
@@ -74,7 +74,8 @@ const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filt
   if (k === 'stage' && v === 'f32') return [k, v];
   if (k === 'math' && (v === 'f16' || v === 'f32')) return [k, v];
   if (k === 'shortRows' && (v === 'true' || v === 'false')) return [k, v === 'true'];
-  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
+  if (k === 'splitTiles' && v === 'false') return [k, false];
+  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows', 'splitTiles'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
   return [k, Number(v)];
 })) as AttentionConfig['tiles'];
 /** The pattern bound to the device with one kernel variant. */

@@ -89,6 +89,11 @@ struct Uniforms {
   batch: i32,
   group_table: i32,
   scale: f32,
+  work_items: i32,
+  work_base: i32,
+  q_blocks: i32,
+  combine_rows: i32,
+  combine_base: i32,
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
@@ -98,6 +103,7 @@ struct Uniforms {
 @group(0) @binding(4) var<storage, read_write> obuf: array<elem4>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(6) var<storage, read> sched: array<i32>;
+@group(0) @binding(8) var<storage, read_write> part: array<vec4f>;
 
 struct Ctx {
   h: i32,
@@ -1159,11 +1165,19 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
 }
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  // The work item of this workgroup, longest rows first ([Note: Longest rows first] in
-  // runtime/webgpu/schedule-buffer.ts): the order follows the batch * heads (= nwg.y) group ids.
-  let item = u32(sched[nwg.y + wg.x + wg.y * nwg.x]);
-  let qBlock = item % nwg.x;
-  let bh = item / nwg.x;
+  // The work entry of this workgroup ([Note: Split rows] in runtime/webgpu/schedule-buffer.ts):
+  // a query block's row, or a part of it (tiles [tileStart, tileEnd) of its FULL then PARTIAL
+  // lists, its result to partial slot `slot`, or to the output where slot < 0); entries
+  // longest rows first ([Note: Longest rows first]).
+  let w = wg.x + wg.y * nwg.x;
+  if (w >= u32(u.work_items)) { return; }
+  let we = u32(u.work_base) + 4u * w;
+  let item = u32(sched[we]);
+  let tileStart = sched[we + 1u];
+  let tileEnd = sched[we + 2u];
+  let slot = sched[we + 3u];
+  let qBlock = item % u32(u.q_blocks);
+  let bh = item / u32(u.q_blocks);
   let heads = u32(u.heads);
   let b = bh / heads;
   let h = bh % heads;
@@ -1214,18 +1228,52 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let kvIndices = u32(sched[entry + 1u]);
   let fullKvRowPtr = u32(sched[entry + 2u]);
   let fullKvIndices = u32(sched[entry + 3u]);
-  let fullEnd = sched[fullKvRowPtr + qBlock + 1u];
-  for (var i = sched[fullKvRowPtr + qBlock]; i < fullEnd; i++) {
+  // This entry's tiles of the row: FULL ones first, then PARTIAL ones.
+  let fullStart = sched[fullKvRowPtr + qBlock];
+  let nFull = sched[fullKvRowPtr + qBlock + 1u] - fullStart;
+  let fullEnd = fullStart + min(tileEnd, nFull);
+  for (var i = fullStart + min(tileStart, nFull); i < fullEnd; i++) {
     tile_full(u32(sched[fullKvIndices + u32(i)]), c);
   }
-  let kvEnd = sched[kvRowPtr + qBlock + 1u];
-  for (var i = sched[kvRowPtr + qBlock]; i < kvEnd; i++) {
+  let kvStart = sched[kvRowPtr + qBlock];
+  let kvEnd = kvStart + max(tileEnd - nFull, 0);
+  for (var i = kvStart + max(tileStart - nFull, 0); i < kvEnd; i++) {
     tile_partial(u32(sched[kvIndices + u32(i)]), c);
   }
 
   // The row sums: each lane's partial, summed across the LANES lanes of the row group.
   { let r = 0u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 1u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 2u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 3u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
+  if (slot >= 0) {
+    // A part of a split row: its unnormalised output and (m, l, seen) to its slot, rows of D4 + 1
+    // vec4s; the combine pass merges the parts (combine() below).
+    { let r = 0u;
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
+      { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+    } { let r = 1u;
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
+      { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+    } { let r = 2u;
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
+      { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+    } { let r = 3u;
+      var l = 0.0f;
+      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
+      { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+    }
+    return;
+  }
   { let r = 0u;
     let q = c.qTok[r];
     if (q < u.q_len) {
@@ -1297,6 +1345,58 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
         let lseBits = select(LSE_EMPTY, bitcast<u32>(m_run[r] + log(max(l, 1.0f))), seen[r]);
         lse[bh * u32(u.q_len) + u32(q)] = bitcast<f32>(lseBits);
       }
+    }
+  }
+}
+
+// The combine pass ([Note: Split rows]): workgroup w merges the parts of split row w of the
+// combine table (sched[combine_base + 3w ..]: item, first slot, parts): per output element,
+// the parts' maxima m_p and sums l_p give m = max m_p, l = sum l_p exp(m_p - m), and
+// o = sum o_p exp(m_p - m) / l; parts that met no allowed key are left out (a row none of
+// whose parts met one: o = 0, lse = -inf).
+@compute @workgroup_size(WG_SIZE)
+fn combine(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let w = wg.x + wg.y * nwg.x;
+  if (w >= u32(u.combine_rows)) { return; }
+  let ce = u32(u.combine_base) + 3u * w;
+  let item = u32(sched[ce]);
+  let first = u32(sched[ce + 1u]);
+  let parts = u32(sched[ce + 2u]);
+  let qBlock = item % u32(u.q_blocks);
+  let bh = item / u32(u.q_blocks);
+  let qBase = bh * u32(u.q_len) * D4;
+  for (var i = tid; i < BLOCK_Q * D4; i += WG_SIZE) {
+    let row = i / D4;
+    let col = i % D4;
+    let q = qBlock * BLOCK_Q + row;
+    if (i32(q) >= u.q_len) { continue; }
+    var m = 0.0f;
+    var hit = false;
+    for (var p = 0u; p < parts; p++) {
+      let st = part[((first + p) * BLOCK_Q + row) * (D4 + 1u) + D4];
+      if (st.z != 0.0f) {
+        m = select(st.x, max(m, st.x), hit);
+        hit = true;
+      }
+    }
+    var l = 0.0f;
+    var o = vec4<f32>(0.0f);
+    if (hit) {
+      for (var p = 0u; p < parts; p++) {
+        let at = ((first + p) * BLOCK_Q + row) * (D4 + 1u);
+        let st = part[at + D4];
+        if (st.z != 0.0f) {
+          let f = exp(st.x - m);
+          l += st.y * f;
+          o += part[at + col] * f;
+        }
+      }
+    }
+    // Once a key is seen, l >= 1 (as in main).
+    obuf[qBase + q * D4 + col] = elem4(select(vec4<f32>(0.0f), o / max(l, 1.0f), hit));
+    if (col == 0u) {
+      // -inf through its bits, chosen at run time (a constant -inf is an error in WGSL).
+      lse[bh * u32(u.q_len) + q] = bitcast<f32>(select(LSE_EMPTY, bitcast<u32>(m + log(max(l, 1.0f))), hit));
     }
   }
 }

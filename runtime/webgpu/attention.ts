@@ -19,7 +19,7 @@ import { boxUniforms } from './box-uniforms.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
-import { packSchedule } from './schedule-buffer.ts';
+import { packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
 import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
@@ -125,6 +125,8 @@ export interface AttentionResult<T> {
    * every call attends to): the call's merged schedule stays on the GPU (`selection` reads it).
    */
   readonly schedule: Schedule;
+  /** Rows the tiled kernel ran in parts, merged by its combine pass ([Note: Split rows] in schedule-buffer.ts). */
+  readonly splitRows: number;
 }
 
 /** What `selection` reads back: one call's selected cells and merged tile states. */
@@ -179,7 +181,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   const compiled = new Map<TileConfig, Promise<CompiledKernel>>();
   let selectCompiled: Promise<SelectionPipelines> | undefined;
   const dynamics = new Map<string, { plan: SelectionPlan; planBuf: GpuBuffer; work: GpuBuffer; dyn: GpuBuffer; inputs?: GpuBuffer; offsets: Record<string, number> }>();
-  const schedules = new Map<string, { schedule: Schedule; tiles: TileConfig; sched: GpuBuffer; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
+  const schedules = new Map<string, { schedule: Schedule; tiles: TileConfig; sched: GpuBuffer; part: GpuBuffer; packed: Omit<PackedSchedule, 'data'>; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
   const es = dtype === 'f16' ? 2 : 4;
 
   const shapeOf = (o: RunOptions<object, object>) => {
@@ -278,9 +280,14 @@ export function createAttention<P extends object = ParamValues, I extends object
       if (schedule.numQBlocks > device.limits.maxComputeWorkgroupsPerDimension) throw new AttentionError('bad_size', `${schedule.numQBlocks} query blocks exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === t.blockQ && schedule.blockKv === t.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
-      const packed = packSchedule(schedule, o.batch, order);
-      const sched = upload(device, packed.data, BufferUsage.STORAGE);
-      hit = { schedule, tiles: t, sched, groupTable: packed.groupTable, ...uploadInputs(o) };
+      // [Note: Split rows]: the tiled kernel splits long rows where that was measured to pay.
+      const split = config.tiles?.splitTiles;
+      const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule, o.batch) : Infinity);
+      if (!(partTiles >= 1)) throw new AttentionError('bad_input', `tiles.splitTiles must be a positive number of tiles or false, got ${String(split)}`);
+      const { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
+      const sched = upload(device, data, BufferUsage.STORAGE);
+      const part = device.createBuffer({ size: Math.max(16, packed.slots * t.blockQ * (t.headDim / 4 + 1) * 16), usage: BufferUsage.STORAGE });
+      hit = { schedule, tiles: t, sched, part, packed, groupTable: packed.groupTable, ...uploadInputs(o) };
       schedules.set(key, hit);
     }
     return hit;
@@ -320,6 +327,7 @@ export function createAttention<P extends object = ParamValues, I extends object
         ...Object.fromEntries(kernel.spec.runtimeParams.map((r) => [`p_${r.name}`, o.params?.[r.name] ?? r.default ?? 0])),
         ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, shared.offsets[a.name]])),
         ...(kernel.spec.boxTiles ? boxUniforms(p!.schedule) : {}),
+        ...(p ? { work_items: p.packed.workItems, work_base: p.packed.workBase, q_blocks: p.schedule.numQBlocks, combine_rows: p.packed.combineRows, combine_base: p.packed.combineBase } : {}),
       });
       const temps: GpuBuffer[] = [];
       const tensor = (t: Tensor) => (isBuffer(t) ? t : (temps.push(upload(device, t, BufferUsage.STORAGE)), temps[temps.length - 1]));
@@ -328,7 +336,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const lseBuf = o.lse ?? device.createBuffer({ size: align4(lseBytes), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
       const uBuf = upload(device, uniforms, BufferUsage.UNIFORM);
       temps.push(uBuf);
-      const byRole = { q: tensor(q), k: tensor(k), v: tensor(v), o: oBuf, lse: lseBuf, sched: d ? d.dyn : p!.sched, inputs: shared.inputs };
+      const byRole = { q: tensor(q), k: tensor(k), v: tensor(v), o: oBuf, lse: lseBuf, sched: d ? d.dyn : p!.sched, inputs: shared.inputs, part: p?.part };
       const group = device.createBindGroup({
         layout: ck.layout,
         entries: [{ binding: 0, resource: { buffer: uBuf } }, ...kernel.spec.bindings.map((b) => ({ binding: b.binding, resource: { buffer: byRole[b.role] as GpuBuffer } }))],
@@ -339,7 +347,16 @@ export function createAttention<P extends object = ParamValues, I extends object
       const pass = enc.beginComputePass(o.timestampWrites ? { timestampWrites: o.timestampWrites } : undefined);
       pass.setPipeline(ck.pipeline);
       pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(p ? p.schedule.numQBlocks : nq, o.batch * o.heads, 1);
+      if (p && t.kernel === 'tiled') {
+        // One workgroup per work entry, then one per split row ([Note: Split rows]); the pass orders the two.
+        dispatchLinear(pass, p.packed.workItems);
+        if (p.packed.combineRows) {
+          pass.setPipeline(ck.combine!);
+          dispatchLinear(pass, p.packed.combineRows);
+        }
+      } else {
+        pass.dispatchWorkgroups(p ? p.schedule.numQBlocks : nq, o.batch * o.heads, 1);
+      }
       pass.end();
       let readO: GpuBuffer | undefined, readL: GpuBuffer | undefined;
       if (typed) {
@@ -351,12 +368,12 @@ export function createAttention<P extends object = ParamValues, I extends object
       device.queue.submit([enc.finish()]);
       if (!typed) {
         temps.forEach((b) => { if (!(b.usage & BufferUsage.UNIFORM)) b.destroy(); });  // uniform buffers are left to the collector, as before
-        return { o: oBuf, lse: lseBuf, tiles: t, schedule: d ? d.plan.static : p!.schedule } as AttentionResult<T>;
+        return { o: oBuf, lse: lseBuf, tiles: t, schedule: d ? d.plan.static : p!.schedule, splitRows: p?.packed.combineRows ?? 0 } as AttentionResult<T>;
       }
       const [oData, lData] = await Promise.all([readBack(readO!), readBack(readL!)]);
       for (const b of [...temps, oBuf, lseBuf, readO!, readL!]) if (b !== o.out && b !== o.lse) b.destroy();
       const oTyped = dtype === 'f32' ? new Float32Array(oData, 0, qCount) : new Uint16Array(oData, 0, qCount);
-      return { o: oTyped, lse: new Float32Array(lData, 0, o.batch * o.heads * o.qLen), tiles: t, schedule: d ? d.plan.static : p!.schedule } as unknown as AttentionResult<T>;
+      return { o: oTyped, lse: new Float32Array(lData, 0, o.batch * o.heads * o.qLen), tiles: t, schedule: d ? d.plan.static : p!.schedule, splitRows: p?.packed.combineRows ?? 0 } as unknown as AttentionResult<T>;
     },
     async selection<T extends Tensor>(q: T, k: T, typedOpts: RunOptions<P, I>): Promise<SelectionResult> {
       const o = typedOpts as RunOptions;
@@ -384,12 +401,30 @@ export function createAttention<P extends object = ParamValues, I extends object
       return { nQ: l.nQ, nK: l.nK, cells: cellsFromBits(l, words), numQBlocks: l.nq, numKvBlocks: l.nkv, tiles: statesFromSlots(l, words) };
     },
     destroy() {
-      for (const s of schedules.values()) { s.sched.destroy(); s.inputs?.destroy(); }
+      for (const s of schedules.values()) { s.sched.destroy(); s.part.destroy(); s.inputs?.destroy(); }
       schedules.clear();
       for (const s of dynamics.values()) for (const b of [s.planBuf, s.work, s.dyn, s.inputs]) b?.destroy();
       dynamics.clear();
     },
   };
+}
+
+/**
+ * Whether the tiled kernel splits long rows without being asked ([Note: Split rows]): f16 at
+ * head dims up to 64, as measured on an H200 through Vulkan at 16k tokens (bench/results/
+ * webgpu-h200-{split,nosplit}-*-2026-12-03.json): BigBird 1.36x and Longformer 1.40x faster
+ * there, where a row's tiles run fastest and the global rows alone outlast the call; in f32 at
+ * head dim 64 and f16 at 128 the same splits made them 0.96-0.99x (the rest of the call
+ * already outlasts the global rows), so there `tiles.splitTiles` asks for them.
+ */
+function splitsByDefault(t: TileConfig): boolean {
+  return t.kernel === 'tiled' && t.dtype === 'f16' && t.headDim <= 64;
+}
+
+/** `n` workgroups (n >= 1) as a grid of rows of at most the device's limit; the kernel skips ids past `n`. */
+function dispatchLinear(pass: { dispatchWorkgroups(x: number, y?: number, z?: number): void }, n: number): void {
+  const x = Math.min(n, 65535);
+  pass.dispatchWorkgroups(x, Math.ceil(n / x), 1);
 }
 
 const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);

@@ -111,7 +111,7 @@ for (const kj of job.kernels) {
         if (r.tilesOut !== undefined) Deno.writeFileSync(r.tilesOut, s.tiles);
         blocks = { nQ: s.nQ, nK: s.nK };
       }
-      results.push({ ...base, ok: true, tiles: res.tiles, ms, ...(callTime !== undefined ? { callMs: callTime } : {}), fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles, ...blocks, ...(res.schedule.tiles ? { boxes: `${res.schedule.tiles.q.shape.join('x')},${res.schedule.tiles.kv.shape.join('x')}` } : {}) });
+      results.push({ ...base, ok: true, tiles: res.tiles, ms, ...(callTime !== undefined ? { callMs: callTime } : {}), fullTiles: res.schedule.stats.fullTiles, partialTiles: res.schedule.stats.partialTiles, ...(res.splitRows ? { splitRows: res.splitRows } : {}), ...blocks, ...(res.schedule.tiles ? { boxes: `${res.schedule.tiles.q.shape.join('x')},${res.schedule.tiles.kv.shape.join('x')}` } : {}) });
       for (const b of [q, k, v, out, lse, scores]) b?.destroy();
       att.destroy();
     } catch (e) {

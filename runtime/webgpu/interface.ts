@@ -17,7 +17,7 @@ export interface UniformField {
 }
 
 /** What a storage binding holds. */
-export type BindingRole = 'q' | 'k' | 'v' | 'o' | 'lse' | 'sched' | 'inputs';
+export type BindingRole = 'q' | 'k' | 'v' | 'o' | 'lse' | 'sched' | 'inputs' | 'part';
 
 /** A storage buffer binding; `binding` 0 is always the uniform block `u`. */
 export interface StorageBinding {
@@ -27,7 +27,7 @@ export interface StorageBinding {
   readonly name: string;
   readonly access: 'read' | 'read_write';
   /** WGSL element type (`elem4` is the tensor vector type chosen by the kernel header). */
-  readonly element: 'elem4' | 'f32' | 'i32';
+  readonly element: 'elem4' | 'f32' | 'i32' | 'vec4f';
 }
 
 /** A runtime scalar of the pattern. */
@@ -92,6 +92,14 @@ export const SELECT_KERNEL_UNIFORMS: readonly UniformField[] = ['sel_bq', 'sel_b
  */
 export const BOX_UNIFORMS: readonly UniformField[] = ['box_tiles', 'q_box0', 'q_box1', 'q_box2', 'q_grid1', 'q_grid2', 'kv_box0', 'kv_box1', 'kv_box2', 'kv_grid1', 'kv_grid2', 'grid_n1', 'grid_n2'].map((name) => ({ name, type: 'i32' as const }));
 
+/**
+ * Uniform fields of a kernel without a `select` clause, after the others: the work entries
+ * the tiled kernel's dispatch runs and where they start in `sched`, the schedule's query
+ * blocks, and the split rows its combine pass merges and where their table starts
+ * ([Note: Split rows] in schedule-buffer.ts).
+ */
+export const WORK_UNIFORMS: readonly UniformField[] = ['work_items', 'work_base', 'q_blocks', 'combine_rows', 'combine_base'].map((name) => ({ name, type: 'i32' as const }));
+
 /** Builds the spec of a pattern from its runtime scalars and input arrays (and whether it selects per call, or takes box tiles). */
 export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScalar[], inputs: readonly InputArray[], select = false, boxTiles = false): KernelSpec {
   const uniforms: UniformField[] = [...BASE_UNIFORMS];
@@ -99,6 +107,7 @@ export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScala
   for (const a of inputs) uniforms.push({ name: `in_${a.name}`, type: 'i32' });
   if (select) uniforms.push(...SELECT_KERNEL_UNIFORMS);
   if (boxTiles) uniforms.push(...BOX_UNIFORMS);
+  if (!select) uniforms.push(...WORK_UNIFORMS);
   const bindings: StorageBinding[] = [
     { binding: 1, role: 'q', name: 'qbuf', access: 'read', element: 'elem4' },
     { binding: 2, role: 'k', name: 'kbuf', access: 'read', element: 'elem4' },
@@ -108,6 +117,8 @@ export function kernelSpec(pattern: string, runtimeParams: readonly RuntimeScala
     { binding: 6, role: 'sched', name: 'sched', access: 'read', element: 'i32' },
   ];
   if (inputs.length) bindings.push({ binding: 7, role: 'inputs', name: 'inputs', access: 'read', element: 'i32' });
+  // The parts of split rows (the tiled kernel; [Note: Split rows]): 8 storage buffers at most, WebGPU's default.
+  if (!select) bindings.push({ binding: 8, role: 'part', name: 'part', access: 'read_write', element: 'vec4f' });
   return { pattern, uniforms, bindings, runtimeParams, inputs, ...(select ? { select: true } : {}), ...(boxTiles ? { boxTiles: true } : {}) };
 }
 

@@ -21,6 +21,8 @@ export interface CompiledKernel {
   readonly source: string;
   readonly layout: GpuBindGroupLayout;
   readonly pipeline: GpuComputePipeline;
+  /** The tiled kernel's combine pass ([Note: Split rows] in schedule-buffer.ts), for patterns without `select`. */
+  readonly combine?: GpuComputePipeline;
 }
 
 /** Compiler messages with the WGSL line each one points at. */
@@ -53,15 +55,14 @@ export async function compileKernel(device: GpuDevice, spec: KernelSpec, body: s
       ...spec.bindings.map((b) => ({ binding: b.binding, visibility: SHADER_STAGE_COMPUTE, buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) } })),
     ],
   });
-  const pipeline = errors.length ? undefined : device.createComputePipeline({
-    label: `attnc ${spec.pattern}`,
-    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-    compute: { module, entryPoint: 'main' },
-  });
+  const pipelineLayout = errors.length ? undefined : device.createPipelineLayout({ bindGroupLayouts: [layout] });
+  const entry = (entryPoint: string) => device.createComputePipeline({ label: `attnc ${spec.pattern}${entryPoint === 'main' ? '' : ` ${entryPoint}`}`, layout: pipelineLayout!, compute: { module, entryPoint } });
+  const pipeline = errors.length ? undefined : entry('main');
+  const combine = errors.length || tiles.kernel !== 'tiled' || spec.select ? undefined : entry('combine');
   const scoped = await device.popErrorScope();
   if (errors.length || scoped || !pipeline) {
     const text = formatShaderMessages(source, errors, scoped?.message ?? '');
     throw new AttentionError('shader_error', `the WGSL kernel of \`${spec.pattern}\` does not compile:\n${text}`);
   }
-  return { tiles, source, layout, pipeline };
+  return { tiles, source, layout, pipeline, ...(combine ? { combine } : {}) };
 }

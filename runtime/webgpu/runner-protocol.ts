@@ -53,5 +53,5 @@ export interface RunnerJob {
 
 /** What happened to one run. */
 export type RunnerResult =
-  | { readonly id: string; readonly adapter: string; readonly fallback?: boolean; readonly f16: boolean; readonly ok: true; readonly tiles: TileConfig; readonly ms: number; readonly callMs?: number; readonly fullTiles: number; readonly partialTiles: number; readonly boxes?: string; readonly nQ?: number; readonly nK?: number }
+  | { readonly id: string; readonly adapter: string; readonly fallback?: boolean; readonly f16: boolean; readonly ok: true; readonly tiles: TileConfig; readonly ms: number; readonly callMs?: number; readonly fullTiles: number; readonly partialTiles: number; readonly splitRows?: number; readonly boxes?: string; readonly nQ?: number; readonly nK?: number }
   | { readonly id: string; readonly adapter: string; readonly fallback?: boolean; readonly f16: boolean; readonly ok: false; readonly code: string; readonly message: string };

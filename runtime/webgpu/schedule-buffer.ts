@@ -9,6 +9,24 @@
  *   [groupTable, groupTable + 4 * groups)  per group g: offsets of its kvRowPtr, kvIndices,
  *                                          fullKvRowPtr and fullKvIndices in this buffer
  *   then each group's four arrays, as in the schedule (compressed rows over qBlock)
+ *   [workBase, workBase + 4 * workItems)   the tiled kernel's work entries, in work order: item
+ *                                          (bh * numQBlocks + qBlock), tileStart, tileEnd, slot
+ *   [combineBase, + 3 * combineRows)       its split rows: item, first slot, parts
+ *
+ * [Note: Split rows] Longest-first order cannot help a row that alone takes longer than the
+ * rest of the call: Longformer's and BigBird's global rows list every key block (256 at 16k
+ * tokens) where the other rows list a few, so the call lasts as long as one workgroup takes
+ * over 256 tiles while the GPU idles. The tiled kernel therefore splits a row of more than
+ * `partTiles` tiles into parts of at most that many (FULL tiles first, then PARTIAL: tiles
+ * [tileStart, tileEnd) of that sequence), each a work entry of its own that writes its
+ * unnormalised output, running max, sum and whether it met an allowed key to a slot of the
+ * `part` buffer; a second dispatch in the same pass (the kernel's `combine` entry point)
+ * merges each split row's parts into o and lse, as flash-decoding merges its splits. An
+ * unsplit row is one entry from 0 to its tile count with slot -1, written directly. By
+ * default (`splitTiles`) rows of more than twice the mean tile count, and more than 16 tiles,
+ * are split into parts of at most that many tiles: uniform patterns never split, so they pay
+ * nothing. Where the runtime splits without being asked, and what it measured: `splitsByDefault`
+ * in attention.ts.
  *
  * [Note: Longest rows first] A GPU starts workgroups roughly in the order of their linear
  * id, so rows with the most tiles (causal's last query blocks, Longformer's global rows,
@@ -33,18 +51,43 @@ export interface PackedSchedule {
   readonly groupTable: number;
   readonly fullTiles: number;
   readonly partialTiles: number;
+  /** The tiled kernel's work entries ([Note: Split rows]): where they start, how many. */
+  readonly workBase: number;
+  readonly workItems: number;
+  /** Split rows the combine pass merges: where their table starts, how many. */
+  readonly combineBase: number;
+  readonly combineRows: number;
+  /** Slots of the `part` buffer the split rows' parts take. */
+  readonly slots: number;
+}
+
+/** Rows of the default split: at least this many tiles ([Note: Split rows]). */
+export const MIN_SPLIT_TILES = 16;
+
+/** The default part length of [Note: Split rows]: twice the mean tile count of a row, and at least MIN_SPLIT_TILES. */
+export function splitTiles(s: Schedule, batch: number): number {
+  const tiles = rowTiles(s, batch);
+  let total = 0;
+  for (const t of tiles) total += t;
+  return Math.max(MIN_SPLIT_TILES, Math.ceil((2 * total) / Math.max(1, tiles.length)));
 }
 
 /**
  * Packs `s` for a run of `batch` entries (a schedule that ignores `b` serves every batch entry),
- * its work longest rows first or, `as-planned`, in (bh, qBlock) order (benchmarks compare the two).
+ * its work longest rows first or, `as-planned`, in (bh, qBlock) order (benchmarks compare the two),
+ * rows of more than `partTiles` tiles split for the tiled kernel ([Note: Split rows]).
  */
-export function packSchedule(s: Schedule, batch: number, order: 'longest-first' | 'as-planned' = 'longest-first'): PackedSchedule {
+export function packSchedule(s: Schedule, batch: number, order: 'longest-first' | 'as-planned' = 'longest-first', partTiles = Infinity): PackedSchedule {
   const bhCount = batch * s.heads, nq = s.numQBlocks;
   const groupTable = bhCount + bhCount * nq;
   let size = groupTable + 4 * s.groups.length;
   for (const g of s.groups) size += g.kvRowPtr.length + g.kvIndices.length + g.fullKvRowPtr.length + g.fullKvIndices.length;
+  const work = workEntries(s, batch, order, partTiles);
+  const workBase = size, combineBase = size + work.entries.length;
+  size = combineBase + work.combine.length;
   const data = new Int32Array(Math.max(size, 1));
+  data.set(work.entries, workBase);
+  data.set(work.combine, combineBase);
   for (let b = 0; b < batch; b++) {
     const sb = s.batch === 1 ? 0 : b;
     for (let h = 0; h < s.heads; h++) data[b * s.heads + h] = s.groupOf[sb * s.heads + h];
@@ -63,7 +106,41 @@ export function packSchedule(s: Schedule, batch: number, order: 'longest-first' 
     fullTiles += g.fullKvIndices.length * members;
     partialTiles += g.kvIndices.length * members;
   });
-  return { data, groupTable, fullTiles, partialTiles };
+  return { data, groupTable, fullTiles, partialTiles, workBase, workItems: work.entries.length / 4, combineBase, combineRows: work.combine.length / 3, slots: work.slots };
+}
+
+/** Tiles of every work item (bh * numQBlocks + qBlock). */
+function rowTiles(s: Schedule, batch: number): Int32Array {
+  const nq = s.numQBlocks;
+  const tiles = new Int32Array(batch * s.heads * nq);
+  for (let bh = 0; bh < batch * s.heads; bh++) {
+    const g = s.groups[s.groupOf[(s.batch === 1 ? 0 : Math.floor(bh / s.heads)) * s.heads + (bh % s.heads)]];
+    for (let qb = 0; qb < nq; qb++) tiles[bh * nq + qb] = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb] + g.fullKvRowPtr[qb + 1] - g.fullKvRowPtr[qb];
+  }
+  return tiles;
+}
+
+/**
+ * The work entries of [Note: Split rows] (4 ints each, longest first or as planned) and the
+ * combine table (3 ints per split row). A row of n > partTiles tiles takes ceil(n / partTiles)
+ * parts of near-equal length.
+ */
+export function workEntries(s: Schedule, batch: number, order: 'longest-first' | 'as-planned', partTiles: number): { entries: Int32Array; combine: Int32Array; slots: number } {
+  const tiles = rowTiles(s, batch);
+  const items = order === 'longest-first' ? workOrder(s, batch) : Int32Array.from({ length: tiles.length }, (_, i) => i);
+  const list: [number, number, number, number][] = [];
+  const combine: number[] = [];
+  let slots = 0;
+  for (const item of items) {
+    const n = tiles[item];
+    const parts = n > partTiles ? Math.ceil(n / partTiles) : 1;
+    if (parts === 1) { list.push([item, 0, n, -1]); continue; }
+    combine.push(item, slots, parts);
+    for (let p = 0; p < parts; p++) list.push([item, Math.floor((p * n) / parts), Math.floor(((p + 1) * n) / parts), slots++]);
+  }
+  // Longest first, by the entries' own lengths (stable), where the rows were.
+  if (order === 'longest-first' && combine.length) list.sort((a, b) => b[2] - b[1] - (a[2] - a[1]));
+  return { entries: Int32Array.from(list.flat()), combine: Int32Array.from(combine), slots };
 }
 
 /** The work order of [Note: Longest rows first]: (bh * numQBlocks + qBlock) by descending tile count, stably (a counting sort). */
