@@ -1,10 +1,10 @@
 /**
  * The H200 profile's `attnc-wgsl` model (fitted by bench/simulate-wgsl-fit.ts to the f16 suite
- * at 16k, head dim 128) against the WebGPU suite measured on the H200 at 16k in f16: head dim
+ * at 16k, head dim 128, f16 arithmetic) against the WebGPU suite measured on the H200 at 16k in f16: head dim
  * 128 (the fit: most patterns within 15%) and head dim 64 (predicted through the model's
  * headDimScale, which scales the tiles and not the per-item cost, so short rows read 1.2-1.3x
  * slow there: within 1.6x each and 15% on the geometric mean). Patterns whose two clocks
- * disagree and `select` patterns are left out, as in the fit.
+ * disagree, natten_3d (below) and `select` patterns are left out.
  */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -20,18 +20,21 @@ const bundled = new Map(fs.readdirSync('patterns').filter((f) => f.endsWith('.at
 describe('simulate: the WebGPU kernel against the H200', () => {
   for (const D of [128, 64]) {
     it(`models the f16 suite at 16k, head dim ${D}: each within 1.6x${D === 128 ? ', most within 15%' : ', the geometric mean within 15%'}`, () => {
-      const rows = (JSON.parse(fs.readFileSync(`bench/results/webgpu-h200-staged-f16-d${D}-16k-2026-12-03.json`, 'utf8')) as { rows: Row[] }).rows;
+      const file = D === 128 ? 'webgpu-h200-split-f16-d128-16k-all-2026-12-03.json' : 'webgpu-h200-split-f16-d64-16k-2026-12-03.json';
+      const rows = (JSON.parse(fs.readFileSync(`bench/results/${file}`, 'utf8')) as { rows: Row[] }).rows;
       const gpu = loadProfile('h200')!;
       const ratios: [string, number][] = [];
       for (const r of rows) {
         const call = r.callMs !== undefined && r.callMs > 0 ? r.callMs : undefined;
         if (call === undefined || Math.max(r.ms, call) >= 2 * Math.min(r.ms, call)) continue;
         const bp = bundled.get(r.pattern);
-        if (!bp || bp.select) continue;
+        // natten_3d's figures are not trusted: its clocks read it from 1.8 to 28 ms across runs
+        // (bench/results/webgpu-h200-f16math-2026-12-03.md), for a reason not yet known.
+        if (!bp || bp.select || r.pattern === 'natten_3d') continue;
         const sim = simulate(bp, lowerToPlanner(bp).planner, gpu, 'attnc-wgsl', { batch: 1, heads: 16, kvHeads: 16, qLen: 16384, kvLen: 16384, headDim: D, dtypeBytes: 2, tiles: 'auto' }).sparseMs;
         ratios.push([r.pattern, sim / Math.min(r.ms, call)]);
       }
-      expect(ratios.length).toBeGreaterThanOrEqual(24);
+      expect(ratios.length).toBeGreaterThanOrEqual(23);
       const off = ratios.filter(([, x]) => Math.abs(Math.log(x)) > Math.log(1.15));
       if (D === 128) expect(off.length, JSON.stringify(off)).toBeLessThanOrEqual(3);
       const gm = Math.exp(ratios.reduce((a, [, x]) => a + Math.log(x), 0) / ratios.length);
