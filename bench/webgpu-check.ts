@@ -13,7 +13,7 @@
  *   bash .gpu-kit/run.sh deno run -A bench/webgpu-check.ts --dtype f16 --sizes 16384 --dims 64 \
  *     [--only natten_3d,swin] [--iters 5] [--tiled-tiles math=f32] [--json FILE]
  */
-import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
+import { createAttention, type Attention } from '../runtime/webgpu/attention.ts';
 import { fromHalfArray } from '../runtime/webgpu/f16.ts';
 import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../runtime/webgpu/interface.ts';
@@ -21,6 +21,7 @@ import type { PlannerModule } from '../runtime/schedule/planner.ts';
 import type { SelectionModule } from '../runtime/webgpu/select.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { gpuMs } from '../runtime/webgpu/timing.ts';
+import { parseTiledTiles } from './tiled-tiles-arg.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -51,14 +52,7 @@ const dims = list('dims') ?? [64];
 const heads = Number(opt('heads') ?? 16);
 const iters = Number(opt('iters') ?? 5);
 const only = opt('only')?.split(',');
-const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
-  const [k, v] = kv.split('=');
-  if (k === 'math' && (v === 'f16' || v === 'f32')) return [k, v];
-  if (k === 'shortRows' && (v === 'true' || v === 'false')) return [k, v === 'true'];
-  if (k === 'splitTiles' && v === 'false') return [k, false];
-  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows', 'splitTiles'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
-  return [k, Number(v)];
-})) as AttentionConfig['tiles'];
+const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 
 const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
 if (!adapter) throw new Error('no WebGPU adapter');

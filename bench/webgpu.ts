@@ -32,6 +32,7 @@ import type { SelectionModule } from '../runtime/webgpu/select.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
+import { parseTiledTiles } from './tiled-tiles-arg.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -69,15 +70,7 @@ const only = opt('only')?.split(',');
 const kernelOpt = opt('kernel') ?? 'tiled';
 if (!['simple', 'tiled', 'both'].includes(kernelOpt)) throw new Error(`--kernel ${kernelOpt}: use simple, tiled or both`);
 const variants = (kernelOpt === 'both' ? ['tiled', 'simple'] : [kernelOpt]) as ('simple' | 'tiled')[];
-const tiledTiles = Object.fromEntries((opt('tiled-tiles') ?? '').split(',').filter((x) => x).map((kv) => {
-  const [k, v] = kv.split('=');
-  if (k === 'stage' && v === 'f32') return [k, v];
-  if (k === 'math' && (v === 'f16' || v === 'f32')) return [k, v];
-  if (k === 'shortRows' && (v === 'true' || v === 'false')) return [k, v === 'true'];
-  if (k === 'splitTiles' && v === 'false') return [k, false];
-  if (!['blockQ', 'blockKv', 'kvChunk', 'lanes', 'rows', 'splitTiles'].includes(k) || !(Number(v) > 0)) throw new Error(`--tiled-tiles: bad field ${kv}`);
-  return [k, Number(v)];
-})) as AttentionConfig['tiles'];
+const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 /** The pattern bound to the device with one kernel variant. */
 const createFor = (_name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention =>
   createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection }, { ...config, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
