@@ -284,9 +284,12 @@ export function createAttention<P extends object = ParamValues, I extends object
       const split = config.tiles?.splitTiles;
       const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule, o.batch) : Infinity);
       if (!(partTiles >= 1)) throw new AttentionError('bad_input', `tiles.splitTiles must be a positive number of tiles or false, got ${String(split)}`);
-      const { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
+      const slotBytes = t.blockQ * (t.headDim / 4 + 1) * 16;
+      let { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
+      // Parts that would not fit one storage binding: no row is split.
+      if (packed.slots * slotBytes > device.limits.maxStorageBufferBindingSize) ({ data, ...packed } = packSchedule(schedule, o.batch, order));
       const sched = upload(device, data, BufferUsage.STORAGE);
-      const part = device.createBuffer({ size: Math.max(16, packed.slots * t.blockQ * (t.headDim / 4 + 1) * 16), usage: BufferUsage.STORAGE });
+      const part = device.createBuffer({ size: Math.max(16, packed.slots * slotBytes), usage: BufferUsage.STORAGE });
       hit = { schedule, tiles: t, sched, part, packed, groupTable: packed.groupTable, ...uploadInputs(o) };
       schedules.set(key, hit);
     }

@@ -12,6 +12,9 @@ import { denseSchedule, packSchedule, splitTiles, workEntries } from '../../runt
 import type { GroupSchedule, Schedule } from '../../runtime/schedule/types.ts';
 import { bindText } from '../helpers/compile.ts';
 import { expectClose, runKernelCases, webgpuUnavailable, type CaseOutcome, type KernelCase } from './harness.ts';
+import { mockDevice } from './mock-device.ts';
+import type { Attention, AttentionConfig } from '../../runtime/webgpu/attention.ts';
+import type { GpuDevice } from '../../runtime/webgpu/gpu.ts';
 
 /** A schedule of one group whose rows list `counts[i]` tiles, `full` of them FULL. */
 function rowsSchedule(counts: readonly number[], full: readonly number[], heads = 1): Schedule {
@@ -72,6 +75,29 @@ describe('split rows: work entries', () => {
     expect(packSchedule(dense, 1, 'longest-first', splitTiles(dense, 1)).combineRows).toBe(0);
     const causal = rowsSchedule(Array.from({ length: 64 }, (_, i) => i + 1), Array.from({ length: 64 }, (_, i) => i));
     expect(packSchedule(causal, 1, 'longest-first', splitTiles(causal, 1)).combineRows).toBe(0);
+  });
+});
+
+describe('split rows: the launcher (mocked device)', () => {
+  it('dispatches the work entries, then the combine pass, and splits nothing whose parts would not fit a binding', async () => {
+    const mod = (await import('../../generated/causal_mask.ts')) as { create(device: GpuDevice, config: AttentionConfig): Attention };
+    const f32 = (n: number) => new Float32Array(n).fill(0.5);
+    const shape = { batch: 1, heads: 1, qLen: 200 };
+    // Head dim 16: a slot is 64 rows x 5 vec4s = 5120 bytes; rows of 1-4 tiles in parts of 1.
+    const { device, log } = mockDevice();
+    const att = mod.create(device, { headDim: 16, tiles: { splitTiles: 1 } });
+    const res = await att.run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
+    expect(res.tiles.kernel).toBe('tiled');
+    // Rows of 2, 3 and 4 tiles split: 3 combined rows, 1 + 2 + 3 + 4 = 10 work entries.
+    expect(res.splitRows).toBe(3);
+    expect(log.dispatches).toEqual([[10, 1, 1], [3, 1, 1]]);
+    expect(log.pipelines).toBe(2);
+    // 9 slots (45 KB) do not fit a 16 KB binding: the same call splits nothing.
+    const small = mockDevice();
+    const tight: GpuDevice = { ...small.device, limits: { ...small.device.limits, maxStorageBufferBindingSize: 16384 } };
+    const res2 = await mod.create(tight, { headDim: 16, tiles: { splitTiles: 1 } }).run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
+    expect(res2.splitRows).toBe(0);
+    expect(small.log.dispatches).toEqual([[4, 1, 1]]);
   });
 });
 
