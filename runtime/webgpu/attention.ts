@@ -172,7 +172,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   if (variant === 'tiled' && kernel.tiledBody === undefined) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` comes without its tiled body (emitWgsl(bound, 'tiled'))`);
   let tiles: TileConfig;
   try {
-    tiles = (variant === 'tiled' ? chooseTiledTiles(device.limits, config.headDim, dtype, config.tiles, subgroupMinSize(device)) : undefined) ?? chooseTiles(device.limits, config.headDim, dtype, config.tiles);
+    tiles = (variant === 'tiled' ? chooseTiledTiles(device.limits, config.headDim, dtype, tiledOverride(device, config), subgroupMinSize(device)) : undefined) ?? chooseTiles(device.limits, config.headDim, dtype, config.tiles);
   } catch (e) {
     throw new AttentionError('bad_size', (e as Error).message);
   }
@@ -449,9 +449,20 @@ const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
  */
 export const SHORT_ROW_TILES = 8;
 
+/**
+ * The tiled kernel's override for `device`: `config.tiles`, with f32 arithmetic on a fallback
+ * (CPU) adapter unless it names one. f16 arithmetic is emulated there: on lavapipe it made the
+ * f16 suite 0.73x (geometric mean, 256 and 512 tokens, head dim 64; bench/results/
+ * webgpu-lavapipe-f16math-2026-12-03.json).
+ */
+function tiledOverride(device: GpuDevice, config: AttentionConfig): TiledOverride {
+  const o = config.tiles ?? {};
+  return o.math === undefined && device.adapterInfo?.isFallbackAdapter === true ? { ...o, math: 'f32' } : o;
+}
+
 /** The short-row tiles of a kernel bound with `tiles` ([Note: Short rows]), where they apply. */
 function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: AttentionConfig): TileConfig | undefined {
-  const o = config.tiles ?? {};
+  const o = tiledOverride(device, config);
   // Only where the short-row tiles are smaller on both sides (as measured): not under
   // WebGPU's default 16 KB, whose f16 tiles already take 8-key chunks.
   if (tiles.kernel !== 'tiled' || tiles.dtype !== 'f16' || tiles.headDim > 64 || tiles.blockQ < 64 || tiles.kvChunk <= 16) return undefined;

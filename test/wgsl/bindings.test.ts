@@ -82,6 +82,16 @@ describe('WebGPU launcher (mocked device)', () => {
     expect(log.dispatches).toEqual([[1, 2, 1]]);
   });
 
+  it('takes f16 arithmetic for f16 tensors, except on a fallback (CPU) adapter unless asked', async () => {
+    const mod = (await import('../../generated/causal_mask.ts')) as { create(device: GpuDevice, config: AttentionConfig): Attention };
+    const gpu = mockDevice(['shader-f16']).device;
+    const cpu: GpuDevice = { ...gpu, adapterInfo: { isFallbackAdapter: true } };
+    expect(mod.create(gpu, { headDim: 64, dtype: 'f16' }).tiles.math).toBe('f16');
+    expect(mod.create(cpu, { headDim: 64, dtype: 'f16' }).tiles.math).toBeUndefined();
+    expect(mod.create(cpu, { headDim: 64, dtype: 'f16', tiles: { math: 'f16' } }).tiles.math).toBe('f16');
+    expect(mod.create(gpu, { headDim: 64, dtype: 'f16', tiles: { math: 'f32' } }).tiles.math).toBeUndefined();
+  });
+
   it('refuses bad shapes and missing features with coded errors', async () => {
     const { device } = mockDevice();
     expect(() => createAttention(device, kernel, { headDim: 64, dtype: 'f16' })).toThrow(AttentionError);

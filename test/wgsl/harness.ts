@@ -52,6 +52,14 @@ export interface CaseOutcome {
   readonly badMaskedRows: number;
 }
 
+/**
+ * The tiles a case runs with: f16 cases take f16 arithmetic unless they name one, as on a GPU
+ * (a fallback adapter such as lavapipe would otherwise run f32 arithmetic by default).
+ */
+function tilesOf(c: KernelCase): TiledOverride | undefined {
+  return c.dtype === 'f16' && c.tiles?.math === undefined && c.tiles?.stage === undefined ? { ...c.tiles, math: 'f16' } : c.tiles;
+}
+
 /** A seeded uniform generator in [-1, 1) that never returns exactly 0. */
 export function random(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -92,7 +100,7 @@ export function runKernelCases(cases: readonly KernelCase[], defaultLimits = tru
       }
       kernel.runs.push({
         id: String(i),
-        config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
+        config: { headDim: c.headDim, dtype: c.dtype, ...(tilesOf(c) ? { tiles: tilesOf(c) } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
         options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, scale: c.scale, params: c.params, ...(c.boxes ? { boxes: c.boxes } : {}) },
         inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
         q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(v)),

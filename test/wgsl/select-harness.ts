@@ -122,7 +122,8 @@ export function prepareSelectCases(cases: readonly SelectCase[], files: CaseFile
     }
     kernel.runs.push({
       id: String(i),
-      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles ? { tiles: c.tiles } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
+      // f16 takes f16 arithmetic, as on a GPU (lavapipe, a fallback adapter, would run f32 arithmetic by default).
+      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles || c.dtype === 'f16' ? { tiles: { ...c.tiles, ...(c.dtype === 'f16' ? { math: 'f16' as const } : {}) } } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
       options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, params: c.params },
       inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
       q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(vv)),
