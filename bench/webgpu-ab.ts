@@ -6,7 +6,9 @@
  *
  * Writes `generated/*.ts` as of git revision REV into DIR (under bench/webgpu-work/, which git
  * ignores), with their imports of `../runtime/` rewritten to resolve from DIR. The runtime is
- * today's: an A/B of kernel templates, not of the runtime.
+ * today's: an A/B of kernel templates, not of the runtime. Modules from before the tiled
+ * kernel's work entries ([Note: Split rows], bd9f638) do not run with a later runtime (no
+ * `combine` entry point, another dispatch): A/B runs across that change compare builds, not modules.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -176,6 +176,8 @@ export function createAttention<P extends object = ParamValues, I extends object
   } catch (e) {
     throw new AttentionError('bad_size', (e as Error).message);
   }
+  const split = config.tiles?.splitTiles;
+  if (split !== undefined && split !== false && !(Number.isInteger(split) && split >= 1)) throw new AttentionError('bad_input', `tiles.splitTiles must be a positive whole number of tiles or false, got ${String(split)}`);
   const shortTiles = chooseShortRowTiles(device, tiles, config);
   if (Boolean(kernel.select) !== Boolean(kernel.spec.select)) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` ${kernel.spec.select ? 'selects key blocks per call but comes without its selection module' : 'has a selection module but no select clause'}`);
   const compiled = new Map<TileConfig, Promise<CompiledKernel>>();
@@ -281,9 +283,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === t.blockQ && schedule.blockKv === t.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       // [Note: Split rows]: the tiled kernel splits long rows where that was measured to pay.
-      const split = config.tiles?.splitTiles;
       const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule, o.batch) : Infinity);
-      if (!(partTiles >= 1)) throw new AttentionError('bad_input', `tiles.splitTiles must be a positive number of tiles or false, got ${String(split)}`);
       const slotBytes = t.blockQ * (t.headDim / 4 + 1) * 16;
       let { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
       // Parts that would not fit one storage binding: no row is split.
