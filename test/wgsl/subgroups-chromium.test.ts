@@ -76,6 +76,8 @@ function cases(): Case[] {
     ...base('f32'),
     ...base('f16'),
     { name: 'causal f32 q < kv, d16 rows2 lanes2', bound: causal, batch: 1, heads: 2, kvHeads: 2, qLen: 70, kvLen: 95, headDim: 16, dtype: 'f32', tiles: { blockQ: 16, blockKv: 16, kvChunk: 8, lanes: 2, rows: 2 }, wantSubgroups: true },
+    // Split rows ([Note: Split rows]): the parts' sums come from the subgroup butterfly.
+    { name: 'holes f32 d48, rows split into parts of 1 tile', bound: holes, batch: 1, heads: 2, kvHeads: 1, qLen: 45, kvLen: 45, headDim: 48, dtype: 'f32', tiles: { ...t16, splitTiles: 1 }, wantSubgroups: true },
     { name: 'moba f32 d48 (select)', bound: moba, batch: 1, heads: 2, kvHeads: 2, qLen: 300, kvLen: 300, headDim: 48, dtype: 'f32', wantSubgroups: true },
     // Not used: 8 lanes (head dim 64 by default) exceed SwiftShader's subgroups of 4. (`subgroups:
     // false` is checked in tiled.test.ts: SwiftShader takes minutes over the workgroup-memory
