@@ -204,7 +204,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;
-  const costs: number[] = [];
+  const rows: { us: number; tiles: number }[] = [];
   let full = 0, partial = 0, work = 0, maskWork = 0;
   for (let b = 0; b < shape.batch; b++) {
     for (let h = 0; h < shape.heads; h++) {
@@ -222,12 +222,20 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
             partialUs += f * tPartialUniform + (1 - f) * tPartial;
           }
         }
-        const c = km.itemUs + nf * tFull + partialUs + (nf + np) * boxRunUs;
-        work += nf * tFull + partialUs + (nf + np) * boxRunUs;
+        const c = nf * tFull + partialUs + (nf + np) * boxRunUs;
+        work += c;
         maskWork += partialUs - np * tFull;
-        costs.push(c);
+        rows.push({ us: c, tiles: nf + np });
       }
     }
+  }
+  // Split rows: a long row's parts are work items of their own, each a share of its tiles.
+  const split = km.splitRows && shape.dtypeBytes === km.splitRows.dtypeBytes && shape.headDim <= km.splitRows.maxHeadDim ? km.splitRows : undefined;
+  const partTiles = split ? Math.max(split.minTiles, Math.ceil((2 * (full + partial)) / Math.max(1, rows.length))) : Infinity;
+  const costs: number[] = [];
+  for (const r of rows) {
+    const parts = r.tiles > partTiles ? Math.ceil(r.tiles / partTiles) : 1;
+    for (let i = 0; i < parts; i++) costs.push(km.itemUs + r.us / parts);
   }
   if (km.order === 'longest-first') costs.sort((a, b) => b - a);
   const slots = gpu.multiprocessors * km.itemsPerSm;

@@ -18,6 +18,16 @@ const bundled = new Map(fs.readdirSync('patterns').filter((f) => f.endsWith('.at
   .map((f) => bindText(fs.readFileSync(`patterns/${f}`, 'utf8'))).map((bp) => [bp.pattern.name, bp]));
 
 describe('simulate: the WebGPU kernel against the H200', () => {
+  it('splits long rows as the runtime does: f16 at head dims up to 64 only', () => {
+    const bp = bundled.get('longformer')!;
+    const gpu = loadProfile('h200')!;
+    const items = (headDim: number, dtypeBytes: number) => simulate(bp, lowerToPlanner(bp).planner, gpu, 'attnc-wgsl', { batch: 1, heads: 2, kvHeads: 2, qLen: 8192, kvLen: 8192, headDim, dtypeBytes, tiles: 'auto' }).workItems;
+    const rows = 2 * (8192 / 64);
+    expect(items(64, 2)).toBeGreaterThan(rows);
+    expect(items(64, 4)).toBe(rows);
+    expect(items(128, 2)).toBe(rows);
+  });
+
   for (const D of [128, 64]) {
     it(`models the f16 suite at 16k, head dim ${D}: each within 1.6x${D === 128 ? ', most within 15%' : ', the geometric mean within 15%'}`, () => {
       const file = D === 128 ? 'webgpu-h200-split-f16-d128-16k-all-2026-12-03.json' : 'webgpu-h200-split-f16-d64-16k-2026-12-03.json';
@@ -40,6 +50,8 @@ describe('simulate: the WebGPU kernel against the H200', () => {
       const gm = Math.exp(ratios.reduce((a, [, x]) => a + Math.log(x), 0) / ratios.length);
       expect(Math.abs(Math.log(gm)), `geometric mean modelled / measured ${gm.toFixed(3)}`).toBeLessThan(Math.log(1.15));
       for (const [p, x] of ratios) expect(Math.abs(Math.log(x)), `${p}: modelled / measured ${x.toFixed(2)}`).toBeLessThan(Math.log(1.6));
+      // Head dim 64 splits the global rows of BigBird and Longformer (splitRows in the model).
+      if (D === 64) for (const [p, x] of ratios.filter(([p]) => p === 'bigbird' || p === 'longformer')) expect(Math.abs(Math.log(x)), `${p}: modelled / measured ${x.toFixed(2)}`).toBeLessThan(Math.log(1.15));
     });
   }
 });
