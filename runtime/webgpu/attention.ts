@@ -179,6 +179,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   const split = config.tiles?.splitTiles;
   if (split !== undefined && split !== false && !(Number.isInteger(split) && split >= 1)) throw new AttentionError('bad_input', `tiles.splitTiles must be a positive whole number of tiles or false, got ${String(split)}`);
   const shortTiles = chooseShortRowTiles(device, tiles, config);
+  const linear = tiles.kernel === 'tiled' && !kernel.spec.select;
   if (Boolean(kernel.select) !== Boolean(kernel.spec.select)) throw new AttentionError('bad_input', `the kernel of \`${kernel.spec.pattern}\` ${kernel.spec.select ? 'selects key blocks per call but comes without its selection module' : 'has a selection module but no select clause'}`);
   const compiled = new Map<TileConfig, Promise<CompiledKernel>>();
   let selectCompiled: Promise<SelectionPipelines> | undefined;
@@ -193,7 +194,8 @@ export function createAttention<P extends object = ParamValues, I extends object
     }
     if (o.heads % kvHeads !== 0) throw new AttentionError('bad_size', `kvHeads (${kvHeads}) must divide heads (${o.heads})`);
     const nq = Math.ceil(o.qLen / tiles.blockQ);
-    if (nq > device.limits.maxComputeWorkgroupsPerDimension || o.batch * o.heads > device.limits.maxComputeWorkgroupsPerDimension) {
+    // The tiled kernel without `select` dispatches its work entries in rows (dispatchLinear).
+    if (!linear && (nq > device.limits.maxComputeWorkgroupsPerDimension || o.batch * o.heads > device.limits.maxComputeWorkgroupsPerDimension)) {
       throw new AttentionError('bad_size', `${nq} query blocks x ${o.batch * o.heads} heads exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
     }
     return { kvHeads, kvLen, nq };
@@ -279,7 +281,7 @@ export function createAttention<P extends object = ParamValues, I extends object
         }
       }
       if (schedule.tiles && !kernel.spec.boxTiles) throw new AttentionError('bad_input', `the given schedule has box tiles; pattern \`${kernel.spec.pattern}\` runs strips only`);
-      if (schedule.numQBlocks > device.limits.maxComputeWorkgroupsPerDimension) throw new AttentionError('bad_size', `${schedule.numQBlocks} query blocks exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
+      if (!linear && schedule.numQBlocks > device.limits.maxComputeWorkgroupsPerDimension) throw new AttentionError('bad_size', `${schedule.numQBlocks} query blocks exceed the device's ${device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`);
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === t.blockQ && schedule.blockKv === t.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       // [Note: Split rows]: the tiled kernel splits long rows where that was measured to pay.
@@ -352,10 +354,11 @@ export function createAttention<P extends object = ParamValues, I extends object
       pass.setBindGroup(0, group);
       if (p && t.kernel === 'tiled') {
         // One workgroup per work entry, then one per split row ([Note: Split rows]); the pass orders the two.
-        dispatchLinear(pass, p.packed.workItems);
+        const perDim = device.limits.maxComputeWorkgroupsPerDimension;
+        dispatchLinear(pass, p.packed.workItems, perDim);
         if (p.packed.combineRows) {
           pass.setPipeline(ck.combine!);
-          dispatchLinear(pass, p.packed.combineRows);
+          dispatchLinear(pass, p.packed.combineRows, perDim);
         }
       } else {
         pass.dispatchWorkgroups(p ? p.schedule.numQBlocks : nq, o.batch * o.heads, 1);
@@ -424,10 +427,12 @@ function splitsByDefault(t: TileConfig): boolean {
   return t.kernel === 'tiled' && t.dtype === 'f16' && t.headDim <= 64;
 }
 
-/** `n` workgroups (n >= 1) as a grid of rows of at most the device's limit; the kernel skips ids past `n`. */
-function dispatchLinear(pass: { dispatchWorkgroups(x: number, y?: number, z?: number): void }, n: number): void {
-  const x = Math.min(n, 65535);
-  pass.dispatchWorkgroups(x, Math.ceil(n / x), 1);
+/** `n` workgroups (n >= 1) as a grid of rows of at most `perDim` (the device's limit); the kernel skips ids past `n`. */
+function dispatchLinear(pass: { dispatchWorkgroups(x: number, y?: number, z?: number): void }, n: number, perDim: number): void {
+  const x = Math.min(n, perDim);
+  const y = Math.ceil(n / x);
+  if (y > perDim) throw new AttentionError('bad_size', `${n} work items exceed the device's ${perDim} x ${perDim} workgroups`);
+  pass.dispatchWorkgroups(x, y, 1);
 }
 
 const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);

@@ -92,6 +92,18 @@ describe('WebGPU launcher (mocked device)', () => {
     expect(mod.create(gpu, { headDim: 64, dtype: 'f16', tiles: { math: 'f32' } }).tiles.math).toBeUndefined();
   });
 
+  it('runs more batch x heads than one dispatch dimension holds with the tiled kernel, and refuses them with the simple one', async () => {
+    const mod = (await import('../../generated/causal_mask.ts')) as { create(device: GpuDevice, config: AttentionConfig): Attention };
+    const { device, log } = mockDevice();
+    const heads = 70000, n = heads * 16 * 16 * 4;
+    const buf = () => device.createBuffer({ size: n, usage: BufferUsage.STORAGE });
+    const shape = { batch: 1, heads, qLen: 16, out: buf(), lse: device.createBuffer({ size: heads * 16 * 4, usage: BufferUsage.STORAGE }) };
+    const res = await mod.create(device, { headDim: 16 }).run(buf(), buf(), buf(), shape);
+    expect(res.tiles.kernel).toBe('tiled');
+    expect(log.dispatches).toEqual([[65535, 2, 1]]);
+    await expect(mod.create(device, { headDim: 16, kernel: 'simple' }).run(buf(), buf(), buf(), shape)).rejects.toThrow(/exceed the device's 65535 workgroups per dimension/);
+  });
+
   it('refuses bad shapes and missing features with coded errors', async () => {
     const { device } = mockDevice();
     expect(() => createAttention(device, kernel, { headDim: 64, dtype: 'f16' })).toThrow(AttentionError);
