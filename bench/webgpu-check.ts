@@ -15,33 +15,17 @@
  */
 import { createAttention, type Attention } from '../runtime/webgpu/attention.ts';
 import { fromHalfArray } from '../runtime/webgpu/f16.ts';
-import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
-import type { PlannerModule } from '../runtime/schedule/planner.ts';
-import type { SelectionModule } from '../runtime/webgpu/select.ts';
+import { BufferUsage, type GpuBuffer } from '../runtime/webgpu/gpu.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { gpuMs } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
+import { benchDevice, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
   readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
   writeTextFileSync(path: string, text: string): void;
 };
-declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<Adapter | null> } };
-interface Adapter {
-  readonly features: { has(name: string): boolean };
-  readonly limits: Record<string, number>;
-  readonly info?: { readonly description?: string; readonly device?: string };
-  requestDevice(desc: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GpuDevice>;
-}
-interface Generated {
-  readonly spec: KernelSpec;
-  readonly wgslBody: string;
-  readonly wgslTiledBody: string;
-  readonly planner: PlannerModule;
-  readonly selection?: SelectionModule;
-}
 
 const args = Deno.args;
 const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
@@ -54,12 +38,7 @@ const iters = Number(opt('iters') ?? 5);
 const only = opt('only')?.split(',');
 const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 
-const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
-if (!adapter) throw new Error('no WebGPU adapter');
-const device = await adapter.requestDevice({
-  requiredFeatures: ['shader-f16', 'timestamp-query'].filter((f) => adapter.features.has(f)),
-  requiredLimits: Object.fromEntries(['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBufferBindingSize', 'maxBufferSize'].map((k) => [k, adapter.limits[k]])),
-});
+const { adapter, device } = await benchDevice();
 const es = dtype === 'f16' ? 2 : 4;
 
 const root = new URL('../generated/', import.meta.url);
@@ -72,16 +51,7 @@ for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.
   patterns.push({ name: mod.spec.pattern, mod });
 }
 
-function randomBuffer(elems: number): GpuBuffer {
-  const buf = device.createBuffer({ size: elems * es, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
-  const chunk = 1 << 20;
-  for (let at = 0; at < elems; at += chunk) {
-    const n = Math.min(chunk, elems - at);
-    const data = dtype === 'f16' ? Uint16Array.from({ length: n }, () => 0x3000 + Math.floor(Math.random() * 0x800) + (Math.random() < 0.5 ? 0x8000 : 0)) : Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
-    device.queue.writeBuffer(buf, at * es, data);
-  }
-  return buf;
-}
+const randomBuffer = (elems: number) => randomInput(device, elems, dtype);
 
 async function readBack(src: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
   const read = device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });

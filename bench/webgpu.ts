@@ -25,14 +25,12 @@
  * by hand (any subset), to sweep shapes on the GPU.
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
-import type { PlannerModule } from '../runtime/schedule/planner.ts';
-import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
-import type { KernelSpec } from '../runtime/webgpu/interface.ts';
-import type { SelectionModule } from '../runtime/webgpu/select.ts';
+import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
+import { benchDevice, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -41,21 +39,6 @@ declare const Deno: {
   cwd(): string;
   writeTextFileSync(path: string, text: string): void;
 };
-declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<Adapter | null> } };
-interface Adapter {
-  readonly features: { has(name: string): boolean };
-  readonly limits: Record<string, number>;
-  readonly info?: { readonly description?: string; readonly device?: string };
-  requestDevice(desc: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GpuDevice>;
-}
-interface Generated {
-  create(device: GpuDevice, config: AttentionConfig): Attention;
-  readonly spec: KernelSpec;
-  readonly wgslBody: string;
-  readonly wgslTiledBody: string;
-  readonly planner: PlannerModule;
-  readonly selection?: SelectionModule;
-}
 
 const args = Deno.args;
 const flag = (name: string) => args.includes(`--${name}`);
@@ -75,14 +58,8 @@ const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 const createFor = (_name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention =>
   createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection }, { ...config, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
 
-const adapter = navigator.gpu ? await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
-if (!adapter) throw new Error('no WebGPU adapter');
-const hasF16 = adapter.features.has('shader-f16');
-const device = await adapter.requestDevice({
-  requiredFeatures: ['shader-f16', 'timestamp-query'].filter((f) => adapter.features.has(f)),
-  requiredLimits: Object.fromEntries(['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBufferBindingSize', 'maxBufferSize'].map((k) => [k, adapter.limits[k]])),
-});
-const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || hasF16);
+const { adapter, device } = await benchDevice();
+const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || adapter.features.has('shader-f16'));
 
 // --generated DIR: the pattern modules of another build (an A/B against generated/), their
 // imports of runtime/ rewritten to resolve from DIR (bench/webgpu-ab.ts makes such copies).
@@ -97,18 +74,7 @@ for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.
   patterns.push({ name: mod.spec.pattern, mod });
 }
 
-function randomBuffer(elems: number, dtype: Dtype): GpuBuffer {
-  const bytes = dtype === 'f16' ? 2 : 4;
-  const buf = device.createBuffer({ size: elems * bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
-  const chunk = 1 << 20;
-  for (let at = 0; at < elems; at += chunk) {
-    const n = Math.min(chunk, elems - at);
-    // Small values keep exp() in range; f16 gets the bit patterns of values in [-1, 1).
-    const data = dtype === 'f16' ? Uint16Array.from({ length: n }, () => 0x3000 + Math.floor(Math.random() * 0x800) + (Math.random() < 0.5 ? 0x8000 : 0)) : Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
-    device.queue.writeBuffer(buf, at * bytes, data);
-  }
-  return buf;
-}
+const randomBuffer = (elems: number, dtype: Dtype) => randomInput(device, elems, dtype);
 
 /** GPU time per call (timestamps; the steady wall time per call where there are none) and wall time per call. */
 async function time(run: (ts?: TimestampWrites) => Promise<unknown>): Promise<{ ms: number; callMs: number }> {
