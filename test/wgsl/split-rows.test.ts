@@ -116,6 +116,7 @@ describe.skipIf(webgpuUnavailable())('split rows on lavapipe', () => {
   const cases: (KernelCase & { split: boolean })[] = [
     { name: 'causal f32, parts of 2', bound: causal, batch: 1, heads: 2, kvHeads: 1, qLen: 150, kvLen: 150, headDim: 32, dtype: 'f32', tiles: { ...t16, splitTiles: 2 }, kernel: 'tiled', split: true },
     { name: 'causal f16 GQA, q_len < kv_len, parts of 3', bound: causal, batch: 2, heads: 4, kvHeads: 2, qLen: 100, kvLen: 170, headDim: 64, dtype: 'f16', tiles: { ...t16, splitTiles: 3 }, kernel: 'tiled', split: true },
+    { name: 'causal f16 d128 (2 rows an invocation), parts of 2', bound: causal, batch: 1, heads: 2, kvHeads: 1, qLen: 140, kvLen: 140, headDim: 128, dtype: 'f16', tiles: { ...t16, splitTiles: 2 }, kernel: 'tiled', split: true },
     { name: 'longformer f32, q_len > kv_len, parts of 1', bound: longformer, batch: 1, heads: 2, kvHeads: 2, qLen: 200, kvLen: 180, headDim: 32, dtype: 'f32', tiles: { ...t16, splitTiles: 1 }, kernel: 'tiled', split: true },
     { name: 'longformer f16 d64, default split (global rows of 32 tiles)', bound: longformer, batch: 1, heads: 2, kvHeads: 2, qLen: 512, kvLen: 512, headDim: 64, dtype: 'f16', tiles: t16, kernel: 'tiled', split: true },
     { name: 'holes f32 (fully masked rows), parts of 1', bound: holes, batch: 2, heads: 2, kvHeads: 1, qLen: 77, kvLen: 77, headDim: 64, dtype: 'f32', tiles: { ...t16, splitTiles: 1 }, kernel: 'tiled', split: true },
@@ -132,7 +133,7 @@ describe.skipIf(webgpuUnavailable())('split rows on lavapipe', () => {
 
   it('match the float64 reference, with no NaN and zero rows where nothing is allowed', () => {
     expect(outcomes.flatMap((o, i) => expectClose(o, cases[i].dtype))).toEqual([]);
-    expect(outcomes[4].maskedRows).toBeGreaterThan(0);
+    expect(outcomes.find((o) => o.name.startsWith('holes'))!.maskedRows).toBeGreaterThan(0);
   });
 
   it('split rows exactly where asked', () => {
