@@ -418,9 +418,12 @@ export const wgslTiledBody = `// Block-sparse flash attention (forward) for patt
 //     aligned runs of consecutive invocation indices (WGSL does not promise it; the
 //     implementations known to attnc do it). The shuffles need uniform
 //     control flow: that variant computes the partial max and the softmax step with selects.
-//   - [Note: f16 arithmetic] with f16 tensors (TileConfig.math = 'f16', the default there but on
-//     fallback adapters, where f16 is emulated) the
-//     products run in f16 and only their sums in f32. Q is staged times the softmax scale (so
+//   - work: without \`select\`, workgroup w runs work entry w of the schedule buffer, a query
+//     block's row or a part of a long one, longest first; the parts of split rows are merged
+//     by the combine entry point below ([Note: Split rows] in runtime/webgpu/schedule-buffer.ts).
+//   - [Note: f16 arithmetic] with f16 tensors (TileConfig.math = 'f16', the default there
+//     except on fallback adapters, where f16 is emulated) the products run in f16 and only
+//     their sums in f32. Q is staged times the softmax scale (so
 //     a score is the plain dot product); a score's products accumulate in a vec2<f16> over
 //     QK_RUN vec4s of the head dim (2 * QK_RUN products per half), then both halves are added
 //     to the f32 score: each vec4 step is two packed f16 multiply-adds, with no conversion of
