@@ -322,6 +322,8 @@ export function createAttention<P extends object = ParamValues, I extends object
       const t = p?.tiles ?? tiles;
       if (!compiled.has(t)) compiled.set(t, compileKernel(device, kernel.spec, t.kernel === 'tiled' ? kernel.tiledBody! : kernel.body, t));
       const ck = await compiled.get(t)!;
+      // The combine pass, compiled the first time a call splits a row ([Note: Split rows]).
+      const combinePipeline = p && t.kernel === 'tiled' && p.packed.combineRows ? await ck.combine!() : undefined;
       if (d) selectCompiled ??= compileSelection(device);
       const sp = d ? await selectCompiled! : undefined;
       const l = d?.plan.layout;
@@ -357,7 +359,7 @@ export function createAttention<P extends object = ParamValues, I extends object
         const perDim = device.limits.maxComputeWorkgroupsPerDimension;
         dispatchLinear(pass, p.packed.workItems, perDim);
         if (p.packed.combineRows) {
-          pass.setPipeline(ck.combine!);
+          pass.setPipeline(combinePipeline!);
           dispatchLinear(pass, p.packed.combineRows, perDim);
         }
       } else {

@@ -21,8 +21,11 @@ export interface CompiledKernel {
   readonly source: string;
   readonly layout: GpuBindGroupLayout;
   readonly pipeline: GpuComputePipeline;
-  /** The tiled kernel's combine pass ([Note: Split rows] in schedule-buffer.ts), for patterns without `select`. */
-  readonly combine?: GpuComputePipeline;
+  /**
+   * The tiled kernel's combine pass ([Note: Split rows] in schedule-buffer.ts), for patterns
+   * without `select`: compiled on first use (most calls split no row), then kept.
+   */
+  readonly combine?: () => Promise<GpuComputePipeline>;
 }
 
 /** Compiler messages with the WGSL line each one points at. */
@@ -58,11 +61,16 @@ export async function compileKernel(device: GpuDevice, spec: KernelSpec, body: s
   const pipelineLayout = errors.length ? undefined : device.createPipelineLayout({ bindGroupLayouts: [layout] });
   const entry = (entryPoint: string) => device.createComputePipeline({ label: `attnc ${spec.pattern}${entryPoint === 'main' ? '' : ` ${entryPoint}`}`, layout: pipelineLayout!, compute: { module, entryPoint } });
   const pipeline = errors.length ? undefined : entry('main');
-  const combine = errors.length || tiles.kernel !== 'tiled' || spec.select ? undefined : entry('combine');
   const scoped = await device.popErrorScope();
-  if (errors.length || scoped || !pipeline) {
-    const text = formatShaderMessages(source, errors, scoped?.message ?? '');
-    throw new AttentionError('shader_error', `the WGSL kernel of \`${spec.pattern}\` does not compile:\n${text}`);
-  }
-  return { tiles, source, layout, pipeline, ...(combine ? { combine } : {}) };
+  const fail = (message: string) => new AttentionError('shader_error', `the WGSL kernel of \`${spec.pattern}\` does not compile:\n${formatShaderMessages(source, errors, message)}`);
+  if (errors.length || scoped || !pipeline) throw fail(scoped?.message ?? '');
+  let combine: Promise<GpuComputePipeline> | undefined;
+  const compileCombine = async () => {
+    device.pushErrorScope('validation');
+    const p = entry('combine');
+    const err = await device.popErrorScope();
+    if (err) throw fail(err.message);
+    return p;
+  };
+  return { tiles, source, layout, pipeline, ...(tiles.kernel === 'tiled' && !spec.select ? { combine: () => (combine ??= compileCombine()) } : {}) };
 }

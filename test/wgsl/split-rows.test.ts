@@ -98,6 +98,8 @@ describe('split rows: the launcher (mocked device)', () => {
     const res2 = await mod.create(tight, { headDim: 16, tiles: { splitTiles: 1 } }).run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
     expect(res2.splitRows).toBe(0);
     expect(small.log.dispatches).toEqual([[4, 1, 1]]);
+    // No row split: the combine pass is never compiled.
+    expect(small.log.pipelines).toBe(1);
     // A part length that is not a positive whole number is refused when the kernel is bound.
     for (const bad of [0, 2.5, -1, Number.NaN]) expect(() => mod.create(device, { headDim: 16, tiles: { splitTiles: bad } }), String(bad)).toThrow(/splitTiles must be a positive whole number/);
   });
