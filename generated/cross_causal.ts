@@ -1052,32 +1052,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 /*#else*/
   /*unroll*/ for (var r = 0u; r < ROWS; r++) { red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+    var l = 0.0f;
+    /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  }
 /*#endif*/
+  // From here l_part[r] is row r's whole sum, the same in every lane of the row group.
   if (slot >= 0) {
     // A part of a split row: its unnormalised output and (m, l, seen) to its slot, rows of D4 + 1
     // vec4s; the combine pass merges the parts (combine() below).
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
-/*#if subgroups*/
-      let l = l_part[r];
-/*#else*/
-      var l = 0.0f;
-      /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
-/*#endif*/
       let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
       /*unroll*/ for (var i = 0u; i < ACC; i++) { part[at + lane + i * LANES] = acc[r * ACC + i]; }
-      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l_part[r], select(0.0f, 1.0f, seen[r]), 0.0f); }
     }
     return;
   }
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     let q = c.qTok[r];
     if (q < u.q_len) {
-/*#if subgroups*/
       let l = l_part[r];
-/*#else*/
-      var l = 0.0f;
-      /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
-/*#endif*/
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;

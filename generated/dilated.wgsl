@@ -1214,41 +1214,50 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   // The row sums: each lane's partial, summed across the LANES lanes of the row group.
   { let r = 0u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 1u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 2u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 3u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
+  { let r = 0u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 1u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 2u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 3u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  }
+  // From here l_part[r] is row r's whole sum, the same in every lane of the row group.
   if (slot >= 0) {
     // A part of a split row: its unnormalised output and (m, l, seen) to its slot, rows of D4 + 1
     // vec4s; the combine pass merges the parts (combine() below).
     { let r = 0u;
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
       let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
       { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
-      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l_part[r], select(0.0f, 1.0f, seen[r]), 0.0f); }
     } { let r = 1u;
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
       let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
       { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
-      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l_part[r], select(0.0f, 1.0f, seen[r]), 0.0f); }
     } { let r = 2u;
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
       let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
       { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
-      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l_part[r], select(0.0f, 1.0f, seen[r]), 0.0f); }
     } { let r = 3u;
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
       let at = (u32(slot) * BLOCK_Q + row0 + r) * (D4 + 1u);
       { let i = 0u; part[at + lane + i * LANES] = acc[r * ACC + i]; } { let i = 1u; part[at + lane + i * LANES] = acc[r * ACC + i]; }
-      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l, select(0.0f, 1.0f, seen[r]), 0.0f); }
+      if (lane == 0u) { part[at + D4] = vec4<f32>(m_run[r], l_part[r], select(0.0f, 1.0f, seen[r]), 0.0f); }
     }
     return;
   }
   { let r = 0u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1265,8 +1274,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 1u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1283,8 +1291,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 2u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1301,8 +1308,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 3u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;

@@ -1213,10 +1213,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   { let r = 0u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 1u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 2u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 3u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
   { let r = 0u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 1u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 2u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  } { let r = 3u;
+    var l = 0.0f;
+    { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  }
+  // From here l_part[r] is row r's whole sum, the same in every lane of the row group.
+  { let r = 0u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1233,8 +1250,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 1u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1251,8 +1267,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 2u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;
@@ -1269,8 +1284,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   } { let r = 3u;
     let q = c.qTok[r];
     if (q < u.q_len) {
-      var l = 0.0f;
-      { let i = 0u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 1u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 2u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 3u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 4u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 5u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 6u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); } { let i = 7u; l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+      let l = l_part[r];
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;

@@ -1034,16 +1034,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 /*#else*/
   /*unroll*/ for (var r = 0u; r < ROWS; r++) { red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
   workgroupBarrier();
+  /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+    var l = 0.0f;
+    /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
+    l_part[r] = l;
+  }
 /*#endif*/
+  // From here l_part[r] is row r's whole sum, the same in every lane of the row group.
   /*unroll*/ for (var r = 0u; r < ROWS; r++) {
     let q = c.qTok[r];
     if (q < u.q_len) {
-/*#if subgroups*/
       let l = l_part[r];
-/*#else*/
-      var l = 0.0f;
-      /*unroll*/ for (var i = 0u; i < LANES; i++) { l += bitcast<f32>(red[(row0 + r) * LANES + i]); }
-/*#endif*/
       // Once a key is seen, l >= 1 (the max's own weight is exp(0)).
       let inv = select(0.0f, 1.0f / max(l, 1.0f), seen[r]);
       let oAt = qBase + u32(q) * D4;

@@ -54,12 +54,12 @@ export interface KernelModel {
   readonly boxes?: { readonly minRun: number; readonly runTiles: number };
   /**
    * A kernel that splits long rows ([Note: Split rows] in runtime/webgpu/schedule-buffer.ts):
-   * with tensors of `dtypeBytes` bytes at head dims up to `maxHeadDim`, a row of more than
-   * twice the mean tile count (and more than `minTiles`) runs as parts of at most that many
-   * tiles, each a work item of its own (the pass that merges them is not priced): the WebGPU
-   * tiled kernel.
+   * with tensors of `dtypeBytes` bytes at head dims up to `maxHeadDim`, a row of more tiles
+   * than the runtime's default part length (`splitTiles`) runs as parts of at most that many,
+   * each a work item of its own (the pass that merges them is not priced): the WebGPU tiled
+   * kernel.
    */
-  readonly splitRows?: { readonly maxHeadDim: number; readonly dtypeBytes: number; readonly minTiles: number };
+  readonly splitRows?: { readonly maxHeadDim: number; readonly dtypeBytes: number };
   /**
    * Measured tile time at other head dims relative to 128, by the head dims the kernel is
    * built for (a head dim between them runs the next wider kernel: headDimScale). Without it a

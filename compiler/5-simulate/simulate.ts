@@ -19,6 +19,7 @@ import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
+import { splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
 import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
@@ -231,7 +232,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   }
   // Split rows: a long row's parts are work items of their own, each a share of its tiles.
   const split = km.splitRows && shape.dtypeBytes === km.splitRows.dtypeBytes && shape.headDim <= km.splitRows.maxHeadDim ? km.splitRows : undefined;
-  const partTiles = split ? Math.max(split.minTiles, Math.ceil((2 * (full + partial)) / Math.max(1, rows.length))) : Infinity;
+  const partTiles = split ? splitTiles(s) : Infinity;
   const costs: number[] = [];
   for (const r of rows) {
     const parts = r.tiles > partTiles ? Math.ceil(r.tiles / partTiles) : 1;

@@ -19,7 +19,7 @@ import { boxUniforms } from './box-uniforms.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
-import { packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
+import { meanRowTiles, packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
 import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
@@ -184,7 +184,7 @@ export function createAttention<P extends object = ParamValues, I extends object
   const compiled = new Map<TileConfig, Promise<CompiledKernel>>();
   let selectCompiled: Promise<SelectionPipelines> | undefined;
   const dynamics = new Map<string, { plan: SelectionPlan; planBuf: GpuBuffer; work: GpuBuffer; dyn: GpuBuffer; inputs?: GpuBuffer; offsets: Record<string, number> }>();
-  const schedules = new Map<string, { schedule: Schedule; tiles: TileConfig; sched: GpuBuffer; part: GpuBuffer; packed: Omit<PackedSchedule, 'data'>; inputs?: GpuBuffer; groupTable: number; offsets: Record<string, number> }>();
+  const schedules = new Map<string, { schedule: Schedule; tiles: TileConfig; sched: GpuBuffer; part: GpuBuffer; packed: Omit<PackedSchedule, 'data'>; inputs?: GpuBuffer; offsets: Record<string, number> }>();
   const es = dtype === 'f16' ? 2 : 4;
 
   const shapeOf = (o: RunOptions<object, object>) => {
@@ -285,14 +285,14 @@ export function createAttention<P extends object = ParamValues, I extends object
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === t.blockQ && schedule.blockKv === t.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       // [Note: Split rows]: the tiled kernel splits long rows where that was measured to pay.
-      const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule, o.batch) : Infinity);
+      const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule) : Infinity);
       const slotBytes = t.blockQ * (t.headDim / 4 + 1) * 16;
       let { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
       // Parts that would not fit one storage binding: no row is split.
       if (packed.slots * slotBytes > device.limits.maxStorageBufferBindingSize) ({ data, ...packed } = packSchedule(schedule, o.batch, order));
       const sched = upload(device, data, BufferUsage.STORAGE);
       const part = device.createBuffer({ size: Math.max(16, packed.slots * slotBytes), usage: BufferUsage.STORAGE });
-      hit = { schedule, tiles: t, sched, part, packed, groupTable: packed.groupTable, ...uploadInputs(o) };
+      hit = { schedule, tiles: t, sched, part, packed, ...uploadInputs(o) };
       schedules.set(key, hit);
     }
     return hit;
@@ -329,7 +329,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const l = d?.plan.layout;
       const selectUniforms: Record<string, number> = l ? { sel_bq: l.shape.blockQ, sel_bk: l.shape.blockKv, sel_nq: l.nQ, sel_words: l.words, sel_cells: l.dyn.cells } : {};
       const uniforms = packUniforms(kernel.spec, {
-        q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p?.groupTable ?? 0, ...selectUniforms,
+        q_len: o.qLen, kv_len: kvLen, heads: o.heads, kv_heads: kvHeads, batch: o.batch, group_table: p?.packed.groupTable ?? 0, ...selectUniforms,
         scale: o.scale ?? 1 / Math.sqrt(tiles.headDim),
         ...Object.fromEntries(kernel.spec.runtimeParams.map((r) => [`p_${r.name}`, o.params?.[r.name] ?? r.default ?? 0])),
         ...Object.fromEntries(kernel.spec.inputs.map((a) => [`in_${a.name}`, shared.offsets[a.name]])),
@@ -457,14 +457,15 @@ const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
 export const SHORT_ROW_TILES = 8;
 
 /**
- * The tiled kernel's override for `device`: `config.tiles`, with f32 arithmetic on a fallback
- * (CPU) adapter unless it names one. f16 arithmetic is emulated there: on lavapipe it made the
- * f16 suite 0.73x (geometric mean, 256 and 512 tokens, head dim 64; bench/results/
- * webgpu-lavapipe-f16math-2026-12-03.json).
+ * The tiled kernel's override for `device`: `config.tiles`, on a fallback (CPU) adapter with
+ * f32 arithmetic and without short-row tiles where it names neither. f16 arithmetic is emulated
+ * there: on lavapipe it made the f16 suite 0.73x (geometric mean, 256 and 512 tokens, head dim
+ * 64; bench/results/webgpu-lavapipe-f16math-2026-12-03.json); the short-row tiles made the
+ * short-row patterns 0.80-0.82x ([Note: Short rows]).
  */
 function tiledOverride(device: GpuDevice, config: AttentionConfig): TiledOverride {
   const o = config.tiles ?? {};
-  return o.math === undefined && device.adapterInfo?.isFallbackAdapter === true ? { ...o, math: 'f32' } : o;
+  return device.adapterInfo?.isFallbackAdapter === true ? { ...o, math: o.math ?? 'f32', shortRows: o.shortRows ?? false } : o;
 }
 
 /** The short-row tiles of a kernel bound with `tiles` ([Note: Short rows]), where they apply. */
@@ -474,24 +475,12 @@ function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: Atten
   // WebGPU's default 16 KB, whose f16 tiles already take 8-key chunks.
   if (tiles.kernel !== 'tiled' || tiles.dtype !== 'f16' || tiles.headDim > 64 || tiles.blockQ < 64 || tiles.kvChunk <= 16) return undefined;
   if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined) return undefined;
-  // A CPU adapter gains nothing from more resident workgroups (lavapipe: 0.80-0.82x).
-  if (o.shortRows === undefined && device.adapterInfo?.isFallbackAdapter === true) return undefined;
   try {
     const t = chooseTiledTiles(device.limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, kvChunk: 16 }, subgroupMinSize(device));
     return t && t.blockKv === tiles.blockKv ? t : undefined;
   } catch {
     return undefined;
   }
-}
-
-/**
- * Listed tiles per query row of a schedule, on average over its rows and the (batch, head)
- * entries it distinguishes (each entry is a member of one group).
- */
-function meanRowTiles(s: Schedule): number {
-  let listed = 0;
-  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-  return listed / Math.max(1, s.numQBlocks * s.heads * s.batch);
 }
 
 function upload(device: GpuDevice, data: ArrayBufferView, usage: number): GpuBuffer {

@@ -65,11 +65,19 @@ export interface PackedSchedule {
 export const MIN_SPLIT_TILES = 16;
 
 /** The default part length of [Note: Split rows]: twice the mean tile count of a row, and at least MIN_SPLIT_TILES. */
-export function splitTiles(s: Schedule, batch: number): number {
-  const tiles = rowTiles(s, batch);
-  let total = 0;
-  for (const t of tiles) total += t;
-  return Math.max(MIN_SPLIT_TILES, Math.ceil((2 * total) / Math.max(1, tiles.length)));
+export function splitTiles(s: Schedule): number {
+  return Math.max(MIN_SPLIT_TILES, Math.ceil(2 * meanRowTiles(s)));
+}
+
+/**
+ * Listed tiles per query row of a schedule, on average over its rows and the (batch, head)
+ * entries it distinguishes (each entry is a member of one group; a run of more batch entries
+ * than the schedule distinguishes repeats them, so the mean is the same).
+ */
+export function meanRowTiles(s: Schedule): number {
+  let listed = 0;
+  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+  return listed / Math.max(1, s.numQBlocks * s.heads * s.batch);
 }
 
 /**
@@ -92,7 +100,7 @@ export function packSchedule(s: Schedule, batch: number, order: 'longest-first' 
     const sb = s.batch === 1 ? 0 : b;
     for (let h = 0; h < s.heads; h++) data[b * s.heads + h] = s.groupOf[sb * s.heads + h];
   }
-  data.set(order === 'longest-first' ? workOrder(s, batch) : Int32Array.from({ length: bhCount * nq }, (_, i) => i), bhCount);
+  data.set(work.order, bhCount);
   let at = groupTable + 4 * s.groups.length;
   let fullTiles = 0, partialTiles = 0;
   s.groups.forEach((g, gi) => {
@@ -125,9 +133,9 @@ function rowTiles(s: Schedule, batch: number): Int32Array {
  * combine table (3 ints per split row). A row of n > partTiles tiles takes ceil(n / partTiles)
  * parts of near-equal length.
  */
-export function workEntries(s: Schedule, batch: number, order: 'longest-first' | 'as-planned', partTiles: number): { entries: Int32Array; combine: Int32Array; slots: number } {
+export function workEntries(s: Schedule, batch: number, order: 'longest-first' | 'as-planned', partTiles: number): { order: Int32Array; entries: Int32Array; combine: Int32Array; slots: number } {
   const tiles = rowTiles(s, batch);
-  const items = order === 'longest-first' ? workOrder(s, batch) : Int32Array.from({ length: tiles.length }, (_, i) => i);
+  const items = order === 'longest-first' ? workOrder(s, batch, tiles) : Int32Array.from({ length: tiles.length }, (_, i) => i);
   const list: [number, number, number, number][] = [];
   const combine: number[] = [];
   let slots = 0;
@@ -140,22 +148,14 @@ export function workEntries(s: Schedule, batch: number, order: 'longest-first' |
   }
   // Longest first, by the entries' own lengths (stable), where the rows were.
   if (order === 'longest-first' && combine.length) list.sort((a, b) => b[2] - b[1] - (a[2] - a[1]));
-  return { entries: Int32Array.from(list.flat()), combine: Int32Array.from(combine), slots };
+  return { order: items, entries: Int32Array.from(list.flat()), combine: Int32Array.from(combine), slots };
 }
 
 /** The work order of [Note: Longest rows first]: (bh * numQBlocks + qBlock) by descending tile count, stably (a counting sort). */
-export function workOrder(s: Schedule, batch: number): Int32Array {
-  const nq = s.numQBlocks, n = batch * s.heads * nq;
-  const tiles = new Int32Array(n);
+export function workOrder(s: Schedule, batch: number, tiles: Int32Array = rowTiles(s, batch)): Int32Array {
+  const n = tiles.length;
   let most = 0;
-  for (let bh = 0; bh < batch * s.heads; bh++) {
-    const g = s.groups[s.groupOf[(s.batch === 1 ? 0 : Math.floor(bh / s.heads)) * s.heads + (bh % s.heads)]];
-    for (let qb = 0; qb < nq; qb++) {
-      const t = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb] + g.fullKvRowPtr[qb + 1] - g.fullKvRowPtr[qb];
-      tiles[bh * nq + qb] = t;
-      if (t > most) most = t;
-    }
-  }
+  for (const t of tiles) if (t > most) most = t;
   // Counting sort, descending: start[t] is where rows of t tiles begin.
   const start = new Int32Array(most + 2);
   for (let i = 0; i < n; i++) start[most - tiles[i] + 1]++;

@@ -56,7 +56,7 @@ export interface CaseOutcome {
  * The tiles a case runs with: f16 cases take f16 arithmetic unless they name one, as on a GPU
  * (a fallback adapter such as lavapipe would otherwise run f32 arithmetic by default).
  */
-function tilesOf(c: KernelCase): TiledOverride | undefined {
+export function tilesOf(c: { readonly dtype: Dtype; readonly tiles?: TiledOverride }): TiledOverride | undefined {
   return c.dtype === 'f16' && c.tiles?.math === undefined && c.tiles?.stage === undefined ? { ...c.tiles, math: 'f16' } : c.tiles;
 }
 

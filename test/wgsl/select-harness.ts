@@ -21,7 +21,7 @@ import { fromHalfArray, toHalfArray } from '../../runtime/webgpu/f16.ts';
 import { referenceAttention } from '../../runtime/webgpu/reference.ts';
 import type { RunnerJob, RunnerKernel, RunnerResult } from '../../runtime/webgpu/runner-protocol.ts';
 import type { Dtype, KernelVariant, TileConfig } from '../../runtime/webgpu/tiles.ts';
-import { compareRows, random } from './harness.ts';
+import { compareRows, random, tilesOf } from './harness.ts';
 
 /** One dynamic comparison. */
 export interface SelectCase {
@@ -122,8 +122,7 @@ export function prepareSelectCases(cases: readonly SelectCase[], files: CaseFile
     }
     kernel.runs.push({
       id: String(i),
-      // f16 takes f16 arithmetic, as on a GPU (lavapipe, a fallback adapter, would run f32 arithmetic by default).
-      config: { headDim: c.headDim, dtype: c.dtype, ...(c.tiles || c.dtype === 'f16' ? { tiles: { ...c.tiles, ...(c.dtype === 'f16' ? { math: 'f16' as const } : {}) } } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
+      config: { headDim: c.headDim, dtype: c.dtype, ...(tilesOf(c) ? { tiles: tilesOf(c) } : {}), ...(c.kernel ? { kernel: c.kernel } : {}) },
       options: { batch: c.batch, heads: c.heads, kvHeads: c.kvHeads, qLen: c.qLen, kvLen: c.kvLen, params: c.params },
       inputs: c.inputs ? Object.fromEntries(Object.entries(c.inputs).map(([n, a]) => [n, Array.from(a)])) : undefined,
       q: files.file(`q${i}`, enc(q)), k: files.file(`k${i}`, enc(k)), v: files.file(`v${i}`, enc(vv)),

@@ -67,14 +67,14 @@ describe('split rows: work entries', () => {
   it('by default split only rows of more than twice the mean and more than 16 tiles', () => {
     // Global rows: one row of 64 tiles among rows of 3.
     const global = rowsSchedule([64, ...Array(63).fill(3)], Array(64).fill(0));
-    expect(splitTiles(global, 1)).toBe(16);
-    const packed = packSchedule(global, 1, 'longest-first', splitTiles(global, 1));
+    expect(splitTiles(global)).toBe(16);
+    const packed = packSchedule(global, 1, 'longest-first', splitTiles(global));
     expect([packed.combineRows, packed.slots, packed.workItems]).toEqual([1, 4, 67]);
     // A dense schedule (and causal: at most twice the mean) never splits.
     const dense = denseSchedule('dense', 1024, 1024, 2, 64, 64);
-    expect(packSchedule(dense, 1, 'longest-first', splitTiles(dense, 1)).combineRows).toBe(0);
+    expect(packSchedule(dense, 1, 'longest-first', splitTiles(dense)).combineRows).toBe(0);
     const causal = rowsSchedule(Array.from({ length: 64 }, (_, i) => i + 1), Array.from({ length: 64 }, (_, i) => i));
-    expect(packSchedule(causal, 1, 'longest-first', splitTiles(causal, 1)).combineRows).toBe(0);
+    expect(packSchedule(causal, 1, 'longest-first', splitTiles(causal)).combineRows).toBe(0);
   });
 });
 

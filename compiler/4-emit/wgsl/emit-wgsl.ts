@@ -100,7 +100,7 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
     if (!e) return '';
     const { lets, exprs } = printWgslLets([e]);
     if (!lets.length) return exprs[0];
-    functions.push([`fn ${name}(q: i32, k: i32, h: i32, b: i32) -> ${type} {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
+    functions.push(wgslFn(`fn ${name}(q: i32, k: i32, h: i32, b: i32) -> ${type}`, lets, exprs[0]));
     return `${name}(q, k, h, b)`;
   };
   // With a select clause the mask is (A || Sel[b, h, q / BQ, k / BK]) && R; bp.mask is only A && R.
@@ -125,6 +125,9 @@ export function wgslViewModel(bp: BoundPattern): WgslViewModel {
   };
 }
 
+/** A WGSL function: `signature` (without its brace), its `lets`, then `return result`. */
+const wgslFn = (signature: string, lets: readonly string[], result: string) => [`${signature} {`, ...lets.map((l) => `  ${l}`), `  return ${result};`, '}', ''].join('\n');
+
 const WGSL_TYPE = { int: 'i32', float: 'f32', bool: 'bool' } as const;
 /** Most values a side of the staged mask keeps (registers per row or per key). */
 const MAX_STAGE_VALUES = 8;
@@ -147,15 +150,13 @@ function stagedMask(mask: M.MExpr): WgslViewModel['staged'] {
   ].filter((side) => side.nodes.length);
   for (const side of sides) {
     const { lets, exprs } = printWgslLets(side.nodes);
-    functions.push([
-      `struct ${side.struct} {`, ...side.nodes.map((n, i) => `  v${i}: ${WGSL_TYPE[n.type]},`), '}', '',
-      `fn ${side.fn}(${side.index}: i32, h: i32, b: i32) -> ${side.struct} {`, ...lets.map((l) => `  ${l}`), `  return ${side.struct}(${exprs.join(', ')});`, '}', '',
-    ].join('\n'));
+    functions.push([`struct ${side.struct} {`, ...side.nodes.map((n, i) => `  v${i}: ${WGSL_TYPE[n.type]},`), '}', ''].join('\n'));
+    functions.push(wgslFn(`fn ${side.fn}(${side.index}: i32, h: i32, b: i32) -> ${side.struct}`, lets, `${side.struct}(${exprs.join(', ')})`));
     side.nodes.forEach((n, i) => names.set(n, `${side.value}.v${i}`));
   }
   const { lets, exprs } = printWgslLets([mask], undefined, names);
   const params = sides.map((side) => `, ${side.value}: ${side.struct}`).join('');
-  functions.push([`fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32${params}) -> bool {`, ...lets.map((l) => `  ${l}`), `  return ${exprs[0]};`, '}', ''].join('\n'));
+  functions.push(wgslFn(`fn attn_mask_qk(q: i32, k: i32, h: i32, b: i32${params}) -> bool`, lets, exprs[0]));
   const query = Boolean(stages.q.length), key = Boolean(stages.k.length);
   return { query, key, expr: `attn_mask_qk(q, k, h, b${query ? ', mq' : ''}${key ? ', mk[t]' : ''})`, functions: functions.join('\n') };
 }
