@@ -166,7 +166,8 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
   let lanes = override.lanes ?? 8;
   while (override.lanes === undefined && (headDim / 4) % lanes !== 0) lanes /= 2;
   const stage = dtype === 'f16' ? override.stage : undefined;
-  const math = dtype === 'f16' && stage === undefined && (override.math ?? DEFAULT_MATH) === 'f16' ? 'f16' as const : undefined;
+  // f16 arithmetic by default wherever it applies.
+  const math = dtype === 'f16' && stage === undefined && override.math !== 'f32' ? 'f16' as const : undefined;
   const rows = override.rows ?? (math && headDim / 4 / lanes > F16_MATH_ACC ? 2 : 4);
   const blockKv = override.blockKv ?? 64;
   const subgroups = override.subgroups !== false && subgroupSize !== undefined && subgroupSize >= lanes;
@@ -186,9 +187,6 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
   }
   return undefined;
 }
-
-/** The arithmetic of the tiled kernel's products with f16 tensors when the override names none. */
-const DEFAULT_MATH: 'f16' | 'f32' = 'f16';
 
 /**
  * With f16 arithmetic, at most this many keys per lane in a chunk (KC): measured on an H200
