@@ -26,6 +26,8 @@
  */
 import { createAttention, type Attention, type AttentionConfig } from '../runtime/webgpu/attention.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
+import { planSchedule } from '../runtime/schedule/plan.ts';
+import type { Schedule } from '../runtime/schedule/types.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
@@ -89,15 +91,16 @@ const lines: string[] = [
   `batch 1, ${heads} heads, ${iters} timed calls after one warm-up. ms: the attention pass's GPU time (median of`,
   'timestamp queries); call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts); as planned ms (--order-ab):',
   'GPU time with the rows in planned order instead of longest first. dense: the pattern\'s',
-  'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles;',
-  'speedup and % of ideal from GPU times.',
+  'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles',
+  'of the tiles the call ran; ideal 64: the same for the chosen tiles (64-row blocks), where the call ran half-height ones',
+  '(runtime/webgpu/attention.ts, [Note: Short rows]); speedup and % of ideal from GPU times.',
   '',
-  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | as planned ms | speedup | ideal | % of ideal | full / partial tiles |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| dtype | D | S | tiles | pattern | dense ms | dense TFLOP/s | sparse ms | call ms | as planned ms | speedup | ideal | % of ideal | % of ideal 64 | full / partial tiles |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const print = (l: string) => { lines.push(l); console.log(l); saveJson(); };
 /** One measured row, for --json. */
-interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; full?: number; partial?: number; error?: string }
+interface Row { dtype: Dtype; D: number; S: number; kernel: 'simple' | 'tiled'; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; idealChosen?: number; full?: number; partial?: number; error?: string }
 const rows: Row[] = [];
 /** Writes the rows so far (after every row: a run cut short keeps what it measured). */
 function saveJson(): void {
@@ -145,7 +148,7 @@ for (const dtype of dtypes) {
             if (denseOnly) {
               if (!last) { att.destroy(); break; }
               rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: 'dense', denseMs: dense, denseTflops: flops / dense / 1e9 });
-              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | | | |`);
+              print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | (dense) | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | | | | | | | | |`);
               att.destroy();
               break;
             }
@@ -160,18 +163,25 @@ for (const dtype of dtypes) {
             if (!last) { att.destroy(); continue; }
             const { ms, callMs: call, asPlanned } = best.get(name)!;
             const s = att.schedule(shape);
+            const idealOf = (sc: Schedule) => {
+              let n = 0;
+              for (const g of sc.groups) n += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+              return (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, n);
+            };
             let listed = 0, full = 0;
             for (const g of s.groups) {
               listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
               full += g.fullKvIndices.length * g.members.length;
             }
-            const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
+            const ideal = idealOf(s);
+            // The chosen tiles' ideal, where the call ran other (half-height) tiles.
+            const idealChosen = s.blockQ === t.blockQ || mod.spec.select ? ideal : idealOf(planSchedule(mod.planner, { qLen: S, kvLen: S, heads, batch: 1, blockQ: t.blockQ, blockKv: t.blockKv, tiles: 'auto' }));
             const speedup = dense / ms;
-            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(ran), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, callMs: call, ...(asPlanned !== undefined ? { asPlannedMs: asPlanned } : {}), speedup, ideal, full, partial: listed - full });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(ran)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${call.toFixed(3)} | ${asPlanned?.toFixed(3) ?? ''} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${full} / ${listed - full} |`);
+            rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(ran), pattern: name, denseMs: dense, denseTflops: flops / dense / 1e9, ms, callMs: call, ...(asPlanned !== undefined ? { asPlannedMs: asPlanned } : {}), speedup, ideal, idealChosen, full, partial: listed - full });
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(ran)} | ${name} | ${dense.toFixed(3)} | ${(flops / dense / 1e9).toPrecision(3)} | ${ms.toFixed(3)} | ${call.toFixed(3)} | ${asPlanned?.toFixed(3) ?? ''} | ${speedup.toFixed(2)}x | ${ideal.toFixed(2)}x | ${((100 * speedup) / ideal).toFixed(0)}% | ${((100 * speedup) / idealChosen).toFixed(0)}% | ${full} / ${listed - full} |`);
           } catch (e) {
             rows.push({ dtype, D, S, kernel: variant, tiles: describeTiles(t), pattern: name, error: (e as Error).message.split('\n')[0] });
-            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | | | |`);
+            print(`| ${dtype} | ${D} | ${S} | ${describeTiles(t)} | ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | | | | |`);
           }
           att.destroy();
         }

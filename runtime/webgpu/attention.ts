@@ -19,7 +19,7 @@ import { boxUniforms } from './box-uniforms.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
-import { meanRowTiles, packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
+import { packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
 import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
@@ -275,9 +275,12 @@ export function createAttention<P extends object = ParamValues, I extends object
       } else {
         schedule = plan(tiles);
         // [Note: Short rows]: a forced box shape holds a block of the chosen tiles, so it keeps them.
-        if (shortTiles && (boxes === 'auto' || boxes === 'strip') && meanRowTiles(schedule) <= SHORT_ROW_TILES) {
-          schedule = plan(shortTiles);
-          t = shortTiles;
+        if (shortTiles && (boxes === 'auto' || boxes === 'strip')) {
+          const half = plan(shortTiles);
+          if (coveredElements(half) <= SHORT_ROW_RATIO * coveredElements(schedule)) {
+            schedule = half;
+            t = shortTiles;
+          }
         }
       }
       if (schedule.tiles && !kernel.spec.boxTiles) throw new AttentionError('bad_input', `the given schedule has box tiles; pattern \`${kernel.spec.pattern}\` runs strips only`);
@@ -440,21 +443,36 @@ function dispatchLinear(pass: { dispatchWorkgroups(x: number, y?: number, z?: nu
 const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
 
 /**
- * [Note: Short rows] A schedule whose query rows list few key blocks (natten, Swin, chunked:
- * two to six tiles a row) spends a large share of each work item on staging its queries and
- * writing its output, work the dense path spreads over hundreds of tiles. Half the query
- * block and 16-key chunks halve that share and let more workgroups share a multiprocessor.
- * Measured on an H200 through Vulkan at 16k tokens, head dim 64, f16
- * (bench/results/webgpu-h200-tiles-f16-d64-16k-*-2026-12-03.json): natten_1d 1.51x,
- * natten_2d 1.55x, Swin 1.29x, chunked 1.02x faster; rows of 17 tiles (fixed) 0.93x and the
- * causal mask 0.94x, so only rows of at most SHORT_ROW_TILES tiles on average take them. In
- * f32 the same tiles made chunked 0.83x, and head dim 128 was not measured: f16 at head dims
- * up to 64 only. On a fallback adapter (a CPU: lavapipe) they made the short-row patterns
- * 0.80-0.82x at 256 and 512 tokens, so there they are off unless `tiles.shortRows` is true. A call whose schedule (planned with the chosen tiles) qualifies is planned
- * again with the short-row tiles, and its result's `tiles` says so; `tiles` in the config
- * (a block or chunk given, or `shortRows: false`) turns this off, as does a forced box shape.
+ * [Note: Short rows] A schedule whose query rows list few key blocks (natten, Swin: two to
+ * eight tiles a row) spends a large share of each work item on staging its queries and
+ * writing its output, and a 64-row query block covers many pairs its rows do not attend to
+ * (a neighbourhood slides along the rows of a block). Half the query block, with 2 rows an
+ * invocation (so as many threads as the chosen tiles'), covers fewer of those pairs and gives
+ * twice the work items. It pays where the half-height schedule covers at most SHORT_ROW_RATIO
+ * of the elements the chosen one covers: the half-height tiles run the dense path at 0.76-0.84
+ * of the chosen tiles' speed (0.97 in f32 at head dim 128). Measured on an H200 through
+ * Vulkan at 16k tokens (bench/results/webgpu-h200-short-*-2026-12-03.json), against the
+ * chosen tiles: natten_1d (0.67 of the elements) 1.29x (f16 d64), 1.17x (f16 d128), 1.28x (f32
+ * d64), 1.34x (f32 d128); natten_2d (0.68) 1.21x, 1.15x, 1.29x, 1.31x; Swin (0.79) 1.05x, 1.02x,
+ * 1.09x, 1.16x; chunked (1.0: no fewer elements) 0.88x, 0.79x, 0.90x, 0.96x. Of the other
+ * suite patterns natten_3d covers 0.84 (kept: its two clocks disagree, so it was not judged),
+ * the rest 0.95 or more. The key chunk: 32 with f16 arithmetic at head dims up to
+ * 64, else 16 (measured: 0.570 ms against 0.629 for natten_1d in f16 at head dim 64; in f32 32-key
+ * chunks took 1.40x longer); the half-height tiles must need no more workgroup memory than the
+ * chosen ones (WebGPU's default 16 KB gives f16 8-key chunks, and nothing smaller). On a
+ * fallback adapter (a CPU: lavapipe) they made the short-row patterns 0.80-0.82x at 256 and 512
+ * tokens, so there they are off unless `tiles.shortRows` is true. A call whose half-height
+ * schedule qualifies runs it, and its result's `tiles` says so; `tiles` in the config (a block,
+ * chunk or row count given, or `shortRows: false`) turns this off, as does a forced box shape.
  */
-export const SHORT_ROW_TILES = 8;
+export const SHORT_ROW_RATIO = 0.8;
+
+/** Elements a schedule's listed tiles cover (tiles x blockQ x blockKv). */
+function coveredElements(s: Schedule): number {
+  let listed = 0;
+  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+  return listed * s.blockQ * s.blockKv;
+}
 
 /**
  * The tiled kernel's override for `device`: `config.tiles`, on a fallback (CPU) adapter with
@@ -468,16 +486,15 @@ function tiledOverride(device: GpuDevice, config: AttentionConfig): TiledOverrid
   return device.adapterInfo?.isFallbackAdapter === true ? { ...o, math: o.math ?? 'f32', shortRows: o.shortRows ?? false } : o;
 }
 
-/** The short-row tiles of a kernel bound with `tiles` ([Note: Short rows]), where they apply. */
+/** The half-height tiles of a kernel bound with `tiles` ([Note: Short rows]), where they apply. */
 function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: AttentionConfig): TileConfig | undefined {
   const o = tiledOverride(device, config);
-  // Only where the short-row tiles are smaller on both sides (as measured): not under
-  // WebGPU's default 16 KB, whose f16 tiles already take 8-key chunks.
-  if (tiles.kernel !== 'tiled' || tiles.dtype !== 'f16' || tiles.headDim > 64 || tiles.blockQ < 64 || tiles.kvChunk <= 16) return undefined;
-  if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined) return undefined;
+  if (tiles.kernel !== 'tiled' || tiles.blockQ < 64) return undefined;
+  if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined || o.rows !== undefined) return undefined;
+  const kvChunk = tiles.math === 'f16' && tiles.headDim <= 64 ? 32 : 16;
   try {
-    const t = chooseTiledTiles(device.limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, kvChunk: 16 }, subgroupMinSize(device));
-    return t && t.blockKv === tiles.blockKv ? t : undefined;
+    const t = chooseTiledTiles(device.limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, rows: 2, kvChunk }, subgroupMinSize(device));
+    return t && t.blockKv === tiles.blockKv && t.workgroupBytes <= tiles.workgroupBytes ? t : undefined;
   } catch {
     return undefined;
   }

@@ -70,9 +70,9 @@ export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvC
   /** `false`: never use subgroup reductions, even where the device could. */
   readonly subgroups?: boolean;
   /**
-   * Short-row tiles ([Note: Short rows] in attention.ts): `false` keeps the chosen tiles for
-   * schedules with short rows too; `true` takes them on a fallback (CPU) adapter as well,
-   * where by default they are off.
+   * Half-height tiles ([Note: Short rows] in attention.ts): `false` keeps the chosen tiles
+   * even where half-height ones would cover far fewer elements; `true` takes them on a
+   * fallback (CPU) adapter as well, where by default they are off.
    */
   readonly shortRows?: boolean;
   /**

@@ -1,9 +1,11 @@
 /**
  * [Note: Short rows] (runtime/webgpu/attention.ts) on lavapipe with the adapter's limits:
- * f16 at head dim 64, a schedule whose rows list few key blocks runs half the query block and
- * 16-key chunks, and matches the float64 reference; long rows, f32, head dim 128, a given
- * block or chunk, `shortRows: false`, WebGPU's default 16 KB and (without `shortRows: true`)
- * a fallback adapter keep the chosen tiles.
+ * a schedule whose half-height tiles cover at most 0.8 of the elements of the chosen ones runs
+ * them (half the query block, 2 rows an invocation, 32-key chunks in f16 at head dim 64, else
+ * 16) and matches the float64 reference, in f32 and f16 (head dim 128: f16, where lavapipe's
+ * limits give 64-row tiles), strips and boxes; a schedule they
+ * would not shrink (causal, chunked), a given block, chunk or row count, `shortRows: false`,
+ * WebGPU's default 16 KB and (without `shortRows: true`) a fallback adapter keep the chosen tiles.
  */
 import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ describe.skipIf(webgpuUnavailable())('short-row tiles', () => {
   const n1 = bindText(read('natten-1d'), { kernel: 7 });
   const n2 = bindText(read('natten-2d'), { height: 16, width: 64, kernel_y: 5, kernel_x: 5 });
   const causal = bindText(read('causal'));
+  const chunked = bindText(read('chunked'), { chunk: 128 });
   // shortRows: true, as the tests run on lavapipe, a fallback adapter (off by default there).
   const base = { batch: 1, heads: 2, kvHeads: 1, headDim: 64, dtype: 'f16' as const, tiles: { shortRows: true } };
   const cases: (KernelCase & { short: boolean; unset?: boolean })[] = [
@@ -24,9 +27,12 @@ describe.skipIf(webgpuUnavailable())('short-row tiles', () => {
     { ...base, name: 'natten-1d f16 d64, shortRows unset (short rows unless the adapter is a fallback)', bound: n1, qLen: 300, kvLen: 300, tiles: {}, short: true, unset: true },
     { ...base, name: 'natten-1d f16 d64, shortRows: false', bound: n1, qLen: 300, kvLen: 300, tiles: { shortRows: false }, short: false },
     { ...base, name: 'natten-1d f16 d64, kvChunk given', bound: n1, qLen: 300, kvLen: 300, tiles: { kvChunk: 32 }, short: false },
-    { ...base, name: 'causal f16 d64 (rows of 9 tiles on average)', bound: causal, qLen: 1100, kvLen: 1100, short: false },
-    { ...base, name: 'natten-1d f32 d64', bound: n1, qLen: 300, kvLen: 300, dtype: 'f32', short: false },
-    { ...base, name: 'natten-1d f16 d128', bound: n1, qLen: 300, kvLen: 300, headDim: 128, short: false },
+    { ...base, name: 'natten-1d f16 d64, rows given', bound: n1, qLen: 300, kvLen: 300, tiles: { rows: 4 }, short: false },
+    { ...base, name: 'causal f16 d64 (no fewer elements)', bound: causal, qLen: 1100, kvLen: 1100, short: false },
+    { ...base, name: 'chunked f16 d64 (chunks of 128: no fewer elements)', bound: chunked, qLen: 600, kvLen: 600, short: false },
+    { ...base, name: 'natten-1d f32 d64 (short rows)', bound: n1, qLen: 300, kvLen: 300, dtype: 'f32', short: true },
+    { ...base, name: 'natten-1d f16 d128 (short rows)', bound: n1, qLen: 300, kvLen: 300, headDim: 128, short: true },
+    { ...base, name: 'natten-2d f32 d64, boxes (short rows)', bound: n2, qLen: 1024, kvLen: 1024, dtype: 'f32', short: true },
   ];
   let outcomes: CaseOutcome[] = [];
   let atDefaults: CaseOutcome[] = [];
@@ -44,17 +50,21 @@ describe.skipIf(webgpuUnavailable())('short-row tiles', () => {
     const tiles = outcomes.map((o) => (o.result.ok ? o.result.tiles : undefined));
     const long = tiles[3]!;
     expect(long.blockQ).toBe(64);
-    expect(long.kvChunk).toBeGreaterThan(16);
+    // The half-height tiles: 32 query rows, 2 an invocation, 32-key chunks with f16 arithmetic at head dim 64, else 16.
+    const half = (c: KernelCase) => `32/2/${c.dtype === 'f16' && c.headDim === 64 ? 32 : 16}`;
     cases.forEach((c, i) => {
       const t = tiles[i]!;
+      const got = [t.blockQ, t.rows, t.kvChunk].join('/');
       if (c.unset) {
         const fallback = outcomes[i].result.fallback === true;
-        expect([t.blockQ, t.kvChunk].join('/'), c.name).toBe(fallback ? [64, long.kvChunk].join('/') : '32/16');
+        expect(got, c.name).toBe(fallback ? [64, long.rows, long.kvChunk].join('/') : half(c));
         return;
       }
-      expect([t.blockQ, t.kvChunk].join('/'), c.name).toBe(c.short ? `32/16` : [c.tiles?.kvChunk ? 64 : t.blockQ, t.kvChunk].join('/'));
-      if (!c.short && c.dtype === 'f16' && c.headDim === 64) expect(t.blockQ, c.name).toBe(64);
+      if (c.short) expect(got, c.name).toBe(half(c));
+      else expect(t.blockQ, c.name).toBe(64);
     });
+    expect(tiles[4]!.kvChunk, 'a given chunk').toBe(32);
+    expect(tiles[5]!.rows, 'a given row count').toBe(4);
     expect(outcomes[1].result.ok && outcomes[1].result.boxes, 'natten-2d ran boxes').toBeTruthy();
     // WebGPU's default limits give f16 8-key chunks already: nothing smaller to take.
     expect(atDefaults[0].result.ok && atDefaults[0].result.tiles.kvChunk).toBe(8);
