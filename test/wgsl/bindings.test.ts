@@ -147,9 +147,10 @@ describe('generated bindings (mocked device)', () => {
       const res = await att.run(f32(2 * 2 * 70 * 32), f32(2 * 2 * 70 * 32), f32(2 * 2 * 70 * 32), { batch: 2, heads: 2, qLen: 70, inputs, params });
       // A pattern with a select clause first pools, scores, ranks and merges (5 passes), on the GPU.
       expect(log.dispatches.length).toBe(mod.spec.select ? 6 : 1);
-      // The tiled kernel: one workgroup per work entry in a row of them (2 query blocks x 4
-      // batch * heads, no row split at this size; [Note: Split rows]); with `select`, (query blocks, batch * heads).
-      expect(log.dispatches.at(-1)).toEqual(mod.spec.select ? [2, 4, 1] : [8, 1, 1]);
+      // The tiled kernel: one workgroup per work entry in a row of them (query blocks x 4
+      // batch * heads, no row split at this size; [Note: Split rows]; blocks of 32 rows where
+      // those cover at most 0.8 of what blocks of 64 do, [Note: Short rows]); with `select`, (query blocks, batch * heads).
+      expect(log.dispatches.at(-1)).toEqual(mod.spec.select ? [2, 4, 1] : [4 * res.schedule.numQBlocks, 1, 1]);
       // The default kernel, the register-tiled one, specialised to the chosen tiles.
       expect(res.tiles.kernel).toBe('tiled');
       expect(log.shaders[0]).toBe(kernelSource(res.tiles, mod.wgslTiledBody));

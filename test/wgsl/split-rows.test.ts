@@ -83,9 +83,10 @@ describe('split rows: the launcher (mocked device)', () => {
     const mod = (await import('../../generated/causal_mask.ts')) as { create(device: GpuDevice, config: AttentionConfig): Attention };
     const f32 = (n: number) => new Float32Array(n).fill(0.5);
     const shape = { batch: 1, heads: 1, qLen: 200 };
-    // Head dim 16: a slot is 64 rows x 5 vec4s = 5120 bytes; rows of 1-4 tiles in parts of 1.
+    // Head dim 16: a slot is 64 rows x 5 vec4s = 5120 bytes; rows of 1-4 tiles in parts of 1
+    // (64-row blocks: at 200 tokens 32-row ones would cover fewer elements, [Note: Short rows]).
     const { device, log } = mockDevice();
-    const att = mod.create(device, { headDim: 16, tiles: { splitTiles: 1 } });
+    const att = mod.create(device, { headDim: 16, tiles: { splitTiles: 1, shortRows: false } });
     const res = await att.run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
     expect(res.tiles.kernel).toBe('tiled');
     // Rows of 2, 3 and 4 tiles split: 3 combined rows, 1 + 2 + 3 + 4 = 10 work entries.
@@ -95,7 +96,7 @@ describe('split rows: the launcher (mocked device)', () => {
     // 9 slots (45 KB) do not fit a 16 KB binding: the same call splits nothing.
     const small = mockDevice();
     const tight: GpuDevice = { ...small.device, limits: { ...small.device.limits, maxStorageBufferBindingSize: 16384 } };
-    const res2 = await mod.create(tight, { headDim: 16, tiles: { splitTiles: 1 } }).run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
+    const res2 = await mod.create(tight, { headDim: 16, tiles: { splitTiles: 1, shortRows: false } }).run(f32(200 * 16), f32(200 * 16), f32(200 * 16), shape);
     expect(res2.splitRows).toBe(0);
     expect(small.log.dispatches).toEqual([[4, 1, 1]]);
     // No row split: the combine pass is never compiled.
