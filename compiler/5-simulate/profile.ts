@@ -61,6 +61,13 @@ export interface KernelModel {
    */
   readonly splitRows?: { readonly maxHeadDim: number; readonly dtypeBytes: number };
   /**
+   * A kernel that runs half-height tiles (blockQ / 2) where those cover at most `ratio` of the
+   * elements its own tiles cover ([Note: Short rows] in runtime/webgpu/attention.ts), each such
+   * tile costing `tileCost` of one of its own (0.5 at the same rate; more, since half-height
+   * tiles run the dense path slower): the WebGPU tiled kernel.
+   */
+  readonly shortRows?: { readonly ratio: number; readonly tileCost: number };
+  /**
    * Measured tile time at other head dims relative to 128, by the head dims the kernel is
    * built for (a head dim between them runs the next wider kernel: headDimScale). Without it a
    * tile's time scales with head dim / 128.

@@ -20,7 +20,7 @@ import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
 import { splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
-import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
+import { PlanError, type PlanConfig, type Schedule, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
 import type { BoxTiles } from '../../runtime/schedule/types.ts';
@@ -182,25 +182,37 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
     }
     return best!;
   }
-  const s = schedulesOf(bp, planner, shape)({
+  const planAt = (blockQ: number) => schedulesOf(bp, planner, shape)({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
-    blockQ: km.blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * km.blockQ * km.blockKv,
+    blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * blockQ * km.blockKv,
     tiles: (BOX_TILE_KERNELS.includes(kernel) || boxes) && !bp.select ? (shape.tiles ?? 'strip') : 'strip',
   });
+  let s = planAt(km.blockQ);
+  // Half-height tiles where they cover few enough elements, as the runtime chooses them.
+  let tileCost = 1;
+  if (km.shortRows && !bp.select && (shape.tiles === undefined || shape.tiles === 'auto' || shape.tiles === 'strip')) {
+    const half = planAt(km.blockQ / 2);
+    if (coveredElements(half) <= km.shortRows.ratio * coveredElements(s)) {
+      s = half;
+      tileCost = km.shortRows.tileCost;
+    }
+  }
   // Box tiles of a kernel that copies a key box per run: each tile pays its runs.
   const boxRunUs = boxes && s.tiles ? boxes.runTiles * km.fullTileUs * headDimScale(km.headDimScale, shape.headDim) * (km.blockKv / s.tiles.kv.shape[s.tiles.kv.shape.length - 1]) : 0;
   // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
   const selectUs = bp.select ? selectionUs(bp, gpu, shape, km) : 0;
   const dScale = headDimScale(km.headDimScale, shape.headDim);
-  const tFull = km.fullTileUs * dScale;
+  // The chosen tiles' FULL tile, and the tiles this schedule runs.
+  const tDenseTile = km.fullTileUs * dScale;
+  const tFull = tDenseTile * tileCost;
   const band = km.diagonalBand && usesDiagonalBand(bp);
   const ops = maskOps(bp.mask) * (band ? (km.blockKv + 15) / (16 * km.blockKv) : 1);
   // A dynamic pattern's PARTIAL tiles also read the selected cells: one more input read.
-  const tPartial = tFull + km.maskOpUs * ops + (km.inputReadUs ?? 0) * (inputReads(bp.mask) + (bp.select ? 1 : 0));
+  const tPartial = tFull + tileCost * (km.maskOpUs * ops + (km.inputReadUs ?? 0) * (inputReads(bp.mask) + (bp.select ? 1 : 0)));
   // Tile-uniform masks: a warp whose 16 rows and key block cross no boundary of the mask's
   // coarse coordinates evaluates only the rest of the mask (tileUniformShare).
   const spec = km.tileUniform && !bp.select && !s.tiles && !band ? profitableTileSpecialization(bp.mask) : undefined;
-  const tPartialUniform = spec ? tFull + km.maskOpUs * maskOps(spec.mask) + (km.inputReadUs ?? 0) * inputReads(spec.mask) : tPartial;
+  const tPartialUniform = spec ? tFull + tileCost * (km.maskOpUs * maskOps(spec.mask) + (km.inputReadUs ?? 0) * inputReads(spec.mask)) : tPartial;
   const share = spec ? tileUniformShare(spec, shape, km.blockQ, s.blockKv) : undefined;
 
   // Work items: (b, h, qBlock) with their costs.
@@ -255,9 +267,10 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const nqDense = Math.ceil(shape.qLen / km.blockQ), nkvDense = Math.ceil(shape.kvLen / km.blockKv);
   const totalTiles = nqDense * nkvDense * shape.batch * shape.heads;
   // The same kernel run dense: every item has every key block as a FULL tile.
-  const denseItem = km.itemUs + nkvDense * tFull;
+  const denseItem = km.itemUs + nkvDense * tDenseTile;
   const denseUs = listSchedule(new Array(nqDense * shape.batch * shape.heads).fill(denseItem), slots) + km.launchUs;
-  const ideal = full + partial === 0 ? Infinity : totalTiles / (full + partial);
+  // In elements: half-height tiles count half.
+  const ideal = full + partial === 0 ? Infinity : (totalTiles * km.blockQ) / ((full + partial) * s.blockQ);
   const idealUs = (denseUs - km.launchUs) / ideal;
   const evenUs = totalCost / slots;
   return toResult(kernel, 'forward', gpu, shape, {
@@ -270,6 +283,13 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
       memory: Math.max(0, memoryUs - makespan),
     },
   });
+}
+
+/** Elements a schedule's listed tiles cover. */
+function coveredElements(s: Schedule): number {
+  let listed = 0;
+  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
+  return listed * s.blockQ * s.blockKv;
 }
 
 /**
