@@ -12,8 +12,15 @@
  *     (T(3N) - T(N)) / 2N, where T(n) is n calls and the wait, so the fixed wait cancels. It
  *     includes the CPU's per-call work (planning lookup, uniforms, bind group, submit): where
  *     that exceeds the GPU time, calls are CPU-bound, and this is what a user sees.
+ * `gpuMs` first runs calls for half a second: on an H200 natten_3d's first calls took 5.5x as
+ * long as later ones (f16, head dim 128, 16k tokens: 40.8 ms for four calls one at a time, then
+ * 7.36 ms from the sixth on, as in a stream; measured 2026-12-03 with bench/results/
+ * webgpu-h200-warmup-2026-12-03.md), where one warm-up call read the slow calls.
  */
 import type { GpuBuffer, GpuDevice } from './gpu.ts';
+
+/** `gpuMs` warms up with this many calls, and calls for this long, at least. */
+const WARMUP_CALLS = 2, WARMUP_MS = 500;
 
 /** Slots of a timestamp query set for one call. */
 export interface TimestampWrites {
@@ -59,7 +66,12 @@ export async function gpuMs(device: GpuDevice, run: (ts: TimestampWrites) => Pro
   const resolved = device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | COPY_SRC });
   const read = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
   try {
-    await run({ querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });  // warm-up
+    // Warm-up: WARMUP_CALLS calls and WARMUP_MS of them at least ([Note: Timing WebGPU under Deno]).
+    const warmStart = performance.now();
+    for (let n = 0; n < WARMUP_CALLS || (performance.now() - warmStart < WARMUP_MS && n < 100); n++) {
+      await run({ querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });
+      await device.queue.onSubmittedWorkDone();
+    }
     // One call at a time: queued back to back, a pass's start timestamp can be written while
     // the call before it still runs, which counts part of that call (measured on an H200: box
     // patterns read up to 20x their steady-stream time).
