@@ -51,8 +51,8 @@ describe('simulate: the WebGPU kernel against the H200', () => {
         const call = r.callMs !== undefined && r.callMs > 0 ? r.callMs : undefined;
         if (call === undefined || Math.max(r.ms, call) >= 2 * Math.min(r.ms, call)) continue;
         const bp = bundled.get(r.pattern);
-        // natten_3d's figures are not trusted: its clocks read it from 1.8 to 28 ms across runs
-        // (bench/results/webgpu-h200-f16math-2026-12-03.md), for a reason not yet known.
+        // natten_3d's figures are not trusted: its first calls ran up to 5.5x slower than later
+        // ones, which the suite's timing read (bench/results/webgpu-h200-warmup-2026-12-03.md).
         if (!bp || bp.select || r.pattern === 'natten_3d') continue;
         const sim = simulate(bp, lowerToPlanner(bp).planner, gpu, 'attnc-wgsl', { batch: 1, heads: 16, kvHeads: 16, qLen: 16384, kvLen: 16384, headDim: D, dtypeBytes: 2, tiles: 'auto' }).sparseMs;
         ratios.push([r.pattern, sim / Math.min(r.ms, call)]);
