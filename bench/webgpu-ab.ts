@@ -8,7 +8,8 @@
  * ignores), with their imports of `../runtime/` rewritten to resolve from DIR. The runtime is
  * today's: an A/B of kernel templates, not of the runtime. Modules from before the tiled
  * kernel's work entries ([Note: Split rows], bd9f638) do not run with a later runtime (no
- * `combine` entry point, another dispatch): A/B runs across that change compare builds, not modules.
+ * `combine` entry point, another dispatch): this script refuses such a revision; A/B runs across that change
+ * compare builds in separate runs, not modules.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,6 +21,12 @@ if (!rev || !dir) {
   process.exit(2);
 }
 const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+// The work entries' kernels have a `combine` entry point; earlier ones do not run with this runtime.
+const template = (() => { try { return git('show', `${rev}:templates/wgsl/attention-tiled.wgsl.hbs`); } catch { return ''; } })();
+if (!template.includes('fn combine(')) {
+  console.error(`error: the tiled kernel at ${rev} predates its work entries (bd9f638): its modules do not run with this runtime; compare such builds in separate runs of bench/webgpu.ts`);
+  process.exit(1);
+}
 const files = git('ls-tree', '--name-only', `${rev}:generated`).split('\n').filter((f) => f.endsWith('.ts'));
 if (!files.length) throw new Error(`no generated/*.ts at ${rev}`);
 const up = path.relative(path.resolve(dir), path.resolve('runtime')).split(path.sep).join('/');
