@@ -15,15 +15,14 @@
  */
 import { createAttention, type Attention } from '../runtime/webgpu/attention.ts';
 import { fromHalfArray } from '../runtime/webgpu/f16.ts';
-import { BufferUsage, type GpuBuffer } from '../runtime/webgpu/gpu.ts';
+import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { gpuMs } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
-import { benchDevice, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
+import { benchDevice, loadGenerated, randomBuffer as randomInput, readBuffer } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
-  readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
   writeTextFileSync(path: string, text: string): void;
 };
 
@@ -41,29 +40,9 @@ const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 const { adapter, device } = await benchDevice();
 const es = dtype === 'f16' ? 2 : 4;
 
-const root = new URL('../generated/', import.meta.url);
-const patterns: { name: string; mod: Generated }[] = [];
-for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-  if (!e.isFile || !e.name.endsWith('.ts')) continue;
-  const mod = (await import(new URL(e.name, root).href)) as Generated;
-  if (mod.spec.runtimeParams.length || mod.spec.inputs.length || mod.spec.select) continue;
-  if (only && !only.includes(mod.spec.pattern)) continue;
-  patterns.push({ name: mod.spec.pattern, mod });
-}
+const patterns = await loadGenerated(new URL('../generated/', import.meta.url), (mod) => !mod.spec.runtimeParams.length && !mod.spec.inputs.length && !mod.spec.select && (!only || only.includes(mod.spec.pattern)));
 
 const randomBuffer = (elems: number) => randomInput(device, elems, dtype);
-
-async function readBack(src: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
-  const read = device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder() as unknown as { copyBufferToBuffer(a: GpuBuffer, ao: number, b: GpuBuffer, bo: number, n: number): void; finish(): object };
-  enc.copyBufferToBuffer(src, 0, read, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(BufferUsage.MAP_READ);
-  const copy = read.getMappedRange().slice(0);
-  read.unmap();
-  read.destroy();
-  return copy;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -102,7 +81,7 @@ for (const D of dims) {
         let ran = att.tiles;
         const res = await att.run(q, k, v, shape);
         ran = res.tiles;
-        const oRaw = await readBack(out, outBytes), lRaw = await readBack(lse, lseBytes);
+        const oRaw = await readBuffer(device, out, outBytes), lRaw = await readBuffer(device, lse, lseBytes);
         const o = dtype === 'f16' ? fromHalfArray(new Uint16Array(oRaw)) : new Float32Array(oRaw);
         const gpu = await gpuMs(device, (ts) => att.run(q, k, v, { ...shape, timestampWrites: ts }), iters);
         const sync = await syncMs(() => att.run(q, k, v, shape));

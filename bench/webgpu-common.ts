@@ -1,7 +1,7 @@
 /**
- * What the WebGPU benchmarks under Deno share (bench/webgpu.ts, bench/webgpu-check.ts): the
- * adapter and device they request, the generated pattern modules they load, and their random
- * inputs.
+ * What the WebGPU benchmarks under Deno share (bench/webgpu.ts, bench/webgpu-check.ts,
+ * bench/webgpu-warmup.ts): the adapter and device they request, the generated pattern modules
+ * they load, their random inputs and how they read a buffer back.
  */
 import type { Attention, AttentionConfig } from '../runtime/webgpu/attention.ts';
 import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
@@ -11,6 +11,7 @@ import type { SelectionModule } from '../runtime/webgpu/select.ts';
 import type { Dtype } from '../runtime/webgpu/tiles.ts';
 
 declare const navigator: { gpu?: { requestAdapter(opts?: object): Promise<Adapter | null> } };
+declare const Deno: { readDirSync(path: string): Iterable<{ name: string; isFile: boolean }> };
 
 /** The adapter fields the benchmarks read. */
 export interface Adapter {
@@ -52,4 +53,31 @@ export function randomBuffer(device: GpuDevice, elems: number, dtype: Dtype): Gp
     device.queue.writeBuffer(buf, at * bytes, data);
   }
   return buf;
+}
+
+/**
+ * The pattern modules in `root` (a directory URL: generated/ or a copy of another build's), by
+ * file name, those `keep` accepts.
+ */
+export async function loadGenerated(root: URL, keep: (mod: Generated) => boolean): Promise<{ name: string; mod: Generated }[]> {
+  const out: { name: string; mod: Generated }[] = [];
+  for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!e.isFile || !e.name.endsWith('.ts')) continue;
+    const mod = (await import(new URL(e.name, root).href)) as Generated;
+    if (keep(mod)) out.push({ name: mod.spec.pattern, mod });
+  }
+  return out;
+}
+
+/** The first `bytes` of `src` (a buffer with COPY_SRC), read back through a mappable copy. */
+export async function readBuffer(device: GpuDevice, src: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
+  const read = device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, read, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(BufferUsage.MAP_READ);
+  const copy = read.getMappedRange().slice(0);
+  read.unmap();
+  read.destroy();
+  return copy;
 }

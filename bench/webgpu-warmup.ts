@@ -11,7 +11,7 @@
 import { createAttention } from '../runtime/webgpu/attention.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import type { Dtype } from '../runtime/webgpu/tiles.ts';
-import { benchDevice, randomBuffer, type Generated } from './webgpu-common.ts';
+import { benchDevice, randomBuffer, readBuffer, type Generated } from './webgpu-common.ts';
 
 declare const Deno: { args: string[] };
 const mod = (await import(`../generated/${Deno.args[4] ?? 'natten_3d'}.ts`)) as Generated;
@@ -35,10 +35,7 @@ const readTs = async () => {
   await rd.mapAsync(1); const ns = new BigInt64Array(rd.getMappedRange().slice(0)); rd.unmap();
   return Array.from({ length: N }, (_, i) => ({ start: Number(ns[2 * i] - ns[0]) / 1e6, ms: Number(ns[2 * i + 1] - ns[2 * i]) / 1e6 }));
 };
-const readOut = async () => {
-  const r = device.createBuffer({ size: bytes, usage: 0x0001 | 0x0008 }); const enc = dev.createCommandEncoder(); enc.copyBufferToBuffer(out, 0, r, 0, bytes); dev.queue.submit([enc.finish()]);
-  await r.mapAsync(1); const a = new Uint8Array(r.getMappedRange().slice(0)); r.unmap(); r.destroy(); return a;
-};
+const readOut = async () => new Uint8Array(await readBuffer(device, out, bytes));
 const clear = async () => { const enc = dev.createCommandEncoder(); enc.clearBuffer(out); dev.queue.submit([enc.finish()]); await dev.queue.onSubmittedWorkDone(); };
 console.log(`${mod.spec.pattern} ${dtype} d${D} S ${S} heads ${heads}, tiles: ${JSON.stringify(att.tiles)}`);
 await att.run(q, k, v, shape); await dev.queue.onSubmittedWorkDone();

@@ -28,16 +28,15 @@ import { createAttention, type Attention, type AttentionConfig } from '../runtim
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import { planSchedule } from '../runtime/schedule/plan.ts';
 import type { Schedule } from '../runtime/schedule/types.ts';
-import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
+import { denseSchedule, listedTiles } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
-import { benchDevice, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
+import { benchDevice, loadGenerated, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
   readTextFileSync(path: string): string;
-  readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>;
   cwd(): string;
   writeTextFileSync(path: string, text: string): void;
 };
@@ -67,14 +66,7 @@ const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtyp
 // imports of runtime/ rewritten to resolve from DIR (bench/webgpu-ab.ts makes such copies).
 const generatedDir = opt('generated');
 const root = generatedDir ? new URL(`${generatedDir.replace(/\/?$/, '/')}`, `file://${Deno.cwd()}/`) : new URL('../generated/', import.meta.url);
-const patterns: { name: string; mod: Generated }[] = [];
-for (const e of [...Deno.readDirSync(root.pathname)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-  if (!e.isFile || !e.name.endsWith('.ts')) continue;
-  const mod = (await import(new URL(e.name, root).href)) as Generated;
-  if (mod.spec.runtimeParams.length || mod.spec.inputs.length) continue;
-  if (only && !only.includes(mod.spec.pattern)) continue;
-  patterns.push({ name: mod.spec.pattern, mod });
-}
+const patterns = await loadGenerated(root, (mod) => !mod.spec.runtimeParams.length && !mod.spec.inputs.length && (!only || only.includes(mod.spec.pattern)));
 
 const randomBuffer = (elems: number, dtype: Dtype) => randomInput(device, elems, dtype);
 
@@ -163,16 +155,10 @@ for (const dtype of dtypes) {
             if (!last) { att.destroy(); continue; }
             const { ms, callMs: call, asPlanned } = best.get(name)!;
             const s = att.schedule(shape);
-            const idealOf = (sc: Schedule) => {
-              let n = 0;
-              for (const g of sc.groups) n += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-              return (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, n);
-            };
-            let listed = 0, full = 0;
-            for (const g of s.groups) {
-              listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-              full += g.fullKvIndices.length * g.members.length;
-            }
+            const idealOf = (sc: Schedule) => (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, listedTiles(sc));
+            const listed = listedTiles(s);
+            let full = 0;
+            for (const g of s.groups) full += g.fullKvIndices.length * g.members.length;
             const ideal = idealOf(s);
             // The chosen tiles' ideal, where the call ran other (half-height) tiles.
             const idealChosen = s.blockQ === t.blockQ || mod.spec.select ? ideal : idealOf(planSchedule(mod.planner, { qLen: S, kvLen: S, heads, batch: 1, blockQ: t.blockQ, blockKv: t.blockKv, tiles: 'auto' }));

@@ -53,20 +53,20 @@ export interface KernelModel {
    */
   readonly boxes?: { readonly minRun: number; readonly runTiles: number };
   /**
-   * A kernel that splits long rows ([Note: Split rows] in runtime/webgpu/schedule-buffer.ts):
-   * with tensors of `dtypeBytes` bytes at head dims up to `maxHeadDim`, a row of more tiles
-   * than the runtime's default part length (`splitTiles`) runs as parts of at most that many,
-   * each a work item of its own (the pass that merges them is not priced): the WebGPU tiled
-   * kernel.
+   * A kernel that splits long rows as the WebGPU runtime does ([Note: Split rows] in
+   * runtime/webgpu/schedule-buffer.ts): where the runtime splits without being asked
+   * (`splitsByDefault`), a row of more tiles than its default part length (`splitTiles`) runs
+   * as parts of at most that many, each a work item of its own (the pass that merges them is
+   * not priced): the WebGPU tiled kernel.
    */
-  readonly splitRows?: { readonly maxHeadDim: number; readonly dtypeBytes: number };
+  readonly splitRows?: true;
   /**
-   * A kernel that runs half-height tiles (blockQ / 2) where those cover at most `ratio` of the
-   * elements its own tiles cover ([Note: Short rows] in runtime/webgpu/attention.ts), each such
-   * tile costing `tileCost` of one of its own (0.5 at the same rate; more, since half-height
-   * tiles run the dense path slower): the WebGPU tiled kernel.
+   * A kernel that runs half-height tiles (blockQ / 2) where the WebGPU runtime does
+   * (`halfHeightPays`; [Note: Short rows] in runtime/webgpu/attention.ts), each such tile
+   * costing `tileCost` of one of its own (0.5 at the same rate; more, since half-height tiles
+   * run the dense path slower): the WebGPU tiled kernel.
    */
-  readonly shortRows?: { readonly ratio: number; readonly tileCost: number };
+  readonly shortRows?: { readonly tileCost: number };
   /**
    * Measured tile time at other head dims relative to 128, by the head dims the kernel is
    * built for (a head dim between them runs the next wider kernel: headDimScale). Without it a

@@ -19,8 +19,8 @@ import { usesDiagonalBand } from '../ir/diagonal.ts';
 import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
-import { splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
-import { PlanError, type PlanConfig, type Schedule, type TileRequest } from '../../runtime/schedule/types.ts';
+import { halfHeightPays, splitsByDefault, splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
+import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
 import type { BoxTiles } from '../../runtime/schedule/types.ts';
@@ -192,7 +192,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   let tileCost = 1;
   if (km.shortRows && !bp.select && (shape.tiles === undefined || shape.tiles === 'auto' || shape.tiles === 'strip')) {
     const half = planAt(km.blockQ / 2);
-    if (coveredElements(half) <= km.shortRows.ratio * coveredElements(s)) {
+    if (halfHeightPays(s, half)) {
       s = half;
       tileCost = km.shortRows.tileCost;
     }
@@ -243,8 +243,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
     }
   }
   // Split rows: a long row's parts are work items of their own, each a share of its tiles.
-  const split = km.splitRows && shape.dtypeBytes === km.splitRows.dtypeBytes && shape.headDim <= km.splitRows.maxHeadDim ? km.splitRows : undefined;
-  const partTiles = split ? splitTiles(s) : Infinity;
+  const partTiles = km.splitRows && splitsByDefault(shape.dtypeBytes === 2 ? 'f16' : 'f32', shape.headDim) ? splitTiles(s) : Infinity;
   const costs: number[] = [];
   for (const r of rows) {
     const parts = r.tiles > partTiles ? Math.ceil(r.tiles / partTiles) : 1;
@@ -283,13 +282,6 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
       memory: Math.max(0, memoryUs - makespan),
     },
   });
-}
-
-/** Elements a schedule's listed tiles cover. */
-function coveredElements(s: Schedule): number {
-  let listed = 0;
-  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-  return listed * s.blockQ * s.blockKv;
 }
 
 /**

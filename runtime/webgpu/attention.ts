@@ -19,7 +19,7 @@ import { boxUniforms } from './box-uniforms.ts';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuDevice } from './gpu.ts';
 import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
-import { packSchedule, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
+import { halfHeightPays, packSchedule, splitsByDefault, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
 import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
@@ -277,7 +277,7 @@ export function createAttention<P extends object = ParamValues, I extends object
         // [Note: Short rows]: a forced box shape holds a block of the chosen tiles, so it keeps them.
         if (shortTiles && (boxes === 'auto' || boxes === 'strip')) {
           const half = plan(shortTiles);
-          if (coveredElements(half) <= SHORT_ROW_RATIO * coveredElements(schedule)) {
+          if (halfHeightPays(schedule, half)) {
             schedule = half;
             t = shortTiles;
           }
@@ -288,7 +288,7 @@ export function createAttention<P extends object = ParamValues, I extends object
       const fits = schedule.qLen === o.qLen && schedule.kvLen === kvLen && schedule.heads === o.heads && schedule.blockQ === t.blockQ && schedule.blockKv === t.blockKv;
       if (!fits) throw new AttentionError('bad_size', `the given schedule (${schedule.qLen}x${schedule.kvLen}, ${schedule.heads} heads, blocks ${schedule.blockQ}x${schedule.blockKv}) does not fit this run`);
       // [Note: Split rows]: the tiled kernel splits long rows where that was measured to pay.
-      const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t) ? splitTiles(schedule) : Infinity);
+      const partTiles = t.kernel !== 'tiled' || split === false ? Infinity : split ?? (splitsByDefault(t.dtype, t.headDim) ? splitTiles(schedule) : Infinity);
       const slotBytes = t.blockQ * (t.headDim / 4 + 1) * 16;
       let { data, ...packed } = packSchedule(schedule, o.batch, order, partTiles);
       // Parts that would not fit one storage binding: no row is split.
@@ -420,18 +420,6 @@ export function createAttention<P extends object = ParamValues, I extends object
   };
 }
 
-/**
- * Whether the tiled kernel splits long rows without being asked ([Note: Split rows]): f16 at
- * head dims up to 64, as measured on an H200 through Vulkan at 16k tokens (bench/results/
- * webgpu-h200-{split,nosplit}-*-2026-12-03.json): BigBird 1.36x and Longformer 1.40x faster
- * there, where a row's tiles run fastest and the global rows alone outlast the call; in f32 at
- * head dim 64 and f16 at 128 the same splits made them 0.96-0.99x (the rest of the call
- * already outlasts the global rows), so there `tiles.splitTiles` asks for them.
- */
-function splitsByDefault(t: TileConfig): boolean {
-  return t.kernel === 'tiled' && t.dtype === 'f16' && t.headDim <= 64;
-}
-
 /** `n` workgroups (n >= 1) as a grid of rows of at most `perDim` (the device's limit); the kernel skips ids past `n`. */
 function dispatchLinear(pass: { dispatchWorkgroups(x: number, y?: number, z?: number): void }, n: number, perDim: number): void {
   const x = Math.min(n, perDim);
@@ -449,7 +437,7 @@ const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
  * (a neighbourhood slides along the rows of a block). Half the query block, with 2 rows an
  * invocation (so as many threads as the chosen tiles'), covers fewer of those pairs and gives
  * twice the work items. It pays where the half-height schedule covers at most SHORT_ROW_RATIO
- * of the elements the chosen one covers: the half-height tiles run the dense path at 0.76-0.84
+ * (0.8) of the elements the chosen one covers (`halfHeightPays` in schedule-buffer.ts): the half-height tiles run the dense path at 0.76-0.84
  * of the chosen tiles' speed (0.97 in f32 at head dim 128). Measured on an H200 through
  * Vulkan at 16k tokens (bench/results/webgpu-h200-short-*-2026-12-03.json), against the
  * chosen tiles: natten_1d (0.67 of the elements) 1.29x (f16 d64), 1.17x (f16 d128), 1.28x (f32
@@ -467,15 +455,6 @@ const align4 = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
  * The first call of a shape plans both schedules (natten_2d at 16k tokens: 153 ms, then 81 ms
  * more on this machine); later calls take the cached one.
  */
-export const SHORT_ROW_RATIO = 0.8;
-
-/** Elements a schedule's listed tiles cover (tiles x blockQ x blockKv). */
-function coveredElements(s: Schedule): number {
-  let listed = 0;
-  for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-  return listed * s.blockQ * s.blockKv;
-}
-
 /**
  * The tiled kernel's override for `device`: `config.tiles`, on a fallback (CPU) adapter with
  * f32 arithmetic and without short-row tiles where it names neither. f16 arithmetic is emulated

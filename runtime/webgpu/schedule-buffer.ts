@@ -25,8 +25,7 @@
  * unsplit row is one entry from 0 to its tile count with slot -1, written directly. By
  * default (`splitTiles`) rows of more than twice the mean tile count, and more than 16 tiles,
  * are split into parts of at most that many tiles: uniform patterns never split, so they pay
- * nothing. Where the runtime splits without being asked, and what it measured: `splitsByDefault`
- * in attention.ts.
+ * nothing. Where the runtime splits without being asked, and what it measured: `splitsByDefault`.
  *
  * [Note: Longest rows first] A GPU starts workgroups roughly in the order of their linear
  * id, so rows with the most tiles (causal's last query blocks, Longformer's global rows,
@@ -44,6 +43,7 @@
  *     kvBlock = sched[sched[e + 1] + i]          PARTIAL
  */
 import type { GroupSchedule, Schedule } from '../schedule/types.ts';
+import type { Dtype } from './tiles.ts';
 
 /** A packed schedule. */
 export interface PackedSchedule {
@@ -70,14 +70,46 @@ export function splitTiles(s: Schedule): number {
 }
 
 /**
- * Listed tiles per query row of a schedule, on average over its rows and the (batch, head)
- * entries it distinguishes (each entry is a member of one group; a run of more batch entries
- * than the schedule distinguishes repeats them, so the mean is the same).
+ * Tiles a schedule lists over the (batch, head) entries it distinguishes (each entry is a
+ * member of one group; a run of more batch entries than the schedule distinguishes repeats them).
  */
-export function meanRowTiles(s: Schedule): number {
+export function listedTiles(s: Schedule): number {
   let listed = 0;
   for (const g of s.groups) listed += (g.fullKvIndices.length + g.kvIndices.length) * g.members.length;
-  return listed / Math.max(1, s.numQBlocks * s.heads * s.batch);
+  return listed;
+}
+
+/** Listed tiles per query row of a schedule, on average over its rows and (batch, head) entries. */
+export function meanRowTiles(s: Schedule): number {
+  return listedTiles(s) / Math.max(1, s.numQBlocks * s.heads * s.batch);
+}
+
+/** Elements a schedule's listed tiles cover (tiles x blockQ x blockKv). */
+export function coveredElements(s: Schedule): number {
+  return listedTiles(s) * s.blockQ * s.blockKv;
+}
+
+/**
+ * The share of the chosen tiles' elements at most which half-height tiles must cover to run
+ * ([Note: Short rows] in attention.ts, where it was measured).
+ */
+export const SHORT_ROW_RATIO = 0.8;
+
+/** Whether `half`, the schedule of half-height tiles, runs instead of `chosen` ([Note: Short rows]). */
+export function halfHeightPays(chosen: Schedule, half: Schedule): boolean {
+  return coveredElements(half) <= SHORT_ROW_RATIO * coveredElements(chosen);
+}
+
+/**
+ * Whether the tiled kernel splits long rows without being asked ([Note: Split rows]): f16 at
+ * head dims up to 64, as measured on an H200 through Vulkan at 16k tokens (bench/results/
+ * webgpu-h200-{split,nosplit}-*-2026-12-03.json): BigBird 1.36x and Longformer 1.40x faster
+ * there, where a row's tiles run fastest and the global rows alone outlast the call; in f32 at
+ * head dim 64 and f16 at 128 the same splits made them 0.96-0.99x (the rest of the call
+ * already outlasts the global rows), so there `tiles.splitTiles` asks for them.
+ */
+export function splitsByDefault(dtype: Dtype, headDim: number): boolean {
+  return dtype === 'f16' && headDim <= 64;
 }
 
 /**

@@ -79,7 +79,7 @@ export type TiledOverride = Partial<Pick<TileConfig, 'blockQ' | 'blockKv' | 'kvC
    * Split rows ([Note: Split rows] in schedule-buffer.ts): rows of more than this many tiles
    * run as parts of at most this many, merged by a combine pass; `false`: no row is split.
    * By default twice a row's mean tile count, and at least 16, with f16 tensors at head dims up
-   * to 64 (where it was measured to pay; `splitsByDefault` in attention.ts), and no split elsewhere.
+   * to 64 (where it was measured to pay; `splitsByDefault` in schedule-buffer.ts), and no split elsewhere.
    */
   readonly splitTiles?: number | false;
 };
