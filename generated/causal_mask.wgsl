@@ -50,8 +50,9 @@ alias pelem = f32;
 //     loads feed ROWS * ACC vec4 FMAs.
 //   - loads double-buffered through registers: while a chunk computes, the next chunk of the
 //     same key block is already fetched into pk / pv (NL vec4s each per invocation) and only
-//     stored to kTile / vTile after the chunk's last barrier; the first chunk of a block is
-//     not overlapped.
+//     stored to kTile / vTile after the chunk's last barrier; a tile's last chunk fetches the
+//     next tile's first, and the first tile's first chunk is fetched while Q is staged
+//     ([Note: Prefetch]).
 //   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
 //   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
@@ -79,7 +80,7 @@ alias pelem = f32;
 //     tests' inputs the error against float64 is 2-4x that of f32 arithmetic, 5-10x below the
 //     f16 tolerance; `tiles: { math: 'f32' }` turns it off). Max, exp, the row sums and the
 //     output stay f32.
-// Not done yet (issue 14): prefetch across key blocks, fewer barriers per chunk.
+// Not done yet (issue 14): fewer barriers per chunk.
 //
 // Notation, layouts, the schedule buffer, [Note: Masked scores] and [Note: Fully masked rows]:
 // as in attention.wgsl.hbs. A partial max of no allowed key is MASKED (the bits of -inf), only
@@ -188,6 +189,33 @@ fn attn_fpow(a: f32, e: f32) -> f32 {
 fn attn_tanh(x: f32) -> f32 {
   return tanh(clamp(x, -15.0f, 15.0f));
 }
+// [Note: Prefetch] The tiles a workgroup runs, as one list: FULL ones (tile t < full at
+// sched[fullAt + t]), then PARTIAL ones (tile t at sched[partAt + partStep * (t - full)]).
+// The first chunk of a tile's K and V is fetched into registers while the tile before
+// computes its last chunk (main fetches the first tile's while it stages Q), so the global
+// loads of every chunk overlap compute, across key blocks as within one.
+struct TileList {
+  full: u32,
+  count: u32,
+  fullAt: i32,
+  partAt: i32,
+  partStep: i32,
+}
+
+// The key block of tile t of the list.
+fn tile_block(tl: TileList, t: u32) -> u32 {
+  if (t < tl.full) { return u32(sched[tl.fullAt + i32(t)]); }
+  return u32(sched[tl.partAt + tl.partStep * i32(t - tl.full)]);
+}
+
+// Fetches the first chunk of tile t into pk / pv (nothing past the end of the list).
+fn prefetch(tl: TileList, t: u32, c: Ctx) {
+  if (t >= tl.count) { return; }
+  let blk = tile_block(tl, t);
+  let kvo = vec3<u32>();
+  if (t < tl.full) { fetch_full(blk, kvo, 0u, c); } else { fetch_partial(blk, kvo, 0u, c); }
+}
+
 // Fetches chunk `chunk` of key block kvBlock into this invocation's registers (pk, pv):
 // elements tid, tid + WG_SIZE, ... of the KV_CHUNK x D4 chunk, coalesced.
 fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
@@ -213,12 +241,14 @@ fn fetch_full(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
 }
 
 // One key block, FULL: every element allowed, no mask, no bounds checks.
-fn tile_full(kvBlock: u32, c: Ctx) {
+// Its first chunk is in pk / pv already (fetched while the tile before computed, or by main);
+// its last chunk fetches the first chunk of tile `next` of the list ([Note: Prefetch]).
+fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
   let kvo = vec3<u32>();
-  fetch_full(kvBlock, kvo, 0u, c);
-  for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
+  let end = BLOCK_KV;
+  for (var chunk = 0u; chunk < end; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
     // tiles any more), then fetch the next one into registers: its global loads are in flight
@@ -238,8 +268,10 @@ fn tile_full(kvBlock: u32, c: Ctx) {
       }
     }
     workgroupBarrier();
-    if (chunk + KV_CHUNK < BLOCK_KV) {
+    if (chunk + KV_CHUNK < end) {
       fetch_full(kvBlock, kvo, chunk + KV_CHUNK, c);
+    } else {
+      prefetch(tl, next, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -681,14 +713,18 @@ fn fetch_partial(kvBlock: u32, kvo: vec3<u32>, chunk: u32, c: Ctx) {
 }
 
 // One key block, PARTIAL: bounds checks and the pattern's mask.
-fn tile_partial(kvBlock: u32, c: Ctx) {
+// Its first chunk is in pk / pv already (fetched while the tile before computed, or by main);
+// its last chunk fetches the first chunk of tile `next` of the list ([Note: Prefetch]).
+fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
   let h = c.h;
   let b = c.b;
   let kvo = vec3<u32>();
-  fetch_partial(kvBlock, kvo, 0u, c);
-  for (var chunk = 0u; chunk < BLOCK_KV; chunk += KV_CHUNK) {
+  // The chunks up to the end of the sequence (strips; a box's keys are not contiguous).
+  var end = BLOCK_KV;
+  let rest = max(u.kv_len - i32(kvBlock * BLOCK_KV), 1);
+  if (rest < i32(BLOCK_KV)) { end = ((u32(rest) + KV_CHUNK - 1u) / KV_CHUNK) * KV_CHUNK; }
+  for (var chunk = 0u; chunk < end; chunk += KV_CHUNK) {
     let k0 = kvBlock * BLOCK_KV + chunk;
-    if (i32(k0) >= u.kv_len) { break; }
     // Store the fetched chunk (the barrier that ended the previous chunk says nobody reads the
     // tiles any more), then fetch the next one into registers: its global loads are in flight
     // while this chunk computes (double buffering through registers, 16 KB allowing no
@@ -707,8 +743,10 @@ fn tile_partial(kvBlock: u32, c: Ctx) {
       }
     }
     workgroupBarrier();
-    if (chunk + KV_CHUNK < BLOCK_KV) {
+    if (chunk + KV_CHUNK < end) {
       fetch_partial(kvBlock, kvo, chunk + KV_CHUNK, c);
+    } else {
+      prefetch(tl, next, c);
     }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
@@ -1159,6 +1197,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let row0 = (tid / LANES) * ROWS;
   let lane = tid % LANES;
   let qBase = bh * u32(u.q_len) * D4;
+  var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
+
+  let entry = u32(u.group_table + 4 * sched[bh]);
+  let kvRowPtr = u32(sched[entry]);
+  let kvIndices = sched[entry + 1u];
+  let fullKvRowPtr = u32(sched[entry + 2u]);
+  let fullKvIndices = sched[entry + 3u];
+  // This entry's tiles of the row: FULL ones first, then PARTIAL ones.
+  let fullStart = sched[fullKvRowPtr + qBlock];
+  let nFull = sched[fullKvRowPtr + qBlock + 1u] - fullStart;
+  let f0 = min(tileStart, nFull);
+  let nF = max(min(tileEnd, nFull) - f0, 0);
+  let kvStart = sched[kvRowPtr + qBlock];
+  let p0 = max(tileStart - nFull, 0);
+  let nP = max(tileEnd - nFull - p0, 0);
+  let tl = TileList(u32(nF), u32(nF + nP), fullKvIndices + fullStart + f0, kvIndices + kvStart + p0, 1);
+  // The first tile's first chunk: its loads are in flight while Q is staged.
+  prefetch(tl, 0u, c);
 
   // Stage the block's queries (zeros past the end of the sequence).
   for (var i = tid; i < BLOCK_Q * D4; i += WG_SIZE) {
@@ -1168,7 +1224,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     if (i32(qt) < u.q_len) { x = qbuf[qBase + qt * D4 + i % D4]; }
     qTile[row * KROW + i % D4] = x;
   }
-  var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
   { let r = 0u;
     c.qTok[r] = i32(qBlock * BLOCK_Q + row0 + r);
     m_run[r] = 0.0f;
@@ -1193,23 +1248,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   { let i = 0u; acc[i] = vec4<f32>(0.0f); } { let i = 1u; acc[i] = vec4<f32>(0.0f); } { let i = 2u; acc[i] = vec4<f32>(0.0f); } { let i = 3u; acc[i] = vec4<f32>(0.0f); } { let i = 4u; acc[i] = vec4<f32>(0.0f); } { let i = 5u; acc[i] = vec4<f32>(0.0f); } { let i = 6u; acc[i] = vec4<f32>(0.0f); } { let i = 7u; acc[i] = vec4<f32>(0.0f); }
   workgroupBarrier();
 
-  let entry = u32(u.group_table + 4 * sched[bh]);
-  let kvRowPtr = u32(sched[entry]);
-  let kvIndices = u32(sched[entry + 1u]);
-  let fullKvRowPtr = u32(sched[entry + 2u]);
-  let fullKvIndices = u32(sched[entry + 3u]);
-  // This entry's tiles of the row: FULL ones first, then PARTIAL ones.
-  let fullStart = sched[fullKvRowPtr + qBlock];
-  let nFull = sched[fullKvRowPtr + qBlock + 1u] - fullStart;
-  let fullEnd = fullStart + min(tileEnd, nFull);
-  for (var i = fullStart + min(tileStart, nFull); i < fullEnd; i++) {
-    tile_full(u32(sched[fullKvIndices + u32(i)]), c);
-  }
-  let kvStart = sched[kvRowPtr + qBlock];
-  let kvEnd = kvStart + max(tileEnd - nFull, 0);
-  for (var i = kvStart + max(tileStart - nFull, 0); i < kvEnd; i++) {
-    tile_partial(u32(sched[kvIndices + u32(i)]), c);
-  }
+  for (var t = 0u; t < tl.full; t++) { tile_full(tile_block(tl, t), tl, t + 1u, c); }
+  for (var t = tl.full; t < tl.count; t++) { tile_partial(tile_block(tl, t), tl, t + 1u, c); }
 
   // The row sums: each lane's partial, summed across the LANES lanes of the row group.
   { let r = 0u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 1u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 2u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); } { let r = 3u; red[(row0 + r) * LANES + lane] = bitcast<u32>(l_part[r]); }
