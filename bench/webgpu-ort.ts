@@ -37,7 +37,7 @@ import { referenceAttention } from '../runtime/webgpu/reference.ts';
 import { denseSchedule } from '../runtime/webgpu/schedule-buffer.ts';
 import { describeTiles } from '../runtime/webgpu/tiles.ts';
 import { onnxModel, OnnxType } from './onnx-model.ts';
-import { callMs, gpuMs } from '../runtime/webgpu/timing.ts';
+import { callMs, gpuMs, warmUp } from '../runtime/webgpu/timing.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -160,7 +160,10 @@ let stamping: { set: QuerySet; next: number; cap: number } | undefined;
   } as never;
 }
 
-/** ORT's GPU time per run: its passes' timestamps summed over `iters` runs, divided by `iters`; undefined without timestamp-query. */
+/**
+ * ORT's GPU time per run: its passes' timestamps summed over `iters` runs in a stream, divided by `iters`, after the
+ * warm-up attnc's calls get (runtime/webgpu/timing.ts, [Note: GPU clock]); undefined without timestamp-query.
+ */
 async function ortGpuMs(device: GpuDevice, run: () => Promise<unknown>): Promise<number | undefined> {
   if (!device.features.has('timestamp-query')) return undefined;
   const cap = 4096;
@@ -168,6 +171,7 @@ async function ortGpuMs(device: GpuDevice, run: () => Promise<unknown>): Promise
   const set = dev.createQuerySet({ type: 'timestamp', count: cap });
   const resolved = device.createBuffer({ size: cap * 8, usage: 0x0200 | 0x0004 });  // QUERY_RESOLVE | COPY_SRC
   try {
+    await warmUp(device as never, run);
     stamping = { set, next: 0, cap };
     for (let i = 0; i < iters; i++) await run();
     const used = stamping.next;

@@ -4,9 +4,10 @@
  * times them) and of N calls in a stream, and whether the stream wrote the same output.
  * Written to see why natten_3d's two clocks disagreed (bench/results/webgpu-h200-warmup-2026-12-03.md).
  *
- *   bash .gpu-kit/run.sh deno run -A bench/webgpu-warmup.ts [dtype f16|f32] [head dim] [tokens] [heads] [pattern]
+ *   bash .gpu-kit/run.sh deno run -A bench/webgpu-warmup.ts [dtype f16|f32] [head dim] [tokens] [heads] [pattern] [calls]
  *
- * Defaults: f16, 128, 16384, 16, natten_3d (a module in generated/ without runtime parameters or inputs).
+ * Defaults: f16, 128, 16384, 16, natten_3d (a module in generated/ without runtime parameters or inputs), 12 calls.
+ * Each phase prints its wall-clock start (ms since the epoch), to line up with a clock log (`nvidia-smi -lms`).
  */
 import { createAttention } from '../runtime/webgpu/attention.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
@@ -26,7 +27,7 @@ const out = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | Buff
 const lse = device.createBuffer({ size: heads * S * 4, usage: BufferUsage.STORAGE });
 const att = createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner }, { headDim: D, dtype });
 const shape = { batch: 1, heads, qLen: S, out, lse };
-const N = 12;
+const N = Number(Deno.args[5] ?? 12);
 const set = dev.createQuerySet({ type: 'timestamp', count: 2 * N });
 const res = device.createBuffer({ size: 16 * N, usage: 0x0200 | 0x0004 });
 const rd = device.createBuffer({ size: 16 * N, usage: 0x0001 | 0x0008 });
@@ -40,12 +41,14 @@ const clear = async () => { const enc = dev.createCommandEncoder(); enc.clearBuf
 console.log(`${mod.spec.pattern} ${dtype} d${D} S ${S} heads ${heads}, tiles: ${JSON.stringify(att.tiles)}`);
 await att.run(q, k, v, shape); await dev.queue.onSubmittedWorkDone();
 // One at a time.
+console.log('one at a time from', Date.now());
 for (let i = 0; i < N; i++) { await dev.queue.onSubmittedWorkDone(); await att.run(q, k, v, { ...shape, timestampWrites: { querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }); }
 await dev.queue.onSubmittedWorkDone();
 console.log('one at a time', (await readTs()).map((x) => x.ms.toFixed(2)).join(' '));
 const A = await readOut();
 await clear();
 // A stream.
+console.log('stream from', Date.now());
 const t0 = performance.now();
 for (let i = 0; i < N; i++) await att.run(q, k, v, { ...shape, timestampWrites: { querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
 await dev.queue.onSubmittedWorkDone();

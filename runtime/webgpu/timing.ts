@@ -6,21 +6,32 @@
  * measured 2026-12-03), so `(wait after N calls) / N` adds 12 / N ms to every call, more
  * than a whole sparse kernel at N = 10. Two clocks instead:
  *   - `gpuMs`: the pass's own GPU time, from timestamp queries written at the start and end
- *     of the compute pass (`timestamp-query`), the median over the timed calls, each started
- *     when the one before has finished;
+ *     of the compute pass (`timestamp-query`), the median over the timed calls, in a stream
+ *     after a warm-up ([Note: GPU clock]);
  *   - `callMs`: the wall time per call in a steady stream of calls, by difference:
  *     (T(3N) - T(N)) / 2N, where T(n) is n calls and the wait, so the fixed wait cancels. It
  *     includes the CPU's per-call work (planning lookup, uniforms, bind group, submit): where
  *     that exceeds the GPU time, calls are CPU-bound, and this is what a user sees.
- * `gpuMs` first runs calls for half a second: on an H200 natten_3d's first calls took 5.5x as
- * long as later ones (f16, head dim 128, 16k tokens: 40.8 ms for four calls one at a time, then
- * 7.36 ms from the sixth on, as in a stream; measured 2026-12-03 with bench/results/
- * webgpu-h200-warmup-2026-12-03.md), where one warm-up call read the slow calls.
+ * [Note: GPU clock] The GPU's clock follows its load: on an H200 the SM clock idles at 345 MHz
+ * and climbs to 1980 MHz in steps (600, 870, 1110, 1230 MHz) over about 1.2 s of steady
+ * work, and stays up for about 3.5 s once the work stops (nvidia-smi every 50 ms beside
+ * bench/webgpu-warmup.ts, 2026-12-04). Calls one at a time, each waiting 12 ms for the one
+ * before, keep a kernel of a few ms from ever raising it: chunked (f16, head dim 64, 16k
+ * tokens) ran at 5.04 ms per call for 60 calls that way and at 0.92 ms in a stream; natten_3d
+ * stepped down from 28.4 to 8.6 ms over 40 such calls, and to 5.1 ms in a stream (the "slow
+ * first calls" of bench/results/webgpu-h200-warmup-2026-12-03.md). So `gpuMs` warms up with a
+ * stream of calls, in batches of at least 100 ms each, for a second at least, and then times a
+ * stream: the GPU stays busy from the warm-up to the last timed call, as it does in a model.
+ * A call's time in the stream is the smaller of its pass's own span (end - start) and the
+ * time from the end of the call before to its own end: queued back to back, a pass's start
+ * timestamp can be written while the call before it still runs (measured on an H200: box
+ * patterns read up to 20x their steady time from the span alone), and where the CPU falls
+ * behind, the gap before a pass is in the second figure but not in the first.
  */
 import type { GpuBuffer, GpuDevice } from './gpu.ts';
 
-/** `gpuMs` warms up with this many calls, and calls for this long, at least. */
-const WARMUP_CALLS = 2, WARMUP_MS = 500;
+/** `warmUp` streams calls for this long at least, in batches of this long at least ([Note: GPU clock]). */
+const WARMUP_MS = 1000, BATCH_MS = 100;
 
 /** Slots of a timestamp query set for one call. */
 export interface TimestampWrites {
@@ -55,8 +66,24 @@ export async function callMs(device: GpuDevice, run: () => Promise<unknown>, ite
 }
 
 /**
- * The median GPU time of `iters` calls, each writing its pass's timestamps where `run` is
- * told to; undefined where the device has no `timestamp-query`.
+ * Calls `run` in a stream until the GPU has been busy for WARMUP_MS: batches of calls queued
+ * back to back, each batch followed by a wait for its completion, the batch doubled until it
+ * takes BATCH_MS or more ([Note: GPU clock]). Also the first calls' compilation and set-up.
+ */
+export async function warmUp(device: GpuDevice, run: () => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  for (let n = 1; performance.now() - start < WARMUP_MS;) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await run();
+    await device.queue.onSubmittedWorkDone();
+    if (performance.now() - t0 < BATCH_MS && n < 1 << 12) n *= 2;
+  }
+}
+
+/**
+ * The median GPU time of `iters` calls in a stream after `warmUp`, each writing its pass's
+ * timestamps where `run` is told to ([Note: GPU clock] says which figure a call gets);
+ * undefined where the device has no `timestamp-query`.
  */
 export async function gpuMs(device: GpuDevice, run: (ts: TimestampWrites) => Promise<unknown>, iters: number): Promise<number | undefined> {
   if (!device.features.has('timestamp-query')) return undefined;
@@ -66,19 +93,8 @@ export async function gpuMs(device: GpuDevice, run: (ts: TimestampWrites) => Pro
   const resolved = device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | COPY_SRC });
   const read = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
   try {
-    // Warm-up: WARMUP_CALLS calls and WARMUP_MS of them at least ([Note: Timing WebGPU under Deno]).
-    const warmStart = performance.now();
-    for (let n = 0; n < WARMUP_CALLS || (performance.now() - warmStart < WARMUP_MS && n < 100); n++) {
-      await run({ querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });
-      await device.queue.onSubmittedWorkDone();
-    }
-    // One call at a time: queued back to back, a pass's start timestamp can be written while
-    // the call before it still runs, which counts part of that call (measured on an H200: box
-    // patterns read up to 20x their steady-stream time).
-    for (let i = 0; i < iters; i++) {
-      await device.queue.onSubmittedWorkDone();
-      await run({ querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
-    }
+    await warmUp(device, () => run({ querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 }));
+    for (let i = 0; i < iters; i++) await run({ querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
     const enc = device.createCommandEncoder() as unknown as TimingEncoder;
     enc.resolveQuerySet(set, 0, 2 * iters, resolved, 0);
     enc.copyBufferToBuffer(resolved, 0, read, 0, bytes);
@@ -86,11 +102,17 @@ export async function gpuMs(device: GpuDevice, run: (ts: TimestampWrites) => Pro
     await read.mapAsync(MAP_READ);
     const ns = new BigInt64Array(read.getMappedRange().slice(0));
     read.unmap();
-    const times = Array.from({ length: iters }, (_, i) => Number(ns[2 * i + 1] - ns[2 * i]) / 1e6).sort((a, b) => a - b);
-    return times[Math.floor(iters / 2)];
+    return median(streamTimes(Array.from({ length: iters }, (_, i) => [Number(ns[2 * i]), Number(ns[2 * i + 1])]))) / 1e6;
   } finally {
     set.destroy();
     resolved.destroy();
     read.destroy();
   }
 }
+
+/** Per-call times of a stream from its passes' [start, end] timestamps ([Note: GPU clock]). */
+export function streamTimes(spans: readonly (readonly [number, number])[]): number[] {
+  return spans.map(([start, end], i) => (i === 0 ? end - start : Math.min(end - start, end - spans[i - 1][1])));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
