@@ -8,6 +8,7 @@
  *
  * Defaults: f16, 128, 16384, 16, natten_3d (a module in generated/ without runtime parameters or inputs), 12 calls.
  * Each phase prints its wall-clock start (ms since the epoch), to line up with a clock log (`nvidia-smi -lms`).
+ * Last, the wall time per call of a stream of 10 N calls and one wait: the throughput, with no timestamps.
  */
 import { createAttention } from '../runtime/webgpu/attention.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
@@ -58,3 +59,10 @@ console.log('stream wall', wall.toFixed(1), 'ms for', N, '; per call', st.map((x
 const B = await readOut();
 let diff = 0, zero = 0; for (let i = 0; i < A.length; i++) { if (A[i] !== B[i]) diff++; if (B[i] === 0) zero++; }
 console.log('stream output bytes differing from one-at-a-time', diff, 'of', A.length, '; zero bytes', zero);
+// Throughput: a long stream, wall time only (one 12 ms completion wait over 10 N calls).
+{
+  const t1 = performance.now();
+  for (let i = 0; i < 10 * N; i++) await att.run(q, k, v, shape);
+  await dev.queue.onSubmittedWorkDone();
+  console.log('long stream: wall per call', ((performance.now() - t1) / (10 * N)).toFixed(3), 'ms over', 10 * N, 'calls');
+}

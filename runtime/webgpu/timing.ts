@@ -19,9 +19,11 @@
  * before, keep a kernel of a few ms from ever raising it: chunked (f16, head dim 64, 16k
  * tokens) ran at 5.04 ms per call for 60 calls that way and at 0.92 ms in a stream; natten_3d
  * stepped down from 28.4 to 8.6 ms over 40 such calls, and to 5.1 ms in a stream (the "slow
- * first calls" of bench/results/webgpu-h200-warmup-2026-12-03.md). So `gpuMs` warms up with a
- * stream of calls, in batches of at least 100 ms each, for a second at least, and then times a
- * stream: the GPU stays busy from the warm-up to the last timed call, as it does in a model.
+ * first calls" of bench/results/webgpu-h200-warmup-2026-12-03.md: its first call plans the
+ * schedule on the CPU, 1.7 s at 16k tokens, while the GPU idles and its clock falls). So
+ * `gpuMs` makes one call, then warms up with a stream of calls, in batches of at least 100 ms
+ * each, for a second at least, and then times a stream: the GPU stays busy from the warm-up to
+ * the last timed call, as it does in a model.
  * A call's time in the stream is the smaller of its pass's own span (end - start) and the
  * time from the end of the call before to its own end: queued back to back, a pass's start
  * timestamp can be written while the call before it still runs (measured on an H200: box
@@ -66,11 +68,13 @@ export async function callMs(device: GpuDevice, run: () => Promise<unknown>, ite
 }
 
 /**
- * Calls `run` in a stream until the GPU has been busy for WARMUP_MS: batches of calls queued
- * back to back, each batch followed by a wait for its completion, the batch doubled until it
- * takes BATCH_MS or more ([Note: GPU clock]). Also the first calls' compilation and set-up.
+ * One call (its compilation, planning and set-up), then calls in a stream until the GPU has
+ * been busy for WARMUP_MS: batches of calls queued back to back, each batch followed by a wait
+ * for its completion, the batch doubled until it takes BATCH_MS or more ([Note: GPU clock]).
  */
 export async function warmUp(device: GpuDevice, run: () => Promise<unknown>): Promise<void> {
+  await run();
+  await device.queue.onSubmittedWorkDone();
   const start = performance.now();
   for (let n = 1; performance.now() - start < WARMUP_MS;) {
     const t0 = performance.now();
