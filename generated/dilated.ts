@@ -409,6 +409,13 @@ export const wgslTiledBody = `// Block-sparse flash attention (forward) for patt
 //     next tile's first, and the first tile's first chunk is fetched while Q is staged
 //     ([Note: Prefetch]).
 //   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - [Note: Dead blocks] a PARTIAL tile evaluates the mask before the scores: an invocation
+//     none of whose ROWS x KC elements is allowed skips its dot products, and one none of whose
+//     ROWS rows has an allowed key in the chunk skips its P V. The branches are per invocation
+//     and hold no barrier; the GPU skips the work where a whole warp agrees, i.e. where its
+//     32 / LANES row groups (8 x ROWS rows with 4 lanes, 4 x ROWS with 8) meet no allowed key in
+//     the chunk: in Swin's 7 x 7 windows on 32-row tiles with 16-key chunks, ROWS 2 and 8 lanes,
+//     55% of a listed tile's warp-chunks.
 //   - with \`subgroups\` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of \`red\`: no workgroup
@@ -634,6 +641,11 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
@@ -663,11 +675,6 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
     }
 /*#endif*/
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    /*unroll*/ for (var t = 0u; t < KC; t++) {
-      kTok[t] = i32(k0 + c.lane + t * LANES);
-    }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
@@ -830,9 +837,27 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    /*unroll*/ for (var t = 0u; t < KC; t++) {
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
+    // The mask before the scores ([Note: Dead blocks]): each element's keep flag, and whether
+    // any of this invocation's ROWS x KC elements is allowed.
+    var live = false;
+    /*unroll*/ for (var r = 0u; r < ROWS; r++) {
+      let q = c.qTok[r];
+      /*unroll*/ for (var t = 0u; t < KC; t++) {
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 2048i) && (attn_fmod((q - k), 2i) == 0i) && (k <= q));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     /*unroll*/ for (var i = 0u; i < RKC; i++) { sc[i] = 0.0f; }
+    if (live) {
 /*#if f16math*/
     // In f16 ([Note: f16 arithmetic]): per run of QK_RUN vec4s of the head dim, each score's
     // products accumulate in a vec2<f16>, whose two halves then go into the f32 score.
@@ -859,12 +884,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
     }
 /*#endif*/
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    /*unroll*/ for (var t = 0u; t < KC; t++) {
-      kTok[t] = i32(k0 + c.lane + t * LANES);
     }
-    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    // Scale, soft-cap, bias, the mask's flags; each row's partial max over this lane's keys.
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       var pm = 0.0f;
       var got = false;
@@ -878,8 +899,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         var s = sc[r * KC + t] * u.scale;
 /*#endif*/
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 2048i) && (attn_fmod((q - k), 2i) == 0i) && (k <= q));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
 /*#if subgroups*/
         // No branch: the subgroup shuffles below must stay in uniform control flow.
         pm = select(pm, select(s, max(pm, s), got), keep);
@@ -901,11 +921,14 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
 /*#endif*/
     }
+    // Whether any of this invocation's ROWS rows has an allowed key in the chunk ([Note: Dead blocks]).
+    var rowsLive = false;
 /*#if subgroups*/
     // Online softmax per row, without branches (as above): hit = the row has met an allowed
     // key; a row that has not keeps acc = 0, l = 0 and writes p = 0 (every kp is false).
     /*unroll*/ for (var r = 0u; r < ROWS; r++) {
       let got = cmax[r] != 0u;
+      rowsLive = rowsLive | got;
       let cm = order_value(cmax[r]);
       let hit = seen[r] | got;
       let mx = select(m_run[r], select(cm, max(m_run[r], cm), seen[r]), got);
@@ -936,6 +959,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -959,7 +983,9 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
 /*#endif*/
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
-    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds; none
+    // where its rows have no allowed key in the chunk (every p is 0).
+    if (rowsLive) {
 /*#if f16math*/
     // In f16 ([Note: f16 arithmetic]): per run of PV_RUN keys, in a vec4<f16> per accumulator,
     // then added to the f32 accumulator.
@@ -986,6 +1012,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
     }
 /*#endif*/
+    }
     workgroupBarrier();
   }
 }

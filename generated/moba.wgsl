@@ -56,6 +56,13 @@ alias pelem = f32;
 //     next tile's first, and the first tile's first chunk is fetched while Q is staged
 //     ([Note: Prefetch]).
 //   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - [Note: Dead blocks] a PARTIAL tile evaluates the mask before the scores: an invocation
+//     none of whose ROWS x KC elements is allowed skips its dot products, and one none of whose
+//     ROWS rows has an allowed key in the chunk skips its P V. The branches are per invocation
+//     and hold no barrier; the GPU skips the work where a whole warp agrees, i.e. where its
+//     32 / LANES row groups (8 x ROWS rows with 4 lanes, 4 x ROWS with 8) meet no allowed key in
+//     the chunk: in Swin's 7 x 7 windows on 32-row tiles with 16-key chunks, ROWS 2 and 8 lanes,
+//     55% of a listed tile's warp-chunks.
 //   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
@@ -286,6 +293,11 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
@@ -305,11 +317,6 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
-    }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(k0 + c.lane + t * LANES);
     }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
@@ -761,9 +768,51 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
+    // The mask before the scores ([Note: Dead blocks]): each element's keep flag, and whether
+    // any of this invocation's ROWS x KC elements is allowed.
+    var live = false;
+    { let r = 0u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 1u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 2u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 3u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
+    if (live) {
     for (var d = 0u; d < D4; d++) {
       var kr: array<vec4<f32>, KC>;
       { let t = 0u; kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
@@ -781,12 +830,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(k0 + c.lane + t * LANES);
     }
-    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    // Scale, soft-cap, bias, the mask's flags; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
@@ -795,8 +840,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -811,8 +855,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -827,8 +870,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -843,8 +885,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && ((k <= q) && ((attn_fdiv(q, 512i) == attn_fdiv(k, 512i)) || attn_selected(q, k, h, b)));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -852,6 +893,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
     }
+    // Whether any of this invocation's ROWS rows has an allowed key in the chunk ([Note: Dead blocks]).
+    var rowsLive = false;
     workgroupBarrier();
     // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
     // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
@@ -865,6 +908,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -872,6 +916,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -879,6 +924,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -886,6 +932,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -893,6 +940,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -900,6 +948,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -907,6 +956,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -914,6 +964,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -942,6 +993,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -949,6 +1001,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -956,6 +1009,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -963,6 +1017,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -970,6 +1025,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -977,6 +1033,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -984,6 +1041,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -991,6 +1049,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1019,6 +1078,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1026,6 +1086,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1033,6 +1094,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1040,6 +1102,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1047,6 +1110,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1054,6 +1118,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1061,6 +1126,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1068,6 +1134,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1096,6 +1163,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1103,6 +1171,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1110,6 +1179,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1117,6 +1187,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1124,6 +1195,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1131,6 +1203,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1138,6 +1211,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1145,6 +1219,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1167,7 +1242,9 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     }
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
-    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds; none
+    // where its rows have no allowed key in the chunk (every p is 0).
+    if (rowsLive) {
     for (var j = 0u; j < KV_CHUNK; j++) {
       var vr: array<vec4<f32>, ACC>;
       { let i = 0u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); } { let i = 1u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
@@ -1184,6 +1261,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let p = pTile[(c.row0 + r) * PROW + j];
         { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
       }
+    }
     }
     workgroupBarrier();
   }

@@ -54,6 +54,13 @@ alias pelem = f32;
 //     next tile's first, and the first tile's first chunk is fetched while Q is staged
 //     ([Note: Prefetch]).
 //   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - [Note: Dead blocks] a PARTIAL tile evaluates the mask before the scores: an invocation
+//     none of whose ROWS x KC elements is allowed skips its dot products, and one none of whose
+//     ROWS rows has an allowed key in the chunk skips its P V. The branches are per invocation
+//     and hold no barrier; the GPU skips the work where a whole warp agrees, i.e. where its
+//     32 / LANES row groups (8 x ROWS rows with 4 lanes, 4 x ROWS with 8) meet no allowed key in
+//     the chunk: in Swin's 7 x 7 windows on 32-row tiles with 16-key chunks, ROWS 2 and 8 lanes,
+//     55% of a listed tile's warp-chunks.
 //   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
@@ -273,6 +280,11 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
@@ -292,11 +304,6 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
-    }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(k0 + c.lane + t * LANES);
     }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
@@ -748,9 +755,51 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(k0 + c.lane + t * LANES);
+    }
+    // The mask before the scores ([Note: Dead blocks]): each element's keep flag, and whether
+    // any of this invocation's ROWS x KC elements is allowed.
+    var live = false;
+    { let r = 0u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 1u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 2u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 3u;
+      let q = c.qTok[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
+    if (live) {
     for (var d = 0u; d < D4; d++) {
       var kr: array<vec4<f32>, KC>;
       { let t = 0u; kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
@@ -768,12 +817,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(k0 + c.lane + t * LANES);
     }
-    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    // Scale, soft-cap, bias, the mask's flags; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
@@ -782,8 +827,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -798,8 +842,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -814,8 +857,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -830,8 +872,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && (((q - k) < 4096i) && (k <= q));
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -839,6 +880,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
     }
+    // Whether any of this invocation's ROWS rows has an allowed key in the chunk ([Note: Dead blocks]).
+    var rowsLive = false;
     workgroupBarrier();
     // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
     // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
@@ -852,6 +895,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -859,6 +903,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -866,6 +911,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -873,6 +919,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -880,6 +927,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -887,6 +935,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -894,6 +943,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -901,6 +951,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -929,6 +980,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -936,6 +988,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -943,6 +996,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -950,6 +1004,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -957,6 +1012,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -964,6 +1020,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -971,6 +1028,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -978,6 +1036,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1006,6 +1065,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1013,6 +1073,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1020,6 +1081,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1027,6 +1089,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1034,6 +1097,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1041,6 +1105,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1048,6 +1113,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1055,6 +1121,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1083,6 +1150,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1090,6 +1158,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1097,6 +1166,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1104,6 +1174,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1111,6 +1182,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1118,6 +1190,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1125,6 +1198,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1132,6 +1206,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1154,7 +1229,9 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     }
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
-    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds; none
+    // where its rows have no allowed key in the chunk (every p is 0).
+    if (rowsLive) {
     for (var j = 0u; j < KV_CHUNK; j++) {
       var vr: array<vec4<f32>, ACC>;
       { let i = 0u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); } { let i = 1u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
@@ -1171,6 +1248,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let p = pTile[(c.row0 + r) * PROW + j];
         { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
       }
+    }
     }
     workgroupBarrier();
   }

@@ -54,6 +54,13 @@ alias pelem = f32;
 //     next tile's first, and the first tile's first chunk is fetched while Q is staged
 //     ([Note: Prefetch]).
 //   - f32 accumulation everywhere (f16 tensors: f16 products, see below); FULL tiles have no mask code, PARTIAL ones bounds and mask.
+//   - [Note: Dead blocks] a PARTIAL tile evaluates the mask before the scores: an invocation
+//     none of whose ROWS x KC elements is allowed skips its dot products, and one none of whose
+//     ROWS rows has an allowed key in the chunk skips its P V. The branches are per invocation
+//     and hold no barrier; the GPU skips the work where a whole warp agrees, i.e. where its
+//     32 / LANES row groups (8 x ROWS rows with 4 lanes, 4 x ROWS with 8) meet no allowed key in
+//     the chunk: in Swin's 7 x 7 windows on 32-row tiles with 16-key chunks, ROWS 2 and 8 lanes,
+//     55% of a listed tile's warp-chunks.
 //   - with `subgroups` (TileConfig.subgroups: a device with the feature and a minimum
 //     subgroup size of at least LANES) the row max and the row sum are butterflies of
 //     subgroupShuffleXor over the LANES lanes of a row group instead of `red`: no workgroup
@@ -359,6 +366,11 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
@@ -378,11 +390,6 @@ fn tile_full(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let qv = vec4<f32>(qTile[(c.row0 + r) * KROW + d]);
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
-    }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
     }
     // Scale, soft-cap, bias; each row's partial max over this lane's keys.
     { let r = 0u;
@@ -834,9 +841,58 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     } else {
       prefetch(tl, next, c);
     }
+    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
+    var kTok: array<i32, KC>;
+    { let t = 0u;
+      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
+    }
+    // The mask's key stage, once per key ([Note: Staged mask]).
+    var mk: array<MaskK, KC>;
+    { let t = 0u; mk[t] = attn_mask_k(kTok[t], h, b); }
+    // The mask before the scores ([Note: Dead blocks]): each element's keep flag, and whether
+    // any of this invocation's ROWS x KC elements is allowed.
+    var live = false;
+    { let r = 0u;
+      let q = c.qTok[r];
+      let mq = mqRow[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 1u;
+      let q = c.qTok[r];
+      let mq = mqRow[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 2u;
+      let q = c.qTok[r];
+      let mq = mqRow[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    } { let r = 3u;
+      let q = c.qTok[r];
+      let mq = mqRow[r];
+      { let t = 0u;
+        let k = kTok[t];
+        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
+        kp[r * KC + t] = keep;
+        live = live | keep;
+      }
+    }
     // S = Q K^T for this invocation's ROWS x KC block (rows c.row0 + r, keys lane + t * LANES):
     // per vec4 of the head dim, ROWS + KC workgroup loads feed ROWS * KC dot products.
     { let i = 0u; sc[i] = 0.0f; } { let i = 1u; sc[i] = 0.0f; } { let i = 2u; sc[i] = 0.0f; } { let i = 3u; sc[i] = 0.0f; }
+    if (live) {
     for (var d = 0u; d < D4; d++) {
       var kr: array<vec4<f32>, KC>;
       { let t = 0u; kr[t] = vec4<f32>(kTile[(c.lane + t * LANES) * KROW + d]); }
@@ -854,26 +910,17 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         { let t = 0u; sc[r * KC + t] += dot(qv, kr[t]); }
       }
     }
-    // This lane's keys (lane + t * LANES), once per chunk for all ROWS rows.
-    var kTok: array<i32, KC>;
-    { let t = 0u;
-      kTok[t] = i32(kv_token(kvo, chunk + c.lane + t * LANES));
     }
-    // The mask's key stage, once per key ([Note: Staged mask]).
-    var mk: array<MaskK, KC>;
-    { let t = 0u; mk[t] = attn_mask_k(kTok[t], h, b); }
-    // Scale, soft-cap, bias, mask; each row's partial max over this lane's keys.
+    // Scale, soft-cap, bias, the mask's flags; each row's partial max over this lane's keys.
     { let r = 0u;
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
-      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -884,13 +931,11 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
-      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -901,13 +946,11 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
-      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -918,13 +961,11 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       var pm = 0.0f;
       var got = false;
       let q = c.qTok[r];
-      let mq = mqRow[r];
       { let t = 0u;
         let k = kTok[t];
         var s = sc[r * KC + t] * u.scale;
         sc[r * KC + t] = s;
-        let keep = q < u.q_len && k < u.kv_len && attn_mask_qk(q, k, h, b, mq, mk[t]);
-        kp[r * KC + t] = keep;
+        let keep = kp[r * KC + t];
         if (keep) {
           pm = select(s, max(pm, s), got);
           got = true;
@@ -932,6 +973,8 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
       }
       red[(c.row0 + r) * LANES + c.lane] = select(MASKED, bitcast<u32>(pm), got);
     }
+    // Whether any of this invocation's ROWS rows has an allowed key in the chunk ([Note: Dead blocks]).
+    var rowsLive = false;
     workgroupBarrier();
     // Online softmax per row: the chunk's max from the LANES partial maxima (the same in every
     // lane of the row group), then p = exp(s - m) for this lane's keys into pTile, and the
@@ -945,6 +988,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -952,6 +996,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -959,6 +1004,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -966,6 +1012,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -973,6 +1020,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -980,6 +1028,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -987,6 +1036,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -994,6 +1044,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1022,6 +1073,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1029,6 +1081,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1036,6 +1089,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1043,6 +1097,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1050,6 +1105,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1057,6 +1113,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1064,6 +1121,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1071,6 +1129,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1099,6 +1158,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1106,6 +1166,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1113,6 +1174,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1120,6 +1182,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1127,6 +1190,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1134,6 +1198,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1141,6 +1206,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1148,6 +1214,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1176,6 +1243,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 1u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1183,6 +1251,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 2u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1190,6 +1259,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 3u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1197,6 +1267,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 4u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1204,6 +1275,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 5u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1211,6 +1283,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 6u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1218,6 +1291,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       } { let l = 7u;
         let bits = red[(c.row0 + r) * LANES + l];
@@ -1225,6 +1299,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
           let s = bitcast<f32>(bits);
           mx = select(s, max(mx, s), hit);
           hit = true;
+          rowsLive = true;
         }
       }
       let prow = (c.row0 + r) * PROW;
@@ -1247,7 +1322,9 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
     }
     workgroupBarrier();
     // O += P V for this invocation's ROWS x ACC block (columns lane + i * LANES, in vec4s):
-    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds.
+    // per key, ACC + ROWS workgroup loads feed ROWS * ACC vec4 multiply-adds; none
+    // where its rows have no allowed key in the chunk (every p is 0).
+    if (rowsLive) {
     for (var j = 0u; j < KV_CHUNK; j++) {
       var vr: array<vec4<f32>, ACC>;
       { let i = 0u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); } { let i = 1u; vr[i] = vec4<f32>(vTile[j * KROW + c.lane + i * LANES]); }
@@ -1264,6 +1341,7 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
         let p = pTile[(c.row0 + r) * PROW + j];
         { let i = 0u; acc[r * ACC + i] += p * vr[i]; } { let i = 1u; acc[r * ACC + i] += p * vr[i]; }
       }
+    }
     }
     workgroupBarrier();
   }
