@@ -21,7 +21,7 @@
  * On a GPU machine (carry .gpu-kit/ and bench/webgpu-work/ with the tree, under 64 MB together):
  *   bash .gpu-kit/run.sh deno run -A bench/webgpu-ort.ts --json bench/results/webgpu-ort-h100.json
  * Options: --tiny (S 128,256, heads 2, 1 iteration), --sizes 4096,16384, --dims 64,128,
- * --heads 16, --dtype f32|f16, --iters N (default 10; 2 warm-up runs first), --check (compare
+ * --heads 16, --dtype f32|f16, --iters N (default 10; 2 warm-up runs first, then a second of them before the GPU timing), --check (compare
  * with softmax(QK^T/sqrt(D))V in float64 on the CPU; O(S^2) CPU work), --json FILE (rows
  * {dtype, D, S, heads, ms, tflops, op, kernels, maxAbsErr?, error?} with adapter, date,
  * command), --ort-dir DIR (where ort.webgpu.min.mjs and its wasm are), --verbose (ORT's

@@ -80,7 +80,7 @@ async function time(run: (ts?: TimestampWrites) => Promise<unknown>): Promise<{ 
 const lines: string[] = [
   `# WebGPU block-sparse attention: ${adapter.info?.description || adapter.info?.device || 'unknown adapter'}`,
   '',
-  `batch 1, ${heads} heads, ${iters} timed calls after half a second of warm-up calls (runtime/webgpu/timing.ts). ms: the attention pass's GPU time (median of`,
+  `batch 1, ${heads} heads, ${iters} timed calls in a stream after a second of warm-up calls (runtime/webgpu/timing.ts, [Note: GPU clock]). ms: the attention pass's GPU time (median of`,
   'timestamp queries); call ms: wall time per call in a steady stream (runtime/webgpu/timing.ts); as planned ms (--order-ab):',
   'GPU time with the rows in planned order instead of longest first. dense: the pattern\'s',
   'own kernel with every tile FULL (the full-tile path; TFLOP/s = 4 B H S^2 D / time). ideal: dense tiles / listed tiles',
