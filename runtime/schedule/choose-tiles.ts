@@ -39,20 +39,22 @@ export function tileCandidates(axes: number, blockQ: number, blockKv: number, ex
 
 /**
  * Plans every candidate with `plan` (`extents`: the grid the longer sequence covers, when known) (the planner with `tiles` forced) and returns the
- * cheapest schedule. A box shape the grid refuses (`bad_tile_shape`), or whose padded box grid
+ * cheapest schedule. `plan` is given the best cost so far and may return undefined for a
+ * candidate whose cost reaches it (plan.ts, [Note: Pruned tile choice]). A box shape the grid refuses (`bad_tile_shape`), or whose padded box grid
  * passes the size limits (`bad_size`), is skipped; any other
  * error, and every error of the strip, is the caller's.
  */
-export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: PlanConfig) => Schedule, extents?: readonly number[]): Schedule {
+export function chooseTiles(mod: PlannerModule, cfg: PlanConfig, plan: (cfg: PlanConfig, costLimit: number) => Schedule | undefined, extents?: readonly number[]): Schedule {
   let best: Schedule | undefined, bestCost = Infinity;
   for (const tiles of tileCandidates(mod.layout?.axes.length ?? 0, cfg.blockQ, cfg.blockKv, extents)) {
-    let s: Schedule;
+    let s: Schedule | undefined;
     try {
-      s = plan({ ...cfg, tiles });
+      s = plan({ ...cfg, tiles }, bestCost);
     } catch (e) {
       if (tiles !== 'strip' && e instanceof PlanError && (e.code === 'bad_tile_shape' || e.code === 'bad_size')) continue;
       throw e;
     }
+    if (!s) continue;
     const cost = tileCost(s);
     if (cost < bestCost) {
       best = s;

@@ -23,7 +23,7 @@ export interface BoxGroupLists {
 }
 
 /** Plans the FULL and PARTIAL key boxes of every query box for bound planner `p`. */
-export function planBoxGroup(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, budget: number, groupBudget: number, maskedRowsBudget: number, ctr: PlanCounters, tick?: (qb: number) => void): BoxGroupLists {
+export function planBoxGroup(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, budget: number, groupBudget: number, maskedRowsBudget: number, ctr: PlanCounters, tick?: (qb: number) => void, onRow?: (full: number, partial: number) => void): BoxGroupLists {
   const classifyBox = p.classifyBox;
   if (!classifyBox) throw new Error('internal compiler error: box tiles planned with a planner that has no box classifier');
   const { qLen, kvLen } = cfg;
@@ -97,6 +97,7 @@ export function planBoxGroup(p: BoundPlanner, cfg: PlanConfig, tiles: BoxTiles, 
     full.push(...rowF);
     kvRowPtr[qb + 1] = partial.length;
     fullKvRowPtr[qb + 1] = full.length;
+    onRow?.(full.length, partial.length);
   }
   const kvIndices = Int32Array.from(partial), fullKvIndices = Int32Array.from(full);
   return { kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices, fullyMaskedRows: maskedRowsBudget ? boxMaskedRows(p, cfg, tiles, kvRowPtr, kvIndices, fullKvRowPtr, maskedRowsBudget, ctr) : [] };

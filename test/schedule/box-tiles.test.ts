@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { boxShapes, matchingKvShape } from '../../runtime/schedule/box.ts';
-import { planSchedule } from '../../runtime/schedule/plan.ts';
+import { tileCandidates, tileCost } from '../../runtime/schedule/choose-tiles.ts';
+import { gridExtents, planSchedule } from '../../runtime/schedule/plan.ts';
 import { PlanError, type TileRequest } from '../../runtime/schedule/types.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
 import { bindText } from '../helpers/compile.ts';
@@ -133,6 +134,38 @@ describe('box tiles: choice and refusals', () => {
     expect(s.stats.partialTiles + s.stats.fullTiles).toBeLessThan(strip.stats.partialTiles + strip.stats.fullTiles);
     const flat = bindText('pattern w() { allow abs(q - k) < 100 }');
     expect(planSchedule(lowerToPlanner(flat).planner, { qLen: 1000, kvLen: 1000, heads: 1, blockQ: 64, blockKv: 64, tiles: 'auto' }).tiles).toBeUndefined();
+  });
+
+  it('keeps the candidate a full plan of every candidate keeps, though it stops costly ones early', () => {
+    // [Note: Pruned tile choice] (runtime/schedule/plan.ts): `auto` stops a candidate once its
+    // cost reaches the best so far; planning every candidate in full must pick the same.
+    const cases: [string, Record<string, number>, number, number, number][] = [
+      [natten2d, { height: 64, width: 64, kernel_y: 13, kernel_x: 13 }, 4096, 128, 128],
+      [natten2d, { height: 48, width: 40, kernel_y: 7, kernel_x: 9 }, 1920, 64, 32],
+      [natten3d, {}, 4096, 64, 64],
+      [swin, {}, 3136, 64, 64],
+      [swin, { shift: 3 }, 3000, 32, 64],
+      [mixed, {}, 45, 16, 16],
+    ];
+    for (const [text, params, len, blockQ, blockKv] of cases) {
+      const bp = bindText(text, params);
+      const { planner } = lowerToPlanner(bp);
+      const cfg = { qLen: len, kvLen: len, heads: 3, batch: 2, blockQ, blockKv, inputs: text === mixed ? { prefix: [40, 17] } : undefined };
+      let best: { tiles: TileRequest; cost: number } | undefined;
+      for (const tiles of tileCandidates(planner.layout?.axes.length ?? 0, blockQ, blockKv, gridExtents(planner, cfg))) {
+        let cost: number;
+        try {
+          cost = tileCost(planSchedule(planner, { ...cfg, tiles }));
+        } catch (e) {
+          if (e instanceof PlanError && (e.code === 'bad_tile_shape' || e.code === 'bad_size')) continue;
+          throw e;
+        }
+        if (!best || cost < best.cost) best = { tiles, cost };
+      }
+      const auto = planSchedule(planner, { ...cfg, tiles: 'auto' });
+      expect(tileCost(auto), `${bp.pattern.name} ${len}`).toBe(best!.cost);
+      expect(auto.tiles ? { q: auto.tiles.q.shape, kv: auto.tiles.kv.shape } : 'strip', `${bp.pattern.name} ${len}`).toEqual(best!.tiles);
+    }
   });
 
   it('merges head groups whose masks are equal, as strips do', () => {
