@@ -78,7 +78,8 @@ const OVER_COST = Symbol('over cost');
  * planned (each listed tile adds its weight times the head instances of its group), so a
  * candidate stops as soon as its cost so far reaches the best one's: it could not be chosen
  * (a tie keeps the earlier). The choice is the one a full plan of every candidate makes;
- * natten_3d at 16k tokens planned its 29 candidates in about 3.5 s without this.
+ * natten_3d at 16k tokens and 64-token blocks plans in 0.65 s with this, 1.5 s without (a
+ * 2-core CPU, Deno, 2026-12-04).
  */
 function planCount(mod: PlannerModule, cfg: PlanConfig, costLimit: number): Schedule | undefined {
   try {
