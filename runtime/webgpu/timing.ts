@@ -20,7 +20,8 @@
  * tokens) ran at 5.04 ms per call for 60 calls that way and at 0.92 ms in a stream; natten_3d
  * stepped down from 28.4 to 8.6 ms over 40 such calls, and to 5.1 ms in a stream (the "slow
  * first calls" of bench/results/webgpu-h200-warmup-2026-12-03.md: its first call plans the
- * schedule on the CPU, 1.7 s at 16k tokens, while the GPU idles and its clock falls). So
+ * schedule on the CPU, 1.7 s at 16k tokens then (0.65 s since [Note: Pruned tile choice] in
+ * runtime/schedule/plan.ts), while the GPU idles and its clock falls). So
  * `gpuMs` makes one call, then warms up with a stream of calls, in batches of at least 100 ms
  * each, for a second at least, and then times a stream: the GPU stays busy from the warm-up to
  * the last timed call, as it does in a model.
