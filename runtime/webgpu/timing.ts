@@ -17,7 +17,8 @@
  * work, and stays up for about 3.5 s once the work stops (nvidia-smi every 50 ms beside
  * bench/webgpu-warmup.ts, 2026-12-04). Calls one at a time, each waiting 12 ms for the one
  * before, keep a kernel of a few ms from ever raising it: chunked (f16, head dim 64, 16k
- * tokens) ran at 5.04 ms per call for 60 calls that way and at 0.92 ms in a stream; natten_3d
+ * tokens) ran at 5.04 ms per call for 60 calls that way, and at 0.92 ms once the clock had
+ * risen, 280 ms into a stream; natten_3d
  * stepped down from 28.4 to 8.6 ms over 40 such calls, and to 5.1 ms in a stream (the "slow
  * first calls" of bench/results/webgpu-h200-warmup-2026-12-03.md: its first call plans the
  * schedule on the CPU, 1.7 s at 16k tokens then (0.65 s since [Note: Pruned tile choice] in
