@@ -17,7 +17,7 @@ import { createAttention, type Attention } from '../runtime/webgpu/attention.ts'
 import { fromHalfArray } from '../runtime/webgpu/f16.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
-import { gpuMs } from '../runtime/webgpu/timing.ts';
+import { gpuMs, median } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
 import { benchDevice, loadGenerated, randomBuffer as randomInput, readBuffer } from './webgpu-common.ts';
 
@@ -44,7 +44,6 @@ const patterns = await loadGenerated(new URL('../generated/', import.meta.url), 
 
 const randomBuffer = (elems: number) => randomInput(device, elems, dtype);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median wall time of one call and its completion wait, less the median empty wait. */
 async function syncMs(run: () => Promise<unknown>): Promise<number> {

@@ -11,12 +11,15 @@ import { PlanError, type PlanConfig, type Schedule, type TileRequest } from './t
 /** What a PARTIAL tile costs relative to a FULL one when choosing tiles. */
 export const PARTIAL_WEIGHT = 1.5;
 
+/** The cost of `full` FULL and `partial` PARTIAL tiles of one (batch, head). */
+export const listCost = (full: number, partial: number) => full + PARTIAL_WEIGHT * partial;
+
 /** Listed tiles over every (batch, head), PARTIAL ones weighted by `PARTIAL_WEIGHT`. */
 export function tileCost(s: Schedule): number {
   let cost = 0;
   for (let m = 0; m < s.groupOf.length; m++) {
     const g = s.groups[s.groupOf[m]];
-    cost += g.fullKvIndices.length + PARTIAL_WEIGHT * g.kvIndices.length;
+    cost += listCost(g.fullKvIndices.length, g.kvIndices.length);
   }
   return cost;
 }

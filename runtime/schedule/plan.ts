@@ -13,7 +13,7 @@ import { PlanError, type BoxTiles, type GroupSchedule, type PlanConfig, type Sch
 import { boxTiles, gridStrides, sideBlocks, tileTokens } from './box.ts';
 import { planBoxGroup } from './plan-box.ts';
 import { ALL, EMPTY, refinementVerdict, SOME, startRefinement, type PlanCounters } from './refine.ts';
-import { chooseTiles, PARTIAL_WEIGHT } from './choose-tiles.ts';
+import { chooseTiles, listCost } from './choose-tiles.ts';
 
 
 /** A growable Int32 list. */
@@ -154,7 +154,7 @@ function planWith(mod: PlannerModule, cfg: PlanConfig, countOnly: boolean, progr
   const bound = groupSlots.map((slots) => mod.bind(sizes, params, slots, inputs));
   // The cost of the groups planned so far, and a row check against costLimit ([Note: Pruned tile choice]).
   let spent = 0;
-  const costOf = (g: number, full: number, partial: number) => members[g].length * (full + PARTIAL_WEIGHT * partial);
+  const costOf = (g: number, full: number, partial: number) => members[g].length * listCost(full, partial);
   const planned = bound.map((p, g) => {
     const at = tick && ((qb: number) => tick(g, qb));
     const rowsBudget = countOnly ? 0 : MASKED_ROWS_BUDGET;

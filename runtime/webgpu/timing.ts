@@ -121,4 +121,5 @@ export function streamTimes(spans: readonly (readonly [number, number])[]): numb
   return spans.map(([start, end], i) => (i === 0 ? end - start : Math.min(end - start, end - spans[i - 1][1])));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value (the upper one of an even count). */
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

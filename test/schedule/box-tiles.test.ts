@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lowerToPlanner } from '../../compiler/pipeline.ts';
 import { boxShapes, matchingKvShape } from '../../runtime/schedule/box.ts';
-import { tileCandidates, tileCost } from '../../runtime/schedule/choose-tiles.ts';
+import { chooseTiles, tileCost } from '../../runtime/schedule/choose-tiles.ts';
 import { gridExtents, planSchedule } from '../../runtime/schedule/plan.ts';
 import { PlanError, type TileRequest } from '../../runtime/schedule/types.ts';
 import { verifySchedule } from '../../runtime/schedule/verify.ts';
@@ -151,20 +151,12 @@ describe('box tiles: choice and refusals', () => {
       const bp = bindText(text, params);
       const { planner } = lowerToPlanner(bp);
       const cfg = { qLen: len, kvLen: len, heads: 3, batch: 2, blockQ, blockKv, inputs: text === mixed ? { prefix: [40, 17] } : undefined };
-      let best: { tiles: TileRequest; cost: number } | undefined;
-      for (const tiles of tileCandidates(planner.layout?.axes.length ?? 0, blockQ, blockKv, gridExtents(planner, cfg))) {
-        let cost: number;
-        try {
-          cost = tileCost(planSchedule(planner, { ...cfg, tiles }));
-        } catch (e) {
-          if (e instanceof PlanError && (e.code === 'bad_tile_shape' || e.code === 'bad_size')) continue;
-          throw e;
-        }
-        if (!best || cost < best.cost) best = { tiles, cost };
-      }
+      // The choice over full plans: chooseTiles with a plan that ignores the cost limit.
+      const full = chooseTiles(planner, cfg, (c) => planSchedule(planner, c), gridExtents(planner, cfg));
+      const shapeOf = (s: typeof full) => (s.tiles ? { q: s.tiles.q.shape, kv: s.tiles.kv.shape } : 'strip');
       const auto = planSchedule(planner, { ...cfg, tiles: 'auto' });
-      expect(tileCost(auto), `${bp.pattern.name} ${len}`).toBe(best!.cost);
-      expect(auto.tiles ? { q: auto.tiles.q.shape, kv: auto.tiles.kv.shape } : 'strip', `${bp.pattern.name} ${len}`).toEqual(best!.tiles);
+      expect(tileCost(auto), `${bp.pattern.name} ${len}`).toBe(tileCost(full));
+      expect(shapeOf(auto), `${bp.pattern.name} ${len}`).toEqual(shapeOf(full));
     }
   });
 
