@@ -21,7 +21,7 @@ import { packUniforms, type KernelSpec } from './interface.ts';
 import { AttentionError, compileKernel, type CompiledKernel } from './pipeline.ts';
 import { halfHeightPays, packSchedule, splitsByDefault, splitTiles, type PackedSchedule } from './schedule-buffer.ts';
 import { cellsFromBits, checkScoreInput, checkSelectionLimits, compileSelection, encodeSelection, planSelection, SELECT_BUFFER_USAGE, selectionUniforms, statesFromSlots, type SelectionLayout, type SelectionModule, type SelectionPipelines, type SelectionPlan } from './select.ts';
-import { chooseTiledTiles, chooseTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
+import { chooseTiledTiles, chooseTiles, shortRowTiles, subgroupMinSize, type Dtype, type KernelVariant, type TileConfig, type TiledOverride } from './tiles.ts';
 
 /** What a generated module hands the launcher. */
 export interface AttentionKernel {
@@ -469,16 +469,7 @@ function tiledOverride(device: GpuDevice, config: AttentionConfig): TiledOverrid
 
 /** The half-height tiles of a kernel bound with `tiles` ([Note: Short rows]), where they apply. */
 function chooseShortRowTiles(device: GpuDevice, tiles: TileConfig, config: AttentionConfig): TileConfig | undefined {
-  const o = tiledOverride(device, config);
-  if (tiles.kernel !== 'tiled' || tiles.blockQ < 64) return undefined;
-  if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined || o.rows !== undefined) return undefined;
-  const kvChunk = tiles.math === 'f16' && tiles.headDim <= 64 ? 32 : 16;
-  try {
-    const t = chooseTiledTiles(device.limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, rows: 2, kvChunk }, subgroupMinSize(device));
-    return t && t.blockKv === tiles.blockKv && t.workgroupBytes <= tiles.workgroupBytes ? t : undefined;
-  } catch {
-    return undefined;
-  }
+  return shortRowTiles(device.limits, tiles, tiledOverride(device, config), subgroupMinSize(device));
 }
 
 function upload(device: GpuDevice, data: ArrayBufferView, usage: number): GpuBuffer {

@@ -189,6 +189,34 @@ export function chooseTiledTiles(limits: GpuLimits, headDim: number, dtype: Dtyp
 }
 
 /**
+ * The half-height tiles beside `tiles` ([Note: Short rows] in attention.ts) on a device with
+ * `limits`, given the call's tile override: 32-key chunks with f16 arithmetic at head dims up to
+ * 64, else 16, 2 rows an invocation; none where the override fixes a block, chunk or row count
+ * or turns them off, or where they would need more workgroup memory than `tiles`.
+ */
+export function shortRowTiles(limits: GpuLimits, tiles: TileConfig, override: TiledOverride, subgroupSize?: number): TileConfig | undefined {
+  const o = override;
+  if (tiles.kernel !== 'tiled' || tiles.blockQ < 64) return undefined;
+  if (o.shortRows === false || o.blockQ !== undefined || o.kvChunk !== undefined || o.rows !== undefined) return undefined;
+  const kvChunk = tiles.math === 'f16' && tiles.headDim <= 64 ? 32 : 16;
+  try {
+    const t = chooseTiledTiles(limits, tiles.headDim, tiles.dtype, { ...o, blockQ: tiles.blockQ / 2, rows: 2, kvChunk }, subgroupSize);
+    return t && t.blockKv === tiles.blockKv && t.workgroupBytes <= tiles.workgroupBytes ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The block of a PARTIAL tile that one warp of `warp` invocations skips as a whole where the
+ * mask allows none of it ([Note: Dead blocks] in templates/wgsl/attention-tiled.wgsl.hbs): the
+ * query rows of its `warp / LANES` row groups by the keys of one chunk.
+ */
+export function deadBlockGrain(t: TileConfig, warp: number): { readonly rows: number; readonly keys: number } {
+  return { rows: Math.max(1, Math.min(warp, t.workgroupSize) / t.lanes) * (t.rows ?? 1), keys: t.kvChunk };
+}
+
+/**
  * With f16 arithmetic, at most this many keys per lane in a chunk (KC): measured on an H200
  * (dense path, 16k tokens, head dim 64; bench/results/webgpu-h200-f16math-*-2026-12-03.json),
  * 32-key chunks (KC = 4) ran at 21.6 TFLOP/s and 64-key ones (KC = 8, what fits) at 16.3.
