@@ -109,6 +109,18 @@ function validate(gpu: GpuProfile, kernel: string, meas: Meas[]) {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 
+/**
+ * The WebGPU kernel's model, fitted on an H200 by bench/simulate-wgsl-fit.ts; the H100 (the
+ * same multiprocessors and clocks, less memory bandwidth, which this kernel does not reach)
+ * takes it too, and the scaled profiles scale it from there.
+ */
+const WGSL_H200 = JSON.parse(fs.readFileSync('bench/data/attnc-wgsl-h200.json', 'utf8')) as KernelModel;
+/** `m` with its times multiplied by `f` (a slower or faster multiprocessor). */
+const scaleTimes = (m: KernelModel, f: number): KernelModel => ({
+  ...m, fullTileUs: m.fullTileUs * f, maskOpUs: m.maskOpUs * f, itemUs: m.itemUs * f,
+  ...(m.deadBlocks ? { deadBlocks: { ...m.deadBlocks, keepUs: m.deadBlocks.keepUs * f } } : {}),
+});
+
 // Starting constants; the fit moves them.
 const attncMeas = loadAttnc(['bench/results/cuda-h100-8k16k-v3.json', 'bench/results/cuda-h100-16k32k-v3.json', 'bench/results/cuda-h100-extra.json']);
 const denseTflops = median(attncMeas.map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9)));
@@ -122,7 +134,7 @@ let h100: GpuProfile = {
   kernels: {
     'attnc-cuda': { blockQ: 128, blockKv: 64, itemsPerSm: 2, order: 'longest-first', fullTileUs: 3.5, maskOpUs: 0.1, inputReadUs: 0.5, itemUs: 5, launchUs: 5 },
     flex: { blockQ: 128, blockKv: 128, itemsPerSm: 1, order: 'launch', fullTileUs: 3.5, maskOpUs: 0.1, itemUs: 5, launchUs: 10 },
-    'attnc-wgsl': { blockQ: 64, blockKv: 64, itemsPerSm: 2, order: 'longest-first', fullTileUs: 200, maskOpUs: 5, itemUs: 20, launchUs: 20 },
+    'attnc-wgsl': WGSL_H200,
   },
 };
 const CAL = ['chunk2048', 'causal', 'strided128_causal', 'global_tokens'];
@@ -135,7 +147,7 @@ const flexVal = flexMeas.filter((m) => !CAL.includes(m.id));
 h100 = { ...h100, kernels: { ...h100.kernels, flex: fit(h100, 'flex', flexCal, ['fullTileUs', 'maskOpUs', 'itemUs']) } };
 h100 = {
   ...h100,
-  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128, global_tokens at 8k/16k/32k, bench/results/cuda-h100-*.json) of the mma.sync kernel (ATTNC_CUDA_PATH=sm80; the Hopper kernel these GPUs run by default is faster and not yet modelled); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl set from one dense WebGPU run (bench/results/webgpu-h100.md: f16, head dim 64, 16k) and not validated.',
+  source: 'Calibrated by bench/simulate-validate.ts on 2026-11-22: attnc-cuda fitted to attnc measurements (chunk2048, causal, strided128, global_tokens at 8k/16k/32k, bench/results/cuda-h100-*.json) of the mma.sync kernel (ATTNC_CUDA_PATH=sm80; the Hopper kernel these GPUs run by default is faster and not yet modelled); flex fitted to the FlexAttention anchor (same patterns, bench/data/flex-anchor-h100.json); denseTflops = median measured SDPA FLASH_ATTENTION rate; attnc-wgsl is the H200\'s (bench/data/attnc-wgsl-h200.json: the same multiprocessors and clocks; not measured on an H100).',
 };
 
 const results = {
@@ -177,7 +189,7 @@ let h200: GpuProfile = {
   memoryTBs: 4.8,
   denseTflops: median([...h200Now, ...h200Variant].map((m) => (4 * H * m.S * m.S * D) / (m.denseMs * 1e9))),
   kernels: { ...h100.kernels, 'attnc-cuda': HOPPER_MODEL },
-  source: 'Calibrated by bench/simulate-validate.ts from measurements on 2026-11-29: attnc-cuda is the Hopper kernel (wgmma, 128-key blocks), fitted to chunk2048, causal, strided128, global_tokens, natten2d and sw1024_causal at 16k (bench/results/cuda-h200-balance-16k-2026-11-29.json); flex fitted to FlexAttention measured side by side (same patterns, 8k/16k/32k); denseTflops = median measured SDPA FLASH_ATTENTION rate there. attnc-wgsl is the H100\'s (not measured on an H200). Memory bandwidth from the datasheet.',
+  source: 'Calibrated by bench/simulate-validate.ts from measurements on 2026-11-29: attnc-cuda is the Hopper kernel (wgmma, 128-key blocks), fitted to chunk2048, causal, strided128, global_tokens, natten2d and sw1024_causal at 16k (bench/results/cuda-h200-balance-16k-2026-11-29.json); flex fitted to FlexAttention measured side by side (same patterns, 8k/16k/32k); denseTflops = median measured SDPA FLASH_ATTENTION rate there. attnc-wgsl fitted by bench/simulate-wgsl-fit.ts to the WebGPU suites at 16k (bench/data/attnc-wgsl-h200.json says which). Memory bandwidth from the datasheet.',
 };
 h200 = { ...h200, kernels: { ...h200.kernels, 'attnc-cuda': fit(h200, 'attnc-cuda', h200Now.filter((m) => CAL_HOPPER.includes(m.id)), ['fullTileUs', 'maskOpUs', 'inputReadUs', 'itemUs']) } };
 h200 = { ...h200, kernels: { ...h200.kernels, flex: fit(h200, 'flex', h200Flex.filter((m) => CAL.includes(m.id)), ['fullTileUs', 'maskOpUs', 'itemUs']) } };
@@ -262,7 +274,7 @@ for (const s of SHEETS) {
     multiprocessors: s.sms,
     memoryTBs: s.tbs,
     denseTflops: (h100.denseTflops * s.tf) / 989,
-    kernels: Object.fromEntries(Object.entries(h100.kernels).map(([k, m]) => [k, { ...m, fullTileUs: m.fullTileUs * perSm, maskOpUs: m.maskOpUs * perSm, itemUs: m.itemUs * perSm }])),
+    kernels: Object.fromEntries(Object.entries(h100.kernels).map(([k, m]) => [k, scaleTimes(m, perSm)])),
   };
   fs.writeFileSync(`profiles/${s.file}.json`, `${JSON.stringify(scaled, null, 2)}\n`);
 }
@@ -274,7 +286,7 @@ const laptop: GpuProfile = {
   multiprocessors: 16,
   memoryTBs: 0.1,
   denseTflops: 1.0,
-  kernels: { 'attnc-wgsl': { ...h100.kernels['attnc-wgsl'], fullTileUs: h100.kernels['attnc-wgsl'].fullTileUs * (989 / 132) / (8 / 16) / 10 } },
+  kernels: { 'attnc-wgsl': scaleTimes(h100.kernels['attnc-wgsl'], (989 / 132) / (8 / 16) / 10) },
 };
 fs.writeFileSync('profiles/webgpu-laptop.json', `${JSON.stringify(laptop, null, 2)}\n`);
 

@@ -73,16 +73,35 @@ export interface KernelModel {
    * tile's time scales with head dim / 128.
    */
   readonly headDimScale?: Readonly<Record<string, number>>;
+  /**
+   * An item's speed, relative to its rate on a full multiprocessor, when it has the
+   * multiprocessor to itself; `n` items of one run at `min(aloneSpeed, itemsPerSm / n)`
+   * ([Note: Shared multiprocessors] in compiler/5-simulate/sharing.ts). Without it, always 1.
+   */
+  readonly aloneSpeed?: number;
+  /** f32 tensors: a FULL tile's time relative to f16, by head dim (read as headDimScale; the widest entry's past the table). */
+  readonly f32Scale?: Readonly<Record<string, number>>;
+  /**
+   * A kernel that skips the products of dead blocks in PARTIAL tiles ([Note: Dead blocks] in
+   * templates/wgsl/attention-tiled.wgsl.hbs): a warp of `warp` invocations whose query rows
+   * meet no allowed key in a chunk skips its Q K^T and P V there: in proportion, it saves
+   * `share` of the part of a FULL tile's time past `keepUs` (what every block still runs:
+   * the mask, the softmax's reductions, the staging of K and V, the barriers; scaled as the
+   * tile is by half-height tiles). compiler/5-simulate/dead-blocks.ts counts the blocks from the mask. Its rows and keys are those of the tiles the WebGPU runtime chooses on an adapter
+   * granting `workgroupBytes` of workgroup memory and `invocations` per workgroup: the WebGPU
+   * tiled kernel.
+   */
+  readonly deadBlocks?: { readonly share: number; readonly keepUs: number; readonly warp: number; readonly workgroupBytes: number; readonly invocations: number };
 }
 
 /**
  * A full tile's time at `headDim` relative to head dim 128: from a model's headDimScale table,
  * the factor of the narrowest kernel width at or above it; without a table, headDim / 128.
  */
-export function headDimScale(table: Readonly<Record<string, number>> | undefined, headDim: number): number {
-  if (!table) return headDim / 128;
+export function headDimScale(table: Readonly<Record<string, number>> | undefined, headDim: number, otherwise = headDim / 128): number {
+  if (!table) return otherwise;
   const widths = Object.keys(table).map(Number).filter((w) => w >= headDim).sort((a, b) => a - b);
-  return widths.length ? table[String(widths[0])] : headDim / 128;
+  return widths.length ? table[String(widths[0])] : otherwise;
 }
 
 /**

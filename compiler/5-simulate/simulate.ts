@@ -20,6 +20,9 @@ import type { PlannerModule } from '../../runtime/schedule/planner.ts';
 import { gridExtents, MAX_SCHEDULE_TILES, planSchedule, scheduleTiles } from '../../runtime/schedule/plan.ts';
 import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
 import { halfHeightPays, splitsByDefault, splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
+import { chooseTiledTiles, deadBlockGrain, DEFAULT_LIMITS, shortRowTiles } from '../../runtime/webgpu/tiles.ts';
+import { deadShares } from './dead-blocks.ts';
+import { sharedSchedule } from './sharing.ts';
 import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
@@ -182,11 +185,12 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
     }
     return best!;
   }
-  const planAt = (blockQ: number) => schedulesOf(bp, planner, shape)({
+  const cfgAt = (blockQ: number): PlanConfig => ({
     qLen: shape.qLen, kvLen: shape.kvLen, heads: shape.heads, batch: shape.batch,
     blockQ, blockKv: km.blockKv, params: shape.params, inputs: shape.inputs, refineBudget: 4 * blockQ * km.blockKv,
     tiles: (BOX_TILE_KERNELS.includes(kernel) || boxes) && !bp.select ? (shape.tiles ?? 'strip') : 'strip',
   });
+  const planAt = (blockQ: number) => schedulesOf(bp, planner, shape)(cfgAt(blockQ));
   let s = planAt(km.blockQ);
   // Half-height tiles where they cover few enough elements, as the runtime chooses them.
   let tileCost = 1;
@@ -201,7 +205,8 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const boxRunUs = boxes && s.tiles ? boxes.runTiles * km.fullTileUs * headDimScale(km.headDimScale, shape.headDim) * (km.blockKv / s.tiles.kv.shape[s.tiles.kv.shape.length - 1]) : 0;
   // A pattern with `select`: its selection step runs before the kernel (dynamic.ts).
   const selectUs = bp.select ? selectionUs(bp, gpu, shape, km) : 0;
-  const dScale = headDimScale(km.headDimScale, shape.headDim);
+  const f32 = km.f32Scale;
+  const dScale = headDimScale(km.headDimScale, shape.headDim) * (shape.dtypeBytes === 4 && f32 ? headDimScale(f32, shape.headDim, f32[String(Math.max(...Object.keys(f32).map(Number)))]) : 1);
   // The chosen tiles' FULL tile, and the tiles this schedule runs.
   const tDenseTile = km.fullTileUs * dScale;
   const tFull = tDenseTile * tileCost;
@@ -214,6 +219,10 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const spec = km.tileUniform && !bp.select && !s.tiles && !band ? profitableTileSpecialization(bp.mask) : undefined;
   const tPartialUniform = spec ? tFull + tileCost * (km.maskOpUs * maskOps(spec.mask) + (km.inputReadUs ?? 0) * inputReads(spec.mask)) : tPartial;
   const share = spec ? tileUniformShare(spec, shape, km.blockQ, s.blockKv) : undefined;
+  // Dead blocks: the share of each PARTIAL tile's (warp, chunk) blocks that the kernel skips.
+  const grain = bp.select ? undefined : wgslDeadBlockGrain(km, shape, s.blockQ !== km.blockQ);
+  const dead = grain && km.deadBlocks ? deadShares(planner, s, cfgAt(s.blockQ), grain) : undefined;
+  const deadUs = km.deadBlocks ? km.deadBlocks.share * Math.max(0, tFull - km.deadBlocks.keepUs * tileCost) : 0;
 
   // Work items: (b, h, qBlock) with their costs.
   const nq = s.numQBlocks;
@@ -221,14 +230,17 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   let full = 0, partial = 0, work = 0, maskWork = 0;
   for (let b = 0; b < shape.batch; b++) {
     for (let h = 0; h < shape.heads; h++) {
-      const g = s.groups[s.groupOf[(s.batch > 1 ? b : 0) * s.heads + h]];
+      const gi = s.groupOf[(s.batch > 1 ? b : 0) * s.heads + h], g = s.groups[gi];
       for (let qb = 0; qb < nq; qb++) {
         const nf = g.fullKvRowPtr[qb + 1] - g.fullKvRowPtr[qb];
         const np = g.kvRowPtr[qb + 1] - g.kvRowPtr[qb];
         full += nf;
         partial += np;
         let partialUs = np * tPartial;
-        if (share) {
+        if (dead) {
+          const d = dead[gi];
+          for (let i = g.kvRowPtr[qb]; i < g.kvRowPtr[qb + 1]; i++) partialUs -= deadUs * d[i];
+        } else if (share) {
           partialUs = 0;
           for (let i = g.kvRowPtr[qb]; i < g.kvRowPtr[qb + 1]; i++) {
             const f = share(b, h, qb, g.kvIndices[i]);
@@ -251,7 +263,8 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   }
   if (km.order === 'longest-first') costs.sort((a, b) => b - a);
   const slots = gpu.multiprocessors * km.itemsPerSm;
-  const makespan = listSchedule(costs, slots);
+  const schedule = itemSchedule(gpu, km);
+  const makespan = schedule(costs);
   const totalCost = costs.reduce((a, c) => a + c, 0);
 
   // Memory floor: the compulsory traffic (Q and O once, K and V once per kv head, assuming
@@ -267,7 +280,7 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
   const totalTiles = nqDense * nkvDense * shape.batch * shape.heads;
   // The same kernel run dense: every item has every key block as a FULL tile.
   const denseItem = km.itemUs + nkvDense * tDenseTile;
-  const denseUs = listSchedule(new Array(nqDense * shape.batch * shape.heads).fill(denseItem), slots) + km.launchUs;
+  const denseUs = schedule(new Array(nqDense * shape.batch * shape.heads).fill(denseItem)) + km.launchUs;
   // In elements: half-height tiles count half.
   const ideal = full + partial === 0 ? Infinity : (totalTiles * km.blockQ) / ((full + partial) * s.blockQ);
   const idealUs = (denseUs - km.launchUs) / ideal;
@@ -282,6 +295,32 @@ export function simulate(bp: BoundPattern, planner: PlannerModule, gpu: GpuProfi
       memory: Math.max(0, memoryUs - makespan),
     },
   });
+}
+
+/** The makespan of work items (in start order) on `gpu` as `km` runs them: the list schedule, or shared multiprocessors (sharing.ts). */
+export function itemSchedule(gpu: GpuProfile, km: KernelModel): (costs: readonly number[]) => number {
+  const slots = gpu.multiprocessors * km.itemsPerSm;
+  return (c) => (km.aloneSpeed ? sharedSchedule(c, gpu.multiprocessors, km.itemsPerSm, km.aloneSpeed) : listSchedule(c, slots));
+}
+
+/**
+ * The (warp, chunk) block that the WebGPU kernel skips where it is dead ([Note: Dead blocks in
+ * the model] in dead-blocks.ts), for a model with `deadBlocks`: of the tiles the runtime
+ * chooses on the model's adapter for this head dim and dtype, or its half-height tiles.
+ * Undefined where the kernel has no such tiles.
+ */
+export function wgslDeadBlockGrain(km: KernelModel, shape: Pick<SimShape, 'headDim' | 'dtypeBytes'>, half: boolean): { rows: number; keys: number } | undefined {
+  const d = km.deadBlocks;
+  if (!d) return undefined;
+  const limits = { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: d.workgroupBytes, maxComputeInvocationsPerWorkgroup: d.invocations, maxComputeWorkgroupSizeX: d.invocations };
+  try {
+    const t = chooseTiledTiles(limits, shape.headDim, shape.dtypeBytes === 4 ? 'f32' : 'f16', {}, d.warp);
+    const run = t && half ? shortRowTiles(limits, t, {}, d.warp) : t;
+    return run && run.blockQ === (half ? km.blockQ / 2 : km.blockQ) && run.blockKv === km.blockKv ? deadBlockGrain(run, d.warp) : undefined;
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;  // a head dim the kernel is not built for
+    throw e;
+  }
 }
 
 /**
