@@ -19,7 +19,7 @@ import type { CheckedPattern } from './ir/program.ts';
 import { checkSource, lowerToPlanner, readFromDisk, type LoweredPattern } from './pipeline.ts';
 import { refuseDynamic, TARGETS, type EmittedFile } from './4-emit/targets.ts';
 import { renderSvg } from './4-emit/viz/svg.ts';
-import { loadProfile, profileNames, type GpuProfile } from './5-simulate/profile.ts';
+import { loadProfile, ProfileError, profileNames, profileProblems, type GpuProfile } from './5-simulate/profile.ts';
 import { hasPass, simulatePass, SIM_PASSES } from './5-simulate/passes.ts';
 import type { SimPass, SimResult, SimShape } from './5-simulate/simulate.ts';
 import { planSchedule } from '../runtime/schedule/plan.ts';
@@ -114,7 +114,19 @@ export interface SimulateOptions extends Partial<Omit<SimShape, 'qLen'>> {
 /** Estimates a pattern's time and speedup over dense attention on a GPU from its real schedule. */
 export function simulate(p: Pattern, opts: SimulateOptions): SimResult {
   const diags = new Diagnostics();
-  const gpu = typeof opts.gpu === 'object' ? opts.gpu : loadProfile(opts.gpu ?? 'h100');
+  let gpu: GpuProfile | undefined;
+  try {
+    gpu = typeof opts.gpu === 'object' && opts.gpu !== null ? opts.gpu : loadProfile(opts.gpu ?? 'h100');
+  } catch (e) {
+    if (!(e instanceof ProfileError) && !(e instanceof SyntaxError)) throw e;
+    diags.report('bad_param_value', `GPU profile \`${String(opts.gpu)}\` is not a hardware profile: ${e.message}`);
+    fail(diags);
+  }
+  const problems = profileProblems(gpu ?? {});
+  if (gpu && problems.length) {
+    diags.report('bad_param_value', `the GPU profile is not a hardware profile: ${new ProfileError(problems).message}`);
+    fail(diags);
+  }
   if (!gpu) {
     diags.report('bad_param_value', `unknown GPU profile \`${String(opts.gpu)}\` (profiles: ${profileNames().join(', ')})`);
     fail(diags);

@@ -17,7 +17,7 @@ export function checkFns(files: readonly LoadedFile[], diags: Diagnostics): Map<
   for (const f of files) {
     for (const fn of f.ast.fns) {
       const name = fn.name.text;
-      if (isReserved(name) && !['q', 'k', 'h', 'b'].includes(name)) {
+      if (isReserved(name)) {
         diags.report('reserved_name', `\`${name}\` is built in and cannot be redefined`, fn.name.span);
         continue;
       }

@@ -149,10 +149,102 @@ export function profileNames(): string[] {
   return fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
+/** A profile that is JSON but not a hardware profile: what is wrong, field by field. */
+export class ProfileError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : ''));
+  }
+}
+
+/**
+ * What makes `value` no hardware profile (empty when it is one): the fields the simulator
+ * reads, with their types and ranges.
+ */
+export function profileProblems(value: unknown): string[] {
+  const out: string[] = [];
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObj(value)) return ['a profile is a JSON object (name, multiprocessors, memoryTBs, denseTflops, kernels)'];
+  const num = (o: Record<string, unknown>, key: string, at: string, what: 'positive' | 'non-negative' | 'positive integer' | 'power of two', optional = false) => {
+    const x = o[key];
+    if (x === undefined && optional) return;
+    const ok = typeof x === 'number' && Number.isFinite(x) && (what === 'non-negative' ? x >= 0 : x > 0)
+      && (what !== 'positive integer' || Number.isInteger(x)) && (what !== 'power of two' || (Number.isInteger(x) && (x & (x - 1)) === 0));
+    if (!ok) out.push(`${at}${key} must be a ${what} number (got ${JSON.stringify(x) ?? 'nothing'})`);
+  };
+  if (typeof value.name !== 'string') out.push(`name must be a string (got ${JSON.stringify(value.name) ?? 'nothing'})`);
+  num(value, 'multiprocessors', '', 'positive integer');
+  num(value, 'memoryTBs', '', 'positive');
+  num(value, 'denseTflops', '', 'positive');
+  num(value, 'denseBwdTflops', '', 'positive', true);
+  const scaleTable = (t: unknown, at: string) => {
+    if (t === undefined) return;
+    if (!isObj(t) || Object.entries(t).some(([k, v]) => !(Number(k) > 0) || typeof v !== 'number' || !(v > 0))) out.push(`${at} must map head dims to positive numbers`);
+  };
+  if (!isObj(value.kernels) || Object.keys(value.kernels).length === 0) {
+    out.push('kernels must be an object of kernel models (attnc-cuda, flex, attnc-wgsl)');
+    return out;
+  }
+  for (const [name, km] of Object.entries(value.kernels)) {
+    const at = `kernels.${name}.`;
+    if (!isObj(km)) {
+      out.push(`kernels.${name} must be a kernel model object`);
+      continue;
+    }
+    num(km, 'blockQ', at, 'power of two');
+    num(km, 'blockKv', at, 'power of two');
+    num(km, 'itemsPerSm', at, 'positive integer');
+    if (km.order !== 'longest-first' && km.order !== 'launch') out.push(`${at}order must be "longest-first" or "launch" (got ${JSON.stringify(km.order) ?? 'nothing'})`);
+    num(km, 'fullTileUs', at, 'positive');
+    num(km, 'maskOpUs', at, 'non-negative');
+    num(km, 'inputReadUs', at, 'non-negative', true);
+    num(km, 'itemUs', at, 'non-negative');
+    num(km, 'launchUs', at, 'non-negative');
+    num(km, 'aloneSpeed', at, 'positive', true);
+    scaleTable(km.headDimScale, `${at}headDimScale`);
+    scaleTable(km.f32Scale, `${at}f32Scale`);
+    if (km.shortRows !== undefined) {
+      if (!isObj(km.shortRows)) out.push(`${at}shortRows must be an object`);
+      else num(km.shortRows, 'tileCost', `${at}shortRows.`, 'positive');
+    }
+    if (km.boxes !== undefined) {
+      if (!isObj(km.boxes)) out.push(`${at}boxes must be an object`);
+      else {
+        num(km.boxes, 'minRun', `${at}boxes.`, 'positive integer');
+        num(km.boxes, 'runTiles', `${at}boxes.`, 'non-negative');
+      }
+    }
+    if (km.deadBlocks !== undefined) {
+      if (!isObj(km.deadBlocks)) out.push(`${at}deadBlocks must be an object`);
+      else {
+        num(km.deadBlocks, 'share', `${at}deadBlocks.`, 'non-negative');
+        num(km.deadBlocks, 'keepUs', `${at}deadBlocks.`, 'non-negative');
+        num(km.deadBlocks, 'warp', `${at}deadBlocks.`, 'positive integer');
+        num(km.deadBlocks, 'workgroupBytes', `${at}deadBlocks.`, 'positive integer');
+        num(km.deadBlocks, 'invocations', `${at}deadBlocks.`, 'positive integer');
+      }
+    }
+    if (km.backward !== undefined) {
+      const bw = km.backward, bat = `${at}backward.`;
+      if (!isObj(bw)) out.push(`${at}backward must be an object`);
+      else {
+        num(bw, 'blockQ', bat, 'power of two');
+        num(bw, 'blockKv', bat, 'power of two');
+        num(bw, 'itemsPerSm', bat, 'positive integer');
+        if (bw.order !== 'interleaved' && bw.order !== 'columns-first') out.push(`${bat}order must be "interleaved" or "columns-first" (got ${JSON.stringify(bw.order) ?? 'nothing'})`);
+        for (const k of ['colTileUs', 'rowTileUs']) num(bw, k, bat, 'positive');
+        for (const k of ['maskOpUs', 'itemUs', 'launchUs']) num(bw, k, bat, 'non-negative');
+        num(bw, 'inputReadUs', bat, 'non-negative', true);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Loads a bundled profile by name (`h100`, `a100`, ...) or a JSON file path: undefined when
  * there is no such file, `FileReadError` when it is not a regular file or over
- * `MAX_SOURCE_BYTES`, `SyntaxError` when it is not JSON.
+ * `MAX_SOURCE_BYTES`, `SyntaxError` when it is not JSON, `ProfileError` when it is JSON but
+ * not a profile (`profileProblems`).
  */
 export function loadProfile(nameOrPath: string): GpuProfile | undefined {
   const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(DIR, `${nameOrPath}.json`);
@@ -163,5 +255,8 @@ export function loadProfile(nameOrPath: string): GpuProfile | undefined {
     if (e instanceof FileReadError && e.code === 'file_not_found') return undefined;
     throw e;
   }
-  return JSON.parse(text) as GpuProfile;
+  const value: unknown = JSON.parse(text);
+  const problems = profileProblems(value);
+  if (problems.length) throw new ProfileError(problems);
+  return value as GpuProfile;
 }

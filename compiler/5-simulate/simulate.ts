@@ -147,7 +147,17 @@ export const MAX_SIM_WORK_ITEMS = 1 << 22;
  * `MAX_SIM_WORK_ITEMS` work items, or a schedule past the planner's `MAX_SCHEDULE_TILES`
  * even with one head group. Cheap: nothing is planned.
  */
-export function checkSimSize(km: Pick<KernelModel, 'blockQ' | 'blockKv'>, shape: Pick<SimShape, 'batch' | 'heads' | 'qLen' | 'kvLen'>): void {
+export function checkSimSize(km: Pick<KernelModel, 'blockQ' | 'blockKv'>, shape: Pick<SimShape, 'batch' | 'heads' | 'qLen' | 'kvLen'> & Partial<Pick<SimShape, 'kvHeads' | 'headDim' | 'dtypeBytes'>>): void {
+  // What the kernels are built for: head dims that are multiples of 16 up to 256, 2- or 4-byte
+  // elements, whole groups of query heads per key/value head.
+  const { headDim, dtypeBytes, kvHeads } = shape;
+  if (headDim !== undefined && !(Number.isInteger(headDim) && headDim >= 16 && headDim <= 256 && headDim % 16 === 0)) {
+    throw new PlanError('bad_param_value', `head dim ${headDim} is not one the kernels are built for: a multiple of 16 from 16 to 256`);
+  }
+  if (dtypeBytes !== undefined && dtypeBytes !== 2 && dtypeBytes !== 4) throw new PlanError('bad_param_value', `elements of ${dtypeBytes} bytes: the kernels take 2 (bf16, f16) or 4 (f32)`);
+  if (kvHeads !== undefined && !(Number.isInteger(kvHeads) && kvHeads >= 1 && shape.heads % kvHeads === 0)) {
+    throw new PlanError('bad_param_value', `${kvHeads} key/value heads do not divide ${shape.heads} query heads`);
+  }
   const items = shape.batch * shape.heads * Math.ceil(shape.qLen / km.blockQ);
   if (items > MAX_SIM_WORK_ITEMS) {
     throw new PlanError('bad_size', `the simulation would list ${items} work items (batch ${shape.batch} x heads ${shape.heads} x ${Math.ceil(shape.qLen / km.blockQ)} query blocks); the limit is ${MAX_SIM_WORK_ITEMS}`);

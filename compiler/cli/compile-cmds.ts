@@ -117,6 +117,10 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   const producer = new Map<string, string>();
   for (const pattern of patterns) {
     if (names.map((t) => refuseDynamic(pattern, `the ${t} target`, diags, t)).some(Boolean)) continue;
+    // A runtime parameter's value comes with each call of the generated code, not at compile time.
+    const runtimeGiven = Object.keys(params).filter((n) => pattern.params.some((x) => x.name === n && x.mode === 'runtime'));
+    for (const n of runtimeGiven) diags.report('bad_param_value', `\`${n}\` is a runtime parameter of pattern \`${pattern.name}\`: the generated code takes its value at each call, so compile does not take it (--param gives compile-time parameters)`);
+    if (runtimeGiven.length) continue;
     const bound = bindParams(pattern, params, diags);
     if (!bound) continue;
     // A call that gives no runtime values uses their defaults: they must make valid score modifications.

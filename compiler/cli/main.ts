@@ -103,7 +103,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .description('Plan the block-sparse schedule (full / partial / empty tiles per query block) for one problem size.')
       .argument('<file>', '.attn file'),
   )
-    .option('--format <format>', 'text | json | npz', 'text')
+    .option('--format <format>', 'text | json | npz (default: from -o: .json, .npz, else text)')
     .option('-o, --out <path>', 'write to a file instead of stdout (required for npz)')
     .action(async (file: string, opts: PlanOptions & { format: string; out?: string }) => {
       const diags = new Diagnostics();

@@ -29,9 +29,17 @@ function textBytes(s: Schedule): number {
 }
 
 /** `attnc schedule`. */
-export function runSchedule(file: string, o: PlanOptions & { format: string; out?: string }, diags: Diagnostics): number {
+export function runSchedule(file: string, opts: PlanOptions & { format?: string; out?: string }, diags: Diagnostics): number {
+  // The format: given, or from the output's extension.
+  const ext = opts.out ? path.extname(opts.out).slice(1).toLowerCase() : '';
+  const implied = ext === 'json' || ext === 'npz' ? ext : ext === 'txt' ? 'text' : undefined;
+  const o = { ...opts, format: opts.format ?? implied ?? 'text' };
   if (!['text', 'json', 'npz'].includes(o.format)) {
     diags.report('bad_param_value', `--format must be text, json or npz, got \`${o.format}\``);
+    throw new UserError(diags);
+  }
+  if (implied && implied !== o.format) {
+    diags.report('bad_param_value', `--format ${o.format} disagrees with the output's name \`${opts.out}\` (a .${ext} file): drop --format, or name the file for its format`);
     throw new UserError(diags);
   }
   if (o.format === 'npz' && !o.out) {
@@ -73,6 +81,10 @@ export function runViz(file: string, o: PlanOptions & { format?: string; out?: s
   const format = o.format ?? (ext === 'png' || ext === 'svg' ? ext : o.out ? undefined : 'term');
   if (!format || !['svg', 'png', 'term'].includes(format)) {
     diags.report('bad_param_value', `cannot tell the picture format: use -o map.svg, -o map.png or --format term`);
+    throw new UserError(diags);
+  }
+  if ((ext === 'png' || ext === 'svg') && format !== ext) {
+    diags.report('bad_param_value', `--format ${format} disagrees with the output's name \`${o.out}\` (a .${ext} file): drop --format, or name the file for its format`);
     throw new UserError(diags);
   }
   if (format === 'png' && !o.out && process.stdout.isTTY) {

@@ -4,7 +4,7 @@ import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
 import { checkPatternFile, lowerToPlanner } from '../pipeline.ts';
 import { svgToPng } from '../4-emit/viz/png.ts';
-import { loadProfile, profileNames, type KernelModel } from '../5-simulate/profile.ts';
+import { loadProfile, ProfileError, profileNames, type KernelModel } from '../5-simulate/profile.ts';
 import { sweepSvg, type SweepPoint } from '../5-simulate/plot.ts';
 import { hasPass, simulatePass, SIM_PASSES } from '../5-simulate/passes.ts';
 import { boxTiles, checkSimSize, type SimPass, type SimResult, type SimShape } from '../5-simulate/simulate.ts';
@@ -61,8 +61,9 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   try {
     gpu = o.gpu.endsWith('.json') || profileNames().includes(o.gpu) ? loadProfile(o.gpu) : undefined;
   } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
-    diags.report('bad_param_value', `profile ${o.gpu} is not valid JSON: ${e.message}`);
+    if (e instanceof ProfileError) diags.report('bad_param_value', `profile ${o.gpu} is not a hardware profile: ${e.message}`);
+    else if (e instanceof SyntaxError) diags.report('bad_param_value', `profile ${o.gpu} is not valid JSON: ${e.message}`);
+    else throw e;
     throw new UserError(diags);
   }
   if (!gpu) {

@@ -30,7 +30,11 @@ export function boxTiles(axes: readonly string[], sizes: readonly number[], qLen
     if (shape.length !== axes.length) throw new PlanError('bad_tile_shape', `the ${what} box ${text} has ${shape.length} size${shape.length === 1 ? '' : 's'}, but the layout has ${axes.length} axes (${axes.join(', ')})`);
     if (shape.some((b) => !Number.isSafeInteger(b) || b < 1)) throw new PlanError('bad_tile_shape', `the ${what} box ${text} must have positive integer sizes`);
     const prod = shape.reduce((a, b) => a * b, 1);
-    if (prod !== block) throw new PlanError('bad_tile_shape', `the ${what} box ${text} holds ${prod} tokens, but a ${what} block holds ${block}`);
+    if (prod !== block) {
+      // Suggest the boxes of this block nearest in shape (the most even first).
+      const fits = boxShapes(axes.length, block).sort((x, y) => Math.max(...x) / Math.min(...x) - Math.max(...y) / Math.min(...y)).slice(0, 4).map((x) => x.join('x'));
+      throw new PlanError('bad_tile_shape', `the ${what} box ${text} holds ${prod} tokens, but a ${what} block holds ${block}${fits.length ? ` (boxes that hold ${block}: ${fits.join(', ')}, ...)` : ''}`);
+    }
   }
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1)) throw new PlanError('bad_tile_shape', `box tiles need a grid of positive sizes; the layout's sizes are ${sizes.join(', ')}`);
   const strides = gridStrides(sizes);

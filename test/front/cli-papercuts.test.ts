@@ -1,4 +1,4 @@
-/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures, no PNG bytes to a terminal, one --heads default, equal-mask head groups, the sweep plot's label. */
+/** CLI papercuts (each found by a user): simulate --sweep without --q-len, one report per unknown --param, check --json, viz --groups, the missing-input hint, `-` for standard input, whole doc summaries in generated Python, located plan-time assert failures, no PNG bytes to a terminal, one --heads default, equal-mask head groups, the sweep plot's label, schedule and viz formats from the output's name. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -115,5 +115,21 @@ describe('CLI papercuts', () => {
     const piped = spawnSync(process.execPath, ['bin/attnc.mjs', 'viz', 'patterns/causal.attn', '--q-len', '1k', '--format', 'png']);
     expect(piped.status).toBe(0);
     expect(piped.stdout.subarray(1, 4).toString()).toBe('PNG');
+  });
+  it('schedule takes its format from -o (.json, .npz); a --format that contradicts the name is refused, for viz too', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-fmt-'));
+    expect(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '-o', path.join(dir, 's.npz')).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 's.npz')).subarray(0, 2).toString()).toBe('PK');
+    expect(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '-o', path.join(dir, 's.json')).status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8')).format).toBe('attnc.schedule/1');
+    expect(attnc('schedule', 'patterns/causal.attn', '--q-len', '1k', '-o', path.join(dir, 's.txt')).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toMatch(/^schedule causal_mask/);
+    for (const args of [['schedule', '--format', 'text', '-o', path.join(dir, 'x.json')], ['viz', '--format', 'png', '-o', path.join(dir, 'x.svg')]]) {
+      const r = attnc(args[0], 'patterns/causal.attn', '--q-len', '1k', ...args.slice(1));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('error[bad_param_value]: --format');
+      expect(fs.existsSync(args[args.length - 1])).toBe(false);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -125,3 +125,53 @@ describe('lone carriage returns are line breaks', () => {
     }
   });
 });
+
+describe('compile --param', () => {
+  it('refuses a runtime parameter (its value comes with each call) and writes nothing', () => {
+    const f = tmpFile('pattern p(runtime d: int = 4, w: int = 8) {\n  allow q - k < d + w\n}\n');
+    const out = path.join(path.dirname(f), 'out');
+    expectCoded(attnc('compile', f, '--out', out, '--target', 'ts', '--param', 'd=3'), 'bad_param_value', '`d` is a runtime parameter');
+    expect(fs.existsSync(out)).toBe(false);
+    // A compile-time parameter is taken.
+    expect(attnc('compile', f, '--out', out, '--target', 'ts', '--param', 'w=3').status).toBe(0);
+  });
+});
+
+describe('simulate --gpu FILE.json that is JSON but not a profile', () => {
+  it('is refused with the fields that are wrong, never an internal error; the library the same', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-prof-'));
+    const good = JSON.parse(fs.readFileSync('profiles/h200.json', 'utf8'));
+    const cases: [unknown, string][] = [
+      [{}, 'name must be a string'],
+      [[], 'a profile is a JSON object'],
+      [1, 'a profile is a JSON object'],
+      [null, 'a profile is a JSON object'],
+      [{ name: 'x', multiprocessors: 8, memoryTBs: 1, denseTflops: 10, kernels: { 'attnc-cuda': {} } }, 'kernels.attnc-cuda.blockQ must be a power of two'],
+      [{ ...good, kernels: { 'attnc-cuda': null } }, 'kernels.attnc-cuda must be a kernel model object'],
+      [{ ...good, multiprocessors: -3 }, 'multiprocessors must be a positive integer'],
+      [{ ...good, kernels: { ...good.kernels, 'attnc-wgsl': { ...good.kernels['attnc-wgsl'], deadBlocks: { share: 'a' } } } }, 'kernels.attnc-wgsl.deadBlocks.share'],
+    ];
+    for (const [value, text] of cases) {
+      const f = path.join(dir, 'p.json');
+      fs.writeFileSync(f, JSON.stringify(value));
+      expectCoded(attnc('simulate', 'patterns/streaming.attn', '--q-len', '8k', '--gpu', f), 'bad_param_value', text);
+    }
+    const { check, bind, simulate, AttncError } = await import('../../compiler/index.ts');
+    const p = bind(check(fs.readFileSync('patterns/streaming.attn', 'utf8')).patterns[0]);
+    expect(() => simulate(p, { gpu: {} as never, qLen: 8192 })).toThrow(AttncError);
+    expect(simulate(p, { gpu: good, qLen: 8192 }).sparseMs).toBeGreaterThan(0);
+  });
+});
+
+describe('simulate: shapes the kernels are not built for', () => {
+  it('refuses head dims that are not multiples of 16 up to 256, odd element sizes and key/value heads that do not divide the heads', async () => {
+    for (const hd of ['7', '100', '272']) expectCoded(attnc('simulate', 'patterns/causal.attn', '--q-len', '4k', '--head-dim', hd), 'bad_param_value', `head dim ${hd}`);
+    expect(attnc('simulate', 'patterns/causal.attn', '--q-len', '4k', '--head-dim', '96').status).toBe(0);
+    const { check, bind, simulate, PlanError } = await import('../../compiler/index.ts');
+    const p = bind(check(fs.readFileSync('patterns/causal.attn', 'utf8')).patterns[0]);
+    // Shapes are refused as plan() refuses sizes: a PlanError with its code.
+    expect(() => simulate(p, { qLen: 4096, dtypeBytes: 3 })).toThrow(PlanError);
+    expect(() => simulate(p, { qLen: 4096, heads: 16, kvHeads: 5 })).toThrow(/do not divide/);
+    expect(() => simulate(p, { qLen: 4096, headDim: 40 })).toThrow(/head dim 40/);
+  });
+});
