@@ -135,7 +135,7 @@ console.error(`${tried.size} models priced`);
 const rms = Math.sqrt(best.err / cases.length);
 const km: KernelModel = {
   ...best.km,
-  note: `fitted by bench/simulate-wgsl-fit.ts (rms log error ${rms.toFixed(3)} over ${cases.length} pattern runs) to ${runArgs.map((r) => r.split('+').map((f) => f.replace(/^.*\//, '')).join(' + ')).join(', ')}; Deno's WebGPU through Vulkan; rows with many more tiles than the rest (global tokens) run faster than modelled where they are not split`,
+  note: `fitted by bench/simulate-wgsl-fit.ts to ${cases.length} pattern runs at ${S} tokens (${runs.map((r) => `${r.dtype} d${r.D}`).join(', ')}; ${[...new Set(runs.map((r) => r.date))].join(', ')}; Deno's WebGPU through Vulkan), rms log error ${rms.toFixed(3)}; rows with many more tiles than the rest (global tokens) run faster than modelled where they are not split`,
 };
 console.log(JSON.stringify(km));
 if (writeTo) writeFileAtomic(writeTo, `${JSON.stringify(km, null, 2)}\n`);

@@ -12,9 +12,9 @@ export interface SuiteRow {
 }
 
 /** One dtype and head dim at one size: the dense path's time and the patterns' rows. */
-export interface SuiteRun { readonly dtype: string; readonly D: number; readonly heads: number; readonly denseMs: number; readonly rows: SuiteRow[] }
+export interface SuiteRun { readonly dtype: string; readonly D: number; readonly heads: number; readonly date?: string; readonly denseMs: number; readonly rows: SuiteRow[] }
 
-interface SuiteFile { command?: string; heads: number; rows: SuiteRow[] }
+interface SuiteFile { command?: string; date?: string; heads: number; rows: SuiteRow[] }
 
 /**
  * `SUITE.json`, or `SUITE.json+RETIMED.json`: a suite timed with the kernel before dead blocks
@@ -34,7 +34,7 @@ export function readRun(arg: string): SuiteRun {
     rows = rows.filter((r) => again.has(r.pattern) || !only.includes(r.pattern)).map((r) => again.get(r.pattern) ?? { ...r, beforeDeadBlocks: true as const });
   }
   const r0 = a.rows[0];
-  return { dtype: r0.dtype, D: r0.D, heads: a.heads, denseMs: r0.denseMs, rows };
+  return { dtype: r0.dtype, D: r0.D, heads: a.heads, date: a.date, denseMs: r0.denseMs, rows };
 }
 
 /** A row's time: the smaller of its GPU timestamps and its wall clock per call in a stream. */
