@@ -122,6 +122,7 @@ export function planFromOptions(file: string, o: PlanOptions, diags: Diagnostics
   }
   verifySchedule(schedule);
   reportFullyMaskedRows(schedule, diags);
+  reportUnprovenTiles(schedule, diags);
   return { schedule, plannerSource: lowered.plannerSource };
 }
 
@@ -192,6 +193,16 @@ export function readNpyInput(what: string, path: string, diags: Diagnostics): Np
     else if (e instanceof NpyError) diags.report('bad_input', `${what} from ${path}: ${e.message}`);
     else throw e;
     return undefined;
+  }
+}
+
+/** Tiles the planner's budget left undecided (`groupRefineBudget` in plan.ts): sound, but computed. */
+export function reportUnprovenTiles(s: Schedule, diags: Diagnostics): void {
+  const n = s.stats.unprovenPartialTiles;
+  if (n > 0) {
+    diags.report('unproven_tiles', `${n} of the ${s.stats.partialTiles} PARTIAL tiles could not be decided within the planner's budget and are listed PARTIAL: sound, but the kernels compute them, so the schedule may be denser than the pattern`, undefined, [
+      'the interval classifier could not bound the mask over these tiles (a `hash` of single tokens, say); smaller blocks may let it',
+    ]);
   }
 }
 

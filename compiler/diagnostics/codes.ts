@@ -59,6 +59,7 @@ export const DIAGNOSTIC_CODES = {
   unused_param: { severity: 'warning', summary: 'a parameter the pattern never uses' },
   unused_let: { severity: 'warning', summary: 'a let binding the pattern never uses' },
   fully_masked_rows: { severity: 'warning', summary: 'query rows that attend to no key (the output is 0 there)' },
+  unproven_tiles: { severity: 'warning', summary: 'tiles the planner could not decide within its budget, listed PARTIAL (sound, but the kernels compute them)' },
 } as const;
 
 /** A stable snake_case diagnostic code. */

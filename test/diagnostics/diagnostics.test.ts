@@ -60,7 +60,7 @@ describe('diagnostic samples', () => {
   });
 
   it('has a sample for every code that a source file can trigger', () => {
-    const cliOnly = new Set(['file_not_found', 'unknown_pattern', 'fully_masked_rows', 'bad_size', 'bad_tile_shape', 'bad_input', 'no_webgpu', 'file_too_large', 'cannot_write', 'output_conflict', 'dynamic_unsupported']);
+    const cliOnly = new Set(['file_not_found', 'unknown_pattern', 'fully_masked_rows', 'unproven_tiles', 'bad_size', 'bad_tile_shape', 'bad_input', 'no_webgpu', 'file_too_large', 'cannot_write', 'output_conflict', 'dynamic_unsupported']);
     for (const code of Object.keys(DIAGNOSTIC_CODES)) {
       if (cliOnly.has(code)) continue;
       expect(cases.some((c) => c.startsWith(code)), `no sample for ${code}`).toBe(true);

@@ -4,8 +4,10 @@
  * group's refinement and fully-masked-row search have budgets (`hash(q, k) % 1000003 == 0`
  * took 38 s at 32k).
  */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GROUP_REFINE_BUDGET } from '../../runtime/schedule/plan.ts';
+import { GROUP_REFINE_BUDGET, groupRefineBudget } from '../../runtime/schedule/plan.ts';
 import { plan, timed } from './helpers.ts';
 
 describe('planner budgets', () => {
@@ -39,4 +41,19 @@ describe('planner budgets', () => {
     expect(s.stats.partialTiles + s.stats.fullTiles).toBeGreaterThan(0);
     expect(s.stats.pointEvaluations).toBeLessThan(4 * GROUP_REFINE_BUDGET + (1 << 25));
   });
+});
+
+describe('the group budget grows with the grid', () => {
+  it('BigBird at 128k tokens in 128-token tiles (its 64-token blocks decided on sub-tiles) plans exactly, and the CLI says when tiles stay unproven', () => {
+    const src = fs.readFileSync('patterns/bigbird.attn', 'utf8');
+    const { value: s, ms } = timed(() => plan(src, 131072, 128));
+    expect(s.stats.unprovenPartialTiles).toBe(0);
+    // 2 global rows and columns of 1024 blocks, a window of 3 and about 3 random 64-token blocks a row, in 128-token tiles.
+    expect(s.stats.fullTiles + s.stats.partialTiles).toBeLessThan(0.02 * 1024 * 1024);
+    expect(ms).toBeLessThan(60_000);
+    expect(groupRefineBudget(1024, 1024)).toBe(16 * 1024 * 1024);
+    const r = spawnSync(process.execPath, ['bin/attnc.mjs', 'schedule', '-', '--q-len', '8k', '--heads', '1'], { input: 'pattern h() {\n  allow hash(q, k) % 1000003 == 0\n}\n', encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('warning[unproven_tiles]');
+  }, 120_000);
 });

@@ -101,8 +101,15 @@ struct GroupSchedule {
   std::vector<int> kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices;
 };
 
-/** Refinement steps one head group may spend in all; later undecided tiles stay PARTIAL (plan.ts: GROUP_REFINE_BUDGET). */
+/**
+ * Refinement steps one head group may spend in all: GROUP_REFINE_BUDGET, or GROUP_REFINE_PER_TILE
+ * per tile of its grid where that is more; later undecided tiles stay PARTIAL (plan.ts: groupRefineBudget).
+ */
 constexpr long long GROUP_REFINE_BUDGET = 1LL << 22;
+constexpr long long GROUP_REFINE_PER_TILE = 16;
+inline long long groupRefineBudget(long long qBlocks, long long kvBlocks) {
+  return std::max(GROUP_REFINE_BUDGET, GROUP_REFINE_PER_TILE * qBlocks * kvBlocks);
+}
 
 /**
  * Plans one head group. `C` provides `int classify(ll q0, ll q1, ll k0, ll k1) const` and
@@ -113,12 +120,13 @@ GroupSchedule planGroup(const C& p, int qLen, int kvLen, int blockQ, int blockKv
   const int nq = (qLen + blockQ - 1) / blockQ, nkv = (kvLen + blockKv - 1) / blockKv;
   GroupSchedule g;
   long long groupSteps = 0;
+  const long long groupBudget = groupRefineBudget(nq, nkv);
   g.kvRowPtr.assign(nq + 1, 0); g.fullKvRowPtr.assign(nq + 1, 0);
   for (int qb = 0; qb < nq; qb++) {
     const long long q0 = (long long)qb * blockQ, q1 = std::min<long long>(q0 + blockQ, qLen) - 1;
     const bool qOver = q0 + blockQ > qLen;
     auto refine = [&](long long k0, long long k1) -> int {
-      if (groupSteps >= GROUP_REFINE_BUDGET) return 1;
+      if (groupSteps >= groupBudget) return 1;
       bool seenT = false, seenF = false, exhausted = false;
       long long steps = 0;
       auto probe = [&](long long q, long long k) { if (p.mask(q, k)) seenT = true; else seenF = true; };
@@ -326,6 +334,7 @@ struct BoxGroupPlanner {
   const BoxGeometry& g;
   long long budget;
   long long groupSteps = 0;
+  long long groupBudget;
   /** Per key box: 0 no token, 1 overhangs (padding rows), 2 whole. */
   std::vector<unsigned char> kvKind;
   /** The query box being planned, its overhang, and the key boxes of its row. */
@@ -334,7 +343,7 @@ struct BoxGroupPlanner {
   std::vector<int> rowP, rowF;
 
   BoxGroupPlanner(const C& p_, long long qLen_, long long kvLen_, const BoxGeometry& g_, long long budget_)
-      : p(p_), qLen(qLen_), kvLen(kvLen_), g(g_), budget(budget_) {
+      : p(p_), qLen(qLen_), kvLen(kvLen_), g(g_), budget(budget_), groupBudget(groupRefineBudget(g_.q.blocks(), g_.kv.blocks())) {
     const long long nkv = g.kv.blocks();
     kvKind.assign(nkv, 0);
     BoxCoords lo, hi;
@@ -443,7 +452,7 @@ struct BoxGroupPlanner {
 
   /** Decides one undecided tile of the current query box against key box `[ka, kb]`: 0, 1 or 2; PARTIAL once the budgets are spent. */
   int refine(const BoxCoords& ka, const BoxCoords& kb) {
-    if (groupSteps >= GROUP_REFINE_BUDGET) return 1;
+    if (groupSteps >= groupBudget) return 1;
     Refinement r;
     auto mid = [&](const BoxCoords& a, const BoxCoords& b) {
       BoxCoords m{};
@@ -490,7 +499,7 @@ struct BoxGroupPlanner {
  * Plans one head group in box tiles; C provides classifyBox(...) and mask(q, k) as
  * Pattern::Host does. Indices are box indices (row-major over the box grid), rows ascending,
  * as plan-box.ts; `budget` is the refinement steps of one tile (plan.ts: 2 x blockQ x blockKv),
- * and the group's steps in all are GROUP_REFINE_BUDGET. The fully masked rows of plan-box.ts
+ * and the group's steps in all are groupRefineBudget. The fully masked rows of plan-box.ts
  * are not listed: the kernels write 0 for a row with no allowed key.
  */
 template <class C>

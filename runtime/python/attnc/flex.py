@@ -20,9 +20,11 @@ from torch.nn.attention.flex_attention import BlockMask
 
 EMPTY, SOME, ALL = 0, 1, 2
 
-#: Refinement steps one head group may spend in all; past them undecided tiles stay PARTIAL
-#: (sound). The same budget as runtime/schedule/plan.ts.
+#: Refinement steps one head group may spend in all: GROUP_REFINE_BUDGET, or
+#: GROUP_REFINE_PER_TILE per tile of its grid where that is more; past them undecided tiles
+#: stay PARTIAL (sound). The same budget as runtime/schedule/plan.ts (groupRefineBudget).
 GROUP_REFINE_BUDGET = 1 << 22
+GROUP_REFINE_PER_TILE = 16
 
 _INT_MAX = 2**31 - 1
 _INT_MIN = -(2**31)
@@ -313,7 +315,7 @@ def plan_group(classify, mask, q_len, kv_len, bq, bkv, budget=None):
     """(partial, full): per query block, the ascending PARTIAL and FULL key blocks of one head group."""
     nq, nkv = -(-q_len // bq), -(-kv_len // bkv)
     budget = 2 * bq * bkv if budget is None else budget
-    steps_left = [GROUP_REFINE_BUDGET]
+    steps_left = [max(GROUP_REFINE_BUDGET, GROUP_REFINE_PER_TILE * nq * nkv)]
     partial_rows, full_rows = [], []
     for qb in range(nq):
         q0 = qb * bq
