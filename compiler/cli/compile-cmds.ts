@@ -206,6 +206,9 @@ async function runRun(file: string, o: RunOptions, diags: Diagnostics): Promise<
   try {
     const { spec, body } = emitWgsl(bound);
     let results;
+    // Deno's WebGPU on a CPU adapter (Mesa's lavapipe) compiles the shaders on the first run
+    // of a kernel, for minutes on a small machine, and prints nothing meanwhile.
+    if (process.stderr.isTTY) process.stderr.write('running the kernel with Deno\'s WebGPU (on a CPU adapter the first run of a kernel compiles its shaders: up to a few minutes; later runs reuse them)...\n');
     try {
       results = runInDeno({
         defaultLimits: o.defaultLimits,
