@@ -141,7 +141,7 @@ export function loadInputs(pattern: CheckedPattern, raw: Record<string, string>,
 export function loadInputArrays(pattern: CheckedPattern, raw: Record<string, string>, diags: Diagnostics, wantBatch?: number, omitMissing = false, batchSource = '--batch'): { inputs: Record<string, Int32Array>; batch?: number } {
   const inputs: Record<string, Int32Array> = {};
   let batch: { n: number; from?: string } | undefined = wantBatch === undefined ? undefined : { n: wantBatch };
-  for (const [name, path] of Object.entries(parseParamArgs(raw, diags))) {
+  for (const [name, path] of Object.entries(parseParamArgs(raw, diags, '--input', 'name=file.npy'))) {
     const decl = pattern.params.find((p) => p.name === name);
     // A select score input is read with the call's data (`select-args.ts`).
     if (decl?.type === 'float[]') continue;

@@ -1,4 +1,5 @@
 /** `attnc simulate`: estimated speedup of a pattern on a GPU, from its real schedule. */
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { bindParams, checkRuntimeValues, parseIntText, resolveParamValues } from '../2-check/bind.ts';
 import { Diagnostics, UserError } from '../diagnostics/diagnostic.ts';
@@ -100,6 +101,9 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
   const dtypeBytes = DTYPE_BYTES.get(o.dtype);
   if (!dtypeBytes) diags.report('bad_param_value', `--dtype must be bf16, f16 or f32, got \`${o.dtype}\``);
   if (!FORMATS.includes(o.format)) diags.report('bad_param_value', `--format must be table or json, got \`${o.format}\``);
+  // -o holds the sweep's plot, an SVG or a PNG picture; without --sweep, the table or JSON.
+  const outExt = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
+  if (o.sweep && o.out && outExt !== 'svg' && outExt !== 'png') diags.report('bad_param_value', `-o with --sweep writes the sweep's plot: name it .svg or .png, not \`${o.out}\``);
   const tiles = parseTilesOption(o.tiles, diags);
   if (tiles && tiles !== 'auto' && tiles !== 'strip') {
     const kinds = boxTiles(gpu, o.kernel);
@@ -168,7 +172,7 @@ function run(file: string, o: SimOptions, diags: Diagnostics): number {
     const title = `${pattern.name} on ${gpu.name}${gpu.calibrated ? '' : ' (uncalibrated estimate)'}, ${o.kernel}${pass === 'forward' ? '' : `, ${pass === 'both' ? 'forward + backward' : 'backward'}`}`;
     // The plotted speedup is over the profile's dense baseline (SDPA), the `vs baseline` column.
     const svg = sweepSvg(title, `${m[1]} (tokens), ${sizes.heads} heads, head dim ${sizes.headDim}, ${o.dtype}`, points, measured, 'predicted speedup over dense SDPA (the table\'s vs baseline)');
-    if (o.out) writeFileAtomic(o.out, o.out.endsWith('.png') ? svgToPng(svg) : svg);
+    if (o.out) writeFileAtomic(o.out, o.out.toLowerCase().endsWith('.png') ? svgToPng(svg) : svg);
     process.stdout.write(o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, gpu.calibrated, notes(gpu.kernels[o.kernel], pass)));
     return EXIT.ok;
   }

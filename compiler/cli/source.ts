@@ -64,10 +64,10 @@ export function collectParam(value: string, prev: Record<string, string>): Recor
 }
 
 /** Splits collected params into good ones, reporting malformed `--param` values. */
-export function parseParamArgs(raw: Record<string, string>, diags: Diagnostics): Record<string, string> {
+export function parseParamArgs(raw: Record<string, string>, diags: Diagnostics, option = '--param', form = 'name=value'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (k.startsWith('\u0000')) diags.report('bad_param_value', `--param expects name=value, got \`${v}\``);
+    if (k.startsWith('\u0000')) diags.report('bad_param_value', `${option} expects ${form}, got \`${v}\``);
     else setOwn(out, k, v);
   }
   return out;

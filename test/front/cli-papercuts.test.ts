@@ -132,4 +132,14 @@ describe('CLI papercuts', () => {
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  it('simulate --sweep -o names a picture (.svg, .png); --input without =file.npy names --input', () => {
+    const txt = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attnc-sw-')), 'sw.txt');
+    const r = attnc('simulate', 'patterns/causal.attn', '--sweep', 'q_len=1k..4k', '-o', txt);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("-o with --sweep writes the sweep's plot");
+    expect(fs.existsSync(txt)).toBe(false);
+    const i = attnc('schedule', 'patterns/document.attn', '--q-len', '1k', '--input', 'doc');
+    expect(i.status).toBe(1);
+    expect(i.stderr).toContain('--input expects name=file.npy, got `doc`');
+  });
 });
