@@ -4,7 +4,7 @@
 // sources through tsx instead, so the command never runs stale code.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distIsCurrent } from './dist-state.mjs';
+import { CLI_SOURCE_DIRS, distIsCurrent, SOURCE_DIRS } from './dist-state.mjs';
 
 // A reader that stops early (`attnc schedule ... | head`) is not an error.
 process.stdout.on('error', (e) => {
@@ -13,7 +13,8 @@ process.stdout.on('error', (e) => {
 });
 
 let main;
-if (distIsCurrent(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'))) {
+// `attnc playground` serves the built page, which embeds the bundled patterns.
+if (distIsCurrent(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), process.argv[2] === 'playground' ? SOURCE_DIRS : CLI_SOURCE_DIRS)) {
   ({ main } = await import('../dist/cli.mjs'));
 } else {
   const { register } = await import('tsx/esm/api');

@@ -21,10 +21,16 @@ function newest(dir) {
 }
 
 /** The folders whose sources the bundle is built from (the playground embeds templates, profiles and patterns). */
-const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io', 'playground', 'templates', 'profiles', 'patterns'];
+export const SOURCE_DIRS = ['compiler', 'runtime/schedule', 'runtime/webgpu', 'runtime/io', 'playground', 'templates', 'profiles', 'patterns'];
 
-/** Whether `root`'s dist/ is built and current (an installed package has no sources). */
-export function distIsCurrent(root) {
+/**
+ * Those of the command line and the library: not the playground's page nor the patterns it
+ * embeds (a user's own pattern saved under patterns/ does not make the CLI rebuild-stale).
+ */
+export const CLI_SOURCE_DIRS = SOURCE_DIRS.filter((d) => d !== 'playground' && d !== 'patterns');
+
+/** Whether `root`'s dist/ is built and current for `dirs` (an installed package has no sources). */
+export function distIsCurrent(root, dirs = SOURCE_DIRS) {
   let built;
   try {
     built = fs.statSync(path.join(root, 'dist/.stamp')).mtimeMs;
@@ -32,5 +38,5 @@ export function distIsCurrent(root) {
     return false;
   }
   if (!fs.existsSync(path.join(root, 'compiler'))) return true;
-  return Math.max(...SOURCE_DIRS.map((d) => newest(path.join(root, d)))) <= built;
+  return Math.max(...dirs.map((d) => newest(path.join(root, d)))) <= built;
 }
