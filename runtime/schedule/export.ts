@@ -64,7 +64,8 @@ export function scheduleToText(s: Schedule): string {
   const sum = summarize(s);
   const lines = [
     `schedule ${s.pattern}: q_len=${s.qLen} kv_len=${s.kvLen} heads=${s.heads}${s.batch > 1 ? ` batch=${s.batch}` : ''} block=${s.blockQ}x${s.blockKv}`,
-    `tiles: ${sum.full} full, ${sum.partial} partial, of ${sum.total} (density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${sum.idealSpeedup === Infinity ? 'inf' : sum.idealSpeedup.toFixed(2)}x)`,
+    // Box schedules are measured against the dense strips (`summarize`); their padding boxes can list more.
+    `tiles: ${sum.full} full, ${sum.partial} partial, of ${sum.total}${s.tiles ? ' dense strip tiles' : ''} (density ${(100 * sum.density).toFixed(2)}%, ideal speedup ${sum.idealSpeedup === Infinity ? 'inf' : sum.idealSpeedup.toFixed(2)}x)`,
     ...(s.tiles ? [`box tiles over the grid (${s.tiles.axes.join(', ')}): query boxes ${s.tiles.q.shape.join('x')} (${s.tiles.q.grid.join('x')} of them), key boxes ${s.tiles.kv.shape.join('x')} (${s.tiles.kv.grid.join('x')}); block numbers are boxes, row-major`] : []),
     `head groups: ${s.groups.length}`,
   ];
