@@ -106,7 +106,7 @@ async function runCompile(file: string, o: CompileOptions, diags: Diagnostics): 
   if (!prog || diags.hasErrors) throw new UserError(diags);
   const patterns = o.pattern === undefined ? prog.patterns : prog.patterns.filter((p) => p.name === o.pattern);
   if (!patterns.length) {
-    diags.report('unknown_pattern', o.pattern === undefined ? `${file} defines no pattern` : `${file} has no pattern \`${o.pattern}\``);
+    diags.report('unknown_pattern', o.pattern === undefined ? `${file} defines no pattern` : `${file} has no pattern \`${o.pattern}\` (it has: ${prog.patterns.map((p) => p.name).join(', ')})`);
     throw new UserError(diags);
   }
   // An installed package ships the runtime built (`attnc/webgpu`); a checkout has its sources.

@@ -53,6 +53,9 @@ export function registerSimulate(program: Command, setStatus: (n: number) => voi
     });
 }
 
+/** A speed-up as the table prints it: `inf` where nothing is computed (an empty schedule). */
+const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'inf');
+
 const DTYPE_BYTES: ReadonlyMap<string, number> = new Map([['bf16', 2], ['f16', 2], ['f32', 4]]);
 const FORMATS: readonly string[] = ['table', 'json'];
 
@@ -218,7 +221,7 @@ function table(rows: readonly SimResult[], calibrated: boolean, note?: string): 
   ];
   for (const r of rows) {
     const g = r.gap;
-    lines.push(`| ${r.qLen} x ${r.kvLen} | ${r.workItems} | ${r.fullTiles} / ${r.partialTiles}${r.tiles === 'strip' ? '' : ` (${r.tiles} boxes)`} | ${r.denseMs.toFixed(3)} | ${r.sparseMs.toFixed(3)} | ${r.speedup.toFixed(2)}x | ${r.idealSpeedup.toFixed(2)}x | ${r.baselineMs.toFixed(3)} | ${r.speedupVsBaseline.toFixed(2)}x | ${[g.tileRateMs, g.maskingMs, g.tailMs, g.overheadMs, g.memoryMs].map((x) => x.toFixed(3)).join(' / ')} |`);
+    lines.push(`| ${r.qLen} x ${r.kvLen} | ${r.workItems} | ${r.fullTiles} / ${r.partialTiles}${r.tiles === 'strip' ? '' : ` (${r.tiles} boxes)`} | ${r.denseMs.toFixed(3)} | ${r.sparseMs.toFixed(3)} | ${times(r.speedup)} | ${times(r.idealSpeedup)} | ${r.baselineMs.toFixed(3)} | ${times(r.speedupVsBaseline)} | ${[g.tileRateMs, g.maskingMs, g.tailMs, g.overheadMs, g.memoryMs].map((x) => x.toFixed(3)).join(' / ')} |`);
   }
   return `${lines.join('\n')}\n`;
 }

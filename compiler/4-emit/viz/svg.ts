@@ -90,7 +90,7 @@ export function renderSvg(s: Schedule, opts: { maxGroups?: number } = {}): strin
     parts.push(`<rect x="${lx}" y="${ly - 11}" width="14" height="14" fill="${color}" stroke="${COLORS.grid}"/><text x="${lx + 20}" y="${ly}" font-size="12">${label}</text>`);
     lx += 40 + label.length * 7;
   }
-  if (s.groups.length > groups.length) parts.push(`<text x="${lx}" y="${ly}" font-size="12">(${s.groups.length - groups.length} more groups not shown: attnc viz --groups N)</text>`);
+  if (s.groups.length > groups.length) parts.push(`<text x="${lx}" y="${ly}" font-size="12">(${s.groups.length - groups.length} more group${s.groups.length - groups.length === 1 ? '' : 's'} not shown: attnc viz --groups N)</text>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
