@@ -115,8 +115,16 @@ export class InputTable {
     }
   }
 
-  /** Writes min/max of `data[lo..hi]` (inclusive, clipped to the array) to `R`. */
+  /**
+   * Writes min/max of `data[lo..hi]` (inclusive, clipped to the array) to `R`. A box's flat
+   * range may pass the sequence's end (its last row of the first axis is partial): the tokens
+   * past it do not exist, so the range is clipped to the array (a range wholly past it reads
+   * the last element, harmless for tokens that do not exist).
+   */
   range(lo: number, hi: number): void {
+    const last = this.data.length - 1;
+    lo = Math.min(Math.max(lo, 0), last);
+    hi = Math.min(Math.max(hi, lo), last);
     if (lo === hi) { R[0] = R[1] = this.data[lo]; return; }
     const b0 = Math.floor(lo / this.block), b1 = Math.floor(hi / this.block);
     const lvl = 31 - Math.clz32(b1 - b0 + 1);

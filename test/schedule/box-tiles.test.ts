@@ -100,6 +100,24 @@ describe('box tiles: exact against the dense oracle', () => {
     );
   });
 
+  it('per-token input arrays where the sequence ends inside the grid\'s last row (a box\'s flat range passes the array\'s end)', () => {
+    // Ordered comparisons of the ids: reading past the array's end once made the bounds NaN, which read EMPTY (unsound).
+    const ordered = `pattern ordered(height: int = 4, width: int = 64, input doc: int[kv_len]) {
+  layout grid(y: height, x: width)
+  allow doc[k] <= doc[q] && abs(q.x - k.x) <= 2
+}`;
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 4, max: 40 }), fc.integer({ min: 1, max: 39 }), fc.integer({ min: 2, max: 12 }), fc.nat(20), fc.boolean(),
+        (height, width, short, docLen, pick, eq) => {
+          const n = height * width, len = Math.max(1, n - Math.min(short, width - 1));
+          const doc = Array.from({ length: len }, (_, i) => Math.floor(i / docLen));
+          check(eq ? docs : ordered, { height, width }, { qLen: len, kvLen: len, heads: 1, blockQ: 16, blockKv: 16, tiles: tiles(2, 16, 16, pick, true), inputs: { doc } });
+        }),
+      { numRuns: 60 },
+    );
+    check(ordered, {}, { qLen: 130, kvLen: 130, heads: 1, blockQ: 16, blockKv: 16, tiles: { q: [1, 16], kv: [1, 16] }, inputs: { doc: Array.from({ length: 130 }, (_, i) => Math.floor(i / 9)) } });
+  });
+
   it('per-token input arrays (document ids) with coordinates', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 13 }), fc.integer({ min: 3, max: 40 }), fc.nat(20), fc.integer({ min: -20, max: 0 }),

@@ -87,7 +87,11 @@ struct InputTable {
       mn.push_back(std::move(a)); mx.push_back(std::move(c));
     }
   }
+  /** min/max of data[lo..hi], clipped to the array (a box's flat range may pass the sequence's end: ops.ts InputTable.range). */
   void range(long long lo, long long hi, long long* R) const {
+    const long long last = (long long)n - 1;
+    lo = std::min(std::max(lo, 0LL), last);
+    hi = std::min(std::max(hi, lo), last);
     if (lo == hi) { R[0] = R[1] = data[lo]; return; }
     int b0 = (int)(lo / block), b1 = (int)(hi / block);
     int lvl = 31 - __builtin_clz((unsigned)(b1 - b0 + 1));

@@ -108,6 +108,9 @@ class InputTable:
             w *= 2
 
     def range(self, lo, hi):
+        last = len(self.data) - 1
+        lo = min(max(lo, 0), last)
+        hi = min(max(hi, lo), last)
         if lo == hi:
             v = self.data[lo]
             return v, v
