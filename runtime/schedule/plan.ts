@@ -479,6 +479,13 @@ export function validateParams(mod: PlannerModule, cfg: PlanConfig): Record<stri
     if (v === undefined) throw new PlanError('missing_param', `runtime parameter \`${rp.name}\` needs a value`);
     const ok = rp.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && (rp.type === 'float' || Number.isInteger(v));
     if (!ok) throw new PlanError('bad_param_value', `runtime parameter \`${rp.name}\` is ${rp.type}, got ${String(v)}`);
+    // What the kernels take: a 32-bit int, or a finite float an f32 holds (the CLI's checks, for every caller).
+    if (rp.type === 'int' && ((v as number) < -(2 ** 31) || (v as number) > 2 ** 31 - 1)) {
+      throw new PlanError('bad_param_value', `runtime parameter \`${rp.name}\` = ${v} is outside the 32-bit ints the kernels take (-2147483648..2147483647)`);
+    }
+    if (rp.type === 'float' && !(Math.abs(v as number) <= 3.4028234663852886e38)) {
+      throw new PlanError('bad_param_value', `runtime parameter \`${rp.name}\` = ${v} is not a finite float an f32 holds`);
+    }
     if (rp.range && typeof v === 'number' && (v < rp.range.lo || (rp.range.hi !== undefined && v >= rp.range.hi))) {
       throw new PlanError('param_out_of_range', `runtime parameter \`${rp.name}\` = ${v} is outside ${rp.range.lo}..${rp.range.hi ?? ''}`);
     }

@@ -175,3 +175,18 @@ describe('simulate: shapes the kernels are not built for', () => {
     expect(() => simulate(p, { qLen: 4096, headDim: 40 })).toThrow(/head dim 40/);
   });
 });
+
+describe('runtime values past what the kernels take, given to the library', () => {
+  it('plan() refuses an int outside 32 bits and a float outside f32, as the CLI does', async () => {
+    const { check, bind, plan, PlanError } = await import('../../compiler/index.ts');
+    const p = bind(check('pattern p(runtime prefix: int = 4, runtime t: float = 1.5) {\n  allow k <= q || k < prefix\n  bias = t\n}\n').patterns[0]);
+    const cfg = { qLen: 256, kvLen: 256, heads: 1, blockQ: 64, blockKv: 64 };
+    for (const prefix of [2 ** 31, -(2 ** 31) - 1, 4294967301]) {
+      expect(() => plan(p, { ...cfg, params: { prefix } })).toThrow(PlanError);
+      expect(() => plan(p, { ...cfg, params: { prefix } })).toThrow(/32-bit ints/);
+    }
+    expect(() => plan(p, { ...cfg, params: { t: 1e39 } })).toThrow(/f32/);
+    expect(() => plan(p, { ...cfg, params: { t: Infinity } })).toThrow(/f32/);
+    expect(plan(p, { ...cfg, params: { prefix: -(2 ** 31), t: -3.4e38 } }).stats.fullTiles).toBeGreaterThan(0);
+  });
+});

@@ -104,6 +104,11 @@ def runtime_value(name, type_, value):
         raise TypeError(f"attention: runtime value `{name}` ({type_}) must be a number, got {type(value).__name__}")
     if type_ == "int" and isinstance(value, float) and not value.is_integer():
         raise ValueError(f"attention: runtime value `{name}` must be an integer, got {value}")
+    # What the kernels take: a 32-bit int, a finite float an f32 holds (as runtime/schedule/plan.ts checks).
+    if type_ == "int" and not -(2**31) <= value <= 2**31 - 1:
+        raise ValueError(f"attention: runtime value `{name}` = {value} is outside the 32-bit ints the kernels take")
+    if type_ == "float" and not abs(float(value)) <= 3.4028234663852886e38:
+        raise ValueError(f"attention: runtime value `{name}` = {value} is not a finite float an f32 holds")
     if type_ == "bool" and isinstance(value, numbers.Real) and value not in (0, 1):
         raise ValueError(f"attention: runtime value `{name}` must be a bool, got {value!r}")
     return float(value)
