@@ -54,7 +54,7 @@ export function parseIntText(text: string): number | undefined {
   const m = /^(-?\d+)([kKmM]?)$/.exec(text.trim().replace(/_/g, ''));
   if (!m) return undefined;
   const v = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
-  return Number.isSafeInteger(v) && Math.abs(v) <= 2 ** 31 - 1 ? v : undefined;
+  return Number.isSafeInteger(v) && v >= -(2 ** 31) && v <= 2 ** 31 - 1 ? v : undefined;
 }
 
 /** Parses a parameter value written as text (CLI) for a parameter of type `t`. */

@@ -123,7 +123,7 @@ function elaborateNode(x: A.Expr, scope: Scope): Typed {
   switch (x.kind) {
     case 'int':
       if (!Number.isSafeInteger(x.value) || Math.abs(x.value) > 2 ** 31 - 1) {
-        d.report('type_mismatch', 'integer literal does not fit in 32 bits', span);
+        d.report('constant_out_of_range', 'integer literal does not fit in 32 bits (-2147483648..2147483647)', span);
         return ERR;
       }
       return { e: M.int(x.value, span), t: 'int' };
@@ -140,6 +140,8 @@ function elaborateNode(x: A.Expr, scope: Scope): Typed {
     case 'call':
       return call(x, scope);
     case 'unary': {
+      // -2147483648 is a literal of its own: 2147483648 alone does not fit in 32 bits.
+      if (x.op === '-' && x.operand.kind === 'int' && x.operand.value === 2 ** 31) return { e: M.int(-(2 ** 31), span), t: 'int' };
       const o = elaborate(x.operand, scope);
       if (x.op === '!') {
         if (!expect(o, 'bool', x.operand.span, d)) return ERR;

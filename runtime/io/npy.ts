@@ -71,7 +71,7 @@ export function toIntArray(arr: NpyArray): Int32Array {
   const out = new Int32Array(arr.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = Number(arr.data[i]);
-    if (Math.abs(v) > 2 ** 31 - 1) throw new NpyError(`value ${v} at ${i} does not fit in 32 bits`);
+    if (!(v >= -(2 ** 31) && v <= 2 ** 31 - 1)) throw new NpyError(`value ${v} at ${i} does not fit in 32 bits`);
     out[i] = v;
   }
   return out;

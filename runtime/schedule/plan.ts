@@ -515,7 +515,7 @@ export function buildInputs(mod: PlannerModule, cfg: PlanConfig): PlannerInputs 
       if (last < need) throw new PlanError('bad_input', `input array \`${inp.name}\` is read at every ${ix} (${need} tokens) but has ${last} entries`);
     }
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isInteger(data[i]) || Math.abs(data[i]) > 2 ** 31 - 1) throw new PlanError('bad_input', `input array \`${inp.name}\` must hold 32-bit integers (entry ${i} is ${data[i]})`);
+      if (!Number.isInteger(data[i]) || data[i] < -(2 ** 31) || data[i] > 2 ** 31 - 1) throw new PlanError('bad_input', `input array \`${inp.name}\` must hold 32-bit integers (entry ${i} is ${data[i]})`);
     }
     out[inp.name] = {
       data,

@@ -190,3 +190,20 @@ describe('runtime values past what the kernels take, given to the library', () =
     expect(plan(p, { ...cfg, params: { prefix: -(2 ** 31), t: -3.4e38 } }).stats.fullTiles).toBeGreaterThan(0);
   });
 });
+
+describe('INT_MIN', () => {
+  it('is a literal, a --param value and an input array entry; 2147483648 alone is constant_out_of_range', () => {
+    expect(check('pattern p() {\n  allow q - k > -2147483648\n}\n').diags).toEqual([]);
+    expect(check('pattern p() {\n  allow q < 2147483648\n}\n').diags.map((d) => d.code)).toEqual(['constant_out_of_range']);
+    expect(check('pattern p(d: int = 0) {\n  allow q - k > d\n}\n', { d: '-2147483648' }).diags).toEqual([]);
+    expect(check('pattern p(d: int = 0) {\n  allow q - k > d\n}\n', { d: '-2147483649' }).diags.map((d) => d.code)).toEqual(['bad_param_value']);
+  });
+
+  it('is an entry of an input array given to plan()', async () => {
+    const { check: chk, bind, plan } = await import('../../compiler/index.ts');
+    const p = bind(chk('pattern p(input doc: int[kv_len]) {\n  allow doc[q] == doc[k]\n}\n').patterns[0]);
+    const doc = Array.from({ length: 128 }, (_, i) => (i < 64 ? -(2 ** 31) : 2 ** 31 - 1));
+    const s = plan(p, { qLen: 128, kvLen: 128, heads: 1, blockQ: 64, blockKv: 64, inputs: { doc } });
+    expect(s.stats.fullTiles).toBe(2);
+  });
+});
