@@ -356,6 +356,11 @@ function checkLayout(s: Extract<A.Stmt, { kind: 'layout' }>, scope: Scope, diags
       ok = false;
       continue;
     }
+    // A constant size must be positive (an axis of no points makes every coordinate 0).
+    const c = r.e.kind === 'const' ? Number(r.e.value) : r.e.kind === 'neg' && r.e.x.kind === 'const' ? -Number(r.e.x.value) : undefined;
+    if (c !== undefined && c <= 0) {
+      diags.report('bad_layout_size', `layout axis \`${ax.name.text}\` has size ${c}: a layout size must be positive`, ax.size.span);  // the axis is kept: its coordinates are not unknown
+    }
     axes.push({ name: ax.name.text, size: r.e });
   }
   return ok ? axes : undefined;

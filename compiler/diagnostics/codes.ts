@@ -31,6 +31,7 @@ export const DIAGNOSTIC_CODES = {
   float_in_mask: { severity: 'error', summary: 'a float value where the mask needs exact integers' },
   bad_index: { severity: 'error', summary: 'an input array indexed other than as declared: `doc[q]`/`doc[k]`, `prefix[b]`, `doc[b, q]`/`doc[b, k]`' },
   not_indexable: { severity: 'error', summary: 'indexing something that is not an input array, or an input array used without an index' },
+  bad_layout_size: { severity: 'error', summary: 'a layout axis whose constant size is 0 or negative' },
   unknown_axis: { severity: 'error', summary: 'a layout coordinate that the layout does not define, or a coordinate with no layout' },
   duplicate_clause: { severity: 'error', summary: 'a clause that may appear once (layout, bias, softcap, select) appearing twice' },
   bad_select: { severity: 'error', summary: 'a `select` clause whose count or block sizes read q, k, h, b or an input array, or whose values are refused: a block size that is not greater than 0 or a count below 0 (constants when checked; parameter values when bound; runtime values and sizes when planned)' },

@@ -331,7 +331,7 @@ function genPattern(g: Gen, name: string, fileNames: Set<string>, fns: FnSig[]):
   const sizeScope: Scope = { ...scope, ints: [...scope.ints], bools: [...scope.bools], inputs: [], point: false, fns: [] };
   if (chance(g, 25)) {
     const axes = Array.from({ length: int(g, 1, 3) }, () => freshName(g, used, ['t', 'y', 'x', 'c', 'r', 'frame', 'var', 'u']));
-    const size = () => (chance(g, 60) ? pick(g, ['4', '8', '3', '16', '1', '0', '1_000', '2147483647']) : intExpr(g, sizeScope, 1));
+    const size = () => (chance(g, 60) ? pick(g, ['4', '8', '3', '16', '1', '1_000', '2147483647']) : intExpr(g, sizeScope, 1));
     body.push(`layout grid(${axes.map((a) => `${a}: ${size()}`).join(', ')})`);
     scope.axes = axes;
   }
