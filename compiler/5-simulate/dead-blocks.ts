@@ -65,24 +65,23 @@ function count(planner: PlannerModule, s: Schedule, cfg: PlanConfig, grain: { re
         continue;
       }
       const kb = g.kvIndices[i];
-      const qt = tokens(qb, s.blockQ, s.qLen, 'q'), kt = tokens(kb, s.blockKv, s.kvLen, 'kv');
+      // Each warp's rows and each chunk's keys (padding left out), once per tile.
+      const qs = runs(tokens(qb, s.blockQ, s.qLen, 'q'), wr, warps), ks = runs(tokens(kb, s.blockKv, s.kvLen, 'kv'), wk, chunks);
       let dead = 0;
-      for (let w = 0; w < warps; w++) {
-        for (let c = 0; c < chunks; c++) {
-          if (!blockLive(p, qt, kt, w * wr, wr, c * wk, wk, !s.tiles)) dead++;
-        }
-      }
+      for (const rows of qs) for (const keys of ks) if (!blockLive(p, rows, keys, !s.tiles)) dead++;
       out[i] = last = dead / (warps * chunks);
     }
     return out;
   });
 }
 
-/** Whether rows [r0, r0 + nr) of `qt` meet an allowed key among keys [k0, k0 + nk) of `kt` (-1: padding). */
-function blockLive(p: ReturnType<PlannerModule['bind']>, qt: Int32Array, kt: Int32Array, r0: number, nr: number, k0: number, nk: number, contiguous: boolean): boolean {
-  const qs: number[] = [], ks: number[] = [];
-  for (let r = r0; r < r0 + nr; r++) if (qt[r] >= 0) qs.push(qt[r]);
-  for (let t = k0; t < k0 + nk; t++) if (kt[t] >= 0) ks.push(kt[t]);
+/** The tokens of `t` cut into `n` runs of `len` (-1, padding, left out). */
+function runs(t: Int32Array, len: number, n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => Array.from(t.subarray(i * len, i * len + len)).filter((x) => x >= 0));
+}
+
+/** Whether query tokens `qs` meet an allowed key among `ks` (ascending; `contiguous`: ranges of a strip). */
+function blockLive(p: ReturnType<PlannerModule['bind']>, qs: readonly number[], ks: readonly number[], contiguous: boolean): boolean {
   if (qs.length === 0 || ks.length === 0) return false;
   if (contiguous) {
     const c = p.classify(qs[0], qs[qs.length - 1], ks[0], ks[ks.length - 1]);

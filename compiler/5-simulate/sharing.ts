@@ -13,21 +13,18 @@
  */
 
 /**
- * Makespan of `costs` (in start order, each at the full multiprocessor's rate) on `sms`
- * multiprocessors of `perSm` items each, items alone or in twos running up to `aloneSpeed`
- * times faster.
+ * The list schedule of `costs` (in start order) over `slots` slots: each item goes to the slot
+ * that frees first. Returns each busy slot's end and id (in heap order) and the time the last
+ * item started (0 when every item started at once).
  */
-export function sharedSchedule(costs: readonly number[], sms: number, perSm: number, aloneSpeed: number): number {
-  const slots = sms * perSm;
-  const n = costs.length;
-  if (n === 0) return 0;
-  // The list schedule until the last item starts: a min-heap of slot ends (slot j sits on multiprocessor j % sms).
-  const size = Math.min(slots, n);
+export function slotEnds(costs: readonly number[], slots: number): { end: Float64Array; slot: Int32Array; lastStart: number } {
+  const size = Math.min(slots, costs.length);
   const end = new Float64Array(size), slot = new Int32Array(size);
   for (let j = 0; j < size; j++) {
     end[j] = costs[j];
     slot[j] = j;
   }
+  // A min-heap of slot ends.
   const down = (j: number) => {
     for (;;) {
       const l = 2 * j + 1, r = l + 1;
@@ -41,15 +38,27 @@ export function sharedSchedule(costs: readonly number[], sms: number, perSm: num
     }
   };
   for (let j = (size >> 1) - 1; j >= 0; j--) down(j);
-  let t0 = 0;
-  for (let i = size; i < n; i++) {
-    t0 = end[0];
+  let lastStart = 0;
+  for (let i = size; i < costs.length; i++) {
+    lastStart = end[0];
     end[0] += costs[i];
     down(0);
   }
+  return { end, slot, lastStart };
+}
+
+/**
+ * Makespan of `costs` (in start order, each at the full multiprocessor's rate) on `sms`
+ * multiprocessors of `perSm` items each, items alone or in twos running up to `aloneSpeed`
+ * times faster.
+ */
+export function sharedSchedule(costs: readonly number[], sms: number, perSm: number, aloneSpeed: number): number {
+  if (costs.length === 0) return 0;
+  // The list schedule until the last item starts (slot j sits on multiprocessor j % sms).
+  const { end, slot, lastStart: t0 } = slotEnds(costs, sms * perSm);
   // From the last start: what each multiprocessor still runs.
   const work: number[][] = Array.from({ length: sms }, () => []);
-  for (let j = 0; j < size; j++) if (end[j] > t0) work[slot[j] % sms].push(end[j] - t0);
+  for (let j = 0; j < end.length; j++) if (end[j] > t0) work[slot[j] % sms].push(end[j] - t0);
   const speed = (k: number) => Math.min(aloneSpeed, perSm / k);
   let t = t0;
   for (;;) {

@@ -22,7 +22,7 @@ import { tileCandidates } from '../../runtime/schedule/choose-tiles.ts';
 import { halfHeightPays, splitsByDefault, splitTiles } from '../../runtime/webgpu/schedule-buffer.ts';
 import { chooseTiledTiles, deadBlockGrain, DEFAULT_LIMITS, shortRowTiles } from '../../runtime/webgpu/tiles.ts';
 import { deadShares } from './dead-blocks.ts';
-import { sharedSchedule } from './sharing.ts';
+import { sharedSchedule, slotEnds } from './sharing.ts';
 import { PlanError, type PlanConfig, type TileRequest } from '../../runtime/schedule/types.ts';
 import { headDimScale, type GpuProfile, type KernelModel } from './profile.ts';
 import { expectedSchedules, selectionUs } from './dynamic.ts';
@@ -401,29 +401,7 @@ function hashArray(a: ArrayLike<number>): number {
 
 /** Greedy list scheduling: each item goes to the slot that frees first. Returns the makespan. */
 export function listSchedule(costs: readonly number[], slots: number): number {
-  if (costs.length === 0) return 0;
-  const heap = new Float64Array(Math.min(slots, costs.length));
-  const size = heap.length;
   let end = 0;
-  let i = 0;
-  for (; i < size; i++) heap[i] = costs[i];
-  // Build a min-heap of slot finish times.
-  const down = (j: number) => {
-    for (;;) {
-      const l = 2 * j + 1, r = l + 1;
-      let m = j;
-      if (l < size && heap[l] < heap[m]) m = l;
-      if (r < size && heap[r] < heap[m]) m = r;
-      if (m === j) return;
-      [heap[j], heap[m]] = [heap[m], heap[j]];
-      j = m;
-    }
-  };
-  for (let j = (size >> 1) - 1; j >= 0; j--) down(j);
-  for (; i < costs.length; i++) {
-    heap[0] += costs[i];
-    down(0);
-  }
-  for (let j = 0; j < size; j++) end = Math.max(end, heap[j]);
+  for (const x of slotEnds(costs, slots).end) end = Math.max(end, x);
   return end;
 }
