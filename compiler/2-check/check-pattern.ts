@@ -188,6 +188,9 @@ export function badConstantReporter(diags: Diagnostics, notes: readonly string[]
   };
 }
 
+/** What a soft-cap of runtime values that is not above 0 fails with when a call is planned. */
+export const SOFTCAP_MESSAGE = 'the soft-cap must be greater than 0 (score = c * tanh(score / c))';
+
 /**
  * The soft-cap c divides the score (c * tanh(score / c)): a constant c must be positive.
  * `softcap` is the folded expression; a non-constant one is not judged here.

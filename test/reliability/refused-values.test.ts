@@ -69,6 +69,20 @@ describe('soft-cap must be positive', () => {
     expectCoded(attnc('simulate', f, '--q-len', '1k', '--param', 'cap=-2'), 'bad_softcap');
     expect(attnc('schedule', f, '--q-len', '256', '--param', 'cap=20').status).toBe(0);
   });
+
+  it('a runtime value that makes it 0 or less is refused by the library when a call is planned (the kernels divide by it)', async () => {
+    const { check, bind, plan, PlanError } = await import('../../compiler/index.ts');
+    const p = bind(check('pattern p(runtime cap: float) {\n  causal\n  softcap = cap * 2.0\n}\n').patterns[0]);
+    const cfg = { qLen: 64, kvLen: 64, heads: 1, blockQ: 16, blockKv: 16 };
+    for (const cap of [0, -1, -1e-30]) {
+      expect(() => plan(p, { ...cfg, params: { cap } })).toThrow(PlanError);
+      expect(() => plan(p, { ...cfg, params: { cap } })).toThrow(/soft-cap must be greater than 0/);
+    }
+    expect(plan(p, { ...cfg, params: { cap: 0.5 } }).stats.partialTiles).toBeGreaterThan(0);
+    // A soft-cap that reads h is not a per-call check (each head's value is the kernel's).
+    const perHead = bind(check('pattern p(runtime cap: float) {\n  causal\n  softcap = cap + float(h)\n}\n').patterns[0]);
+    expect(plan(perHead, { ...cfg, heads: 2, params: { cap: 0.5 } }).stats.partialTiles).toBeGreaterThan(0);
+  });
 });
 
 describe('CLI values', () => {
