@@ -9,7 +9,7 @@ import { F32_MAX, fold, foldReporting } from '../ir/fold.ts';
 import * as M from '../ir/mask.ts';
 import type { CheckedAssert, CheckedPattern, CheckedSelect, LayoutAxis, ParamInfo } from '../ir/program.ts';
 import { suggest } from './builtins.ts';
-import { badConstantReporter, checkSoftcap, fmtRange, inRange, SOFTCAP_MESSAGE } from './check-pattern.ts';
+import { badConstantReporter, checkSoftcap, fmtRange, inRange, perElementLeaf, SOFTCAP_MESSAGE } from './check-pattern.ts';
 
 /** Sets `rec[key]` as an own property, also for keys like `__proto__`. */
 export function setOwn<T>(rec: Record<string, T>, key: string, value: T): void {
@@ -187,7 +187,7 @@ export function bindParams(pattern: CheckedPattern, values: Readonly<Record<stri
   if (softcap && !checkSoftcap(softcap, diags, [note])) ok = false;
   // A soft-cap of runtime values only is checked when a call is planned, like an `assert`, so
   // every runtime (the library, C++ host code, Python) refuses `c <= 0` (the kernels divide by c).
-  if (softcap && softcap.kind !== 'const' && !M.some(softcap, (n) => n.kind === 'var' || n.kind === 'input')) {
+  if (softcap && softcap.kind !== 'const' && !perElementLeaf(softcap)) {
     pendingAsserts.push({ cond: M.cmp('>', softcap, M.float(0, softcap.span), softcap.span), message: SOFTCAP_MESSAGE, span: softcap.span ?? pattern.span });
   }
   const select = sel && bindSelect(sel, (e) => foldReporting(sub(e), bad, foldMemo), diags, note);

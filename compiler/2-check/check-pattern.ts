@@ -189,7 +189,8 @@ export function badConstantReporter(diags: Diagnostics, notes: readonly string[]
 }
 
 /** What a soft-cap of runtime values that is not above 0 fails with when a call is planned. */
-export const SOFTCAP_MESSAGE = 'the soft-cap must be greater than 0 (score = c * tanh(score / c))';
+const SOFTCAP_RULE = 'must be greater than 0 (score = c * tanh(score / c))';
+export const SOFTCAP_MESSAGE = `the soft-cap ${SOFTCAP_RULE}`;
 
 /**
  * The soft-cap c divides the score (c * tanh(score / c)): a constant c must be positive.
@@ -197,7 +198,7 @@ export const SOFTCAP_MESSAGE = 'the soft-cap must be greater than 0 (score = c *
  */
 export function checkSoftcap(softcap: M.MExpr, diags: Diagnostics, notes: readonly string[] = []): boolean {
   if (softcap.kind !== 'const' || (softcap.value as number) > 0) return true;
-  diags.report('bad_softcap', `the soft-cap is ${softcap.value}, but it must be greater than 0 (score = c * tanh(score / c))`, softcap.span, [...notes]);
+  diags.report('bad_softcap', `the soft-cap is ${softcap.value}, but it ${SOFTCAP_RULE}`, softcap.span, [...notes]);
   return false;
 }
 
@@ -205,15 +206,21 @@ export function checkSoftcap(softcap: M.MExpr, diags: Diagnostics, notes: readon
  * Asserts are checked once per bound pattern or planned problem, not per query and key:
  * they may use parameters and sizes, not `q k h b` or input arrays.
  */
-function assertUsesOnlyValues(e: M.MExpr, span: Span, diags: Diagnostics): boolean {
+/**
+ * What makes `e` a per-element value rather than one per call: an index variable it reads
+ * (the first found), else an input array; undefined when it reads only parameters and sizes.
+ */
+export function perElementLeaf(e: M.MExpr): M.MExpr | undefined {
   const at = (pred: (n: M.MExpr) => boolean): M.MExpr | undefined => {
     let hit: M.MExpr | undefined;
     M.some(e, (n) => (pred(n) ? ((hit = n), true) : false));
     return hit;
   };
-  const v = at((n) => n.kind === 'var');
-  const inp = at((n) => n.kind === 'input');
-  const n = v ?? inp;
+  return at((n) => n.kind === 'var') ?? at((n) => n.kind === 'input');
+}
+
+function assertUsesOnlyValues(e: M.MExpr, span: Span, diags: Diagnostics): boolean {
+  const n = perElementLeaf(e);
   if (!n) return true;
   const what = n.kind === 'var' ? `the index variable \`${n.name}\`` : `the input array \`${(n as { name: string }).name}\``;
   diags.report('bad_assert', `an assert cannot read ${what}: asserts are checked once per problem, not per query and key`, n.span ?? span, ['an assert may use parameters and the sizes `q_len`, `kv_len`, `heads`']);
