@@ -8,8 +8,10 @@
  * ignores), with their imports of `../runtime/` rewritten to resolve from DIR. The runtime is
  * today's: an A/B of kernel templates, not of the runtime. Modules from before the tiled
  * kernel's work entries ([Note: Split rows], bd9f638) do not run with a later runtime (no
- * `combine` entry point, another dispatch): this script refuses such a revision; A/B runs across that change
- * compare builds in separate runs, not modules.
+ * `combine` entry point, another dispatch), nor do modules from before the resolved work entries
+ * ([Note: Resolved entries] in runtime/webgpu/schedule-buffer.ts: another entry layout): this
+ * script refuses such a revision; A/B runs across those changes compare builds in separate
+ * runs (each tree's own runtime), not modules.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +27,10 @@ const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8',
 const template = (() => { try { return git('show', `${rev}:templates/wgsl/attention-tiled.wgsl.hbs`); } catch { return ''; } })();
 if (!template.includes('fn combine(')) {
   console.error(`error: the tiled kernel at ${rev} predates its work entries (bd9f638): its modules do not run with this runtime; compare such builds in separate runs of bench/webgpu.ts`);
+  process.exit(1);
+}
+if (!template.includes('[Note: Resolved entries]')) {
+  console.error(`error: the tiled kernel at ${rev} reads unresolved work entries: its modules do not run with this runtime ([Note: Resolved entries]); compare such builds in separate runs of bench/webgpu.ts`);
   process.exit(1);
 }
 const files = git('ls-tree', '--name-only', `${rev}:generated`).split('\n').filter((f) => f.endsWith('.ts'));

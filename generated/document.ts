@@ -1059,16 +1059,16 @@ fn tile_partial(kvBlock: u32, tl: TileList, next: u32, c: Ctx) {
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   // The work entry of this workgroup ([Note: Split rows] in runtime/webgpu/schedule-buffer.ts):
-  // a query block's row, or a part of it (tiles [tileStart, tileEnd) of its FULL then PARTIAL
-  // lists, its result to partial slot \`slot\`, or to the output where slot < 0); entries
-  // longest rows first ([Note: Longest rows first]).
+  // a query block's row, or a part of it (its FULL tiles, then its PARTIAL ones; its result to
+  // partial slot \`slot\`, or to the output where slot < 0); entries longest rows first
+  // ([Note: Longest rows first]).
   let w = wg.x + wg.y * nwg.x;
   if (w >= u32(u.work_items)) { return; }
-  let we = u32(u.work_base) + 4u * w;
+  // Resolved to its tiles on the CPU ([Note: Resolved entries]): one read, no chain of loads.
+  let we = u32(u.work_base) + 6u * w;
   let item = u32(sched[we]);
-  let tileStart = sched[we + 1u];
-  let tileEnd = sched[we + 2u];
-  let slot = sched[we + 3u];
+  let slot = sched[we + 1u];
+  let tl = TileList(u32(sched[we + 3u]), u32(sched[we + 3u] + sched[we + 5u]), sched[we + 2u], sched[we + 4u], 1);
   let qBlock = item % u32(u.q_blocks);
   let bh = item / u32(u.q_blocks);
   let heads = u32(u.heads);
@@ -1080,20 +1080,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let qBase = bh * u32(u.q_len) * D4;
   var c = Ctx(i32(h), i32(b), tid, row0, lane, (b * u32(u.kv_heads) + kvHead) * u32(u.kv_len) * D4, array<i32, ROWS>());
 
-  let entry = u32(u.group_table + 4 * sched[bh]);
-  let kvRowPtr = u32(sched[entry]);
-  let kvIndices = sched[entry + 1u];
-  let fullKvRowPtr = u32(sched[entry + 2u]);
-  let fullKvIndices = sched[entry + 3u];
-  // This entry's tiles of the row: FULL ones first, then PARTIAL ones.
-  let fullStart = sched[fullKvRowPtr + qBlock];
-  let nFull = sched[fullKvRowPtr + qBlock + 1u] - fullStart;
-  let f0 = min(tileStart, nFull);
-  let nF = max(min(tileEnd, nFull) - f0, 0);
-  let kvStart = sched[kvRowPtr + qBlock];
-  let p0 = max(tileStart - nFull, 0);
-  let nP = max(tileEnd - nFull - p0, 0);
-  let tl = TileList(u32(nF), u32(nF + nP), fullKvIndices + fullStart + f0, kvIndices + kvStart + p0, 1);
   // The first tile's first chunk: its loads are in flight while Q is staged.
   prefetch(tl, 0u, c);
 

@@ -9,8 +9,10 @@
  *   [groupTable, groupTable + 4 * groups)  per group g: offsets of its kvRowPtr, kvIndices,
  *                                          fullKvRowPtr and fullKvIndices in this buffer
  *   then each group's four arrays, as in the schedule (compressed rows over qBlock)
- *   [workBase, workBase + 4 * workItems)   the tiled kernel's work entries, in work order: item
- *                                          (bh * numQBlocks + qBlock), tileStart, tileEnd, slot
+ *   [workBase, workBase + 6 * workItems)   the tiled kernel's work entries, in work order, each
+ *                                          resolved to its tiles ([Note: Resolved entries]): item
+ *                                          (bh * numQBlocks + qBlock), slot, fullAt, nFull,
+ *                                          partAt, nPartial
  *   [combineBase, + 3 * combineRows)       its split rows: item, first slot, parts
  *
  * [Note: Split rows] Longest-first order cannot help a row that alone takes longer than the
@@ -27,13 +29,21 @@
  * are split into parts of at most that many tiles: uniform patterns never split, so they pay
  * nothing. Where the runtime splits without being asked, and what it measured: `splitsByDefault`.
  *
+ * [Note: Resolved entries] A work entry says where its tiles are in this buffer: FULL tile t
+ * (t < nFull) is key block sched[fullAt + t], PARTIAL tile t is sched[partAt + t]. Built from
+ * the compressed rows below on the CPU, once per packing, it spares each workgroup a chain of
+ * dependent loads (groupOf, the group table, the row pointers) before its first key block's
+ * loads can start: a chain whose latency every short row (chunked's 4 tiles, a window's few)
+ * paid in full, since equal rows start and stop together.
+ *
  * [Note: Longest rows first] A GPU starts workgroups roughly in the order of their linear
  * id, so rows with the most tiles (causal's last query blocks, Longformer's global rows,
  * the last head's rows) dispatched last run alone at the end while the rest of the GPU
  * idles. The work order lists (bh, qBlock) by descending tile count (stable: equal rows keep
  * their order), so the long rows start first and the short ones fill in behind them.
  *
- * The kernel rebuilds a group's lists exactly as the schedule defines them:
+ * The lists, exactly as the schedule defines them (the simple kernel reads them so; the tiled
+ * one through its resolved entries):
  *
  *   item = sched[n + w]; bh = item / numQBlocks; qBlock = item % numQBlocks
  *   g = sched[bh]; e = groupTable + 4 * g
@@ -60,6 +70,9 @@ export interface PackedSchedule {
   /** Slots of the `part` buffer the split rows' parts take. */
   readonly slots: number;
 }
+
+/** i32s of a resolved work entry ([Note: Resolved entries]). */
+export const WORK_ENTRY = 6;
 
 /** Rows of the default split: at least this many tiles ([Note: Split rows]). */
 export const MIN_SPLIT_TILES = 16;
@@ -123,10 +136,10 @@ export function packSchedule(s: Schedule, batch: number, order: 'longest-first' 
   let size = groupTable + 4 * s.groups.length;
   for (const g of s.groups) size += g.kvRowPtr.length + g.kvIndices.length + g.fullKvRowPtr.length + g.fullKvIndices.length;
   const work = workEntries(s, batch, order, partTiles);
-  const workBase = size, combineBase = size + work.entries.length;
+  const workItems = work.entries.length / 4;
+  const workBase = size, combineBase = size + WORK_ENTRY * workItems;
   size = combineBase + work.combine.length;
   const data = new Int32Array(Math.max(size, 1));
-  data.set(work.entries, workBase);
   data.set(work.combine, combineBase);
   for (let b = 0; b < batch; b++) {
     const sb = s.batch === 1 ? 0 : b;
@@ -146,7 +159,33 @@ export function packSchedule(s: Schedule, batch: number, order: 'longest-first' 
     fullTiles += g.fullKvIndices.length * members;
     partialTiles += g.kvIndices.length * members;
   });
-  return { data, groupTable, fullTiles, partialTiles, workBase, workItems: work.entries.length / 4, combineBase, combineRows: work.combine.length / 3, slots: work.slots };
+  resolveEntries(s, data, groupTable, work.entries, workBase);
+  return { data, groupTable, fullTiles, partialTiles, workBase, workItems, combineBase, combineRows: work.combine.length / 3, slots: work.slots };
+}
+
+/**
+ * Writes the work entries (item, tileStart, tileEnd, slot) resolved to their tiles
+ * ([Note: Resolved entries]) from `workBase` on: tiles [tileStart, tileEnd) of the row's FULL
+ * then PARTIAL list, as sched offsets and counts.
+ */
+function resolveEntries(s: Schedule, data: Int32Array, groupTable: number, entries: Int32Array, workBase: number): void {
+  const nq = s.numQBlocks;
+  for (let e = 0, at = workBase; e < entries.length; e += 4, at += WORK_ENTRY) {
+    const [item, tileStart, tileEnd, slot] = [entries[e], entries[e + 1], entries[e + 2], entries[e + 3]];
+    const qBlock = item % nq, bh = Math.floor(item / nq);
+    const gt = groupTable + 4 * data[bh];
+    const [kvRowPtr, kvIndices, fullKvRowPtr, fullKvIndices] = [data[gt], data[gt + 1], data[gt + 2], data[gt + 3]];
+    const fullStart = data[fullKvRowPtr + qBlock];
+    const nFull = data[fullKvRowPtr + qBlock + 1] - fullStart;
+    const f0 = Math.min(tileStart, nFull);
+    const p0 = Math.max(tileStart - nFull, 0);
+    data[at] = item;
+    data[at + 1] = slot;
+    data[at + 2] = fullKvIndices + fullStart + f0;
+    data[at + 3] = Math.max(Math.min(tileEnd, nFull) - f0, 0);
+    data[at + 4] = kvIndices + data[kvRowPtr + qBlock] + p0;
+    data[at + 5] = Math.max(tileEnd - nFull - p0, 0);
+  }
 }
 
 /** Tiles of every work item (bh * numQBlocks + qBlock). */
