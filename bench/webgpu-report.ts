@@ -4,8 +4,12 @@
  * same run) into one markdown table per shape, with attnc's speed-up over the anchor's dense
  * kernel per pattern and the targets of issue 14 checked.
  *
- *   npx tsx bench/webgpu-report.ts OUT.md ORT.json SUITE.json [SUITE.json...]
- * (a SUITE.json from `--dense-only` becomes a table of the kernels' dense paths)
+ *   npx tsx bench/webgpu-report.ts [--select-tiles TILES.json] OUT.md ORT.json SUITE.json [SUITE.json...]
+ * (a SUITE.json from `--dense-only` becomes a table of the kernels' dense paths). ORT.json may
+ * be several runs' files joined by commas (their rows together). --select-tiles: the merged tile
+ * counts of bench/webgpu-select-tiles.ts, the ideal of a select pattern's rows where the suite
+ * was run before bench/webgpu.ts read the call's own count back (their ideal counted the
+ * static part alone); such rows are marked ˢ.
  */
 import * as fs from 'node:fs';
 
@@ -14,12 +18,18 @@ interface OrtFile { adapter: string; ort: string; ortDeviceFeatures: string[]; d
 interface SuiteRow { dtype: string; D: number; S: number; kernel: string; tiles: string; pattern: string; denseMs?: number; denseTflops?: number; ms?: number; callMs?: number; asPlannedMs?: number; speedup?: number; ideal?: number; idealChosen?: number; full?: number; partial?: number; error?: string }
 interface SuiteFile { adapter: string; date: string; command: string; heads: number; iters: number; rows: SuiteRow[] }
 
-const [outFile, ortFile, ...suiteFiles] = process.argv.slice(2);
-if (!outFile || !ortFile || !suiteFiles.length) {
-  console.error('usage: npx tsx bench/webgpu-report.ts OUT.md ORT.json SUITE.json [SUITE.json...]');
+const argv = process.argv.slice(2);
+const selAt = argv.indexOf('--select-tiles');
+const selectFile = selAt >= 0 ? argv.splice(selAt, 2)[1] : undefined;
+const [outFile, ortFile, ...suiteFiles] = argv;
+if (!outFile || !ortFile || !suiteFiles.length || (selAt >= 0 && !selectFile)) {
+  console.error('usage: npx tsx bench/webgpu-report.ts [--select-tiles TILES.json] OUT.md ORT.json SUITE.json [SUITE.json...]');
   process.exit(2);
 }
-const ort = JSON.parse(fs.readFileSync(ortFile, 'utf8')) as OrtFile;
+const orts = ortFile.split(',').map((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as OrtFile);
+const ort: OrtFile = { ...orts[0], command: orts.map((o) => o.command).join('`, `'), rows: orts.flatMap((o) => o.rows) };
+interface SelectTiles { rows: { pattern: string; S: number; heads: number; ideal: number; draws: { listed: number }[] }[] }
+const selectIdeal = (r: { pattern: string; S: number }) => (selectFile ? (JSON.parse(fs.readFileSync(selectFile, 'utf8')) as SelectTiles).rows.find((t) => t.pattern === r.pattern && t.S === r.S)?.ideal : undefined);
 const all = suiteFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as SuiteFile);
 // A --dense-only run (every row the dense path) compares the kernels; the others are suites.
 const denseRuns = all.filter((s) => s.rows.every((r) => r.pattern === 'dense'));
@@ -87,8 +97,10 @@ const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
     const fracs: number[] = [];
     const below: string[] = [];
     const disagree: string[] = [];
-    for (const r of rows) {
-      if (r.error) { lines.push(`| ${r.pattern} | failed: ${r.error} | | | | | | | | | | |`); continue; }
+    for (const given of rows) {
+      if (given.error) { lines.push(`| ${given.pattern} | failed: ${given.error} | | | | | | | | | | |`); continue; }
+      const sel = selectIdeal(given);
+      const r = sel === undefined ? given : { ...given, ideal: sel, idealChosen: sel };
       // A stream's wall time per call of 0 or less (the longer stream took no longer) says
       // nothing; the clocks disagreeing by 2x or more is marked (†) and counted in the note below.
       const call = r.callMs !== undefined && r.callMs > 0 ? r.callMs : undefined;
@@ -99,10 +111,11 @@ const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
       const chosen = r.idealChosen !== undefined && r.idealChosen !== r.ideal ? speedup / r.idealChosen : undefined;
       fracs.push(chosen ?? frac);
       if ((chosen ?? frac) < 0.85) below.push(r.pattern);
-      lines.push(`| ${r.pattern}${later(r) ? ' *' : ''}${apart ? ' †' : ''} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${chosen === undefined ? '' : pct(chosen)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
+      lines.push(`| ${r.pattern}${later(given) ? ' *' : ''}${apart ? ' †' : ''}${sel === undefined ? '' : ' ˢ'} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${chosen === undefined ? '' : pct(chosen)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
     }
     const again = rows.filter(later).map((r) => suites.find((s) => s.rows.includes(r))!.command);
-    lines.push('', `Geomean % of ideal (64 where it applies) ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${disagree.length ? ` † The two clocks disagree by 2x or more (or the stream's is void): ${disagree.join(', ')}; their ms is not trustworthy.` : ''}${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
+    const selected = rows.filter((r) => !r.error && selectIdeal(r) !== undefined).map((r) => r.pattern);
+    lines.push('', `Geomean % of ideal (64 where it applies) ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${selected.length ? ` ˢ The ideal of the tiles the call ran, static and selected (\`${selectFile}\`): ${selected.join(', ')}.` : ''}${disagree.length ? ` † The two clocks disagree by 2x or more (or the stream's is void): ${disagree.join(', ')}; their ms is not trustworthy.` : ''}${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
   }
 }
 fs.writeFileSync(`${outFile}.tmp`, `${lines.join('\n')}\n`);

@@ -156,10 +156,19 @@ for (const dtype of dtypes) {
             const { ms, callMs: call, asPlanned } = best.get(name)!;
             const s = att.schedule(shape);
             const idealOf = (sc: Schedule) => (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, listedTiles(sc));
-            const listed = listedTiles(s);
+            let listed = listedTiles(s);
             let full = 0;
             for (const g of s.groups) full += g.fullKvIndices.length * g.members.length;
-            const ideal = idealOf(s);
+            if (mod.spec.select) {
+              // A select pattern's call runs its merged schedule (the static part and the cells it
+              // selected on these inputs), which stays on the GPU: the ideal counts those tiles,
+              // read back from the selection of the same inputs.
+              const sel = await att.selection(q, k, shape);
+              listed = 0;
+              full = 0;
+              for (const st of sel.tiles) { if (st !== 0) listed++; if (st === 2) full++; }
+            }
+            const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
             // The chosen tiles' ideal, where the call ran other (half-height) tiles.
             const idealChosen = s.blockQ === t.blockQ || mod.spec.select ? ideal : idealOf(planSchedule(mod.planner, { qLen: S, kvLen: S, heads, batch: 1, blockQ: t.blockQ, blockKv: t.blockKv, tiles: 'auto' }));
             const speedup = dense / ms;
