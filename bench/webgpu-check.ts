@@ -19,7 +19,7 @@ import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { gpuMs, median } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
-import { benchDevice, loadGenerated, randomBuffer as randomInput, readBuffer } from './webgpu-common.ts';
+import { benchDevice, kernelOf, loadGenerated, randomBuffer as randomInput, readBuffer } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -73,7 +73,7 @@ for (const D of dims) {
     for (const { name, mod } of patterns) {
       const results: { o: Float32Array; lse: Float32Array; tiles: string; gpu?: number; sync: number }[] = [];
       for (const variant of ['tiled', 'simple'] as const) {
-        const att: Attention = createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner }, { headDim: D, dtype, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
+        const att: Attention = createAttention(device, kernelOf(mod), { headDim: D, dtype, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
         const out = device.createBuffer({ size: outBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
         const lse = device.createBuffer({ size: lseBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
         const shape = { batch: 1, heads, qLen: S, out, lse };

@@ -1,9 +1,10 @@
 /**
  * What the WebGPU benchmarks under Deno share (bench/webgpu.ts, bench/webgpu-check.ts,
- * bench/webgpu-warmup.ts): the adapter and device they request, the generated pattern modules
- * they load, their random inputs and how they read a buffer back.
+ * bench/webgpu-warmup.ts, bench/webgpu-select-tiles.ts): the adapter and device they request,
+ * the generated pattern modules they load and the kernel each makes, their random inputs, how
+ * they read a buffer back and count a selection's tiles.
  */
-import type { Attention, AttentionConfig } from '../runtime/webgpu/attention.ts';
+import type { Attention, AttentionConfig, AttentionKernel, SelectionResult } from '../runtime/webgpu/attention.ts';
 import { BufferUsage, type GpuBuffer, type GpuDevice } from '../runtime/webgpu/gpu.ts';
 import type { KernelSpec } from '../runtime/webgpu/interface.ts';
 import type { PlannerModule } from '../runtime/schedule/planner.ts';
@@ -29,6 +30,18 @@ export interface Generated {
   readonly wgslTiledBody: string;
   readonly planner: PlannerModule;
   readonly selection?: SelectionModule;
+}
+
+/** The kernel of a generated module, as `createAttention` takes it. */
+export function kernelOf(mod: Generated): AttentionKernel {
+  return { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection };
+}
+
+/** Tiles of a call's merged schedule (`Attention.selection`): listed (not EMPTY) and FULL. */
+export function selectionTiles(sel: SelectionResult): { listed: number; full: number } {
+  let listed = 0, full = 0;
+  for (const st of sel.tiles) { if (st !== 0) listed++; if (st === 2) full++; }
+  return { listed, full };
 }
 
 /** The high-performance adapter and a device with its f16 and timestamp features and its workgroup and buffer limits. */

@@ -28,8 +28,8 @@ if (!outFile || !ortFile || !suiteFiles.length || (selAt >= 0 && !selectFile)) {
 }
 const orts = ortFile.split(',').map((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as OrtFile);
 const ort: OrtFile = { ...orts[0], command: orts.map((o) => o.command).join('`, `'), rows: orts.flatMap((o) => o.rows) };
-interface SelectTiles { rows: { pattern: string; S: number; heads: number; ideal: number; draws: { listed: number }[] }[] }
-const selectIdeal = (r: { pattern: string; S: number }) => (selectFile ? (JSON.parse(fs.readFileSync(selectFile, 'utf8')) as SelectTiles).rows.find((t) => t.pattern === r.pattern && t.S === r.S)?.ideal : undefined);
+interface SelectTiles { rows: { pattern: string; S: number; ideal: number }[] }
+const selectIdeals = new Map(selectFile ? (JSON.parse(fs.readFileSync(selectFile, 'utf8')) as SelectTiles).rows.map((t) => [`${t.pattern}|${t.S}`, t.ideal]) : []);
 const all = suiteFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as SuiteFile);
 // A --dense-only run (every row the dense path) compares the kernels; the others are suites.
 const denseRuns = all.filter((s) => s.rows.every((r) => r.pattern === 'dense'));
@@ -97,9 +97,11 @@ const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
     const fracs: number[] = [];
     const below: string[] = [];
     const disagree: string[] = [];
+    const selected: string[] = [];
     for (const given of rows) {
       if (given.error) { lines.push(`| ${given.pattern} | failed: ${given.error} | | | | | | | | | | |`); continue; }
-      const sel = selectIdeal(given);
+      const sel = selectIdeals.get(`${given.pattern}|${given.S}`);
+      if (sel !== undefined) selected.push(given.pattern);
       const r = sel === undefined ? given : { ...given, ideal: sel, idealChosen: sel };
       // A stream's wall time per call of 0 or less (the longer stream took no longer) says
       // nothing; the clocks disagreeing by 2x or more is marked (†) and counted in the note below.
@@ -114,7 +116,6 @@ const shapeOf = (r: SuiteRow) => `${r.dtype}|${r.D}|${r.S}`;
       lines.push(`| ${r.pattern}${later(given) ? ' *' : ''}${apart ? ' †' : ''}${sel === undefined ? '' : ' ˢ'} | ${f(ms)} | ${f(r.ms)} | ${f(r.callMs)} | ${speedup.toFixed(2)}x | ${r.ideal!.toFixed(2)}x | ${pct(frac)} | ${chosen === undefined ? '' : pct(chosen)} | ${anchor ? `${(anchor / ms).toFixed(2)}x` : ''} | ${f(r.asPlannedMs)} | ${r.asPlannedMs ? `${(r.asPlannedMs / r.ms!).toFixed(2)}x` : ''} | ${r.full} / ${r.partial} |`);
     }
     const again = rows.filter(later).map((r) => suites.find((s) => s.rows.includes(r))!.command);
-    const selected = rows.filter((r) => !r.error && selectIdeal(r) !== undefined).map((r) => r.pattern);
     lines.push('', `Geomean % of ideal (64 where it applies) ${pct(geomean(fracs))}; below 85%: ${below.length ? below.join(', ') : 'none'}.${selected.length ? ` ˢ The ideal of the tiles the call ran, static and selected (\`${selectFile}\`): ${selected.join(', ')}.` : ''}${disagree.length ? ` † The two clocks disagree by 2x or more (or the stream's is void): ${disagree.join(', ')}; their ms is not trustworthy.` : ''}${again.length ? ` Rows marked * were measured again by \`${[...new Set(again)].join('`, `')}\`, which replace the first run's.` : ''}`, '');
   }
 }

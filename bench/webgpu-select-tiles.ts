@@ -9,7 +9,7 @@
  *   node_modules/.bin/deno run -A bench/webgpu-select-tiles.ts [--sizes 4096,16384] [--heads 16] [--draws 3] [--json FILE]
  */
 import { createAttention } from '../runtime/webgpu/attention.ts';
-import { benchDevice, loadGenerated, randomBuffer } from './webgpu-common.ts';
+import { benchDevice, kernelOf, loadGenerated, randomBuffer, selectionTiles } from './webgpu-common.ts';
 
 declare const Deno: { readonly args: string[]; writeTextFileSync(path: string, text: string): void };
 const args = Deno.args;
@@ -24,16 +24,14 @@ const patterns = await loadGenerated(new URL('../generated/', import.meta.url), 
 const rows: { pattern: string; S: number; heads: number; blockQ: number; blockKv: number; draws: { listed: number; full: number }[]; ideal: number }[] = [];
 console.log('| pattern | S | tiles (q x kv) | listed tiles per draw | FULL tiles per draw | ideal |\n|---|---:|---|---|---|---:|');
 for (const { name, mod } of patterns) {
-  const att = createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection }, { headDim, dtype: 'f32' });
+  const att = createAttention(device, kernelOf(mod), { headDim, dtype: 'f32' });
   for (const S of sizes) {
     const got: { listed: number; full: number }[] = [];
     let nq = 0, nkv = 0;
     for (let d = 0; d < draws; d++) {
       const q = randomBuffer(device, heads * S * headDim, 'f32'), k = randomBuffer(device, heads * S * headDim, 'f32');
       const sel = await att.selection(q, k, { batch: 1, heads, qLen: S });
-      let listed = 0, full = 0;
-      for (const st of sel.tiles) { if (st !== 0) listed++; if (st === 2) full++; }
-      got.push({ listed, full });
+      got.push(selectionTiles(sel));
       nq = sel.numQBlocks;
       nkv = sel.numKvBlocks;
       q.destroy();

@@ -13,7 +13,7 @@
 import { createAttention } from '../runtime/webgpu/attention.ts';
 import { BufferUsage } from '../runtime/webgpu/gpu.ts';
 import type { Dtype } from '../runtime/webgpu/tiles.ts';
-import { benchDevice, randomBuffer, readBuffer, type Generated } from './webgpu-common.ts';
+import { benchDevice, kernelOf, randomBuffer, readBuffer, type Generated } from './webgpu-common.ts';
 
 declare const Deno: { args: string[] };
 const mod = (await import(`../generated/${Deno.args[4] ?? 'natten_3d'}.ts`)) as Generated;
@@ -26,7 +26,7 @@ const q = randomBuffer(device, heads * S * D, dtype), k = randomBuffer(device, h
 const bytes = heads * S * D * es;
 const out = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
 const lse = device.createBuffer({ size: heads * S * 4, usage: BufferUsage.STORAGE });
-const att = createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner }, { headDim: D, dtype });
+const att = createAttention(device, kernelOf(mod), { headDim: D, dtype });
 const shape = { batch: 1, heads, qLen: S, out, lse };
 const N = Number(Deno.args[5] ?? 12);
 const set = dev.createQuerySet({ type: 'timestamp', count: 2 * N });

@@ -32,7 +32,7 @@ import { denseSchedule, listedTiles } from '../runtime/webgpu/schedule-buffer.ts
 import { describeTiles, type Dtype } from '../runtime/webgpu/tiles.ts';
 import { callMs, gpuMs, type TimestampWrites } from '../runtime/webgpu/timing.ts';
 import { parseTiledTiles } from './tiled-tiles-arg.ts';
-import { benchDevice, loadGenerated, randomBuffer as randomInput, type Generated } from './webgpu-common.ts';
+import { benchDevice, kernelOf, loadGenerated, randomBuffer as randomInput, selectionTiles, type Generated } from './webgpu-common.ts';
 
 declare const Deno: {
   readonly args: string[];
@@ -57,7 +57,7 @@ const variants = (kernelOpt === 'both' ? ['tiled', 'simple'] : [kernelOpt]) as (
 const tiledTiles = parseTiledTiles(opt('tiled-tiles'));
 /** The pattern bound to the device with one kernel variant. */
 const createFor = (_name: string, mod: Generated, config: AttentionConfig, variant: 'simple' | 'tiled'): Attention =>
-  createAttention(device, { spec: mod.spec, body: mod.wgslBody, tiledBody: mod.wgslTiledBody, planner: mod.planner, select: mod.selection }, { ...config, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
+  createAttention(device, kernelOf(mod), { ...config, kernel: variant, ...(variant === 'tiled' ? { tiles: tiledTiles } : {}) });
 
 const { adapter, device } = await benchDevice();
 const dtypes = (opt('dtype') ? [opt('dtype') as Dtype] : (['f32', 'f16'] as Dtype[])).filter((d) => d === 'f32' || adapter.features.has('shader-f16'));
@@ -155,20 +155,14 @@ for (const dtype of dtypes) {
             if (!last) { att.destroy(); continue; }
             const { ms, callMs: call, asPlanned } = best.get(name)!;
             const s = att.schedule(shape);
-            const idealOf = (sc: Schedule) => (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, listedTiles(sc));
-            let listed = listedTiles(s);
-            let full = 0;
-            for (const g of s.groups) full += g.fullKvIndices.length * g.members.length;
-            if (mod.spec.select) {
-              // A select pattern's call runs its merged schedule (the static part and the cells it
-              // selected on these inputs), which stays on the GPU: the ideal counts those tiles,
-              // read back from the selection of the same inputs.
-              const sel = await att.selection(q, k, shape);
-              listed = 0;
-              full = 0;
-              for (const st of sel.tiles) { if (st !== 0) listed++; if (st === 2) full++; }
-            }
-            const ideal = (s.numQBlocks * s.numKvBlocks * heads) / Math.max(1, listed);
+            const idealOf = (sc: Schedule, listed = listedTiles(sc)) => (sc.numQBlocks * sc.numKvBlocks * heads) / Math.max(1, listed);
+            // A select pattern's call runs its merged schedule (the static part and the cells it
+            // selected on these inputs), which stays on the GPU: its tiles are read back from the
+            // selection of the same inputs.
+            const { listed, full } = mod.spec.select
+              ? selectionTiles(await att.selection(q, k, shape))
+              : { listed: listedTiles(s), full: s.groups.reduce((n, g) => n + g.fullKvIndices.length * g.members.length, 0) };
+            const ideal = idealOf(s, listed);
             // The chosen tiles' ideal, where the call ran other (half-height) tiles.
             const idealChosen = s.blockQ === t.blockQ || mod.spec.select ? ideal : idealOf(planSchedule(mod.planner, { qLen: S, kvLen: S, heads, batch: 1, blockQ: t.blockQ, blockKv: t.blockKv, tiles: 'auto' }));
             const speedup = dense / ms;

@@ -1281,7 +1281,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let we = u32(u.work_base) + 6u * w;
   let item = u32(sched[we]);
   let slot = sched[we + 1u];
-  let tl = TileList(u32(sched[we + 3u]), u32(sched[we + 3u] + sched[we + 5u]), sched[we + 2u], sched[we + 4u], 1);
+  let nFull = u32(sched[we + 3u]);
+  let tl = TileList(nFull, nFull + u32(sched[we + 5u]), sched[we + 2u], sched[we + 4u], 1);
   let qBlock = item % u32(u.q_blocks);
   let bh = item / u32(u.q_blocks);
   let heads = u32(u.heads);

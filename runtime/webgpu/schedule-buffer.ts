@@ -34,7 +34,7 @@
  * the compressed rows below on the CPU, once per packing, it spares each workgroup a chain of
  * dependent loads (groupOf, the group table, the row pointers) before its first key block's
  * loads can start, and the kernel the code that walks it. Measured on an H200 (2026-12-06,
- * bench/results/webgpu-h200-2026-12-06.md): within ±3% of the unresolved entries on every
+ * bench/results/webgpu-h200-2026-12-06.md): within ±4% of the unresolved entries on every
  * short-row pattern timed (chunked, natten, swin, bigbird, longformer), no gain the noise
  * shows; kept because the kernel is simpler.
  *
